@@ -1,0 +1,185 @@
+/** The command line, validated into RunOptions. Every bad value is a UsageError naming the option and value. */
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import type { PoolMode } from '../pool/handle.js';
+import type { InputFormat } from '../jobs/parse.js';
+
+export type Order = 'input' | 'completion';
+export type OutputMode = 'group' | 'stream' | 'none';
+export type ReporterKind = 'auto' | 'tty' | 'plain' | 'ndjson';
+export type Halt = 'never' | 'soon' | 'now';
+
+export interface RunOptions {
+  /** Job file path, `-` for stdin, or undefined (stdin when it is not a TTY). */
+  jobFile?: string;
+  each?: string;
+  call?: string;
+  /** Arguments of --each / --call. */
+  args: string[];
+  format?: InputFormat;
+  nullSeparated: boolean;
+  mode: PoolMode;
+  workers: number;
+  chunksize: number;
+  order: Order;
+  output: OutputMode;
+  timeoutMs?: number;
+  killAfterMs: number;
+  deadlineMs?: number;
+  retries: number;
+  retryDelayMs: number;
+  halt: Halt;
+  json?: string;
+  reporter: ReporterKind;
+  junit?: string;
+  joblog?: string;
+  resume: boolean;
+  resumeFailed: boolean;
+  dryRun: boolean;
+  quiet: boolean;
+  /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
+  color?: boolean;
+  captureLimit: number;
+}
+
+export interface RawOptions {
+  workers?: string;
+  mode?: string;
+  chunksize?: string;
+  order?: string;
+  output?: string;
+  timeout?: string;
+  killAfter?: string;
+  deadline?: string;
+  retries?: string;
+  retryDelay?: string;
+  halt?: string;
+  failFast?: boolean;
+  json?: string;
+  reporter?: string;
+  junit?: string;
+  joblog?: string;
+  resume?: boolean;
+  resumeFailed?: boolean;
+  dryRun?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  each?: string;
+  call?: string;
+  format?: string;
+  null?: boolean;
+  captureLimit?: string;
+}
+
+export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
+  if (value === undefined) return cores;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+  if (pct) {
+    const p = Number(pct[1]);
+    if (p > 0 && p <= 10_000) return Math.max(1, Math.floor((cores * p) / 100));
+  } else if (/^\d+$/.test(value.trim())) {
+    const n = Number(value);
+    if (n >= 1 && n <= 10_000) return n;
+  }
+  throw new UsageError(
+    `--workers: expected a number of workers (1-10000) or a percentage of cores such as 50%, got "${value}"`,
+  );
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
+  if (value === undefined) return dflt;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+function duration(name: string, value: string | undefined, allowZero = false): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || (!allowZero && ms === 0)) {
+    throw new UsageError(
+      `${name}: expected a duration such as 500ms, 30s, 2m, 1h or a number of seconds, got "${value}"`,
+    );
+  }
+  return ms;
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (/^\d+$/.test(value.trim())) {
+    const n = Number(value);
+    if (n >= min && n <= max) return n;
+  }
+  throw new UsageError(`${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+}
+
+function bytes(name: string, value: string | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
+  const m = /^(\d+)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+  if (m) {
+    const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+    const mult = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit] ?? 1;
+    const n = Number(m[1]) * mult;
+    if (n >= 1024 && n <= 1024 ** 3) return n;
+  }
+  throw new UsageError(`${name}: expected a size from 1KiB to 1GiB such as 512K or 4M, got "${value}"`);
+}
+
+export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
+  if (raw.each !== undefined && raw.call !== undefined)
+    throw new UsageError('--each and --call cannot be used together');
+  const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
+  let halt = oneOf('--halt', raw.halt, ['never', 'soon', 'now'] as const, 'never');
+  if (raw.failFast) {
+    if (raw.halt !== undefined && halt !== 'soon')
+      throw new UsageError('--fail-fast means --halt soon; it cannot be combined with --halt ' + halt);
+    halt = 'soon';
+  }
+  const opts: RunOptions = {
+    args: [],
+    nullSeparated: raw.null ?? false,
+    mode,
+    workers: parseWorkers(raw.workers),
+    chunksize: integer('--chunksize', raw.chunksize, 1, 100_000, 1),
+    order: oneOf('--order', raw.order, ['input', 'completion'] as const, 'input'),
+    output: oneOf('--output', raw.output, ['group', 'stream', 'none'] as const, 'group'),
+    killAfterMs: duration('--kill-after', raw.killAfter, true) ?? 5000,
+    retries: integer('--retries', raw.retries, 0, 1000, 0),
+    retryDelayMs: duration('--retry-delay', raw.retryDelay, true) ?? 0,
+    halt,
+    reporter: oneOf('--reporter', raw.reporter, ['auto', 'tty', 'plain', 'ndjson'] as const, 'auto'),
+    resume: raw.resume ?? false,
+    resumeFailed: raw.resumeFailed ?? false,
+    dryRun: raw.dryRun ?? false,
+    quiet: raw.quiet ?? false,
+    captureLimit: bytes('--capture-limit', raw.captureLimit, 1024 * 1024),
+  };
+  const timeoutMs = duration('--timeout', raw.timeout);
+  if (timeoutMs !== undefined) opts.timeoutMs = timeoutMs;
+  const deadlineMs = duration('--deadline', raw.deadline);
+  if (deadlineMs !== undefined) opts.deadlineMs = deadlineMs;
+  if (raw.format !== undefined)
+    opts.format = oneOf('--format', raw.format, ['json', 'jsonl', 'lines'] as const, 'json');
+  if (raw.json !== undefined) opts.json = raw.json;
+  if (raw.junit !== undefined) opts.junit = raw.junit;
+  if (raw.joblog !== undefined) opts.joblog = raw.joblog;
+  if (raw.color === false) opts.color = false;
+  if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
+    throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
+  }
+  if (raw.each !== undefined) {
+    opts.each = raw.each;
+    opts.args = args;
+  } else if (raw.call !== undefined) {
+    opts.call = raw.call;
+    opts.args = args;
+  } else {
+    if (args.length > 1) {
+      throw new UsageError(
+        `expected one job file, got ${args.length} arguments (${args.slice(0, 3).join(' ')}…); to run a command per argument use --each`,
+      );
+    }
+    if (args[0] !== undefined) opts.jobFile = args[0];
+  }
+  return opts;
+}

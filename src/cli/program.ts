@@ -1,0 +1,86 @@
+import { Command, Option } from 'commander';
+import type { RawOptions } from './options.js';
+
+const HELP_AFTER = `
+Examples:
+  poolrun jobs.json                                 run a job file on a thread pool (one worker per core)
+  poolrun --workers 10 --mode process jobs.json     ten long-lived worker processes
+  poolrun --timeout 30s --retries 2 --json out.json jobs.json
+  poolrun --call ./tasks.mjs#square 1 2 3           call a function per argument; one JSON value per line
+
+Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
+             2 usage error or invalid job file (nothing ran) · 124 --deadline reached · 130/143 SIGINT/SIGTERM`;
+
+export interface ParsedCommandLine {
+  options: RawOptions;
+  args: string[];
+}
+
+/** The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. */
+export function buildProgram(version: string): Command {
+  const program = new Command('poolrun')
+    .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
+    .usage('[options] [JOBFILE | -]\n       poolrun [options] --call MODULE#EXPORT [ARG...]')
+    .version(version, '-V, --version')
+    .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
+    .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
+    .addOption(
+      new Option('-m, --mode <mode>', 'thread: worker threads; process: worker processes')
+        .choices(['thread', 'process'])
+        .default('thread'),
+    )
+    .option('--chunksize <n>', 'jobs per message to a worker process (no effect in thread mode)', '1')
+    .addOption(
+      new Option('--order <order>', 'order of printed output and results')
+        .choices(['input', 'completion'])
+        .default('input'),
+    )
+    .addOption(
+      new Option('--output <mode>', 'group: each job whole; stream: lines as they come, prefixed [id]; none')
+        .choices(['group', 'stream', 'none'])
+        .default('group'),
+    )
+    .option(
+      '--timeout <dur>',
+      "per-job limit (500ms, 30s, 2m); the job's process tree gets SIGTERM, then SIGKILL",
+    )
+    .option('--kill-after <dur>', 'grace between SIGTERM and SIGKILL', '5s')
+    .option('--deadline <dur>', 'limit on the whole run: unfinished jobs are cancelled or killed, exit 124')
+    .option('--retries <n>', 're-run a failed or timed-out job up to n times', '0')
+    .option('--retry-delay <dur>', 'wait before the first retry; doubles for each further one', '0')
+    .addOption(
+      new Option(
+        '--halt <when>',
+        'on the first failure: soon = start nothing new; now = also kill running jobs',
+      )
+        .choices(['never', 'soon', 'now'])
+        .default('never'),
+    )
+    .option('--fail-fast', 'same as --halt soon')
+    .option('--json <file>', 'write the ordered results document (- for stdout)')
+    .addOption(
+      new Option('--reporter <kind>', 'status display')
+        .choices(['auto', 'tty', 'plain', 'ndjson'])
+        .default('auto'),
+    )
+    .option('--junit <file>', 'write JUnit XML, one testcase per job')
+    .option('--joblog <file>', "append one line per finished job (GNU parallel's joblog format)")
+    .option('--resume', 'with --joblog: skip jobs the log records as succeeded')
+    .option('--resume-failed', 'with --joblog: skip succeeded jobs, re-run failed ones')
+    .option('--dry-run', 'print each job as it would run; run nothing')
+    .option('-q, --quiet', 'no status display; job output and results only')
+    .option('--no-color', 'plain text (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--call <target>', 'MODULE#EXPORT: call the function once per argument')
+    .addOption(
+      new Option('--format <format>', 'input format, instead of guessing from the extension').choices([
+        'json',
+        'jsonl',
+        'lines',
+      ]),
+    )
+    .option('--capture-limit <size>', 'bytes of each job stream kept in memory before spilling to disk', '1M')
+    .addHelpText('after', HELP_AFTER)
+    .showHelpAfterError('(run poolrun --help for usage)')
+    .exitOverride();
+  return program;
+}

@@ -1,0 +1,72 @@
+/** Base of every error poolrun throws on purpose; `exitCode` is what the CLI exits with. */
+export class PoolrunError extends Error {
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line: nothing ran. */
+export class UsageError extends PoolrunError {
+  override readonly exitCode = 2;
+}
+
+export interface JobFileProblem {
+  /** `file:line:col` when known, else the file name. */
+  where: string;
+  /** JSON path such as `jobs[3].download.url`, when known. */
+  path?: string;
+  message: string;
+}
+
+/** The job file (or a job given to the library) is invalid: nothing ran. */
+export class JobFileError extends PoolrunError {
+  override readonly exitCode = 2;
+  readonly problems: JobFileProblem[];
+  constructor(problems: JobFileProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: JobFileProblem): string {
+  return `${p.where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+/** `Future.result({timeout})` or `map({timeout})` gave up waiting; the work itself goes on (as in Python). */
+export class TimeoutError extends PoolrunError {}
+
+/** The future was cancelled before it ran. */
+export class CancelledError extends PoolrunError {}
+
+/** A worker died (exit, signal, uncaught error) while it held this job, or the pool could not start workers. */
+export class BrokenWorkerError extends PoolrunError {
+  /** The dead worker's exit code, or null when a signal ended it. */
+  readonly workerExitCode: number | null;
+  readonly signal: string | null;
+  /** The worker slot (1..n) that died. */
+  readonly worker: number | null;
+  constructor(
+    message: string,
+    info: { exitCode?: number | null; signal?: string | null; worker?: number | null },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.workerExitCode = info.exitCode ?? null;
+    this.signal = info.signal ?? null;
+    this.worker = info.worker ?? null;
+  }
+}
+
+/** Executor.submit after shutdown. */
+export class ShutdownError extends PoolrunError {}
+
+/** The error of a `call` job whose function threw, rebuilt in the main thread with the original name and stack. */
+export class RemoteError extends PoolrunError {
+  constructor(name: string, message: string, stack?: string) {
+    super(message);
+    this.name = name;
+    if (stack) this.stack = stack;
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * Executor: concurrent.futures for Node. submit() returns a Future; map() yields in input order; shutdown()
+ * waits, cancels or kills. Retries live here (they are about a job, not a worker); the pool runs attempts.
+ */
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Job, JobResult, SerializedError } from '../jobs/types.js';
+import type { CaptureOptions } from '../pool/protocol.js';
+import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
+import type { PoolMode } from '../pool/handle.js';
+import { ProcessGroups } from '../proc/groups.js';
+import { Future } from './future.js';
+import { isTask, type AnyTask, type Task } from './task.js';
+import { normalizeJob } from '../jobs/normalize.js';
+import {
+  BrokenWorkerError,
+  JobFileError,
+  RemoteError,
+  ShutdownError,
+  TimeoutError,
+  CancelledError,
+} from '../errors.js';
+import type { JobFileProblem } from '../errors.js';
+import { Deque } from '../util/deque.js';
+
+export interface ExecutorOptions {
+  /** Pool size; default: available cores. */
+  maxWorkers?: number;
+  /** Grace between SIGTERM and SIGKILL when a job is killed, in ms. Default 5000. */
+  killAfter?: number;
+  /** Retries for jobs that do not set their own. Default 0. */
+  retries?: number;
+  /** Wait before the first retry in ms; doubles for each further attempt. Default 0. */
+  retryDelay?: number;
+  /** Bytes of each output stream kept per job; past it the result is truncated. Default 1 MiB. */
+  captureLimit?: number;
+  /** Keep output for results (default true); stream it as `output` events; spill past the limit to a file. */
+  capture?: { keep?: boolean; stream?: boolean; spill?: boolean };
+  /** Sees every job's life: queued, started, output, retry, finished. */
+  onEvent?: (e: ExecutorEvent) => void;
+  /** Shares one process-group registry (the CLI kills everything from it on exit). */
+  groups?: ProcessGroups;
+}
+
+export interface JobOutput {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Everything the job printed, when it outgrew the capture limit (delete it when done with it). */
+  stdoutFile?: string;
+  stderrFile?: string;
+}
+
+export type ExecutorEvent =
+  | { event: 'queued'; job: Job; time: number }
+  | {
+      event: 'started';
+      job: Job;
+      attempt: number;
+      worker: number;
+      pid: number;
+      threadId: number;
+      time: number;
+    }
+  | { event: 'output'; job: Job; attempt: number; stream: 'stdout' | 'stderr'; data: Buffer; time: number }
+  | { event: 'retry'; job: Job; attempt: number; result: JobResult; delayMs: number; time: number }
+  | { event: 'finished'; job: Job; result: JobResult; output: JobOutput | undefined; time: number };
+
+export interface MapOptions {
+  /** One deadline in ms from the call, for the whole iteration (Python's semantics). */
+  timeout?: number;
+  /** Items per message to a worker process; no effect in a thread pool. */
+  chunksize?: number;
+  /** Submit at most this many items ahead of what has been yielded (bounded memory for long inputs). */
+  buffersize?: number;
+}
+
+export interface ShutdownOptions {
+  /** Wait for submitted work to finish and the workers to exit. Default true. */
+  wait?: boolean;
+  /** Cancel futures that have not started. Default false. */
+  cancelFutures?: boolean;
+  /** poolrun's addition: also kill running jobs (their process trees; a call's worker). Default false. */
+  kill?: boolean;
+}
+
+/** A job as the library accepts it: the job file's shape (`{ run: 'echo hi', timeout: '2s' }`) or a command string. */
+export type JobInput = string | Record<string, unknown>;
+
+interface Entry {
+  job: Job;
+  future: Future<JobResult>;
+  attempt: number;
+  ticket?: Ticket;
+  retryTimer?: NodeJS.Timeout;
+  killed?: boolean;
+}
+
+const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
+
+export class Executor {
+  readonly mode: PoolMode;
+  readonly maxWorkers: number;
+  protected readonly pool: WorkerPool;
+  readonly #opts: ExecutorOptions;
+  readonly #capture: CaptureOptions;
+  readonly #live = new Set<Entry>();
+  #seq = 0;
+  #shutdown = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
+    this.mode = mode;
+    this.#opts = opts;
+    this.maxWorkers = opts.maxWorkers ?? availableParallelism();
+    if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
+      throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
+    }
+    this.pool = new WorkerPool({
+      mode,
+      size: this.maxWorkers,
+      killAfterMs: opts.killAfter ?? 5000,
+      groups: opts.groups ?? new ProcessGroups(),
+    });
+    this.#capture = {
+      keep: opts.capture?.keep ?? true,
+      stream: opts.capture?.stream ?? false,
+      spill: opts.capture?.spill ?? false,
+      limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
+      spillDir: join(tmpdir(), `poolrun-${process.pid}-${randomBytes(4).toString('hex')}`),
+    };
+  }
+
+  /** Jobs submitted and not yet finished. */
+  get pending(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * Submits a job (`{ run: 'echo hi' }`, a command string, copy/download/call objects) → Future<JobResult>,
+   * or a task and its arguments → Future of the function's (awaited) return value.
+   */
+  submit<A extends unknown[], R>(fn: Task<A, R>, ...args: A): Future<Awaited<R>>;
+  submit(job: JobInput): Future<JobResult>;
+  submit(what: AnyTask | JobInput, ...args: unknown[]): Future<JobResult> | Future<unknown> {
+    this.#checkOpen();
+    if (isTask(what)) return this.#submitTasks(what, [args])[0]!;
+    const problems: JobFileProblem[] = [];
+    const index = this.#seq++;
+    const job = normalizeJob(
+      what,
+      index,
+      { baseDir: process.cwd(), where: 'submit()', path: 'job' },
+      problems,
+    );
+    if (!job) throw new JobFileError(problems);
+    return this.submitJobs([job])[0]!;
+  }
+
+  /**
+   * Calls `fn` on every item; yields results in input order. Submission happens at once for arrays and other
+   * iterables (as in Python), as the source produces for async iterables, and at most `buffersize` ahead when set.
+   * Leaving the loop early, or a timeout, cancels the futures that have not started.
+   */
+  map<A, R>(
+    fn: Task<[A], R>,
+    items: Iterable<A> | AsyncIterable<A>,
+    opts: MapOptions = {},
+  ): AsyncGenerator<Awaited<R>> {
+    this.#checkOpen();
+    const chunksize = Math.max(1, Math.floor(opts.chunksize ?? 1));
+    const buffersize = opts.buffersize;
+    if (buffersize !== undefined && (!Number.isInteger(buffersize) || buffersize < 1)) {
+      throw new RangeError(`buffersize must be a positive integer, got ${buffersize}`);
+    }
+    const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
+    const futures = new Deque<Future<Awaited<R>>>();
+    const source = toAsyncIterator(items);
+    let exhausted = false;
+
+    // Pulls up to `n` items (or all when n is Infinity) and submits them in chunks.
+    const fill = async (n: number) => {
+      let chunk: A[] = [];
+      while (!exhausted && n > 0) {
+        const next = source.sync ? source.sync.next() : await source.async!.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        chunk.push(next.value);
+        n--;
+        if (chunk.length >= chunksize) {
+          for (const f of this.#submitTasks(
+            fn,
+            chunk.map((a) => [a]),
+          ))
+            futures.push(f as Future<Awaited<R>>);
+          chunk = [];
+        }
+      }
+      if (chunk.length)
+        for (const f of this.#submitTasks(
+          fn,
+          chunk.map((a) => [a]),
+        ))
+          futures.push(f as Future<Awaited<R>>);
+    };
+
+    const ahead = buffersize ?? Infinity;
+    // Python submits everything when map() is called; do the same for synchronous input.
+    if (source.sync) void fill(ahead);
+    const pumping = source.sync ? undefined : fill(ahead);
+
+    async function* results(): AsyncGenerator<Awaited<R>> {
+      try {
+        for (;;) {
+          if (futures.length === 0) {
+            if (pumping) await pumping;
+            if (futures.length === 0) {
+              if (exhausted) return;
+              await fill(buffersize ?? chunksize);
+              if (futures.length === 0) return;
+            }
+          }
+          const f = futures.shift()!;
+          const left = deadline === undefined ? undefined : deadline - performance.now();
+          if (left !== undefined && left <= 0 && !f.done()) {
+            futures.unshift(f);
+            throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
+          }
+          const value = await f.result(left === undefined ? {} : { timeout: left }).catch((e: unknown) => {
+            if (e instanceof TimeoutError) {
+              futures.unshift(f);
+              throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
+            }
+            throw e;
+          });
+          if (buffersize !== undefined && !exhausted) await fill(1);
+          yield value;
+        }
+      } finally {
+        for (const f of futures.drain()) f.cancel();
+      }
+    }
+    return results();
+  }
+
+  /**
+   * Stops taking work. `wait` (default) resolves once submitted work is done and workers have exited;
+   * `cancelFutures` cancels what has not started; `kill` also kills what is running.
+   */
+  async shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false, kill = false } = opts;
+    this.#shutdown = true;
+    if (cancelFutures || kill) this.cancelPending();
+    if (kill) this.killRunning();
+    this.#closing ??= this.#close();
+    if (wait) await this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown({ wait: true });
+  }
+
+  /** @internal Submits parsed jobs as one unit (a chunk) — the CLI's entry point. */
+  submitJobs(jobs: Job[]): Future<JobResult>[] {
+    const entries = jobs.map((job): Entry => {
+      const entry: Entry = { job, attempt: 0, future: undefined as unknown as Future<JobResult> };
+      entry.future = new Future<JobResult>(() => this.#cancelEntry(entry));
+      this.#live.add(entry);
+      this.#emit({ event: 'queued', job, time: Date.now() });
+      return entry;
+    });
+    this.#runAttempts(this.mode === 'process' ? [entries] : entries.map((e) => [e]));
+    return entries.map((e) => e.future);
+  }
+
+  /** @internal Cancels every job that has not started (halt, deadline, signals). */
+  cancelPending(): void {
+    this.pool.drainQueue();
+    for (const e of [...this.#live]) {
+      if (e.future.state === 'pending') this.#finishCancelled(e);
+      else if (e.retryTimer) {
+        clearTimeout(e.retryTimer);
+        delete e.retryTimer;
+        this.#finishCancelled(e);
+      }
+    }
+  }
+
+  /** @internal Kills every running job: process trees TERM then KILL; call workers ended. */
+  killRunning(): void {
+    for (const e of this.#live) {
+      e.killed = true;
+      if (e.ticket) this.pool.kill(e.ticket, 'cancel');
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
+  }
+
+  #submitTasks(t: AnyTask, argLists: unknown[][]): Future<unknown>[] {
+    const jobs = argLists.map((args): Job => {
+      const index = this.#seq++;
+      const job: Job = {
+        id: String(index + 1),
+        index,
+        kind: 'call',
+        call: { module: t.module, export: t.export, args },
+      };
+      if (t.options.timeout !== undefined) job.timeoutMs = t.options.timeout;
+      if (t.options.retries !== undefined) job.retries = t.options.retries;
+      return job;
+    });
+    return this.submitJobs(jobs).map((jf) => {
+      const vf = new Future<unknown>(() => jf.cancel());
+      jf.addDoneCallback(() => {
+        if (jf.cancelled()) return vf.forceCancel();
+        void jf.result().then((r) => {
+          if (r.status === 'succeeded') vf.setResult(r.value);
+          else if (r.status === 'cancelled') vf.forceCancel();
+          else vf.setException(toError(r.error, r.status));
+        });
+      });
+      return vf;
+    });
+  }
+
+  #runAttempts(units: Entry[][]): void {
+    for (const unit of units) {
+      const attempts = unit.map((e) => this.#attemptFor(e));
+      const tickets = this.pool.submit(attempts);
+      unit.forEach((e, i) => (e.ticket = tickets[i]!));
+    }
+  }
+
+  #attemptFor(e: Entry): Attempt {
+    e.attempt++;
+    const attemptNo = e.attempt;
+    return {
+      job: e.job,
+      capture: this.#capture,
+      onStart: (info) => {
+        if (attemptNo === 1) e.future.setRunning();
+        this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
+      },
+      onOutput: (stream, data) => {
+        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() });
+      },
+      onDone: (r) => this.#attemptDone(e, r),
+    };
+  }
+
+  #attemptDone(e: Entry, r: AttemptResult): void {
+    delete e.ticket;
+    if (r.skipped) {
+      this.#finishCancelled(e);
+      return;
+    }
+    const result = toResult(e.job, r, e.attempt);
+    const retries = e.job.retries ?? this.#opts.retries ?? 0;
+    const retryable = (r.status === 'failed' || r.status === 'timed-out') && !e.killed;
+    if (retryable && e.attempt <= retries) {
+      const delayMs = (this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
+      this.#emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
+      removeSpills(r);
+      const again = () => {
+        delete e.retryTimer;
+        this.#runAttempts([[e]]);
+      };
+      if (delayMs > 0) e.retryTimer = setTimeout(again, delayMs);
+      else again();
+      return;
+    }
+    this.#live.delete(e);
+    const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
+    if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
+    if (r.stderrFile) output.stderrFile = r.stderrFile;
+    this.#emit({ event: 'finished', job: e.job, result, output, time: Date.now() });
+    e.future.setResult(result);
+  }
+
+  #cancelEntry(e: Entry): boolean {
+    if (e.future.state !== 'pending') return false;
+    if (e.ticket && !this.pool.cancel(e.ticket)) return false;
+    // Cancelled through the future: the future marks itself; report the job as finished-cancelled.
+    queueMicrotask(() => this.#reportCancelled(e));
+    return true;
+  }
+
+  #finishCancelled(e: Entry): void {
+    if (e.ticket) this.pool.cancel(e.ticket);
+    e.future.forceCancel();
+    this.#reportCancelled(e);
+  }
+
+  #reportCancelled(e: Entry): void {
+    if (!this.#live.delete(e)) return;
+    const result = cancelledResult(e.job, e.attempt);
+    this.#emit({ event: 'finished', job: e.job, result, output: undefined, time: Date.now() });
+  }
+
+  #emit(ev: ExecutorEvent): void {
+    this.#opts.onEvent?.(ev);
+  }
+
+  async #close(): Promise<void> {
+    await Promise.all([...this.#live].map((e) => e.future.settled()));
+    await this.pool.close();
+    rmSync(this.#capture.spillDir, { recursive: true, force: true });
+  }
+}
+
+export class ThreadPoolExecutor extends Executor {
+  constructor(opts: ExecutorOptions = {}) {
+    super('thread', opts);
+  }
+}
+
+export class ProcessPoolExecutor extends Executor {
+  constructor(opts: ExecutorOptions = {}) {
+    super('process', opts);
+  }
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function removeSpills(r: AttemptResult): void {
+  for (const f of [r.stdoutFile, r.stderrFile]) if (f) rmSync(f, { force: true });
+}
+
+export function toResult(job: Job, r: AttemptResult, attempts: number): JobResult {
+  const result: JobResult = {
+    id: job.id,
+    index: job.index,
+    kind: job.kind,
+    status: r.status,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    attempts,
+    worker: r.worker,
+    pid: r.pid,
+    threadId: r.threadId,
+    startedAt: new Date(r.startedAt).toISOString(),
+    durationMs: r.durationMs,
+    stdout: toBuffer(r.stdout).toString('utf8'),
+    stderr: toBuffer(r.stderr).toString('utf8'),
+    value: r.value === undefined ? null : r.value,
+    error: r.error ?? null,
+  };
+  if (r.stdoutTruncated) result.stdoutTruncated = true;
+  if (r.stderrTruncated) result.stderrTruncated = true;
+  if (r.bytes !== undefined) result.bytes = r.bytes;
+  if (r.status === 'timed-out' && !result.error) {
+    result.error = { name: 'TimeoutError', message: `timed out after ${job.timeoutMs}ms` };
+  }
+  return result;
+}
+
+export function cancelledResult(job: Job, attempts: number): JobResult {
+  return {
+    id: job.id,
+    index: job.index,
+    kind: job.kind,
+    status: 'cancelled',
+    exitCode: null,
+    signal: null,
+    attempts,
+    worker: null,
+    pid: null,
+    threadId: null,
+    startedAt: null,
+    durationMs: null,
+    stdout: '',
+    stderr: '',
+    value: null,
+    error: null,
+  };
+}
+
+function toError(e: SerializedError | null, status: string): Error {
+  if (!e) return new Error(`job ${status}`);
+  if (e.name === 'BrokenWorkerError') {
+    const err = new BrokenWorkerError(e.message, {});
+    if (e.stack) err.stack = e.stack;
+    return err;
+  }
+  if (e.name === 'TimeoutError') return new TimeoutError(e.message);
+  if (e.name === 'CancelledError') return new CancelledError(e.message);
+  return new RemoteError(e.name, e.message, e.stack);
+}
+
+function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
+  sync?: Iterator<T>;
+  async?: AsyncIterator<T>;
+} {
+  if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
+  return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
+}

@@ -1,0 +1,152 @@
+/**
+ * A Future, as in Python's concurrent.futures: the eventual outcome of one submitted piece of work.
+ * pending → running → finished, or pending → cancelled. Waiting with a timeout never stops the work itself.
+ */
+import { CancelledError, TimeoutError } from '../errors.js';
+
+export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
+
+export interface WaitOptions {
+  /** Milliseconds to wait; rejects with TimeoutError after that. Omitted: wait as long as it takes. */
+  timeout?: number;
+}
+
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+export class Future<T> {
+  #state: FutureState = 'pending';
+  #value: T | undefined;
+  #error: unknown;
+  #failed = false;
+  #callbacks: DoneCallback<T>[] = [];
+  #settled: Promise<void> | undefined;
+  #resolveSettled: (() => void) | undefined;
+  readonly #onCancel: (() => boolean) | undefined;
+
+  /** @internal `onCancel` asks the executor to drop the queued work; false means it already started. */
+  constructor(onCancel?: () => boolean) {
+    this.#onCancel = onCancel;
+  }
+
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  running(): boolean {
+    return this.#state === 'running';
+  }
+
+  cancelled(): boolean {
+    return this.#state === 'cancelled';
+  }
+
+  /** True once finished or cancelled. */
+  done(): boolean {
+    return this.#state === 'finished' || this.#state === 'cancelled';
+  }
+
+  /** Cancels a pending future. False when it is already running or finished (as in Python). */
+  cancel(): boolean {
+    if (this.#state === 'cancelled') return true;
+    if (this.#state !== 'pending') return false;
+    if (this.#onCancel && !this.#onCancel()) return false;
+    this.#state = 'cancelled';
+    this.#settle();
+    return true;
+  }
+
+  /** The value; rejects with the work's error, CancelledError, or TimeoutError after `timeout` ms. */
+  async result(opts: WaitOptions = {}): Promise<T> {
+    await this.#wait(opts.timeout);
+    if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
+    if (this.#failed) throw this.#error;
+    return this.#value as T;
+  }
+
+  /** The error the work raised, or undefined when it succeeded. Rejects like result() on cancel and timeout. */
+  async exception(opts: WaitOptions = {}): Promise<unknown> {
+    await this.#wait(opts.timeout);
+    if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
+    return this.#failed ? this.#error : undefined;
+  }
+
+  /** Called with the future when it finishes or is cancelled; at once if it already has. Errors are reported, not thrown. */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (this.done()) this.#invoke(fn);
+    else this.#callbacks.push(fn);
+  }
+
+  /** @internal */
+  setRunning(): boolean {
+    if (this.#state !== 'pending') return false;
+    this.#state = 'running';
+    return true;
+  }
+
+  /** @internal */
+  setResult(value: T): void {
+    if (this.done()) return;
+    this.#value = value;
+    this.#state = 'finished';
+    this.#settle();
+  }
+
+  /** @internal */
+  setException(error: unknown): void {
+    if (this.done()) return;
+    this.#error = error;
+    this.#failed = true;
+    this.#state = 'finished';
+    this.#settle();
+  }
+
+  /** @internal Marks a future cancelled whatever its state (halt, deadline, signals in the CLI). */
+  forceCancel(): void {
+    if (this.done()) return;
+    this.#state = 'cancelled';
+    this.#settle();
+  }
+
+  /** @internal Resolves when the future is done, without throwing. */
+  settled(): Promise<void> {
+    if (this.done()) return Promise.resolve();
+    this.#settled ??= new Promise<void>((resolve) => {
+      this.#resolveSettled = resolve;
+    });
+    return this.#settled;
+  }
+
+  #wait(timeout: number | undefined): Promise<void> {
+    if (this.done()) return Promise.resolve();
+    const settled = this.settled();
+    if (timeout === undefined || timeout === Infinity) return settled;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new TimeoutError(`the result was not ready within ${timeout}ms`)),
+        Math.max(0, timeout),
+      );
+      void settled.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #settle(): void {
+    this.#resolveSettled?.();
+    const callbacks = this.#callbacks;
+    this.#callbacks = [];
+    for (const fn of callbacks) this.#invoke(fn);
+  }
+
+  #invoke(fn: DoneCallback<T>): void {
+    try {
+      fn(this);
+    } catch (e) {
+      // A broken callback must not break the pool that finished the work (Python logs and goes on too).
+      process.emitWarning(`a Future done-callback threw: ${e instanceof Error ? e.message : String(e)}`, {
+        type: 'PoolrunWarning',
+      });
+    }
+  }
+}

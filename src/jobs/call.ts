@@ -1,0 +1,124 @@
+import { isMainThread } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { CallSpec } from './types.js';
+import type { JobContext } from './context.js';
+import type { Outcome } from '../pool/protocol.js';
+import { Capture } from './capture.js';
+import { serializeError } from '../pool/protocol.js';
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+function load(specifier: string): Promise<Record<string, unknown>> {
+  let p = modules.get(specifier);
+  if (!p) {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(specifier).href;
+    p = import(url) as Promise<Record<string, unknown>>;
+    modules.set(specifier, p);
+    // A module that failed to load may be fixed on disk later in a long-lived worker: do not cache failures.
+    p.catch(() => modules.delete(specifier));
+  }
+  return p;
+}
+
+type Write = typeof process.stdout.write;
+
+/**
+ * Calls an exported function inside this worker. Whatever it prints through process.stdout/stderr (console.log
+ * included) is captured as the job's output, as a shell job's would be. Runs one call at a time per worker, so
+ * swapping the streams' write functions is safe.
+ */
+export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome> {
+  const { job } = ctx;
+  const startedAt = Date.now();
+  const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
+  const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
+  const restoreStreams = redirect(out, err, ctx);
+  const restoreEnv = job.env ? applyEnv(job.env) : undefined;
+  const outcome: Outcome = {
+    exitCode: null,
+    signal: null,
+    startedAt,
+    durationMs: 0,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+  };
+  let previousCwd: string | undefined;
+  try {
+    if (job.cwd !== undefined && job.cwd !== process.cwd()) {
+      if (!isMainThread && !process.send) {
+        throw new Error(
+          'cwd is not supported for call jobs in thread mode (a thread cannot chdir); use --mode process',
+        );
+      }
+      previousCwd = process.cwd();
+      process.chdir(job.cwd);
+    }
+    const mod = await load(spec.module);
+    const fn = mod[spec.export];
+    if (typeof fn !== 'function') {
+      const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+      throw new TypeError(
+        `${spec.module} has no exported function "${spec.export}"` +
+          (names.length ? ` (it exports: ${names.join(', ')})` : ''),
+      );
+    }
+    outcome.value = await (fn as (...a: unknown[]) => unknown)(...spec.args);
+  } catch (e) {
+    outcome.error = serializeError(e);
+  } finally {
+    if (previousCwd !== undefined) process.chdir(previousCwd);
+    restoreEnv?.();
+    restoreStreams();
+    outcome.durationMs = Date.now() - startedAt;
+    const o = out.finish();
+    const e = err.finish();
+    outcome.stdout = o.data;
+    outcome.stderr = e.data;
+    if (o.file) outcome.stdoutFile = o.file;
+    if (e.file) outcome.stderrFile = e.file;
+    if (o.truncated) outcome.stdoutTruncated = true;
+    if (e.truncated) outcome.stderrTruncated = true;
+  }
+  return outcome;
+}
+
+function redirect(out: Capture, err: Capture, ctx: JobContext): () => void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved to be put back on the same object
+  const so = process.stdout.write;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved to be put back on the same object
+  const se = process.stderr.write;
+  process.stdout.write = capturingWrite(out, 'stdout', ctx);
+  process.stderr.write = capturingWrite(err, 'stderr', ctx);
+  return () => {
+    process.stdout.write = so;
+    process.stderr.write = se;
+  };
+}
+
+function capturingWrite(cap: Capture, stream: 'stdout' | 'stderr', ctx: JobContext): Write {
+  return (chunk: string | Uint8Array, encOrCb?: unknown, cb?: unknown) => {
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encOrCb === 'string' ? (encOrCb as BufferEncoding) : 'utf8')
+        : Buffer.from(chunk);
+    cap.push(buf);
+    if (ctx.capture.stream) ctx.output(stream, buf);
+    const done = typeof encOrCb === 'function' ? encOrCb : cb;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  };
+}
+
+function applyEnv(env: Record<string, string>): () => void {
+  const saved = new Map<string, string | undefined>();
+  for (const [k, v] of Object.entries(env)) {
+    saved.set(k, process.env[k]);
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

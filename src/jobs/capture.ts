@@ -1,0 +1,75 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureOptions } from '../pool/protocol.js';
+
+export interface Captured {
+  /** At most `limit` bytes: the start of the output. */
+  data: Buffer;
+  truncated: boolean;
+  /** Everything, when the output outgrew the limit and spilling was asked for. */
+  file?: string;
+}
+
+/**
+ * Holds one output stream of one job in bounded memory. Past the limit the bytes go to a file (for grouped
+ * printing) or are dropped (when only the result needs them); the in-memory head is what results carry.
+ */
+export class Capture {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private fd: number | undefined;
+  private file: string | undefined;
+  private truncated = false;
+
+  constructor(
+    private readonly opts: CaptureOptions,
+    private readonly name: string,
+  ) {}
+
+  push(buf: Buffer): void {
+    if (!this.opts.keep) return;
+    if (this.fd !== undefined) {
+      writeAll(this.fd, buf);
+      return;
+    }
+    if (this.size + buf.length <= this.opts.limit) {
+      this.chunks.push(buf);
+      this.size += buf.length;
+      return;
+    }
+    this.truncated = true;
+    if (this.opts.spill) {
+      mkdirSync(this.opts.spillDir, { recursive: true });
+      this.file = join(this.opts.spillDir, this.name);
+      this.fd = openSync(this.file, 'wx', 0o600);
+      for (const c of this.chunks) writeAll(this.fd, c);
+      writeAll(this.fd, buf);
+    }
+    const room = this.opts.limit - this.size;
+    if (room > 0) {
+      this.chunks.push(buf.subarray(0, room));
+      this.size += room;
+    }
+  }
+
+  finish(): Captured {
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    // An exact-size buffer of its own: structured clone copies a view's whole backing store, which for a
+    // pooled or sliced chunk is far larger than the view.
+    const data = Buffer.allocUnsafeSlow(this.size);
+    let off = 0;
+    for (const c of this.chunks) off += c.copy(data, off);
+    this.chunks = [];
+    const out: Captured = { data, truncated: this.truncated };
+    if (this.file) out.file = this.file;
+    return out;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import type { JobContext } from './context.js';
+import type { Outcome } from '../pool/protocol.js';
+import { Capture } from './capture.js';
+import { serializeError } from '../pool/protocol.js';
+
+/**
+ * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
+ * tree with `kill(-pgid)`. Settles when the process has exited and its stdout/stderr are closed, as a shell
+ * would: grandchildren that keep the pipes open keep the job running (and are killed with it on timeout).
+ */
+export function runShell(command: string | string[], ctx: JobContext): Promise<Outcome> {
+  const { job } = ctx;
+  const [file, args] =
+    typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0]!, command.slice(1)];
+  const startedAt = Date.now();
+  const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
+  const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
+
+  return new Promise<Outcome>((resolve) => {
+    const child = spawn(file, args, {
+      cwd: job.cwd,
+      env: {
+        ...process.env,
+        ...job.env,
+        // GNU parallel's {%} and {#} as variables: which worker slot, which job.
+        POOLRUN_WORKER: String(ctx.worker),
+        POOLRUN_JOB_ID: job.id,
+        POOLRUN_JOB_INDEX: String(job.index + 1),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    if (child.pid !== undefined) ctx.spawned(child.pid);
+
+    const stream = ctx.capture.stream;
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      if (stream) ctx.output('stdout', b);
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err.push(b);
+      if (stream) ctx.output('stderr', b);
+    });
+
+    let spawnError: Error | undefined;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.on('close', (code, signal) => {
+      const o = out.finish();
+      const e = err.finish();
+      const outcome: Outcome = {
+        exitCode: code,
+        signal,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+        stdout: o.data,
+        stderr: e.data,
+      };
+      if (o.file) outcome.stdoutFile = o.file;
+      if (e.file) outcome.stderrFile = e.file;
+      if (o.truncated) outcome.stdoutTruncated = true;
+      if (e.truncated) outcome.stderrTruncated = true;
+      if (!spawnError) {
+        resolve(outcome);
+        return;
+      }
+      void explainSpawnError(spawnError, file, job.cwd).then((error) => {
+        outcome.error = error;
+        resolve(outcome);
+      });
+    });
+  });
+}
+
+/** `spawn /bin/sh ENOENT` when the cwd is missing misleads: say which of the two is missing. */
+async function explainSpawnError(e: Error, file: string, cwd: string | undefined) {
+  const se = serializeError(e);
+  if (se.code === 'ENOENT' && cwd !== undefined) {
+    const isDir = await stat(cwd).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) return { ...se, message: `cwd does not exist or is not a directory: ${cwd}` };
+  }
+  if (se.code === 'ENOENT') return { ...se, message: `command not found: ${file}` };
+  if (se.code === 'EACCES') return { ...se, message: `permission denied: ${file}` };
+  return se;
+}

@@ -1,0 +1,78 @@
+/** What each job kind carries, after parsing: paths absolute, durations in ms. */
+export interface CopySpec {
+  from: string;
+  to: string;
+  overwrite: boolean;
+}
+export interface DownloadSpec {
+  url: string;
+  to: string;
+  sha256?: string;
+  overwrite: boolean;
+  headers?: Record<string, string>;
+}
+export interface CallSpec {
+  /** Absolute path or URL of the module. */
+  module: string;
+  export: string;
+  args: unknown[];
+}
+
+export type JobAction =
+  | { kind: 'run'; run: string | string[] }
+  | { kind: 'copy'; copy: CopySpec }
+  | { kind: 'download'; download: DownloadSpec }
+  | { kind: 'call'; call: CallSpec };
+
+export type JobKind = JobAction['kind'];
+export const JOB_KINDS: readonly JobKind[] = ['run', 'copy', 'download', 'call'];
+
+export interface JobCommon {
+  /** Unique in a run; defaults to the 1-based position. */
+  id: string;
+  /** 0-based position in the input: the order results are printed in. */
+  index: number;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+export type Job = JobCommon & JobAction;
+
+export type JobStatus = 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/** One finished job, as in the `--json` document (contract §5). */
+export interface JobResult {
+  id: string;
+  index: number;
+  kind: JobKind;
+  status: JobStatus;
+  exitCode: number | null;
+  signal: string | null;
+  attempts: number;
+  /** Worker slot, 1..n; null when the job never started. */
+  worker: number | null;
+  /** OS process id of the worker (the poolrun process itself in thread mode). */
+  pid: number | null;
+  /** worker_threads id of the worker in thread mode; 0 in process mode. */
+  threadId: number | null;
+  startedAt: string | null;
+  durationMs: number | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
+  /** Bytes moved by copy and download jobs. */
+  bytes?: number;
+  /** A call job's return value. */
+  value: unknown;
+  error: SerializedError | null;
+}

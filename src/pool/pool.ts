@@ -1,0 +1,465 @@
+/**
+ * The pool: N workers behind one WorkerHandle interface, a queue of units (a unit is the batch of jobs one
+ * message carries: `chunksize` in process mode), crash handling and timeouts. It knows nothing of futures,
+ * retries or printing; it runs attempts and reports how each ended.
+ */
+import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
+import type { CaptureOptions, FromWorker, Outcome } from './protocol.js';
+import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
+import { ThreadWorker } from './thread.js';
+import { ProcessWorker } from './process.js';
+import { ProcessGroups } from '../proc/groups.js';
+import { Deque } from '../util/deque.js';
+
+export interface StartInfo {
+  worker: number;
+  pid: number;
+  threadId: number;
+  startedAt: number;
+}
+
+export interface AttemptResult extends Outcome {
+  status: JobStatus;
+  worker: number | null;
+  pid: number | null;
+  threadId: number | null;
+  /** The pool killed it: `timeout` for --timeout, `cancel` for halt/deadline/signals. */
+  killedFor?: KillReason;
+}
+
+/** One attempt of one job, as the executor hands it to the pool. */
+export interface Attempt {
+  readonly job: Job;
+  readonly capture: CaptureOptions;
+  onStart(info: StartInfo): void;
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+  onDone(result: AttemptResult): void;
+}
+
+export type KillReason = 'timeout' | 'cancel';
+
+/** The pool's handle on a submitted attempt. */
+export interface Ticket {
+  readonly attempt: Attempt;
+}
+
+type TicketState = 'queued' | 'sent' | 'running' | 'done' | 'cancelled';
+
+interface Tracked extends Ticket {
+  key: number;
+  state: TicketState;
+  slot?: Slot;
+  pgid?: number;
+  killReason?: KillReason;
+  timer?: NodeJS.Timeout;
+  abortTimer?: NodeJS.Timeout;
+  start?: StartInfo;
+}
+
+interface Slot {
+  id: number;
+  handle: WorkerHandle;
+  state: 'starting' | 'idle' | 'busy' | 'closing';
+  unit: Tracked[];
+  pos: number;
+  everReady: boolean;
+}
+
+export interface PoolOptions {
+  mode: PoolMode;
+  size: number;
+  killAfterMs: number;
+  groups?: ProcessGroups;
+}
+
+/** Consecutive workers that die before they are ready: past this the pool gives up instead of respawning forever. */
+const MAX_STARTUP_FAILURES = 3;
+
+export class WorkerPool {
+  readonly mode: PoolMode;
+  readonly size: number;
+  readonly groups: ProcessGroups;
+  private readonly killAfterMs: number;
+  private readonly queue = new Deque<Tracked[]>();
+  private readonly slots: (Slot | undefined)[];
+  private readonly byKey = new Map<number, Tracked>();
+  private nextKey = 1;
+  private dispatchQueued = false;
+  private startupFailures = 0;
+  private broken: SerializedError | undefined;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+
+  constructor(opts: PoolOptions) {
+    this.mode = opts.mode;
+    this.size = Math.max(1, Math.floor(opts.size));
+    this.killAfterMs = opts.killAfterMs;
+    this.groups = opts.groups ?? new ProcessGroups();
+    this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
+  }
+
+  /** Queues attempts that must run on one worker, in order (a chunk). */
+  submit(unit: Attempt[]): Ticket[] {
+    const tracked = unit.map((attempt): Tracked => ({ attempt, key: this.nextKey++, state: 'queued' }));
+    if (this.broken) {
+      for (const t of tracked) this.finish(t, failedOutcome(this.broken), undefined);
+      return tracked;
+    }
+    this.queue.push(tracked);
+    this.scheduleDispatch();
+    return tracked;
+  }
+
+  /** Removes a queued attempt; false when it has already been handed to a worker. */
+  cancel(ticket: Ticket): boolean {
+    const t = ticket as Tracked;
+    if (t.state !== 'queued') return t.state === 'cancelled';
+    t.state = 'cancelled';
+    return true;
+  }
+
+  /**
+   * Stops an attempt whatever its state: a queued one is dropped (returns true), one waiting in a worker's
+   * batch is skipped, a running one is killed (its process group TERM then KILL; a call's worker is ended).
+   * The attempt still reports through onDone, unless it was dropped from the queue.
+   */
+  kill(ticket: Ticket, reason: KillReason): boolean {
+    const t = ticket as Tracked;
+    switch (t.state) {
+      case 'queued':
+        return this.cancel(t);
+      case 'sent':
+        t.killReason ??= reason;
+        t.slot?.handle.send({ type: 'skip', key: t.key });
+        return false;
+      case 'running':
+        t.killReason ??= reason;
+        this.stopRunning(t);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** Queued attempts, removed from the queue (for halt, deadline, signals and shutdown({cancelFutures})). */
+  drainQueue(): Attempt[] {
+    const out: Attempt[] = [];
+    for (const unit of this.queue.drain()) {
+      for (const t of unit) {
+        if (t.state === 'queued') {
+          t.state = 'cancelled';
+          out.push(t.attempt);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Kills every attempt that a worker holds. */
+  killRunning(reason: KillReason): void {
+    for (const t of [...this.byKey.values()]) {
+      if (t.state === 'running' || t.state === 'sent') this.kill(t, reason);
+    }
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const t of this.byKey.values()) if (t.state === 'running') n++;
+    return n;
+  }
+
+  /**
+   * Lets queued work finish, then ends every worker. With `force`, ends them now (running jobs are killed by
+   * the caller first; this only reaps the workers).
+   */
+  close(force = false): Promise<void> {
+    this.closing = true;
+    this.closed ??= new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    for (const slot of this.slots) {
+      if (!slot) continue;
+      if (force) {
+        slot.state = 'closing';
+        slot.handle.ref();
+        slot.handle.kill();
+      } else if (slot.state === 'idle' || (slot.state === 'starting' && this.queue.length === 0)) {
+        this.closeSlot(slot);
+      }
+    }
+    this.checkClosed();
+    return this.closed;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  private scheduleDispatch(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    // Deferred so that a burst of submissions made in one tick is seen whole (chunking, lazy worker start).
+    queueMicrotask(() => {
+      this.dispatchQueued = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot?.state !== 'idle') continue;
+      const unit = this.nextUnit();
+      if (!unit) break;
+      this.assign(slot, unit);
+    }
+    let starting = 0;
+    for (const s of this.slots) if (s?.state === 'starting') starting++;
+    let need = this.queue.length - starting;
+    for (let i = 0; i < this.size && need > 0; i++) {
+      if (!this.slots[i]) {
+        this.spawn(i + 1);
+        need--;
+      }
+    }
+    if (this.closing) {
+      for (const slot of this.slots) if (slot?.state === 'idle') this.closeSlot(slot);
+    }
+  }
+
+  private nextUnit(): Tracked[] | undefined {
+    for (let unit = this.queue.shift(); unit; unit = this.queue.shift()) {
+      const live = unit.filter((t) => t.state === 'queued');
+      if (live.length) return live;
+    }
+    return undefined;
+  }
+
+  private spawn(id: number): void {
+    const handle: WorkerHandle = this.mode === 'thread' ? new ThreadWorker() : new ProcessWorker();
+    const slot: Slot = { id, handle, state: 'starting', unit: [], pos: 0, everReady: false };
+    this.slots[id - 1] = slot;
+    handle.onMessage((m) => this.onMessage(slot, m));
+    handle.onExit((e) => this.onExit(slot, e));
+  }
+
+  private assign(slot: Slot, unit: Tracked[]): void {
+    slot.state = 'busy';
+    slot.unit = unit;
+    slot.pos = 0;
+    slot.handle.ref();
+    for (const t of unit) {
+      t.state = 'sent';
+      t.slot = slot;
+      this.byKey.set(t.key, t);
+    }
+    slot.handle.send({
+      type: 'batch',
+      worker: slot.id,
+      jobs: unit.map((t) => ({ key: t.key, job: t.attempt.job, capture: t.attempt.capture })),
+    });
+    this.begin(slot);
+  }
+
+  /** The worker runs a batch in order, so the next job starts when the previous one is done. */
+  private begin(slot: Slot): void {
+    const t = slot.unit[slot.pos];
+    if (!t || t.killReason) return; // a skipped job reports 'done' (skipped) by itself
+    t.state = 'running';
+    t.start = {
+      worker: slot.id,
+      pid: slot.handle.pid,
+      threadId: slot.handle.threadId,
+      startedAt: Date.now(),
+    };
+    const ms = t.attempt.job.timeoutMs;
+    if (ms !== undefined) t.timer = setTimeout(() => this.kill(t, 'timeout'), ms);
+    t.attempt.onStart(t.start);
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        slot.everReady = true;
+        this.startupFailures = 0;
+        if (slot.state === 'starting') {
+          slot.state = 'idle';
+          slot.handle.unref();
+          this.dispatch();
+        }
+        return;
+      case 'spawned': {
+        const t = this.byKey.get(m.key);
+        if (!t) return;
+        t.pgid = m.pid;
+        this.groups.add(m.pid);
+        if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
+        return;
+      }
+      case 'output': {
+        const t = this.byKey.get(m.key);
+        t?.attempt.onOutput(m.stream, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        return;
+      }
+      case 'done': {
+        const t = this.byKey.get(m.key);
+        if (!t) return;
+        this.finish(t, m.outcome, slot);
+        this.advance(slot);
+        return;
+      }
+      case 'fatal':
+        return; // kept by the handle, reported with the exit
+    }
+  }
+
+  private advance(slot: Slot): void {
+    slot.pos++;
+    if (slot.pos < slot.unit.length) {
+      this.begin(slot);
+      return;
+    }
+    slot.unit = [];
+    slot.pos = 0;
+    if (slot.state === 'busy') {
+      slot.state = 'idle';
+      slot.handle.unref();
+    }
+    this.scheduleDispatch();
+  }
+
+  private stopRunning(t: Tracked): void {
+    const slot = t.slot;
+    if (!slot) return;
+    switch (t.attempt.job.kind) {
+      case 'run':
+        // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
+        if (t.pgid !== undefined) this.groups.terminate(t.pgid, this.killAfterMs);
+        return;
+      case 'call':
+        // A JS function cannot be interrupted from outside: end the worker (it is replaced).
+        slot.handle.kill();
+        return;
+      default:
+        slot.handle.send({ type: 'abort', key: t.key });
+        t.abortTimer ??= setTimeout(() => slot.handle.kill(), this.killAfterMs);
+        return;
+    }
+  }
+
+  private finish(t: Tracked, outcome: Outcome, slot: Slot | undefined): void {
+    if (t.state === 'done') return;
+    t.state = 'done';
+    this.byKey.delete(t.key);
+    clearTimeout(t.timer);
+    clearTimeout(t.abortTimer);
+    if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+    const naturalSuccess =
+      !outcome.skipped &&
+      !outcome.error &&
+      !outcome.aborted &&
+      (t.attempt.job.kind !== 'run' || (outcome.exitCode === 0 && outcome.signal === null));
+    let status: JobStatus;
+    if (outcome.skipped) status = 'cancelled';
+    else if (naturalSuccess) status = 'succeeded';
+    else if (t.killReason === 'timeout') status = 'timed-out';
+    else if (t.killReason === 'cancel') status = 'cancelled';
+    else status = 'failed';
+    const result: AttemptResult = {
+      ...outcome,
+      status,
+      worker: outcome.skipped ? null : (slot?.id ?? null),
+      pid: outcome.skipped ? null : (slot?.handle.pid ?? null),
+      threadId: outcome.skipped ? null : (slot?.handle.threadId ?? null),
+    };
+    if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
+    t.attempt.onDone(result);
+  }
+
+  private onExit(slot: Slot, exit: WorkerExit): void {
+    if (this.slots[slot.id - 1] === slot) this.slots[slot.id - 1] = undefined;
+    const expected = slot.state === 'closing';
+    const held = slot.unit.slice(slot.pos);
+    slot.unit = [];
+    const current = held[0];
+    if (current && current.state !== 'done') {
+      if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
+      const error: SerializedError = current.killReason
+        ? killedError(current)
+        : {
+            name: 'BrokenWorkerError',
+            message: `worker ${slot.id} (pid ${slot.handle.pid}) died while running this job: ${describeExit(exit)}`,
+          };
+      if (!current.killReason && exit.error?.stack) error.stack = exit.error.stack;
+      const outcome = failedOutcome(error, current.start?.startedAt);
+      outcome.exitCode = exit.code;
+      outcome.signal = exit.signal;
+      this.finish(current, outcome, slot);
+    }
+    // Jobs of the batch that had not started never ran: they go back to the front of the queue.
+    const rest = held.slice(1).filter((t) => t.state !== 'done');
+    if (rest.length) {
+      for (const t of rest) {
+        this.byKey.delete(t.key);
+        if (t.killReason) {
+          this.finish(t, { ...failedOutcome(undefined), skipped: true }, slot);
+        } else {
+          t.state = 'queued';
+          delete t.slot;
+        }
+      }
+      const requeue = rest.filter((t) => t.state === 'queued');
+      if (requeue.length) this.queue.unshift(requeue);
+    }
+    if (!expected && !slot.everReady) {
+      this.startupFailures++;
+      if (this.startupFailures >= MAX_STARTUP_FAILURES) {
+        this.broken = {
+          name: 'BrokenWorkerError',
+          message: `workers cannot start (${MAX_STARTUP_FAILURES} in a row died before they were ready): ${describeExit(exit)}`,
+        };
+        for (const unit of this.queue.drain()) {
+          for (const t of unit)
+            if (t.state === 'queued') this.finish(t, failedOutcome(this.broken), undefined);
+        }
+      }
+    }
+    this.scheduleDispatch();
+    this.checkClosed();
+  }
+
+  private closeSlot(slot: Slot): void {
+    slot.state = 'closing';
+    // Held until it has exited, so whoever awaits close() is not left with an empty event loop.
+    slot.handle.ref();
+    slot.handle.close();
+  }
+
+  private checkClosed(): void {
+    if (this.closing && this.resolveClosed && this.slots.every((s) => !s)) this.resolveClosed();
+  }
+}
+
+function killedError(t: Tracked): SerializedError {
+  return t.killReason === 'timeout'
+    ? { name: 'TimeoutError', message: `timed out after ${t.attempt.job.timeoutMs}ms; its worker was ended` }
+    : { name: 'CancelledError', message: 'cancelled while running; its worker was ended' };
+}
+
+function describeExit(exit: WorkerExit): string {
+  if (exit.error) return `uncaught ${exit.error.name}: ${exit.error.message}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code}`;
+}
+
+function failedOutcome(error: SerializedError | undefined, startedAt?: number): Outcome {
+  const now = Date.now();
+  const o: Outcome = {
+    exitCode: null,
+    signal: null,
+    startedAt: startedAt ?? now,
+    durationMs: startedAt ? now - startedAt : 0,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+  };
+  if (error) o.error = error;
+  return o;
+}

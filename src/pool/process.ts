@@ -1,0 +1,61 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FromWorker, ToWorker } from './protocol.js';
+import type { SerializedError } from '../jobs/types.js';
+import type { WorkerExit, WorkerHandle } from './handle.js';
+import { WORKER_ENTRY } from './handle.js';
+
+const ENTRY = fileURLToPath(WORKER_ENTRY);
+
+export class ProcessWorker implements WorkerHandle {
+  readonly pid: number;
+  readonly threadId = 0;
+  private readonly child: ChildProcess;
+  private fatal: SerializedError | undefined;
+
+  constructor() {
+    this.child = fork(ENTRY, [], {
+      serialization: 'advanced',
+      // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
+      // ordered stdout.
+      stdio: ['ignore', 2, 2, 'ipc'],
+      execArgv: [],
+    });
+    this.pid = this.child.pid ?? -1;
+    this.child.on('message', (m: FromWorker) => {
+      if (m.type === 'fatal') this.fatal = m.error;
+    });
+    // A fork that cannot start reports 'error' and then 'exit'; nothing to add here.
+    this.child.on('error', () => {});
+  }
+
+  send(msg: ToWorker): void {
+    if (this.child.connected) this.child.send(msg);
+  }
+  onMessage(fn: (msg: FromWorker) => void): void {
+    this.child.on('message', fn);
+  }
+  onExit(fn: (exit: WorkerExit) => void): void {
+    this.child.once('exit', (code, signal) => {
+      const exit: WorkerExit = { code, signal };
+      if (this.fatal) exit.error = this.fatal;
+      fn(exit);
+    });
+  }
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+    // A worker that does not leave within a second of being asked is stuck in user code: end it.
+    setTimeout(() => this.kill(), 1000).unref();
+  }
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+  ref(): void {
+    this.child.ref();
+    (this.child.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
+  unref(): void {
+    this.child.unref();
+    (this.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+}

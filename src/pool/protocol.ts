@@ -1,0 +1,80 @@
+/**
+ * Messages between the main thread and a worker (thread or process). Kept small and flat: every job costs
+ * one `batch` entry out and one `done` back; `spawned` exists so the main thread can own every process group.
+ */
+import type { Job, SerializedError } from '../jobs/types.js';
+
+export interface CaptureOptions {
+  /** Send each chunk to the main thread as it arrives (`--output stream`). */
+  stream: boolean;
+  /** Keep the output for the result (`--output group`, `--json`, ...). */
+  keep: boolean;
+  /** Past `limit` bytes, write everything to a file in `spillDir` so grouped printing can show it all. */
+  spill: boolean;
+  limit: number;
+  spillDir: string;
+}
+
+export interface WireJob {
+  key: number;
+  job: Job;
+  capture: CaptureOptions;
+}
+
+export type ToWorker =
+  /** `worker` is the slot (1..n) the jobs run on: shell jobs see it as POOLRUN_WORKER (GNU parallel's {%}). */
+  | { type: 'batch'; worker: number; jobs: WireJob[] }
+  /** Skip a job of a batch that has not started yet. */
+  | { type: 'skip'; key: number }
+  /** Stop a running copy/download/call cooperatively (timeouts, halt). */
+  | { type: 'abort'; key: number }
+  | { type: 'exit' };
+
+export interface Outcome {
+  exitCode: number | null;
+  signal: string | null;
+  /** Epoch ms when the worker started the job. */
+  startedAt: number;
+  durationMs: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** Full output, when it outgrew the capture limit and spilled. */
+  stdoutFile?: string;
+  stderrFile?: string;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
+  value?: unknown;
+  error?: SerializedError;
+  bytes?: number;
+  /** The job was skipped before it started (a `skip` message arrived in time). */
+  skipped?: boolean;
+  /** The job stopped because of an `abort` message. */
+  aborted?: boolean;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'spawned'; key: number; pid: number }
+  | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { type: 'done'; key: number; outcome: Outcome }
+  /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */
+  | { type: 'fatal'; error: SerializedError };
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const out: SerializedError = { name: err.name, message: err.message };
+    if (err.stack) out.stack = err.stack;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The code that runs inside every worker, thread or process. It runs the jobs of a batch one after another
+ * and reports each; it never kills anything itself (the main thread owns every process group), except when
+ * the main process vanishes in process mode, where nobody else is left to do it.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { FromWorker, Outcome, ToWorker, WireJob } from './protocol.js';
+import { serializeError } from './protocol.js';
+import { execute } from '../jobs/execute.js';
+import type { JobContext } from '../jobs/context.js';
+
+const post: (m: FromWorker) => void = parentPort
+  ? (m) => parentPort!.postMessage(m)
+  : (m) => {
+      process.send!(m);
+    };
+
+const skipped = new Set<number>();
+const aborts = new Map<number, AbortController>();
+const liveGroups = new Set<number>();
+const queue: WireJob[] = [];
+let busy = false;
+let slot = 0;
+
+function onMessage(msg: ToWorker): void {
+  switch (msg.type) {
+    case 'batch':
+      slot = msg.worker;
+      queue.push(...msg.jobs);
+      if (!busy) void drain();
+      break;
+    case 'skip':
+      skipped.add(msg.key);
+      break;
+    case 'abort':
+      aborts.get(msg.key)?.abort();
+      break;
+    case 'exit':
+      if (parentPort) parentPort.close();
+      else process.disconnect();
+      break;
+  }
+}
+
+async function drain(): Promise<void> {
+  busy = true;
+  for (let w = queue.shift(); w; w = queue.shift()) {
+    if (skipped.delete(w.key)) {
+      post({ type: 'done', key: w.key, outcome: skippedOutcome() });
+      continue;
+    }
+    await runOne(w);
+  }
+  busy = false;
+}
+
+async function runOne(w: WireJob): Promise<void> {
+  const ac = new AbortController();
+  aborts.set(w.key, ac);
+  let pgid: number | undefined;
+  const ctx: JobContext = {
+    key: w.key,
+    job: w.job,
+    worker: slot,
+    capture: w.capture,
+    signal: ac.signal,
+    spawned(pid) {
+      pgid = pid;
+      liveGroups.add(pid);
+      post({ type: 'spawned', key: w.key, pid });
+    },
+    output(stream, data) {
+      post({ type: 'output', key: w.key, stream, data });
+    },
+  };
+  let outcome: Outcome;
+  try {
+    outcome = await execute(ctx);
+  } catch (e) {
+    outcome = { ...skippedOutcome(), skipped: false, error: serializeError(e) };
+  } finally {
+    aborts.delete(w.key);
+    if (pgid !== undefined) liveGroups.delete(pgid);
+  }
+  if (ac.signal.aborted) outcome.aborted = true;
+  try {
+    post({ type: 'done', key: w.key, outcome });
+  } catch (e) {
+    // The return value of a call could not be cloned: report that instead of losing the job.
+    const error = serializeError(e);
+    error.message = `the return value cannot be sent to the main thread: ${error.message}`;
+    post({ type: 'done', key: w.key, outcome: { ...outcome, value: undefined, error } });
+  }
+}
+
+function skippedOutcome(): Outcome {
+  const now = Date.now();
+  return {
+    exitCode: null,
+    signal: null,
+    startedAt: now,
+    durationMs: 0,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+    skipped: true,
+  };
+}
+
+if (parentPort) {
+  parentPort.on('message', onMessage);
+} else {
+  process.on('message', (m) => onMessage(m as ToWorker));
+  // The main process is gone (even by SIGKILL): nobody else will kill our jobs' process groups.
+  process.on('disconnect', () => {
+    for (const pgid of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    process.exit(0);
+  });
+  process.on('uncaughtException', (err) => {
+    // Say why before dying; the IPC write is asynchronous, so exit once it is flushed (or soon regardless).
+    setTimeout(() => process.exit(70), 1000).unref();
+    try {
+      process.send!({ type: 'fatal', error: serializeError(err) } satisfies FromWorker, undefined, {}, () =>
+        process.exit(70),
+      );
+    } catch {
+      process.exit(70);
+    }
+  });
+}
+post({ type: 'ready' });

@@ -1,0 +1,42 @@
+import type { ExecutorEvent } from '../executor/executor.js';
+import type { JobResult } from '../jobs/types.js';
+
+export interface Summary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  cancelled: number;
+  durationMs: number;
+}
+
+export function emptySummary(): Summary {
+  return { total: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, durationMs: 0 };
+}
+
+export function count(summary: Summary, r: JobResult): void {
+  summary.total++;
+  if (r.status === 'succeeded') summary.succeeded++;
+  else if (r.status === 'failed') summary.failed++;
+  else if (r.status === 'timed-out') summary.timedOut++;
+  else summary.cancelled++;
+}
+
+/** Why a run stopped early, if it did. */
+export type StopReason = 'halt' | 'deadline' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
+
+export interface RunEnd {
+  summary: Summary;
+  /** Jobs that did not succeed, in input order. */
+  failures: JobResult[];
+  stop: StopReason | undefined;
+}
+
+/**
+ * Sees a run: every executor event as it happens (jobs never submitted get a `finished` event with status
+ * `cancelled` too), then the end. Status displays, result files, joblogs are observers.
+ */
+export interface RunObserver {
+  event(e: ExecutorEvent): void;
+  end(run: RunEnd): void;
+}
