@@ -260,3 +260,22 @@ describe('--chunksize (process mode)', () => {
     expect(new Set(readJson(j1).results.map((r) => r.pid)).size).toBeGreaterThan(2);
   });
 });
+
+describe('jobs.example.json', () => {
+  it('runs as the README says: every job succeeds but fails-on-purpose, exit 1', async () => {
+    const { ROOT } = await import('./helpers.js');
+    const dir = temp();
+    const json = join(dir, 'out.json');
+    const r = await poolrun(
+      ['--workers', '10', '--mode', 'process', '--json', json, join(ROOT, 'jobs.example.json')],
+      { cwd: dir },
+    );
+    expect(r.code).toBe(1);
+    const doc = readJson(json);
+    expect(doc.results.filter((x) => x.status !== 'succeeded').map((x) => x.id)).toEqual([
+      'fails-on-purpose',
+    ]);
+    expect(r.stdout).toContain('primes below 200000: 17984');
+    expect(r.stdout).toContain('144\n');
+  });
+});

@@ -42,6 +42,10 @@ export interface ExecutorOptions {
   onEvent?: (e: ExecutorEvent) => void;
   /** Shares one process-group registry (the CLI kills everything from it on exit). */
   groups?: ProcessGroups;
+  /** Runs once in every worker before it takes work (Python's initializer); a worker whose initializer throws
+   * never takes work, and after three such workers in a row every pending future fails with BrokenWorkerError. */
+  initializer?: AnyTask;
+  initargs?: unknown[];
 }
 
 export interface JobOutput {
@@ -90,7 +94,9 @@ export type JobInput = string | Record<string, unknown>;
 
 interface Entry {
   job: Job;
-  future: Future<JobResult>;
+  /** A job's future resolves to its JobResult; a task's to the function's value (settle decides). */
+  future: Future<unknown>;
+  settle: (future: Future<unknown>, result: JobResult) => void;
   attempt: number;
   ticket?: Ticket;
   retryTimer?: NodeJS.Timeout;
@@ -122,6 +128,15 @@ export class Executor {
       size: this.maxWorkers,
       killAfterMs: opts.killAfter ?? 5000,
       groups: opts.groups ?? new ProcessGroups(),
+      ...(opts.initializer
+        ? {
+            init: {
+              module: opts.initializer.module,
+              export: opts.initializer.export,
+              args: opts.initargs ?? [],
+            },
+          }
+        : {}),
     });
     this.#capture = {
       keep: opts.capture?.keep ?? true,
@@ -265,9 +280,13 @@ export class Executor {
 
   /** @internal Submits parsed jobs as one unit (a chunk) — the CLI's entry point. */
   submitJobs(jobs: Job[]): Future<JobResult>[] {
+    return this.#submit(jobs, settleJob) as Future<JobResult>[];
+  }
+
+  #submit(jobs: Job[], settle: Entry['settle']): Future<unknown>[] {
     const entries = jobs.map((job): Entry => {
-      const entry: Entry = { job, attempt: 0, future: undefined as unknown as Future<JobResult> };
-      entry.future = new Future<JobResult>(() => this.#cancelEntry(entry));
+      const entry = { job, attempt: 0, settle } as Entry;
+      entry.future = new Future<unknown>(() => this.#cancelEntry(entry));
       this.#live.add(entry);
       this.#emit({ event: 'queued', job, time: Date.now() });
       return entry;
@@ -314,18 +333,7 @@ export class Executor {
       if (t.options.retries !== undefined) job.retries = t.options.retries;
       return job;
     });
-    return this.submitJobs(jobs).map((jf) => {
-      const vf = new Future<unknown>(() => jf.cancel());
-      jf.addDoneCallback(() => {
-        if (jf.cancelled()) return vf.forceCancel();
-        void jf.result().then((r) => {
-          if (r.status === 'succeeded') vf.setResult(r.value);
-          else if (r.status === 'cancelled') vf.forceCancel();
-          else vf.setException(toError(r.error, r.status));
-        });
-      });
-      return vf;
-    });
+    return this.#submit(jobs, settleTask);
   }
 
   #runAttempts(units: Entry[][]): void {
@@ -379,7 +387,7 @@ export class Executor {
     if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
     if (r.stderrFile) output.stderrFile = r.stderrFile;
     this.#emit({ event: 'finished', job: e.job, result, output, time: Date.now() });
-    e.future.setResult(result);
+    e.settle(e.future, result);
   }
 
   #cancelEntry(e: Entry): boolean {
@@ -423,6 +431,17 @@ export class ProcessPoolExecutor extends Executor {
   constructor(opts: ExecutorOptions = {}) {
     super('process', opts);
   }
+}
+
+function settleJob(future: Future<unknown>, result: JobResult): void {
+  future.setResult(result);
+}
+
+/** A task's future carries the function's value, or the error it raised (as Python's does). */
+function settleTask(future: Future<unknown>, r: JobResult): void {
+  if (r.status === 'succeeded') future.setResult(r.value);
+  else if (r.status === 'cancelled' && !r.error) future.forceCancel();
+  else future.setException(toError(r.error, r.status));
 }
 
 function toBuffer(u: Uint8Array): Buffer {

@@ -30,4 +30,6 @@ export interface WorkerHandle {
   unref(): void;
 }
 
+export type WorkerFactory = () => WorkerHandle;
+
 export const WORKER_ENTRY = new URL('./worker-main.js', import.meta.url);

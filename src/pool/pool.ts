@@ -4,7 +4,7 @@
  * retries or printing; it runs attempts and reports how each ended.
  */
 import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
-import type { CaptureOptions, FromWorker, Outcome } from './protocol.js';
+import type { CaptureOptions, FromWorker, Outcome, WorkerInit } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
 import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
@@ -70,6 +70,7 @@ export interface PoolOptions {
   size: number;
   killAfterMs: number;
   groups?: ProcessGroups;
+  init?: WorkerInit;
 }
 
 /** Consecutive workers that die before they are ready: past this the pool gives up instead of respawning forever. */
@@ -80,6 +81,7 @@ export class WorkerPool {
   readonly size: number;
   readonly groups: ProcessGroups;
   private readonly killAfterMs: number;
+  private readonly init: WorkerInit | undefined;
   private readonly queue = new Deque<Tracked[]>();
   private readonly slots: (Slot | undefined)[];
   private readonly byKey = new Map<number, Tracked>();
@@ -96,6 +98,7 @@ export class WorkerPool {
     this.size = Math.max(1, Math.floor(opts.size));
     this.killAfterMs = opts.killAfterMs;
     this.groups = opts.groups ?? new ProcessGroups();
+    this.init = opts.init;
     this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
   }
 
@@ -234,7 +237,8 @@ export class WorkerPool {
   }
 
   private spawn(id: number): void {
-    const handle: WorkerHandle = this.mode === 'thread' ? new ThreadWorker() : new ProcessWorker();
+    const handle: WorkerHandle =
+      this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
     const slot: Slot = { id, handle, state: 'starting', unit: [], pos: 0, everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));

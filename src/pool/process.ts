@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import type { SerializedError } from '../jobs/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { WORKER_ENTRY } from './handle.js';
@@ -13,8 +13,8 @@ export class ProcessWorker implements WorkerHandle {
   private readonly child: ChildProcess;
   private fatal: SerializedError | undefined;
 
-  constructor() {
-    this.child = fork(ENTRY, [], {
+  constructor(init?: WorkerInit) {
+    this.child = fork(ENTRY, init ? [JSON.stringify(init)] : [], {
       serialization: 'advanced',
       // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
       // ordered stdout.

@@ -15,6 +15,13 @@ export interface CaptureOptions {
   spillDir: string;
 }
 
+/** A function every worker runs once before it takes work (Python's `initializer`/`initargs`). */
+export interface WorkerInit {
+  module: string;
+  export: string;
+  args: unknown[];
+}
+
 export interface WireJob {
   key: number;
   job: Job;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { WORKER_ENTRY } from './handle.js';
@@ -10,8 +10,8 @@ export class ThreadWorker implements WorkerHandle {
   private readonly worker: Worker;
   private lastError: Error | undefined;
 
-  constructor() {
-    this.worker = new Worker(WORKER_ENTRY);
+  constructor(init?: WorkerInit) {
+    this.worker = new Worker(WORKER_ENTRY, { workerData: { init } });
     this.threadId = this.worker.threadId;
     this.worker.on('error', (e) => {
       this.lastError = e;

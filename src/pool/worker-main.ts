@@ -3,8 +3,9 @@
  * and reports each; it never kills anything itself (the main thread owns every process group), except when
  * the main process vanishes in process mode, where nobody else is left to do it.
  */
-import { parentPort } from 'node:worker_threads';
-import type { FromWorker, Outcome, ToWorker, WireJob } from './protocol.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { FromWorker, Outcome, ToWorker, WireJob, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
 import type { JobContext } from '../jobs/context.js';
@@ -132,5 +133,20 @@ if (parentPort) {
       process.exit(70);
     }
   });
+}
+// The initializer runs before the worker says it is ready: a worker whose initializer throws dies unready, and
+// the pool stops respawning after a few such deaths instead of looping.
+const init: WorkerInit | undefined = parentPort
+  ? (workerData as { init?: WorkerInit } | undefined)?.init
+  : process.argv[2]
+    ? (JSON.parse(process.argv[2]) as WorkerInit)
+    : undefined;
+if (init) {
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(init.module) ? init.module : pathToFileURL(init.module).href;
+  const mod = (await import(url)) as Record<string, unknown>;
+  const fn = mod[init.export];
+  if (typeof fn !== 'function')
+    throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
+  await (fn as (...a: unknown[]) => unknown)(...init.args);
 }
 post({ type: 'ready' });
