@@ -17,7 +17,8 @@ import {
   type Executor,
   type ExecutorOptions,
 } from '../dist/index.js';
-import { FIXTURES, pidAlive } from './helpers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { FIXTURES, pidAlive, tempDir, waitFor } from './helpers.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 import type * as T from './fixtures/tasks.mjs';
@@ -273,11 +274,11 @@ describe('Future', () => {
 
   it('states: pending → running → finished; cancel() is true only while pending', async () => {
     const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
-    const a = ex.submit(sleepAsync, 200);
+    const a = ex.submit(sleepAsync, 1000);
     const b = ex.submit(sleepAsync, 10);
     expect(a.state).toBe('pending');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(a.running()).toBe(true);
+    // Running once a worker has it (worker start-up takes a while on a loaded machine).
+    expect(await waitFor(() => a.running(), 5000)).toBe(true);
     expect(a.cancel()).toBe(false);
     expect(b.state).toBe('pending');
     expect(b.cancel()).toBe(true);
@@ -285,7 +286,7 @@ describe('Future', () => {
     expect(b.cancelled()).toBe(true);
     expect(b.done()).toBe(true);
     await expect(b.result()).rejects.toBeInstanceOf(CancelledError);
-    expect(await a.result()).toBe(200);
+    expect(await a.result()).toBe(1000);
     expect(a.cancel()).toBe(false);
     expect(await a.exception()).toBeUndefined();
     await ex.shutdown();
@@ -316,11 +317,11 @@ describe('Future', () => {
 describe('Executor lifecycle', () => {
   it('shutdown({cancelFutures: true}) cancels pending futures and lets running ones finish', async () => {
     const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
-    const running = [ex.submit(sleepAsync, 300), ex.submit(sleepAsync, 300)];
+    const running = [ex.submit(sleepAsync, 1000), ex.submit(sleepAsync, 1000)];
     const pending = Array.from({ length: 5 }, () => ex.submit(sleepAsync, 300));
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await waitFor(() => running.every((f) => f.running()), 5000)).toBe(true);
     await ex.shutdown({ cancelFutures: true });
-    for (const f of running) expect(await f.result()).toBe(300);
+    for (const f of running) expect(await f.result()).toBe(1000);
     for (const f of pending) expect(f.cancelled()).toBe(true);
   });
 
@@ -342,16 +343,17 @@ describe('Executor lifecycle', () => {
   });
 
   it('shutdown({kill: true}) kills running shell jobs, grandchildren included', async () => {
+    const dir = tempDir();
+    const pids = join(dir.dir, 'pids');
     const ex = new ProcessPoolExecutor({ maxWorkers: 2, killAfter: 500 });
-    const f = ex.submit({ run: 'sleep 30 & echo $!; sleep 30 & echo $!; wait' });
-    const seen: number[] = [];
-    await new Promise((r) => setTimeout(r, 300));
+    const f = ex.submit({ run: `sleep 30 & echo $! >> ${pids}; sleep 30 & echo $! >> ${pids}; wait` });
+    const read = () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : []);
+    expect(await waitFor(() => read().length === 2, 10_000)).toBe(true);
     await ex.shutdown({ kill: true });
     const r = await f.result();
     expect(r.status).toBe('cancelled');
-    for (const line of r.stdout.trim().split('\n')) if (line) seen.push(Number(line));
-    expect(seen).toHaveLength(2);
-    for (const pid of seen) expect(pidAlive(pid)).toBe(false);
+    expect(await waitFor(() => read().every((pid) => !pidAlive(pid)), 2000)).toBe(true);
+    dir.cleanup();
   });
 });
 
