@@ -72,6 +72,8 @@ describe.each(Object.entries(pools))('%s pool: the seed, as library calls', (mod
 
   it('map(square, 1..10, {timeout: 2000}) with 5 sleeping 10 s: 1, 4, 9, 16, then TimeoutError', async () => {
     const ex = make({ maxWorkers: 10 });
+    // Start all ten workers first: the deadline is about the work, not about forking ten processes under load.
+    await Promise.all(Array.from({ length: 10 }, () => ex.submit(sleepMs, 200).result()));
     const seen: number[] = [];
     const t0 = performance.now();
     let error: unknown;
@@ -264,10 +266,11 @@ describe.each(Object.entries(pools))('%s pool: a crashed worker fails only its o
 describe('Future', () => {
   it('result({timeout}) rejects TimeoutError and does not stop the job', async () => {
     const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
-    const f = ex.submit(sleepAsync, 400);
+    const f = ex.submit(sleepAsync, 1000);
+    expect(await waitFor(() => f.running(), 5000)).toBe(true);
     await expect(f.result({ timeout: 50 })).rejects.toBeInstanceOf(TimeoutError);
     expect(f.running()).toBe(true);
-    expect(await f.result()).toBe(400);
+    expect(await f.result()).toBe(1000);
     expect(f.done()).toBe(true);
     await ex.shutdown();
   });

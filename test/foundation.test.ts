@@ -246,7 +246,7 @@ describe('--chunksize (process mode)', () => {
     const dir = temp();
     const file = jobFile(
       dir,
-      Array.from({ length: 10 }, (_, i) => `sleep 0.1; echo ${i}`),
+      Array.from({ length: 10 }, (_, i) => `sleep 0.5; echo ${i}`),
     );
     const j5 = join(dir, 'c5.json');
     const j1 = join(dir, 'c1.json');
