@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  ftruncateSync,
+  openSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -209,5 +212,33 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     );
     expect(existsSync(join(dir, 'x.txt'))).toBe(false);
     expect(existsSync(join(dir, 'src', 'sub', 'copy'))).toBe(false);
+  });
+
+  it('--timeout stops a tree copy cooperatively: timed-out, nothing at `to`, temp removed, worker kept', async () => {
+    const dir = temp();
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'small.txt'), 'small\n');
+    // Sparse, so cheap to make; copying each still writes 256 MiB (about a second here).
+    for (const name of ['big-1.bin', 'big-2.bin']) {
+      const fd = openSync(join(dir, 'src', name), 'w');
+      ftruncateSync(fd, 256 * 1024 * 1024);
+      closeSync(fd);
+    }
+    const json = join(dir, 'out.json');
+    const file = jobFile(dir, [
+      { id: 'slow', timeout: '300ms', copy: { from: 'src', to: 'dst/tree' } },
+      { id: 'next', copy: { from: 'src/small.txt', to: 'dst/small.txt' } },
+    ]);
+    // A kernel copy in flight cannot be interrupted: a long --kill-after lets it end and the job stop by itself.
+    const r = await poolrun(['-w', '1', '-m', mode, '--kill-after', '60s', '--json', json, file]);
+    expect(r.code).toBe(1);
+    const res = byId(readJson(json));
+    expect(res.slow!.status).toBe('timed-out');
+    expect(res.slow!.error!.message).toBe('timed out after 300ms');
+    expect(res.next!.status).toBe('succeeded');
+    // The same worker ran the next job: the copy stopped by itself, within --kill-after.
+    expect(res.next!.pid).toBe(res.slow!.pid);
+    expect(res.next!.threadId).toBe(res.slow!.threadId);
+    expect(readdirSync(join(dir, 'dst'))).toEqual(['small.txt']);
   });
 });

@@ -11,6 +11,10 @@
  *   /auth/NAME          like /ok, but only with Basic user:secret (else 401)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from './helpers.js';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
@@ -53,7 +57,11 @@ export function bytes(n: number, seed = 1): Buffer {
   return out;
 }
 
-export async function startServer(): Promise<TestServer> {
+/** A self-signed certificate for 127.0.0.1 (valid until 2126), made once with openssl for these tests. */
+export const TLS_CERT = join(FIXTURES, 'tls', 'cert.pem');
+const TLS_KEY = join(FIXTURES, 'tls', 'key.pem');
+
+export async function startServer(opts: { tls?: boolean } = {}): Promise<TestServer> {
   const files = new Map<string, Buffer>();
   const dropped = new Set<string>();
   const log: LoggedRequest[] = [];
@@ -75,7 +83,7 @@ export async function startServer(): Promise<TestServer> {
       }),
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const entry: LoggedRequest = {
       path,
@@ -158,10 +166,13 @@ export async function startServer(): Promise<TestServer> {
     }
     if (route === 'ok' || route === 'auth' || route === 'drop') return reply(status, headers, body);
     return reply(404, {}, Buffer.from('no such route\n'));
-  });
+  };
+  const server = opts.tls
+    ? createTlsServer({ key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) }, handler)
+    : createServer(handler);
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
 }
 

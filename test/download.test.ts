@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolrun, readJson, tempDir, type ResultsDoc } from './helpers.js';
-import { bytes, sha256, startServer, type TestServer } from './download-server.js';
+import { TLS_CERT, bytes, sha256, startServer, type TestServer } from './download-server.js';
 
 const modes = ['thread', 'process'] as const;
 let server: TestServer;
@@ -116,6 +116,10 @@ describe.each(modes)('download (%s mode)', (mode) => {
     // Only the missing part came over the wire the second time.
     expect(reqs[1]!.sent).toBe(data.length - from);
     expect(res!.bytes).toBe(data.length - from);
+    // The first attempt said what happened and what comes next.
+    expect(r.stderr).toContain(
+      `incomplete download from ${url}: connection reset by ${new URL(url).host} (ECONNRESET) after ${from} of ${data.length} bytes; the next attempt resumes from ${join(dir, 'got.bin.part')}`,
+    );
     expect(names(dir)).toEqual(['got.bin', 'jobs.json', 'out.json']);
   });
 
@@ -215,5 +219,34 @@ describe.each(modes)('download (%s mode)', (mode) => {
     expect(readFileSync(join(dir, 'keep.bin'), 'utf8')).toBe('old');
     expect(res.replace!.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'replace.bin')).equals(data)).toBe(true);
+  });
+});
+
+describe('download over https', () => {
+  it('a certificate nobody vouches for is refused; trusted through NODE_EXTRA_CA_CERTS it works', async () => {
+    const tls = await startServer({ tls: true });
+    try {
+      const dir = temp();
+      const data = bytes(100_000, 37);
+      tls.serve('secure.bin', data);
+      const json = join(dir, 'out.json');
+      const url = `${tls.url}/ok/secure.bin`;
+      const file = jobFile(dir, [{ id: 's', download: { url, to: 'got.bin', sha256: sha256(data) } }]);
+      const refused = await poolrun(['--json', json, file]);
+      expect(refused.code).toBe(1);
+      const [r1] = readJson(json).results;
+      expect(r1!.error!.message).toMatch(
+        new RegExp(`^the TLS certificate of ${new URL(url).host} was not accepted: .*self[- ]signed`),
+      );
+      expect(existsSync(join(dir, 'got.bin'))).toBe(false);
+
+      const trusted = await poolrun(['-m', 'process', '--json', json, file], {
+        env: { NODE_EXTRA_CA_CERTS: TLS_CERT },
+      });
+      expect(trusted.code).toBe(0);
+      expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
+    } finally {
+      await tls.close();
+    }
   });
 });

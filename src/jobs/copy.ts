@@ -27,6 +27,7 @@ import { bytesOutcome } from './outcome.js';
 import { JobError, errnoCode, fsError, toSerialized } from './job-error.js';
 import {
   destinationExists,
+  inFolderOf,
   lstatOrUndefined,
   placeDir,
   placeFile,
@@ -85,17 +86,11 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     if (src.isDirectory() && !dest.isDirectory())
       throw new JobError(NAME, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
   }
-  // Like `curl --create-dirs` and `mkdir -p`: a missing destination folder is made, not an error.
-  try {
-    await mkdir(dirname(to), { recursive: true });
-  } catch (e) {
-    throw fsError(NAME, e, 'create the folder', dirname(to));
-  }
 
   if (src.isFile()) {
     const tmp = tempBeside(to);
     try {
-      await copyData(from, tmp, to, src);
+      await inFolderOf(NAME, to, () => copyData(from, tmp, to, src));
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
@@ -126,7 +121,8 @@ async function copyData(from: string, tmp: string, shown: string, st: Stats): Pr
   const fh = await open(tmp, 'r');
   try {
     await fh.utimes(st.atime, st.mtime);
-    await fh.sync();
+    // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
+    await fh.datasync();
   } catch (e) {
     throw fsError(NAME, e, 'write', shown);
   } finally {
@@ -156,7 +152,7 @@ async function copyTree(
   const tmp = tempBeside(to);
   const shown = (p: string) => join(to, relative(tmp, p));
   try {
-    await mkdir(tmp, { mode: 0o700 });
+    await inFolderOf(NAME, to, () => mkdir(tmp, { mode: 0o700 }));
   } catch (e) {
     throw fsError(NAME, e, 'create a folder in', dirname(to));
   }

@@ -5,7 +5,7 @@
  * may already be whole. What resume needs to know (the URL and the validator) sits in `<to>.part.meta`.
  */
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
@@ -14,7 +14,7 @@ import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
 import { bytesOutcome } from './outcome.js';
 import { JobError, fsError, toSerialized } from './job-error.js';
-import { destinationExists, lstatOrUndefined, placeFile, syncDir } from './place.js';
+import { destinationExists, inFolderOf, lstatOrUndefined, placeFile, syncDir } from './place.js';
 import { getFollowingRedirects, networkError, showUrl } from './http-client.js';
 
 const NAME = 'DownloadError';
@@ -55,7 +55,6 @@ async function download(spec: DownloadSpec, signal: AbortSignal, moved: Moved): 
   const paths: Paths = { to: spec.to, part: `${spec.to}.part`, meta: `${spec.to}.part.meta` };
   try {
     if (!spec.overwrite && (await lstatOrUndefined(paths.to))) throw destinationExists(NAME, paths.to);
-    await mkdir(dirname(paths.to), { recursive: true });
   } catch (e) {
     throw fsError(NAME, e, 'reach', paths.to);
   }
@@ -106,64 +105,69 @@ async function transfer(
   const { res, url: from } = await getFollowingRedirects(url, headers, signal);
   const status = res.statusCode ?? 0;
 
-  let fh: FileHandle;
+  let fh: FileHandle | undefined;
   let expected: number | undefined;
   let hash: Hash | undefined;
   let readBody = true;
   let wroteMeta = false;
   let start = have;
-  if (status === 206 && have > 0) {
-    const range = parseContentRange(res.headers['content-range']);
-    if (range?.start !== have) {
-      res.destroy();
-      return false;
+  try {
+    if (status === 206 && have > 0) {
+      const range = parseContentRange(res.headers['content-range']);
+      if (range?.start !== have) {
+        res.destroy();
+        return false;
+      }
+      expected = range.total ?? range.end + 1;
+      if (spec.sha256) hash = await hashOf(paths.part, have);
+      fh = await openPart(paths.part, constants.O_APPEND);
+      wroteMeta = true;
+    } else if (status === 416 && have > 0) {
+      res.resume();
+      // "bytes */N": the part already holds all N bytes (the last attempt ended just before its rename).
+      const total = /^bytes \*\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1];
+      if (total === undefined || Number(total) !== have) return false;
+      if (spec.sha256) hash = await hashOf(paths.part, have);
+      fh = await openPart(paths.part, constants.O_APPEND);
+      expected = have;
+      readBody = false;
+      wroteMeta = true;
+    } else if (status >= 200 && status < 300 && status !== 206) {
+      // A 200 to a Range request: the server ignored it, or the file changed (If-Range): start over.
+      const length = res.headers['content-length'];
+      expected = length === undefined ? undefined : Number(length);
+      start = 0;
+      fh = await inFolderOf(NAME, paths.to, () => openPart(paths.part, constants.O_TRUNC));
+      if (spec.sha256) hash = createHash('sha256');
+      wroteMeta = await saveMeta(paths, spec.url, res, expected);
+    } else {
+      res.resume();
+      // A definite "no" makes an old .part worthless; a server error or a rate limit may pass: keep it.
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) await discardPart(paths);
+      throw new JobError(
+        NAME,
+        `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''} from ${showUrl(from)}`,
+        `HTTP_${status}`,
+      );
     }
-    expected = range.total ?? range.end + 1;
-    fh = await openPart(paths.part, constants.O_APPEND);
-    if (spec.sha256) hash = await hashOf(paths.part, have);
-    wroteMeta = true;
-  } else if (status === 416 && have > 0) {
-    res.resume();
-    // "bytes */N": the part already holds all N bytes (the last attempt ended just before its rename).
-    const total = /^bytes \*\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1];
-    if (total === undefined || Number(total) !== have) return false;
-    fh = await openPart(paths.part, constants.O_APPEND);
-    if (spec.sha256) hash = await hashOf(paths.part, have);
-    expected = have;
-    readBody = false;
-    wroteMeta = true;
-  } else if (status >= 200 && status < 300 && status !== 206) {
-    // A 200 to a Range request: the server ignored it, or the file changed (If-Range): start over.
-    const length = res.headers['content-length'];
-    expected = length === undefined ? undefined : Number(length);
-    start = 0;
-    fh = await openPart(paths.part, constants.O_TRUNC);
-    if (spec.sha256) hash = createHash('sha256');
-    wroteMeta = await saveMeta(paths, spec.url, res, expected);
-  } else {
-    res.resume();
-    // A definite "no" makes an old .part worthless; a server error or a rate limit may pass: keep it.
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) await discardPart(paths);
-    throw new JobError(
-      NAME,
-      `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''} from ${showUrl(from)}`,
-      `HTTP_${status}`,
-    );
+  } catch (e) {
+    res.destroy();
+    await fh?.close();
+    throw e;
   }
 
-  let written = 0;
+  const body = { written: 0 };
   try {
-    if (readBody) written = await writeBody(res, fh, hash, moved, paths.part);
-    else res.resume();
-    await fh.sync();
+    if (readBody) await writeBody(res, fh, hash, moved, body, paths.part);
+    await fh.datasync();
   } catch (e) {
     if (signal.aborted || e instanceof JobError) throw e;
-    throw lostConnection(from, start + written, expected, wroteMeta, paths.part, e);
+    throw lostConnection(from, start + body.written, expected, wroteMeta, paths.part, e);
   } finally {
     await fh.close();
   }
-  if (expected !== undefined && start + written !== expected)
-    throw lostConnection(from, start + written, expected, wroteMeta, paths.part);
+  if (expected !== undefined && start + body.written !== expected)
+    throw lostConnection(from, start + body.written, expected, wroteMeta, paths.part);
 
   if (hash && spec.sha256) {
     const got = hash.digest('hex');
@@ -197,9 +201,9 @@ async function writeBody(
   fh: FileHandle,
   hash: Hash | undefined,
   moved: Moved,
+  body: { written: number },
   part: string,
-): Promise<number> {
-  let written = 0;
+): Promise<void> {
   for await (const chunk of res as AsyncIterable<Buffer>) {
     hash?.update(chunk);
     for (let off = 0; off < chunk.length;) {
@@ -211,11 +215,10 @@ async function writeBody(
         throw fsError(NAME, e, 'write', part);
       }
       off += n;
-      written += n;
+      body.written += n;
       moved.bytes += n;
     }
   }
-  return written;
 }
 
 /** Resume metadata, written before the first byte so that even a killed worker leaves a resumable part. */

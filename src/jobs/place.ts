@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { chmod, link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { JobError, errnoCode, fsError } from './job-error.js';
 
@@ -14,6 +14,32 @@ export function tempBeside(to: string): string {
   // NAME_MAX is 255 bytes: leave room for the decoration.
   const base = basename(to).slice(0, 200);
   return join(dirname(to), `.${base}.${randomBytes(4).toString('hex')}.poolrun-tmp`);
+}
+
+/**
+ * Runs `create`, which makes an entry in the folder of `to`. When that folder is missing it is made, as
+ * `mkdir -p` and `curl --create-dirs` do, and `create` runs once more: no mkdir per job in the usual case.
+ */
+export async function inFolderOf<T>(name: string, to: string, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    const folder = dirname(to);
+    if (
+      await lstat(folder).then(
+        () => true,
+        (e2) => errnoCode(e2) !== 'ENOENT',
+      )
+    )
+      throw e;
+    try {
+      await mkdir(folder, { recursive: true });
+    } catch (e2) {
+      throw fsError(name, e2, 'create the folder', folder);
+    }
+    return create();
+  }
 }
 
 export async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
