@@ -5,9 +5,11 @@
  *   /status/CODE        that status
  *   /redirect/N/NAME    a chain of N 302s ending at /ok/NAME
  *   /to-file            a 302 to file:///etc/passwd
+ *   /via/HOST/NAME      a 302 to /auth/NAME on HOST (same port): another origin when HOST is `localhost`
  *   /drop/NAME          the first plain GET sends half the body, then drops the connection; Range works after
  *   /norange/NAME       drops like /drop the first time, then ignores Range (always 200, whole body)
  *   /slow/NAME          honours Range, sends `slowChunk` bytes every `slowEveryMs`
+ *   /hang-end/NAME      the first plain GET announces one byte more than it sends, then hangs; like /ok after
  *   /auth/NAME          like /ok, but only with Basic user:secret (else 401)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -101,13 +103,15 @@ export async function startServer(opts: { tls?: boolean } = {}): Promise<TestSer
       res.end(body);
     };
     const [, route, a, b] = path.split('/');
-    const name = route === 'redirect' ? b : a;
+    const name = route === 'redirect' || route === 'via' ? b : a;
 
     switch (route) {
       case 'status':
         return reply(Number(a), { 'content-type': 'text/plain' }, Buffer.from(`status ${a}\n`));
       case 'to-file':
         return reply(302, { location: 'file:///etc/passwd' });
+      case 'via':
+        return reply(302, { location: `${state.url.replace('127.0.0.1', a!)}/auth/${b}` });
       case 'redirect': {
         const n = Number(a);
         return reply(302, { location: n > 1 ? `/redirect/${n - 1}/${b}` : `/ok/${b}` });
@@ -132,6 +136,14 @@ export async function startServer(opts: { tls?: boolean } = {}): Promise<TestSer
       return;
     }
     if (route === 'norange') return reply(200, { ...common, 'content-length': data.length }, data);
+    if (route === 'hang-end' && !dropped.has(name)) {
+      dropped.add(name);
+      entry.status = 200;
+      entry.sent = data.length;
+      res.writeHead(200, { ...common, 'content-length': data.length + 1 });
+      res.write(data);
+      return; // never ends: the client's --timeout does
+    }
 
     // Range and If-Range, as a static file server does.
     let start = 0;
@@ -164,7 +176,8 @@ export async function startServer(opts: { tls?: boolean } = {}): Promise<TestSer
       tick();
       return;
     }
-    if (route === 'ok' || route === 'auth' || route === 'drop') return reply(status, headers, body);
+    if (route === 'ok' || route === 'auth' || route === 'drop' || route === 'hang-end')
+      return reply(status, headers, body);
     return reply(404, {}, Buffer.from('no such route\n'));
   };
   const server = opts.tls

@@ -142,6 +142,29 @@ describe.each(modes)('download (%s mode)', (mode) => {
     expect(names(dir)).toEqual(['got.bin', 'jobs.json', 'out.json']);
   });
 
+  it('a timed-out attempt whose .part is already whole: the retry gets 416 and finishes from the part', async () => {
+    const dir = temp();
+    const data = bytes(200_000, 41);
+    const name = `hang-${mode}.bin`;
+    server.serve(name, data);
+    const json = join(dir, 'out.json');
+    const url = `${server.url}/hang-end/${name}`;
+    const file = jobFile(dir, [{ id: 'h', download: { url, to: 'got.bin', sha256: sha256(data) } }]);
+    const r = await poolrun(['-m', mode, '--timeout', '1s', '--retries', '1', '--json', json, file]);
+    expect(r.code).toBe(0);
+    const [res] = readJson(json).results as Result[];
+    expect(res!.attempts).toBe(2);
+    expect(r.stderr).toMatch(/timed-out h \(worker \d, [^)]*\); retrying/);
+    const reqs = server.log.filter((l) => l.path === `/hang-end/${name}`);
+    expect(reqs.map((l) => [l.range, l.status])).toEqual([
+      [undefined, 200],
+      [`bytes=${data.length}-`, 416],
+    ]);
+    expect(res!.bytes).toBe(0);
+    expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
+    expect(names(dir)).toEqual(['got.bin', 'jobs.json', 'out.json']);
+  });
+
   it('a slow server and --timeout: timed-out, nothing at `to`, poolrun does not wait for the body', async () => {
     const dir = temp();
     const data = bytes(4 * 1024 * 1024, 17);
@@ -180,6 +203,46 @@ describe.each(modes)('download (%s mode)', (mode) => {
     expect(res.denied!.error!.message).toBe(`HTTP 401 Unauthorized from ${server.url}/auth/${name}?…`);
     expect(res.gone!.error!.message).toBe(`HTTP 410 Gone from ${server.url}/status/410?…`);
     for (const text of [r.stdout, r.stderr, readFileSync(json, 'utf8')]) expect(text).not.toContain('secret');
+  });
+
+  it('credentials follow a redirect within the origin and are dropped when it leaves', async () => {
+    const dir = temp();
+    const data = bytes(10_000, 43);
+    const name = `via-${mode}.bin`;
+    server.serve(name, data);
+    const u = new URL(server.url);
+    const basic = { Authorization: `Basic ${Buffer.from('user:secret').toString('base64')}` };
+    const json = join(dir, 'out.json');
+    const file = jobFile(dir, [
+      {
+        id: 'same-url',
+        download: { url: `http://user:secret@${u.host}/via/127.0.0.1/${name}`, to: 'a.bin' },
+      },
+      {
+        id: 'same-hdr',
+        download: { url: `${server.url}/via/127.0.0.1/${name}`, to: 'b.bin', headers: basic },
+      },
+      {
+        id: 'other-url',
+        download: { url: `http://user:secret@${u.host}/via/localhost/${name}`, to: 'c.bin' },
+      },
+      {
+        id: 'other-hdr',
+        download: { url: `${server.url}/via/localhost/${name}`, to: 'd.bin', headers: basic },
+      },
+    ]);
+    const r = await poolrun(['-m', mode, '--json', json, file]);
+    expect(r.code).toBe(1);
+    const res = byId(readJson(json));
+    expect(res['same-url']!.status).toBe('succeeded');
+    expect(res['same-hdr']!.status).toBe('succeeded');
+    const there = `http://localhost:${u.port}/auth/${name}`;
+    expect(res['other-url']!.error!.message).toBe(`HTTP 401 Unauthorized from ${there}`);
+    expect(res['other-hdr']!.error!.message).toBe(`HTTP 401 Unauthorized from ${there}`);
+    const atLocalhost = server.log.filter((l) => l.path === `/auth/${name}` && l.status === 401);
+    expect(atLocalhost).toHaveLength(2);
+    for (const l of atLocalhost) expect(l.authorization).toBeUndefined();
+    expect(names(dir)).toEqual(['a.bin', 'b.bin', 'jobs.json', 'out.json']);
   });
 
   it('keep-alive: 40 downloads on 2 workers reuse a connection per worker', async () => {

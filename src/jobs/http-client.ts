@@ -58,8 +58,12 @@ export async function getFollowingRedirects(
         'EREDIRECT',
       );
     }
-    // As curl and fetch do: credentials meant for one site are not handed to the next.
+    // As curl does: credentials go along within the origin and are not handed to another site.
     if (next.origin !== url.origin) hdrs = withoutCredentials(hdrs);
+    else if (!next.username && !next.password) {
+      next.username = url.username;
+      next.password = url.password;
+    }
     url = next;
   }
 }
