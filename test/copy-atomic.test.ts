@@ -75,7 +75,7 @@ describe('copy atomicity (process mode)', () => {
     const r = await run;
     for (const pid of workers) expect(pidAlive(pid)).toBe(false);
 
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode, String(r.stderr)).toBe(1);
     const doc = readJson(json);
     for (const res of doc.results) {
       expect(res.status).toBe('failed');

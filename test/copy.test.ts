@@ -88,7 +88,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     ]);
     const r = await poolrun(['-w', '2', '-m', mode, '--json', json, file]);
     expect(r.stderr).toContain('2 succeeded');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const res = byId(readJson(json));
     expect(res.file!.bytes).toBe(statSync(join(dir, 'src', 'script.sh')).size);
     expect(res.tree!.bytes).toBe(6 + 18 + 200_000 + 6);
@@ -122,7 +122,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'file-over-dir', copy: { from: 'src/a.txt', to: 'dst/tree-keep', overwrite: true } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     const d = (p: string) => join(dir, 'dst', p);
     expect(res.keep!.status).toBe('failed');
@@ -174,7 +174,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'tree-unreadable', copy: { from: 'src', to: 'w/tree' } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file], asUser);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     for (const x of Object.values(res)) expect(x.status, x.id).toBe('failed');
     expect(res.unreadable!.error!.message).toBe(
@@ -204,7 +204,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'itself', copy: { from: 'src', to: 'src/sub/copy' } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     expect(res.missing!.error!.message).toBe(`source not found: ${join(dir, 'nope.txt')}`);
     expect(res.itself!.error!.message).toBe(
@@ -231,7 +231,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     ]);
     // A kernel copy in flight cannot be interrupted: a long --kill-after lets it end and the job stop by itself.
     const r = await poolrun(['-w', '1', '-m', mode, '--kill-after', '60s', '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     expect(res.slow!.status).toBe('timed-out');
     expect(res.slow!.error!.message).toBe('timed out after 300ms');

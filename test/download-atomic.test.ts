@@ -50,7 +50,7 @@ describe('download atomicity (process mode)', () => {
     process.kill(workers[0]!, 'SIGKILL');
     const r = await run;
     expect(pidAlive(workers[0]!)).toBe(false);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode, String(r.stderr)).toBe(1);
     const [res] = readJson(json).results;
     expect(res!.status).toBe('failed');
     expect(res!.error!.message).toMatch(/died while running this job: killed by SIGKILL/);
@@ -62,7 +62,7 @@ describe('download atomicity (process mode)', () => {
     // The next run picks the .part up where the dead worker left it.
     server.slowChunk = data.length;
     const again = await poolrun(['-m', 'process', '--json', json, file]);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
     const last = server.log.filter((l) => l.path === '/slow/big.bin').at(-1)!;
     expect(last.range).toBe(`bytes=${kept}-`);

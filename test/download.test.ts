@@ -56,7 +56,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
     ]);
     const json = join(dir, 'out.json');
     const r = await poolrun(['-w', '2', '-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
 
     expect(res.ok!.status).toBe('succeeded');
@@ -99,7 +99,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
     const json = join(dir, 'out.json');
     const file = jobFile(dir, [{ id: 'd', download: { url, to: 'got.bin', sha256: sha256(data) } }]);
     const r = await poolrun(['-m', mode, '--retries', '1', '--json', json, file]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const [res] = readJson(json).results as Result[];
     expect(res!.status).toBe('succeeded');
     expect(res!.attempts).toBe(2);
@@ -133,7 +133,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       { id: 'n', download: { url: `${server.url}/norange/${name}`, to: 'got.bin', sha256: sha256(data) } },
     ]);
     const r = await poolrun(['-m', mode, '--retries', '1', '--json', json, file]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
     const reqs = server.log.filter((l) => l.path === `/norange/${name}`);
     expect(reqs).toHaveLength(2);
@@ -151,7 +151,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
     const url = `${server.url}/hang-end/${name}`;
     const file = jobFile(dir, [{ id: 'h', download: { url, to: 'got.bin', sha256: sha256(data) } }]);
     const r = await poolrun(['-m', mode, '--timeout', '1s', '--retries', '1', '--json', json, file]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const [res] = readJson(json).results as Result[];
     expect(res!.attempts).toBe(2);
     expect(r.stderr).toMatch(/timed-out h \(worker \d, [^)]*\); retrying/);
@@ -173,7 +173,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
     const json = join(dir, 'out.json');
     const file = jobFile(dir, [{ id: 's', download: { url: `${server.url}/slow/${name}`, to: 'got.bin' } }]);
     const r = await poolrun(['-m', mode, '--timeout', '1s', '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const [res] = readJson(json).results;
     expect(res!.status).toBe('timed-out');
     expect(existsSync(join(dir, 'got.bin'))).toBe(false);
@@ -196,7 +196,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       { id: 'gone', download: { url: `${base}/status/410?token=secret`, to: 'gone.bin' } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     expect(res.auth!.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
@@ -232,7 +232,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     expect(res['same-url']!.status).toBe('succeeded');
     expect(res['same-hdr']!.status).toBe('succeeded');
@@ -255,7 +255,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       download: { url: `${server.url}/ok/${name}`, to: `out/f${i}.bin`, sha256: sha256(data) },
     }));
     const r = await poolrun(['-w', '2', '-m', mode, jobFile(dir, jobs)]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(dir, 'out'))).toHaveLength(40);
     expect(server.connections() - before).toBeLessThanOrEqual(4);
   });
@@ -274,7 +274,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       { id: 'replace', download: { url, to: 'replace.bin', overwrite: true } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     expect(res.keep!.error!.message).toBe(
       `destination exists: ${join(dir, 'keep.bin')} (set "overwrite": true to replace it)`,
@@ -296,7 +296,7 @@ describe('download over https', () => {
       const url = `${tls.url}/ok/secure.bin`;
       const file = jobFile(dir, [{ id: 's', download: { url, to: 'got.bin', sha256: sha256(data) } }]);
       const refused = await poolrun(['--json', json, file]);
-      expect(refused.code).toBe(1);
+      expect(refused.code, refused.stderr).toBe(1);
       const [r1] = readJson(json).results;
       expect(r1!.error!.message).toMatch(
         new RegExp(`^the TLS certificate of ${new URL(url).host} was not accepted: .*self[- ]signed`),
@@ -306,7 +306,7 @@ describe('download over https', () => {
       const trusted = await poolrun(['-m', 'process', '--json', json, file], {
         env: { NODE_EXTRA_CA_CERTS: TLS_CERT },
       });
-      expect(trusted.code).toBe(0);
+      expect(trusted.code, trusted.stderr).toBe(0);
       expect(readFileSync(join(dir, 'got.bin')).equals(data)).toBe(true);
     } finally {
       await tls.close();

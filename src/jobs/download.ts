@@ -58,14 +58,10 @@ async function download(spec: DownloadSpec, signal: AbortSignal, moved: Moved): 
   } catch (e) {
     throw fsError(NAME, e, 'reach', paths.to);
   }
-  let resume = await resumePoint(paths, spec.url);
-  // At most one fresh start after a resume the server cannot honour (a 416 or a Content-Range we did not ask for).
-  for (;;) {
-    const done = await transfer(spec, paths, resume, signal, moved);
-    if (done) return;
-    if (!resume.have) throw new JobError(NAME, `the server sent a partial response we did not ask for`);
-    resume = { have: 0 };
-  }
+  const resume = await resumePoint(paths, spec.url);
+  if (await transfer(spec, paths, resume, signal, moved)) return;
+  // A resume the server cannot continue (a 416 for another length, a Content-Range elsewhere): start over.
+  await transfer(spec, paths, { have: 0 }, signal, moved);
 }
 
 interface Resume {
@@ -87,7 +83,7 @@ async function resumePoint(paths: Paths, url: string): Promise<Resume> {
   return { have: st.size, meta };
 }
 
-/** One request and its body into the `.part`. false: start again from byte 0. */
+/** One request and its body into the `.part`. false: the part cannot be continued (only when resuming). */
 async function transfer(
   spec: DownloadSpec,
   paths: Paths,
@@ -142,6 +138,11 @@ async function transfer(
       wroteMeta = await saveMeta(paths, spec.url, res, expected);
     } else {
       res.resume();
+      if (status === 206)
+        throw new JobError(
+          NAME,
+          `partial content (HTTP 206) from ${showUrl(from)} though the whole file was asked for`,
+        );
       // A definite "no" makes an old .part worthless; a server error or a rate limit may pass: keep it.
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) await discardPart(paths);
       throw new JobError(

@@ -25,14 +25,9 @@ export async function inFolderOf<T>(name: string, to: string, create: () => Prom
     return await create();
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
+    // No check first: another job may be making the same folder right now, and mkdir -p is fine with that.
+    // When the folder was there all along, the second try fails as the first did, for its own reason.
     const folder = dirname(to);
-    if (
-      await lstat(folder).then(
-        () => true,
-        (e2) => errnoCode(e2) !== 'ENOENT',
-      )
-    )
-      throw e;
     try {
       await mkdir(folder, { recursive: true });
     } catch (e2) {
