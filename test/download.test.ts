@@ -43,6 +43,8 @@ describe.each(modes)('download (%s mode)', (mode) => {
     const song = bytes(300_000, 7);
     const name = `song-${mode}.mp3`;
     server.serve(name, song);
+    const clip = bytes(20_000, 8);
+    server.serve(`clip-${mode}.mp3`, clip);
     const u = server.url;
     const file = jobFile(dir, [
       { id: 'ok', download: { url: `${u}/ok/${name}`, to: 'out/ok.mp3', sha256: sha256(song) } },
@@ -53,6 +55,7 @@ describe.each(modes)('download (%s mode)', (mode) => {
       { id: 'chain', download: { url: `${u}/redirect/4/${name}`, to: 'out/chain.mp3' } },
       { id: 'to-file', download: { url: `${u}/to-file`, to: 'out/passwd' } },
       { id: 'loop', download: { url: `${u}/redirect/11/${name}`, to: 'out/loop.mp3' } },
+      { id: 'cut', download: { url: `${u}/drop/clip-${mode}.mp3`, to: 'out/cut.mp3' } },
     ]);
     const json = join(dir, 'out.json');
     const r = await poolrun(['-w', '2', '-m', mode, '--json', json, file]);
@@ -84,6 +87,10 @@ describe.each(modes)('download (%s mode)', (mode) => {
     expect(res.loop!.status).toBe('failed');
     expect(res.loop!.error!.message).toBe(`too many redirects (more than 10) from ${u}/redirect/11/${name}`);
 
+    // Too small to be worth resuming: the cut download leaves no .part behind.
+    expect(res.cut!.error!.message).toMatch(
+      new RegExp(`^incomplete download from ${u}/drop/clip-${mode}.mp3: .* after \\d+ of 20000 bytes$`),
+    );
     // Only the successes exist: no partial file, no .part, no temp file.
     expect(names(out)).toEqual(['chain.mp3', 'ok.mp3', 'plain.mp3']);
     // The status lines name the failure.

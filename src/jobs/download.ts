@@ -157,18 +157,60 @@ async function transfer(
     throw e;
   }
 
+  try {
+    await finish({
+      spec,
+      paths,
+      res,
+      fh,
+      hash,
+      signal,
+      moved,
+      from,
+      start,
+      expected,
+      readBody,
+      resumable: wroteMeta,
+    });
+  } catch (e) {
+    // A part that cannot be resumed is only clutter.
+    if (!wroteMeta) await rm(paths.part, { force: true });
+    throw e;
+  }
+  return true;
+}
+
+interface Finish {
+  spec: DownloadSpec;
+  paths: Paths;
+  res: IncomingMessage;
+  fh: FileHandle;
+  hash: Hash | undefined;
+  signal: AbortSignal;
+  moved: Moved;
+  from: URL;
+  /** Bytes already in the part before this response. */
+  start: number;
+  expected: number | undefined;
+  readBody: boolean;
+  resumable: boolean;
+}
+
+/** The body into the part, then the checks, then the rename into place. */
+async function finish(b: Finish): Promise<void> {
+  const { spec, paths, res, fh, hash, signal, moved } = b;
   const body = { written: 0 };
   try {
-    if (readBody) await writeBody(res, fh, hash, moved, body, paths.part);
+    if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
     await fh.datasync();
   } catch (e) {
     if (signal.aborted || e instanceof JobError) throw e;
-    throw lostConnection(from, start + body.written, expected, wroteMeta, paths.part, e);
+    throw lostConnection(b.from, b.start + body.written, b.expected, b.resumable, paths.part, e);
   } finally {
     await fh.close();
   }
-  if (expected !== undefined && start + body.written !== expected)
-    throw lostConnection(from, start + body.written, expected, wroteMeta, paths.part);
+  if (b.expected !== undefined && b.start + body.written !== b.expected)
+    throw lostConnection(b.from, b.start + body.written, b.expected, b.resumable, paths.part);
 
   if (hash && spec.sha256) {
     const got = hash.digest('hex');
@@ -176,16 +218,15 @@ async function transfer(
       await discardPart(paths);
       throw new JobError(
         NAME,
-        `checksum mismatch for ${showUrl(url)}: expected sha256 ${spec.sha256}, got ${got}`,
+        `checksum mismatch for ${showUrl(new URL(spec.url))}: expected sha256 ${spec.sha256}, got ${got}`,
         'ECHECKSUM',
       );
     }
   }
   signal.throwIfAborted();
   await placeFile(NAME, paths.part, paths.to, spec.overwrite);
-  if (wroteMeta) await rm(paths.meta, { force: true });
+  if (b.resumable) await rm(paths.meta, { force: true });
   await syncDir(dirname(paths.to));
-  return true;
 }
 
 async function openPart(part: string, flag: number): Promise<FileHandle> {
