@@ -1,16 +1,249 @@
+/**
+ * `copy` jobs: a file or a folder tree, copied inside the worker (no `cp` process per file). The data goes
+ * through fs.copyFile (copy_file_range, or a reflink where the file system has them) into an exclusively created
+ * temp file or temp tree beside the destination, which is synced and renamed into place: `to` is absent or
+ * complete, never partial. Modes and modification times are kept.
+ */
+import { constants, type Stats } from 'node:fs';
+import {
+  access,
+  chmod,
+  copyFile,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  stat,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
+import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { CopySpec } from './types.js';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
+import { bytesOutcome } from './outcome.js';
+import { JobError, errnoCode, fsError, toSerialized } from './job-error.js';
+import {
+  destinationExists,
+  inFolderOf,
+  lstatOrUndefined,
+  placeDir,
+  placeFile,
+  removeTree,
+  syncDir,
+  tempBeside,
+} from './place.js';
 
-// Not built yet: see the copy/download issue. Fails the job with a clear message rather than pretending.
-export function runCopy(_spec: CopySpec, _ctx: JobContext): Promise<Outcome> {
-  return Promise.resolve({
-    exitCode: null,
-    signal: null,
-    startedAt: Date.now(),
-    durationMs: 0,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-    error: { name: 'Error', message: 'copy jobs are not supported yet' },
-  });
+const NAME = 'CopyError';
+/** Files of one tree copied at once: enough to overlap small-file latency, within libuv's 4 pool threads. */
+const TREE_PARALLEL = 4;
+
+interface Moved {
+  bytes: number;
+}
+
+export async function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
+  const startedAt = Date.now();
+  const moved: Moved = { bytes: 0 };
+  try {
+    await copy(spec, ctx.signal, moved);
+    return bytesOutcome(startedAt, moved.bytes);
+  } catch (e) {
+    // Stopped by the pool (timeout, halt): the pool names the status; the temp data is already removed.
+    if (ctx.signal.aborted) return bytesOutcome(startedAt, moved.bytes);
+    return bytesOutcome(startedAt, moved.bytes, toSerialized(NAME, e));
+  }
+}
+
+async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<void> {
+  const { from, to, overwrite } = spec;
+  let src: Stats;
+  try {
+    src = await stat(from);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new JobError(NAME, `source not found: ${from}`, 'ENOENT');
+    throw fsError(NAME, e, 'read', from);
+  }
+  if (!src.isFile() && !src.isDirectory())
+    throw new JobError(NAME, `cannot copy ${from}: not a regular file or a folder`);
+  if (src.isDirectory() && isWithin(to, from))
+    throw new JobError(NAME, `cannot copy the folder ${from} into itself (${to})`);
+
+  let dest: Stats | undefined;
+  try {
+    dest = await lstatOrUndefined(to);
+  } catch (e) {
+    throw fsError(NAME, e, 'reach', to);
+  }
+  if (dest) {
+    if (!overwrite) throw destinationExists(NAME, to);
+    if (dest.dev === src.dev && dest.ino === src.ino)
+      throw new JobError(NAME, `source and destination are the same file: ${to}`);
+    if (src.isFile() && dest.isDirectory())
+      throw new JobError(NAME, `destination is a folder: ${to} (not replaced by a file)`, 'EISDIR');
+    if (src.isDirectory() && !dest.isDirectory())
+      throw new JobError(NAME, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
+  }
+
+  if (src.isFile()) {
+    const tmp = tempBeside(to);
+    try {
+      await inFolderOf(NAME, to, () => copyData(from, tmp, to, src));
+      signal.throwIfAborted();
+      await placeFile(NAME, tmp, to, overwrite);
+    } catch (e) {
+      await removeTree(tmp);
+      throw e;
+    }
+    moved.bytes += src.size;
+  } else {
+    await copyTree(from, to, src, overwrite, signal, moved);
+  }
+  await syncDir(dirname(to));
+}
+
+/** Copies one file's data, mode and times into a new file at `tmp`, synced. `shown` names it in errors. */
+async function copyData(from: string, tmp: string, shown: string, st: Stats): Promise<void> {
+  try {
+    // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
+    await copyFile(from, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  } catch (e) {
+    // One errno for two files: find out which side refused.
+    const readable = await access(from, constants.R_OK).then(
+      () => true,
+      () => false,
+    );
+    throw readable ? fsError(NAME, e, 'write', shown) : fsError(NAME, e, 'read', from);
+  }
+  // Read-only is enough to fsync and set times, and works for a copy of a read-only file.
+  const fh = await open(tmp, 'r');
+  try {
+    await fh.utimes(st.atime, st.mtime);
+    // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
+    await fh.datasync();
+  } catch (e) {
+    throw fsError(NAME, e, 'write', shown);
+  } finally {
+    await fh.close();
+  }
+}
+
+interface DirEntry {
+  src: string;
+  dst: string;
+  st: Stats;
+}
+
+/**
+ * A tree is built in a hidden temp folder beside `to`, then renamed into place: complete or absent. Folders
+ * get their modes and times last (a read-only folder must stay writable while it is filled, and adding
+ * entries changes its mtime).
+ */
+async function copyTree(
+  from: string,
+  to: string,
+  root: Stats,
+  overwrite: boolean,
+  signal: AbortSignal,
+  moved: Moved,
+): Promise<void> {
+  const tmp = tempBeside(to);
+  const shown = (p: string) => join(to, relative(tmp, p));
+  try {
+    await inFolderOf(NAME, to, () => mkdir(tmp, { mode: 0o700 }));
+  } catch (e) {
+    throw fsError(NAME, e, 'create a folder in', dirname(to));
+  }
+  try {
+    const dirs: DirEntry[] = [{ src: from, dst: tmp, st: root }];
+    const files: Array<{ src: string; dst: string }> = [];
+    // Breadth first: every folder is made before any file, and the reverse order finishes children first.
+    for (let i = 0; i < dirs.length; i++) {
+      signal.throwIfAborted();
+      const dir = dirs[i]!;
+      let entries;
+      try {
+        entries = await readdir(dir.src, { withFileTypes: true });
+      } catch (e) {
+        throw fsError(NAME, e, 'read the folder', dir.src);
+      }
+      for (const ent of entries) {
+        const s = join(dir.src, ent.name);
+        const d = join(dir.dst, ent.name);
+        if (ent.isDirectory()) {
+          const st = await lstat(s);
+          try {
+            await mkdir(d, { mode: 0o700 });
+          } catch (e) {
+            throw fsError(NAME, e, 'create the folder', shown(d));
+          }
+          dirs.push({ src: s, dst: d, st });
+        } else if (ent.isFile()) {
+          files.push({ src: s, dst: d });
+        } else if (ent.isSymbolicLink()) {
+          // Kept as a link, as `cp -a` and rsync -a do: its target may be relative to the tree.
+          try {
+            const st = await lstat(s);
+            await symlink(await readlink(s), d);
+            await lutimes(d, st.atime, st.mtime);
+          } catch (e) {
+            throw fsError(NAME, e, 'copy the symbolic link', s);
+          }
+        } else {
+          throw new JobError(NAME, `cannot copy ${s}: not a regular file, folder or symbolic link`);
+        }
+      }
+    }
+    await eachLimit(files, TREE_PARALLEL, async (f) => {
+      signal.throwIfAborted();
+      let st: Stats;
+      try {
+        st = await lstat(f.src);
+      } catch (e) {
+        throw fsError(NAME, e, 'read', f.src);
+      }
+      await copyData(f.src, f.dst, shown(f.dst), st);
+      moved.bytes += st.size;
+    });
+    signal.throwIfAborted();
+    for (let i = dirs.length - 1; i >= 0; i--) {
+      const dir = dirs[i]!;
+      try {
+        await syncDir(dir.dst);
+        await chmod(dir.dst, dir.st.mode & 0o7777);
+        await utimes(dir.dst, dir.st.atime, dir.st.mtime);
+      } catch (e) {
+        throw fsError(NAME, e, 'finish the folder', shown(dir.dst));
+      }
+    }
+    await placeDir(NAME, tmp, to, overwrite);
+  } catch (e) {
+    await removeTree(tmp);
+    throw e;
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts and is thrown. */
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
+}
+
+function isWithin(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

@@ -1,0 +1,153 @@
+/**
+ * Putting a finished file or folder at its destination so that readers see nothing, or all of it: the data is
+ * written beside the destination (a rename across file systems is not atomic), synced, then renamed into place,
+ * and the folder is synced so the rename itself survives a crash.
+ */
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { JobError, errnoCode, fsError } from './job-error.js';
+
+/** Hidden, unique, in the destination's folder: `.<name>.<random>.poolrun-tmp`. */
+export function tempBeside(to: string): string {
+  // NAME_MAX is 255 bytes: leave room for the decoration.
+  const base = basename(to).slice(0, 200);
+  return join(dirname(to), `.${base}.${randomBytes(4).toString('hex')}.poolrun-tmp`);
+}
+
+/**
+ * Runs `create`, which makes an entry in the folder of `to`. When that folder is missing it is made, as
+ * `mkdir -p` and `curl --create-dirs` do, and `create` runs once more: no mkdir per job in the usual case.
+ */
+export async function inFolderOf<T>(name: string, to: string, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    // No check first: another job may be making the same folder right now, and mkdir -p is fine with that.
+    // When the folder was there all along, the second try fails as the first did, for its own reason.
+    const folder = dirname(to);
+    try {
+      await mkdir(folder, { recursive: true });
+    } catch (e2) {
+      throw fsError(name, e2, 'create the folder', folder);
+    }
+    return create();
+  }
+}
+
+export async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export function destinationExists(name: string, to: string): JobError {
+  return new JobError(name, `destination exists: ${to} (set "overwrite": true to replace it)`, 'EEXIST');
+}
+
+/**
+ * Moves a complete, synced file to `to`. Without `overwrite` a hard link is the move: it fails if anything
+ * appeared at `to` meanwhile, where a rename would silently replace it.
+ */
+export async function placeFile(name: string, tmp: string, to: string, overwrite: boolean): Promise<void> {
+  if (overwrite) {
+    try {
+      await rename(tmp, to);
+    } catch (e) {
+      if (errnoCode(e) === 'EISDIR')
+        throw new JobError(name, `destination is a folder: ${to} (not replaced by a file)`, 'EISDIR');
+      throw fsError(name, e, 'rename into place', to);
+    }
+  } else {
+    try {
+      await link(tmp, to);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'EEXIST') throw destinationExists(name, to);
+      // File systems without hard links (some FUSE and network mounts): check, then rename.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
+        throw fsError(name, e, 'create', to);
+      if (await lstatOrUndefined(to)) throw destinationExists(name, to);
+      try {
+        await rename(tmp, to);
+      } catch (e2) {
+        throw fsError(name, e2, 'rename into place', to);
+      }
+      return;
+    }
+    await unlink(tmp);
+  }
+}
+
+/**
+ * Moves a complete folder to `to`. Replacing an existing folder takes two renames (there is no atomic swap
+ * in Node): between them `to` is briefly absent, never partial.
+ */
+export async function placeDir(name: string, tmp: string, to: string, overwrite: boolean): Promise<void> {
+  const existing = await lstatOrUndefined(to);
+  if (existing && !overwrite) throw destinationExists(name, to);
+  if (existing && !existing.isDirectory())
+    throw new JobError(name, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
+  if (!existing) {
+    try {
+      await rename(tmp, to);
+    } catch (e) {
+      // An empty folder created at `to` meanwhile would be replaced by rename(2); anything else fails here.
+      if (errnoCode(e) === 'ENOTEMPTY' || errnoCode(e) === 'EEXIST') throw destinationExists(name, to);
+      throw fsError(name, e, 'rename into place', to);
+    }
+    return;
+  }
+  const old = tempBeside(to);
+  try {
+    await rename(to, old);
+  } catch (e) {
+    throw fsError(name, e, 'move aside', to);
+  }
+  try {
+    await rename(tmp, to);
+  } catch (e) {
+    await rename(old, to).catch(() => {});
+    throw fsError(name, e, 'rename into place', to);
+  }
+  await removeTree(old);
+}
+
+/** Makes a rename or a new entry in `dir` durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (e) {
+    // Some file systems cannot fsync a folder; the data itself is synced already.
+    if (errnoCode(e) !== 'EINVAL' && errnoCode(e) !== 'ENOTSUP') throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Removes a temp tree, even one whose copied folders are read-only (a non-root user cannot empty those). */
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch {
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  try {
+    await chmod(dir, 0o700);
+    for (const ent of await readdir(dir, { withFileTypes: true })) {
+      if (ent.isDirectory()) await makeWritable(join(dir, ent.name));
+    }
+  } catch {
+    /* best effort */
+  }
+}
