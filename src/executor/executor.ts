@@ -11,6 +11,7 @@ import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
+import { Watchdog } from '../proc/watchdog.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
@@ -117,11 +118,13 @@ export class Executor {
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
     }
+    const killAfterMs = opts.killAfter ?? 5000;
     this.pool = new WorkerPool({
       mode,
       size: this.maxWorkers,
-      killAfterMs: opts.killAfter ?? 5000,
-      groups: opts.groups ?? new ProcessGroups(),
+      killAfterMs,
+      // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
+      groups: opts.groups ?? new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) }),
     });
     this.#capture = {
       keep: opts.capture?.keep ?? true,
@@ -289,11 +292,14 @@ export class Executor {
     }
   }
 
-  /** @internal Kills every running job: process trees TERM then KILL; call workers ended. */
-  killRunning(): void {
+  /**
+   * @internal Kills every running job: process trees TERM then KILL after `killAfter`; call workers ended.
+   * With `now`, no grace: SIGKILL at once (a second Ctrl-C).
+   */
+  killRunning(opts: { now?: boolean } = {}): void {
     for (const e of this.#live) {
       e.killed = true;
-      if (e.ticket) this.pool.kill(e.ticket, 'cancel');
+      if (e.ticket) this.pool.kill(e.ticket, 'cancel', opts.now ?? false);
     }
   }
 
