@@ -121,7 +121,9 @@ describe.each(modes)('--joblog (%s mode)', (mode) => {
     ]);
     expect(r2.code).toBe(0);
     expect(lines(ran).sort()).toEqual(['later', 'slow']);
-    expect(rows(log).map((x) => x.id)).toEqual(['bad', 'slow', 'later']);
+    const [first, ...appended] = rows(log).map((x) => x.id);
+    expect(first).toBe('bad');
+    expect(appended.sort()).toEqual(['later', 'slow']);
   });
 });
 

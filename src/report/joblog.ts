@@ -1,6 +1,11 @@
 /**
- * `--joblog FILE`: GNU parallel's joblog, one tab-separated line per finished job, written and fdatasync'd as
- * each job finishes, so that a run killed at any moment leaves a log that `--resume` can trust.
+ * `--joblog FILE`: GNU parallel's joblog, one tab-separated line per finished job, written as each job finishes,
+ * so that a run killed at any moment leaves a log that `--resume` can trust.
+ *
+ * Each line is written with one write(2) at once: from then on it survives poolrun's own death (SIGKILL, a
+ * crash). Against the machine's death it is fdatasync'd as well, off the main thread and coalesced (one sync in
+ * flight; lines written meanwhile go with the next): a sync per line on the main thread cost ~1 ms per job here,
+ * 5 ms under load, as much as starting the job's process.
  *
  * GNU parallel's nine columns (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command) cannot say
  * which job a line is about once the job file is edited: Seq is a position. Two columns follow Command: JobId
@@ -13,6 +18,7 @@ import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -143,6 +149,9 @@ export function parseJoblog(text: string): ParsedJoblog {
 export class JoblogWriter implements RunObserver {
   private fd: number | undefined;
   private warned = false;
+  private dirty = false;
+  private syncing = false;
+  private closing = false;
 
   constructor(
     private readonly file: string,
@@ -152,7 +161,8 @@ export class JoblogWriter implements RunObserver {
     try {
       this.fd = openSync(file, append ? 'a+' : 'w');
       if (append) cutTornTail(this.fd);
-      if (fstatSync(this.fd).size === 0) this.write(HEADER);
+      if (fstatSync(this.fd).size === 0) writeSync(this.fd, HEADER);
+      fdatasyncSync(this.fd);
       syncDir(dirname(file));
     } catch (e) {
       if (this.fd !== undefined) closeSync(this.fd);
@@ -166,20 +176,46 @@ export class JoblogWriter implements RunObserver {
   }
 
   end(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.fd === undefined || this.closing) return;
+    this.closing = true;
+    try {
+      if (this.dirty || this.syncing) fdatasyncSync(this.fd);
+    } catch (e) {
+      this.failed(e);
+    }
+    // A sync still in flight holds the descriptor: it is closed when that returns, so its number is not reused.
+    if (!this.syncing) closeSync(this.fd);
   }
 
   private write(line: string): void {
-    if (this.fd === undefined) return;
+    if (this.fd === undefined || this.closing) return;
     try {
       writeSync(this.fd, line);
-      fdatasyncSync(this.fd);
     } catch (e) {
-      // The run goes on (its jobs matter more than their log), but the user learns that --resume will redo work.
-      if (!this.warned) this.warn(`--joblog: cannot write ${this.file}: ${(e as Error).message}`);
-      this.warned = true;
+      this.failed(e);
+      return;
     }
+    this.dirty = true;
+    this.sync();
+  }
+
+  private sync(): void {
+    if (this.syncing || !this.dirty || this.fd === undefined) return;
+    const fd = this.fd;
+    this.syncing = true;
+    this.dirty = false;
+    fdatasync(fd, (e) => {
+      this.syncing = false;
+      if (e) this.failed(e);
+      if (this.closing) closeSync(fd);
+      else this.sync();
+    });
+  }
+
+  private failed(e: unknown): void {
+    // The run goes on (its jobs matter more than their log), but the user learns that --resume will redo work.
+    if (!this.warned) this.warn(`--joblog: cannot write ${this.file}: ${(e as Error).message}`);
+    this.warned = true;
   }
 }
 
