@@ -113,18 +113,18 @@ export class Executor {
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
     this.mode = mode;
+    // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
+    opts = { ...opts, groups: opts.groups ?? watchedGroups(opts.killAfter ?? 5000) };
     this.#opts = opts;
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
     }
-    const killAfterMs = opts.killAfter ?? 5000;
     this.pool = new WorkerPool({
       mode,
       size: this.maxWorkers,
-      killAfterMs,
-      // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
-      groups: opts.groups ?? new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) }),
+      killAfterMs: opts.killAfter ?? 5000,
+      groups: opts.groups ?? new ProcessGroups(),
     });
     this.#capture = {
       keep: opts.capture?.keep ?? true,
@@ -429,6 +429,11 @@ export class ProcessPoolExecutor extends Executor {
   constructor(opts: ExecutorOptions = {}) {
     super('process', opts);
   }
+}
+
+/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
+function watchedGroups(killAfterMs: number): ProcessGroups {
+  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
 }
 
 function toBuffer(u: Uint8Array): Buffer {
