@@ -431,11 +431,6 @@ export class ProcessPoolExecutor extends Executor {
   }
 }
 
-/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
-function watchedGroups(killAfterMs: number): ProcessGroups {
-  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
-}
-
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
@@ -511,4 +506,9 @@ function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
 } {
   if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
   return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
+}
+
+/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
+function watchedGroups(killAfterMs: number): ProcessGroups {
+  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
 }
