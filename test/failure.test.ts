@@ -33,7 +33,8 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     expect(r.code).toBe(1);
     const [res] = readJson(json).results;
     expect(res).toMatchObject({ status: 'timed-out', signal: 'SIGTERM', attempts: 1 });
-    expect(res!.durationMs).toBeGreaterThanOrEqual(450);
+    // Never before the limit; within 100 ms after it (GNU parallel polls, and fired a 1s timeout at 1.76s).
+    expect(res!.durationMs).toBeGreaterThanOrEqual(495);
     expect(res!.durationMs).toBeLessThan(800);
     expect(res!.error?.message).toMatch(/timed out after 500ms/);
     const all = readNumbers(pids);
@@ -52,10 +53,10 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     expect(r.code).toBe(1);
     const [cli, own] = readJson(json).results;
     expect(cli!.status).toBe('timed-out');
-    expect(cli!.durationMs).toBeGreaterThanOrEqual(450);
+    expect(cli!.durationMs).toBeGreaterThanOrEqual(495);
     expect(cli!.durationMs).toBeLessThan(800);
     expect(own!.status).toBe('timed-out');
-    expect(own!.durationMs).toBeGreaterThanOrEqual(250);
+    expect(own!.durationMs).toBeGreaterThanOrEqual(295);
     expect(own!.durationMs).toBeLessThan(600);
     expect(r.ms).toBeLessThan(5000);
   });
@@ -197,7 +198,7 @@ export function square(n) { return n * n; }
     const [crash, ...rest] = readJson(json).results;
     expect(crash).toMatchObject({ status: 'succeeded', attempts: 3, value: 'survived attempt 3' });
     expect(rest.map((x) => x.value)).toEqual([1, 4, 9]);
-    expect(r.stderr).toMatch(/failed crash \(worker \d+, .*exit 3\); retrying/);
+    expect(r.stderr).toMatch(/failed crash \(worker \d+, [^\n]*exit 3[^\n]*\); retrying/);
   });
 
   it('without retries it fails alone, with an error that says the worker died', async () => {
@@ -287,7 +288,9 @@ describe.each(modes)('--deadline (%s mode)', (mode) => {
     const pid5 = join(dir, 'pid5');
     const jobs = Array.from({ length: 10 }, (_, i) => ({
       id: `sq${i + 1}`,
-      run: i === 4 ? `echo $$ > ${pid5}; sleep 10; echo 25` : `sleep 0.1; echo ${(i + 1) ** 2}`,
+      // The others are quick, so that even with slow worker start-up (process mode, a loaded machine) they are
+      // done well within the deadline.
+      run: i === 4 ? `echo $$ > ${pid5}; sleep 10; echo 25` : `echo ${(i + 1) ** 2}`,
     }));
     const json = join(dir, 'out.json');
     const r = await poolrun([
@@ -345,11 +348,11 @@ export async function square(n) {
       '-m',
       mode,
       '-w',
-      '4',
+      '2',
       '--order',
       'completion',
       '--deadline',
-      '1s',
+      '3s',
       writeJobs(dir, jobs),
     ]);
     expect(r.code).toBe(124);

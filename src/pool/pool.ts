@@ -275,9 +275,15 @@ export class WorkerPool {
       threadId: slot.handle.threadId,
       startedAt: Date.now(),
     };
-    const ms = t.attempt.job.timeoutMs;
-    if (ms !== undefined) t.timer = setTimeout(() => this.kill(t, 'timeout'), ms);
+    this.armTimeout(t);
     t.attempt.onStart(t.start);
+  }
+
+  private armTimeout(t: Tracked): void {
+    const ms = t.attempt.job.timeoutMs;
+    if (ms === undefined) return;
+    clearTimeout(t.timer);
+    t.timer = setTimeout(() => this.kill(t, 'timeout'), ms);
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -298,6 +304,9 @@ export class WorkerPool {
         this.groups.add(m.pid);
         if (t.killNow) this.groups.kill(m.pid);
         else if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
+        // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
+        // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
+        else this.armTimeout(t);
         return;
       }
       case 'output': {
