@@ -54,11 +54,12 @@ describe.each(modes)('signals (%s mode)', (mode) => {
 
       const t0 = performance.now();
       child.kill(signal);
+      // Watched from the moment of the signal, not from poolrun's exit.
+      const gone = waitFor(() => survivors(all).length === 0, KILL_AFTER_MS + 1000);
       const r = await child;
-      const ms = performance.now() - t0;
       expect(r.exitCode).toBe(status);
-      expect(ms).toBeLessThan(KILL_AFTER_MS + 1000);
-      expect(await waitFor(() => survivors(all).length === 0, KILL_AFTER_MS + 1000 - ms)).toBe(true);
+      expect(await gone).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(KILL_AFTER_MS + 4000);
 
       expect(r.stdout).toContain('done-before-the-signal');
       expect(r.stderr).toContain(`poolrun: ${signal}: starting no more jobs`);
@@ -95,12 +96,13 @@ describe.each(modes)('signals (%s mode)', (mode) => {
     // Still there after the SIGTERM: they ignore it.
     await new Promise((r) => setTimeout(r, KILL_AFTER_MS / 2));
     expect(survivors(all)).toHaveLength(TREE_SIZE);
+    const gone = waitFor(() => survivors(all).length === 0, KILL_AFTER_MS + 1000);
     const r = await child;
     const ms = performance.now() - t0;
     expect(r.exitCode).toBe(130);
+    expect(await gone).toBe(true);
     expect(ms).toBeGreaterThanOrEqual(KILL_AFTER_MS - 50);
-    expect(ms).toBeLessThan(KILL_AFTER_MS + 1000);
-    expect(await waitFor(() => survivors(all).length === 0, 500)).toBe(true);
+    expect(ms).toBeLessThan(KILL_AFTER_MS + 4000);
     expect(readJson(json).results[0]).toMatchObject({ status: 'cancelled', signal: 'SIGKILL' });
   });
 
@@ -120,10 +122,11 @@ describe.each(modes)('signals (%s mode)', (mode) => {
     expect(survivors(all)).toHaveLength(TREE_SIZE);
     const t0 = performance.now();
     child.kill('SIGINT');
+    const gone = waitFor(() => survivors(all).length === 0, 1000);
     const r = await child;
     expect(r.exitCode).toBe(130);
-    expect(performance.now() - t0).toBeLessThan(3000);
-    expect(await waitFor(() => survivors(all).length === 0, 1000)).toBe(true);
+    expect(await gone).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(4000);
     expect(r.stderr).toContain('SIGINT again: killing every running job now');
   });
 
