@@ -131,7 +131,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
   let halt = oneOf('--halt', raw.halt, ['never', 'soon', 'now'] as const, 'never');
   if (raw.failFast) {
-    if (raw.halt !== undefined && halt !== 'soon')
+    // commander fills in --halt's default ('never'): only an explicit other value conflicts.
+    if (raw.halt !== undefined && halt !== 'soon' && halt !== 'never')
       throw new UsageError('--fail-fast means --halt soon; it cannot be combined with --halt ' + halt);
     halt = 'soon';
   }

@@ -9,7 +9,8 @@ Examples:
   poolrun --call ./tasks.mjs#square 1 2 3           call a function per argument; one JSON value per line
 
 Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
-             2 usage error or invalid job file (nothing ran) · 124 --deadline reached · 130/143 SIGINT/SIGTERM`;
+             2 usage error or invalid job file (nothing ran) · 124 --deadline reached
+             130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
 
 export interface ParsedCommandLine {
   options: RawOptions;

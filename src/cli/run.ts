@@ -1,56 +1,115 @@
 /**
  * One CLI run: jobs in, futures out, output printed in order, observers told, an exit status. Everything that
  * runs is the executor's; this file decides what to start, when to stop, and what to print.
+ *
+ * Stopping early, and what each reason does:
+ *   --halt soon      first failure: start nothing more, let running jobs finish            exit 1
+ *   --halt now       ... and kill running job trees (SIGTERM, SIGKILL after --kill-after)  exit 1
+ *   --deadline       start nothing more, kill running trees, print nothing more            exit 124
+ *   SIGINT/TERM/HUP  start nothing more, kill running trees, print results so far          exit 130/143/129
+ *   stdout closed    as a signal (EPIPE is SIGPIPE for a program that ignores it)          exit 141
+ * A second SIGINT/SIGTERM/SIGHUP SIGKILLs every running tree at once.
  */
+import { randomBytes } from 'node:crypto';
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { ProcessGroups } from '../proc/groups.js';
+import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
 import { OutputPrinter, type Sink } from '../report/printer.js';
 import { createObservers } from '../report/index.js';
 import { count, emptySummary, type StopReason, type Summary } from '../report/types.js';
+import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
-import { openSource } from './source.js';
+import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
+import { readResumeLog, skipDone } from './resume.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, deadline: 124, sigint: 130, sigterm: 143 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  deadline: 124,
+  sighup: 129,
+  sigint: 130,
+  sigpipe: 141,
+  sigterm: 143,
+} as const;
 
-export async function run(opts: RunOptions, sink: Sink = processSink()): Promise<number> {
-  const source = await openSource(opts);
+type Interrupt = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
+  let onStdoutClosed = () => {};
+  const out = sink ?? processSink(() => onStdoutClosed());
+  let source = await openSource(opts);
+
+  let skipped = 0;
+  let onSkip: (job: Job) => void = () => {};
+  if (opts.joblog !== undefined && (opts.resume || opts.resumeFailed)) {
+    const log = readResumeLog(opts.joblog, opts.resumeFailed);
+    if (log.malformed) {
+      out.stderr(
+        `poolrun: warning: --joblog ${opts.joblog}: ${log.malformed} line(s) are not poolrun joblog lines; ignored\n`,
+      );
+    }
+    source = skipDone(source, log, (job) => {
+      skipped++;
+      onSkip(job);
+    });
+  }
 
   if (opts.dryRun) {
-    for await (const j of source.jobs) sink.stdout(`${describeJob(j)}\n`);
+    for await (const j of source.jobs) out.stdout(`${describeJob(j)}\n`);
     return EXIT.ok;
   }
 
+  let stop: StopReason | undefined;
+  let interrupted: Interrupt | undefined;
+  let deadlinePassed = false;
+  let wakeSubmitter: (() => void) | undefined;
+  let markStopped!: () => void;
+  const stopped = new Promise<'stopped'>((resolve) => (markStopped = () => resolve('stopped')));
+
+  onStdoutClosed = () => interrupt('EPIPE');
   const started = Date.now();
-  const groups = new ProcessGroups();
+
+  // Every job inherits this run's token, so the watchdog can find a job's processes even if poolrun dies before
+  // it has registered their group (see proc/watchdog.ts).
+  const token = randomBytes(8).toString('hex');
+  const previousToken = process.env[RUN_ID_VAR];
+  process.env[RUN_ID_VAR] = token;
+  const groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs, token }) });
   // Last line of defence: whatever way this process leaves, no job's process group outlives it.
-  const killEverything = () => groups.killAll();
-  process.on('exit', killEverything);
+  const onExit = () => groups.close();
+  process.on('exit', onExit);
 
   const summary = emptySummary();
   const failures: JobResult[] = [];
   const output = opts.json === '-' ? 'none' : opts.output;
-  const printer = new OutputPrinter({ order: opts.order, output, values: opts.call !== undefined }, sink);
-  const observers = createObservers(opts, sink);
+  const printer = new OutputPrinter({ order: opts.order, output, values: opts.call !== undefined }, out);
+  const observers = createObservers(opts, out);
   const needResults = opts.json !== undefined || opts.junit !== undefined;
 
-  let stop: StopReason | undefined;
-  let wakeSubmitter: (() => void) | undefined;
+  // A job --resume leaves out still holds its place in input order: step the printer over it.
+  onSkip = (job) => {
+    if (opts.order === 'input' && !deadlinePassed) printer.finished(cancelledResult(job, 0), undefined);
+  };
 
-  const finished = (result: JobResult, out: JobOutput | undefined) => {
+  const finished = (result: JobResult, jobOutput: JobOutput | undefined) => {
     count(summary, result);
     if (result.status !== 'succeeded') failures.push(result);
-    printer.finished(result, out);
-    if ((result.status === 'failed' || result.status === 'timed-out') && opts.halt !== 'never')
-      stopRun('halt');
+    // Past the deadline nothing more is printed: in input order, output stops at the first job that was not
+    // done in time, as Python's map(timeout) stops yielding (so line N of stdout is still job N's).
+    if (!deadlinePassed) printer.finished(result, jobOutput);
+    if ((result.status === 'failed' || result.status === 'timed-out') && opts.halt !== 'never') halt();
     wakeSubmitter?.();
   };
 
   const onEvent = (e: ExecutorEvent) => {
     for (const o of observers) o.event(e);
-    if (e.event === 'output') printer.output(e.job, e.stream, e.data);
-    else if (e.event === 'finished') finished(e.result, e.output);
+    if (e.event === 'output') {
+      if (!deadlinePassed) printer.output(e.job, e.stream, e.data);
+    } else if (e.event === 'finished') finished(e.result, e.output);
   };
 
   const ex = new Executor(opts.mode, {
@@ -68,76 +127,143 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
     groups,
   });
 
-  function stopRun(reason: StopReason): void {
-    if (stop) return;
-    stop = reason;
+  /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
+  function stopStarting(kill: boolean): void {
     ex.cancelPending();
-    if (reason !== 'halt' || opts.halt === 'now') ex.killRunning();
+    if (kill) ex.killRunning();
     wakeSubmitter?.();
+    markStopped();
   }
 
-  // First signal: start nothing, TERM every job tree (KILL after --kill-after), report, exit 128+n.
-  // A second SIGINT kills at once.
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
-    if (stop === 'SIGINT' && sig === 'SIGINT') groups.killAll();
-    else stopRun(sig);
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const s of signals) process.on(s, onSignal);
-  const deadline =
-    opts.deadlineMs === undefined ? undefined : setTimeout(() => stopRun('deadline'), opts.deadlineMs);
+  function notice(message: string): void {
+    if (!opts.quiet) out.stderr(`poolrun: ${message}\n`);
+  }
+
+  function halt(): void {
+    if (stop) return;
+    stop = 'halt';
+    stopStarting(opts.halt === 'now');
+  }
+
+  function deadline(): void {
+    if (deadlinePassed || interrupted) return;
+    deadlinePassed = true;
+    stop = 'deadline';
+    notice(`--deadline ${formatDuration(opts.deadlineMs!)} reached: unfinished jobs cancelled`);
+    stopStarting(true);
+  }
+
+  function interrupt(reason: Interrupt): void {
+    if (interrupted) {
+      // A second signal: no more grace.
+      if (reason !== 'EPIPE') {
+        notice(`${reason} again: killing every running job now (SIGKILL)`);
+        ex.killRunning({ now: true });
+        groups.killAll();
+      }
+      return;
+    }
+    interrupted = reason;
+    stop = reason;
+    notice(
+      `${reason === 'EPIPE' ? 'stdout was closed' : reason}: starting no more jobs; running jobs get SIGTERM, ` +
+        `then SIGKILL after ${formatDuration(opts.killAfterMs)}` +
+        (reason === 'EPIPE' ? '' : ` (${reason} again to kill them now)`),
+    );
+    stopStarting(true);
+  }
+
+  const onSignal = (sig: NodeJS.Signals) => interrupt(sig as Interrupt);
+  for (const s of SIGNALS) process.on(s, onSignal);
+  const deadlineTimer = opts.deadlineMs === undefined ? undefined : setTimeout(deadline, opts.deadlineMs);
 
   try {
-    await submitAll();
+    await submitAll(source);
     await ex.shutdown({ wait: true });
-  } finally {
-    clearTimeout(deadline);
-    for (const s of signals) process.off(s, onSignal);
-  }
+    clearTimeout(deadlineTimer);
 
-  printer.flush();
-  summary.durationMs = Date.now() - started;
-  failures.sort((a, b) => a.index - b.index);
-  for (const o of observers) o.end({ summary, failures, stop });
-  groups.killAll();
-  process.off('exit', killEverything);
+    if (!deadlinePassed) printer.flush();
+    summary.durationMs = Date.now() - started;
+    failures.sort((a, b) => a.index - b.index);
+    if (skipped) notice(`--resume: ${skipped} job(s) the joblog records as done were not run again`);
+    for (const o of observers) o.end({ summary, failures, stop });
+  } finally {
+    clearTimeout(deadlineTimer);
+    groups.close();
+    process.off('exit', onExit);
+    for (const s of SIGNALS) process.off(s, onSignal);
+    if (previousToken === undefined) delete process.env[RUN_ID_VAR];
+    else process.env[RUN_ID_VAR] = previousToken;
+  }
   return exitStatus(summary, stop);
 
   /**
    * Feeds the executor as jobs arrive, a chunk at a time (process mode sends a chunk per message), and at
    * most `window` unfinished jobs ahead, so a million-line input runs in bounded memory.
    */
-  async function submitAll(): Promise<void> {
+  async function submitAll(src: JobSource): Promise<void> {
     const chunksize = opts.mode === 'process' ? opts.chunksize : 1;
     const window = Math.max(1024, opts.workers * chunksize * 4);
+    // A known list reports its never-started jobs as cancelled; a stream is not read any further.
+    const known = src.total !== undefined;
+    const next = reader(src.jobs, known ? undefined : stopped);
     let chunk: Job[] = [];
-    const flush = () => {
-      if (chunk.length && !stop) ex.submitJobs(chunk);
-      chunk = [];
-    };
-    const unsubmitted: Job[] = [];
-    for await (const raw of source.jobs) {
+    const notRun: Job[] = [];
+    for (let raw = await next(); raw; raw = await next()) {
       const job = applyCliDefaults(raw, opts);
       if (stop) {
-        // A known list reports its never-started jobs as cancelled; a stream is not read any further.
-        if (source.total === undefined) break;
-        unsubmitted.push(job);
+        if (!known) break;
+        notRun.push(job);
         continue;
       }
       chunk.push(job);
-      if (chunk.length >= chunksize) flush();
+      if (chunk.length >= chunksize) {
+        ex.submitJobs(chunk);
+        chunk = [];
+      }
       while (ex.pending >= window && !stop) {
         await new Promise<void>((resolve) => (wakeSubmitter = resolve));
         wakeSubmitter = undefined;
       }
     }
-    if (stop) unsubmitted.unshift(...chunk);
-    else flush();
-    for (const job of unsubmitted) {
-      const result = cancelledResult(job, 0);
-      onEvent({ event: 'finished', job, result, output: undefined, time: Date.now() });
+    if (stop) notRun.unshift(...chunk);
+    else if (chunk.length) ex.submitJobs(chunk);
+    for (const job of notRun) {
+      onEvent({
+        event: 'finished',
+        job,
+        result: cancelledResult(job, 0),
+        output: undefined,
+        time: Date.now(),
+      });
     }
   }
+}
+
+/**
+ * One job at a time from a list or a stream. A stream's next job may be long in coming (a pipe that stays
+ * open): once `stopped` resolves, the reader gives up waiting instead of holding the run open.
+ */
+function reader(
+  jobs: Iterable<Job> | AsyncIterable<Job>,
+  stopped: Promise<'stopped'> | undefined,
+): () => Promise<Job | undefined> {
+  if (Symbol.iterator in Object(jobs)) {
+    const it = (jobs as Iterable<Job>)[Symbol.iterator]();
+    return () => {
+      const r = it.next();
+      return Promise.resolve(r.done ? undefined : r.value);
+    };
+  }
+  const it = (jobs as AsyncIterable<Job>)[Symbol.asyncIterator]();
+  return async () => {
+    const r = stopped ? await Promise.race([it.next(), stopped]) : await it.next();
+    if (r === 'stopped') {
+      void it.return?.();
+      return undefined;
+    }
+    return r.done ? undefined : r.value;
+  };
 }
 
 function exitStatus(summary: Summary, stop: StopReason | undefined): number {
@@ -147,9 +273,9 @@ function exitStatus(summary: Summary, stop: StopReason | undefined): number {
     case 'SIGTERM':
       return EXIT.sigterm;
     case 'SIGHUP':
-      return 129;
+      return EXIT.sighup;
     case 'EPIPE':
-      return 141;
+      return EXIT.sigpipe;
     case 'deadline':
       return EXIT.deadline;
     default:
@@ -164,9 +290,30 @@ function applyCliDefaults(job: Job, opts: RunOptions): Job {
   return job;
 }
 
-function processSink(): Sink {
+/**
+ * poolrun's stdout and stderr. Once a stream fails (the reader of a pipe went away: EPIPE), nothing more is
+ * written to it; a failed stdout also stops the run, as SIGPIPE would stop a program that did not ignore it.
+ */
+function processSink(onStdoutClosed: () => void): Sink {
+  let stdoutOpen = true;
+  let stderrOpen = true;
+  const onStdoutError = () => {
+    if (!stdoutOpen) return;
+    stdoutOpen = false;
+    onStdoutClosed();
+  };
+  const onStderrError = () => {
+    stderrOpen = false;
+  };
+  // The listeners stay after the run: a write still in flight may fail then, and must not crash poolrun.
+  process.stdout.on('error', onStdoutError);
+  process.stderr.on('error', onStderrError);
   return {
-    stdout: (d) => void process.stdout.write(d),
-    stderr: (d) => void process.stderr.write(d),
+    stdout: (d) => {
+      if (stdoutOpen) process.stdout.write(d);
+    },
+    stderr: (d) => {
+      if (stderrOpen) process.stderr.write(d);
+    },
   };
 }

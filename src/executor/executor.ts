@@ -11,6 +11,7 @@ import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
+import { Watchdog } from '../proc/watchdog.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
@@ -118,6 +119,8 @@ export class Executor {
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
     this.mode = mode;
+    // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
+    opts = { ...opts, groups: opts.groups ?? watchedGroups(opts.killAfter ?? 5000) };
     this.#opts = opts;
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
@@ -308,11 +311,14 @@ export class Executor {
     }
   }
 
-  /** @internal Kills every running job: process trees TERM then KILL; call workers ended. */
-  killRunning(): void {
+  /**
+   * @internal Kills every running job: process trees TERM then KILL after `killAfter`; call workers ended.
+   * With `now`, no grace: SIGKILL at once (a second Ctrl-C).
+   */
+  killRunning(opts: { now?: boolean } = {}): void {
     for (const e of this.#live) {
       e.killed = true;
-      if (e.ticket) this.pool.kill(e.ticket, 'cancel');
+      if (e.ticket) this.pool.kill(e.ticket, 'cancel', opts.now ?? false);
     }
   }
 
@@ -519,4 +525,9 @@ function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
 } {
   if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
   return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
+}
+
+/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
+function watchedGroups(killAfterMs: number): ProcessGroups {
+  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
 }

@@ -51,6 +51,8 @@ interface Tracked extends Ticket {
   slot?: Slot;
   pgid?: number;
   killReason?: KillReason;
+  /** Killed with no grace (a second Ctrl-C): SIGKILL, and a worker ended rather than asked. */
+  killNow?: boolean;
   timer?: NodeJS.Timeout;
   abortTimer?: NodeJS.Timeout;
   start?: StartInfo;
@@ -125,19 +127,22 @@ export class WorkerPool {
   /**
    * Stops an attempt whatever its state: a queued one is dropped (returns true), one waiting in a worker's
    * batch is skipped, a running one is killed (its process group TERM then KILL; a call's worker is ended).
-   * The attempt still reports through onDone, unless it was dropped from the queue.
+   * The attempt still reports through onDone, unless it was dropped from the queue. With `now`, there is no
+   * grace: SIGKILL instead of SIGTERM, and a copy/download's worker is ended instead of asked to stop.
    */
-  kill(ticket: Ticket, reason: KillReason): boolean {
+  kill(ticket: Ticket, reason: KillReason, now = false): boolean {
     const t = ticket as Tracked;
     switch (t.state) {
       case 'queued':
         return this.cancel(t);
       case 'sent':
         t.killReason ??= reason;
+        if (now) t.killNow = true;
         t.slot?.handle.send({ type: 'skip', key: t.key });
         return false;
       case 'running':
         t.killReason ??= reason;
+        if (now) t.killNow = true;
         this.stopRunning(t);
         return false;
       default:
@@ -274,9 +279,15 @@ export class WorkerPool {
       threadId: slot.handle.threadId,
       startedAt: Date.now(),
     };
-    const ms = t.attempt.job.timeoutMs;
-    if (ms !== undefined) t.timer = setTimeout(() => this.kill(t, 'timeout'), ms);
+    this.armTimeout(t);
     t.attempt.onStart(t.start);
+  }
+
+  private armTimeout(t: Tracked): void {
+    const ms = t.attempt.job.timeoutMs;
+    if (ms === undefined) return;
+    clearTimeout(t.timer);
+    t.timer = setTimeout(() => this.kill(t, 'timeout'), ms);
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -295,7 +306,11 @@ export class WorkerPool {
         if (!t) return;
         t.pgid = m.pid;
         this.groups.add(m.pid);
-        if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
+        if (t.killNow) this.groups.kill(m.pid);
+        else if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
+        // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
+        // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
+        else this.armTimeout(t);
         return;
       }
       case 'output': {
@@ -336,13 +351,19 @@ export class WorkerPool {
     switch (t.attempt.job.kind) {
       case 'run':
         // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
-        if (t.pgid !== undefined) this.groups.terminate(t.pgid, this.killAfterMs);
+        if (t.pgid === undefined) return;
+        if (t.killNow) this.groups.kill(t.pgid);
+        else this.groups.terminate(t.pgid, this.killAfterMs);
         return;
       case 'call':
         // A JS function cannot be interrupted from outside: end the worker (it is replaced).
         slot.handle.kill();
         return;
       default:
+        if (t.killNow) {
+          slot.handle.kill();
+          return;
+        }
         slot.handle.send({ type: 'abort', key: t.key });
         t.abortTimer ??= setTimeout(() => slot.handle.kill(), this.killAfterMs);
         return;

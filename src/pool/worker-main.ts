@@ -111,6 +111,10 @@ if (parentPort) {
   parentPort.on('message', onMessage);
 } else {
   process.on('message', (m) => onMessage(m as ToWorker));
+  // Ctrl-C (and `kill %1`) signal the whole foreground process group, worker processes included. The main
+  // process decides what happens to the jobs (SIGTERM, grace, SIGKILL, results): a worker dying under it
+  // would turn a graceful stop into crashed jobs. The worker leaves when the main process disconnects.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   // The main process is gone (even by SIGKILL): nobody else will kill our jobs' process groups.
   process.on('disconnect', () => {
     for (const pgid of liveGroups) {

@@ -1,3 +1,5 @@
+import type { Watchdog } from './watchdog.js';
+
 /**
  * The registry of live process groups, held by the main thread only. Every shell job runs as the leader of its
  * own group; killing `-pgid` reaches its grandchildren too, which execa's timeout and worker.terminate() do not.
@@ -9,6 +11,12 @@ export class ProcessGroups {
   private readonly live = new Map<number, number>();
   private readonly escalations = new Map<number, NodeJS.Timeout>();
   private nextToken = 1;
+  /** Kills what is registered here if this process dies without doing it (see watchdog.ts). */
+  readonly watchdog: Watchdog | undefined;
+
+  constructor(opts: { watchdog?: Watchdog } = {}) {
+    this.watchdog = opts.watchdog;
+  }
 
   get size(): number {
     return this.live.size;
@@ -25,7 +33,9 @@ export class ProcessGroups {
       clearTimeout(stale);
       this.escalations.delete(pgid);
     }
+    if (this.live.has(pgid)) this.watchdog?.remove(pgid);
     this.live.set(pgid, this.nextToken++);
+    this.watchdog?.add(pgid);
   }
 
   /**
@@ -36,7 +46,7 @@ export class ProcessGroups {
     if (!this.live.has(pgid)) return;
     if (this.escalations.has(pgid)) return; // already being killed: let that finish
     if (!signalGroup(pgid, 'SIGTERM')) {
-      this.live.delete(pgid);
+      this.forget(pgid);
       return;
     }
     this.escalate(pgid, killAfterMs);
@@ -46,18 +56,42 @@ export class ProcessGroups {
   terminate(pgid: number, killAfterMs: number): void {
     if (!this.live.has(pgid)) return;
     if (!signalGroup(pgid, 'SIGTERM')) {
-      this.live.delete(pgid);
+      this.forget(pgid);
       return;
     }
     if (!this.escalations.has(pgid)) this.escalate(pgid, killAfterMs);
   }
 
+  /** SIGKILL one group now (a second Ctrl-C). */
+  kill(pgid: number): void {
+    if (!this.live.has(pgid)) return;
+    signalGroup(pgid, 'SIGKILL');
+    const timer = this.escalations.get(pgid);
+    if (timer) clearTimeout(timer);
+    this.escalations.delete(pgid);
+    this.forget(pgid);
+  }
+
   /** SIGKILL every group now (second Ctrl-C, exit). Synchronous, so it is safe in an exit path. */
   killAll(): void {
-    for (const pgid of this.live.keys()) signalGroup(pgid, 'SIGKILL');
+    for (const pgid of this.live.keys()) {
+      signalGroup(pgid, 'SIGKILL');
+      this.watchdog?.remove(pgid);
+    }
     for (const t of this.escalations.values()) clearTimeout(t);
     this.escalations.clear();
     this.live.clear();
+  }
+
+  /** killAll(), then let the watchdog go: nothing is left for it to guard. */
+  close(): void {
+    this.killAll();
+    this.watchdog?.close();
+  }
+
+  private forget(pgid: number): void {
+    this.live.delete(pgid);
+    this.watchdog?.remove(pgid);
   }
 
   private escalate(pgid: number, killAfterMs: number): void {
@@ -66,7 +100,7 @@ export class ProcessGroups {
       this.escalations.delete(pgid);
       if (this.live.get(pgid) !== token) return;
       signalGroup(pgid, 'SIGKILL');
-      this.live.delete(pgid);
+      this.forget(pgid);
     }, killAfterMs);
     timer.unref();
     this.escalations.set(pgid, timer);

@@ -1,0 +1,70 @@
+/**
+ * `--resume` / `--resume-failed`: leave out the jobs an earlier run's joblog records as done. A job is matched
+ * by its id and the hash of what it does, so an edited job runs again. `--resume` skips every job the log
+ * records as finished, failed ones included (GNU parallel's meaning); `--resume-failed` skips only those that
+ * succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again.
+ */
+import { readFileSync } from 'node:fs';
+import type { Job } from '../jobs/types.js';
+import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
+import type { JobSource } from './source.js';
+
+export interface ResumeLog {
+  /** Keys (id + hash) of the jobs to leave out. */
+  done: Set<string>;
+  /** Lines that could not be read as poolrun joblog lines. */
+  malformed: number;
+}
+
+/** Reads the earlier run's joblog; a missing file means nothing is done yet (the first run of a resumable job). */
+export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { done: new Set(), malformed: 0 };
+    throw e;
+  }
+  const { entries, malformed } = parseJoblog(text);
+  const done = new Set<string>();
+  for (const e of entries) {
+    if (!rerunFailed || (e.exitval === 0 && e.signal === 0)) done.add(joblogKey(e.id, e.hash));
+  }
+  return { done, malformed };
+}
+
+export function isDone(log: ResumeLog, job: Job): boolean {
+  return log.done.size > 0 && log.done.has(joblogKey(job.id, jobHash(job)));
+}
+
+/**
+ * The source without the jobs the log records as done; each one left out is reported to `onSkip` as the
+ * iteration passes it (so output printed in input order can step over its position).
+ */
+export function skipDone(source: JobSource, log: ResumeLog, onSkip: (job: Job) => void): JobSource {
+  const { jobs, name } = source;
+  if (source.total !== undefined && Symbol.iterator in Object(jobs)) {
+    const list = Array.isArray(jobs) ? (jobs as Job[]) : [...(jobs as Iterable<Job>)];
+    const total = list.filter((j) => !isDone(log, j)).length;
+    return { name, total, jobs: skipping(list, log, onSkip) };
+  }
+  return { name, jobs: skippingAsync(jobs, log, onSkip) };
+}
+
+function* skipping(jobs: Iterable<Job>, log: ResumeLog, onSkip: (job: Job) => void): Generator<Job> {
+  for (const j of jobs) {
+    if (isDone(log, j)) onSkip(j);
+    else yield j;
+  }
+}
+
+async function* skippingAsync(
+  jobs: Iterable<Job> | AsyncIterable<Job>,
+  log: ResumeLog,
+  onSkip: (job: Job) => void,
+): AsyncGenerator<Job> {
+  for await (const j of jobs) {
+    if (isDone(log, j)) onSkip(j);
+    else yield j;
+  }
+}

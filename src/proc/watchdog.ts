@@ -1,0 +1,125 @@
+/**
+ * The watchdog: one small helper process per run that kills the jobs' process groups if poolrun dies without
+ * doing it itself (SIGKILL, OOM killer, a crash in native code). Shell jobs run in sessions of their own, so
+ * nothing else would: the kernel kills no children when their parent dies.
+ *
+ * It is a /bin/sh loop (a few hundred KiB and a millisecond or two to start, against ~40 ms and 40 MiB for a
+ * Node process), started on the first job that spawns a process, in its own session so that the terminal's
+ * Ctrl-C, which poolrun handles gracefully, does not end it. poolrun feeds it `+ PGID` / `- PGID` lines over
+ * its stdin. When stdin reaches end-of-file without a `q` line first, poolrun is gone: the watchdog sends
+ * SIGTERM to every group still registered, waits up to --kill-after for them to go, then sends SIGKILL.
+ *
+ * A group registered a moment too late (poolrun killed between a worker thread's spawn() and the main
+ * thread's `+` line) or a process that left its group (setsid) would escape that; so the watchdog also looks
+ * for processes whose environment carries this run's token (POOLRUN_RUN_ID, inherited by every job and its
+ * descendants) and signals them too. Linux only (/proc); elsewhere the registry alone is used.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const RUN_ID_VAR = 'POOLRUN_RUN_ID';
+
+const SCRIPT = `
+trap '' INT HUP TERM
+grace_ticks=$1
+token=$2
+groups=' '
+while read -r op pg; do
+  case $op in
+    +) groups="$groups$pg " ;;
+    -) case $groups in *" $pg "*) groups="\${groups%% $pg *} \${groups#* $pg }" ;; esac ;;
+    q) exit 0 ;;
+  esac
+done
+sweep() {
+  found=1
+  for pg in $groups; do kill -$1 -$pg 2>/dev/null && found=0; done
+  if [ -n "$token" ] && [ -d /proc/self ]; then
+    for f in $(grep -lzx "${RUN_ID_VAR}=$token" /proc/[0-9]*/environ 2>/dev/null); do
+      p=\${f#/proc/}; p=\${p%/environ}
+      [ "$p" != "$$" ] && kill -$1 "$p" 2>/dev/null && found=0
+    done
+  fi
+  return $found
+}
+sweep TERM || exit 0
+while [ "$grace_ticks" -gt 0 ]; do
+  sleep 0.1
+  sweep 0 || exit 0
+  grace_ticks=$((grace_ticks - 1))
+done
+sweep KILL
+`;
+
+export interface WatchdogOptions {
+  /** Grace between the watchdog's SIGTERM and SIGKILL. */
+  killAfterMs: number;
+  /** The run's token, present as POOLRUN_RUN_ID in every job's environment (see runToken()). */
+  token?: string;
+}
+
+export class Watchdog {
+  private child: ChildProcess | undefined;
+  private failed = false;
+  private closed = false;
+
+  constructor(private readonly opts: WatchdogOptions) {}
+
+  /** The helper's pid once it runs (for tests and diagnostics). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  add(pgid: number): void {
+    this.send(`+ ${pgid}\n`, true);
+  }
+
+  remove(pgid: number): void {
+    this.send(`- ${pgid}\n`, false);
+  }
+
+  /** Everything has been cleaned up: the helper exits without killing anything. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.child) return;
+    this.send('q\n', false);
+    this.child.stdin?.end();
+  }
+
+  private send(line: string, start: boolean): void {
+    if (this.closed || this.failed) return;
+    if (!this.child) {
+      if (!start) return;
+      this.start();
+      if (!this.child) return;
+    }
+    // A small write to a pipe with room in it completes at once (libuv writes before queueing), so a line
+    // sent just before poolrun dies has reached the helper.
+    this.child.stdin?.write(line);
+  }
+
+  private start(): void {
+    const env = { ...process.env };
+    delete env[RUN_ID_VAR]; // the helper must not find itself, nor be found by an enclosing run's watchdog
+    const ticks = String(Math.ceil(this.opts.killAfterMs / 100));
+    try {
+      const child = spawn('/bin/sh', ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? ''], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env,
+      });
+      child.on('error', () => {
+        this.failed = true;
+      });
+      // The helper dying (killed by someone) must not take poolrun down with EPIPE.
+      child.stdin.on('error', () => {
+        this.failed = true;
+      });
+      child.unref();
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+      this.child = child;
+    } catch {
+      this.failed = true;
+    }
+  }
+}
