@@ -1,6 +1,5 @@
 /** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
 import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 
 export type ByteSource =
   | {
@@ -20,14 +19,8 @@ export function fileSource(path: string, st: Stats): ByteSource {
     name: path,
     size: st.size,
     chunks: () => createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>,
-    readAll: async () => {
-      const fh = await open(path, 'r');
-      try {
-        return await fh.readFile();
-      } finally {
-        await fh.close();
-      }
-    },
+    // One synchronous read: a job file is read before anything else happens, and this is start-up time.
+    readAll: () => Promise.resolve(readFileSync(path)),
   };
 }
 

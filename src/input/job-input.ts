@@ -8,7 +8,7 @@
  *   only be seen when it arrives; it stops the run (jobs started before it are killed) with its location and
  *   exit status 2.
  */
-import { stat } from 'node:fs/promises';
+import { createReadStream, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { JobLineParser, type LineFormat } from '../jobs/lines.js';
@@ -41,13 +41,17 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
   if (opts.file === undefined) src = stdinSource();
   else {
     const file = opts.file;
-    const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
+    let st: Stats;
+    try {
+      st = statSync(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
       throw new UsageError(
         e.code === 'ENOENT'
           ? `job file not found: ${file}`
           : `cannot read job file ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
       );
-    });
+    }
     if (st.isDirectory())
       throw new UsageError(`job file is a directory: ${file} (expected a .json, .jsonl or .txt file)`);
     // A named pipe, or <(command), is a stream like stdin.
@@ -67,9 +71,8 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
   }
 }
 
-async function* streamOf(path: string): AsyncGenerator<Buffer> {
-  const { createReadStream } = await import('node:fs');
-  yield* createReadStream(path) as AsyncIterable<Buffer>;
+function streamOf(path: string): AsyncIterable<Buffer> {
+  return createReadStream(path) as AsyncIterable<Buffer>;
 }
 
 async function fromFile(
