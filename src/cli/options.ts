@@ -168,6 +168,12 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }
+  if (raw.null && raw.each === undefined)
+    throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');
+  if (raw.each !== undefined && raw.format !== undefined)
+    throw new UsageError(
+      '--format is for job files; --each reads one argument per line (or per NUL with -0)',
+    );
   if (raw.each !== undefined) {
     opts.each = raw.each;
     opts.args = args;

@@ -7,6 +7,13 @@ Examples:
   poolrun --workers 10 --mode process jobs.json     ten long-lived worker processes
   poolrun --timeout 30s --retries 2 --json out.json jobs.json
   poolrun --call ./tasks.mjs#square 1 2 3           call a function per argument; one JSON value per line
+  ls *.log | poolrun --each 'gzip {}'               one shell job per stdin line; {} is the line, quoted
+  poolrun --each 'convert {} {.}.png' *.jpg         one job per argument ({.}: without extension)
+  find . -name '*.tmp' -print0 | poolrun -0 --each 'rm {}'
+
+--each replacement strings (as in GNU parallel; every value is shell-quoted, so write them bare):
+  {} argument   {.} without extension   {/} basename   {//} dirname   {/.} basename without extension
+  {#} job number (1-based)   {%} worker slot (1..n)   no replacement string: the argument is appended
 
 Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
@@ -21,7 +28,9 @@ export interface ParsedCommandLine {
 export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
-    .usage('[options] [JOBFILE | -]\n       poolrun [options] --call MODULE#EXPORT [ARG...]')
+    .usage(
+      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]",
+    )
     .version(version, '-V, --version')
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
     .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
@@ -71,6 +80,8 @@ export function buildProgram(version: string): Command {
     .option('--dry-run', 'print each job as it would run; run nothing')
     .option('-q, --quiet', 'no status display; job output and results only')
     .option('--no-color', 'plain text (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--each <cmd>', 'run the shell command once per argument, or per stdin line without arguments')
+    .option('-0, --null', 'with --each: stdin items are separated by NUL, not newline (find -print0)')
     .option('--call <target>', 'MODULE#EXPORT: call the function once per argument')
     .addOption(
       new Option('--format <format>', 'input format, instead of guessing from the extension').choices([

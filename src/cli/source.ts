@@ -1,7 +1,6 @@
-/** Where the jobs come from: a job file, stdin, or the arguments of --call. */
+/** Where the jobs come from: a job file, stdin, the arguments of --each or --call. */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { formatFromExtension, parseJobText, readJobFile } from '../jobs/parse.js';
 import type { Job } from '../jobs/types.js';
 import type { RunOptions } from './options.js';
 
@@ -15,33 +14,26 @@ export interface JobSource {
 }
 
 export async function openSource(opts: RunOptions): Promise<JobSource> {
-  if (opts.call !== undefined) return known(callJobs(opts.call, opts.args), '--call');
-  if (opts.each !== undefined) throw new UsageError('--each is not available yet');
+  if (opts.call !== undefined) {
+    const jobs = callJobs(opts.call, opts.args);
+    return { jobs, total: jobs.length, name: '--call' };
+  }
+  // Each way in loads only its own modules: start-up time is part of every short run.
+  if (opts.each !== undefined) {
+    const { eachSource } = await import('../input/each.js');
+    return eachSource({ command: opts.each, args: opts.args, nullSeparated: opts.nullSeparated });
+  }
   const file = opts.jobFile;
-  if (file === undefined || file === '-') {
-    if (file === undefined && process.stdin.isTTY) {
-      throw new UsageError(
-        'no job file given and stdin is a terminal: pass a job file, - for stdin, or --each/--call',
-      );
-    }
-    const text = await readStdin();
-    return known(
-      parseJobText(text, { name: '<stdin>', baseDir: process.cwd(), format: opts.format }).jobs,
-      '<stdin>',
+  if (file === undefined && process.stdin.isTTY) {
+    throw new UsageError(
+      'no job file given and stdin is a terminal: pass a job file, - for stdin, or --each/--call',
     );
   }
-  const parsed = await readJobFile(file, opts.format ?? formatFromExtension(file));
-  return known(parsed.jobs, file);
-}
-
-function known(jobs: Job[], name: string): JobSource {
-  return { jobs, total: jobs.length, name };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const input: { file?: string; format?: RunOptions['format'] } = {};
+  if (file !== undefined && file !== '-') input.file = file;
+  if (opts.format !== undefined) input.format = opts.format;
+  const { openJobInput } = await import('../input/job-input.js');
+  return openJobInput(input);
 }
 
 /** `--call ./tasks.mjs#square 1 2 3`: one call per argument; arguments are JSON where they parse. */

@@ -1,12 +1,23 @@
 /**
- * Reads a job file: a JSON array, a `{ defaults, jobs }` document, JSONL (one job per line), or plain lines
- * (one shell command per line, `#` comments). Every problem is collected; a file with any problem runs nothing.
+ * Reads a whole job text: a JSON array, a `{ defaults, jobs }` document, JSONL (one job per line), or plain
+ * lines (one shell command per line, `#` comments). Every problem is collected with its location; a text with
+ * any problem gives no jobs. (The CLI streams JSONL and lines instead: src/input/job-input.ts.)
+ *
+ * A valid JSON document costs JSON.parse and the generated schema validator only; locations (momoa) are
+ * computed when there is something to report.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { JobFileError, UsageError, type JobFileProblem } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Job } from './types.js';
-import { isPlainObject, normalizeJob, typeName, didYouMean } from './normalize.js';
+import { IdRegistry } from './ids.js';
+import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
+import { JobLineParser } from './lines.js';
+import { FILE_START, locateIssues, syntaxProblem } from './locate.js';
+import { buildJob, defaultsIssues, explicitId, jobIssues } from './normalize.js';
+import { checkFile } from './schema.js';
+import { isPlainObject } from './words.js';
+import { firstInvalidByte, isUtf16 } from '../input/utf8.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 
@@ -29,14 +40,20 @@ export function formatFromExtension(file: string): InputFormat | undefined {
   }
 }
 
-/** The §1 rule for stdin and unknown extensions: `[` JSON; `{` JSONL if the first line is a whole object; else lines. */
+/**
+ * The §1 rule for stdin and unknown extensions, on the start of the input: `[` is JSON; `{` is JSONL when the
+ * first line is a whole object, else JSON; anything else is lines. A first line that is a whole
+ * `{ "jobs": … }` document is JSON too: a one-line job file, not a job with an unknown key.
+ */
 export function sniffFormat(text: string): InputFormat {
   const t = text.replace(/^\uFEFF/, '').trimStart();
   if (t.startsWith('[')) return 'json';
   if (t.startsWith('{')) {
     const firstLine = t.split('\n', 1)[0]!;
     try {
-      return isPlainObject(JSON.parse(firstLine)) ? 'jsonl' : 'json';
+      const v: unknown = JSON.parse(firstLine);
+      if (!isPlainObject(v)) return 'json';
+      return 'jobs' in v && !['run', 'copy', 'download', 'call'].some((k) => k in v) ? 'json' : 'jsonl';
     } catch {
       return 'json';
     }
@@ -44,6 +61,7 @@ export function sniffFormat(text: string): InputFormat {
   return 'lines';
 }
 
+/** Reads and parses a whole job file (the library's entry point; the CLI streams). */
 export async function readJobFile(file: string, format?: InputFormat): Promise<ParsedJobs> {
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(
@@ -51,10 +69,10 @@ export async function readJobFile(file: string, format?: InputFormat): Promise<P
     );
   });
   if (st.isDirectory()) throw new UsageError(`job file is a directory: ${file}`);
-  const text = await readFile(file, 'utf8').catch((e: Error) => {
+  const bytes = await readFile(file).catch((e: Error) => {
     throw new UsageError(`cannot read job file ${file}: ${e.message}`);
   });
-  return parseJobText(text, { name: file, baseDir: dirname(resolve(file)), format });
+  return parseJobBytes(bytes, { name: file, baseDir: dirname(resolve(file)), format });
 }
 
 export interface ParseOptions {
@@ -64,158 +82,122 @@ export interface ParseOptions {
   format?: InputFormat | undefined;
 }
 
+/** Bytes of a whole job file: UTF-8 is checked (with the place of the first bad byte) before parsing. */
+export function parseJobBytes(bytes: Buffer, opts: ParseOptions): ParsedJobs {
+  const format = opts.format ?? sniffFormat(bytes.subarray(0, 64 * 1024).toString('utf8'));
+  if (format !== 'json') return parseLineText(bytes, format, opts);
+  return { jobs: parseJsonDocument(decodeDocument(bytes, opts.name), opts), format };
+}
+
 export function parseJobText(text: string, opts: ParseOptions): ParsedJobs {
   const format = opts.format ?? sniffFormat(text);
-  const problems: JobFileProblem[] = [];
-  let jobs: Job[];
-  switch (format) {
-    case 'json':
-      jobs = parseJsonDocument(text, opts, problems);
-      break;
-    case 'jsonl':
-      jobs = parseJsonLines(text, opts, problems);
-      break;
-    case 'lines':
-      jobs = parseLines(text, opts, problems);
-      break;
+  if (format !== 'json') return parseLineText(text, format, opts);
+  return { jobs: parseJsonDocument(text.replace(/^\uFEFF/, ''), opts), format };
+}
+
+function parseLineText(input: Buffer | string, format: 'jsonl' | 'lines', opts: ParseOptions): ParsedJobs {
+  const parser = new JobLineParser(format, opts.name, opts.baseDir);
+  const jobs: Job[] = [];
+  let start = 0;
+  for (let n = 1; start <= input.length; n++) {
+    let end = typeof input === 'string' ? input.indexOf('\n', start) : input.indexOf(0x0a, start);
+    if (end === -1) end = input.length;
+    const job = parser.push(input.slice(start, end), n);
+    if (job) jobs.push(job);
+    start = end + 1;
   }
-  if (problems.length === 0 && jobs.length === 0) {
-    problems.push({ where: opts.name, message: 'the job file holds no jobs' });
+  if (parser.count === 0 && parser.problems.empty) {
+    parser.problems.add({ where: `${opts.name}:1:1`, message: emptyMessage(format, opts.name) });
   }
-  checkDuplicateIds(jobs, opts.name, problems);
-  if (problems.length) throw new JobFileError(problems);
+  if (!parser.problems.empty) throw parser.problems.error(opts.name);
   return { jobs, format };
 }
 
-function parseJsonDocument(text: string, opts: ParseOptions, problems: JobFileProblem[]): Job[] {
+export function emptyMessage(format: InputFormat, name = ''): string {
+  const what = name === '<stdin>' ? 'stdin holds no jobs' : 'the job file holds no jobs';
+  return format === 'lines' ? `${what} (no line other than blanks and # comments)` : what;
+}
+
+/**
+ * UTF-8 text of a JSON document, without a leading byte-order mark (Windows editors write one; it is not
+ * part of the JSON). UTF-16 and bytes that are not UTF-8 are reported where they are.
+ */
+export function decodeDocument(bytes: Buffer, name: string): string {
+  const problems = new ProblemList();
+  if (isUtf16(bytes)) problems.add({ where: `${name}:1:1`, message: 'the file is UTF-16; save it as UTF-8' });
+  const bad = firstInvalidByte(bytes);
+  if (bad !== -1 && problems.empty) {
+    const before = bytes.subarray(0, bad).toString('utf8');
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    problems.add({
+      where: `${name}:${line}:${column}`,
+      message: `not valid UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}); job files are read as UTF-8`,
+    });
+  }
+  if (!problems.empty) throw problems.error(name);
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
+  const origin = FILE_START(opts.name);
+  const problems = new ProblemList();
+  if (text.trim() === '') {
+    problems.add({
+      where: `${opts.name}:1:1`,
+      message: opts.name === '<stdin>' ? 'stdin is empty' : 'the job file is empty',
+    });
+    throw problems.error(opts.name);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    doc = JSON.parse(text);
   } catch (e) {
-    problems.push({ where: opts.name, message: `not valid JSON: ${(e as Error).message}` });
-    return [];
+    problems.add(syntaxProblem(text, origin, e));
+    throw problems.error(opts.name);
   }
-  let list: unknown;
-  let defaults: Record<string, unknown> | undefined;
-  // Jobs are named jobs[i] whichever of the two shapes the file has, as users read them in messages.
-  const prefix = 'jobs';
-  if (Array.isArray(doc)) list = doc;
-  else if (isPlainObject(doc)) {
-    for (const key of Object.keys(doc)) {
-      if (!['$schema', 'defaults', 'jobs'].includes(key)) {
-        problems.push({
-          where: opts.name,
-          path: key,
-          message: `unknown key "${key}"${didYouMean(key, ['jobs', 'defaults'])}`,
-        });
-      }
-    }
-    if (doc.defaults !== undefined) {
-      if (!isPlainObject(doc.defaults)) {
-        problems.push({
-          where: opts.name,
-          path: 'defaults',
-          message: `expected an object, got ${typeName(doc.defaults)}`,
-        });
-      } else {
-        defaults = doc.defaults;
-        const allowed = ['cwd', 'env', 'timeout', 'retries'];
-        for (const key of Object.keys(defaults)) {
-          if (!allowed.includes(key)) {
-            problems.push({
-              where: opts.name,
-              path: `defaults.${key}`,
-              message: `not allowed in defaults${didYouMean(key, allowed)}`,
-            });
-          }
-        }
-      }
-    }
-    list = doc.jobs;
-    if (list === undefined) {
-      problems.push({ where: opts.name, message: 'expected a "jobs" array' });
-      return [];
-    }
-  } else {
-    problems.push({
-      where: opts.name,
-      message: `expected a JSON array of jobs or { "jobs": [...] }, got ${typeName(doc)}`,
-    });
-    return [];
-  }
-  if (!Array.isArray(list)) {
-    problems.push({
-      where: opts.name,
-      path: prefix,
-      message: `expected an array of jobs, got ${typeName(list)}`,
-    });
-    return [];
-  }
-  const jobs: Job[] = [];
+  const rootIsArray = Array.isArray(doc);
+  const issues: Issue[] = checkFile(doc);
+  const prefix: Segment[] = rootIsArray ? [] : ['jobs'];
+  const list: unknown[] = rootIsArray
+    ? (doc as unknown[])
+    : isPlainObject(doc) && Array.isArray(doc.jobs)
+      ? doc.jobs
+      : [];
+  const defaults = isPlainObject(doc) && isPlainObject(doc.defaults) ? doc.defaults : undefined;
+  if (defaults) issues.push(...defaultsIssues(defaults, ['defaults']));
+  list.forEach((raw, i) => issues.push(...jobIssues(raw, [...prefix, i])));
+  // Ids of jobs that are wrong anyway would only add noise.
+  const bad = new Set(issues.filter((x) => x.at.length > prefix.length).map((x) => x.at[prefix.length]));
+  const ids = new IdRegistry();
   list.forEach((raw, i) => {
-    const ctx = {
-      baseDir: opts.baseDir,
-      where: opts.name,
-      path: `${prefix}[${i}]`,
-      ...(defaults ? { defaults } : {}),
-    };
-    const job = normalizeJob(raw, i, ctx, problems);
-    if (job) jobs.push(job);
-  });
-  return jobs;
-}
-
-function parseJsonLines(text: string, opts: ParseOptions, problems: JobFileProblem[]): Job[] {
-  const jobs: Job[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-  let index = 0;
-  lines.forEach((line, n) => {
-    if (line.trim() === '') return;
-    const where = `${opts.name}:${n + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (e) {
-      problems.push({ where, message: `not valid JSON: ${(e as Error).message}` });
-      index++;
-      return;
-    }
-    const job = normalizeJob(raw, index, { baseDir: opts.baseDir, where, path: `line ${n + 1}` }, problems);
-    index++;
-    if (job) jobs.push(job);
-  });
-  return jobs;
-}
-
-function parseLines(text: string, opts: ParseOptions, problems: JobFileProblem[]): Job[] {
-  const jobs: Job[] = [];
-  text
-    .replace(/^\uFEFF/, '')
-    .split('\n')
-    .forEach((line, n) => {
-      const cmd = line.replace(/\r$/, '');
-      if (cmd.trim() === '' || cmd.trimStart().startsWith('#')) return;
-      const job = normalizeJob(
-        cmd,
-        jobs.length,
-        { baseDir: opts.baseDir, where: `${opts.name}:${n + 1}`, path: `line ${n + 1}` },
-        problems,
-      );
-      if (job) jobs.push(job);
-    });
-  return jobs;
-}
-
-function checkDuplicateIds(jobs: Job[], where: string, problems: JobFileProblem[]): void {
-  const seen = new Map<string, number>();
-  for (const j of jobs) {
-    const first = seen.get(j.id);
+    if (bad.has(i)) return;
+    const id = explicitId(raw);
+    const first = ids.add(i, id);
     if (first !== undefined) {
-      problems.push({
-        where,
-        path: `jobs[${j.index}].id`,
-        message: `duplicate id "${j.id}" (first used by jobs[${first}])`,
+      const idAt = (k: number, has: boolean): Segment[] => [...prefix, k, ...(has ? ['id'] : [])];
+      issues.push({
+        at: idAt(i, id !== undefined),
+        message: `duplicate id "${id ?? String(i + 1)}"`,
+        first: { at: idAt(first, explicitId(list[first]) !== undefined), path: `jobs[${first}]` },
       });
-    } else seen.set(j.id, j.index);
+    }
+  });
+  if (issues.length) {
+    const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+    for (const p of sortByLocation(locateIssues(text, origin, issues, display))) problems.add(p);
+    throw problems.error(opts.name);
   }
+  return list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults));
+}
+
+function sortByLocation<T extends { where: string }>(problems: T[]): T[] {
+  const key = (p: T) => {
+    const m = /:(\d+):(\d+)$/.exec(p.where);
+    return m ? Number(m[1]) * 1e6 + Number(m[2]) : 0;
+  };
+  return problems
+    .map((p, i) => ({ p, i, k: key(p) }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.p);
 }

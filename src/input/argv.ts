@@ -1,0 +1,46 @@
+/**
+ * Command-line arguments as the bytes the user passed. Node decodes argv as UTF-8 and turns bytes that are not
+ * UTF-8 into U+FFFD, so a file named `caf\xe9` would reach `--each` as `caf�`. On Linux the exact bytes are in
+ * /proc/self/cmdline; elsewhere the decoded text is the best there is.
+ */
+import { readFileSync } from 'node:fs';
+
+export function rawArguments(args: readonly string[]): Buffer[] {
+  const plain = () => args.map((a) => Buffer.from(a));
+  if (!args.some((a) => a.includes('\uFFFD'))) return plain();
+  const user = userArgv();
+  if (!user) return plain();
+  // commander keeps the order of positional arguments, so each one is the next matching argv entry.
+  let j = 0;
+  return args.map((a) => {
+    for (let k = j; k < user.length; k++) {
+      if (user[k]!.toString('utf8') === a) {
+        j = k + 1;
+        return user[k]!;
+      }
+    }
+    return Buffer.from(a);
+  });
+}
+
+/** The entries of /proc/self/cmdline that are process.argv.slice(2), if they line up with it. */
+function userArgv(): Buffer[] | undefined {
+  let cmdline: Buffer;
+  try {
+    cmdline = readFileSync('/proc/self/cmdline');
+  } catch {
+    return undefined;
+  }
+  const entries: Buffer[] = [];
+  for (let start = 0; start < cmdline.length;) {
+    let end = cmdline.indexOf(0, start);
+    if (end === -1) end = cmdline.length;
+    entries.push(cmdline.subarray(start, end));
+    start = end + 1;
+  }
+  const n = process.argv.length - 2;
+  if (n < 0 || entries.length < n) return undefined;
+  const user = entries.slice(entries.length - n);
+  const matches = user.every((b, k) => b.toString('utf8') === process.argv[k + 2]);
+  return matches ? user : undefined;
+}

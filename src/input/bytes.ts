@@ -1,0 +1,109 @@
+/** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
+import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
+
+export type ByteSource =
+  | {
+      kind: 'file';
+      name: string;
+      size: number;
+      chunks: () => AsyncIterable<Buffer>;
+      readAll: () => Promise<Buffer>;
+    }
+  | { kind: 'stream'; name: string; chunks: AsyncIterable<Buffer> };
+
+const CHUNK = 256 * 1024;
+
+export function fileSource(path: string, st: Stats): ByteSource {
+  return {
+    kind: 'file',
+    name: path,
+    size: st.size,
+    chunks: () => createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>,
+    // One synchronous read: a job file is read before anything else happens, and this is start-up time.
+    readAll: () => Promise.resolve(readFileSync(path)),
+  };
+}
+
+/**
+ * stdin. Redirected from a regular file (`poolrun - < jobs.jsonl`) it is read like that file, from the
+ * offset the shell left it at, so it can be checked whole before anything runs; a pipe is a stream.
+ */
+export function stdinSource(name = '<stdin>'): ByteSource {
+  let st: Stats | undefined;
+  try {
+    st = fstatSync(0);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isFile()) {
+    const start = stdinOffset();
+    return {
+      kind: 'file',
+      name,
+      size: st.size - start,
+      chunks: () =>
+        createReadStream('', {
+          fd: 0,
+          start,
+          autoClose: false,
+          highWaterMark: CHUNK,
+        }) as AsyncIterable<Buffer>,
+      readAll: async () => {
+        const parts: Buffer[] = [];
+        for await (const c of createReadStream('', { fd: 0, start, autoClose: false, highWaterMark: CHUNK }))
+          parts.push(c as Buffer);
+        return Buffer.concat(parts);
+      },
+    };
+  }
+  return { kind: 'stream', name, chunks: process.stdin as AsyncIterable<Buffer> };
+}
+
+/** The read offset of fd 0 (Linux: /proc/self/fdinfo); 0 when it cannot be known. */
+function stdinOffset(): number {
+  try {
+    const m = /^pos:\s*(\d+)/m.exec(readFileSync('/proc/self/fdinfo/0', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Reads a stream to its end. */
+export async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Reads the start of a stream until `enough` (called with each chunk) says so, or the stream ends; returns
+ * what was read, and an iterable that yields it first and then the rest of the stream.
+ */
+export async function peek(
+  chunks: AsyncIterable<Buffer>,
+  enough: (chunk: Buffer) => boolean,
+): Promise<{ head: Buffer; ended: boolean; all: AsyncIterable<Buffer> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const seen: Buffer[] = [];
+  let ended = false;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    seen.push(r.value);
+    if (enough(r.value)) break;
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    yield* seen;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head: Buffer.concat(seen), ended, all: all() };
+}

@@ -1,0 +1,65 @@
+/**
+ * `--each 'CMD {}' [ARG...]`: one shell job per argument, or per line (NUL-separated item with -0) of stdin,
+ * read as it arrives. Arguments are bytes from start to end: they need not be UTF-8, and reach the command
+ * exactly (see quote.ts).
+ */
+import { UsageError } from '../errors.js';
+import { jobsWord, ProblemList } from '../jobs/issues.js';
+import type { Job } from '../jobs/types.js';
+import type { JobSource } from '../cli/source.js';
+import { rawArguments } from './argv.js';
+import { records } from './records.js';
+import { compileTemplate, expandTemplate, type Template } from './template.js';
+
+export interface EachOptions {
+  command: string;
+  args: readonly string[];
+  /** Items on stdin are separated by NUL (`find -print0`, `xargs -0`), not newline. */
+  nullSeparated: boolean;
+}
+
+export function eachSource(opts: EachOptions): JobSource {
+  const template = compileTemplate(opts.command);
+  if (opts.args.length > 0) {
+    const jobs = rawArguments(opts.args).map((arg, i) => eachJob(template, arg, i));
+    return { jobs, total: jobs.length, name: '--each' };
+  }
+  if (process.stdin.isTTY) {
+    throw new UsageError(
+      '--each without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in',
+    );
+  }
+  return { jobs: fromStdin(template, opts.nullSeparated), name: '<stdin>' };
+}
+
+function eachJob(t: Template, arg: Buffer, index: number): Job {
+  return { id: String(index + 1), index, kind: 'run', run: expandTemplate(t, arg, index + 1) };
+}
+
+/** Empty items are skipped (as xargs does): empty input runs nothing and the run exits 0. */
+async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job> {
+  let index = 0;
+  for await (const batch of records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a)) {
+    const jobs: Job[] = [];
+    batch.items.forEach((item, k) => {
+      if (item.length === 0) return;
+      const zero = nul ? -1 : item.indexOf(0);
+      if (zero !== -1) {
+        const problems = new ProblemList();
+        problems.add({
+          where: `<stdin>:${batch.first + k}:${item.subarray(0, zero).toString('utf8').length + 1}`,
+          message:
+            'a NUL byte in a line: a command argument cannot hold one (for NUL-separated input use -0)',
+        });
+        throw problems.error(
+          '<stdin>',
+          index === 0
+            ? 'nothing ran'
+            : `input is read as it arrives: ${jobsWord(index)} before it had been submitted; the run was stopped`,
+        );
+      }
+      jobs.push(eachJob(t, item, index++));
+    });
+    yield* jobs;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * A job file or stdin, as a JobSource. JSON documents are read whole. JSONL and lines are read line by line:
+ *
+ * - from a regular file, twice: first every line is checked (a file with any problem runs nothing, and all
+ *   its problems are listed), then the jobs are read again as they are submitted, so a file of millions of
+ *   lines is never held in memory (small files are kept from the first pass);
+ * - from a pipe, once, as the lines arrive: jobs start while the producer is still writing. A bad line can
+ *   only be seen when it arrives; it stops the run (jobs started before it are killed) with its location and
+ *   exit status 2.
+ */
+import { createReadStream, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { JobLineParser, type LineFormat } from '../jobs/lines.js';
+import { jobsWord } from '../jobs/issues.js';
+import {
+  emptyMessage,
+  formatFromExtension,
+  parseJobBytes,
+  sniffFormat,
+  type InputFormat,
+} from '../jobs/parse.js';
+import type { Job } from '../jobs/types.js';
+import type { JobSource } from '../cli/source.js';
+import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
+import { records } from './records.js';
+
+/** A JSONL/lines file with at most this many jobs is kept in memory after it has been checked. */
+const KEEP_CHECKED = 50_000;
+
+export interface JobInputOptions {
+  /** A path, or undefined for stdin. */
+  file?: string;
+  format?: InputFormat;
+}
+
+export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
+  let src: ByteSource;
+  let baseDir = process.cwd();
+  let format = opts.format;
+  if (opts.file === undefined) src = stdinSource();
+  else {
+    const file = opts.file;
+    let st: Stats;
+    try {
+      st = statSync(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new UsageError(
+        e.code === 'ENOENT'
+          ? `job file not found: ${file}`
+          : `cannot read job file ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
+      );
+    }
+    if (st.isDirectory())
+      throw new UsageError(`job file is a directory: ${file} (expected a .json, .jsonl or .txt file)`);
+    // A named pipe, or <(command), is a stream like stdin.
+    src = st.isFile() ? fileSource(file, st) : { kind: 'stream', name: file, chunks: streamOf(file) };
+    baseDir = dirname(resolve(file));
+    format ??= formatFromExtension(file);
+  }
+  try {
+    return src.kind === 'file'
+      ? await fromFile(src, baseDir, format)
+      : await fromStream(src, baseDir, format);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT')
+      throw new UsageError(`cannot read job file ${src.name}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+function streamOf(path: string): AsyncIterable<Buffer> {
+  return createReadStream(path) as AsyncIterable<Buffer>;
+}
+
+async function fromFile(
+  src: Extract<ByteSource, { kind: 'file' }>,
+  baseDir: string,
+  format: InputFormat | undefined,
+): Promise<JobSource> {
+  if (format === undefined) {
+    const { head } = await peek(src.chunks(), endOfSniff());
+    format = sniffFormat(head.toString('utf8'));
+  }
+  if (format === 'json') {
+    const jobs = parseJobBytes(await src.readAll(), { name: src.name, baseDir, format }).jobs;
+    return { jobs, total: jobs.length, name: src.name };
+  }
+  // First pass: check every line.
+  const check = new JobLineParser(format, src.name, baseDir);
+  let kept: Job[] | undefined = [];
+  for await (const batch of records(src.chunks(), 0x0a)) {
+    batch.items.forEach((line, k) => {
+      const job = check.push(line, batch.first + k);
+      if (job && kept) {
+        kept.push(job);
+        if (kept.length > KEEP_CHECKED) kept = undefined;
+      }
+    });
+  }
+  if (check.count === 0 && check.problems.empty)
+    check.problems.add({ where: `${src.name}:1:1`, message: emptyMessage(format, src.name) });
+  if (!check.problems.empty) throw check.problems.error(src.name);
+  if (kept) return { jobs: kept, total: kept.length, name: src.name };
+  return {
+    jobs: readLines(src.chunks(), format, src.name, baseDir, 'changed'),
+    total: check.count,
+    name: src.name,
+  };
+}
+
+async function fromStream(
+  src: Extract<ByteSource, { kind: 'stream' }>,
+  baseDir: string,
+  format: InputFormat | undefined,
+): Promise<JobSource> {
+  let chunks = src.chunks;
+  if (format === undefined) {
+    const p = await peek(chunks, endOfSniff());
+    format = sniffFormat(p.head.toString('utf8'));
+    chunks = p.all;
+  }
+  if (format === 'json') {
+    const jobs = parseJobBytes(await readAll(chunks), { name: src.name, baseDir, format }).jobs;
+    return { jobs, total: jobs.length, name: src.name };
+  }
+  return { jobs: readLines(chunks, format, src.name, baseDir, 'stream'), name: src.name };
+}
+
+/**
+ * Jobs from lines as they are read. A problem ends the iteration with the error; `why` words it: a file that
+ * changed between the check and the run, or a stream whose bad line came after jobs had started.
+ */
+async function* readLines(
+  chunks: AsyncIterable<Buffer>,
+  format: LineFormat,
+  name: string,
+  baseDir: string,
+  why: 'changed' | 'stream',
+): AsyncGenerator<Job> {
+  const parser = new JobLineParser(format, name, baseDir);
+  let yielded = 0;
+  for await (const batch of records(chunks, 0x0a)) {
+    const jobs: Job[] = [];
+    for (let k = 0; k < batch.items.length; k++) {
+      const job = parser.push(batch.items[k]!, batch.first + k);
+      if (job) jobs.push(job);
+    }
+    if (!parser.problems.empty) {
+      // Every problem of the lines at hand is listed; jobs read with them are not handed out.
+      const tail =
+        yielded === 0
+          ? 'nothing ran'
+          : why === 'changed'
+            ? `the file changed after it was checked: the run was stopped after ${jobsWord(yielded)}`
+            : `input is read as it arrives: ${jobsWord(yielded)} before it had been submitted; the run was stopped`;
+      throw parser.problems.error(name, tail);
+    }
+    for (const job of jobs) {
+      yielded++;
+      yield job;
+    }
+  }
+  if (parser.count === 0) {
+    parser.problems.add({ where: `${name}:1:1`, message: emptyMessage(format, name) });
+    throw parser.problems.error(name);
+  }
+}
+
+/** Enough of the input to apply the format rule: its first non-blank byte, and its first line if that is `{`. */
+function endOfSniff(): (chunk: Buffer) => boolean {
+  let first: number | undefined;
+  return (chunk) => {
+    let from = 0;
+    if (first === undefined) {
+      for (; from < chunk.length; from++) {
+        const b = chunk[from]!;
+        // blanks, and the bytes of a UTF-8 byte-order mark
+        if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf)
+          break;
+      }
+      if (from === chunk.length) return false;
+      first = chunk[from];
+      if (first !== 0x7b) return true;
+    }
+    return chunk.indexOf(0x0a, from) !== -1;
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Duplicate ids in bounded memory, for inputs of any length. A job without an id is named by its 1-based
+ * position, so an explicit id "5" collides with the 5th job when that one has none. Only explicit ids are
+ * kept by name; positions cost a byte each.
+ */
+export class IdRegistry {
+  /** explicit id → position */
+  private readonly explicit = new Map<string, number>();
+  /** 1 where the job at that position has an explicit id */
+  private flags = new Uint8Array(1024);
+
+  /** Records the job at `index`; returns the position of an earlier job with the same id. */
+  add(index: number, id: string | undefined): number | undefined {
+    if (index >= this.flags.length) {
+      const bigger = new Uint8Array(Math.max(this.flags.length * 2, index + 1));
+      bigger.set(this.flags);
+      this.flags = bigger;
+    }
+    if (id === undefined) {
+      return this.explicit.get(String(index + 1));
+    }
+    this.flags[index] = 1;
+    const first = this.explicit.get(id);
+    if (first !== undefined) return first;
+    this.explicit.set(id, index);
+    // "5" names the 5th job when it has no id of its own.
+    const n = Number(id);
+    if (Number.isInteger(n) && n >= 1 && String(n) === id && n - 1 < index && this.flags[n - 1] === 0) {
+      return n - 1;
+    }
+    return undefined;
+  }
+}

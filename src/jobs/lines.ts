@@ -1,0 +1,129 @@
+/**
+ * One job per line: JSONL (each line a JSON job) or plain lines (each line a shell command, `#` comments).
+ * Lines are taken one at a time, so a reader can start jobs before the input ends; problems are collected
+ * with their `file:line:col`.
+ */
+import type { JobFileProblem } from '../errors.js';
+import { firstInvalidByte, isUtf16 } from '../input/utf8.js';
+import { IdRegistry } from './ids.js';
+import { formatPath, ProblemList, type Issue } from './issues.js';
+import { locateIssues, syntaxProblem, type Origin } from './locate.js';
+import { buildJob, explicitId, jobIssues } from './normalize.js';
+import { checkJob } from './schema.js';
+import type { Job } from './types.js';
+
+export type LineFormat = 'jsonl' | 'lines';
+
+const BOM = '\uFEFF';
+
+export class JobLineParser {
+  readonly problems = new ProblemList();
+  /** Jobs (good or bad) seen so far: the next job's index. */
+  count = 0;
+  private readonly ids = new IdRegistry();
+  /** Where each job's id is, for "first used by … at file:line:col". */
+  private idLines = new Uint32Array(1024);
+  private idColumns = new Uint16Array(1024);
+
+  constructor(
+    readonly format: LineFormat,
+    readonly name: string,
+    private readonly baseDir: string,
+  ) {}
+
+  /** One line, without its newline. Returns its job; undefined for a blank line, a comment or a problem. */
+  push(line: Buffer | string, n: number): Job | undefined {
+    let text: string;
+    if (typeof line === 'string') text = line;
+    else {
+      if (n === 1 && isUtf16(line)) {
+        this.count++;
+        return this.fail({ where: `${this.name}:1:1`, message: 'the file is UTF-16; save it as UTF-8' });
+      }
+      const bad = firstInvalidByte(line);
+      if (bad !== -1) {
+        const column = line.subarray(0, bad).toString('utf8').length + 1;
+        return this.fail({
+          where: `${this.name}:${n}:${column}`,
+          path: `jobs[${this.count++}]`,
+          message: `not valid UTF-8 (byte 0x${line[bad]!.toString(16).padStart(2, '0')}); job files are read as UTF-8`,
+        });
+      }
+      text = line.toString('utf8');
+    }
+    if (n === 1 && text.startsWith(BOM)) text = text.slice(1);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() === '') return undefined;
+    if (this.format === 'lines' && text.trimStart().startsWith('#')) return undefined;
+
+    const index = this.count++;
+    const origin: Origin = { name: this.name, line: n, column: 1 };
+    const display = (at: (string | number)[]) => formatPath(at, `jobs[${index}]`);
+    let raw: unknown;
+    if (this.format === 'lines') {
+      raw = text;
+      const nul = text.indexOf('\0');
+      if (nul !== -1) {
+        return this.fail({
+          where: `${this.name}:${n}:${nul + 1}`,
+          path: display([]),
+          message: 'a command cannot contain a NUL character',
+        });
+      }
+    } else {
+      try {
+        raw = JSON.parse(text);
+      } catch (e) {
+        return this.fail({ ...syntaxProblem(text, origin, e), path: display([]) });
+      }
+    }
+    const issues: Issue[] = checkJob(raw);
+    issues.push(...jobIssues(raw, []));
+    const id = explicitId(raw);
+    if (issues.length === 0) {
+      const first = this.ids.add(index, id);
+      this.remember(index, n, id === undefined ? 1 : idColumn(text));
+      if (first !== undefined) {
+        issues.push({
+          at: id === undefined ? [] : ['id'],
+          message: `duplicate id "${id ?? String(index + 1)}"`,
+          first: {
+            at: [],
+            path: `jobs[${first}]`,
+            where: `${this.name}:${this.idLines[first]!}:${this.idColumns[first]!}`,
+          },
+        });
+      }
+    }
+    if (issues.length) {
+      for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
+      return undefined;
+    }
+    return buildJob(raw, index, this.baseDir);
+  }
+
+  private fail(p: JobFileProblem): undefined {
+    this.problems.add(p);
+    return undefined;
+  }
+
+  private remember(index: number, line: number, column: number): void {
+    if (index >= this.idLines.length) {
+      const size = Math.max(this.idLines.length * 2, index + 1);
+      const lines = new Uint32Array(size);
+      lines.set(this.idLines);
+      this.idLines = lines;
+      const cols = new Uint16Array(size);
+      cols.set(this.idColumns);
+      this.idColumns = cols;
+    }
+    this.idLines[index] = line;
+    this.idColumns[index] = Math.min(column, 65535);
+  }
+}
+
+/** Column of the id's value in a JSONL line, found without parsing it again (only needed for a message). */
+function idColumn(text: string): number {
+  const m = /"id"\s*:\s*/.exec(text);
+  return m ? m.index + m[0].length + 1 : 1;
+}

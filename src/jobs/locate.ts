@@ -1,0 +1,141 @@
+/**
+ * Locations for problems: the slow path, taken only when a file has a problem. @humanwhocodes/momoa parses
+ * the text again keeping line and column on every node; it is loaded on demand (a valid file never pays for
+ * it) through require(), so that callers stay synchronous.
+ */
+import { createRequire } from 'node:module';
+import type * as MomoaModule from '@humanwhocodes/momoa';
+import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
+import type { JobFileProblem } from '../errors.js';
+import type { Issue, Segment } from './issues.js';
+
+type Momoa = typeof MomoaModule;
+let momoa: Momoa | undefined;
+function loadMomoa(): Momoa {
+  momoa ??= createRequire(import.meta.url)('@humanwhocodes/momoa') as Momoa;
+  return momoa;
+}
+
+/** Where a text sits in its file: its first line's number, and the column its first character is in. */
+export interface Origin {
+  name: string;
+  line: number;
+  column: number;
+}
+
+export const FILE_START = (name: string): Origin => ({ name, line: 1, column: 1 });
+
+function where(o: Origin, line: number, column: number): string {
+  return `${o.name}:${o.line + line - 1}:${line === 1 ? o.column + column - 1 : column}`;
+}
+
+/** A text that JSON.parse rejected: say where and what, in words. */
+export function syntaxProblem(text: string, origin: Origin, parseError: unknown): JobFileProblem {
+  if (text.trim() === '')
+    return { where: where(origin, 1, 1), message: 'expected a JSON value, got nothing' };
+  const parseMessage = (parseError as Error)?.message ?? String(parseError);
+  const afterValue = /after JSON/.test(parseMessage);
+  try {
+    loadMomoa().parse(text, { mode: 'json' });
+  } catch (e) {
+    const err = e as Error & { line?: number; column?: number; offset?: number };
+    if (typeof err.line === 'number' && typeof err.column === 'number') {
+      return {
+        where: where(origin, err.line, err.column),
+        message: `not valid JSON: ${describeSyntax(text, err.offset ?? -1, err.message, afterValue)}`,
+      };
+    }
+  }
+  // momoa accepted what JSON.parse did not (a raw control character in a string): use JSON.parse's position.
+  const pos = /at position (\d+)/.exec(parseMessage);
+  const [line, column] = pos ? lineColumn(text, Number(pos[1])) : [1, 1];
+  return {
+    where: where(origin, line, column),
+    message: `not valid JSON: ${parseMessage.replace(/ in JSON at position \d+.*$/, '').replace(/^Bad/, 'bad')}`,
+  };
+}
+
+function describeSyntax(text: string, offset: number, momoaMessage: string, afterValue: boolean): string {
+  const ch = text[offset];
+  const before = text.slice(0, Math.max(0, offset)).trimEnd();
+  const shown =
+    ch === undefined ? 'end of text' : ch === '\n' ? 'a line break' : ch === '"' ? 'a string' : `"${ch}"`;
+  if (/end of input/i.test(momoaMessage)) return 'the text ends too early (is it truncated?)';
+  if ((ch === ']' || ch === '}') && before.endsWith(',')) return `trailing comma before "${ch}"`;
+  if (ch === ',' && text.slice(offset + 1).trim() === '') return 'the text ends too early (is it truncated?)';
+  if (afterValue) {
+    return ch === '{' || ch === '['
+      ? `a second JSON value after the first (one job per line is JSONL: name the file .jsonl, or pass --format jsonl)`
+      : `unexpected ${shown} after the end of the JSON value`;
+  }
+  if (ch === '\uFEFF') return 'a byte-order mark (U+FEFF) in the middle of the text';
+  if (ch === "'") return 'strings need double quotes, not single quotes';
+  if (ch === '/') return 'JSON has no comments';
+  if (ch !== undefined && /["{[\d-]/.test(ch) && /["}\]\del]$/.test(before))
+    return `a comma is missing before ${shown}`;
+  const token = /^[A-Za-z_$][\w$]*/.exec(text.slice(offset))?.[0];
+  if (token)
+    return `unexpected word "${token}" (strings need double quotes; true, false and null are lower case)`;
+  return `unexpected ${shown}`;
+}
+
+export function lineColumn(text: string, offset: number): [number, number] {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return [line, offset - start + 1];
+}
+
+/**
+ * Locates issues found in `text` (already parsed by JSON.parse, so momoa parses it too) and names each by
+ * its display path.
+ */
+export function locateIssues(
+  text: string,
+  origin: Origin,
+  issues: Issue[],
+  displayPath: (at: Segment[]) => string,
+): JobFileProblem[] {
+  let doc: DocumentNode | undefined;
+  try {
+    doc = loadMomoa().parse(text, { mode: 'json' });
+  } catch {
+    doc = undefined;
+  }
+  const locate = (at: Segment[], key = false) => {
+    if (!doc) return `${origin.name}:${origin.line}`;
+    const loc = findLocation(doc.body, at, key);
+    return where(origin, loc.line, loc.column);
+  };
+  return issues.map((i) => {
+    const p: JobFileProblem = { where: locate(i.locateAt ?? i.at, i.key), message: i.message };
+    const path = displayPath(i.at);
+    if (path) p.path = path;
+    if (i.first) {
+      const firstWhere = i.first.where ?? locate(i.first.at);
+      p.message += ` (first used by ${i.first.path} at ${firstWhere})`;
+    }
+    return p;
+  });
+}
+
+/** The deepest node along `at` that exists (a missing key points at its object). */
+function findLocation(node: ValueNode, at: Segment[], key: boolean): { line: number; column: number } {
+  let cur = node;
+  for (let k = 0; k < at.length; k++) {
+    const s = at[k]!;
+    if (cur.type === 'Object') {
+      // JSON.parse keeps the last of duplicate keys; so does this.
+      const m = cur.members.findLast((mm) => mm.name.type === 'String' && mm.name.value === s);
+      if (!m) break;
+      if (key && k === at.length - 1) return m.name.loc.start;
+      cur = m.value;
+    } else if (cur.type === 'Array' && typeof s === 'number' && cur.elements[s]) {
+      cur = cur.elements[s].value;
+    } else break;
+  }
+  return cur.loc.start;
+}
