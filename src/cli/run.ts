@@ -4,6 +4,7 @@
  */
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
+import type { JobRunner } from '../executor/runner.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { OutputPrinter, type Sink } from '../report/printer.js';
 import { createObservers } from '../report/index.js';
@@ -53,7 +54,7 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
     else if (e.event === 'finished') finished(e.result, e.output);
   };
 
-  const ex = new Executor(opts.mode, {
+  const runnerOptions = {
     maxWorkers: opts.workers,
     killAfter: opts.killAfterMs,
     retries: opts.retries,
@@ -66,7 +67,13 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
     },
     onEvent,
     groups,
-  });
+  };
+  // --queue: the same run on `poolrun worker`s elsewhere (bullmq is loaded only then).
+  const ex: JobRunner = opts.queue
+    ? await (
+        await import('../queue/producer.js')
+      ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
+    : new Executor(opts.mode, runnerOptions);
 
   function stopRun(reason: StopReason): void {
     if (stop) return;
