@@ -90,15 +90,35 @@ export class RedisLink {
     try {
       const r = await Promise.race([client.ping().then(() => 'ok' as const), late]);
       if (r === 'late') throw this.unreachable(startMs);
+      // ioredis goes on in database 0 when selecting the URL's database fails: check where we are.
+      const want = Number(new URL(this.#url).pathname.slice(1) || 0);
+      const info = String(await client.call('CLIENT', 'INFO'));
+      const db = /\bdb=(\d+)/.exec(info)?.[1];
+      if (db !== undefined && Number(db) !== want)
+        throw new Error(
+          `database ${want} does not exist on this Redis (${this.#lastError || 'SELECT failed'})`,
+        );
+    } catch (e) {
+      // Redis answered, with a refusal (a wrong password, a database that does not exist...).
+      if (e instanceof QueueUnreachableError) throw e;
+      throw this.refused(e);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  unreachable(afterMs: number, detail?: string): QueueUnreachableError {
-    const why = detail ?? this.#lastError ?? '';
+  unreachable(afterMs: number): QueueUnreachableError {
+    const why = this.#lastError;
     return new QueueUnreachableError(
       `cannot reach Redis at ${this.shown} (tried for ${formatDuration(afterMs)})${why ? `: ${why}` : ''}`,
+    );
+  }
+
+  /** Redis (or BullMQ, checking its version) said no: nothing ran. */
+  refused(e: unknown): QueueUnreachableError {
+    if (e instanceof QueueUnreachableError) return e;
+    return new QueueUnreachableError(
+      `cannot use Redis at ${this.shown}: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
 

@@ -17,13 +17,14 @@ import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../
 import type { JobRunner } from '../executor/runner.js';
 import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { bounded, loadQueueLibs, QueueUnreachableError, RedisLink, type QueueLibs } from './connect.js';
+import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
   QUEUE_NAME,
   WIRE_VERSION,
   bullJobId,
+  resultKey,
   runKey,
   type CaptureRequest,
   type Progress,
@@ -97,8 +98,7 @@ export async function openQueueRunner(
     return ex;
   } catch (e) {
     await link.close();
-    if (e instanceof QueueUnreachableError) throw e;
-    throw link.unreachable(startMs, (e as Error).message);
+    throw link.refused(e);
   }
 }
 
@@ -155,9 +155,12 @@ export class QueueExecutor implements JobRunner {
     return this.#entries.size;
   }
 
-  /** How long the run key lives without a refresh: past it, workers take the producer for dead. */
+  /**
+   * How long the run key lives without a refresh: past it, workers take the producer for dead. It outlives
+   * a Redis outage the producer still waits out (--queue-timeout) and a missed refresh.
+   */
   get #aliveMs(): number {
-    return this.#settings.timeoutMs + 30_000;
+    return 2 * this.#settings.timeoutMs + 10_000;
   }
 
   /** @internal */
@@ -174,7 +177,7 @@ export class QueueExecutor implements JobRunner {
       t.unref();
       this.#timers.push(t);
     };
-    every(this.#aliveMs / 3, () => {
+    every(this.#aliveMs / 4, () => {
       this.#client.set(runKey(this.runId), this.#state, 'PX', this.#aliveMs).catch(() => {});
     });
     every(SWEEP_AFTER_MS / 2, () => void this.#sweep());
@@ -312,7 +315,13 @@ export class QueueExecutor implements JobRunner {
   #wire(job: Job): WireJob {
     const j: Job = { ...job, retries: job.retries ?? this.#opts.retries ?? 0 };
     if (this.#opts.retryDelay) j.retryDelayMs = this.#opts.retryDelay;
-    return { v: WIRE_VERSION, runId: this.runId, job: j, capture: this.#capture };
+    return {
+      v: WIRE_VERSION,
+      runId: this.runId,
+      job: j,
+      capture: this.#capture,
+      ttlMs: this.#settings.ttlMs,
+    };
   }
 
   /** Runs `fn` once the jobs handed to addBulk so far are in Redis (so that they can be removed). */
@@ -378,20 +387,27 @@ export class QueueExecutor implements JobRunner {
   #onCompleted(jobId: string, value: WireResult | string): void {
     const e = this.#entries.get(jobId);
     if (!e) return;
-    let wire: WireResult | undefined;
-    try {
-      wire = typeof value === 'string' ? (JSON.parse(value) as WireResult) : value;
-    } catch {
-      wire = undefined;
-    }
-    if (!wire || wire.v !== WIRE_VERSION || typeof wire.result !== 'object') {
+    const unreadable = () =>
       this.#finish(
         e,
         failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)'),
       );
+    const wire = parseJson<WireResult>(value);
+    if (!wire || wire.v !== WIRE_VERSION) return unreadable();
+    if ('result' in wire && typeof wire.result === 'object') {
+      this.#finish(e, { ...wire.result, id: e.job.id, index: e.job.index });
       return;
     }
-    this.#finish(e, { ...wire.result, id: e.job.id, index: e.job.index });
+    if (!('stored' in wire)) return unreadable();
+    // A large result, stored once under its own key.
+    this.#client
+      .get(resultKey(jobId))
+      .then((json) => {
+        const result = json === null ? undefined : parseJson<JobResult>(json);
+        if (!result) this.#finish(e, failedResult(e, 'the result of the job was not found in Redis'));
+        else this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
+      })
+      .catch(() => {}); // Redis trouble: the link's watch reports it
   }
 
   #onFailed(jobId: string, reason: string): void {
@@ -424,6 +440,7 @@ export class QueueExecutor implements JobRunner {
         .multi()
         .pexpire(key, this.#settings.ttlMs)
         .pexpire(`${key}:logs`, this.#settings.ttlMs)
+        .pexpire(resultKey(e.id), this.#settings.ttlMs)
         .exec()
         .catch(() => {});
     }
@@ -496,4 +513,14 @@ function lostResult(job: Job, attempts: number, err: Error): JobResult {
   r.status = 'failed';
   r.error = { name: 'QueueError', message: err.message };
   return r;
+}
+
+function parseJson<T>(value: unknown): T | undefined {
+  if (typeof value !== 'string')
+    return typeof value === 'object' && value !== null ? (value as T) : undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return undefined;
+  }
 }

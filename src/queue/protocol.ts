@@ -41,6 +41,8 @@ export interface WireJob {
   runId: string;
   job: Job;
   capture: CaptureRequest;
+  /** How long a stored result lives (the producer's --queue-ttl). */
+  ttlMs: number;
 }
 
 /**
@@ -65,10 +67,18 @@ export type Progress = {
   | { t: 'output'; attempt: number; stream: 'stdout' | 'stderr'; data: string; time: number }
 );
 
-/** The stored result: the job's JobResult with the worker's host, output cut to the producer's limit. */
-export interface WireResult {
-  v: number;
-  result: JobResult;
+/**
+ * What a worker returns to BullMQ for a job: its JobResult (with the worker's host, output cut to the producer's
+ * limit), or, when that is large, only `stored`: the result is then under resultKey(), once. BullMQ copies a
+ * return value into its event stream too, which holds thousands of events: big results must not go there.
+ */
+export type WireResult = { v: number; result: JobResult } | { v: number; stored: true };
+
+/** Results larger than this (bytes of JSON) are stored under their own key instead of in the return value. */
+export const INLINE_RESULT_LIMIT = 16 * 1024;
+
+export function resultKey(bullJobId: string): string {
+  return `${PREFIX}:${QUEUE_NAME}:poolrun-result:${bullJobId}`;
 }
 
 /** `redis://user:secret@host` → `redis://user:***@host`: URLs are shown in messages, passwords never are. */

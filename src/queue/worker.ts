@@ -23,7 +23,9 @@ import {
   PREFIX,
   QUEUE_NAME,
   WIRE_VERSION,
+  INLINE_RESULT_LIMIT,
   boundResult,
+  resultKey,
   runKey,
   type CaptureRequest,
   type Progress,
@@ -49,7 +51,7 @@ const START_LIMIT_MS = 5000;
 /** How often the states of runs with running jobs are read (catches kill messages missed while reconnecting). */
 const POLL_MS = 1000;
 /** Streamed output is sent in pieces of at most this size, at most this often. */
-const OUTPUT_CHUNK = 64 * 1024;
+const OUTPUT_CHUNK = 16 * 1024;
 const OUTPUT_EVERY_MS = 50;
 
 interface Tracked {
@@ -163,7 +165,7 @@ class QueueWorker {
       return code;
     } catch (e) {
       await this.#stop('kill');
-      throw this.#link.unreachable(Math.min(this.#opts.timeoutMs, START_LIMIT_MS), (e as Error).message);
+      throw this.#link.refused(e);
     } finally {
       for (const s of signals) process.off(s, onSignal);
       process.off('exit', killEverything);
@@ -258,7 +260,15 @@ class QueueWorker {
     const r = t.result ?? cancelledResult(job, 0);
     const result: JobResult = { ...r, attempts: prior.attempts + r.attempts };
     if (r.startedAt !== null) result.host = this.#host;
-    return { v: WIRE_VERSION, result: boundResult(result, t.capture) };
+    return this.#wireResult(bullJob, data, boundResult(result, t.capture));
+  }
+
+  /** Small results travel in BullMQ's return value; large ones are stored once, under their own key. */
+  async #wireResult(bullJob: BullJob, data: WireJob, result: JobResult): Promise<WireResult> {
+    const json = JSON.stringify(result);
+    if (json.length <= INLINE_RESULT_LIMIT) return { v: WIRE_VERSION, result };
+    await this.#client.set(resultKey(bullJob.id!), json, 'PX', data.ttlMs);
+    return { v: WIRE_VERSION, stored: true };
   }
 
   #onEvent(e: ExecutorEvent): void {
@@ -288,7 +298,14 @@ class QueueWorker {
         this.#flushOutput(t);
         t.failures++;
         const attempt = t.prior.attempts + e.attempt;
-        const result = boundResult({ ...e.result, attempts: attempt, host: this.#host }, t.capture);
+        // Only the final attempt's output is printed: a failed attempt's result goes without it.
+        const result: JobResult = {
+          ...e.result,
+          attempts: attempt,
+          host: this.#host,
+          stdout: '',
+          stderr: '',
+        };
         this.#send(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
         this.#log(
           `${clock(e.time)} ${e.result.status} ${t.runId}/${e.job.id}${describeEnd(result)}; retrying`,
@@ -360,7 +377,10 @@ class QueueWorker {
     try {
       const states = await this.#client.mget(runs.map(runKey));
       runs.forEach((run, i) => {
-        if (states[i] !== 'run' && states[i] !== 'cancel') this.#killRun(run); // killed, or its producer is gone
+        if (states[i] === 'run' || states[i] === 'cancel') return;
+        if (states[i] === null)
+          this.#log(`poolrun worker: run ${run} has no producer any more: killing its jobs`);
+        this.#killRun(run);
       });
     } catch {
       // Redis trouble: the link's watch reports it.
