@@ -125,6 +125,8 @@ export class QueueExecutor implements JobRunner {
   #anyStarted = false;
   #hinted = false;
   #timers: NodeJS.Timeout[] = [];
+  /** Listeners to remove when the runner closes. */
+  #untilClosed: Array<() => void> = [];
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -187,7 +189,10 @@ export class QueueExecutor implements JobRunner {
   submitJobs(jobs: Job[]): Future<JobResult>[] {
     if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
     return jobs.map((job) => {
-      const entry = { job, id: bullJobId(this.runId, job.id), state: 'local', attempts: 0 } as Entry;
+      let id = bullJobId(this.runId, job.id);
+      // Job ids are unique in a job file; a library caller may repeat one: it must not replace the first.
+      if (this.#entries.has(id)) id = `${id}@${job.index}`;
+      const entry = { job, id, state: 'local', attempts: 0 } as Entry;
       entry.lastSeen = Date.now();
       entry.future = new Future<JobResult>(() => this.#cancelLocal(entry));
       this.#entries.set(entry.id, entry);
@@ -229,19 +234,24 @@ export class QueueExecutor implements JobRunner {
       await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId: this.runId, action: 'kill' }));
     });
     // Workers kill within their --kill-after and report. One that died meanwhile cannot: do not wait forever.
+    // A second Ctrl-C does not wait at all (the workers have been told; they kill without us).
     const grace = (this.#opts.killAfter ?? 5000) + KILL_GRACE_MS;
-    const t = setTimeout(() => {
+    const giveUp = (why: string) => {
       for (const e of [...this.#entries.values()]) {
         const r = cancelledResult(e.job, e.attempts);
-        r.error = {
-          name: 'CancelledError',
-          message: `no worker confirmed that the job was killed within ${formatDuration(grace)}`,
-        };
+        r.error = { name: 'CancelledError', message: why };
         this.#finish(e, r);
       }
-    }, grace);
+    };
+    const t = setTimeout(
+      () => giveUp(`no worker confirmed that the job was killed within ${formatDuration(grace)}`),
+      grace,
+    );
     t.unref();
     this.#timers.push(t);
+    const again = () => giveUp('killed on its worker; not waiting for the confirmation (second Ctrl-C)');
+    process.once('SIGINT', again);
+    this.#untilClosed.push(() => process.off('SIGINT', again));
   }
 
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
@@ -257,6 +267,7 @@ export class QueueExecutor implements JobRunner {
   async #close(): Promise<void> {
     if (this.#entries.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     for (const t of this.#timers) clearInterval(t);
+    for (const off of this.#untilClosed) off();
     // Redis may be gone (the run was failed for it): every step is bounded, the disconnect at the end is not.
     const limit = this.#lost ? 0 : this.#settings.timeoutMs;
     await bounded(this.#control, limit);
