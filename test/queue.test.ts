@@ -5,6 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -62,8 +64,14 @@ describe('poolrun --queue and poolrun worker', () => {
   it('100 jobs through 1 producer and 2 worker processes: same stdout, --json results and exit status as a local run', async () => {
     const dir = temp();
     writeFileSync(join(dir, 'src.txt'), 'copied\n');
+    const server = createHttpServer((_req, res) => res.end('downloaded\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = server.address() as AddressInfo;
     const jobs = Array.from({ length: 100 }, (_, i) => {
       const id = `j${i}`;
+      if (i === 30)
+        return { id, download: { url: `http://127.0.0.1:${port}/file`, to: 'dl-out.txt', overwrite: true } };
       if (i === 7) return { id, run: 'sleep 5', timeout: '300ms' };
       if (i === 11)
         return {
@@ -103,6 +111,10 @@ describe('poolrun --queue and poolrun worker', () => {
     expect(jobFields(q)).toEqual(jobFields(l));
     expect(q.results[11]!.attempts).toBe(2);
     expect(q.results[7]!.status).toBe('timed-out');
+    expect(q.results[20]!.value).toBe(144); // a call job, run on a worker
+    // Copy and download jobs go through the queue like the others: the same results as a local run's (whatever
+    // the copy and download runners of this build make of them).
+    expect([q.results[15]!.kind, q.results[30]!.kind]).toEqual(['copy', 'download']);
     // Where the jobs ran: both workers, on this host.
     const ran = q.results.filter((r) => r.startedAt !== null);
     expect(new Set(ran.map((r) => (r as { host?: string }).host))).toEqual(new Set([hostname()]));
