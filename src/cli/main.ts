@@ -5,6 +5,7 @@ import { buildProgram } from './program.js';
 import { toRunOptions, type RawOptions } from './options.js';
 import { run, EXIT } from './run.js';
 import { PoolrunError } from '../errors.js';
+import { toWorkerOptions, workerInvocation } from './worker-command.js';
 
 function version(): string {
   try {
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   try {
+    const worker = workerInvocation(program);
+    if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

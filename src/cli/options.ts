@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
+import type { QueueSettings } from '../queue/producer.js';
+import { queueSettings, type RawQueueOptions } from './queue-options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -41,9 +43,11 @@ export interface RunOptions {
   /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
   color?: boolean;
   captureLimit: number;
+  /** --queue: run on the workers serving this queue instead of a local pool. */
+  queue?: QueueSettings;
 }
 
-export interface RawOptions {
+export interface RawOptions extends RawQueueOptions {
   workers?: string;
   mode?: string;
   chunksize?: string;
@@ -93,7 +97,7 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   throw new UsageError(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
 }
 
-function duration(name: string, value: string | undefined, allowZero = false): number | undefined {
+export function duration(name: string, value: string | undefined, allowZero = false): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
   if (ms === undefined || (!allowZero && ms === 0)) {
@@ -113,7 +117,7 @@ function integer(name: string, value: string | undefined, min: number, max: numb
   throw new UsageError(`${name}: expected an integer from ${min} to ${max}, got "${value}"`);
 }
 
-function bytes(name: string, value: string | undefined, dflt: number): number {
+export function bytes(name: string, value: string | undefined, dflt: number): number {
   if (value === undefined) return dflt;
   const m = /^(\d+)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
   if (m) {
@@ -165,6 +169,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.junit !== undefined) opts.junit = raw.junit;
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.color === false) opts.color = false;
+  const queue = queueSettings(raw);
+  if (queue) opts.queue = queue;
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }

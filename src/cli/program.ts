@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { RawOptions } from './options.js';
+import { addWorkerCommand } from './worker-command.js';
 
 const HELP_AFTER = `
 Examples:
@@ -29,7 +30,7 @@ export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
     .usage(
-      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]",
+      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]\n       poolrun worker --queue URL [options]",
     )
     .version(version, '-V, --version')
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
@@ -91,8 +92,21 @@ export function buildProgram(version: string): Command {
       ]),
     )
     .option('--capture-limit <size>', 'bytes of each job stream kept in memory before spilling to disk', '1M')
+    .option(
+      '--queue <url>',
+      'run on `poolrun worker`s serving this Redis (redis://host:6379/0) instead of locally',
+    )
+    .option(
+      '--queue-ttl <dur>',
+      'with --queue: how long finished jobs and results stay in Redis (default 1h)',
+    )
+    .option('--queue-timeout <dur>', 'with --queue: how long to retry an unreachable Redis (default 10s)')
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(run poolrun --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Options after `worker` are the worker's; a root action lets a job file be the first argument.
+    .enablePositionalOptions()
+    .action(() => {});
+  addWorkerCommand(program);
   return program;
 }

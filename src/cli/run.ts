@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
+import type { JobRunner } from '../executor/runner.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
 import { OutputPrinter, type Sink } from '../report/printer.js';
@@ -112,7 +113,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     } else if (e.event === 'finished') finished(e.result, e.output);
   };
 
-  const ex = new Executor(opts.mode, {
+  const runnerOptions = {
     maxWorkers: opts.workers,
     killAfter: opts.killAfterMs,
     retries: opts.retries,
@@ -125,7 +126,13 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     },
     onEvent,
     groups,
-  });
+  };
+  // --queue: the same run on `poolrun worker`s elsewhere (bullmq is loaded only then).
+  const ex: JobRunner = opts.queue
+    ? await (
+        await import('../queue/producer.js')
+      ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
+    : new Executor(opts.mode, runnerOptions);
 
   /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
   function stopStarting(kill: boolean): void {

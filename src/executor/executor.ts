@@ -25,6 +25,7 @@ import {
 } from '../errors.js';
 import type { JobFileProblem } from '../errors.js';
 import { Deque } from '../util/deque.js';
+import type { JobRunner } from './runner.js';
 
 export interface ExecutorOptions {
   /** Pool size; default: available cores. */
@@ -66,6 +67,8 @@ export type ExecutorEvent =
       worker: number;
       pid: number;
       threadId: number;
+      /** The host the job runs on, when it is not this one (queue mode). */
+      host?: string;
       time: number;
     }
   | { event: 'output'; job: Job; attempt: number; stream: 'stdout' | 'stderr'; data: Buffer; time: number }
@@ -106,7 +109,7 @@ interface Entry {
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
 
-export class Executor {
+export class Executor implements JobRunner {
   readonly mode: PoolMode;
   readonly maxWorkers: number;
   protected readonly pool: WorkerPool;
@@ -312,6 +315,25 @@ export class Executor {
   }
 
   /**
+   * @internal Kills one job whatever its state (a queue worker told to stop a run): a pending one is cancelled,
+   * a running one killed like killRunning() does, and it is not retried.
+   */
+  killJob<T>(future: Future<T>): void {
+    for (const e of this.#live) {
+      if ((e.future as unknown) !== future) continue;
+      e.killed = true;
+      if (e.retryTimer) {
+        clearTimeout(e.retryTimer);
+        delete e.retryTimer;
+        this.#finishCancelled(e);
+      } else if (!e.ticket || this.pool.kill(e.ticket, 'cancel')) {
+        this.#finishCancelled(e); // it was still in the queue
+      } // else it reports through onDone: killed (cancelled) or skipped, never retried
+      return;
+    }
+  }
+
+  /**
    * @internal Kills every running job: process trees TERM then KILL after `killAfter`; call workers ended.
    * With `now`, no grace: SIGKILL at once (a second Ctrl-C).
    */
@@ -377,7 +399,7 @@ export class Executor {
     const retries = e.job.retries ?? this.#opts.retries ?? 0;
     const retryable = (r.status === 'failed' || r.status === 'timed-out') && !e.killed;
     if (retryable && e.attempt <= retries) {
-      const delayMs = (this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
+      const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
       this.#emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
       removeSpills(r);
       const again = () => {

@@ -36,6 +36,8 @@ export interface JobCommon {
   env?: Record<string, string>;
   timeoutMs?: number;
   retries?: number;
+  /** Wait before the first retry (doubling after); set by a queue producer for its workers, not by job files. */
+  retryDelayMs?: number;
 }
 
 export type Job = JobCommon & JobAction;
@@ -64,6 +66,8 @@ export interface JobResult {
   pid: number | null;
   /** worker_threads id of the worker in thread mode; 0 in process mode. */
   threadId: number | null;
+  /** Host name of the machine that ran the job (queue mode only). */
+  host?: string;
   startedAt: string | null;
   durationMs: number | null;
   stdout: string;

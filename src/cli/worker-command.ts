@@ -1,0 +1,83 @@
+/**
+ * `poolrun worker --queue URL`: the commander subcommand and its validated options. What the worker does is
+ * in queue/worker.ts, loaded with import() only when this subcommand runs.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { WorkerOptions } from '../queue/worker.js';
+import { bytes, duration, parseWorkers } from './options.js';
+import { DEFAULT_QUEUE_TIMEOUT, queueDuration, queueUrl } from './queue-options.js';
+
+export interface RawWorkerOptions {
+  queue?: string;
+  workers?: string;
+  mode?: string;
+  lockDuration?: string;
+  killAfter?: string;
+  captureLimit?: string;
+  queueTimeout?: string;
+  quiet?: boolean;
+}
+
+const HELP_AFTER = `
+Runs jobs that \`poolrun --queue URL JOBFILE\` producers put on the queue, on a local pool, until SIGINT or
+SIGTERM: the first stops taking jobs and lets running ones finish; a second kills them and gives them back to
+the queue. A worker that dies mid-job loses nothing: after --lock-duration another worker runs the job again
+(delivery is at least once). Paths in jobs are opened on this host.
+
+Example:
+  poolrun worker --queue redis://queue-host:6379/0 -w 8 -m process`;
+
+const invoked = new WeakMap<Command, RawWorkerOptions>();
+
+/** Adds the `worker` subcommand to the program. */
+export function addWorkerCommand(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('serve jobs from a shared queue (BullMQ on Redis) on a local pool')
+    .option('--queue <url>', 'Redis URL: redis://host:6379/0 (rediss:// for TLS)')
+    .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
+    .addOption(
+      new Option('-m, --mode <mode>', 'thread: worker threads; process: worker processes')
+        .choices(['thread', 'process'])
+        .default('thread'),
+    )
+    .option('--lock-duration <dur>', "a job's lock; a worker silent this long is taken for dead", '30s')
+    .option('--kill-after <dur>', 'grace between SIGTERM and SIGKILL when a job is killed', '5s')
+    .option('--capture-limit <size>', 'largest output kept per job stream (producers may ask for less)', '1M')
+    .option(
+      '--queue-timeout <dur>',
+      'how long to retry an unreachable Redis before giving up',
+      DEFAULT_QUEUE_TIMEOUT,
+    )
+    .option('-q, --quiet', 'no status lines')
+    .addHelpText('after', HELP_AFTER)
+    .action(() => {
+      invoked.set(program, cmd.opts<RawWorkerOptions>());
+    });
+}
+
+/** The worker's raw options when the command line asked for `poolrun worker`, else undefined. */
+export function workerInvocation(program: Command): RawWorkerOptions | undefined {
+  return invoked.get(program);
+}
+
+export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
+  if (raw.queue === undefined) throw new UsageError('worker: --queue URL is required (redis://host:6379/0)');
+  const mode = raw.mode ?? 'thread';
+  if (mode !== 'thread' && mode !== 'process')
+    throw new UsageError(`--mode: expected one of thread, process, got "${mode}"`);
+  const lockDurationMs = duration('--lock-duration', raw.lockDuration ?? '30s')!;
+  if (lockDurationMs < 1000)
+    throw new UsageError(`--lock-duration: expected at least 1s, got "${raw.lockDuration}"`);
+  return {
+    url: queueUrl('--queue', raw.queue),
+    workers: parseWorkers(raw.workers),
+    mode,
+    lockDurationMs,
+    killAfterMs: duration('--kill-after', raw.killAfter ?? '5s', true)!,
+    captureLimit: bytes('--capture-limit', raw.captureLimit, 1024 * 1024),
+    timeoutMs: queueDuration('--queue-timeout', raw.queueTimeout ?? DEFAULT_QUEUE_TIMEOUT),
+    quiet: raw.quiet ?? false,
+  };
+}

@@ -1,0 +1,537 @@
+/**
+ * QueueExecutor: the JobRunner of `poolrun --queue URL`. Jobs go to a BullMQ queue in Redis; `poolrun worker`
+ * processes on any number of hosts run them on their local pools and report back through BullMQ's event
+ * stream. What a worker reports becomes the same ExecutorEvents a local Executor emits, so cli/run.ts prints,
+ * halts, stops and exits exactly as in a local run.
+ *
+ * Stopping: a run has a state key in Redis that its producer keeps alive (workers skip the jobs of a run whose
+ * key says `cancel` or `kill`, or has expired because its producer died); cancelPending() also removes the
+ * run's waiting jobs; killRunning() publishes on the control channel, and workers kill that run's jobs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Queue, QueueEvents } from 'bullmq';
+import type { Redis as RedisClient } from 'ioredis';
+import type { Job, JobResult } from '../jobs/types.js';
+import { Future } from '../executor/future.js';
+import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../executor/executor.js';
+import type { JobRunner } from '../executor/runner.js';
+import { ShutdownError } from '../errors.js';
+import { formatDuration } from '../util/duration.js';
+import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
+import {
+  CONTROL_CHANNEL,
+  PREFIX,
+  QUEUE_NAME,
+  WIRE_VERSION,
+  bullJobId,
+  resultKey,
+  runKey,
+  type CaptureRequest,
+  type Progress,
+  type RunState,
+  type WireJob,
+  type WireResult,
+} from './protocol.js';
+
+export interface QueueSettings {
+  /** redis:// or rediss:// URL of the Redis that the workers serve. */
+  url: string;
+  /** How long a run's jobs and results stay in Redis once finished. */
+  ttlMs: number;
+  /** How long to keep retrying an unreachable Redis before giving up. */
+  timeoutMs: number;
+}
+
+export interface QueueRunnerOptions extends ExecutorOptions {
+  /** No notices on stderr (the "no worker" hint). */
+  quiet?: boolean;
+}
+
+/** Longest wait for Redis at start-up: a wrong address should fail fast, not after the whole timeout. */
+const START_LIMIT_MS = 5000;
+/** Jobs per addBulk call. */
+const ADD_BATCH = 500;
+/** An unfinished job that has been quiet this long is looked up in Redis (an event may have been trimmed). */
+const SWEEP_AFTER_MS = 10_000;
+/** After a kill request, how long to wait (beyond --kill-after) for workers to report the killed jobs. */
+const KILL_GRACE_MS = 15_000;
+/** When no job of a run has started for this long, say that no worker may be serving the queue. */
+const NO_WORKER_HINT_MS = 10_000;
+
+type EntryState = 'local' | 'adding' | 'queued' | 'running' | 'done';
+
+interface Entry {
+  job: Job;
+  id: string;
+  future: Future<JobResult>;
+  state: EntryState;
+  /** Highest attempt number a worker reported. */
+  attempts: number;
+  lastSeen: number;
+}
+
+/** Connects to Redis (exit 2 when it cannot), then returns a runner whose jobs go to the queue's workers. */
+export async function openQueueRunner(
+  settings: QueueSettings,
+  opts: QueueRunnerOptions,
+): Promise<QueueExecutor> {
+  const libs = await loadQueueLibs();
+  const link = new RedisLink(libs, settings.url, settings.timeoutMs);
+  const startMs = Math.min(settings.timeoutMs, START_LIMIT_MS);
+  try {
+    const client = link.client('producer');
+    await link.reachable(client, startMs);
+    const queue = new libs.bullmq.Queue(QUEUE_NAME, { connection: client, prefix: PREFIX });
+    queue.on('error', () => {}); // connection trouble is the link's to judge
+    await queue.waitUntilReady();
+    // Read events from the stream's current end: starting at '$' would miss what happens before the first read.
+    const last = await client.xrevrange(`${PREFIX}:${QUEUE_NAME}:events`, '+', '-', 'COUNT', 1);
+    const events = new libs.bullmq.QueueEvents(QUEUE_NAME, {
+      connection: link.client('producer-events'),
+      prefix: PREFIX,
+      lastEventId: last[0]?.[0] ?? '0-0',
+    });
+    events.on('error', () => {});
+    await events.waitUntilReady();
+    const ex = new QueueExecutor(libs, link, client, queue, events, settings, opts);
+    await ex.start();
+    return ex;
+  } catch (e) {
+    await link.close();
+    throw link.refused(e);
+  }
+}
+
+export class QueueExecutor implements JobRunner {
+  readonly runId = `r${randomBytes(6).toString('hex')}`;
+  readonly #libs: QueueLibs;
+  readonly #link: RedisLink;
+  readonly #client: RedisClient;
+  readonly #queue: Queue;
+  readonly #events: QueueEvents;
+  readonly #settings: QueueSettings;
+  readonly #opts: QueueRunnerOptions;
+  readonly #capture: CaptureRequest;
+  readonly #entries = new Map<string, Entry>();
+  #batch: Entry[] = [];
+  #flushScheduled = false;
+  /** addBulk calls, in order. */
+  #adding: Promise<void> = Promise.resolve();
+  /** Run-state writes and removals, in order. */
+  #control: Promise<void> = Promise.resolve();
+  #state: RunState = 'run';
+  #shutdown = false;
+  #lost: Error | undefined;
+  #anyStarted = false;
+  #hinted = false;
+  #timers: NodeJS.Timeout[] = [];
+  /** Listeners to remove when the runner closes. */
+  #untilClosed: Array<() => void> = [];
+  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    libs: QueueLibs,
+    link: RedisLink,
+    client: RedisClient,
+    queue: Queue,
+    events: QueueEvents,
+    settings: QueueSettings,
+    opts: QueueRunnerOptions,
+  ) {
+    this.#libs = libs;
+    this.#link = link;
+    this.#client = client;
+    this.#queue = queue;
+    this.#events = events;
+    this.#settings = settings;
+    this.#opts = opts;
+    this.#capture = {
+      limit: opts.captureLimit ?? 1024 * 1024,
+      keep: opts.capture?.keep ?? true,
+      stream: opts.capture?.stream ?? false,
+    };
+  }
+
+  get pending(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * How long the run key lives without a refresh: past it, workers take the producer for dead. It outlives
+   * a Redis outage the producer still waits out (--queue-timeout) and a missed refresh.
+   */
+  get #aliveMs(): number {
+    return 2 * this.#settings.timeoutMs + 10_000;
+  }
+
+  /** @internal */
+  async start(): Promise<void> {
+    await this.#client.set(runKey(this.runId), 'run', 'PX', this.#aliveMs);
+    this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data as Progress));
+    this.#events.on('completed', ({ jobId, returnvalue }) =>
+      this.#onCompleted(jobId, returnvalue as unknown as WireResult | string),
+    );
+    this.#events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
+    this.#events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.#aliveMs / 4, () => {
+      this.#client.set(runKey(this.runId), this.#state, 'PX', this.#aliveMs).catch(() => {});
+    });
+    every(SWEEP_AFTER_MS / 2, () => void this.#sweep());
+    this.#link.watch((e) => this.#onLost(e));
+  }
+
+  submitJobs(jobs: Job[]): Future<JobResult>[] {
+    if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
+    return jobs.map((job) => {
+      let id = bullJobId(this.runId, job.id);
+      // Job ids are unique in a job file; a library caller may repeat one: it must not replace the first.
+      if (this.#entries.has(id)) id = `${id}@${job.index}`;
+      const entry = { job, id, state: 'local', attempts: 0 } as Entry;
+      entry.lastSeen = Date.now();
+      entry.future = new Future<JobResult>(() => this.#cancelLocal(entry));
+      this.#entries.set(entry.id, entry);
+      this.#emitQueued(job);
+      if (this.#lost) {
+        this.#finish(entry, lostResult(job, 0, this.#lost));
+        return entry.future;
+      }
+      this.#batch.push(entry);
+      this.#scheduleFlush();
+      return entry.future;
+    });
+  }
+
+  cancelPending(): void {
+    if (this.#state === 'run') this.#state = 'cancel';
+    for (const e of this.#batch.splice(0)) this.#finish(e, cancelledResult(e.job, 0));
+    this.#afterAdding(async () => {
+      await this.#client.set(runKey(this.runId), this.#state, 'PX', this.#aliveMs);
+      // Waiting jobs are taken out of the queue; a job a worker has already taken reports by itself (the
+      // worker skips it, seeing the run's state, or it was already running).
+      await Promise.all(
+        [...this.#entries.values()]
+          .filter((e) => e.state === 'queued')
+          .map(async (e) => {
+            const state = await this.#queue.getJobState(e.id);
+            if (!['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) return;
+            if ((await this.#queue.remove(e.id)) === 1 && e.state === 'queued')
+              this.#finish(e, cancelledResult(e.job, e.attempts));
+          }),
+      );
+    });
+  }
+
+  killRunning(): void {
+    this.#state = 'kill';
+    this.#afterAdding(async () => {
+      await this.#client.set(runKey(this.runId), 'kill', 'PX', this.#aliveMs);
+      await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId: this.runId, action: 'kill' }));
+    });
+    // Workers kill within their --kill-after and report. One that died meanwhile cannot: do not wait forever.
+    // A second Ctrl-C does not wait at all (the workers have been told; they kill without us).
+    const grace = (this.#opts.killAfter ?? 5000) + KILL_GRACE_MS;
+    const giveUp = (why: string) => {
+      for (const e of [...this.#entries.values()]) {
+        const r = cancelledResult(e.job, e.attempts);
+        r.error = { name: 'CancelledError', message: why };
+        this.#finish(e, r);
+      }
+    };
+    const t = setTimeout(
+      () => giveUp(`no worker confirmed that the job was killed within ${formatDuration(grace)}`),
+      grace,
+    );
+    t.unref();
+    this.#timers.push(t);
+    const again = () => giveUp('killed on its worker; not waiting for the confirmation (second Ctrl-C)');
+    process.once('SIGINT', again);
+    this.#untilClosed.push(() => process.off('SIGINT', again));
+  }
+
+  async shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false, kill = false } = opts;
+    this.#shutdown = true;
+    if (cancelFutures || kill) this.cancelPending();
+    if (kill) this.killRunning();
+    this.#flush();
+    this.#closing ??= this.#close();
+    if (wait) await this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#entries.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    for (const t of this.#timers) clearInterval(t);
+    for (const off of this.#untilClosed) off();
+    // Redis may be gone (the run was failed for it): every step is bounded, the disconnect at the end is not.
+    const limit = this.#lost ? 0 : this.#settings.timeoutMs;
+    await bounded(this.#control, limit);
+    // The run is over: a job of it that still turns up somewhere is skipped.
+    if (!this.#lost) await bounded(this.#client.del(runKey(this.runId)), limit);
+    await bounded(this.#events.close(), Math.min(limit, 2000));
+    await bounded(this.#queue.close(), Math.min(limit, 2000));
+    await this.#link.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // After the current burst of submissions: one addBulk carries many jobs.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#batch.length) {
+      const batch = this.#batch.splice(0, ADD_BATCH);
+      for (const e of batch) e.state = 'adding';
+      const ttlSeconds = Math.max(1, Math.ceil(this.#settings.ttlMs / 1000));
+      const bulk = batch.map((e) => ({
+        name: e.job.kind,
+        data: this.#wire(e.job),
+        opts: {
+          jobId: e.id,
+          attempts: 1, // a failed job is retried by poolrun on the worker, which counts attempts exactly
+          removeOnComplete: { age: ttlSeconds },
+          removeOnFail: { age: ttlSeconds },
+        },
+      }));
+      this.#adding = this.#adding
+        .then(async () => {
+          if (this.#lost) throw this.#lost;
+          await this.#queue.addBulk(bulk);
+          for (const e of batch) {
+            if (e.state === 'adding') {
+              e.state = 'queued';
+              e.lastSeen = Date.now();
+            }
+          }
+          this.#hintLater();
+        })
+        .catch((err: unknown) => {
+          for (const e of batch) this.#finish(e, lostResult(e.job, 0, err as Error));
+        });
+    }
+  }
+
+  #wire(job: Job): WireJob {
+    const j: Job = { ...job, retries: job.retries ?? this.#opts.retries ?? 0 };
+    if (this.#opts.retryDelay) j.retryDelayMs = this.#opts.retryDelay;
+    return {
+      v: WIRE_VERSION,
+      runId: this.runId,
+      job: j,
+      capture: this.#capture,
+      ttlMs: this.#settings.ttlMs,
+    };
+  }
+
+  /** Runs `fn` once the jobs handed to addBulk so far are in Redis (so that they can be removed). */
+  #afterAdding(fn: () => Promise<void>): void {
+    const adding = this.#adding;
+    this.#control = this.#control
+      .then(() => adding)
+      .then(() => (this.#lost ? undefined : fn()))
+      .catch(() => {}); // Redis trouble: the link's watch reports it
+  }
+
+  #cancelLocal(e: Entry): boolean {
+    if (e.state !== 'local') return false;
+    this.#batch = this.#batch.filter((b) => b !== e);
+    queueMicrotask(() => this.#finish(e, cancelledResult(e.job, 0)));
+    return true;
+  }
+
+  #onProgress(jobId: string, p: Progress): void {
+    const e = this.#entries.get(jobId);
+    if (!e || typeof p !== 'object' || p === null) return;
+    e.lastSeen = Date.now();
+    e.attempts = Math.max(e.attempts, p.attempts ?? 0);
+    switch (p.t) {
+      case 'started':
+        e.state = 'running';
+        this.#anyStarted = true;
+        e.future.setRunning();
+        this.#opts.onEvent?.({
+          event: 'started',
+          job: e.job,
+          attempt: p.attempt,
+          worker: p.worker,
+          pid: p.pid,
+          threadId: p.threadId,
+          host: p.host,
+          time: p.time,
+        });
+        return;
+      case 'retry':
+        this.#opts.onEvent?.({
+          event: 'retry',
+          job: e.job,
+          attempt: p.attempt,
+          result: p.result,
+          delayMs: p.delayMs,
+          time: p.time,
+        });
+        return;
+      case 'output':
+        this.#opts.onEvent?.({
+          event: 'output',
+          job: e.job,
+          attempt: p.attempt,
+          stream: p.stream,
+          data: Buffer.from(p.data, 'base64'),
+          time: p.time,
+        });
+        return;
+    }
+  }
+
+  #onCompleted(jobId: string, value: WireResult | string): void {
+    const e = this.#entries.get(jobId);
+    if (!e) return;
+    const unreadable = () =>
+      this.#finish(
+        e,
+        failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)'),
+      );
+    const wire = parseJson<WireResult>(value);
+    if (!wire || wire.v !== WIRE_VERSION) return unreadable();
+    if ('result' in wire && typeof wire.result === 'object') {
+      this.#finish(e, { ...wire.result, id: e.job.id, index: e.job.index });
+      return;
+    }
+    if (!('stored' in wire)) return unreadable();
+    // A large result, stored once under its own key.
+    this.#client
+      .get(resultKey(jobId))
+      .then((json) => {
+        const result = json === null ? undefined : parseJson<JobResult>(json);
+        if (!result) this.#finish(e, failedResult(e, 'the result of the job was not found in Redis'));
+        else this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
+      })
+      .catch(() => {}); // Redis trouble: the link's watch reports it
+  }
+
+  #onFailed(jobId: string, reason: string): void {
+    const e = this.#entries.get(jobId);
+    if (e) this.#finish(e, failedResult(e, reason));
+  }
+
+  #onRemoved(jobId: string): void {
+    const e = this.#entries.get(jobId);
+    // Our own removals finish their jobs as cancelled; anyone else's would leave the job waiting forever.
+    if (e && e.state !== 'local' && e.state !== 'adding' && this.#state === 'run')
+      this.#finish(e, failedResult(e, 'the job was removed from the queue by someone else'));
+  }
+
+  #finish(e: Entry, result: JobResult): void {
+    if (e.state === 'done') return;
+    e.state = 'done';
+    this.#entries.delete(e.id);
+    const output =
+      result.status === 'cancelled' && result.startedAt === null
+        ? undefined
+        : { stdout: Buffer.from(result.stdout, 'utf8'), stderr: Buffer.from(result.stderr, 'utf8') };
+    this.#opts.onEvent?.({ event: 'finished', job: e.job, result, output, time: Date.now() });
+    e.future.setResult(result);
+    if (!this.#lost) {
+      // The result is read: the job's keys go after the run's time to live, whether or not BullMQ's own
+      // age-based clean-up ever runs again on this queue.
+      const key = `${PREFIX}:${QUEUE_NAME}:${e.id}`;
+      this.#client
+        .multi()
+        .pexpire(key, this.#settings.ttlMs)
+        .pexpire(`${key}:logs`, this.#settings.ttlMs)
+        .pexpire(resultKey(e.id), this.#settings.ttlMs)
+        .exec()
+        .catch(() => {});
+    }
+    if (this.#entries.size === 0) this.#idle?.();
+  }
+
+  #emitQueued(job: Job): void {
+    this.#opts.onEvent?.({ event: 'queued', job, time: Date.now() });
+  }
+
+  /** Looks up jobs that have been quiet for long: their events may have been trimmed from the stream. */
+  async #sweep(): Promise<void> {
+    if (this.#lost) return;
+    const now = Date.now();
+    const quiet = [...this.#entries.values()]
+      .filter((e) => (e.state === 'queued' || e.state === 'running') && now - e.lastSeen > SWEEP_AFTER_MS)
+      .slice(0, 200);
+    await Promise.all(
+      quiet.map(async (e) => {
+        try {
+          const job = await this.#libs.bullmq.Job.fromId(this.#queue, e.id);
+          e.lastSeen = Date.now();
+          if (!job) {
+            if (e.state !== 'done' && this.#state === 'run')
+              this.#finish(e, failedResult(e, 'the job disappeared from the queue (was Redis restarted?)'));
+            return;
+          }
+          if (job.finishedOn && job.failedReason) this.#onFailed(e.id, job.failedReason);
+          else if (job.finishedOn) this.#onCompleted(e.id, job.returnvalue as WireResult);
+        } catch {
+          // Redis trouble: the link's watch reports it.
+        }
+      }),
+    );
+  }
+
+  #hintLater(): void {
+    if (this.#hinted || this.#opts.quiet) return;
+    this.#hinted = true;
+    const t = setTimeout(() => {
+      if (!this.#anyStarted && this.#entries.size > 0 && this.#state === 'run') {
+        process.stderr.write(
+          `poolrun: no worker has started a job of this run in ${formatDuration(NO_WORKER_HINT_MS)}; ` +
+            `jobs wait in Redis at ${this.#link.shown} for: poolrun worker --queue URL\n`,
+        );
+      }
+    }, NO_WORKER_HINT_MS);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #onLost(err: Error): void {
+    if (this.#lost) return;
+    this.#lost = err;
+    process.stderr.write(`poolrun: ${err.message}\n`);
+    for (const e of [...this.#batch.splice(0), ...this.#entries.values()])
+      this.#finish(e, lostResult(e.job, e.attempts, err));
+  }
+}
+
+function failedResult(e: Entry, message: string): JobResult {
+  const r = cancelledResult(e.job, e.attempts);
+  r.status = 'failed';
+  r.error = { name: 'QueueError', message };
+  return r;
+}
+
+function lostResult(job: Job, attempts: number, err: Error): JobResult {
+  const r = cancelledResult(job, attempts);
+  r.status = 'failed';
+  r.error = { name: 'QueueError', message: err.message };
+  return r;
+}
+
+function parseJson<T>(value: unknown): T | undefined {
+  if (typeof value !== 'string')
+    return typeof value === 'object' && value !== null ? (value as T) : undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,403 @@
+/**
+ * `poolrun worker --queue URL`: takes jobs from the BullMQ queue and runs them on this host's local pool.
+ * The BullMQ processor is in-process and hands each job to a local Executor (never BullMQ's sandboxed
+ * processors, whose child is orphaned when the worker dies). Timeouts and retries are the local Executor's;
+ * attempt numbers continue across workers, so a job re-run after its first worker died reports attempts 2.
+ *
+ * Stopping: the first SIGINT/SIGTERM stops taking jobs and lets running ones finish; a second one kills them and
+ * returns them to the queue for another worker; a third kills everything at once.
+ */
+import { hostname } from 'node:os';
+import type { Job as BullJob, Worker as BullWorker } from 'bullmq';
+import type { Redis as RedisClient } from 'ioredis';
+import { Executor, cancelledResult, type ExecutorEvent } from '../executor/executor.js';
+import type { Future } from '../executor/future.js';
+import type { Job, JobResult } from '../jobs/types.js';
+import type { PoolMode } from '../pool/handle.js';
+import { clock, describeEnd } from '../report/plain.js';
+import { formatDuration } from '../util/duration.js';
+import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
+import { GuardedGroups } from './guard.js';
+import {
+  CONTROL_CHANNEL,
+  PREFIX,
+  QUEUE_NAME,
+  WIRE_VERSION,
+  INLINE_RESULT_LIMIT,
+  boundResult,
+  resultKey,
+  runKey,
+  type CaptureRequest,
+  type Progress,
+  type WireJob,
+  type WireResult,
+} from './protocol.js';
+
+export interface WorkerOptions {
+  url: string;
+  workers: number;
+  mode: PoolMode;
+  /** BullMQ lock: a worker that has not renewed it for this long is taken for dead and its jobs re-run. */
+  lockDurationMs: number;
+  killAfterMs: number;
+  /** Largest output kept per stream per job (a producer may ask for less). */
+  captureLimit: number;
+  /** How long to keep retrying an unreachable Redis before giving up. */
+  timeoutMs: number;
+  quiet: boolean;
+}
+
+const START_LIMIT_MS = 5000;
+/** How often the states of runs with running jobs are read (catches kill messages missed while reconnecting). */
+const POLL_MS = 1000;
+/** Streamed output is sent in pieces of at most this size, at most this often. */
+const OUTPUT_CHUNK = 16 * 1024;
+const OUTPUT_EVERY_MS = 50;
+
+interface Tracked {
+  bullJob: BullJob;
+  runId: string;
+  capture: CaptureRequest;
+  /** Attempts made, and failed, before this worker took the job (by workers that died or gave it back). */
+  prior: { attempts: number; failures: number };
+  failures: number;
+  future?: Future<JobResult>;
+  result?: JobResult;
+  /** Progress messages, sent in order; the result waits for them. */
+  chain: Promise<void>;
+  /** Killed to be handed back to the queue (second signal), not cancelled. */
+  returning: boolean;
+  out: { stdout: Buffer[]; stderr: Buffer[]; size: number; attempt: number; timer?: NodeJS.Timeout };
+}
+
+export async function runWorker(opts: WorkerOptions): Promise<number> {
+  const libs = await loadQueueLibs();
+  const link = new RedisLink(libs, opts.url, opts.timeoutMs);
+  const client = link.client('worker');
+  try {
+    await link.reachable(client, Math.min(opts.timeoutMs, START_LIMIT_MS));
+  } catch (e) {
+    await link.close();
+    throw e;
+  }
+  return new QueueWorker(libs, link, client, opts).serve();
+}
+
+class QueueWorker {
+  readonly #host = hostname();
+  readonly #libs: QueueLibs;
+  readonly #link: RedisLink;
+  readonly #client: RedisClient;
+  readonly #opts: WorkerOptions;
+  readonly #groups = new GuardedGroups();
+  readonly #executor: Executor;
+  readonly #tracked = new Map<Job, Tracked>();
+  #bull: BullWorker | undefined;
+  #signals = 0;
+  #exitCode = 0;
+  #finished: ((code: number) => void) | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(libs: QueueLibs, link: RedisLink, client: RedisClient, opts: WorkerOptions) {
+    this.#libs = libs;
+    this.#link = link;
+    this.#client = client;
+    this.#opts = opts;
+    this.#executor = new Executor(opts.mode, {
+      maxWorkers: opts.workers,
+      killAfter: opts.killAfterMs,
+      captureLimit: opts.captureLimit,
+      // Output is bounded in memory and never spilled: what is stored in Redis is cut to a limit anyway.
+      capture: { keep: true, stream: true, spill: false },
+      onEvent: (e) => this.#onEvent(e),
+      groups: this.#groups,
+    });
+  }
+
+  async serve(): Promise<number> {
+    const killEverything = () => this.#groups.killAll();
+    process.on('exit', killEverything);
+    const done = new Promise<number>((resolve) => (this.#finished = resolve));
+    const onSignal = (sig: NodeJS.Signals) => this.#onSignal(sig);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const s of signals) process.on(s, onSignal);
+    try {
+      const sub = this.#link.client('worker-control');
+      sub.on('message', (_channel: string, message: string) => this.#onControl(message));
+      await sub.subscribe(CONTROL_CHANNEL);
+      const lock = this.#opts.lockDurationMs;
+      this.#bull = new this.#libs.bullmq.Worker(QUEUE_NAME, (job, token) => this.#process(job, token), {
+        connection: this.#client,
+        prefix: PREFIX,
+        concurrency: this.#opts.workers,
+        lockDuration: lock,
+        stalledInterval: Math.max(500, Math.floor(lock / 2)),
+        maxStalledCount: 1,
+        // Seconds a fetch waits on an empty queue; close() waits for it, so a stopping worker leaves soon.
+        drainDelay: 1,
+      });
+      const said = new Set<string>();
+      this.#bull.on('error', (e: Error) => {
+        // Connection trouble repeats while Redis is away; the link's watch judges it. Anything else, once.
+        if (said.has(e.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/.test(e.message))
+          return;
+        said.add(e.message);
+        this.#log(`poolrun worker: ${e.message}`);
+      });
+      await this.#bull.waitUntilReady();
+      this.#link.watch((e) => {
+        process.stderr.write(`poolrun worker: ${e.message}\n`);
+        this.#exitCode = 1;
+        // Even a drain already under way ends now: its jobs' results could not be stored anyway.
+        for (const t of this.#tracked.values()) if (t.future) this.#executor.killJob(t.future);
+        void this.#stop('kill');
+        setTimeout(() => this.#finished?.(1), this.#opts.killAfterMs + 5000);
+      });
+      const poll = setInterval(() => void this.#pollRuns(), POLL_MS);
+      poll.unref();
+      this.#log(
+        `poolrun worker: serving queue "${QUEUE_NAME}" at ${this.#link.shown} on ${this.#host} ` +
+          `(pid ${process.pid}): ${this.#opts.workers} ${this.#opts.mode} workers, ` +
+          `lock ${formatDuration(this.#opts.lockDurationMs)}`,
+      );
+      const code = await done;
+      clearInterval(poll);
+      return code;
+    } catch (e) {
+      await this.#stop('kill');
+      throw this.#link.refused(e);
+    } finally {
+      for (const s of signals) process.off(s, onSignal);
+      process.off('exit', killEverything);
+    }
+  }
+
+  #onSignal(sig: NodeJS.Signals): void {
+    this.#signals++;
+    if (this.#signals === 1) {
+      this.#log(
+        `poolrun worker: ${sig}: taking no more jobs; finishing ${this.#tracked.size} running ` +
+          '(signal again to kill them and give them back to the queue)',
+      );
+      void this.#stop('finish');
+    } else if (this.#signals === 2) {
+      this.#log(
+        `poolrun worker: ${sig}: killing ${this.#tracked.size} running jobs; they go back to the queue`,
+      );
+      for (const t of this.#tracked.values()) {
+        t.returning = true;
+        if (t.future) this.#executor.killJob(t.future);
+      }
+    } else {
+      this.#groups.killAll();
+      this.#finished?.(sig === 'SIGINT' ? 130 : 143);
+    }
+  }
+
+  /** finish: running jobs complete; kill: they are killed (Redis is gone, or start-up failed). */
+  #stop(how: 'finish' | 'kill'): Promise<void> {
+    this.#stopping ??= (async () => {
+      const bull = this.#bull;
+      if (how === 'kill') {
+        for (const t of this.#tracked.values()) if (t.future) this.#executor.killJob(t.future);
+      }
+      // close() stops fetching and waits for the processors (forced when Redis is gone: nothing to report to).
+      if (bull) {
+        const closing = bull.close(how === 'kill');
+        if (how === 'kill') await bounded(closing, 5000);
+        else await closing.catch(() => {});
+      }
+      await this.#executor.shutdown({ wait: true, kill: how === 'kill' });
+      await this.#groups.dismiss();
+      await bounded(this.#link.close(), 5000);
+      this.#finished?.(this.#exitCode);
+    })();
+    return this.#stopping;
+  }
+
+  async #process(bullJob: BullJob, token: string | undefined): Promise<WireResult> {
+    const data = bullJob.data as WireJob;
+    if (data?.v !== WIRE_VERSION || typeof data.job !== 'object') {
+      throw new this.#libs.bullmq.UnrecoverableError(
+        `poolrun worker cannot read this job (wire version ${String(data?.v)}, expected ${WIRE_VERSION})`,
+      );
+    }
+    const prior = priorAttempts(bullJob);
+    // A run whose producer stopped it, or died (its key expired), gets nothing more started.
+    const state = await this.#client.get(runKey(data.runId));
+    if (state !== 'run' || this.#stopping) {
+      if (this.#stopping && state === 'run' && token) {
+        await bullJob.moveToWait(token);
+        throw new this.#libs.bullmq.WaitingError();
+      }
+      return { v: WIRE_VERSION, result: cancelledResult(data.job, prior.attempts) };
+    }
+    const job: Job = { ...data.job, retries: Math.max(0, (data.job.retries ?? 0) - prior.failures) };
+    const t: Tracked = {
+      bullJob,
+      runId: data.runId,
+      capture: data.capture,
+      prior,
+      failures: prior.failures,
+      chain: Promise.resolve(),
+      returning: false,
+      out: { stdout: [], stderr: [], size: 0, attempt: 0 },
+    };
+    this.#tracked.set(job, t);
+    try {
+      const future = this.#executor.submitJobs([job])[0]!;
+      t.future = future;
+      await future.settled();
+    } finally {
+      this.#tracked.delete(job);
+    }
+    this.#flushOutput(t);
+    await t.chain;
+    if (t.returning && token) {
+      await bullJob.moveToWait(token);
+      throw new this.#libs.bullmq.WaitingError();
+    }
+    const r = t.result ?? cancelledResult(job, 0);
+    const result: JobResult = { ...r, attempts: prior.attempts + r.attempts };
+    if (r.startedAt !== null) result.host = this.#host;
+    return this.#wireResult(bullJob, data, boundResult(result, t.capture));
+  }
+
+  /** Small results travel in BullMQ's return value; large ones are stored once, under their own key. */
+  async #wireResult(bullJob: BullJob, data: WireJob, result: JobResult): Promise<WireResult> {
+    const json = JSON.stringify(result);
+    if (json.length <= INLINE_RESULT_LIMIT) return { v: WIRE_VERSION, result };
+    await this.#client.set(resultKey(bullJob.id!), json, 'PX', data.ttlMs);
+    return { v: WIRE_VERSION, stored: true };
+  }
+
+  #onEvent(e: ExecutorEvent): void {
+    const t = this.#tracked.get(e.job);
+    if (!t) return;
+    const totals = () => ({ attempts: t.prior.attempts + t.out.attempt, failures: t.failures });
+    switch (e.event) {
+      case 'started':
+        this.#flushOutput(t);
+        t.out.attempt = e.attempt;
+        this.#send(t, {
+          t: 'started',
+          attempt: t.prior.attempts + e.attempt,
+          worker: e.worker,
+          pid: e.pid,
+          threadId: e.threadId,
+          host: this.#host,
+          time: e.time,
+          ...totals(),
+        });
+        this.#log(
+          `${clock(e.time)} started ${t.runId}/${e.job.id} (worker ${e.worker}` +
+            `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
+        );
+        return;
+      case 'retry': {
+        this.#flushOutput(t);
+        t.failures++;
+        const attempt = t.prior.attempts + e.attempt;
+        // Only the final attempt's output is printed: a failed attempt's result goes without it.
+        const result: JobResult = {
+          ...e.result,
+          attempts: attempt,
+          host: this.#host,
+          stdout: '',
+          stderr: '',
+        };
+        this.#send(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
+        this.#log(
+          `${clock(e.time)} ${e.result.status} ${t.runId}/${e.job.id}${describeEnd(result)}; retrying`,
+        );
+        return;
+      }
+      case 'output':
+        if (!t.capture.stream) return;
+        t.out[e.stream].push(e.data);
+        t.out.size += e.data.length;
+        if (t.out.size >= OUTPUT_CHUNK) this.#flushOutput(t);
+        else t.out.timer ??= setTimeout(() => this.#flushOutput(t), OUTPUT_EVERY_MS);
+        return;
+      case 'finished': {
+        t.result = e.result;
+        const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
+        this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${e.job.id}${describeEnd(r)}`);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #flushOutput(t: Tracked): void {
+    clearTimeout(t.out.timer);
+    delete t.out.timer;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const all = Buffer.concat(t.out[stream]);
+      t.out[stream] = [];
+      for (let at = 0; at < all.length; at += OUTPUT_CHUNK) {
+        this.#send(t, {
+          t: 'output',
+          attempt: t.prior.attempts + t.out.attempt,
+          stream,
+          data: all.subarray(at, at + OUTPUT_CHUNK).toString('base64'),
+          time: Date.now(),
+          attempts: t.prior.attempts + t.out.attempt,
+          failures: t.failures,
+        });
+      }
+    }
+    t.out.size = 0;
+  }
+
+  #send(t: Tracked, p: Progress): void {
+    t.chain = t.chain.then(() => t.bullJob.updateProgress(p)).catch(() => {});
+  }
+
+  #onControl(message: string): void {
+    try {
+      const m = JSON.parse(message) as { runId?: unknown; action?: unknown };
+      if (m.action === 'kill' && typeof m.runId === 'string') this.#killRun(m.runId);
+    } catch {
+      // not ours
+    }
+  }
+
+  #killRun(runId: string): void {
+    for (const t of this.#tracked.values()) {
+      if (t.runId === runId && t.future) this.#executor.killJob(t.future);
+    }
+  }
+
+  /** Kill messages are fire-and-forget: the runs' state keys are the truth, read here for runs we hold. */
+  async #pollRuns(): Promise<void> {
+    const runs = [...new Set([...this.#tracked.values()].map((t) => t.runId))];
+    if (runs.length === 0 || this.#stopping) return;
+    try {
+      const states = await this.#client.mget(runs.map(runKey));
+      runs.forEach((run, i) => {
+        if (states[i] === 'run' || states[i] === 'cancel') return;
+        if (states[i] === null)
+          this.#log(`poolrun worker: run ${run} has no producer any more: killing its jobs`);
+        this.#killRun(run);
+      });
+    } catch {
+      // Redis trouble: the link's watch reports it.
+    }
+  }
+
+  #log(line: string): void {
+    if (!this.#opts.quiet) process.stderr.write(`${line}\n`);
+  }
+}
+
+/** Attempts made before this delivery: from the totals the last worker reported, or BullMQ's own count. */
+function priorAttempts(job: BullJob): { attempts: number; failures: number } {
+  const p = job.progress as Partial<Progress> | number | undefined;
+  const reported = typeof p === 'object' && p !== null ? p : {};
+  return {
+    attempts: Math.max(reported.attempts ?? 0, (job.attemptsStarted ?? 1) - 1),
+    failures: reported.failures ?? 0,
+  };
+}
