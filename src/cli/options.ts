@@ -164,6 +164,9 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.junit !== undefined) opts.junit = raw.junit;
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.color === false) opts.color = false;
+  if (opts.reporter === 'ndjson' && opts.json === '-') {
+    throw new UsageError('--reporter ndjson and --json - both write to stdout: give --json a file name');
+  }
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }

@@ -5,8 +5,11 @@
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { ProcessGroups } from '../proc/groups.js';
-import { OutputPrinter, type Sink } from '../report/printer.js';
-import { createObservers } from '../report/index.js';
+import { OutputPrinter } from '../report/printer.js';
+import { createObservers, statusDisplay } from '../report/index.js';
+import { chalkFor } from '../report/color.js';
+import { inGitHubActions } from '../report/github.js';
+import { processSink, type Sink } from '../report/sink.js';
 import { count, emptySummary, type StopReason, type Summary } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { openSource } from './source.js';
@@ -18,7 +21,8 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
   const source = await openSource(opts);
 
   if (opts.dryRun) {
-    for await (const j of source.jobs) sink.stdout(`${describeJob(j)}\n`);
+    for await (const j of source.jobs) if (!sink.stdout(`${describeJob(j)}\n`)) await sink.drained();
+    await sink.drained();
     return EXIT.ok;
   }
 
@@ -30,10 +34,30 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
 
   const summary = emptySummary();
   const failures: JobResult[] = [];
-  const output = opts.json === '-' ? 'none' : opts.output;
-  const printer = new OutputPrinter({ order: opts.order, output, values: opts.call !== undefined }, sink);
-  const observers = createObservers(opts, sink);
-  const needResults = opts.json !== undefined || opts.junit !== undefined;
+  // NDJSON events and `--json -` own stdout: job output is not printed (NDJSON still streams it as events).
+  const ndjson = statusDisplay(opts) === 'ndjson';
+  const output = opts.json === '-' || ndjson ? 'none' : opts.output;
+  const values = opts.call !== undefined;
+  const reporting = createObservers(opts, sink, {
+    total: source.total,
+    workers: opts.workers,
+    startedAt: started,
+    name: source.name,
+  });
+  const observers = reporting.observers;
+  const printer = new OutputPrinter(
+    {
+      order: opts.order,
+      output,
+      values,
+      github: inGitHubActions(),
+      annotations: ndjson || values ? 'stderr' : 'stdout',
+      colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
+      onPrinted: () => wakeSubmitter?.(),
+    },
+    reporting.sink,
+  );
+  const needResults = opts.json !== undefined || opts.junit !== undefined || ndjson;
 
   let stop: StopReason | undefined;
   let wakeSubmitter: (() => void) | undefined;
@@ -61,7 +85,7 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
     captureLimit: opts.captureLimit,
     capture: {
       keep: output !== 'none' || needResults,
-      stream: output === 'stream',
+      stream: output === 'stream' || (ndjson && opts.output === 'stream'),
       spill: output === 'group',
     },
     onEvent,
@@ -95,13 +119,24 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
     for (const s of signals) process.off(s, onSignal);
   }
 
-  printer.flush();
+  await printer.flush();
   summary.durationMs = Date.now() - started;
   failures.sort((a, b) => a.index - b.index);
-  for (const o of observers) o.end({ summary, failures, stop });
+  let unwritten = false;
+  for (const o of observers) {
+    try {
+      await o.end({ summary, failures, stop });
+    } catch (e) {
+      // A results file that could not be written is said, and the exit status is not 0; the others still run.
+      unwritten = true;
+      sink.stderr(`poolrun: ${(e as Error).message}\n`);
+    }
+  }
   groups.killAll();
   process.off('exit', killEverything);
-  return exitStatus(summary, stop);
+  await sink.drained();
+  const status = exitStatus(summary, stop);
+  return status === EXIT.ok && unwritten ? EXIT.failed : status;
 
   /**
    * Feeds the executor as jobs arrive, a chunk at a time (process mode sends a chunk per message), and at
@@ -126,7 +161,8 @@ export async function run(opts: RunOptions, sink: Sink = processSink()): Promise
       }
       chunk.push(job);
       if (chunk.length >= chunksize) flush();
-      while (ex.pending >= window && !stop) {
+      // Finished jobs whose output stdout has not taken yet count too: a slow reader slows the run down.
+      while (ex.pending + printer.backlog >= window && !stop) {
         await new Promise<void>((resolve) => (wakeSubmitter = resolve));
         wakeSubmitter = undefined;
       }
@@ -162,11 +198,4 @@ function applyCliDefaults(job: Job, opts: RunOptions): Job {
   if (opts.timeoutMs !== undefined && job.timeoutMs === undefined)
     return { ...job, timeoutMs: opts.timeoutMs };
   return job;
-}
-
-function processSink(): Sink {
-  return {
-    stdout: (d) => void process.stdout.write(d),
-    stderr: (d) => void process.stderr.write(d),
-  };
 }
