@@ -51,6 +51,7 @@ export class OutputPrinter {
   private busy = false;
   private idleWaiters: Array<() => void> = [];
   private spillDir: string | undefined;
+  private piece: Buffer | undefined;
   private stdoutAtLineStart = true;
   private readonly cleanup = () => this.removeSpillDir();
 
@@ -178,12 +179,14 @@ export class OutputPrinter {
     }
     const fd = openSync(file, 'r');
     try {
+      // One buffer for the whole copy, reused once the previous piece has left the process: fresh pieces
+      // would be garbage that V8 collects late (tens of MB of ArrayBuffers before a GC).
+      this.piece ??= Buffer.allocUnsafeSlow(PIECE);
       for (;;) {
-        // A new piece each time: a queued write still holds the previous one.
-        const piece = Buffer.allocUnsafe(PIECE);
-        const n = readSync(fd, piece, 0, PIECE, null);
+        const n = readSync(fd, this.piece, 0, PIECE, null);
         if (n <= 0) break;
-        if (!write(piece.subarray(0, n))) await this.sink.drained();
+        write(this.piece.subarray(0, n));
+        await this.sink.drained();
       }
     } finally {
       closeSync(fd);
