@@ -59,7 +59,7 @@ export class LiveScreen implements Sink {
     this.base.stderr(HIDE_CURSOR);
     process.once('exit', this.onExit);
     this.term.on('resize', this.onResize);
-    this.timer = setInterval(() => this.refresh(true), INTERVAL_MS);
+    this.timer = setInterval(() => this.tick(), INTERVAL_MS);
     this.timer.unref();
     this.refresh(true);
   }
@@ -166,6 +166,15 @@ export class LiveScreen implements Sink {
     // Line by line, not "erase below": tmux (scroll-on-clear) copies a screen cleared from its top into the
     // scrollback, which would fill it with old frames.
     return `\r${CLEAR_LINE}${`${UP}${CLEAR_LINE}`.repeat(rowsUsed - 1)}`;
+  }
+
+  private tick(): void {
+    // The terminal may have been resized (and reflowed what it shows) before its SIGWINCH reaches us: ask
+    // for the size now, so the erase counts rows at the width the screen really has. (Node keeps the size
+    // it last saw; _refreshSize() asks the terminal again and emits 'resize' when it changed.)
+    const refreshSize = (this.term as { _refreshSize?: () => void })._refreshSize;
+    if (typeof refreshSize === 'function') refreshSize.call(this.term);
+    this.refresh(true);
   }
 
   private resized(): void {
