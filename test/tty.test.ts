@@ -44,7 +44,7 @@ interface TmuxRun {
 async function inTmux(
   args: string[],
   size: { cols: number; rows: number },
-  during?: (tmux: (...a: string[]) => Promise<unknown>) => Promise<void>,
+  during?: (tmux: (...a: string[]) => Promise<{ stdout: unknown }>) => Promise<void>,
   first = 'true',
 ): Promise<TmuxRun> {
   const dir = temp();
