@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these tests look for terminal escape codes */
 /**
  * The live view under real pseudo-terminals: tmux renders the screen as a person sees it (capture-pane), and
  * `script` records the raw bytes poolrun wrote to its terminal.
