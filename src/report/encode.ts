@@ -24,13 +24,27 @@ export type EncodedResult = JobResult & { stdoutEncoding?: 'base64'; stderrEncod
 
 export function encodeResult(result: JobResult, output: JobOutput | undefined): EncodedResult {
   if (!output) return result;
-  const out = encodeBytes(output.stdout, result.stdoutTruncated === true);
-  const err = encodeBytes(output.stderr, result.stderrTruncated === true);
-  if (out.data === result.stdout && err.data === result.stderr) return result;
-  const r: EncodedResult = { ...result, stdout: out.data, stderr: err.data };
-  if (out.encoding) r.stdoutEncoding = out.encoding;
-  if (err.encoding) r.stderrEncoding = err.encoding;
+  const out = reencode(result.stdout, output.stdout, result.stdoutTruncated === true);
+  const err = reencode(result.stderr, output.stderr, result.stderrTruncated === true);
+  if (!out && !err) return result;
+  const r: EncodedResult = { ...result };
+  if (out) {
+    r.stdout = out.data;
+    if (out.encoding) r.stdoutEncoding = out.encoding;
+  }
+  if (err) {
+    r.stderr = err.data;
+    if (err.encoding) r.stderrEncoding = err.encoding;
+  }
   return r;
+}
+
+/** undefined when the result's text (decoded from `bytes`) is already right, as it is for most jobs. */
+function reencode(text: string, bytes: Buffer, partialEnd: boolean): EncodedText | undefined {
+  if (bytes.length === 0) return undefined;
+  const whole = partialEnd ? withoutCutChar(bytes) : bytes;
+  if (!isUtf8(whole)) return { data: bytes.toString('base64'), encoding: 'base64' };
+  return whole.length === bytes.length ? undefined : { data: whole.toString('utf8') };
 }
 
 /** The head of a truncated stream can end in the middle of a character: that is not binary. */
@@ -49,6 +63,12 @@ function withoutCutChar(buf: Buffer): Buffer {
  * a string; a value that still cannot be written (a cycle) is replaced by a description of why.
  */
 export function stringify(value: unknown, indent?: number): string {
+  try {
+    // Without a replacer first: it is the common case, and a replacer makes stringify slower.
+    return JSON.stringify(value, null, indent);
+  } catch {
+    /* a BigInt or a cycle: try again below */
+  }
   try {
     return JSON.stringify(value, bigintReplacer, indent);
   } catch (e) {
