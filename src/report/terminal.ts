@@ -41,6 +41,7 @@ export class LiveScreen implements Sink {
   private atLineStart = true;
   private timer: NodeJS.Timeout | undefined;
   private live = false;
+  private refreshing = false;
   private ok = true;
   private readonly onResize = () => this.resized();
   private readonly onExit = () => this.base.stderr(SHOW_CURSOR);
@@ -59,7 +60,7 @@ export class LiveScreen implements Sink {
     this.base.stderr(HIDE_CURSOR);
     process.once('exit', this.onExit);
     this.term.on('resize', this.onResize);
-    this.timer = setInterval(() => this.tick(), INTERVAL_MS);
+    this.timer = setInterval(() => this.refresh(true), INTERVAL_MS);
     this.timer.unref();
     this.refresh(true);
   }
@@ -106,17 +107,20 @@ export class LiveScreen implements Sink {
 
   /** Erase the area, write held output, and (when `frame`) draw the area again: in as few writes as possible. */
   private refresh(frame: boolean): void {
-    const columns = this.columns();
-    const rows = this.term.rows && this.term.rows > 1 ? this.term.rows : 24;
-    let lines: string[] = [];
-    let text = '';
-    if (frame) {
-      lines = this.render(columns, rows, Date.now())
-        .slice(0, Math.max(1, rows - 1))
-        .map((l) => (width(l) <= columns - 1 ? l : fit(stripVTControlCharacters(l), columns - 1)));
-      text = lines.join('\n');
-      if (!this.pending.length && this.drawn.length && text === this.lastFrame) return;
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      this.redraw(frame);
+    } finally {
+      this.refreshing = false;
     }
+  }
+
+  private redraw(frame: boolean): void {
+    let { columns, lines, text } = this.frame(frame);
+    if (frame && !this.pending.length && this.drawn.length && text === this.lastFrame) return;
+    // Resized meanwhile (its 'resize' event, emitted now, finds us busy): draw at the new size.
+    if (this.sizeChanged()) ({ columns, lines, text } = this.frame(frame));
     // What goes to stderr (the erase, job stderr, the area) is joined into one write between stdout writes.
     let toStderr: Buffer[] = [Buffer.from(this.erase())];
     const flushStderr = () => {
@@ -147,6 +151,16 @@ export class LiveScreen implements Sink {
     flushStderr();
   }
 
+  private frame(frame: boolean): { columns: number; lines: string[]; text: string } {
+    const columns = this.columns();
+    if (!frame) return { columns, lines: [], text: '' };
+    const rows = this.term.rows && this.term.rows > 1 ? this.term.rows : 24;
+    const lines = this.render(columns, rows, Date.now())
+      .slice(0, Math.max(1, rows - 1))
+      .map((l) => (width(l) <= columns - 1 ? l : fit(stripVTControlCharacters(l), columns - 1)));
+    return { columns, lines, text: lines.join('\n') };
+  }
+
   private write(to: Target, data: Buffer | string): void {
     if (!data.length) return;
     const ok = to === 'stdout' ? this.base.stdout(data) : this.base.stderr(data);
@@ -168,13 +182,17 @@ export class LiveScreen implements Sink {
     return `\r${CLEAR_LINE}${`${UP}${CLEAR_LINE}`.repeat(rowsUsed - 1)}`;
   }
 
-  private tick(): void {
-    // The terminal may have been resized (and reflowed what it shows) before its SIGWINCH reaches us: ask
-    // for the size now, so the erase counts rows at the width the screen really has. (Node keeps the size
-    // it last saw; _refreshSize() asks the terminal again and emits 'resize' when it changed.)
+  /**
+   * Asks the terminal for its size right before writing: a resize (and the terminal's reflow of what it
+   * shows) can come before its SIGWINCH reaches us, and an erase counted at the old width would leave rows
+   * behind. Node keeps the size it last saw; its _refreshSize() asks again (one ioctl) and emits 'resize'.
+   */
+  private sizeChanged(): boolean {
     const refreshSize = (this.term as { _refreshSize?: () => void })._refreshSize;
-    if (typeof refreshSize === 'function') refreshSize.call(this.term);
-    this.refresh(true);
+    if (typeof refreshSize !== 'function') return false;
+    const before = `${this.term.columns}x${this.term.rows}`;
+    refreshSize.call(this.term);
+    return `${this.term.columns}x${this.term.rows}` !== before;
   }
 
   private resized(): void {
