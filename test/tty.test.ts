@@ -49,10 +49,11 @@ async function inTmux(
   first = 'true',
 ): Promise<TmuxRun> {
   const dir = temp();
-  const sock = `poolrun-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // A server of our own, its socket in the test's temp folder (removed with it).
+  const sock = join(dir, `tmux-${randomBytes(4).toString('hex')}`);
   const conf = join(dir, 'tmux.conf');
   writeFileSync(conf, 'set -g history-limit 20000\nset -g status off\n');
-  const tmux = (...a: string[]) => execa('tmux', ['-L', sock, '-f', conf, ...a], { env: termEnv() });
+  const tmux = (...a: string[]) => execa('tmux', ['-S', sock, '-f', conf, ...a], { env: termEnv() });
   const cmd = `${first}; ${[process.execPath, BIN, ...args].map(q).join(' ')}; echo "EXIT=$?"; sleep 600`;
   await tmux('new-session', '-d', '-x', String(size.cols), '-y', String(size.rows), cmd);
   cleanups.push(() =>
