@@ -102,6 +102,20 @@ export class OutputPrinter {
     this.removeSpillDir();
   }
 
+  /**
+   * Waits for what is already being printed and cleans up, without printing jobs still held for an earlier one
+   * (a run stopped by --deadline prints nothing more).
+   */
+  async settle(): Promise<void> {
+    if (this.busy || this.queue.length) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.sink.drained();
+    for (const h of this.held.values()) {
+      for (const f of [h.output?.stdoutFile, h.output?.stderrFile]) if (f) rmSync(f, { force: true });
+    }
+    this.held.clear();
+    this.removeSpillDir();
+  }
+
   private enqueue(h: Held): void {
     this.queue.push(h);
     if (!this.busy) void this.pump();

@@ -33,7 +33,8 @@ export function describeEnd(r: JobResult): string {
   else if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
   if (r.bytes !== undefined) parts.push(formatBytes(r.bytes));
   if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
-  if (r.error && r.status !== 'succeeded' && r.exitCode === null)
+  // A shell job's exit status says it all; anything else (a crashed worker, a spawn error) needs its message.
+  if (r.error && r.status !== 'succeeded' && (r.exitCode === null || r.kind !== 'run'))
     parts.push(printable(r.error.message.split('\n', 1)[0]!));
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
