@@ -11,11 +11,32 @@ export interface Sink {
   drained(): Promise<void>;
 }
 
-export function processSink(): Sink {
+/**
+ * stdout and stderr of this process. A closed stdout (EPIPE: `poolrun … | head`) is reported once through
+ * `onStdoutClosed`; from then on what is written there is dropped instead of crashing poolrun.
+ */
+export function processSink(onStdoutClosed: () => void = () => {}): Sink {
+  let stdoutOpen = true;
+  let stderrOpen = true;
+  const onStdoutError = () => {
+    if (!stdoutOpen) return;
+    stdoutOpen = false;
+    onStdoutClosed();
+  };
+  const onStderrError = () => {
+    stderrOpen = false;
+  };
+  // The listeners stay after the run: a write still in flight may fail then, and must not crash poolrun.
+  process.stdout.on('error', onStdoutError);
+  process.stderr.on('error', onStderrError);
   return {
-    stdout: (d) => process.stdout.write(d),
-    stderr: (d) => process.stderr.write(d),
-    drained: () => Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => undefined),
+    stdout: (d) => (stdoutOpen ? process.stdout.write(d) : true),
+    stderr: (d) => (stderrOpen ? process.stderr.write(d) : true),
+    drained: () =>
+      Promise.all([
+        stdoutOpen ? flushed(process.stdout) : undefined,
+        stderrOpen ? flushed(process.stderr) : undefined,
+      ]).then(() => undefined),
   };
 }
 
