@@ -171,6 +171,9 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.color === false) opts.color = false;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
+  if (opts.reporter === 'ndjson' && opts.json === '-') {
+    throw new UsageError('--reporter ndjson and --json - both write to stdout: give --json a file name');
+  }
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }

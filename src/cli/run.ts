@@ -11,13 +11,16 @@
  * A second SIGINT/SIGTERM/SIGHUP SIGKILLs every running tree at once.
  */
 import { randomBytes } from 'node:crypto';
+import type { JobRunner } from '../executor/runner.js';
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
-import type { JobRunner } from '../executor/runner.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
-import { OutputPrinter, type Sink } from '../report/printer.js';
-import { createObservers } from '../report/index.js';
+import { OutputPrinter } from '../report/printer.js';
+import { createObservers, statusDisplay } from '../report/index.js';
+import { chalkFor } from '../report/color.js';
+import { inGitHubActions } from '../report/github.js';
+import { processSink, type Sink } from '../report/sink.js';
 import { count, emptySummary, type StopReason, type Summary } from '../report/types.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
@@ -60,7 +63,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   }
 
   if (opts.dryRun) {
-    for await (const j of source.jobs) out.stdout(`${describeJob(j)}\n`);
+    for await (const j of source.jobs) if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+    await out.drained();
     return EXIT.ok;
   }
 
@@ -86,10 +90,30 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   const summary = emptySummary();
   const failures: JobResult[] = [];
-  const output = opts.json === '-' ? 'none' : opts.output;
-  const printer = new OutputPrinter({ order: opts.order, output, values: opts.call !== undefined }, out);
-  const observers = createObservers(opts, out);
-  const needResults = opts.json !== undefined || opts.junit !== undefined;
+  // NDJSON events and `--json -` own stdout: job output is not printed (NDJSON still streams it as events).
+  const ndjson = statusDisplay(opts) === 'ndjson';
+  const output = opts.json === '-' || ndjson ? 'none' : opts.output;
+  const values = opts.call !== undefined;
+  const reporting = createObservers(opts, out, {
+    total: source.total,
+    workers: opts.workers,
+    startedAt: started,
+    name: source.name,
+  });
+  const observers = reporting.observers;
+  const printer = new OutputPrinter(
+    {
+      order: opts.order,
+      output,
+      values,
+      github: inGitHubActions(),
+      annotations: ndjson || values ? 'stderr' : 'stdout',
+      colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
+      onPrinted: () => wakeSubmitter?.(),
+    },
+    reporting.sink,
+  );
+  const needResults = opts.json !== undefined || opts.junit !== undefined || ndjson;
 
   // A job --resume leaves out still holds its place in input order: step the printer over it.
   onSkip = (job) => {
@@ -121,7 +145,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     captureLimit: opts.captureLimit,
     capture: {
       keep: output !== 'none' || needResults,
-      stream: output === 'stream',
+      stream: output === 'stream' || (ndjson && opts.output === 'stream'),
       spill: output === 'group',
     },
     onEvent,
@@ -143,7 +167,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   }
 
   function notice(message: string): void {
-    if (!opts.quiet) out.stderr(`poolrun: ${message}\n`);
+    // Through the live view's sink, when there is one, so the notice scrolls above it.
+    if (!opts.quiet) reporting.sink.stderr(`poolrun: ${message}\n`);
   }
 
   function halt(): void {
@@ -184,16 +209,26 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   for (const s of SIGNALS) process.on(s, onSignal);
   const deadlineTimer = opts.deadlineMs === undefined ? undefined : setTimeout(deadline, opts.deadlineMs);
 
+  let unwritten = false;
   try {
     await submitAll(source);
     await ex.shutdown({ wait: true });
     clearTimeout(deadlineTimer);
 
-    if (!deadlinePassed) printer.flush();
+    if (!deadlinePassed) await printer.flush();
+    else await printer.settle();
     summary.durationMs = Date.now() - started;
     failures.sort((a, b) => a.index - b.index);
     if (skipped) notice(`--resume: ${skipped} job(s) the joblog records as done were not run again`);
-    for (const o of observers) o.end({ summary, failures, stop });
+    for (const o of observers) {
+      try {
+        await o.end({ summary, failures, stop });
+      } catch (e) {
+        // A results file that could not be written is said, and the exit status is not 0; the others still run.
+        unwritten = true;
+        out.stderr(`poolrun: ${(e as Error).message}\n`);
+      }
+    }
   } finally {
     clearTimeout(deadlineTimer);
     groups.close();
@@ -202,7 +237,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (previousToken === undefined) delete process.env[RUN_ID_VAR];
     else process.env[RUN_ID_VAR] = previousToken;
   }
-  return exitStatus(summary, stop);
+  await out.drained();
+  const status = exitStatus(summary, stop);
+  return status === EXIT.ok && unwritten ? EXIT.failed : status;
 
   /**
    * Feeds the executor as jobs arrive, a chunk at a time (process mode sends a chunk per message), and at
@@ -228,7 +265,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         ex.submitJobs(chunk);
         chunk = [];
       }
-      while (ex.pending >= window && !stop) {
+      // Finished jobs whose output stdout has not taken yet count too: a slow reader slows the run down.
+      while (ex.pending + printer.backlog >= window && !stop) {
         await new Promise<void>((resolve) => (wakeSubmitter = resolve));
         wakeSubmitter = undefined;
       }
@@ -295,32 +333,4 @@ function applyCliDefaults(job: Job, opts: RunOptions): Job {
   if (opts.timeoutMs !== undefined && job.timeoutMs === undefined)
     return { ...job, timeoutMs: opts.timeoutMs };
   return job;
-}
-
-/**
- * poolrun's stdout and stderr. Once a stream fails (the reader of a pipe went away: EPIPE), nothing more is
- * written to it; a failed stdout also stops the run, as SIGPIPE would stop a program that did not ignore it.
- */
-function processSink(onStdoutClosed: () => void): Sink {
-  let stdoutOpen = true;
-  let stderrOpen = true;
-  const onStdoutError = () => {
-    if (!stdoutOpen) return;
-    stdoutOpen = false;
-    onStdoutClosed();
-  };
-  const onStderrError = () => {
-    stderrOpen = false;
-  };
-  // The listeners stay after the run: a write still in flight may fail then, and must not crash poolrun.
-  process.stdout.on('error', onStdoutError);
-  process.stderr.on('error', onStderrError);
-  return {
-    stdout: (d) => {
-      if (stdoutOpen) process.stdout.write(d);
-    },
-    stderr: (d) => {
-      if (stderrOpen) process.stderr.write(d);
-    },
-  };
 }

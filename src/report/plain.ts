@@ -1,8 +1,16 @@
-/** One line per state change on stderr, for logs and pipes: no cursor codes, no colour unless forced. */
+/**
+ * One line per state change on stderr, for logs and pipes: `HH:MM:SS.mmm status id (worker, duration, exit)`,
+ * no cursor codes, colour only when forced (or on a terminal with `--reporter plain`). The summary at the end.
+ */
+import type { ChalkInstance } from 'chalk';
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobStatus } from '../jobs/types.js';
 import { formatDuration } from '../util/duration.js';
-import type { RunEnd, RunObserver, Summary } from './types.js';
+import { describeEnd, Slowest, summaryLines, type SummaryOptions } from './summary.js';
+import { printable } from './text.js';
+import type { RunEnd, RunObserver } from './types.js';
+
+export { describeEnd, summaryLine } from './summary.js';
 
 export function clock(ms: number): string {
   const d = new Date(ms);
@@ -10,59 +18,59 @@ export function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-export function describeEnd(r: JobResult): string {
-  const parts: string[] = [];
-  if (r.worker !== null) parts.push(`worker ${r.worker}`);
-  if (r.durationMs !== null) parts.push(formatDuration(r.durationMs));
-  if (r.signal) parts.push(`signal ${r.signal}`);
-  else if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
-  if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
-  // A shell job's exit status says it all; anything else (a crashed worker, a spawn error) needs its message.
-  if (r.error && r.status !== 'succeeded' && (r.exitCode === null || r.kind !== 'run'))
-    parts.push(r.error.message.split('\n', 1)[0]!);
-  return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-export function summaryLine(s: Summary): string {
-  const parts = [`${s.succeeded} succeeded`];
-  if (s.failed) parts.push(`${s.failed} failed`);
-  if (s.timedOut) parts.push(`${s.timedOut} timed out`);
-  if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-  return `poolrun: ${s.total} job${s.total === 1 ? '' : 's'}: ${parts.join(', ')} in ${formatDuration(s.durationMs)}`;
-}
-
-export function failureLines(failures: JobResult[], max = 20): string[] {
-  const lines = failures.slice(0, max).map((r) => `  ${r.status} ${r.id}${describeEnd(r)}`);
-  if (failures.length > max) lines.push(`  … and ${failures.length - max} more`);
-  return lines;
+export function statusColor(c: ChalkInstance, status: JobStatus | 'started'): (s: string) => string {
+  switch (status) {
+    case 'succeeded':
+      return c.green;
+    case 'failed':
+    case 'timed-out':
+      return c.red;
+    case 'cancelled':
+      return c.yellow;
+    default:
+      return c.cyan;
+  }
 }
 
 export class PlainReporter implements RunObserver {
-  constructor(private readonly write: (line: string) => void) {}
+  private readonly slowest = new Slowest();
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly c: ChalkInstance,
+    private readonly summary: Omit<SummaryOptions, 'slowest' | 'color'> = {},
+  ) {}
 
   event(e: ExecutorEvent): void {
+    const c = this.c;
+    const time = (t: number) => c.dim(clock(t));
     switch (e.event) {
       case 'started':
         this.write(
-          `${clock(e.time)} started ${e.job.id} (worker ${e.worker}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''})`,
+          `${time(e.time)} ${statusColor(c, 'started')('started')} ${printable(e.job.id)} ` +
+            `(worker ${e.worker}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''})`,
         );
         return;
       case 'retry':
         this.write(
-          `${clock(e.time)} ${e.result.status} ${e.job.id}${describeEnd(e.result)}; retrying` +
-            (e.delayMs ? ` in ${formatDuration(e.delayMs)}` : ''),
+          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(e.job.id)}` +
+            `${describeEnd(e.result)}; retrying${e.delayMs ? ` in ${formatDuration(e.delayMs)}` : ''}`,
         );
         return;
       case 'finished':
-        this.write(`${clock(e.time)} ${e.result.status} ${e.job.id}${describeEnd(e.result)}`);
+        this.slowest.add(e.result);
+        this.write(
+          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(e.job.id)}` +
+            describeEnd(e.result),
+        );
         return;
       default:
         return;
     }
   }
 
-  end({ summary, failures }: RunEnd): void {
-    this.write(summaryLine(summary));
-    for (const line of failureLines(failures)) this.write(line);
+  end(run: RunEnd): void {
+    const lines = summaryLines(run, { ...this.summary, slowest: this.slowest, color: this.c });
+    for (const line of lines) this.write(line);
   }
 }

@@ -1,23 +1,38 @@
 /**
  * Prints jobs' output on stdout/stderr: whole per job (`group`) in input or completion order, line by line
  * with an `[id] ` prefix (`stream`), or not at all. Output that spilled to a file is copied from it in
- * pieces, so a job that printed gigabytes is printed whole without being held in memory.
+ * pieces, each written only once the previous one has left the process, so a job that printed gigabytes is
+ * printed whole without being held in memory, however slowly stdout is read.
  */
-import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { ChalkInstance } from 'chalk';
 import type { JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import type { Order, OutputMode } from '../cli/options.js';
+import { Deque } from '../util/deque.js';
+import { jobColor } from './color.js';
+import { stringify } from './encode.js';
+import { errorAnnotation, GROUP_END, groupStart } from './github.js';
+import { LineSplitter } from './lines.js';
+import type { Sink } from './sink.js';
 
-export interface Sink {
-  stdout(data: Buffer | string): void;
-  stderr(data: Buffer | string): void;
-}
+export type { Sink } from './sink.js';
 
 export interface PrinterOptions {
   order: Order;
   output: OutputMode;
   /** --call: stdout carries each return value as a JSON line; what the functions printed goes to stderr. */
   values: boolean;
+  /** GitHub Actions: fold each job's grouped output in ::group::/::endgroup::, annotate failures. */
+  github?: boolean;
+  /** Where failure annotations go: stderr when stdout carries data (--call values, NDJSON events). */
+  annotations?: 'stdout' | 'stderr';
+  /** Colours for the `[id] ` prefixes of `--output stream`, per stream (level 0: none). */
+  colors?: { stdout: ChalkInstance; stderr: ChalkInstance };
+  /** Called each time a finished job's output has been printed (the submitter waits on the backlog). */
+  onPrinted?: () => void;
 }
 
 interface Held {
@@ -25,19 +40,32 @@ interface Held {
   output: JobOutput | undefined;
 }
 
+const PIECE = 1024 * 1024;
 const NL = Buffer.from('\n');
 
 export class OutputPrinter {
   private next = 0;
   private readonly held = new Map<number, Held>();
-  private readonly partial = new Map<string, Buffer>();
+  private readonly queue = new Deque<Held>();
+  private readonly lines = new LineSplitter();
+  private busy = false;
+  private idleWaiters: Array<() => void> = [];
+  private spillDir: string | undefined;
+  private piece: Buffer | undefined;
+  private stdoutAtLineStart = true;
+  private readonly cleanup = () => this.removeSpillDir();
 
   constructor(
     private readonly opts: PrinterOptions,
     private readonly sink: Sink,
   ) {}
 
-  /** Jobs whose output waits for an earlier job (input order). */
+  /** Finished jobs whose output is not printed yet (waiting for an earlier job, or for stdout). */
+  get backlog(): number {
+    return this.held.size + this.queue.length;
+  }
+
+  /** Kept for callers of the first version: jobs waiting for an earlier job (input order). */
   get waiting(): number {
     return this.held.size;
   }
@@ -45,94 +73,201 @@ export class OutputPrinter {
   /** `--output stream`: whole lines as they come, each prefixed with the job id. */
   output(job: Job, stream: 'stdout' | 'stderr', data: Buffer): void {
     if (this.opts.output !== 'stream') return;
-    const key = `${job.index}\0${stream}`;
-    const prev = this.partial.get(key);
-    const buf = prev ? Buffer.concat([prev, data]) : data;
-    const last = buf.lastIndexOf(0x0a);
-    if (last === -1) {
-      this.partial.set(key, buf);
-      return;
-    }
-    this.partial.delete(key);
-    if (last < buf.length - 1) this.partial.set(key, buf.subarray(last + 1));
-    this.writeLines(job, stream, buf.subarray(0, last + 1));
+    const pieces = this.lines.push(`${job.index}\0${stream}`, data);
+    if (pieces.length) this.writeLines(job, stream, pieces);
   }
 
   finished(result: JobResult, output: JobOutput | undefined): void {
+    if (output) this.adoptSpills(output);
     if (this.opts.order === 'completion') {
-      this.print(result, output);
+      this.enqueue({ result, output });
       return;
     }
     this.held.set(result.index, { result, output });
     for (let h = this.held.get(this.next); h; h = this.held.get(this.next)) {
       this.held.delete(this.next);
       this.next++;
-      this.print(h.result, h.output);
+      this.enqueue(h);
     }
   }
 
-  /** Prints whatever is still held (the run ended before an earlier job did), in order. */
-  flush(): void {
+  /** Prints whatever is still held (the run ended before an earlier job did), in order, and waits for it all. */
+  async flush(): Promise<void> {
     for (const index of [...this.held.keys()].sort((a, b) => a - b)) {
-      const h = this.held.get(index)!;
+      this.enqueue(this.held.get(index)!);
       this.held.delete(index);
-      this.print(h.result, h.output);
+    }
+    if (this.busy || this.queue.length) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.sink.drained();
+    this.removeSpillDir();
+  }
+
+  /**
+   * Waits for what is already being printed and cleans up, without printing jobs still held for an earlier one
+   * (a run stopped by --deadline prints nothing more).
+   */
+  async settle(): Promise<void> {
+    if (this.busy || this.queue.length) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.sink.drained();
+    for (const h of this.held.values()) {
+      for (const f of [h.output?.stdoutFile, h.output?.stderrFile]) if (f) rmSync(f, { force: true });
+    }
+    this.held.clear();
+    this.removeSpillDir();
+  }
+
+  private enqueue(h: Held): void {
+    this.queue.push(h);
+    if (!this.busy) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.busy = true;
+    try {
+      for (let h = this.queue.shift(); h; h = this.queue.shift()) {
+        try {
+          await this.print(h.result, h.output);
+        } catch (e) {
+          this.sink.stderr(
+            `poolrun: could not print the output of ${h.result.id}: ${(e as Error).message}\n`,
+          );
+        }
+        this.opts.onPrinted?.();
+      }
+    } finally {
+      this.busy = false;
+      for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
-  private print(result: JobResult, output: JobOutput | undefined): void {
-    if (this.opts.output === 'stream') {
+  private async print(result: JobResult, output: JobOutput | undefined): Promise<void> {
+    const o = this.opts;
+    const group = o.output === 'group' && o.github === true && !o.values && hasOutput(result, output);
+    if (group) this.out(groupStart(result.id));
+    try {
+      await this.printBody(result, output);
+    } finally {
+      if (group) {
+        if (!this.stdoutAtLineStart) this.out('\n');
+        this.out(GROUP_END);
+      }
+    }
+    const note = o.github ? errorAnnotation(result) : undefined;
+    if (note) {
+      if ((o.annotations ?? 'stdout') === 'stdout') {
+        if (!this.stdoutAtLineStart) this.out('\n');
+        this.out(note);
+      } else this.sink.stderr(note);
+    }
+  }
+
+  private async printBody(result: JobResult, output: JobOutput | undefined): Promise<void> {
+    const o = this.opts;
+    if (o.output === 'stream') {
       this.flushPartial(result, 'stdout');
       this.flushPartial(result, 'stderr');
-    } else if (this.opts.output === 'group' && output) {
-      const toStderr = this.opts.values;
-      this.copy(output.stdout, output.stdoutFile, toStderr ? 'stderr' : 'stdout');
-      this.copy(output.stderr, output.stderrFile, 'stderr');
+    } else if (o.output === 'group' && output) {
+      await this.copy(output.stdout, output.stdoutFile, o.values ? 'stderr' : 'stdout');
+      await this.copy(output.stderr, output.stderrFile, 'stderr');
     } else if (output) {
       for (const f of [output.stdoutFile, output.stderrFile]) if (f) rmSync(f, { force: true });
     }
-    if (this.opts.values && result.status === 'succeeded') {
-      this.sink.stdout(`${JSON.stringify(result.value ?? null)}\n`);
-    } else if (this.opts.output !== 'none' && result.kind === 'call' && result.value !== null) {
+    if (o.values && result.status === 'succeeded') {
+      this.out(`${stringify(result.value ?? null)}\n`);
+    } else if (o.output !== 'none' && result.kind === 'call' && result.value !== null) {
       // A call job in a job file: its return value is part of what it printed, after its own output.
-      this.sink.stdout(`${JSON.stringify(result.value)}\n`);
+      this.out(`${stringify(result.value)}\n`);
     }
   }
 
-  private copy(head: Buffer, file: string | undefined, to: 'stdout' | 'stderr'): void {
-    const write = (b: Buffer) => (to === 'stdout' ? this.sink.stdout(b) : this.sink.stderr(b));
+  private out(data: Buffer | string): boolean {
+    if (data.length) this.stdoutAtLineStart = lastByte(data) === 0x0a;
+    return this.sink.stdout(data);
+  }
+
+  private async copy(head: Buffer, file: string | undefined, to: 'stdout' | 'stderr'): Promise<void> {
+    const write = (b: Buffer) => (to === 'stdout' ? this.out(b) : this.sink.stderr(b));
     if (!file) {
-      if (head.length) write(head);
+      if (head.length && !write(head)) await this.sink.drained();
       return;
     }
     const fd = openSync(file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(1024 * 1024);
-      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) write(Buffer.from(buf.subarray(0, n)));
+      // One buffer for the whole copy, reused once the previous piece has left the process: fresh pieces
+      // would be garbage that V8 collects late (tens of MB of ArrayBuffers before a GC).
+      this.piece ??= Buffer.allocUnsafeSlow(PIECE);
+      for (;;) {
+        const n = readSync(fd, this.piece, 0, PIECE, null);
+        if (n <= 0) break;
+        write(this.piece.subarray(0, n));
+        await this.sink.drained();
+      }
     } finally {
       closeSync(fd);
       rmSync(file, { force: true });
     }
   }
 
-  private flushPartial(result: JobResult, stream: 'stdout' | 'stderr'): void {
-    const key = `${result.index}\0${stream}`;
-    const rest = this.partial.get(key);
-    if (!rest) return;
-    this.partial.delete(key);
-    this.writeLines({ id: result.id }, stream, Buffer.concat([rest, NL]));
+  /**
+   * The executor deletes its spill folder when it shuts down, which can be before a slow stdout has taken
+   * every held job's output: spill files move into the printer's own folder as soon as their job finishes.
+   */
+  private adoptSpills(output: JobOutput): void {
+    if (this.opts.output !== 'group') return;
+    for (const key of ['stdoutFile', 'stderrFile'] as const) {
+      const file = output[key];
+      if (!file) continue;
+      if (!this.spillDir) {
+        this.spillDir = mkdtempSync(join(tmpdir(), 'poolrun-print-'));
+        process.once('exit', this.cleanup);
+      }
+      const mine = join(this.spillDir, basename(file));
+      try {
+        renameSync(file, mine);
+        output[key] = mine;
+      } catch {
+        // Another filesystem: print from where it is (it is still there unless the run already ended).
+      }
+    }
   }
 
-  private writeLines(job: { id: string }, stream: 'stdout' | 'stderr', lines: Buffer): void {
-    const prefix = Buffer.from(`[${job.id}] `);
+  private removeSpillDir(): void {
+    if (!this.spillDir) return;
+    process.off('exit', this.cleanup);
+    rmSync(this.spillDir, { recursive: true, force: true });
+    this.spillDir = undefined;
+  }
+
+  private flushPartial(result: JobResult, stream: 'stdout' | 'stderr'): void {
+    const rest = this.lines.rest(`${result.index}\0${stream}`);
+    if (rest) this.writeLines(result, stream, [rest]);
+  }
+
+  /** Each piece gets the prefix and ends with a newline (a piece cut from an over-long line gets one too). */
+  private writeLines(
+    job: { id: string; index: number },
+    stream: 'stdout' | 'stderr',
+    pieces: Buffer[],
+  ): void {
+    const toStdout = stream === 'stdout' && !this.opts.values;
+    const color = this.opts.colors?.[toStdout ? 'stdout' : 'stderr'];
+    const prefix = Buffer.from(color ? jobColor(color, job.index)(`[${job.id}]`) + ' ' : `[${job.id}] `);
     const parts: Buffer[] = [];
-    let start = 0;
-    for (let nl = lines.indexOf(0x0a, start); nl !== -1; nl = lines.indexOf(0x0a, start)) {
-      parts.push(prefix, lines.subarray(start, nl + 1));
-      start = nl + 1;
+    for (const p of pieces) {
+      parts.push(prefix, p);
+      if (p[p.length - 1] !== 0x0a) parts.push(NL);
     }
     const out = Buffer.concat(parts);
-    if (stream === 'stdout' && !this.opts.values) this.sink.stdout(out);
+    if (toStdout) this.out(out);
     else this.sink.stderr(out);
   }
+}
+
+function hasOutput(r: JobResult, o: JobOutput | undefined): boolean {
+  if (r.kind === 'call' && r.value !== null) return true;
+  return !!o && (o.stdout.length > 0 || o.stderr.length > 0 || !!o.stdoutFile || !!o.stderrFile);
+}
+
+function lastByte(d: Buffer | string): number {
+  return typeof d === 'string' ? d.charCodeAt(d.length - 1) : d[d.length - 1]!;
 }

@@ -1,29 +1,49 @@
-/** The `--json` results document (contract §5): summary, then every result in input order. */
+/**
+ * The `--json` results document (contract §5): summary, then every result in input order. Results are spooled
+ * to disk as jobs finish and assembled at the end, written atomically (or to stdout for `--json -`); the end
+ * comes on a normal finish and after a stop (SIGINT, SIGTERM, --deadline, --halt) alike.
+ */
 import type { ExecutorEvent } from '../executor/executor.js';
 import type { JobResult } from '../jobs/types.js';
+import { encodeResult, stringify } from './encode.js';
+import type { Sink } from './sink.js';
+import { OrderedSpool } from './spool.js';
+import { OutputFileError } from './files.js';
 import type { RunEnd, RunObserver, Summary } from './types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 
+/** The whole document at once, for callers holding every result (the library; small runs). */
 export function resultsDocument(summary: Summary, results: JobResult[]): string {
   const ordered = results.filter(Boolean).sort((a, b) => a.index - b.index);
-  return `${JSON.stringify({ summary, results: ordered }, null, 2)}\n`;
+  return `${stringify({ summary, results: ordered }, 2)}\n`;
 }
 
+const INDENT = '    ';
+
 export class ResultsFile implements RunObserver {
-  private readonly results: JobResult[] = [];
+  private readonly spool = new OrderedSpool(',\n');
 
   constructor(
     private readonly target: string,
-    private readonly stdout: (s: string) => void,
+    private readonly sink: Sink,
   ) {}
 
   event(e: ExecutorEvent): void {
-    if (e.event === 'finished') this.results[e.result.index] = e.result;
+    if (e.event !== 'finished') return;
+    // One result per line: cheap to write for a million jobs, and easy to grep.
+    this.spool.add(e.result.index, INDENT + stringify(encodeResult(e.result, e.output)));
   }
 
-  end(run: RunEnd): void {
-    const doc = resultsDocument(run.summary, this.results);
-    if (this.target === '-') this.stdout(doc);
-    else writeFileAtomic(this.target, doc);
+  async end(run: RunEnd): Promise<void> {
+    const summary = stringify(run.summary, 2).replace(/\n/g, '\n  ');
+    const head = `{\n  "summary": ${summary},\n  "results": [\n`;
+    const tail = this.spool.count ? '\n  ]\n}\n' : '  ]\n}\n';
+    try {
+      if (this.target === '-') await this.spool.writeStdout(this.sink, head, tail);
+      else await this.spool.writeFile(this.target, head, tail);
+    } catch (e) {
+      throw new OutputFileError(`--json: could not write ${this.target}: ${(e as Error).message}`);
+    } finally {
+      this.spool.dispose();
+    }
   }
 }

@@ -38,5 +38,17 @@ export interface RunEnd {
  */
 export interface RunObserver {
   event(e: ExecutorEvent): void;
-  end(run: RunEnd): void;
+  /** May finish writing asynchronously (a large --json document to a slow pipe): the run waits for it. */
+  end(run: RunEnd): void | Promise<void>;
+}
+
+/** What a run knows when it starts, for the displays. */
+export interface RunInfo {
+  /** How many jobs, when the input is known up front; undefined for a streamed input. */
+  total: number | undefined;
+  workers: number;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Where the jobs come from (job file name, `<stdin>`, `--call`). */
+  name: string;
 }

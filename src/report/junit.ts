@@ -1,0 +1,131 @@
+/**
+ * `--junit FILE`: JUnit XML for CI test-report panes. One <testcase> per job (name = id, time in seconds);
+ * <failure> for a job that failed or timed out, with its exit status and the tail of its stderr; <skipped>
+ * for a cancelled one. Text is escaped and stripped of characters XML 1.0 cannot hold. Test cases are spooled
+ * to disk as jobs finish and written in input order, atomically, at the end.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
+import type { JobResult } from '../jobs/types.js';
+import { OutputFileError } from './files.js';
+import { OrderedSpool } from './spool.js';
+import type { RunEnd, RunInfo, RunObserver } from './types.js';
+
+const TAIL_BYTES = 8 * 1024;
+const TAIL_LINES = 60;
+
+// Characters XML 1.0 does not allow, even escaped: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F.
+const NOT_XML =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function xmlText(s: string): string {
+  return s.replace(NOT_XML, '\ufffd').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function xmlAttr(s: string): string {
+  return xmlText(s)
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
+}
+
+const seconds = (ms: number | null) => ((ms ?? 0) / 1000).toFixed(3);
+
+export class JunitFile implements RunObserver {
+  private readonly spool = new OrderedSpool('\n');
+  private failures = 0;
+  private skipped = 0;
+  private readonly suite: string;
+
+  constructor(
+    private readonly target: string,
+    private readonly info: RunInfo,
+  ) {
+    this.suite = info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : basename(info.name);
+  }
+
+  event(e: ExecutorEvent): void {
+    if (e.event !== 'finished') return;
+    this.spool.add(e.result.index, this.testcase(e.result, e.output));
+  }
+
+  async end(run: RunEnd): Promise<void> {
+    const s = run.summary;
+    const time = seconds(s.durationMs);
+    const counts = `tests="${s.total}" failures="${this.failures}" errors="0" skipped="${this.skipped}" time="${time}"`;
+    const head =
+      `<?xml version="1.0" encoding="UTF-8"?>\n` +
+      `<testsuites name="poolrun" ${counts}>\n` +
+      `  <testsuite name="${xmlAttr(this.suite)}" ${counts} timestamp="${new Date(this.info.startedAt).toISOString()}">\n`;
+    const tail = `${this.spool.count ? '\n' : ''}  </testsuite>\n</testsuites>\n`;
+    try {
+      await this.spool.writeFile(this.target, head, tail);
+    } catch (e) {
+      throw new OutputFileError(`--junit: could not write ${this.target}: ${(e as Error).message}`);
+    } finally {
+      this.spool.dispose();
+    }
+  }
+
+  private testcase(r: JobResult, output: JobOutput | undefined): string {
+    const open = `    <testcase name="${xmlAttr(r.id)}" classname="${xmlAttr(this.suite)}" time="${seconds(r.durationMs)}"`;
+    if (r.status === 'succeeded') return `${open}/>`;
+    if (r.status === 'cancelled') {
+      this.skipped++;
+      return `${open}>\n      <skipped message="cancelled: never started"/>\n    </testcase>`;
+    }
+    this.failures++;
+    const message = failureMessage(r);
+    const body: string[] = [message];
+    if (r.error?.stack && r.kind === 'call') body.push(r.error.stack);
+    const tail = stderrTail(r, output);
+    if (tail && r.stderrTruncated && !output?.stderrFile)
+      body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);
+    else if (tail) body.push(`--- last lines of stderr ---\n${tail}`);
+    return (
+      `${open}>\n      <failure type="${r.status}" message="${xmlAttr(message)}">${xmlText(body.join('\n'))}</failure>\n` +
+      `    </testcase>`
+    );
+  }
+}
+
+function failureMessage(r: JobResult): string {
+  if (r.status === 'timed-out')
+    return `${r.error?.message ?? 'timed out'}${r.signal ? ` (killed by ${r.signal})` : ''}`;
+  if (r.signal) return `killed by ${r.signal}`;
+  if (r.exitCode !== null) return `exit status ${r.exitCode}`;
+  if (r.error) return `${r.error.name}: ${r.error.message}`;
+  return r.status;
+}
+
+/** The end of what the job wrote on stderr: from the spill file when it outgrew the capture limit. */
+function stderrTail(r: JobResult, output: JobOutput | undefined): string {
+  let bytes: Buffer | undefined;
+  if (output?.stderrFile) {
+    try {
+      const fd = openSync(output.stderrFile, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        const want = Math.min(size, TAIL_BYTES);
+        bytes = Buffer.alloc(want);
+        readSync(fd, bytes, 0, want, size - want);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      bytes = undefined;
+    }
+  }
+  bytes ??= output
+    ? output.stderr.subarray(Math.max(0, output.stderr.length - TAIL_BYTES))
+    : Buffer.from(r.stderr);
+  let text = bytes.toString('utf8');
+  // Cut at a line start when the tail began mid-line; keep the last lines only.
+  const cut = text.length >= TAIL_BYTES - 4 ? text.indexOf('\n') + 1 : 0;
+  text = text.slice(cut).trimEnd();
+  const lines = text.split('\n');
+  return lines.slice(-TAIL_LINES).join('\n');
+}

@@ -1,0 +1,93 @@
+/**
+ * The end of a run as a person reads it: counts per status and wall time, the slowest jobs, and what did not
+ * succeed (with its exit status) so it is clear what to rerun — with the command that does it when a joblog
+ * records the run.
+ */
+import type { ChalkInstance } from 'chalk';
+import type { JobResult } from '../jobs/types.js';
+import { formatDuration } from '../util/duration.js';
+import { shellQuote } from '../util/shell.js';
+import { formatBytes, printable } from './text.js';
+import type { RunEnd, StopReason, Summary } from './types.js';
+
+/** Keeps the few longest-running finished jobs (a status display sees every job; it keeps only these). */
+export class Slowest {
+  readonly jobs: Array<{ id: string; ms: number }> = [];
+  constructor(private readonly keep = 3) {}
+
+  add(r: JobResult): void {
+    if (r.durationMs === null || r.status === 'cancelled') return;
+    const last = this.jobs[this.jobs.length - 1];
+    if (this.jobs.length >= this.keep && last && last.ms >= r.durationMs) return;
+    this.jobs.push({ id: r.id, ms: r.durationMs });
+    this.jobs.sort((a, b) => b.ms - a.ms);
+    if (this.jobs.length > this.keep) this.jobs.pop();
+  }
+}
+
+export function describeEnd(r: JobResult): string {
+  const parts: string[] = [];
+  if (r.worker !== null) parts.push(`worker ${r.worker}`);
+  if (r.durationMs !== null) parts.push(formatDuration(r.durationMs));
+  if (r.signal) parts.push(`signal ${r.signal}`);
+  else if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
+  if (r.bytes !== undefined) parts.push(formatBytes(r.bytes));
+  if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
+  // A shell job's exit status says it all; anything else (a crashed worker, a spawn error) needs its message.
+  if (r.error && r.status !== 'succeeded' && (r.exitCode === null || r.kind !== 'run'))
+    parts.push(printable(r.error.message.split('\n', 1)[0]!));
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+const STOPPED: Record<StopReason, string> = {
+  halt: 'halted after a failure',
+  deadline: '--deadline reached',
+  SIGINT: 'interrupted (SIGINT)',
+  SIGTERM: 'terminated (SIGTERM)',
+  SIGHUP: 'hung up (SIGHUP)',
+  EPIPE: 'stdout closed',
+};
+
+export function summaryLine(s: Summary, stop?: StopReason, c?: ChalkInstance): string {
+  const paint = (f: (x: string) => string, x: string) => (c ? f(x) : x);
+  const parts = [paint(c?.green ?? String, `${s.succeeded} succeeded`)];
+  if (s.failed) parts.push(paint(c?.red ?? String, `${s.failed} failed`));
+  if (s.timedOut) parts.push(paint(c?.red ?? String, `${s.timedOut} timed out`));
+  if (s.cancelled) parts.push(paint(c?.yellow ?? String, `${s.cancelled} cancelled`));
+  const jobs = `${s.total} job${s.total === 1 ? '' : 's'}`;
+  const why = stop ? ` (${STOPPED[stop]})` : '';
+  return `poolrun: ${jobs}: ${parts.join(', ')} in ${formatDuration(s.durationMs)}${why}`;
+}
+
+export interface SummaryOptions {
+  slowest?: Slowest;
+  /** The joblog this run wrote: the rerun hint names it. */
+  joblog?: string;
+  /** The command line to repeat (without `poolrun`), for the rerun hint. */
+  argv?: string[];
+  color?: ChalkInstance;
+  maxFailures?: number;
+}
+
+export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
+  const c = o.color;
+  const lines = [summaryLine(run.summary, run.stop, c)];
+  const slow = o.slowest?.jobs ?? [];
+  if (run.summary.total > 1 && slow.length) {
+    const list = slow.map((j) => `${printable(j.id)} ${formatDuration(j.ms)}`).join(', ');
+    lines.push(`  slowest: ${list}`);
+  }
+  const max = o.maxFailures ?? 20;
+  for (const r of run.failures.slice(0, max)) {
+    const status = c ? (r.status === 'cancelled' ? c.yellow : c.red)(r.status) : r.status;
+    lines.push(`  ${status} ${printable(r.id)}${describeEnd(r)}`);
+  }
+  if (run.failures.length > max) lines.push(`  … and ${run.failures.length - max} more`);
+  if (o.joblog !== undefined && run.failures.length) {
+    const args = (o.argv ?? []).filter((a) => a !== '--resume' && a !== '--resume-failed');
+    lines.push(
+      `  to rerun what did not succeed: ${['poolrun', '--resume-failed', ...args].map(shellQuote).join(' ')}`,
+    );
+  }
+  return lines;
+}

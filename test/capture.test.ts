@@ -1,0 +1,98 @@
+/**
+ * Bounded capture: a job printing 200 MB is printed whole, and poolrun's peak RSS (GNU time's maximum
+ * resident set size, of poolrun and its worker processes) stays under 100 MB. 1 GiB: bench/capture-memory.js.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, poolrun, readJson, tempDir } from './helpers.js';
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+function temp(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+function jobFile(dir: string, jobs: unknown): string {
+  const file = join(dir, 'jobs.json');
+  writeFileSync(file, JSON.stringify(jobs));
+  return file;
+}
+
+const MB = 1_000_000;
+const BIG = 200 * MB;
+
+/** poolrun under /usr/bin/time, stdout counted by wc: returns bytes printed and peak RSS in KiB. */
+async function measure(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ bytes: number; maxRssKiB: number; code: number }> {
+  const rss = join(dir, 'rss');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const cmd = `/usr/bin/time -o ${q(rss)} -f %M ${[process.execPath, BIN, ...args].map(q).join(' ')} | wc -c`;
+  const r = await execa('sh', ['-c', cmd], {
+    env: { NO_COLOR: '1', ...env },
+    reject: false,
+    timeout: 120_000,
+  });
+  const maxRssKiB = Number(readFileSync(rss, 'utf8').trim().split('\n').pop());
+  return { bytes: Number(String(r.stdout).trim()), maxRssKiB, code: r.exitCode ?? -1 };
+}
+
+describe.each(['thread', 'process'] as const)('a job printing 200 MB (%s mode)', (mode) => {
+  it('is printed whole; poolrun peaks under 100 MB', async () => {
+    const dir = temp();
+    // A temp folder of its own, to see that every spill file is gone afterwards.
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const file = jobFile(dir, [
+      { id: 'small', run: 'echo before' },
+      { id: 'big', run: `head -c ${BIG} /dev/zero` },
+      { id: 'after', run: 'echo after' },
+    ]);
+    const m = await measure(dir, ['-q', '-w', '2', '-m', mode, file], { TMPDIR: tmp });
+    expect(m.code).toBe(0);
+    expect(m.bytes).toBe(BIG + 'before\n'.length + 'after\n'.length);
+    expect(m.maxRssKiB).toBeGreaterThan(10_000);
+    expect(m.maxRssKiB).toBeLessThan(100 * 1024);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe('results of a job that outgrew the capture limit', () => {
+  it('carry the head and stdoutTruncated: true; grouped printing still prints everything, in order', async () => {
+    const dir = temp();
+    const json = join(dir, 'out.json');
+    const file = jobFile(dir, [
+      { id: 'big', run: 'seq 1 200000; seq 1 5000 >&2' },
+      { id: 'next', run: 'echo next' },
+    ]);
+    const r = await poolrun(['-q', '--capture-limit', '64K', '--json', json, file]);
+    expect(r.code).toBe(0);
+    const expected = Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(r.stdout).toBe(`${expected}next\n`);
+    expect(r.stderr).toBe(Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join(''));
+    const big = readJson(json).results[0] as {
+      stdout: string;
+      stdoutTruncated?: boolean;
+      stderrTruncated?: boolean;
+    };
+    expect(big.stdoutTruncated).toBe(true);
+    expect(big.stderrTruncated).toBeUndefined();
+    expect(big.stdout).toBe(expected.slice(0, 64 * 1024));
+  });
+
+  it('a slow reader gets every byte (printing waits for stdout instead of queueing in memory)', async () => {
+    const dir = temp();
+    const file = jobFile(dir, [{ id: 'big', run: 'head -c 20000000 /dev/zero' }]);
+    const cmd = `${process.execPath} ${BIN} -q ${file} | (sleep 1; wc -c)`;
+    const r = await execa('sh', ['-c', cmd], { env: { NO_COLOR: '1' } });
+    expect(Number(String(r.stdout).trim())).toBe(20_000_000);
+  });
+});
