@@ -3,7 +3,17 @@
  * runtime, chunk 100 against piscina's threads.
  */
 import { join } from 'node:path';
-import { alternate, benchOptions, goal, printTable, rowOf, saveResult, withRatios, NODE, BENCH } from './lib.mjs';
+import {
+  alternate,
+  benchOptions,
+  goal,
+  printTable,
+  rowOf,
+  saveResult,
+  withRatios,
+  NODE,
+  BENCH,
+} from './lib.mjs';
 
 const opts = benchOptions();
 const n = opts.quick ? 10_000 : 100_000;

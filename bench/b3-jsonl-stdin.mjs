@@ -5,7 +5,17 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { alternate, benchOptions, goal, printTable, poolrunCmd, rowOf, saveResult, scratchFile, BENCH } from './lib.mjs';
+import {
+  alternate,
+  benchOptions,
+  goal,
+  printTable,
+  poolrunCmd,
+  rowOf,
+  saveResult,
+  scratchFile,
+  BENCH,
+} from './lib.mjs';
 
 const opts = benchOptions();
 const n = opts.quick ? 50_000 : 1_000_000;

@@ -32,9 +32,17 @@ const sides = [
   { name: 'cat', cmd: ['sh', '-c', `cat ${blob} > /dev/null`] },
   { name: 'cat | cat', cmd: ['sh', '-c', `cat ${blob} | cat > /dev/null`] },
   ...(hasParallel
-    ? [{ name: 'GNU parallel --group', cmd: ['sh', '-c', `parallel --will-cite --group ::: '${job}' > /dev/null`] }]
+    ? [
+        {
+          name: 'GNU parallel --group',
+          cmd: ['sh', '-c', `parallel --will-cite --group ::: '${job}' > /dev/null`],
+        },
+      ]
     : []),
-  { name: 'poolrun thread', cmd: ['sh', '-c', `echo '${job}' | ${poolrunCmd('-q', '-').join(' ')} > /dev/null`] },
+  {
+    name: 'poolrun thread',
+    cmd: ['sh', '-c', `echo '${job}' | ${poolrunCmd('-q', '-').join(' ')} > /dev/null`],
+  },
   {
     name: 'poolrun process',
     cmd: ['sh', '-c', `echo '${job}' | ${poolrunCmd('-q', '-m', 'process', '-').join(' ')} > /dev/null`],
@@ -47,7 +55,9 @@ for (const mode of ['thread', 'process']) {
   const r = rowOf(rows, `poolrun ${mode}`);
   goals.push(goal(`poolrun ${mode} peak RSS ≤ 100 MB`, r.peakRssMB, '<=', 100, 'MB'));
   goals.push(goal(`poolrun ${mode} ≥ 0.5× cat's throughput`, round2(1 / r.ratio), '>=', 0.5));
-  goals.push(goal(`poolrun ${mode} ≥ 0.5× the throughput of cat | cat`, round2(pipeWall / r.medianWallMs), '>=', 0.5));
+  goals.push(
+    goal(`poolrun ${mode} ≥ 0.5× the throughput of cat | cat`, round2(pipeWall / r.medianWallMs), '>=', 0.5),
+  );
 }
 const entry = {
   id: 'B4',

@@ -63,7 +63,8 @@ function children(pid) {
   }
   for (const tid of tasks) {
     try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c) out.push(+c);
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+        if (c) out.push(+c);
     } catch {
       /* the thread or process is gone */
     }
@@ -223,7 +224,13 @@ export function rowOf(rows, tool) {
 
 export function printTable({ id, title, reference, rows, goals, notes = [] }) {
   const ops = rows.some((r) => r.medianOpsPerSec !== undefined);
-  const head = ['tool', ops ? 'median ops/s' : 'median wall', 'CPU', 'peak RSS', `ratio to ${reference ?? '—'}`];
+  const head = [
+    'tool',
+    ops ? 'median ops/s' : 'median wall',
+    'CPU',
+    'peak RSS',
+    `ratio to ${reference ?? '—'}`,
+  ];
   const body = rows.map((r) => [
     r.tool + (r.tool === reference ? ' (reference)' : ''),
     ops && r.medianOpsPerSec !== undefined ? fmtOps(r.medianOpsPerSec) : fmtMs(r.medianWallMs),
@@ -232,8 +239,14 @@ export function printTable({ id, title, reference, rows, goals, notes = [] }) {
     r.ratio === null || r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const out = [`\n${id} — ${title}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [
+    `\n${id} — ${title}`,
+    line(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(line),
+  ];
   for (const g of goals) out.push(`goal ${g.met ? 'MET   ' : 'MISSED'} ${g.goal}: ${fmtGoal(g)}`);
   for (const n of notes) out.push(`note: ${n}`);
   process.stdout.write(out.join('\n') + '\n');

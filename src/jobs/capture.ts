@@ -2,6 +2,8 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureOptions } from '../pool/protocol.js';
 
+const NOTHING = Buffer.alloc(0);
+
 export interface Captured {
   /** At most `limit` bytes: the start of the output. */
   data: Buffer;
@@ -58,8 +60,8 @@ export class Capture {
       this.fd = undefined;
     }
     // An exact-size buffer of its own: structured clone copies a view's whole backing store, which for a
-    // pooled or sliced chunk is far larger than the view.
-    const data = Buffer.allocUnsafeSlow(this.size);
+    // pooled or sliced chunk is far larger than the view. Nothing printed (the common case) allocates nothing.
+    const data = this.size === 0 ? NOTHING : Buffer.allocUnsafeSlow(this.size);
     let off = 0;
     for (const c of this.chunks) off += c.copy(data, off);
     this.chunks = [];

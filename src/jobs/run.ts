@@ -5,6 +5,21 @@ import type { Outcome } from '../pool/protocol.js';
 import { Capture } from './capture.js';
 import { serializeError } from '../pool/protocol.js';
 
+let envCopy: Record<string, string | undefined> | undefined;
+
+/**
+ * process.env read key by key goes through C++ on every access: a plain copy, taken once, is far cheaper to
+ * spread per job. Only JS code running in this worker (a call, copy or download job) can change process.env, so
+ * the worker calls envMayHaveChanged() after each such job.
+ */
+function baseEnv(): Record<string, string | undefined> {
+  return (envCopy ??= { ...process.env });
+}
+
+export function envMayHaveChanged(): void {
+  envCopy = undefined;
+}
+
 /**
  * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
  * tree with `kill(-pgid)`. Settles when the process has exited and its stdout/stderr are closed, as a shell
@@ -22,7 +37,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     const child = spawn(file, args, {
       cwd: job.cwd,
       env: {
-        ...process.env,
+        ...baseEnv(),
         ...job.env,
         // GNU parallel's {%} and {#} as variables: which worker slot, which job.
         POOLRUN_WORKER: String(ctx.worker),
