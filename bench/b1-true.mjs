@@ -25,6 +25,7 @@ const lines = scratchFile(`true-${n}.txt`, (p) => writeFileSync(p, 'true\n'.repe
 const numbers = scratchFile(`seq-${n}.txt`, (p) =>
   writeFileSync(p, Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('')),
 );
+const binTrue = scratchFile(`bin-true-${n}.txt`, (p) => writeFileSync(p, '/bin/true\n'.repeat(n)));
 const hasParallel = ensureParallel(opts);
 
 const sides = [
@@ -35,6 +36,9 @@ const sides = [
   { name: 'node spawn loop', cmd: [NODE, join(BENCH, 'sides', 'spawn-loop.mjs'), String(n), '2'] },
   { name: 'poolrun thread', cmd: poolrunCmd('-q', '-w', '2', lines) },
   { name: 'poolrun process', cmd: poolrunCmd('-q', '-w', '2', '-m', 'process', lines) },
+  // Not the goal, beside it: a program rather than a shell builtin, which xargs and poolrun both exec directly.
+  { name: 'xargs -P2 /bin/true', cmd: ['sh', '-c', `xargs -P2 -n1 /bin/true < ${numbers}`] },
+  { name: 'poolrun thread, /bin/true', cmd: poolrunCmd('-q', '-w', '2', binTrue) },
 ];
 
 const rows = withRatios(await alternate(sides, opts), 'xargs -P2');

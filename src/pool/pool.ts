@@ -3,6 +3,7 @@
  * message carries: `chunksize` in process mode), crash handling and timeouts. It knows nothing of futures,
  * retries or printing; it runs attempts and reports how each ended.
  */
+import { appendFileSync } from 'node:fs';
 import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions, FromWorker, Outcome } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
@@ -10,6 +11,7 @@ import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
+import { asShellWouldReport } from '../jobs/direct.js';
 
 export interface StartInfo {
   worker: number;
@@ -430,6 +432,7 @@ export class WorkerPool {
     clearTimeout(t.timer);
     clearTimeout(t.abortTimer);
     if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+    if (outcome.direct && outcome.signal !== null && !t.killReason) shellReport(outcome);
     const naturalSuccess =
       !outcome.skipped &&
       !outcome.error &&
@@ -541,4 +544,17 @@ function failedOutcome(error: SerializedError | undefined, startedAt?: number): 
   };
   if (error) o.error = error;
   return o;
+}
+
+/**
+ * A command run without /bin/sh died of a signal nobody in poolrun sent to its group: report it as the shell it
+ * skipped would have (exit 128+n and the signal's name on stderr), so results do not depend on the shortcut.
+ */
+function shellReport(o: Outcome): void {
+  const { exitCode, message } = asShellWouldReport(o.signal!);
+  o.exitCode = exitCode;
+  o.signal = null;
+  if (!message) return;
+  if (o.stderrFile) appendFileSync(o.stderrFile, message);
+  if (!o.stderrTruncated) o.stderr = Buffer.concat([o.stderr, Buffer.from(message)]);
 }

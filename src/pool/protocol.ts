@@ -50,6 +50,8 @@ export interface Outcome {
   skipped?: boolean;
   /** The job stopped because of an `abort` message. */
   aborted?: boolean;
+  /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
+  direct?: boolean;
 }
 
 /** An Outcome as it crosses to the main thread: empty output is left out (cloning an empty buffer still costs). */
