@@ -6,7 +6,7 @@ import { describe, expect, it, afterEach } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ThreadPoolExecutor, ProcessPoolExecutor, task, type Future } from '../dist/index.js';
-import { poolrun, tempDir } from './helpers.js';
+import { poolrun, readJson, tempDir } from './helpers.js';
 
 let cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -26,6 +26,8 @@ export function square(n) { return n * n; }
 // Blocks the worker's thread: no message reaches it until this returns.
 export function block(ms) { const end = Date.now() + ms; while (Date.now() < end); return ms; }
 export function setEnv(name, value) { process.env[name] = value; }
+export function crash() { process.exit(3); }
+export function fail() { throw new Error('boom'); }
 `;
 
 describe.each([
@@ -64,6 +66,39 @@ describe.each([
     }
   });
 
+  it('go back to the queue when their worker dies or is ended for a timeout; only the culprit fails', async () => {
+    const dir = temp();
+    const mod = join(dir, 'tasks.mjs');
+    writeFileSync(mod, TASKS);
+    const ex = make(1);
+    try {
+      for await (const _ of ex.map(
+        task(mod, 'square'),
+        Array.from({ length: 50 }, (_, i) => i),
+      ))
+        void _;
+      const hung = ex.submit(task(mod, 'block', { timeout: 300 }), 10_000);
+      const afterHung = Array.from({ length: 20 }, (_, i) => ex.submit(task(mod, 'square'), i));
+      await expect(hung.result()).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(await Promise.all(afterHung.map((f) => f.result()))).toEqual(
+        Array.from({ length: 20 }, (_, i) => i * i),
+      );
+      for await (const _ of ex.map(
+        task(mod, 'square'),
+        Array.from({ length: 50 }, (_, i) => i),
+      ))
+        void _;
+      const crashed = ex.submit(task(mod, 'crash'));
+      const afterCrash = Array.from({ length: 20 }, (_, i) => ex.submit(task(mod, 'square'), i));
+      await expect(crashed.result()).rejects.toMatchObject({ name: 'BrokenWorkerError' });
+      expect(await Promise.all(afterCrash.map((f) => f.result()))).toEqual(
+        Array.from({ length: 20 }, (_, i) => i * i),
+      );
+    } finally {
+      await ex.shutdown({ wait: true });
+    }
+  });
+
   it('run every call exactly once when nothing is cancelled', async () => {
     const dir = temp();
     const mod = join(dir, 'tasks.mjs');
@@ -88,6 +123,46 @@ describe.each([
       await ex.shutdown({ wait: true });
     }
   });
+});
+
+describe('--halt soon with calls sent ahead', () => {
+  it.each(['thread', 'process'])(
+    '%s mode: every job is reported once, the failure stops the rest',
+    async (mode) => {
+      const dir = temp();
+      const mod = join(dir, 'tasks.mjs');
+      writeFileSync(mod, TASKS);
+      const file = join(dir, 'jobs.jsonl');
+      const jobs = Array.from({ length: 600 }, (_, i) =>
+        JSON.stringify({ call: { module: mod, export: i === 300 ? 'fail' : 'square', args: [i] } }),
+      );
+      writeFileSync(file, jobs.join('\n') + '\n');
+      const json = join(dir, 'out.json');
+      const r = await poolrun([
+        '-q',
+        '-w',
+        '2',
+        '-m',
+        mode,
+        '--output',
+        'none',
+        '--halt',
+        'soon',
+        '--json',
+        json,
+        file,
+      ]);
+      expect(r.code).toBe(1);
+      const doc = readJson(json);
+      expect(doc.results.map((x) => x.index)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+      const { total, succeeded, failed, cancelled } = doc.summary;
+      expect(total).toBe(600);
+      expect(failed).toBe(1);
+      expect(succeeded + failed + cancelled).toBe(600);
+      expect(cancelled).toBeGreaterThan(0);
+      expect(doc.results[300]!.status).toBe('failed');
+    },
+  );
 });
 
 describe('shell jobs and the environment', () => {
