@@ -15,7 +15,7 @@ const PLAIN = /^[A-Za-z0-9_@%+=,./:-]+(?:[ \t]+[A-Za-z0-9_@%+=,./:-]+)*$/;
 /** dash's builtins and reserved words: these mean something else than a program of that name. */
 const SHELL_WORDS = new Set(
   (
-    '. : [ alias bg break cd command continue echo eval exec exit export false fc fg getopts hash jobs kill ' +
+    '. : [ alias bg break cd chdir command continue echo eval exec exit export false fc fg getopts hash jobs kill ' +
     'local printf pwd read readonly return set shift test times trap true type ulimit umask unalias unset wait ' +
     'if then else elif fi case esac for while until do done in'
   ).split(' '),
@@ -26,8 +26,22 @@ const RESET_BY_DASH = ['IFS', 'PPID', 'OPTIND'];
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** What follows mimics dash; where /bin/sh is another shell (bash sets SHLVL and `_`...), every job uses it. */
+let shIsDash: boolean | undefined;
+function isDash(): boolean {
+  if (shIsDash === undefined) {
+    try {
+      shIsDash = /(^|\/)dash$/.test(realpathSync('/bin/sh'));
+    } catch {
+      shIsDash = false;
+    }
+  }
+  return shIsDash;
+}
+
 /** The argv of a command string the shell would run as is, or undefined. */
 export function plainArgv(command: string): string[] | undefined {
+  if (!isDash()) return undefined;
   const trimmed = command.trim();
   if (!PLAIN.test(trimmed)) return undefined;
   const argv = trimmed.split(/[ \t]+/);
