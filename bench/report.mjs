@@ -29,7 +29,7 @@ for (const id of order) {
       ops && r.medianOpsPerSec !== undefined ? r.medianOpsPerSec.toLocaleString('en-US') : ms(r.medianWallMs);
     const ratio = r.ratio === null || r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`;
     out.push(
-      `| ${r.tool}${r.tool === b.reference ? ' (reference)' : ''} | ${fig} | ${ms(r.medianCpuMs)} | ${r.peakRssMB.toFixed(1)} MB | ${ratio} |`,
+      `| ${r.tool.replaceAll('|', '\\|')}${r.tool === b.reference ? ' (reference)' : ''} | ${fig} | ${ms(r.medianCpuMs)} | ${r.peakRssMB.toFixed(1)} MB | ${ratio} |`,
     );
   }
   out.push('');
