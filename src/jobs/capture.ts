@@ -4,6 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CaptureOptions } from '../pool/protocol.js';
 
+const NOTHING = Buffer.alloc(0);
+
 export interface Captured {
   /** At most `limit` bytes: the start of the output. */
   data: Buffer;
@@ -61,8 +63,8 @@ export class Capture {
       this.fd = undefined;
     }
     // An exact-size buffer of its own: structured clone copies a view's whole backing store, which for a
-    // pooled or sliced chunk is far larger than the view.
-    const data = Buffer.allocUnsafeSlow(this.size);
+    // pooled or sliced chunk is far larger than the view. Nothing printed (the common case) allocates nothing.
+    const data = this.size === 0 ? NOTHING : Buffer.allocUnsafeSlow(this.size);
     let off = 0;
     for (const c of this.chunks) off += c.copy(data, off);
     this.chunks = [];

@@ -3,7 +3,31 @@ import { stat } from 'node:fs/promises';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
 import { Capture } from './capture.js';
+import { plainArgv, shellEnv } from './direct.js';
 import { serializeError } from '../pool/protocol.js';
+
+function spawnPiped(
+  file: string,
+  args: string[],
+  options: { cwd: string | undefined; env: NodeJS.ProcessEnv; detached: boolean },
+) {
+  return spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+let envCopy: Record<string, string | undefined> | undefined;
+
+/**
+ * process.env read key by key goes through C++ on every access: a plain copy, taken once, is far cheaper to
+ * spread per job. Only JS code running in this worker (a call, copy or download job) can change process.env, so
+ * the worker calls envMayHaveChanged() after each such job.
+ */
+function baseEnv(): Record<string, string | undefined> {
+  return (envCopy ??= { ...process.env });
+}
+
+export function envMayHaveChanged(): void {
+  envCopy = undefined;
+}
 
 /**
  * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
@@ -17,21 +41,30 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   const startedAt = Date.now();
   const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
   const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
+  const env: Record<string, string | undefined> = {
+    ...baseEnv(),
+    ...job.env,
+    // GNU parallel's {%} and {#} as variables: which worker slot, which job.
+    POOLRUN_WORKER: String(ctx.worker),
+    POOLRUN_JOB_ID: job.id,
+    POOLRUN_JOB_INDEX: String(job.index + 1),
+  };
+  const options = { cwd: job.cwd, detached: true };
 
   return new Promise<Outcome>((resolve) => {
-    const child = spawn(file, args, {
-      cwd: job.cwd,
-      env: {
-        ...process.env,
-        ...job.env,
-        // GNU parallel's {%} and {#} as variables: which worker slot, which job.
-        POOLRUN_WORKER: String(ctx.worker),
-        POOLRUN_JOB_ID: job.id,
-        POOLRUN_JOB_INDEX: String(job.index + 1),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    let child: ReturnType<typeof spawnPiped> | undefined;
+    const argv = typeof command === 'string' ? plainArgv(command) : undefined;
+    const direct = argv && shellEnv(env, job.cwd ?? process.cwd(), argv[0]!);
+    if (argv && direct) {
+      child = spawnPiped(argv[0]!, argv.slice(1), { ...options, env: direct });
+      if (child.pid === undefined) {
+        // Not found, not executable, not a binary...: let the shell try, and say what it says.
+        child.on('error', () => {});
+        child = undefined;
+      }
+    }
+    const ranDirect = child !== undefined;
+    child ??= spawnPiped(file, args, { ...options, env });
     if (child.pid !== undefined) ctx.spawned(child.pid);
 
     const stream = ctx.capture.stream;
@@ -59,6 +92,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         stdout: o.data,
         stderr: e.data,
       };
+      if (ranDirect) outcome.direct = true;
       if (o.file) outcome.stdoutFile = o.file;
       if (e.file) outcome.stderrFile = e.file;
       if (o.truncated) outcome.stdoutTruncated = true;

@@ -3,6 +3,7 @@
  * message carries: `chunksize` in process mode), crash handling and timeouts. It knows nothing of futures,
  * retries or printing; it runs attempts and reports how each ended.
  */
+import { appendFileSync } from 'node:fs';
 import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions, FromWorker, Outcome, WorkerInit } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
@@ -10,6 +11,7 @@ import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
+import { asShellWouldReport } from '../jobs/direct.js';
 
 export interface StartInfo {
   worker: number;
@@ -62,9 +64,12 @@ interface Slot {
   id: number;
   handle: WorkerHandle;
   state: 'starting' | 'idle' | 'busy' | 'closing';
-  unit: Tracked[];
+  /** Every job sent to this worker and not yet reported, in the order it runs them; `jobs[pos]` runs now. */
+  jobs: Tracked[];
   pos: number;
   everReady: boolean;
+  /** Moving average of how long this worker's jobs take (ms, as the worker measured them); unset until one ends. */
+  avgMs?: number;
 }
 
 export interface PoolOptions {
@@ -77,6 +82,17 @@ export interface PoolOptions {
 
 /** Consecutive workers that die before they are ready: past this the pool gives up instead of respawning forever. */
 const MAX_STARTUP_FAILURES = 3;
+
+/**
+ * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
+ * for a round trip through the main thread (which, for tiny calls, costs more than the calls). It is given at
+ * most PREFETCH_MS of work ahead, judged by the average duration of its jobs so far: a job that turns out long
+ * holds back at most that much work that another worker could have run. A worker with no history gets none.
+ */
+const PREFETCH_MS = 10;
+const MAX_PREFETCH = 256;
+
+const EMPTY = new Uint8Array(0);
 
 export class WorkerPool {
   readonly mode: PoolMode;
@@ -116,9 +132,17 @@ export class WorkerPool {
     return tracked;
   }
 
-  /** Removes a queued attempt; false when it has already been handed to a worker. */
+  /**
+   * Removes an attempt that has not started: a queued one, or one sent ahead to a busy worker (the worker is told
+   * to skip it; should it have started it already, its result is dropped). False once it runs.
+   */
   cancel(ticket: Ticket): boolean {
     const t = ticket as Tracked;
+    if (t.state === 'sent' && t.slot && t.slot.jobs[t.slot.pos] !== t && !t.killReason) {
+      t.state = 'cancelled';
+      t.slot.handle.send({ type: 'skip', key: t.key });
+      return true;
+    }
     if (t.state !== 'queued') return t.state === 'cancelled';
     t.state = 'cancelled';
     return true;
@@ -228,14 +252,46 @@ export class WorkerPool {
         need--;
       }
     }
+    // Work ahead for busy workers, only while no worker is starting (a starting worker takes the queue first).
+    if (this.queue.length && !starting && !this.slots.includes(undefined)) {
+      for (const slot of this.slots) if (slot?.state === 'busy') this.prefetch(slot);
+    }
     if (this.closing) {
       for (const slot of this.slots) if (slot?.state === 'idle') this.closeSlot(slot);
     }
   }
 
-  private nextUnit(): Tracked[] | undefined {
-    for (let unit = this.queue.shift(); unit; unit = this.queue.shift()) {
+  /** How many jobs a worker may hold (running and waiting), from how long its jobs have taken. */
+  private capacity(slot: Slot): number {
+    if (slot.avgMs === undefined) return 1;
+    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_MS / Math.max(slot.avgMs, 0.01))));
+  }
+
+  private prefetch(slot: Slot): void {
+    const cap = this.capacity(slot);
+    const held = slot.jobs.length - slot.pos;
+    // Topped up once half is used, so one message carries many jobs.
+    if (held > cap / 2) return;
+    const room = cap - held;
+    const sent: Tracked[] = [];
+    while (sent.length < room) {
+      const unit = this.nextUnit(true);
+      if (!unit) break;
+      sent.push(...unit);
+    }
+    if (sent.length) this.send(slot, sent);
+  }
+
+  /**
+   * The next unit with anything left to run. `callsOnly`: only if it holds nothing but calls, the kind that is
+   * sent ahead (as Python's process pool queues calls ahead): a shell, copy or download job waits for a free
+   * worker, so `--halt` never finds one already handed over.
+   */
+  private nextUnit(callsOnly = false): Tracked[] | undefined {
+    for (let unit = this.queue.peek(); unit; unit = this.queue.peek()) {
       const live = unit.filter((t) => t.state === 'queued');
+      if (callsOnly && live.some((t) => t.attempt.job.kind !== 'call')) return undefined;
+      this.queue.shift();
       if (live.length) return live;
     }
     return undefined;
@@ -244,7 +300,7 @@ export class WorkerPool {
   private spawn(id: number): void {
     const handle: WorkerHandle =
       this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
-    const slot: Slot = { id, handle, state: 'starting', unit: [], pos: 0, everReady: false };
+    const slot: Slot = { id, handle, state: 'starting', jobs: [], pos: 0, everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));
     handle.onExit((e) => this.onExit(slot, e));
@@ -252,26 +308,32 @@ export class WorkerPool {
 
   private assign(slot: Slot, unit: Tracked[]): void {
     slot.state = 'busy';
-    slot.unit = unit;
+    slot.jobs = [];
     slot.pos = 0;
     slot.handle.ref();
-    for (const t of unit) {
+    this.send(slot, unit);
+    this.begin(slot);
+  }
+
+  private send(slot: Slot, jobs: Tracked[]): void {
+    for (const t of jobs) {
       t.state = 'sent';
       t.slot = slot;
       this.byKey.set(t.key, t);
+      slot.jobs.push(t);
     }
     slot.handle.send({
       type: 'batch',
       worker: slot.id,
-      jobs: unit.map((t) => ({ key: t.key, job: t.attempt.job, capture: t.attempt.capture })),
+      jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job, capture: t.attempt.capture })),
     });
-    this.begin(slot);
   }
 
-  /** The worker runs a batch in order, so the next job starts when the previous one is done. */
+  /** The worker runs its jobs in order, so the next job starts when the previous one is done. */
   private begin(slot: Slot): void {
-    const t = slot.unit[slot.pos];
-    if (!t || t.killReason) return; // a skipped job reports 'done' (skipped) by itself
+    const t = slot.jobs[slot.pos];
+    // A skipped or dropped job reports 'done' (skipped) by itself.
+    if (!t || t.killReason || t.state === 'cancelled') return;
     t.state = 'running';
     t.start = {
       worker: slot.id,
@@ -321,7 +383,19 @@ export class WorkerPool {
       case 'done': {
         const t = this.byKey.get(m.key);
         if (!t) return;
-        this.finish(t, m.outcome, slot);
+        // Freshly deserialized, so ours to complete in place.
+        const outcome = m.outcome as Outcome;
+        if (!m.outcome.stdout) outcome.stdout = EMPTY;
+        if (!m.outcome.stderr) outcome.stderr = EMPTY;
+        if (!outcome.skipped) {
+          const ms = outcome.durationMs;
+          slot.avgMs = slot.avgMs === undefined ? ms : slot.avgMs * 0.8 + ms * 0.2;
+        }
+        if (t.state === 'cancelled') {
+          // Dropped while it waited in this worker (cancel): the executor has reported it already.
+          this.byKey.delete(t.key);
+          if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+        } else this.finish(t, outcome, slot);
         this.advance(slot);
         return;
       }
@@ -332,11 +406,17 @@ export class WorkerPool {
 
   private advance(slot: Slot): void {
     slot.pos++;
-    if (slot.pos < slot.unit.length) {
+    if (slot.pos < slot.jobs.length) {
+      if (slot.pos >= 1024) {
+        slot.jobs = slot.jobs.slice(slot.pos);
+        slot.pos = 0;
+      }
       this.begin(slot);
+      // Keep a fast worker's work ahead topped up.
+      if (this.queue.length) this.scheduleDispatch();
       return;
     }
-    slot.unit = [];
+    slot.jobs = [];
     slot.pos = 0;
     if (slot.state === 'busy') {
       slot.state = 'idle';
@@ -377,6 +457,7 @@ export class WorkerPool {
     clearTimeout(t.timer);
     clearTimeout(t.abortTimer);
     if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+    if (outcome.direct && outcome.signal !== null && !t.killReason) shellReport(outcome);
     const naturalSuccess =
       !outcome.skipped &&
       !outcome.error &&
@@ -388,13 +469,13 @@ export class WorkerPool {
     else if (t.killReason === 'timeout') status = 'timed-out';
     else if (t.killReason === 'cancel') status = 'cancelled';
     else status = 'failed';
-    const result: AttemptResult = {
-      ...outcome,
+    // Every outcome reaching here is a fresh object (deserialized, or made by this file): completed in place.
+    const result = Object.assign(outcome, {
       status,
       worker: outcome.skipped ? null : (slot?.id ?? null),
       pid: outcome.skipped ? null : (slot?.handle.pid ?? null),
       threadId: outcome.skipped ? null : (slot?.handle.threadId ?? null),
-    };
+    }) as AttemptResult;
     if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
     t.attempt.onDone(result);
   }
@@ -402,10 +483,10 @@ export class WorkerPool {
   private onExit(slot: Slot, exit: WorkerExit): void {
     if (this.slots[slot.id - 1] === slot) this.slots[slot.id - 1] = undefined;
     const expected = slot.state === 'closing';
-    const held = slot.unit.slice(slot.pos);
-    slot.unit = [];
+    const held = slot.jobs.slice(slot.pos);
+    slot.jobs = [];
     const current = held[0];
-    if (current && current.state !== 'done') {
+    if (current && current.state !== 'done' && current.state !== 'cancelled') {
       if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
       const error: SerializedError = current.killReason
         ? killedError(current)
@@ -420,7 +501,8 @@ export class WorkerPool {
       this.finish(current, outcome, slot);
     }
     // Jobs of the batch that had not started never ran: they go back to the front of the queue.
-    const rest = held.slice(1).filter((t) => t.state !== 'done');
+    for (const t of held) if (t.state === 'cancelled') this.byKey.delete(t.key);
+    const rest = held.slice(1).filter((t) => t.state !== 'done' && t.state !== 'cancelled');
     if (rest.length) {
       for (const t of rest) {
         this.byKey.delete(t.key);
@@ -487,4 +569,17 @@ function failedOutcome(error: SerializedError | undefined, startedAt?: number): 
   };
   if (error) o.error = error;
   return o;
+}
+
+/**
+ * A command run without /bin/sh died of a signal nobody in poolrun sent to its group: report it as the shell it
+ * skipped would have (exit 128+n and the signal's name on stderr), so results do not depend on the shortcut.
+ */
+function shellReport(o: Outcome): void {
+  const { exitCode, message } = asShellWouldReport(o.signal!);
+  o.exitCode = exitCode;
+  o.signal = null;
+  if (!message) return;
+  if (o.stderrFile) appendFileSync(o.stderrFile, message);
+  if (!o.stderrTruncated) o.stderr = Buffer.concat([o.stderr, Buffer.from(message)]);
 }

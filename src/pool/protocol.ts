@@ -57,13 +57,18 @@ export interface Outcome {
   skipped?: boolean;
   /** The job stopped because of an `abort` message. */
   aborted?: boolean;
+  /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
+  direct?: boolean;
 }
+
+/** An Outcome as it crosses to the main thread: empty output is left out (cloning an empty buffer still costs). */
+export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & { stdout?: Uint8Array; stderr?: Uint8Array };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'spawned'; key: number; pid: number }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  | { type: 'done'; key: number; outcome: Outcome }
+  | { type: 'done'; key: number; outcome: WireOutcome }
   /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */
   | { type: 'fatal'; error: SerializedError };
 

@@ -3,11 +3,12 @@
  * and reports each; it never kills anything itself (the main thread owns every process group), except when
  * the main process vanishes in process mode, where nobody else is left to do it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { FromWorker, Outcome, ToWorker, WireJob, WorkerInit } from './protocol.js';
+import type { FromWorker, Outcome, ToWorker, WireJob, WireOutcome, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
+import { envMayHaveChanged } from '../jobs/run.js';
 import type { JobContext } from '../jobs/context.js';
 
 const post: (m: FromWorker) => void = parentPort
@@ -16,8 +17,9 @@ const post: (m: FromWorker) => void = parentPort
       process.send!(m);
     };
 
+const EMPTY = new Uint8Array(0);
 const skipped = new Set<number>();
-const aborts = new Map<number, AbortController>();
+const aborts = new Map<number, { abort(): void }>();
 const liveGroups = new Set<number>();
 const queue: WireJob[] = [];
 let busy = false;
@@ -28,7 +30,11 @@ function onMessage(msg: ToWorker): void {
     case 'batch':
       slot = msg.worker;
       queue.push(...msg.jobs);
-      if (!busy) void drain();
+      if (!busy) {
+        busy = true;
+        // Not at once: a `skip` that came with this batch is handled before the first job starts.
+        setImmediate(() => void drain());
+      }
       break;
     case 'skip':
       skipped.add(msg.key);
@@ -44,8 +50,10 @@ function onMessage(msg: ToWorker): void {
 }
 
 async function drain(): Promise<void> {
-  busy = true;
-  for (let w = queue.shift(); w; w = queue.shift()) {
+  for (;;) {
+    await takeControlMessages();
+    const w = queue.shift();
+    if (!w) break;
     if (skipped.delete(w.key)) {
       post({ type: 'done', key: w.key, outcome: skippedOutcome() });
       continue;
@@ -55,16 +63,43 @@ async function drain(): Promise<void> {
   busy = false;
 }
 
+let lastYield = performance.now();
+
+/**
+ * A worker may hold jobs sent ahead; a `skip` for one of them must be seen before it starts. Calls that return
+ * at once never let the event loop run, so messages are taken here: synchronously from a thread's port, and in
+ * a process by yielding to the event loop at least once a millisecond.
+ */
+async function takeControlMessages(): Promise<void> {
+  if (parentPort) {
+    for (let m = receiveMessageOnPort(parentPort); m; m = receiveMessageOnPort(parentPort))
+      onMessage(m.message as ToWorker);
+    return;
+  }
+  const now = performance.now();
+  if (now - lastYield < 1) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = performance.now();
+}
+
 async function runOne(w: WireJob): Promise<void> {
-  const ac = new AbortController();
-  aborts.set(w.key, ac);
+  // Made on first use: only copy and download read the signal, and a controller per tiny call adds up.
+  let ac: AbortController | undefined;
+  const control = {
+    abort() {
+      (ac ??= new AbortController()).abort();
+    },
+  };
+  aborts.set(w.key, control);
   let pgid: number | undefined;
   const ctx: JobContext = {
     key: w.key,
     job: w.job,
     worker: slot,
     capture: w.capture,
-    signal: ac.signal,
+    get signal() {
+      return (ac ??= new AbortController()).signal;
+    },
     spawned(pid) {
       pgid = pid;
       liveGroups.add(pid);
@@ -78,33 +113,43 @@ async function runOne(w: WireJob): Promise<void> {
   try {
     outcome = await execute(ctx);
   } catch (e) {
-    outcome = { ...skippedOutcome(), skipped: false, error: serializeError(e) };
+    const now = Date.now();
+    outcome = {
+      exitCode: null,
+      signal: null,
+      startedAt: now,
+      durationMs: 0,
+      stdout: EMPTY,
+      stderr: EMPTY,
+      error: serializeError(e),
+    };
   } finally {
+    if (w.job.kind !== 'run') envMayHaveChanged();
     aborts.delete(w.key);
     if (pgid !== undefined) liveGroups.delete(pgid);
   }
-  if (ac.signal.aborted) outcome.aborted = true;
+  if (ac?.signal.aborted) outcome.aborted = true;
+  const wire = toWire(outcome);
   try {
-    post({ type: 'done', key: w.key, outcome });
+    post({ type: 'done', key: w.key, outcome: wire });
   } catch (e) {
     // The return value of a call could not be cloned: report that instead of losing the job.
     const error = serializeError(e);
     error.message = `the return value cannot be sent to the main thread: ${error.message}`;
-    post({ type: 'done', key: w.key, outcome: { ...outcome, value: undefined, error } });
+    post({ type: 'done', key: w.key, outcome: { ...wire, value: undefined, error } });
   }
 }
 
-function skippedOutcome(): Outcome {
-  const now = Date.now();
-  return {
-    exitCode: null,
-    signal: null,
-    startedAt: now,
-    durationMs: 0,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-    skipped: true,
-  };
+function toWire(o: Outcome): WireOutcome {
+  const { stdout, stderr, ...rest } = o;
+  const wire: WireOutcome = rest;
+  if (stdout.byteLength) wire.stdout = stdout;
+  if (stderr.byteLength) wire.stderr = stderr;
+  return wire;
+}
+
+function skippedOutcome(): WireOutcome {
+  return { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 0, skipped: true };
 }
 
 if (parentPort) {

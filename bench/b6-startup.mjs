@@ -1,0 +1,44 @@
+/**
+ * B6: start-up — one trivial job (`true`), start to exit (goal: ≤ 150 ms wall). Beside it: GNU parallel
+ * (the peer), xargs, and `node -e 0` (the floor for anything written in Node).
+ */
+import { writeFileSync } from 'node:fs';
+import {
+  alternate,
+  benchOptions,
+  ensureParallel,
+  goal,
+  printTable,
+  poolrunCmd,
+  rowOf,
+  saveResult,
+  scratchFile,
+  withRatios,
+  NODE,
+} from './lib.mjs';
+
+const opts = benchOptions();
+const runs = Math.max(opts.runs, opts.quick ? 5 : 15);
+const one = scratchFile('true-1.txt', (p) => writeFileSync(p, 'true\n'));
+const hasParallel = ensureParallel(opts);
+const sides = [
+  ...(hasParallel ? [{ name: 'GNU parallel', cmd: ['parallel', '--will-cite', 'true', ':::', '1'] }] : []),
+  { name: 'xargs', cmd: ['sh', '-c', 'echo 1 | xargs -n1 sh -c true'] },
+  { name: 'node -e 0', cmd: [NODE, '-e', '0'] },
+  { name: 'poolrun thread', cmd: poolrunCmd('-q', one) },
+  { name: 'poolrun process', cmd: poolrunCmd('-q', '-m', 'process', one) },
+  { name: 'poolrun (status lines)', cmd: poolrunCmd(one) },
+];
+const rows = withRatios(await alternate(sides, { ...opts, runs }), hasParallel ? 'GNU parallel' : 'xargs');
+const entry = {
+  id: 'B6',
+  title: 'start-up: one trivial job',
+  reference: hasParallel ? 'GNU parallel' : 'xargs',
+  rows,
+  goals: ['poolrun thread', 'poolrun process'].map((t) =>
+    goal(`${t} ≤ 150 ms wall`, rowOf(rows, t).medianWallMs, '<=', 150, 'ms'),
+  ),
+  notes: [],
+};
+printTable(entry);
+saveResult(entry, opts);
