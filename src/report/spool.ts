@@ -3,20 +3,11 @@
  * appended to a temp file as it comes, in completion order, and only its offset is remembered; at the end they
  * are copied out in input order. A million-job run costs ~12 bytes of memory per job, not a whole result.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Sink } from './sink.js';
+import { writeAll, writeFileAtomicWith } from '../util/atomic.js';
 
 const BUFFER = 64 * 1024;
 const PIECE = 1024 * 1024;
@@ -105,34 +96,18 @@ export class OrderedSpool {
   }
 
   /** Writes the whole document to `file` atomically (temp file in the same folder, fsync, rename). */
-  async writeFile(file: string, head: string, tail: string): Promise<void> {
-    const tmp = join(
-      dirname(file),
-      `.${basename(file)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`,
-    );
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      await this.copyTo(
+  writeFile(file: string, head: string, tail: string): Promise<void> {
+    return writeFileAtomicWith(file, (write) =>
+      this.copyTo(
         (b) => {
-          writeAll(fd, b);
+          write(b);
           return true;
         },
         () => Promise.resolve(),
         head,
         tail,
-      );
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, file);
-    } catch (e) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+      ),
+    );
   }
 
   /** Writes the whole document to stdout, at the pace stdout takes it. */
@@ -168,9 +143,4 @@ export class OrderedSpool {
     this.offsets = o;
     this.lengths = l;
   }
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }

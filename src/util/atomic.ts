@@ -2,14 +2,25 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** Writes a file so that readers see the old content or the whole new one, never a part (temp + fsync + rename). */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
+/** Writes all of `buf` at the file's position (writeSync may write less than asked). */
+export function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/**
+ * Writes a file so that readers see the old content or the whole new one, never a part: `fill` writes into an
+ * exclusively created temp file in the same folder (a rename across file systems is not atomic), which is then
+ * fsynced and renamed into place. On any failure the temp file is removed and the target left as it was.
+ */
+export async function writeFileAtomicWith(
+  file: string,
+  fill: (write: (b: Buffer) => void) => Promise<void> | void,
+): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off);
+    await fill((b) => writeAll(fd, b));
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);
@@ -22,4 +33,8 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+export function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  return writeFileAtomicWith(file, (write) => write(typeof data === 'string' ? Buffer.from(data) : data));
 }
