@@ -75,9 +75,9 @@ export function buildProgram(version: string): Command {
         .default('auto'),
     )
     .option('--junit <file>', 'write JUnit XML, one testcase per job')
-    .option('--joblog <file>', "append one line per finished job (GNU parallel's joblog format)")
-    .option('--resume', 'with --joblog: skip jobs the log records as succeeded')
-    .option('--resume-failed', 'with --joblog: skip succeeded jobs, re-run failed ones')
+    .option('--joblog <file>', "write one line per finished job (GNU parallel's joblog format)")
+    .option('--resume', 'with --joblog: skip jobs the log records as finished (succeeded or failed)')
+    .option('--resume-failed', 'with --joblog: skip jobs the log records as succeeded; re-run failed ones')
     .option('--dry-run', 'print each job as it would run; run nothing')
     .option('-q, --quiet', 'no status display; job output and results only')
     .option('--no-color', 'plain text (NO_COLOR and FORCE_COLOR are honoured too)')
