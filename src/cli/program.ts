@@ -75,6 +75,7 @@ export function buildProgram(version: string): Command {
         .default('auto'),
     )
     .option('--junit <file>', 'write JUnit XML, one testcase per job')
+    .option('--report <file>', 'write an HTML timeline of the run: one lane per worker, one bar per attempt')
     .option('--joblog <file>', "append one line per finished job (GNU parallel's joblog format)")
     .option('--resume', 'with --joblog: skip jobs the log records as succeeded')
     .option('--resume-failed', 'with --joblog: skip succeeded jobs, re-run failed ones')
