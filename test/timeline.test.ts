@@ -6,10 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { poolrun, readJson } from './helpers.js';
 import { startPoolrun, temps, waitForPids } from './failure-helpers.js';
 import { attempts, launchChromium, openReport, reportData, type Browser } from './browser.js';
+import { startRedis, startWorker, type WorkerProcess } from './redis.js';
 
 const { temp, cleanup } = temps();
 let browser: Browser;
@@ -336,12 +338,14 @@ describe('--report', () => {
     await page.close();
   });
 
-  it('--deadline: the report is written, atomically, with the jobs it stopped', async () => {
+  it('--deadline (process mode): the report is written, atomically, with the jobs it stopped', async () => {
     const dir = temp();
     const report = join(dir, 'deadline.html');
     writeFileSync(report, 'the previous report');
     const r = await poolrun([
       '-q',
+      '-m',
+      'process',
       '-w',
       '2',
       '--deadline',
@@ -360,9 +364,60 @@ describe('--report', () => {
     const all = attempts(reportData(report));
     // The second 30 s job started when the short one ended: both were killed at the deadline.
     expect(all.map((a) => a.status).sort()).toEqual(['cancelled', 'cancelled', 'succeeded']);
+    expect(new Set(all.map((a) => a.worker))).toEqual(new Set([1, 2]));
     expect(readFileSync(report, 'utf8')).toContain('--deadline reached');
     // Written whole over the old one, no temp file left beside it.
     expect(readdirSync(dir)).toEqual(['deadline.html']);
+  });
+
+  it('--queue: one lane per remote worker process and slot, named by host and pid', async () => {
+    const redis = await startRedis();
+    const workers: WorkerProcess[] = [];
+    try {
+      workers.push(await startWorker(redis.url, ['-w', '2', '-m', 'thread']));
+      workers.push(await startWorker(redis.url, ['-w', '1', '-m', 'process']));
+      const dir = temp();
+      const report = join(dir, 'queue.html');
+      const json = join(dir, 'queue.json');
+      const jobs = Array.from({ length: 12 }, (_, i) => ({
+        id: `q${i}`,
+        run: i === 5 ? 'exit 4' : 'sleep 0.2',
+      }));
+      writeFileSync(join(dir, 'jobs.json'), JSON.stringify(jobs));
+      const r = await poolrun(['-q', '--queue', redis.url, '--report', report, '--json', json, 'jobs.json'], {
+        cwd: dir,
+      });
+      expect(r.code).toBe(1);
+      const data = reportData(report);
+      // The thread worker's two slots and the process worker's one (a replaced worker process adds a lane).
+      expect(data.lanes.length).toBeGreaterThanOrEqual(2);
+      for (const lane of data.lanes)
+        expect(lane).toMatch(new RegExp(`^${hostname()} · pid \\d+ · worker \\d$`));
+      const threadLanes = data.lanes.filter((l) => l.includes(`pid ${workers[0]!.pid} `));
+      expect(threadLanes.length).toBeGreaterThan(0);
+      for (const l of threadLanes) expect(l).toMatch(/ · worker [12]$/);
+      const key = (l: string) => /pid (\d+) · worker (\d+)/.exec(l)!.slice(1).map(Number);
+      const sorted = [...data.lanes].sort((x, y) => key(x)[0]! - key(y)[0]! || key(x)[1]! - key(y)[1]!);
+      expect(data.lanes).toEqual(sorted);
+      const all = attempts(data);
+      for (const res of readJson(json).results) {
+        const a = all.find((x) => x.index === res.index)!;
+        expect(a.status).toBe(res.status);
+        expect(data.lanes[data.a.lane[a.i]!]).toBe(`${hostname()} · pid ${res.pid} · worker ${res.worker}`);
+      }
+      // A lane runs one job at a time: its bars never overlap.
+      for (let l = 0; l < data.lanes.length; l++) {
+        const mine = all.filter((a) => data.a.lane[a.i] === l).sort((x, y) => x.start - y.start);
+        for (let k = 1; k < mine.length; k++)
+          expect(mine[k]!.start).toBeGreaterThanOrEqual(mine[k - 1]!.start + mine[k - 1]!.dur - 2);
+      }
+      const html = readFileSync(report, 'utf8');
+      expect(html).toContain('data-figure="mode">queue<');
+      expect(html).toContain(`data-figure="workers">${data.lanes.length}<`);
+    } finally {
+      for (const w of workers) await w.stop();
+      await redis.stop();
+    }
   });
 
   it('a report path that cannot be written is refused before anything runs (exit 2)', async () => {

@@ -194,6 +194,7 @@ h1 { font-size: 18px; margin: 0 0 8px; } h1 span { font-weight: 400; color: #5b6
 #chart { display: block; }
 #chart .lane { fill: #fff; } #chart .lane.shade { fill: #f3f5f7; }
 #chart .grid { stroke: #e3e6ea; stroke-width: 1; } #chart .tick { fill: #5b6470; font-size: 11px; }
+#chart .hl { fill: none; stroke: #1d2129; stroke-width: 1.5; pointer-events: none; }
 #chart .label { fill: #1d2129; font: 11px system-ui, -apple-system, "Segoe UI", sans-serif; pointer-events: none; }
 ${Object.entries(STATUS_COLORS)
   .map(([s, c]) => `.st-${s} { fill: ${c}; background: ${c}; }`)

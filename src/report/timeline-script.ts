@@ -29,7 +29,7 @@ export const TIMELINE_SCRIPT = String.raw`
   }
   byLane.forEach(function (list) { list.sort(function (x, y) { return A.start[x] - A.start[y]; }); });
 
-  var zoom = 1, scale = 1, width = 0;
+  var zoom = 1, scale = 1, width = 0, highlight = null;
   var measure = document.createElement('canvas').getContext('2d');
   measure.font = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
 
@@ -45,11 +45,13 @@ export const TIMELINE_SCRIPT = String.raw`
     var m = Math.floor(ms / 60000), s = Math.round((ms % 60000) / 1000);
     return m + 'm' + (s < 10 ? '0' : '') + s + 's';
   }
+  // Milliseconds for a short run; seconds with as many decimals as the step needs; minutes past ten of them.
   function tickLabel(ms, step) {
-    if (step < 1000) return ms + 'ms';
-    if (ms < 60000 || step < 60000) return (ms / 1000).toFixed(step % 1000 ? 1 : 0) + 's';
+    if (ms === 0) return '0';
+    if (D.axisMs < 2000) return ms + 'ms';
+    if (D.axisMs < 600000) return (ms / 1000).toFixed(step < 100 ? 2 : step < 1000 ? 1 : 0) + 's';
     var m = Math.floor(ms / 60000), s = Math.round((ms % 60000) / 1000);
-    return m + 'm' + (s ? (s < 10 ? '0' : '') + s + 's' : '');
+    return m + 'm' + (s < 10 ? '0' : '') + s + 's';
   }
   function r1(x) { return Math.round(x * 10) / 10; }
   function laneTop(l) { return AXIS_H + l * LANE_H; }
@@ -68,6 +70,7 @@ export const TIMELINE_SCRIPT = String.raw`
       var row = document.createElement('div');
       row.dataset.lane = D.laneWorkers[l];
       row.textContent = D.lanes[l];
+      row.title = D.lanes[l];
       var u = document.createElement('span');
       u.className = 'u';
       u.textContent = D.wallMs > 0 ? Math.round((100 * laneBusy[l]) / D.wallMs) + '%' : '';
@@ -130,7 +133,8 @@ export const TIMELINE_SCRIPT = String.raw`
           'data-lane-index': l, 'data-status': s, 'data-attempts': which[k].join(',') }));
       });
     }
-    chart.append(bars, labels);
+    highlight = el('rect', { class: 'hl', visibility: 'hidden' });
+    chart.append(bars, labels, highlight);
   }
 
   // The id, or as much of it as fits with an ellipsis; nothing if not even two characters fit.
@@ -182,6 +186,12 @@ export const TIMELINE_SCRIPT = String.raw`
     line('muted', 'ran ' + fmt(A.dur[i]) + ', from +' + fmt(A.start[i]) + ' to +' + fmt(A.start[i] + A.dur[i]));
     if (A.tail[i] >= 0) line('stderr', D.texts[A.tail[i]]);
     else if (A.tail[i] === -2) line('muted', 'stderr not kept (the report keeps a bounded amount)');
+    var span = barSpan(i);
+    highlight.setAttribute('x', r1(span[0]) - 1);
+    highlight.setAttribute('y', laneTop(A.lane[i]) + PAD - 1);
+    highlight.setAttribute('width', r1(span[1]) + 2);
+    highlight.setAttribute('height', LANE_H - 2 * PAD + 2);
+    highlight.setAttribute('visibility', 'visible');
     tip.dataset.attempt = i;
     tip.hidden = false;
     var r = tip.getBoundingClientRect();
@@ -195,10 +205,14 @@ export const TIMELINE_SCRIPT = String.raw`
   chart.addEventListener('mousemove', function (ev) {
     var r = chart.getBoundingClientRect();
     var i = hit(ev.clientX - r.left, ev.clientY - r.top);
-    if (i < 0) tip.hidden = true;
+    if (i < 0) hideTip();
     else showTip(i, ev.clientX, ev.clientY);
   });
-  chart.addEventListener('mouseleave', function () { tip.hidden = true; });
+  chart.addEventListener('mouseleave', hideTip);
+  function hideTip() {
+    tip.hidden = true;
+    highlight.setAttribute('visibility', 'hidden');
+  }
 
   function setZoom(z) {
     var centre = (scroller.scrollLeft + scroller.clientWidth / 2) / width;

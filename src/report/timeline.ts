@@ -39,6 +39,7 @@ interface Running {
   id: string;
   worker: number;
   host: string | undefined;
+  pid: number;
   attempt: number;
   time: number;
 }
@@ -76,7 +77,7 @@ export class TimelineReport implements RunObserver {
     private readonly opts: TimelineOptions,
   ) {
     // A local pool's slots are all drawn, idle ones included: an empty lane is part of the picture.
-    if (opts.mode !== 'queue') for (let w = 1; w <= info.workers; w++) this.lane(w, undefined);
+    if (opts.mode !== 'queue') for (let w = 1; w <= info.workers; w++) this.lane(w, undefined, 0);
   }
 
   event(e: ExecutorEvent): void {
@@ -86,6 +87,7 @@ export class TimelineReport implements RunObserver {
           id: e.job.id,
           worker: e.worker,
           host: e.host,
+          pid: e.pid,
           attempt: e.attempt,
           time: e.time,
         });
@@ -111,7 +113,7 @@ export class TimelineReport implements RunObserver {
       const job = this.job(index, r.id);
       this.push(
         job,
-        this.lane(r.worker, r.host),
+        this.lane(r.worker, r.host, r.pid),
         r.time - this.info.startedAt,
         undefined,
         'cancelled',
@@ -132,7 +134,7 @@ export class TimelineReport implements RunObserver {
     if (r.worker === null || r.startedAt === null) return;
     const job = this.job(r.index, r.id);
     const start = Date.parse(r.startedAt) - this.info.startedAt;
-    this.push(job, this.lane(r.worker, r.host), start, r.durationMs ?? 0, status, r.attempts);
+    this.push(job, this.lane(r.worker, r.host, r.pid ?? 0), start, r.durationMs ?? 0, status, r.attempts);
     const last = this.a.job.length - 1;
     this.a.exit[last] = r.exitCode;
     this.a.sig[last] = r.signal;
@@ -189,11 +191,17 @@ export class TimelineReport implements RunObserver {
     return j;
   }
 
-  private lane(worker: number, host: string | undefined): number {
-    const key = host === undefined ? String(worker) : `${host}\0${worker}`;
+  /**
+   * A local pool's lane is its slot. A queue worker's slots are numbered on its own host, and one host may run
+   * several `poolrun worker`s: there a lane is a host, a process and a slot (a process-mode worker that was
+   * replaced gets a new lane).
+   */
+  private lane(worker: number, host: string | undefined, pid: number): number {
+    const key = host === undefined ? String(worker) : `${host}\0${pid}\0${worker}`;
     let l = this.lanes.get(key);
     if (l === undefined) {
-      l = this.laneLabels.push(host === undefined ? `worker ${worker}` : `${host} · worker ${worker}`) - 1;
+      const label = host === undefined ? `worker ${worker}` : `${host} · pid ${pid} · worker ${worker}`;
+      l = this.laneLabels.push(label) - 1;
       this.laneWorkers.push(worker);
       this.lanes.set(key, l);
     }
@@ -201,7 +209,7 @@ export class TimelineReport implements RunObserver {
   }
 
   private data(wallMs: number): TimelineData {
-    // Lanes of remote workers in host order, then slot order; attempts refer to lanes by position.
+    // Lanes of remote workers in host, process and slot order; attempts refer to lanes by position.
     const order = [...this.lanes.entries()].sort(([a], [b]) => laneKeyCompare(a, b)).map(([, l]) => l);
     const position = new Array<number>(order.length);
     order.forEach((l, p) => (position[l] = p));
@@ -275,9 +283,18 @@ export function cleanText(text: string): string {
 }
 
 function laneKeyCompare(a: string, b: string): number {
-  const [ha, wa] = a.includes('\0') ? a.split('\0') : ['', a];
-  const [hb, wb] = b.includes('\0') ? b.split('\0') : ['', b];
-  return ha! < hb! ? -1 : ha! > hb! ? 1 : Number(wa) - Number(wb);
+  const pa = a.split('\0');
+  const pb = b.split('\0');
+  if (pa.length !== pb.length) return pa.length - pb.length;
+  // [host, pid, slot] or [slot]: the host by name, numbers by value.
+  for (let k = 0; k < pa.length; k++) {
+    const x = pa[k]!;
+    const y = pb[k]!;
+    if (x === y) continue;
+    if (k === 0 && pa.length > 1) return x < y ? -1 : 1;
+    return Number(x) - Number(y);
+  }
+  return 0;
 }
 
 /** A queue URL's password stays off a page that is made to be shared. */
