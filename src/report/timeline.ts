@@ -21,6 +21,7 @@ export const BAR_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'r
 export type BarStatus = (typeof BAR_STATUSES)[number];
 
 const ID_CHARS = 200;
+const COMMAND_CHARS = 600;
 /** Tail of stderr kept for an attempt that did not succeed, and for one that did (warnings, mostly). */
 const FAILED_TAIL = { bytes: 2048, lines: 12 };
 const OK_TAIL = { bytes: 256, lines: 3 };
@@ -47,7 +48,8 @@ interface Running {
 export class TimelineReport implements RunObserver {
   private readonly jobIds: string[] = [];
   private readonly jobIndex: number[] = [];
-  private readonly jobOf = new Map<number, number>();
+  /** Jobs with an attempt drawn and another to come (retried): the only ones looked up by input position. */
+  private readonly retrying = new Map<number, number>();
   private readonly lanes = new Map<string, number>();
   private readonly laneLabels: string[] = [];
   private readonly laneWorkers: number[] = [];
@@ -110,7 +112,7 @@ export class TimelineReport implements RunObserver {
     const wallMs = run.summary.durationMs;
     // Nothing should still be running at the end; if something is, it is drawn up to the end of the run.
     for (const [index, r] of this.running) {
-      const job = this.job(index, r.id);
+      const job = this.job(index, r.id, false);
       this.push(
         job,
         this.lane(r.worker, r.host, r.pid),
@@ -132,7 +134,7 @@ export class TimelineReport implements RunObserver {
 
   private attempt(r: JobResult, output: JobOutput | undefined, status: BarStatus): void {
     if (r.worker === null || r.startedAt === null) return;
-    const job = this.job(r.index, r.id);
+    const job = this.job(r.index, r.id, status === 'retried');
     const start = Date.parse(r.startedAt) - this.info.startedAt;
     this.push(job, this.lane(r.worker, r.host, r.pid ?? 0), start, r.durationMs ?? 0, status, r.attempts);
     const last = this.a.job.length - 1;
@@ -181,13 +183,15 @@ export class TimelineReport implements RunObserver {
     this.a[column][this.a[column].length - 1] = i;
   }
 
-  private job(index: number, id: string): number {
-    let j = this.jobOf.get(index);
+  /** The job's position in the page's job list; `more`: another attempt of it will come. */
+  private job(index: number, id: string, more: boolean): number {
+    let j = this.retrying.get(index);
     if (j === undefined) {
       j = this.jobIds.push(id.length > ID_CHARS ? `${id.slice(0, ID_CHARS - 1)}…` : id) - 1;
       this.jobIndex.push(index);
-      this.jobOf.set(index, j);
     }
+    if (more) this.retrying.set(index, j);
+    else this.retrying.delete(index);
     return j;
   }
 
@@ -238,7 +242,7 @@ export class TimelineReport implements RunObserver {
     const workers = this.opts.mode === 'queue' ? this.lanes.size : this.info.workers;
     const wallMs = run.summary.durationMs;
     return {
-      command: ['poolrun', ...this.opts.argv.map(redact)].map(shellQuote).join(' '),
+      command: commandLine(this.opts.argv),
       summary: summaryLine(run.summary, run.stop).replace(/^poolrun: /, ''),
       source: this.info.name,
       mode: this.opts.mode,
@@ -295,6 +299,17 @@ function laneKeyCompare(a: string, b: string): number {
     return Number(x) - Number(y);
   }
   return 0;
+}
+
+/** The command line as a shell would take it; `--each CMD` with 100,000 arguments shows the first ones. */
+function commandLine(argv: string[]): string {
+  let line = 'poolrun';
+  for (let k = 0; k < argv.length; k++) {
+    const word = shellQuote(redact(argv[k]!));
+    if (line.length + word.length > COMMAND_CHARS) return `${line} … (${argv.length - k} more arguments)`;
+    line += ` ${word}`;
+  }
+  return line;
 }
 
 /** A queue URL's password stays off a page that is made to be shared. */
