@@ -69,13 +69,13 @@ export function buildProgram(version: string): Command {
     )
     .option('--fail-fast', 'same as --halt soon')
     .option('--json <file>', 'write the ordered results document (- for stdout)')
+    .option('--report <file>', 'write an HTML timeline of the run: one lane per worker, one bar per attempt')
     .addOption(
       new Option('--reporter <kind>', 'status display')
         .choices(['auto', 'tty', 'plain', 'ndjson'])
         .default('auto'),
     )
     .option('--junit <file>', 'write JUnit XML, one testcase per job')
-    .option('--report <file>', 'write an HTML timeline of the run: one lane per worker, one bar per attempt')
     .option('--joblog <file>', "append one line per finished job (GNU parallel's joblog format)")
     .option('--resume', 'with --joblog: skip jobs the log records as succeeded')
     .option('--resume-failed', 'with --joblog: skip succeeded jobs, re-run failed ones')

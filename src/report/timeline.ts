@@ -108,7 +108,7 @@ export class TimelineReport implements RunObserver {
     }
   }
 
-  end(run: RunEnd): void {
+  async end(run: RunEnd): Promise<void> {
     const wallMs = run.summary.durationMs;
     // Nothing should still be running at the end; if something is, it is drawn up to the end of the run.
     for (const [index, r] of this.running) {
@@ -126,7 +126,8 @@ export class TimelineReport implements RunObserver {
     this.running.clear();
     const html = timelinePage(this.data(wallMs), this.header(run));
     try {
-      writeFileAtomic(this.target, html);
+      // Promise.resolve: writeFileAtomic is synchronous on this branch and returns a promise on newer main.
+      await Promise.resolve(writeFileAtomic(this.target, html));
     } catch (e) {
       throw new OutputFileError(`--report: could not write ${this.target}: ${(e as Error).message}`);
     }
