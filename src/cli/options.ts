@@ -35,6 +35,8 @@ export interface RunOptions {
   json?: string;
   reporter: ReporterKind;
   junit?: string;
+  /** --report: the HTML timeline of the run. */
+  report?: string;
   joblog?: string;
   resume: boolean;
   resumeFailed: boolean;
@@ -63,6 +65,7 @@ export interface RawOptions extends RawQueueOptions {
   json?: string;
   reporter?: string;
   junit?: string;
+  report?: string;
   joblog?: string;
   resume?: boolean;
   resumeFailed?: boolean;
@@ -167,6 +170,11 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     opts.format = oneOf('--format', raw.format, ['json', 'jsonl', 'lines'] as const, 'json');
   if (raw.json !== undefined) opts.json = raw.json;
   if (raw.junit !== undefined) opts.junit = raw.junit;
+  if (raw.report !== undefined) {
+    if (raw.report === '-' || raw.report === '')
+      throw new UsageError('--report: expected a file name for the HTML report, such as run.html');
+    opts.report = raw.report;
+  }
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.color === false) opts.color = false;
   const queue = queueSettings(raw);

@@ -69,6 +69,7 @@ export function buildProgram(version: string): Command {
     )
     .option('--fail-fast', 'same as --halt soon')
     .option('--json <file>', 'write the ordered results document (- for stdout)')
+    .option('--report <file>', 'write an HTML timeline of the run: one lane per worker, one bar per attempt')
     .addOption(
       new Option('--reporter <kind>', 'status display')
         .choices(['auto', 'tty', 'plain', 'ndjson'])

@@ -113,7 +113,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     },
     reporting.sink,
   );
-  const needResults = opts.json !== undefined || opts.junit !== undefined || ndjson;
+  const needResults =
+    opts.json !== undefined || opts.junit !== undefined || opts.report !== undefined || ndjson;
 
   // A job --resume leaves out still holds its place in input order: step the printer over it.
   onSkip = (job) => {

@@ -10,6 +10,7 @@ import { PlainReporter } from './plain.js';
 import { JunitFile } from './junit.js';
 import { joblogObserver } from './joblog.js';
 import { ResultsFile } from './results.js';
+import { TimelineReport } from './timeline.js';
 import type { Sink } from './sink.js';
 import { TtyReporter } from './tty.js';
 import type { RunInfo, RunObserver } from './types.js';
@@ -25,6 +26,7 @@ export function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Rep
   // Checked before anything starts: a typo in a path costs nothing.
   if (opts.json !== undefined && opts.json !== '-') checkWritable('--json', opts.json);
   if (opts.junit !== undefined) checkWritable('--junit', opts.junit);
+  if (opts.report !== undefined) checkWritable('--report', opts.report);
   const observers: RunObserver[] = [];
   const summary = {
     argv: process.argv.slice(2),
@@ -49,6 +51,10 @@ export function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Rep
   if (opts.json !== undefined) observers.push(new ResultsFile(opts.json, out));
   if (opts.junit !== undefined) observers.push(new JunitFile(opts.junit, run));
   if (opts.joblog !== undefined) observers.push(joblogObserver(opts.joblog, opts, out));
+  if (opts.report !== undefined) {
+    const mode = opts.queue ? 'queue' : opts.mode;
+    observers.push(new TimelineReport(opts.report, run, { mode, argv: summary.argv }));
+  }
   return { observers, sink: out };
 }
 

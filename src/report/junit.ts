@@ -4,12 +4,12 @@
  * for a cancelled one. Text is escaped and stripped of characters XML 1.0 cannot hold. Test cases are spooled
  * to disk as jobs finish and written in input order, atomically, at the end.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../jobs/types.js';
 import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
+import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 
 const TAIL_BYTES = 8 * 1024;
@@ -81,7 +81,7 @@ export class JunitFile implements RunObserver {
     const message = failureMessage(r);
     const body: string[] = [message];
     if (r.error?.stack && r.kind === 'call') body.push(r.error.stack);
-    const tail = stderrTail(r, output);
+    const tail = stderrTail(r, output, TAIL_BYTES, TAIL_LINES);
     if (tail && r.stderrTruncated && !output?.stderrFile)
       body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);
     else if (tail) body.push(`--- last lines of stderr ---\n${tail}`);
@@ -99,33 +99,4 @@ function failureMessage(r: JobResult): string {
   if (r.exitCode !== null) return `exit status ${r.exitCode}`;
   if (r.error) return `${r.error.name}: ${r.error.message}`;
   return r.status;
-}
-
-/** The end of what the job wrote on stderr: from the spill file when it outgrew the capture limit. */
-function stderrTail(r: JobResult, output: JobOutput | undefined): string {
-  let bytes: Buffer | undefined;
-  if (output?.stderrFile) {
-    try {
-      const fd = openSync(output.stderrFile, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        const want = Math.min(size, TAIL_BYTES);
-        bytes = Buffer.alloc(want);
-        readSync(fd, bytes, 0, want, size - want);
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      bytes = undefined;
-    }
-  }
-  bytes ??= output
-    ? output.stderr.subarray(Math.max(0, output.stderr.length - TAIL_BYTES))
-    : Buffer.from(r.stderr);
-  let text = bytes.toString('utf8');
-  // Cut at a line start when the tail began mid-line; keep the last lines only.
-  const cut = text.length >= TAIL_BYTES - 4 ? text.indexOf('\n') + 1 : 0;
-  text = text.slice(cut).trimEnd();
-  const lines = text.split('\n');
-  return lines.slice(-TAIL_LINES).join('\n');
 }
