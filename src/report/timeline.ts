@@ -127,7 +127,7 @@ export class TimelineReport implements RunObserver {
     const html = timelinePage(this.data(wallMs), this.header(run));
     try {
       // Promise.resolve: writeFileAtomic is synchronous on this branch and returns a promise on newer main.
-      await Promise.resolve(writeFileAtomic(this.target, html));
+      await writeFileAtomic(this.target, html);
     } catch (e) {
       throw new OutputFileError(`--report: could not write ${this.target}: ${(e as Error).message}`);
     }
