@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { poolrun, readJson, tempDir, type ResultsDoc } from './helpers.js';
+import { poolrun, readJson, tempDir, type ResultsDoc, writeJobs } from './helpers.js';
 
 const modes = ['thread', 'process'] as const;
 let cleanups: Array<() => void> = [];
@@ -34,11 +34,7 @@ function temp(): string {
   });
   return t.dir;
 }
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs, null, 2));
-  return file;
-}
+const jobFile = writeJobs;
 type Result = ResultsDoc['results'][number] & { bytes?: number };
 function byId(doc: ResultsDoc): Record<string, Result> {
   return Object.fromEntries(doc.results.map((r) => [r.id, r]));

@@ -4,21 +4,12 @@
  * command cannot be run. Each check runs the same command twice: as a plain command (run directly) and with a
  * trailing `;` (shell syntax, so through /bin/sh as before).
  */
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, readJson, tempDir } from './helpers.js';
+import { poolrun, readJson, useTempDirs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 function script(dir: string, name: string, body: string): string {
   const file = join(dir, name);
   writeFileSync(file, body);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, readJson, tempDir, type ResultsDoc } from './helpers.js';
+import { poolrun, readJson, tempDir, type ResultsDoc, writeJobs } from './helpers.js';
 import { TLS_CERT, bytes, sha256, startServer, type TestServer } from './download-server.js';
 
 const modes = ['thread', 'process'] as const;
@@ -22,11 +22,7 @@ function temp(): string {
   cleanups.push(t.cleanup);
   return t.dir;
 }
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs, null, 2));
-  return file;
-}
+const jobFile = writeJobs;
 type Result = ResultsDoc['results'][number] & { bytes?: number };
 function byId(doc: ResultsDoc): Record<string, Result> {
   return Object.fromEntries(doc.results.map((r) => [r.id, r]));

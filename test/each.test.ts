@@ -1,20 +1,11 @@
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, poolrun, tempDir } from './helpers.js';
+import { BIN, poolrun, useTempDirs } from './helpers.js';
 
 const modes = ['thread', 'process'] as const;
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 
 /**
  * Values that a shell would run, split, expand or mangle if they were pasted into a command unquoted, and

@@ -1,19 +1,10 @@
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, FIXTURES, pidAlive, poolrun, tempDir, waitFor } from './helpers.js';
+import { BIN, FIXTURES, pidAlive, poolrun, waitFor, useTempDirs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 
 const CORPUS = join(FIXTURES, 'bad-jobs');
 const STACK = /\n\s+at /;

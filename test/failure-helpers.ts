@@ -1,7 +1,6 @@
 /** Helpers of the failure-control tests: a poolrun that runs in the background, and pid files. */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { BIN, pidAlive, tempDir, waitFor } from './helpers.js';
 
 export const modes = ['thread', 'process'] as const;
@@ -52,11 +51,7 @@ export async function waitForPids(file: string, n: number, ms = 40_000): Promise
   return readNumbers(file);
 }
 
-export function writeJobs(dir: string, jobs: unknown, name = 'jobs.json'): string {
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(jobs, null, 2));
-  return file;
-}
+export { writeJobs } from './helpers.js';
 
 /** A temp folder per test, removed after it. */
 export function temps(): { temp: () => string; cleanup: () => void } {

@@ -1,24 +1,11 @@
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, tempDir, pidAlive, readJson, waitFor } from './helpers.js';
+import { poolrun, pidAlive, readJson, waitFor, useTempDirs, writeJobs } from './helpers.js';
 
 const modes = ['thread', 'process'] as const;
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown, name = 'jobs.json'): string {
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(jobs, null, 2));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 describe.each(modes)('the seed, ported (%s mode)', (mode) => {
   it('9 say_hi jobs on --workers 10: every greeting, in input order, spread over several workers', async () => {

@@ -1,5 +1,6 @@
 import { execa, type Options } from 'execa';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +91,25 @@ export interface ResultsDoc {
 
 export function readJson<T = ResultsDoc>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** A temp folder per call, all removed after each test of the file that calls this at its top level. */
+export function useTempDirs(): () => string {
+  let cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups) c();
+    cleanups = [];
+  });
+  return () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+}
+
+/** Writes `jobs` as a JSON job file in `dir`; returns its path. */
+export function writeJobs(dir: string, jobs: unknown, name = 'jobs.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(jobs, null, 2));
+  return file;
 }

@@ -1,20 +1,11 @@
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { BIN, ROOT, poolrun, tempDir, waitFor } from './helpers.js';
+import { BIN, ROOT, poolrun, waitFor, useTempDirs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 
 describe('input formats', () => {
   it('chosen by extension: .json, .jsonl, .ndjson, .txt', async () => {

@@ -1,25 +1,11 @@
 /** CI output: --junit validated by xmllint, and GitHub Actions workflow commands. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, tempDir } from './helpers.js';
+import { poolrun, useTempDirs, writeJobs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 async function xpath(file: string, expr: string): Promise<string> {
   const r = await execa('xmllint', ['--xpath', expr, file]);

@@ -1,24 +1,10 @@
 /** `--reporter ndjson`: the event stream on stdout, parsed line by line. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { poolrun, tempDir } from './helpers.js';
+import { poolrun, useTempDirs, writeJobs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 interface Event {
   event: string;

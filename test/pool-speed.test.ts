@@ -2,22 +2,13 @@
  * The fast paths keep the slow paths' behaviour: calls sent ahead to a busy worker can still be cancelled
  * before they start, and a shell job sees the environment its worker has, even after a call changed it.
  */
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ThreadPoolExecutor, ProcessPoolExecutor, task, type Future } from '../dist/index.js';
-import { poolrun, readJson, tempDir } from './helpers.js';
+import { poolrun, readJson, useTempDirs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 
 const TASKS = `
 import { appendFileSync } from 'node:fs';

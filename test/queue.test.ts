@@ -10,7 +10,17 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { BIN, FIXTURES, pidAlive, poolrun, readJson, tempDir, waitFor, type ResultsDoc } from './helpers.js';
+import {
+  BIN,
+  FIXTURES,
+  pidAlive,
+  poolrun,
+  readJson,
+  tempDir,
+  waitFor,
+  type ResultsDoc,
+  writeJobs,
+} from './helpers.js';
 import { freePort, startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis.js';
 
 let redis: RedisServer;
@@ -42,11 +52,7 @@ async function worker(args: string[], url = redis.url): Promise<WorkerProcess> {
   cleanups.push(() => w.stop());
   return w;
 }
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs, null, 2));
-  return file;
-}
+const jobFile = writeJobs;
 /** What a result says about the job, without where and when it ran. */
 function jobFields(doc: ResultsDoc) {
   return doc.results.map((r) => {

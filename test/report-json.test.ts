@@ -1,25 +1,12 @@
 /** The --json document: exact output encoding, input order from a spool, written on every way a run ends. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, poolrun, readJson, tempDir, waitFor, type ResultsDoc } from './helpers.js';
+import { BIN, poolrun, readJson, waitFor, type ResultsDoc, useTempDirs, writeJobs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 type Result = ResultsDoc['results'][number] & {
   stdoutEncoding?: string;

@@ -1,27 +1,13 @@
 /* eslint-disable no-control-regex -- these tests look for terminal escape codes */
 /** The plain status display (stderr not a terminal) and the summary, parsed line by line. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { poolrun, tempDir } from './helpers.js';
+import { poolrun, useTempDirs, writeJobs } from './helpers.js';
 import { describeEnd } from '../src/report/summary.js';
 import type { JobResult } from '../src/jobs/types.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 const STATUS_LINE =
   /^(\d\d):(\d\d):(\d\d)\.(\d{3}) (started|succeeded|failed|timed-out|cancelled) (\S+)(?: \((.*)\))?$/;

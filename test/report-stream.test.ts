@@ -1,24 +1,9 @@
 /** `--output stream`: lines as they come, prefixed `[id] `, never glued to another job's line. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { poolrun, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { poolrun, useTempDirs, writeJobs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 describe('--output stream', () => {
   it('a partial line waits for its newline; another job printing meanwhile gets lines of its own', async () => {

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BIN, tempDir } from './helpers.js';
+import { BIN, tempDir, writeJobs } from './helpers.js';
 
 let cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -20,11 +20,7 @@ function temp(): string {
   cleanups.push(t.cleanup);
   return t.dir;
 }
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const jobFile = writeJobs;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
