@@ -24,7 +24,10 @@ const jobFile = writeJobs;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** A clean environment for a terminal: no colour overrides unless a test sets them. */
+/**
+ * A clean environment for a terminal: no colour overrides unless a test sets them. Passed with extendEnv: false,
+ * or execa merges process.env back in, and CI=true (set by CI runners) makes Node report 2 colours.
+ */
 function termEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
@@ -49,7 +52,8 @@ async function inTmux(
   const sock = join(dir, `tmux-${randomBytes(4).toString('hex')}`);
   const conf = join(dir, 'tmux.conf');
   writeFileSync(conf, 'set -g history-limit 20000\nset -g status off\n');
-  const tmux = (...a: string[]) => execa('tmux', ['-S', sock, '-f', conf, ...a], { env: termEnv() });
+  const tmux = (...a: string[]) =>
+    execa('tmux', ['-S', sock, '-f', conf, ...a], { env: termEnv(), extendEnv: false });
   const cmd = `${first}; ${[process.execPath, BIN, ...args].map(q).join(' ')}; echo "EXIT=$?"; sleep 600`;
   await tmux('new-session', '-d', '-x', String(size.cols), '-y', String(size.rows), cmd);
   cleanups.push(() =>
@@ -79,6 +83,7 @@ async function inScript(args: string[], env: Record<string, string> = {}): Promi
   const cmd = [process.execPath, BIN, ...args].map(q).join(' ');
   await execa('script', ['-qfec', `stty cols 100 rows 40; ${cmd}`, log], {
     env: termEnv(env),
+    extendEnv: false,
     reject: false,
     timeout: 60_000,
   });
