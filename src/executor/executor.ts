@@ -494,8 +494,8 @@ export function toResult(job: Job, r: AttemptResult, attempts: number): JobResul
     threadId: r.threadId,
     startedAt: new Date(r.startedAt).toISOString(),
     durationMs: r.durationMs,
-    stdout: toBuffer(r.stdout).toString('utf8'),
-    stderr: toBuffer(r.stderr).toString('utf8'),
+    stdout: r.stdout.byteLength ? toBuffer(r.stdout).toString('utf8') : '',
+    stderr: r.stderr.byteLength ? toBuffer(r.stderr).toString('utf8') : '',
     value: r.value === undefined ? null : r.value,
     error: r.error ?? null,
   };

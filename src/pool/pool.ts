@@ -92,7 +92,8 @@ const MAX_STARTUP_FAILURES = 3;
 const PREFETCH_MS = 10;
 const MAX_PREFETCH = 256;
 
-const EMPTY = new Uint8Array(0);
+/** A Buffer, so that the executor takes it as it is (a fresh Buffer view per result adds up over a million). */
+const EMPTY = Buffer.alloc(0);
 
 export class WorkerPool {
   readonly mode: PoolMode;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import type { SerializedError } from '../jobs/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
-import { WORKER_ENTRY } from './handle.js';
+import { WORKER_ENTRY, WORKER_SEMI_SPACE_MB } from './handle.js';
 
 const ENTRY = fileURLToPath(WORKER_ENTRY);
 
@@ -19,7 +19,7 @@ export class ProcessWorker implements WorkerHandle {
       // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
       // ordered stdout.
       stdio: ['ignore', 2, 2, 'ipc'],
-      execArgv: [],
+      execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`],
     });
     this.pid = this.child.pid ?? -1;
     this.child.on('message', (m: FromWorker) => {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
-import { WORKER_ENTRY } from './handle.js';
+import { WORKER_ENTRY, WORKER_YOUNG_GENERATION_MB } from './handle.js';
 
 export class ThreadWorker implements WorkerHandle {
   readonly pid = process.pid;
@@ -11,7 +11,10 @@ export class ThreadWorker implements WorkerHandle {
   private lastError: Error | undefined;
 
   constructor(init?: WorkerInit) {
-    this.worker = new Worker(WORKER_ENTRY, { workerData: { init } });
+    this.worker = new Worker(WORKER_ENTRY, {
+      workerData: { init },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.threadId = this.worker.threadId;
     this.worker.on('error', (e) => {
       this.lastError = e;
