@@ -130,11 +130,15 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     wakeSubmitter?.();
   };
 
-  const onEvent = (e: ExecutorEvent) => {
+  const onEvent = (e: ExecutorEvent): void | Promise<void> => {
     for (const o of observers) o.event(e);
     if (e.event === 'output') {
       if (!deadlinePassed) printer.output(e.job, e.stream, e.data);
-    } else if (e.event === 'finished') finished(e.result, e.output);
+      // The job may send more once this piece has left the process (printed, or an NDJSON event): with a slow
+      // reader, its worker stops reading the job's pipes instead of poolrun holding what stdout has not taken.
+      return reporting.sink.drained();
+    }
+    if (e.event === 'finished') finished(e.result, e.output);
   };
 
   const runnerOptions = {
@@ -279,16 +283,11 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         }
       }
       if (stop && !known) break;
-      // What was taken in one go is handed over before waiting for more input.
-      if (chunk.length >= chunksize || (chunk.length && chunksize === 1)) {
-        ex.submitJobs(chunk);
-        chunk = [];
-      }
     }
     if (stop) notRun.unshift(...chunk);
     else if (chunk.length) ex.submitJobs(chunk);
     for (const job of notRun) {
-      onEvent({
+      void onEvent({
         event: 'finished',
         job,
         result: cancelledResult(job, 0),

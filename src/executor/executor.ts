@@ -40,8 +40,13 @@ export interface ExecutorOptions {
   captureLimit?: number;
   /** Keep output for results (default true); stream it as `output` events; spill past the limit to a file. */
   capture?: { keep?: boolean; stream?: boolean; spill?: boolean };
-  /** Sees every job's life: queued, started, output, retry, finished. */
-  onEvent?: (e: ExecutorEvent) => void;
+  /**
+   * Sees every job's life: queued, started, output, retry, finished. For an `output` event it may return a
+   * promise: the job's further output is held back (its worker stops reading the job's pipes once about 1 MiB
+   * is outstanding) until such promises settle — how a consumer that writes the output somewhere slow keeps
+   * memory bounded.
+   */
+  onEvent?: (e: ExecutorEvent) => unknown;
   /** Shares one process-group registry (the CLI kills everything from it on exit). */
   groups?: ProcessGroups;
   /** Runs once in every worker before it takes work (Python's initializer); a worker whose initializer throws
@@ -382,9 +387,8 @@ export class Executor implements JobRunner {
         if (attemptNo === 1) e.future.setRunning();
         this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
       },
-      onOutput: (stream, data) => {
-        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() });
-      },
+      onOutput: (stream, data) =>
+        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
       onDone: (r) => this.#attemptDone(e, r),
     };
   }
@@ -438,8 +442,9 @@ export class Executor implements JobRunner {
     this.#emit({ event: 'finished', job: e.job, result, output: undefined, time: Date.now() });
   }
 
-  #emit(ev: ExecutorEvent): void {
-    this.#opts.onEvent?.(ev);
+  #emit(ev: ExecutorEvent): PromiseLike<unknown> | undefined {
+    const r = this.#opts.onEvent?.(ev);
+    return isPromiseLike(r) ? r : undefined;
   }
 
   async #close(): Promise<void> {
@@ -459,6 +464,10 @@ export class ProcessPoolExecutor extends Executor {
   constructor(opts: ExecutorOptions = {}) {
     super('process', opts);
   }
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function settleJob(future: Future<unknown>, result: JobResult): void {

@@ -6,6 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions, FromWorker, Outcome, WorkerInit } from './protocol.js';
+import { OUTPUT_ACK_STEP } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
 import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
@@ -34,7 +35,11 @@ export interface Attempt {
   readonly job: Job;
   readonly capture: CaptureOptions;
   onStart(info: StartInfo): void;
-  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /**
+   * A piece of streamed output. A returned promise says it is not printed yet: the worker is told it may send
+   * more (flow control) once it settles.
+   */
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): PromiseLike<unknown> | undefined;
   onDone(result: AttemptResult): void;
 }
 
@@ -58,6 +63,8 @@ interface Tracked extends Ticket {
   timer?: NodeJS.Timeout;
   abortTimer?: NodeJS.Timeout;
   start?: StartInfo;
+  /** Streamed output bytes printed and not yet acknowledged to the worker. */
+  taken?: number;
 }
 
 interface Slot {
@@ -378,7 +385,17 @@ export class WorkerPool {
       }
       case 'output': {
         const t = this.byKey.get(m.key);
-        t?.attempt.onOutput(m.stream, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        if (!t) return;
+        const n = m.data.byteLength;
+        const printed = t.attempt.onOutput(
+          m.stream,
+          Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+        );
+        if (!printed) this.outputTaken(slot, t, n);
+        else {
+          const taken = () => this.outputTaken(slot, t, n);
+          printed.then(taken, taken);
+        }
         return;
       }
       case 'done': {
@@ -403,6 +420,15 @@ export class WorkerPool {
       case 'fatal':
         return; // kept by the handle, reported with the exit
     }
+  }
+
+  /** Acknowledges printed output to the worker still running the job, in steps (see OUTPUT_CREDIT). */
+  private outputTaken(slot: Slot, t: Tracked, bytes: number): void {
+    if (t.state !== 'running' || t.slot !== slot) return;
+    t.taken = (t.taken ?? 0) + bytes;
+    if (t.taken < OUTPUT_ACK_STEP) return;
+    slot.handle.send({ type: 'ack', key: t.key, bytes: t.taken });
+    t.taken = 0;
   }
 
   private advance(slot: Slot): void {
