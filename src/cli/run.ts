@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobRunner } from '../executor/runner.js';
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
+import { discardPrestarted, prestartedToken } from '../pool/prestart.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
@@ -63,6 +64,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   }
 
   if (opts.dryRun) {
+    discardPrestarted();
     for await (const j of source.jobs) if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
     await out.drained();
     return EXIT.ok;
@@ -80,7 +82,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   // Every job inherits this run's token, so the watchdog can find a job's processes even if poolrun dies before
   // it has registered their group (see proc/watchdog.ts).
-  const token = randomBytes(8).toString('hex');
+  const token = prestartedToken() ?? randomBytes(8).toString('hex');
+  // Of no use to a run without local thread workers.
+  if (opts.queue || opts.mode !== 'thread') discardPrestarted();
   const previousToken = process.env[RUN_ID_VAR];
   process.env[RUN_ID_VAR] = token;
   const groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs, token }) });

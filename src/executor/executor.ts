@@ -5,7 +5,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Job, JobResult, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
@@ -154,7 +153,10 @@ export class Executor implements JobRunner {
       stream: opts.capture?.stream ?? false,
       spill: opts.capture?.spill ?? false,
       limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
-      spillDir: join(tmpdir(), `poolrun-${process.pid}-${randomBytes(4).toString('hex')}`),
+      spillDir: join(
+        tmpdir(),
+        `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
+      ),
     };
   }
 

@@ -10,6 +10,7 @@ import { OUTPUT_ACK_STEP } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
 import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
+import { adoptPrestarted } from './prestart.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
 import { asShellWouldReport } from '../jobs/direct.js';
@@ -306,8 +307,13 @@ export class WorkerPool {
   }
 
   private spawn(id: number): void {
-    const handle: WorkerHandle =
-      this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
+    let handle: WorkerHandle | undefined;
+    if (this.mode === 'thread' && !this.init) {
+      // The CLI's first thread may be up already (prestart.ts); it was left unref'd until wanted.
+      handle = adoptPrestarted();
+      handle?.ref();
+    }
+    handle ??= this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
     const slot: Slot = { id, handle, state: 'starting', jobs: [], pos: 0, everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));

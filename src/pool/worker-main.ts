@@ -10,6 +10,8 @@ import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
 import { envMayHaveChanged } from '../jobs/run.js';
 import type { JobContext } from '../jobs/context.js';
+import { RUN_ID_VAR } from '../proc/watchdog.js';
+import type { ThreadWorkerData } from './thread.js';
 
 const post: (m: FromWorker) => void = parentPort
   ? (m) => parentPort!.postMessage(m)
@@ -230,8 +232,11 @@ if (parentPort) {
 }
 // The initializer runs before the worker says it is ready: a worker whose initializer throws dies unready, and
 // the pool stops respawning after a few such deaths instead of looping.
+const data = parentPort ? (workerData as ThreadWorkerData | undefined) : undefined;
+// A thread started before the run set its token (pool/prestart.ts) is given it here, before any job.
+if (data?.runToken !== undefined) process.env[RUN_ID_VAR] = data.runToken;
 const init: WorkerInit | undefined = parentPort
-  ? (workerData as { init?: WorkerInit } | undefined)?.init
+  ? data?.init
   : process.argv[2]
     ? (JSON.parse(process.argv[2]) as WorkerInit)
     : undefined;
