@@ -83,8 +83,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   // Every job inherits this run's token, so the watchdog can find a job's processes even if poolrun dies before
   // it has registered their group (see proc/watchdog.ts).
   const token = prestartedToken() ?? randomBytes(8).toString('hex');
-  // Of no use to a run without local thread workers.
-  if (opts.queue || opts.mode !== 'thread') discardPrestarted();
+  // Of no use to a run without local workers, or one of the other mode.
+  discardPrestarted(opts.queue ? undefined : opts.mode);
   const previousToken = process.env[RUN_ID_VAR];
   process.env[RUN_ID_VAR] = token;
   const groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs, token }) });

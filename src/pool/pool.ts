@@ -308,9 +308,9 @@ export class WorkerPool {
 
   private spawn(id: number): void {
     let handle: WorkerHandle | undefined;
-    if (this.mode === 'thread' && !this.init) {
-      // The CLI's first thread may be up already (prestart.ts); it was left unref'd until wanted.
-      handle = adoptPrestarted();
+    if (!this.init) {
+      // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
+      handle = adoptPrestarted(this.mode);
       handle?.ref();
     }
     handle ??= this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
-import { WORKER_ENTRY, WORKER_YOUNG_GENERATION_MB } from './handle.js';
+import { Mailbox, WORKER_ENTRY, WORKER_YOUNG_GENERATION_MB } from './handle.js';
 
 /** What a worker thread is given at start (worker-main.ts reads it). */
 export interface ThreadWorkerData {
@@ -16,11 +16,7 @@ export class ThreadWorker implements WorkerHandle {
   readonly threadId: number;
   private readonly worker: Worker;
   private lastError: Error | undefined;
-  // A thread started ahead of its pool (prestart.ts) may speak before anyone listens: kept until someone does.
-  private listener: ((msg: FromWorker) => void) | undefined;
-  private early: FromWorker[] = [];
-  private exitListener: ((exit: WorkerExit) => void) | undefined;
-  private exited: WorkerExit | undefined;
+  private readonly mailbox = new Mailbox();
 
   constructor(init?: WorkerInit, runToken?: string) {
     const workerData: ThreadWorkerData = { init };
@@ -33,15 +29,11 @@ export class ThreadWorker implements WorkerHandle {
     this.worker.on('error', (e) => {
       this.lastError = e;
     });
-    this.worker.on('message', (m: FromWorker) => {
-      if (this.listener && !this.early.length) this.listener(m);
-      else this.early.push(m);
-    });
+    this.worker.on('message', (m: FromWorker) => this.mailbox.message(m));
     this.worker.once('exit', (code) => {
       const exit: WorkerExit = { code, signal: null };
       if (this.lastError) exit.error = serializeError(this.lastError);
-      if (this.exitListener && !this.early.length) this.exitListener(exit);
-      else this.exited = exit;
+      this.mailbox.exit(exit);
     });
   }
 
@@ -49,14 +41,10 @@ export class ThreadWorker implements WorkerHandle {
     this.worker.postMessage(msg);
   }
   onMessage(fn: (msg: FromWorker) => void): void {
-    this.listener = fn;
-    // What came before is handed over on a microtask: in order, before any later message (those come as
-    // macrotasks), and not from inside the caller (the pool is in the middle of setting the worker up).
-    if (this.early.length) queueMicrotask(() => this.flushEarly());
+    this.mailbox.onMessage(fn);
   }
   onExit(fn: (exit: WorkerExit) => void): void {
-    this.exitListener = fn;
-    if (this.exited && !this.early.length) queueMicrotask(() => this.flushEarly());
+    this.mailbox.onExit(fn);
   }
   close(): void {
     this.worker.postMessage({ type: 'exit' } satisfies ToWorker);
@@ -69,14 +57,5 @@ export class ThreadWorker implements WorkerHandle {
   }
   unref(): void {
     this.worker.unref();
-  }
-
-  private flushEarly(): void {
-    if (this.listener) for (let m = this.early.shift(); m; m = this.early.shift()) this.listener(m);
-    const exit = this.exited;
-    if (exit && this.exitListener && !this.early.length) {
-      this.exited = undefined;
-      this.exitListener(exit);
-    }
   }
 }
