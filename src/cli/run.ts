@@ -237,6 +237,13 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         out.stderr(`poolrun: ${(e as Error).message}\n`);
       }
     }
+  } catch (e) {
+    // The run ends early (a bad line in streamed input) and groups.close() below kills every job's process
+    // group. A job started a moment ago may not be registered yet: its process exists before its worker's
+    // message saying so arrives (under load a pid file it wrote was read, and the run ended, first: 2 runs in
+    // 30 left the job running). Wait for those messages, briefly.
+    if (ex instanceof Executor) await ex.spawnsKnown(1000);
+    throw e;
   } finally {
     clearTimeout(deadlineTimer);
     groups.close();

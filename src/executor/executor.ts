@@ -351,6 +351,20 @@ export class Executor implements JobRunner {
     }
   }
 
+  /**
+   * @internal Resolves once every running shell job's process group is registered, or after `ms`: the CLI ends
+   * a run that fails mid-way (bad input) by killing every registered group, and a job started a moment ago
+   * must be among them.
+   */
+  async spawnsKnown(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.spawnsKnown(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+  }
+
   #checkOpen(): void {
     if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
   }

@@ -119,6 +119,7 @@ export class WorkerPool {
   private closing = false;
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
+  private spawnWaiters: Array<() => void> = [];
 
   constructor(opts: PoolOptions) {
     this.mode = opts.mode;
@@ -233,7 +234,28 @@ export class WorkerPool {
     return this.closed;
   }
 
+  /**
+   * Resolves once every running shell job's process group is known here: its worker has said `spawned` (or the
+   * job has ended without a process). A job's process exists a moment before its worker's message does; one
+   * that ends the run early (bad input) waits for this, so that killing every known group leaves none behind.
+   */
+  spawnsKnown(): Promise<void> {
+    if (!this.awaitingSpawn()) return Promise.resolve();
+    return new Promise((resolve) => this.spawnWaiters.push(resolve));
+  }
+
   // ---------------------------------------------------------------------------------------------------------
+
+  private awaitingSpawn(): boolean {
+    for (const t of this.byKey.values()) {
+      if (t.state === 'running' && t.attempt.job.kind === 'run' && t.pgid === undefined) return true;
+    }
+    return false;
+  }
+
+  private checkSpawnWaiters(): void {
+    if (this.spawnWaiters.length && !this.awaitingSpawn()) for (const w of this.spawnWaiters.splice(0)) w();
+  }
 
   private scheduleDispatch(): void {
     if (this.dispatchQueued) return;
@@ -387,6 +409,7 @@ export class WorkerPool {
         // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
         // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
         else this.armTimeout(t);
+        this.checkSpawnWaiters();
         return;
       }
       case 'output': {
@@ -511,6 +534,7 @@ export class WorkerPool {
     }) as AttemptResult;
     if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
     t.attempt.onDone(result);
+    this.checkSpawnWaiters();
   }
 
   private onExit(slot: Slot, exit: WorkerExit): void {
