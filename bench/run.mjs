@@ -14,6 +14,7 @@ const BENCHMARKS = [
   ['B2p', 'b2p-call-process.mjs'],
   ['B3', 'b3-jsonl-stdin.mjs'],
   ['B4', 'b4-big-output.mjs'],
+  ['B4s', 'b4s-stream-output.mjs'],
   // Written alongside (copy and download); run when it is there.
   ['B5', 'b5-copy-download.mjs'],
   ['B6', 'b6-startup.mjs'],

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The first worker thread starts while the rest of poolrun loads (see src/pool/prestart.ts).
+import { prestartWorker } from '../dist/pool/prestart.js';
+
+prestartWorker(process.argv.slice(2));
+const { main } = await import('../dist/cli/main.js');
 
 const code = await main(process.argv.slice(2));
-// Exit now: stdout and stderr writes to pipes and files are synchronous on POSIX, so nothing is lost, and no
-// idle handle can keep a finished run alive.
+// Exit now: main() returns once stdout and stderr have taken everything written, and no idle handle may keep a
+// finished run alive.
 process.exit(code);

@@ -27,22 +27,41 @@ function jobFile(dir: string, jobs: unknown): string {
 const MB = 1_000_000;
 const BIG = 200 * MB;
 
-/** poolrun under /usr/bin/time, stdout counted by wc: returns bytes printed and peak RSS in KiB. */
-async function measure(
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * poolrun under /usr/bin/time, its stdout piped into `reader` (a shell command; `wc -c` by default): returns
+ * what the reader printed, poolrun's peak RSS in KiB (the largest of its process and its worker processes)
+ * and poolrun's exit status.
+ */
+async function measureWith(
   dir: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ bytes: number; maxRssKiB: number; code: number }> {
+  reader = 'wc -c',
+): Promise<{ out: string; maxRssKiB: number; code: number }> {
   const rss = join(dir, 'rss');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const cmd = `/usr/bin/time -o ${q(rss)} -f %M ${[process.execPath, BIN, ...args].map(q).join(' ')} | wc -c`;
+  const status = join(dir, 'status');
+  const cmd =
+    `{ /usr/bin/time -o ${q(rss)} -f %M ${[process.execPath, BIN, ...args].map(q).join(' ')}; ` +
+    `echo $? > ${q(status)}; } | ${reader}`;
   const r = await execa('sh', ['-c', cmd], {
     env: { NO_COLOR: '1', ...env },
     reject: false,
     timeout: 120_000,
   });
   const maxRssKiB = Number(readFileSync(rss, 'utf8').trim().split('\n').pop());
-  return { bytes: Number(String(r.stdout).trim()), maxRssKiB, code: r.exitCode ?? -1 };
+  return { out: String(r.stdout).trim(), maxRssKiB, code: Number(readFileSync(status, 'utf8')) };
+}
+
+/** poolrun under /usr/bin/time, stdout counted by wc: returns bytes printed and peak RSS in KiB. */
+async function measure(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ bytes: number; maxRssKiB: number; code: number }> {
+  const m = await measureWith(dir, args, env);
+  return { bytes: Number(m.out), maxRssKiB: m.maxRssKiB, code: m.code };
 }
 
 describe.each(['thread', 'process'] as const)('a job printing 200 MB (%s mode)', (mode) => {
@@ -64,6 +83,43 @@ describe.each(['thread', 'process'] as const)('a job printing 200 MB (%s mode)',
     expect(readdirSync(tmp)).toEqual([]);
   });
 });
+
+describe.each(['thread', 'process'] as const)(
+  '--output stream of a job printing 200 MB (%s mode)',
+  (mode) => {
+    it('reaches a slow reader whole, prefixed and in order; poolrun peaks under 100 MB', async () => {
+      const dir = temp();
+      const lines = 2_000_000;
+      // 2,000,000 numbered lines of 101 bytes; the reader starts a second late, then checks every line.
+      const file = jobFile(dir, [{ id: 'big', run: `seq -f '%0100.0f' 1 ${lines}` }]);
+      const check = `awk '$0 != sprintf("[big] %0100d", NR) { bad++ } END { print NR, bad + 0 }'`;
+      const m = await measureWith(
+        dir,
+        ['-q', '-m', mode, '--output', 'stream', file],
+        {},
+        `(sleep 1; ${check})`,
+      );
+      expect(m.code).toBe(0);
+      expect(m.out).toBe(`${lines} 0`);
+      expect(m.maxRssKiB).toBeGreaterThan(10_000);
+      expect(m.maxRssKiB).toBeLessThan(100 * 1024);
+    });
+
+    it('a job printing to a reader that does not read waits for it, as it would writing to a pipe', async () => {
+      const dir = temp();
+      const mark = join(dir, 'finished-writing');
+      // 20 MB takes a fraction of a second to write; held back, it cannot finish while nobody reads.
+      const file = jobFile(dir, [
+        { id: 'w', run: `head -c 20000000 /dev/zero | tr '\\0' x | fold -w 99; touch ${q(mark)}` },
+      ]);
+      const reader = `(sleep 2; if [ -e ${q(mark)} ]; then echo early; else echo waited; fi; wc -c)`;
+      const m = await measureWith(dir, ['-q', '-m', mode, '--output', 'stream', file], {}, reader);
+      expect(m.code).toBe(0);
+      // fold -w 99 makes 202,021 lines (the last one short), each prefixed `[w] `.
+      expect(m.out.split('\n')).toEqual(['waited', String(20_000_000 + 202_021 * 5)]);
+    });
+  },
+);
 
 describe('results of a job that outgrew the capture limit', () => {
   it('carry the head and stdoutTruncated: true; grouped printing still prints everything, in order', async () => {

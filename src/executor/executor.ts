@@ -5,7 +5,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Job, JobResult, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
@@ -40,8 +39,13 @@ export interface ExecutorOptions {
   captureLimit?: number;
   /** Keep output for results (default true); stream it as `output` events; spill past the limit to a file. */
   capture?: { keep?: boolean; stream?: boolean; spill?: boolean };
-  /** Sees every job's life: queued, started, output, retry, finished. */
-  onEvent?: (e: ExecutorEvent) => void;
+  /**
+   * Sees every job's life: queued, started, output, retry, finished. For an `output` event it may return a
+   * promise: the job's further output is held back (its worker stops reading the job's pipes once about 1 MiB
+   * is outstanding) until such promises settle — how a consumer that writes the output somewhere slow keeps
+   * memory bounded.
+   */
+  onEvent?: (e: ExecutorEvent) => unknown;
   /** Shares one process-group registry (the CLI kills everything from it on exit). */
   groups?: ProcessGroups;
   /** Runs once in every worker before it takes work (Python's initializer); a worker whose initializer throws
@@ -149,7 +153,10 @@ export class Executor implements JobRunner {
       stream: opts.capture?.stream ?? false,
       spill: opts.capture?.spill ?? false,
       limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
-      spillDir: join(tmpdir(), `poolrun-${process.pid}-${randomBytes(4).toString('hex')}`),
+      spillDir: join(
+        tmpdir(),
+        `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
+      ),
     };
   }
 
@@ -344,6 +351,20 @@ export class Executor implements JobRunner {
     }
   }
 
+  /**
+   * @internal Resolves once every running shell job's process group is registered, or after `ms`: the CLI ends
+   * a run that fails mid-way (bad input) by killing every registered group, and a job started a moment ago
+   * must be among them.
+   */
+  async spawnsKnown(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.spawnsKnown(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+  }
+
   #checkOpen(): void {
     if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
   }
@@ -382,9 +403,8 @@ export class Executor implements JobRunner {
         if (attemptNo === 1) e.future.setRunning();
         this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
       },
-      onOutput: (stream, data) => {
-        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() });
-      },
+      onOutput: (stream, data) =>
+        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
       onDone: (r) => this.#attemptDone(e, r),
     };
   }
@@ -438,8 +458,9 @@ export class Executor implements JobRunner {
     this.#emit({ event: 'finished', job: e.job, result, output: undefined, time: Date.now() });
   }
 
-  #emit(ev: ExecutorEvent): void {
-    this.#opts.onEvent?.(ev);
+  #emit(ev: ExecutorEvent): PromiseLike<unknown> | undefined {
+    const r = this.#opts.onEvent?.(ev);
+    return isPromiseLike(r) ? r : undefined;
   }
 
   async #close(): Promise<void> {
@@ -459,6 +480,10 @@ export class ProcessPoolExecutor extends Executor {
   constructor(opts: ExecutorOptions = {}) {
     super('process', opts);
   }
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function settleJob(future: Future<unknown>, result: JobResult): void {
@@ -494,8 +519,8 @@ export function toResult(job: Job, r: AttemptResult, attempts: number): JobResul
     threadId: r.threadId,
     startedAt: new Date(r.startedAt).toISOString(),
     durationMs: r.durationMs,
-    stdout: toBuffer(r.stdout).toString('utf8'),
-    stderr: toBuffer(r.stderr).toString('utf8'),
+    stdout: r.stdout.byteLength ? toBuffer(r.stdout).toString('utf8') : '',
+    stderr: r.stderr.byteLength ? toBuffer(r.stderr).toString('utf8') : '',
     value: r.value === undefined ? null : r.value,
     error: r.error ?? null,
   };

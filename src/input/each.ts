@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { jobsWord, ProblemList } from '../jobs/issues.js';
 import type { Job } from '../jobs/types.js';
-import type { JobSource } from '../cli/source.js';
+import { streamedSource, type JobSource } from '../cli/source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
 import { compileTemplate, expandTemplate, type Template } from './template.js';
@@ -29,7 +29,7 @@ export function eachSource(opts: EachOptions): JobSource {
       '--each without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in',
     );
   }
-  return { jobs: fromStdin(template, opts.nullSeparated), name: '<stdin>' };
+  return streamedSource('<stdin>', fromStdin(template, opts.nullSeparated));
 }
 
 function eachJob(t: Template, arg: Buffer, index: number): Job {
@@ -37,7 +37,7 @@ function eachJob(t: Template, arg: Buffer, index: number): Job {
 }
 
 /** Empty items are skipped (as xargs does): empty input runs nothing and the run exits 0. */
-async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job> {
+async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job[]> {
   let index = 0;
   for await (const batch of records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a)) {
     const jobs: Job[] = [];
@@ -60,6 +60,6 @@ async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job> {
       }
       jobs.push(eachJob(t, item, index++));
     });
-    yield* jobs;
+    if (jobs.length) yield jobs;
   }
 }

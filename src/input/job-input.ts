@@ -21,7 +21,7 @@ import {
   type InputFormat,
 } from '../jobs/parse.js';
 import type { Job } from '../jobs/types.js';
-import type { JobSource } from '../cli/source.js';
+import { streamedSource, type JobSource } from '../cli/source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
 
@@ -105,9 +105,8 @@ async function fromFile(
   if (!check.problems.empty) throw check.problems.error(src.name);
   if (kept) return { jobs: kept, total: kept.length, name: src.name };
   return {
-    jobs: readLines(src.chunks(), format, src.name, baseDir, 'changed'),
+    ...streamedSource(src.name, readLines(src.chunks(), format, src.name, baseDir, 'changed')),
     total: check.count,
-    name: src.name,
   };
 }
 
@@ -126,12 +125,13 @@ async function fromStream(
     const jobs = parseJobBytes(await readAll(chunks), { name: src.name, baseDir, format }).jobs;
     return { jobs, total: jobs.length, name: src.name };
   }
-  return { jobs: readLines(chunks, format, src.name, baseDir, 'stream'), name: src.name };
+  return streamedSource(src.name, readLines(chunks, format, src.name, baseDir, 'stream'));
 }
 
 /**
- * Jobs from lines as they are read. A problem ends the iteration with the error; `why` words it: a file that
- * changed between the check and the run, or a stream whose bad line came after jobs had started.
+ * Jobs from lines as they are read, a batch per chunk of input. A problem ends the iteration with the error;
+ * `why` words it: a file that changed between the check and the run, or a stream whose bad line came after
+ * jobs had started.
  */
 async function* readLines(
   chunks: AsyncIterable<Buffer>,
@@ -139,7 +139,7 @@ async function* readLines(
   name: string,
   baseDir: string,
   why: 'changed' | 'stream',
-): AsyncGenerator<Job> {
+): AsyncGenerator<Job[]> {
   const parser = new JobLineParser(format, name, baseDir);
   let yielded = 0;
   for await (const batch of records(chunks, 0x0a)) {
@@ -158,9 +158,9 @@ async function* readLines(
             : `input is read as it arrives: ${jobsWord(yielded)} before it had been submitted; the run was stopped`;
       throw parser.problems.error(name, tail);
     }
-    for (const job of jobs) {
-      yielded++;
-      yield job;
+    if (jobs.length) {
+      yielded += jobs.length;
+      yield jobs;
     }
   }
   if (parser.count === 0) {

@@ -12,5 +12,16 @@ export interface JobContext {
   signal: AbortSignal;
   /** Tell the main thread a process group now exists, so it can kill it. */
   spawned(pid: number): void;
-  output(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /**
+   * Sends a piece of output on to the main thread (`--output stream`). False once more of this job's output
+   * than the main thread should hold is still unprinted: stop producing, and go on when `whenOutputTaken` says.
+   */
+  output(stream: 'stdout' | 'stderr', data: Buffer): boolean;
+  /** Calls `fn` once the main thread has printed enough of what was sent (after output() returned false). */
+  whenOutputTaken(fn: () => void): void;
+  /**
+   * The same for code that cannot be paused (a call's synchronous writes): blocks until enough is printed.
+   * Only a worker thread can wait so (it reads its messages synchronously); in a worker process it returns at once.
+   */
+  waitForOutputTaken(): void;
 }

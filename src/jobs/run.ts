@@ -68,13 +68,29 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     if (child.pid !== undefined) ctx.spawned(child.pid);
 
     const stream = ctx.capture.stream;
-    child.stdout.on('data', (b: Buffer) => {
+    const { stdout, stderr } = child;
+    // Streamed output waits for the main thread to print it: past the credit, the pipes are not read, so a
+    // job printing faster than stdout is read is slowed down (as it would be writing to a pipe) instead of
+    // filling poolrun's memory.
+    let paused = false;
+    const forward = (name: 'stdout' | 'stderr', b: Buffer) => {
+      if (ctx.output(name, b) || paused) return;
+      paused = true;
+      stdout.pause();
+      stderr.pause();
+      ctx.whenOutputTaken(() => {
+        paused = false;
+        stdout.resume();
+        stderr.resume();
+      });
+    };
+    stdout.on('data', (b: Buffer) => {
       out.push(b);
-      if (stream) ctx.output('stdout', b);
+      if (stream) forward('stdout', b);
     });
-    child.stderr.on('data', (b: Buffer) => {
+    stderr.on('data', (b: Buffer) => {
       err.push(b);
-      if (stream) ctx.output('stderr', b);
+      if (stream) forward('stderr', b);
     });
 
     let spawnError: Error | undefined;

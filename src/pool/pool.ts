@@ -6,9 +6,11 @@
 import { appendFileSync } from 'node:fs';
 import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
 import type { CaptureOptions, FromWorker, Outcome, WorkerInit } from './protocol.js';
+import { OUTPUT_ACK_STEP } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
 import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
+import { adoptPrestarted } from './prestart.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
 import { asShellWouldReport } from '../jobs/direct.js';
@@ -34,7 +36,11 @@ export interface Attempt {
   readonly job: Job;
   readonly capture: CaptureOptions;
   onStart(info: StartInfo): void;
-  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /**
+   * A piece of streamed output. A returned promise says it is not printed yet: the worker is told it may send
+   * more (flow control) once it settles.
+   */
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): PromiseLike<unknown> | undefined;
   onDone(result: AttemptResult): void;
 }
 
@@ -58,6 +64,8 @@ interface Tracked extends Ticket {
   timer?: NodeJS.Timeout;
   abortTimer?: NodeJS.Timeout;
   start?: StartInfo;
+  /** Streamed output bytes printed and not yet acknowledged to the worker. */
+  taken?: number;
 }
 
 interface Slot {
@@ -92,7 +100,8 @@ const MAX_STARTUP_FAILURES = 3;
 const PREFETCH_MS = 10;
 const MAX_PREFETCH = 256;
 
-const EMPTY = new Uint8Array(0);
+/** A Buffer, so that the executor takes it as it is (a fresh Buffer view per result adds up over a million). */
+const EMPTY = Buffer.alloc(0);
 
 export class WorkerPool {
   readonly mode: PoolMode;
@@ -110,6 +119,7 @@ export class WorkerPool {
   private closing = false;
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
+  private spawnWaiters: Array<() => void> = [];
 
   constructor(opts: PoolOptions) {
     this.mode = opts.mode;
@@ -224,7 +234,28 @@ export class WorkerPool {
     return this.closed;
   }
 
+  /**
+   * Resolves once every running shell job's process group is known here: its worker has said `spawned` (or the
+   * job has ended without a process). A job's process exists a moment before its worker's message does; one
+   * that ends the run early (bad input) waits for this, so that killing every known group leaves none behind.
+   */
+  spawnsKnown(): Promise<void> {
+    if (!this.awaitingSpawn()) return Promise.resolve();
+    return new Promise((resolve) => this.spawnWaiters.push(resolve));
+  }
+
   // ---------------------------------------------------------------------------------------------------------
+
+  private awaitingSpawn(): boolean {
+    for (const t of this.byKey.values()) {
+      if (t.state === 'running' && t.attempt.job.kind === 'run' && t.pgid === undefined) return true;
+    }
+    return false;
+  }
+
+  private checkSpawnWaiters(): void {
+    if (this.spawnWaiters.length && !this.awaitingSpawn()) for (const w of this.spawnWaiters.splice(0)) w();
+  }
 
   private scheduleDispatch(): void {
     if (this.dispatchQueued) return;
@@ -298,8 +329,13 @@ export class WorkerPool {
   }
 
   private spawn(id: number): void {
-    const handle: WorkerHandle =
-      this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
+    let handle: WorkerHandle | undefined;
+    if (!this.init) {
+      // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
+      handle = adoptPrestarted(this.mode);
+      handle?.ref();
+    }
+    handle ??= this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
     const slot: Slot = { id, handle, state: 'starting', jobs: [], pos: 0, everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));
@@ -373,11 +409,22 @@ export class WorkerPool {
         // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
         // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
         else this.armTimeout(t);
+        this.checkSpawnWaiters();
         return;
       }
       case 'output': {
         const t = this.byKey.get(m.key);
-        t?.attempt.onOutput(m.stream, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        if (!t) return;
+        const n = m.data.byteLength;
+        const printed = t.attempt.onOutput(
+          m.stream,
+          Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+        );
+        if (!printed) this.outputTaken(slot, t, n);
+        else {
+          const taken = () => this.outputTaken(slot, t, n);
+          printed.then(taken, taken);
+        }
         return;
       }
       case 'done': {
@@ -402,6 +449,15 @@ export class WorkerPool {
       case 'fatal':
         return; // kept by the handle, reported with the exit
     }
+  }
+
+  /** Acknowledges printed output to the worker still running the job, in steps (see OUTPUT_CREDIT). */
+  private outputTaken(slot: Slot, t: Tracked, bytes: number): void {
+    if (t.state !== 'running' || t.slot !== slot) return;
+    t.taken = (t.taken ?? 0) + bytes;
+    if (t.taken < OUTPUT_ACK_STEP) return;
+    slot.handle.send({ type: 'ack', key: t.key, bytes: t.taken });
+    t.taken = 0;
   }
 
   private advance(slot: Slot): void {
@@ -478,6 +534,7 @@ export class WorkerPool {
     }) as AttemptResult;
     if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
     t.attempt.onDone(result);
+    this.checkSpawnWaiters();
   }
 
   private onExit(slot: Slot, exit: WorkerExit): void {

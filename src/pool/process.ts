@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import type { SerializedError } from '../jobs/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
-import { WORKER_ENTRY } from './handle.js';
+import { Mailbox, WORKER_ENTRY } from './handle.js';
+import { RUN_ID_VAR } from '../proc/watchdog.js';
 
 const ENTRY = fileURLToPath(WORKER_ENTRY);
 
@@ -12,18 +13,29 @@ export class ProcessWorker implements WorkerHandle {
   readonly threadId = 0;
   private readonly child: ChildProcess;
   private fatal: SerializedError | undefined;
+  private readonly mailbox = new Mailbox();
 
-  constructor(init?: WorkerInit) {
+  /** `runToken`: for a worker started before the run set it in process.env (prestart.ts). */
+  constructor(init?: WorkerInit, runToken?: string) {
     this.child = fork(ENTRY, init ? [JSON.stringify(init)] : [], {
       serialization: 'advanced',
       // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
       // ordered stdout.
       stdio: ['ignore', 2, 2, 'ipc'],
+      // No V8 flags: any flag makes Node reject the code cache of its built-in modules (+13 ms to start a
+      // worker process here, measured with --max-semi-space-size).
       execArgv: [],
+      ...(runToken === undefined ? {} : { env: { ...process.env, [RUN_ID_VAR]: runToken } }),
     });
     this.pid = this.child.pid ?? -1;
     this.child.on('message', (m: FromWorker) => {
       if (m.type === 'fatal') this.fatal = m.error;
+      this.mailbox.message(m);
+    });
+    this.child.once('exit', (code, signal) => {
+      const exit: WorkerExit = { code, signal };
+      if (this.fatal) exit.error = this.fatal;
+      this.mailbox.exit(exit);
     });
     // A fork that cannot start reports 'error' and then 'exit'; nothing to add here.
     this.child.on('error', () => {});
@@ -33,14 +45,10 @@ export class ProcessWorker implements WorkerHandle {
     if (this.child.connected) this.child.send(msg);
   }
   onMessage(fn: (msg: FromWorker) => void): void {
-    this.child.on('message', fn);
+    this.mailbox.onMessage(fn);
   }
   onExit(fn: (exit: WorkerExit) => void): void {
-    this.child.once('exit', (code, signal) => {
-      const exit: WorkerExit = { code, signal };
-      if (this.fatal) exit.error = this.fatal;
-      fn(exit);
-    });
+    this.mailbox.onExit(fn);
   }
   close(): void {
     if (this.child.connected) this.child.disconnect();

@@ -2,19 +2,38 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './protocol.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
-import { WORKER_ENTRY } from './handle.js';
+import { Mailbox, WORKER_ENTRY, WORKER_YOUNG_GENERATION_MB } from './handle.js';
+
+/** What a worker thread is given at start (worker-main.ts reads it). */
+export interface ThreadWorkerData {
+  init?: WorkerInit;
+  /** The run token its jobs carry (POOLRUN_RUN_ID), for a thread started before the run set it (prestart.ts). */
+  runToken?: string;
+}
 
 export class ThreadWorker implements WorkerHandle {
   readonly pid = process.pid;
   readonly threadId: number;
   private readonly worker: Worker;
   private lastError: Error | undefined;
+  private readonly mailbox = new Mailbox();
 
-  constructor(init?: WorkerInit) {
-    this.worker = new Worker(WORKER_ENTRY, { workerData: { init } });
+  constructor(init?: WorkerInit, runToken?: string) {
+    const workerData: ThreadWorkerData = { init };
+    if (runToken !== undefined) workerData.runToken = runToken;
+    this.worker = new Worker(WORKER_ENTRY, {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.threadId = this.worker.threadId;
     this.worker.on('error', (e) => {
       this.lastError = e;
+    });
+    this.worker.on('message', (m: FromWorker) => this.mailbox.message(m));
+    this.worker.once('exit', (code) => {
+      const exit: WorkerExit = { code, signal: null };
+      if (this.lastError) exit.error = serializeError(this.lastError);
+      this.mailbox.exit(exit);
     });
   }
 
@@ -22,14 +41,10 @@ export class ThreadWorker implements WorkerHandle {
     this.worker.postMessage(msg);
   }
   onMessage(fn: (msg: FromWorker) => void): void {
-    this.worker.on('message', fn);
+    this.mailbox.onMessage(fn);
   }
   onExit(fn: (exit: WorkerExit) => void): void {
-    this.worker.once('exit', (code) => {
-      const exit: WorkerExit = { code, signal: null };
-      if (this.lastError) exit.error = serializeError(this.lastError);
-      fn(exit);
-    });
+    this.mailbox.onExit(fn);
   }
   close(): void {
     this.worker.postMessage({ type: 'exit' } satisfies ToWorker);

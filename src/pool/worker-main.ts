@@ -6,10 +6,12 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { FromWorker, Outcome, ToWorker, WireJob, WireOutcome, WorkerInit } from './protocol.js';
-import { serializeError } from './protocol.js';
+import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
 import { envMayHaveChanged } from '../jobs/run.js';
 import type { JobContext } from '../jobs/context.js';
+import { RUN_ID_VAR } from '../proc/watchdog.js';
+import type { ThreadWorkerData } from './thread.js';
 
 const post: (m: FromWorker) => void = parentPort
   ? (m) => parentPort!.postMessage(m)
@@ -24,6 +26,15 @@ const liveGroups = new Set<number>();
 const queue: WireJob[] = [];
 let busy = false;
 let slot = 0;
+
+/** Streamed output of the running job (one runs at a time) that the main thread has not printed yet. */
+const flow: { key: number; unacked: number; waiter: (() => void) | undefined } = {
+  key: -1,
+  unacked: 0,
+  waiter: undefined,
+};
+/** Something to wait on for a millisecond at a time, without spinning (Atomics.wait on memory nobody writes). */
+let sleeper: Int32Array | undefined;
 
 function onMessage(msg: ToWorker): void {
   switch (msg.type) {
@@ -41,6 +52,15 @@ function onMessage(msg: ToWorker): void {
       break;
     case 'abort':
       aborts.get(msg.key)?.abort();
+      break;
+    case 'ack':
+      if (msg.key !== flow.key) break;
+      flow.unacked -= msg.bytes;
+      if (flow.unacked <= OUTPUT_RESUME && flow.waiter) {
+        const go = flow.waiter;
+        flow.waiter = undefined;
+        go();
+      }
       break;
     case 'exit':
       if (parentPort) parentPort.close();
@@ -72,14 +92,29 @@ let lastYield = performance.now();
  */
 async function takeControlMessages(): Promise<void> {
   if (parentPort) {
-    for (let m = receiveMessageOnPort(parentPort); m; m = receiveMessageOnPort(parentPort))
-      onMessage(m.message as ToWorker);
+    takeMessagesNow(parentPort);
     return;
   }
   const now = performance.now();
   if (now - lastYield < 1) return;
   await new Promise<void>((resolve) => setImmediate(resolve));
   lastYield = performance.now();
+}
+
+function takeMessagesNow(port: NonNullable<typeof parentPort>): void {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
+    onMessage(m.message as ToWorker);
+}
+
+/** Blocks this thread until the main thread has printed enough of the running job's output. */
+function waitForOutputTaken(): void {
+  if (!parentPort) return;
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    takeMessagesNow(parentPort);
+    if (flow.unacked <= OUTPUT_RESUME) return;
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
 }
 
 async function runOne(w: WireJob): Promise<void> {
@@ -91,6 +126,9 @@ async function runOne(w: WireJob): Promise<void> {
     },
   };
   aborts.set(w.key, control);
+  flow.key = w.key;
+  flow.unacked = 0;
+  flow.waiter = undefined;
   let pgid: number | undefined;
   const ctx: JobContext = {
     key: w.key,
@@ -107,7 +145,14 @@ async function runOne(w: WireJob): Promise<void> {
     },
     output(stream, data) {
       post({ type: 'output', key: w.key, stream, data });
+      flow.unacked += data.byteLength;
+      return flow.unacked <= OUTPUT_CREDIT;
     },
+    whenOutputTaken(fn) {
+      if (flow.unacked <= OUTPUT_RESUME) fn();
+      else flow.waiter = fn;
+    },
+    waitForOutputTaken,
   };
   let outcome: Outcome;
   try {
@@ -124,6 +169,8 @@ async function runOne(w: WireJob): Promise<void> {
       error: serializeError(e),
     };
   } finally {
+    flow.key = -1;
+    flow.waiter = undefined;
     if (w.job.kind !== 'run') envMayHaveChanged();
     aborts.delete(w.key);
     if (pgid !== undefined) liveGroups.delete(pgid);
@@ -185,8 +232,11 @@ if (parentPort) {
 }
 // The initializer runs before the worker says it is ready: a worker whose initializer throws dies unready, and
 // the pool stops respawning after a few such deaths instead of looping.
+const data = parentPort ? (workerData as ThreadWorkerData | undefined) : undefined;
+// A thread started before the run set its token (pool/prestart.ts) is given it here, before any job.
+if (data?.runToken !== undefined) process.env[RUN_ID_VAR] = data.runToken;
 const init: WorkerInit | undefined = parentPort
-  ? (workerData as { init?: WorkerInit } | undefined)?.init
+  ? data?.init
   : process.argv[2]
     ? (JSON.parse(process.argv[2]) as WorkerInit)
     : undefined;

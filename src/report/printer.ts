@@ -118,60 +118,112 @@ export class OutputPrinter {
 
   private enqueue(h: Held): void {
     this.queue.push(h);
-    if (!this.busy) void this.pump();
+    if (!this.busy) this.pump();
   }
 
-  private async pump(): Promise<void> {
+  /**
+   * Prints what is queued, in order, synchronously while nothing has to wait: most jobs print in one go, and a
+   * million of them should not cost a million promises. A print that waits (a full pipe, a spill file) carries
+   * on once it is done.
+   */
+  private pump(): void {
     this.busy = true;
-    try {
-      for (let h = this.queue.shift(); h; h = this.queue.shift()) {
-        try {
-          await this.print(h.result, h.output);
-        } catch (e) {
-          this.sink.stderr(
-            `poolrun: could not print the output of ${h.result.id}: ${(e as Error).message}\n`,
-          );
-        }
-        this.opts.onPrinted?.();
+    for (let h = this.queue.shift(); h; h = this.queue.shift()) {
+      let printing: Promise<void> | undefined;
+      try {
+        printing = this.print(h.result, h.output);
+      } catch (e) {
+        this.printFailed(h, e);
       }
-    } finally {
-      this.busy = false;
-      for (const w of this.idleWaiters.splice(0)) w();
+      if (printing) {
+        void this.resumeAfter(printing, h);
+        return;
+      }
+      this.opts.onPrinted?.();
     }
+    this.busy = false;
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async print(result: JobResult, output: JobOutput | undefined): Promise<void> {
+  private async resumeAfter(printing: Promise<void>, h: Held): Promise<void> {
+    try {
+      await printing;
+    } catch (e) {
+      this.printFailed(h, e);
+    }
+    this.opts.onPrinted?.();
+    this.pump();
+  }
+
+  private printFailed(h: Held, e: unknown): void {
+    this.sink.stderr(`poolrun: could not print the output of ${h.result.id}: ${(e as Error).message}\n`);
+  }
+
+  /** Prints one finished job; returns a promise only when it has to wait. */
+  private print(result: JobResult, output: JobOutput | undefined): Promise<void> | undefined {
     const o = this.opts;
     const group = o.output === 'group' && o.github === true && !o.values && hasOutput(result, output);
     if (group) this.out(groupStart(result.id));
+    let body: Promise<void> | undefined;
     try {
-      await this.printBody(result, output);
-    } finally {
-      if (group) {
-        if (!this.stdoutAtLineStart) this.out('\n');
-        this.out(GROUP_END);
-      }
+      body = this.printBody(result, output);
+    } catch (e) {
+      this.endPrint(result, group, false);
+      throw e;
     }
-    const note = o.github ? errorAnnotation(result) : undefined;
+    if (!body) {
+      this.endPrint(result, group, true);
+      return undefined;
+    }
+    return body.then(
+      () => this.endPrint(result, group, true),
+      (e: unknown) => {
+        this.endPrint(result, group, false);
+        throw e;
+      },
+    );
+  }
+
+  /** Closes the job's GitHub group; after a job printed whole, its failure annotation. */
+  private endPrint(result: JobResult, group: boolean, printed: boolean): void {
+    if (group) {
+      if (!this.stdoutAtLineStart) this.out('\n');
+      this.out(GROUP_END);
+    }
+    const note = printed && this.opts.github ? errorAnnotation(result) : undefined;
     if (note) {
-      if ((o.annotations ?? 'stdout') === 'stdout') {
+      if ((this.opts.annotations ?? 'stdout') === 'stdout') {
         if (!this.stdoutAtLineStart) this.out('\n');
         this.out(note);
       } else this.sink.stderr(note);
     }
   }
 
-  private async printBody(result: JobResult, output: JobOutput | undefined): Promise<void> {
+  private printBody(result: JobResult, output: JobOutput | undefined): Promise<void> | undefined {
     const o = this.opts;
     if (o.output === 'stream') {
       this.flushPartial(result, 'stdout');
       this.flushPartial(result, 'stderr');
     } else if (o.output === 'group' && output) {
-      await this.copy(output.stdout, output.stdoutFile, o.values ? 'stderr' : 'stdout');
-      await this.copy(output.stderr, output.stderrFile, 'stderr');
+      const stdoutTo = o.values ? 'stderr' : 'stdout';
+      const first = this.copy(output.stdout, output.stdoutFile, stdoutTo);
+      if (first) {
+        return first
+          .then(() => this.copy(output.stderr, output.stderrFile, 'stderr'))
+          .then(() => this.printValue(result));
+      }
+      const second = this.copy(output.stderr, output.stderrFile, 'stderr');
+      if (second) return second.then(() => this.printValue(result));
     } else if (output) {
       for (const f of [output.stdoutFile, output.stderrFile]) if (f) rmSync(f, { force: true });
     }
+    this.printValue(result);
+    return undefined;
+  }
+
+  /** A call's return value: the data of --call, or part of what a call job in a job file printed. */
+  private printValue(result: JobResult): void {
+    const o = this.opts;
     if (o.values && result.status === 'succeeded') {
       this.out(`${stringify(result.value ?? null)}\n`);
     } else if (o.output !== 'none' && result.kind === 'call' && result.value !== null) {
@@ -185,12 +237,16 @@ export class OutputPrinter {
     return this.sink.stdout(data);
   }
 
-  private async copy(head: Buffer, file: string | undefined, to: 'stdout' | 'stderr'): Promise<void> {
+  /** Prints one stream of a job; returns a promise only when it has to wait (a full pipe, a spill file). */
+  private copy(head: Buffer, file: string | undefined, to: 'stdout' | 'stderr'): Promise<void> | undefined {
+    if (file) return this.copyFile(file, to);
+    if (!head.length) return undefined;
+    const written = to === 'stdout' ? this.out(head) : this.sink.stderr(head);
+    return written ? undefined : this.sink.drained();
+  }
+
+  private async copyFile(file: string, to: 'stdout' | 'stderr'): Promise<void> {
     const write = (b: Buffer) => (to === 'stdout' ? this.out(b) : this.sink.stderr(b));
-    if (!file) {
-      if (head.length && !write(head)) await this.sink.drained();
-      return;
-    }
     const fd = openSync(file, 'r');
     try {
       // One buffer for the whole copy, reused once the previous piece has left the process: fresh pieces

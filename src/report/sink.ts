@@ -32,17 +32,22 @@ export function processSink(onStdoutClosed: () => void = () => {}): Sink {
   return {
     stdout: (d) => (stdoutOpen ? process.stdout.write(d) : true),
     stderr: (d) => (stderrOpen ? process.stderr.write(d) : true),
-    drained: () =>
-      Promise.all([
-        stdoutOpen ? flushed(process.stdout) : undefined,
-        stderrOpen ? flushed(process.stderr) : undefined,
-      ]).then(() => undefined),
+    drained: () => {
+      // Asked once per piece of streamed output: nothing is allocated when nothing is waiting.
+      const out = stdoutOpen ? flushed(process.stdout) : DONE;
+      const err = stderrOpen ? flushed(process.stderr) : DONE;
+      if (out === DONE) return err;
+      if (err === DONE) return out;
+      return Promise.all([out, err]).then(() => undefined);
+    },
   };
 }
 
+const DONE = Promise.resolve();
+
 /** Resolves when the stream has written everything queued before this call, or can write no more. */
 export function flushed(s: NodeJS.WritableStream & Partial<NodeJS.WriteStream>): Promise<void> {
-  if (s.destroyed || s.writableEnded || !s.writableLength) return Promise.resolve();
+  if (s.destroyed || s.writableEnded || !s.writableLength) return DONE;
   // Writes complete in order: the callback of an empty write runs once everything before it is out.
   return new Promise((resolve) => {
     try {

@@ -1,0 +1,75 @@
+/**
+ * Start-up overlap for the CLI: bin/poolrun.js starts the first worker (a thread, or a process with
+ * `--mode process`) before it loads the rest of poolrun, so the worker's own start (~40 ms for a thread, ~75 ms
+ * for a process here) runs on another core while the main thread loads the CLI's modules and reads the job
+ * file (~70 ms). The pool adopts it as its first worker of that mode (pool.ts); a run that has no use for it
+ * (the other mode, --queue, --dry-run, a job file with a problem) ends it, and it never keeps the process alive.
+ *
+ * Its jobs need the run's token in their environment (POOLRUN_RUN_ID, see proc/watchdog.ts), and a worker's
+ * environment is copied when it starts: the token is chosen here and handed to the worker, and the run then
+ * takes it as its own (cli/run.ts).
+ */
+import type { PoolMode, WorkerHandle } from './handle.js';
+import { ProcessWorker } from './process.js';
+import { ThreadWorker } from './thread.js';
+
+let early: { mode: PoolMode; handle: WorkerHandle } | undefined;
+let token: string | undefined;
+let expiry: NodeJS.Timeout | undefined;
+
+/** Not adopted by then, it is of no use: the run has found something else to do (or is still reading input). */
+const ADOPT_WITHIN_MS = 5000;
+
+/** Starts a worker now, unless the command line shows it will not be needed. Once per process. */
+export function prestartWorker(argv: readonly string[]): void {
+  const mode = modeWanted(argv);
+  if (token !== undefined || !mode) return;
+  token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
+  const handle = mode === 'thread' ? new ThreadWorker(undefined, token) : new ProcessWorker(undefined, token);
+  handle.unref();
+  early = { mode, handle };
+  expiry = setTimeout(() => discardPrestarted(), ADOPT_WITHIN_MS).unref();
+}
+
+/** The token of the pre-started worker's environment: the run's token, when a worker was pre-started. */
+export function prestartedToken(): string | undefined {
+  return token;
+}
+
+/** The pre-started worker, once, for a pool's first worker of its mode (one with no initializer). */
+export function adoptPrestarted(mode: PoolMode): WorkerHandle | undefined {
+  if (early?.mode !== mode) return undefined;
+  const { handle } = early;
+  early = undefined;
+  clearTimeout(expiry);
+  return handle;
+}
+
+/** Ends the pre-started worker if nothing has adopted it, unless it is of the mode `keep` (the run's). */
+export function discardPrestarted(keep?: PoolMode): void {
+  if (!early || early.mode === keep) return;
+  const { handle } = early;
+  early = undefined;
+  clearTimeout(expiry);
+  handle.close();
+}
+
+/**
+ * A cheap look at the arguments (commander parses them properly later): which mode's worker the run will want,
+ * or none when they ask for a queue, a dry run, help, the version or the `worker` subcommand. A wrong guess
+ * costs a worker started for nothing, or the overlap; never a behaviour.
+ */
+function modeWanted(argv: readonly string[]): PoolMode | undefined {
+  if (argv[0] === 'worker') return undefined;
+  let mode: PoolMode = 'thread';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (/^--(dry-run|queue|help|version)(=|$)/.test(a) || /^-[a-zA-Z]*[hV]$/.test(a)) return undefined;
+    const m = /^(?:--mode=|-[a-zA-Z]*m)(thread|process)$/.exec(a);
+    if (m) mode = m[1] as PoolMode;
+    else if ((a === '--mode' || /^-[a-zA-Z]*m$/.test(a)) && /^(thread|process)$/.test(argv[i + 1] ?? ''))
+      mode = argv[i + 1] as PoolMode;
+  }
+  return mode;
+}
