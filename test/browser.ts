@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TimelineData } from '../src/report/timeline-page.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -79,27 +80,8 @@ export function reportData(file: string): ReportData {
   return JSON.parse(m[1]!) as ReportData;
 }
 
-export interface ReportData {
-  wallMs: number;
-  axisMs: number;
-  statuses: string[];
-  lanes: string[];
-  laneWorkers: number[];
-  jobs: { id: string[]; index: number[] };
-  a: {
-    job: number[];
-    lane: number[];
-    start: number[];
-    dur: number[];
-    st: number[];
-    n: number[];
-    exit: Array<number | null>;
-    sig: Array<string | null>;
-    note: number[];
-    tail: number[];
-  };
-  texts: string[];
-}
+/** The data a report page carries, as poolrun writes it. */
+export type ReportData = TimelineData;
 
 /** One attempt of a report, as a flat record. */
 export function attempts(d: ReportData) {

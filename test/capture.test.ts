@@ -2,27 +2,14 @@
  * Bounded capture: a job printing 200 MB is printed whole, and poolrun's peak RSS (GNU time's maximum
  * resident set size, of poolrun and its worker processes) stays under 100 MB. 1 GiB: bench/capture-memory.js.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, poolrun, readJson, tempDir } from './helpers.js';
+import { BIN, poolrun, readJson, useTempDirs, writeJobs } from './helpers.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-function jobFile(dir: string, jobs: unknown): string {
-  const file = join(dir, 'jobs.json');
-  writeFileSync(file, JSON.stringify(jobs));
-  return file;
-}
+const temp = useTempDirs();
+const jobFile = writeJobs;
 
 const MB = 1_000_000;
 const BIG = 200 * MB;

@@ -1,29 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, pidAlive, poolrun, readJson, tempDir, waitFor } from './helpers.js';
+import { BIN, pidAlive, poolrun, readJson, useTempDirs, waitFor } from './helpers.js';
 import { childPids } from './worker-procs.js';
 import { bytes, sha256, startServer, type TestServer } from './download-server.js';
 
 let server: TestServer;
-let cleanups: Array<() => void> = [];
 beforeAll(async () => {
   server = await startServer();
 });
 afterAll(async () => {
   await server.close();
 });
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const temp = useTempDirs();
 
 describe('download atomicity (process mode)', () => {
   it('SIGKILL to the worker in the middle of a slow download: nothing at `to`; the next run resumes the .part', async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const dir = t.dir;
+    const dir = temp();
     const data = bytes(8 * 1024 * 1024, 31);
     server.serve('big.bin', data);
     server.slowChunk = 64 * 1024;

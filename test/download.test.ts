@@ -1,27 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, readJson, tempDir, type ResultsDoc, writeJobs } from './helpers.js';
+import { poolrun, readJson, type ResultsDoc, useTempDirs, writeJobs } from './helpers.js';
 import { TLS_CERT, bytes, sha256, startServer, type TestServer } from './download-server.js';
 
 const modes = ['thread', 'process'] as const;
 let server: TestServer;
-let cleanups: Array<() => void> = [];
 beforeAll(async () => {
   server = await startServer();
 });
 afterAll(async () => {
   await server.close();
 });
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function temp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const temp = useTempDirs();
 const jobFile = writeJobs;
 type Result = ResultsDoc['results'][number] & { bytes?: number };
 function byId(doc: ResultsDoc): Record<string, Result> {

@@ -1,6 +1,6 @@
 /** Helpers of the failure-control tests: a poolrun that runs in the background, and pid files. */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { BIN, pidAlive, tempDir, waitFor } from './helpers.js';
 
 export const modes = ['thread', 'process'] as const;
@@ -82,4 +82,21 @@ export function treeJob(pids: string, trapTerm = false): string {
     `echo $$ >> ${pids}; (sleep 60 & echo $! >> ${pids}; wait) & echo $! >> ${pids}; ` +
     `sleep 60 & echo $! >> ${pids}; wait`
   );
+}
+
+/** The watchdog helpers whose parent is `pid` (read from /proc: `ps` is not on every machine). */
+export function watchdogsOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (ppid === pid && cmd.includes('poolrun-watchdog')) found.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return found;
 }

@@ -2,7 +2,6 @@
  * Signals to poolrun, and poolrun's own death: no process of any job survives it. Every check is by pid.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive, readJson, waitFor } from './helpers.js';
 import {
@@ -13,6 +12,7 @@ import {
   survivors,
   temps,
   treeJob,
+  watchdogsOf,
   waitForPids,
   writeJobs,
 } from './failure-helpers.js';
@@ -204,20 +204,3 @@ describe('the watchdog', () => {
     expect(await waitFor(() => !pidAlive(helpers[0]!), 2000)).toBe(true);
   });
 });
-
-/** The watchdog helpers whose parent is `pid` (read from /proc: `ps` is not on every machine). */
-function watchdogsOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === pid && cmd.includes('poolrun-watchdog')) found.push(Number(entry));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return found;
-}

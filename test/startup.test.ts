@@ -4,10 +4,18 @@
  * finds what they leave behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolrun, waitFor } from './helpers.js';
-import { modes, startPoolrun, survivors, temps, waitForPids, writeJobs } from './failure-helpers.js';
+import {
+  modes,
+  startPoolrun,
+  survivors,
+  temps,
+  waitForPids,
+  watchdogsOf,
+  writeJobs,
+} from './failure-helpers.js';
 
 const { temp, cleanup } = temps();
 afterEach(cleanup);
@@ -46,34 +54,18 @@ describe.each(modes)('the worker started ahead of the CLI (%s mode)', (mode) => 
     expect(await waitFor(() => survivors(pids).length === 0, 1500)).toBe(true);
   });
 
-  it('a run that has no use for it (the other mode, --dry-run) behaves as before', async () => {
+  it('a run that has no use for it (a wrong guess of the mode, --dry-run) behaves as before', async () => {
     const dir = temp();
     const file = writeJobs(dir, [{ id: 'p', run: 'echo "$POOLRUN_RUN_ID"' }]);
-    // The mode given the way the early look at the arguments does not read: it starts a worker of the
-    // other mode, which the run must leave unused.
+    // A joblog named like a mode option: the early look at the arguments takes it for one and starts a
+    // worker of the other mode, which the run must end unused.
     const other = mode === 'thread' ? 'process' : 'thread';
-    const p = await poolrun(['-q', `--mode=${other}`, '--mode', mode, file]);
+    const p = await poolrun(['-q', '--joblog', `-m${other}`, '--mode', mode, file], { cwd: dir });
     expect(p.code).toBe(0);
     expect(p.stdout.trim()).toMatch(/^[0-9a-f]{16}$/);
+    expect(readFileSync(join(dir, `-m${other}`), 'utf8')).toContain('echo');
     const d = await poolrun(['--dry-run', '-m', mode, file]);
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('echo');
   });
 });
-
-/** The watchdog helpers whose parent is `pid` (read from /proc, as signals.test.ts does). */
-function watchdogsOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('poolrun-watchdog'))
-        found.push(Number(entry));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return found;
-}
