@@ -10,7 +10,7 @@ const out = [
   `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Linux ${m.kernel}, Node ${m.node}, ${m.gnuParallel ?? 'no GNU parallel'}.`,
   '',
 ];
-const order = ['B1', 'B2', 'B2p', 'B3', 'B4', 'B5', 'B6'];
+const order = ['B1', 'B2', 'B2p', 'B3', 'B4', 'B4s', 'B5', 'B6'];
 for (const id of order) {
   const b = doc.benchmarks?.[id];
   if (!b) continue;
