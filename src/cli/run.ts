@@ -98,7 +98,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const ndjson = statusDisplay(opts) === 'ndjson';
   const output = opts.json === '-' || ndjson ? 'none' : opts.output;
   const values = opts.call !== undefined;
-  const reporting = createObservers(opts, out, {
+  const reporting = await createObservers(opts, out, {
     total: source.total,
     workers: opts.workers,
     startedAt: started,

@@ -5,16 +5,9 @@
 import type { RunOptions } from '../cli/options.js';
 import { chalkFor } from './color.js';
 import { checkWritable } from './files.js';
-import { NdjsonReporter } from './ndjson.js';
 import { PlainReporter } from './plain.js';
-import { JunitFile } from './junit.js';
-import { joblogObserver } from './joblog.js';
-import { ResultsFile } from './results.js';
-import { TimelineReport } from './timeline.js';
 import type { Sink } from './sink.js';
-import { TtyReporter } from './tty.js';
 import type { RunInfo, RunObserver } from './types.js';
-import { sameTerminal } from './which.js';
 
 export interface Reporting {
   observers: RunObserver[];
@@ -22,7 +15,12 @@ export interface Reporting {
   sink: Sink;
 }
 
-export function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Reporting {
+/**
+ * Each reporter but the plain lines is loaded only when asked for: the live view (with string-width, ~10 ms to
+ * evaluate), --junit, --report (its page and script) and the rest cost a one-job run ~20 ms of start-up when
+ * loaded up front, whether used or not.
+ */
+export async function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Promise<Reporting> {
   // Checked before anything starts: a typo in a path costs nothing.
   if (opts.json !== undefined && opts.json !== '-') checkWritable('--json', opts.json);
   if (opts.junit !== undefined) checkWritable('--junit', opts.junit);
@@ -34,7 +32,10 @@ export function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Rep
   };
   let out = sink;
   const display = statusDisplay(opts);
-  if (display === 'ndjson') observers.push(new NdjsonReporter((line) => sink.stdout(line)));
+  if (display === 'ndjson') {
+    const { NdjsonReporter } = await import('./ndjson.js');
+    observers.push(new NdjsonReporter((line) => sink.stdout(line)));
+  }
   if (display === 'plain') {
     const c = chalkFor(process.stderr, opts.color);
     observers.push(new PlainReporter((line) => sink.stderr(`${line}\n`), c, summary));
@@ -44,14 +45,25 @@ export function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Rep
       process.stderr.isTTY ? process.stderr : { isTTY: true, getColorDepth: () => 4 },
       opts.color,
     );
+    const [{ TtyReporter }, { sameTerminal }] = await Promise.all([import('./tty.js'), import('./which.js')]);
     const tty = new TtyReporter(sink, process.stderr, sameTerminal(), run, c, summary);
     observers.push(tty);
     out = tty.sink;
   }
-  if (opts.json !== undefined) observers.push(new ResultsFile(opts.json, out));
-  if (opts.junit !== undefined) observers.push(new JunitFile(opts.junit, run));
-  if (opts.joblog !== undefined) observers.push(joblogObserver(opts.joblog, opts, out));
+  if (opts.json !== undefined) {
+    const { ResultsFile } = await import('./results.js');
+    observers.push(new ResultsFile(opts.json, out));
+  }
+  if (opts.junit !== undefined) {
+    const { JunitFile } = await import('./junit.js');
+    observers.push(new JunitFile(opts.junit, run));
+  }
+  if (opts.joblog !== undefined) {
+    const { joblogObserver } = await import('./joblog.js');
+    observers.push(joblogObserver(opts.joblog, opts, out));
+  }
   if (opts.report !== undefined) {
+    const { TimelineReport } = await import('./timeline.js');
     const mode = opts.queue ? 'queue' : opts.mode;
     observers.push(new TimelineReport(opts.report, run, { mode, argv: summary.argv }));
   }

@@ -10,7 +10,7 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { Sink } from './sink.js';
-import { fit, width } from './text.js';
+import { fit, width } from './width.js';
 
 export interface TerminalStream {
   columns?: number;

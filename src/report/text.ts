@@ -1,5 +1,4 @@
-/** Small text helpers shared by the status displays: safe ids, sizes, durations, fitting to a width. */
-import stringWidth from 'string-width';
+/** Small text helpers shared by the status displays: safe ids, sizes, durations (widths: width.ts). */
 
 // C0/C1 controls and DEL: an id holding them must not move a terminal's cursor or split a log line.
 // eslint-disable-next-line no-control-regex
@@ -28,23 +27,4 @@ export function clockDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-export const width = (s: string): number => stringWidth(s);
-
-const segmenter = new Intl.Segmenter();
-
-/** Cuts plain text (no escape codes) to at most `max` terminal columns, ending with `…` when cut. */
-export function fit(text: string, max: number): string {
-  if (max <= 0) return '';
-  if (width(text) <= max) return text;
-  let out = '';
-  let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
-    const w = width(segment);
-    if (used + w > max - 1) break;
-    out += segment;
-    used += w;
-  }
-  return `${out}…`;
 }

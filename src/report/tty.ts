@@ -9,7 +9,8 @@ import type { JobResult } from '../jobs/types.js';
 import type { Sink } from './sink.js';
 import { Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { LiveScreen, type TerminalStream } from './terminal.js';
-import { clockDuration, fit, printable, width } from './text.js';
+import { clockDuration, printable } from './text.js';
+import { fit, width } from './width.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 
 interface Running {
