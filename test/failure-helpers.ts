@@ -1,7 +1,8 @@
 /** Helpers of the failure-control tests: a poolrun that runs in the background, and pid files. */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { BIN, pidAlive, tempDir, waitFor } from './helpers.js';
+import { childPids } from './worker-procs.js';
 
 export const modes = ['thread', 'process'] as const;
 
@@ -86,17 +87,11 @@ export function treeJob(pids: string, trapTerm = false): string {
 
 /** The watchdog helpers whose parent is `pid` (read from /proc: `ps` is not on every machine). */
 export function watchdogsOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return childPids(pid).filter((p) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === pid && cmd.includes('poolrun-watchdog')) found.push(Number(entry));
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('poolrun-watchdog');
     } catch {
-      /* gone meanwhile */
+      return false; // gone meanwhile
     }
-  }
-  return found;
+  });
 }
