@@ -2,6 +2,7 @@
  * Signals to poolrun, and poolrun's own death: no process of any job survives it. Every check is by pid.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive, readJson, waitFor } from './helpers.js';
 import {
@@ -193,6 +194,24 @@ describe('poolrun killed with SIGKILL: the watchdog kills what it left', () => {
 });
 
 describe('the watchdog', () => {
+  it.each(modes)(
+    '%s mode: a process without the run token (env -i) is killed by its process group',
+    async (mode) => {
+      const dir = temp();
+      const pids = join(dir, 'pids');
+      // Only the watchdog's registry of groups can find this sleep: its environment is empty.
+      const job = `env -i /bin/sh -c 'echo $$ >> ${pids}; exec sleep 60'; sleep 60`;
+      const child = startPoolrun(['-m', mode, '--kill-after', `${KILL_AFTER_MS}ms`, writeJobs(dir, [job])]);
+      const [pid] = await waitForPids(pids, 1);
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('POOLRUN_RUN_ID');
+      // Registrations reach the helper in batches, within 20 ms.
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGKILL');
+      await child;
+      expect(await waitFor(() => survivors([pid!]).length === 0, KILL_AFTER_MS + 1000)).toBe(true);
+    },
+  );
+
   it('is one small process per run, and leaves when the run ends normally', async () => {
     const dir = temp();
     const child = startPoolrun(['-q', writeJobs(dir, ['sleep 1', 'sleep 1'])]);
