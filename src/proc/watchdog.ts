@@ -9,8 +9,8 @@
  * its stdin. When stdin reaches end-of-file without a `q` line first, poolrun is gone: the watchdog sends
  * SIGTERM to every group still registered, waits up to --kill-after for them to go, then sends SIGKILL.
  *
- * A group registered a moment too late (poolrun killed between a worker thread's spawn() and the main
- * thread's `+` line) or a process that left its group (setsid) would escape that; so the watchdog also looks
+ * A group not yet registered (poolrun killed between a worker's spawn() and the batch that carries its `+`
+ * line, at most BATCH_MS later) or a process that left its group (setsid) would escape that; so the watchdog also looks
  * for processes whose environment carries this run's token (POOLRUN_RUN_ID, inherited by every job and its
  * descendants) and signals them too. Linux only (/proc); elsewhere the registry alone is used.
  */
