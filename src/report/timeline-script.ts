@@ -57,7 +57,8 @@ export const TIMELINE_SCRIPT = String.raw`
   function laneTop(l) { return AXIS_H + l * LANE_H; }
   function barSpan(i) {
     var x = A.start[i] * scale, w = A.dur[i] * scale;
-    return [x, w > 3 ? w - 1 : Math.max(w, 1)];
+    // A gap of 1 px between neighbours; a job of a few ms still gets 2 px, enough to see and to hover.
+    return [x, w > 3 ? w - 1 : Math.max(w, 2)];
   }
 
   function drawLabels() {
