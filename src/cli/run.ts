@@ -10,10 +10,9 @@
  *   stdout closed    as a signal (EPIPE is SIGPIPE for a program that ignores it)          exit 141
  * A second SIGINT/SIGTERM/SIGHUP SIGKILLs every running tree at once.
  */
-import { randomBytes } from 'node:crypto';
 import type { JobRunner } from '../executor/runner.js';
 import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
-import { discardPrestarted, prestartedToken } from '../pool/prestart.js';
+import { discardPrestarted, runToken } from '../pool/prestart.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
@@ -82,7 +81,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   // Every job inherits this run's token, so the watchdog can find a job's processes even if poolrun dies before
   // it has registered their group (see proc/watchdog.ts).
-  const token = prestartedToken() ?? randomBytes(8).toString('hex');
+  const token = runToken();
   // Of no use to a run without local workers, or one of the other mode.
   discardPrestarted(opts.queue ? undefined : opts.mode);
   const previousToken = process.env[RUN_ID_VAR];

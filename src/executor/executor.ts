@@ -123,12 +123,15 @@ export class Executor implements JobRunner {
   #seq = 0;
   #shutdown = false;
   #closing: Promise<void> | undefined;
+  /** The registry this executor made for itself (none when the caller passed one): it ends with the executor. */
+  readonly #ownGroups: ProcessGroups | undefined;
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
     this.mode = mode;
     // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
-    opts = { ...opts, groups: opts.groups ?? watchedGroups(opts.killAfter ?? 5000) };
-    this.#opts = opts;
+    if (!opts.groups) this.#ownGroups = watchedGroups(opts.killAfter ?? 5000);
+    const groups = opts.groups ?? this.#ownGroups!;
+    this.#opts = opts = { ...opts, groups };
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
@@ -137,7 +140,7 @@ export class Executor implements JobRunner {
       mode,
       size: this.maxWorkers,
       killAfterMs: opts.killAfter ?? 5000,
-      groups: opts.groups ?? new ProcessGroups(),
+      groups,
       ...(opts.initializer
         ? {
             init: {
@@ -466,6 +469,8 @@ export class Executor implements JobRunner {
   async #close(): Promise<void> {
     await Promise.all([...this.#live].map((e) => e.future.settled()));
     await this.pool.close();
+    // Its watchdog helper would otherwise live as long as this process.
+    this.#ownGroups?.close();
     rmSync(this.#capture.spillDir, { recursive: true, force: true });
   }
 }

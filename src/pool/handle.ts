@@ -30,8 +30,6 @@ export interface WorkerHandle {
   unref(): void;
 }
 
-export type WorkerFactory = () => WorkerHandle;
-
 /**
  * What a worker says, and how it ended, kept until someone listens: a worker started ahead of its pool
  * (prestart.ts) may be ready before the pool has set it up. Kept messages are handed over on a microtask, in

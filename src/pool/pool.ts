@@ -198,19 +198,6 @@ export class WorkerPool {
     return out;
   }
 
-  /** Kills every attempt that a worker holds. */
-  killRunning(reason: KillReason): void {
-    for (const t of [...this.byKey.values()]) {
-      if (t.state === 'running' || t.state === 'sent') this.kill(t, reason);
-    }
-  }
-
-  get running(): number {
-    let n = 0;
-    for (const t of this.byKey.values()) if (t.state === 'running') n++;
-    return n;
-  }
-
   /**
    * Lets queued work finish, then ends every worker. With `force`, ends them now (running jobs are killed by
    * the caller first; this only reaps the workers).

@@ -24,16 +24,20 @@ const ADOPT_WITHIN_MS = 5000;
 export function prestartWorker(argv: readonly string[]): void {
   const mode = modeWanted(argv);
   if (token !== undefined || !mode) return;
-  token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
+  token = newToken();
   const handle = mode === 'thread' ? new ThreadWorker(undefined, token) : new ProcessWorker(undefined, token);
   handle.unref();
   early = { mode, handle };
   expiry = setTimeout(() => discardPrestarted(), ADOPT_WITHIN_MS).unref();
 }
 
-/** The token of the pre-started worker's environment: the run's token, when a worker was pre-started. */
-export function prestartedToken(): string | undefined {
-  return token;
+/** The run's token: the pre-started worker's, when there is one (its environment has it already). */
+export function runToken(): string {
+  return token ?? newToken();
+}
+
+function newToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
 }
 
 /** The pre-started worker, once, for a pool's first worker of its mode (one with no initializer). */

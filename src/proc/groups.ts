@@ -18,14 +18,6 @@ export class ProcessGroups {
     this.watchdog = opts.watchdog;
   }
 
-  get size(): number {
-    return this.live.size;
-  }
-
-  pgids(): number[] {
-    return [...this.live.keys()];
-  }
-
   add(pgid: number): void {
     // The kernel reused this number, so the old group is empty: its pending SIGKILL must not hit the new one.
     const stale = this.escalations.get(pgid);

@@ -53,15 +53,16 @@ sweep KILL
 export interface WatchdogOptions {
   /** Grace between the watchdog's SIGTERM and SIGKILL. */
   killAfterMs: number;
-  /** The run's token, present as POOLRUN_RUN_ID in every job's environment (see runToken()). */
+  /** The run's token, present as POOLRUN_RUN_ID in every job's environment (see pool/prestart.ts runToken()). */
   token?: string;
 }
 
 /**
- * How long a registration waits before it is written to the helper. A job that ends within it (most of a run of
+ * How long a new group waits before it is written to the helper. A job that ends within it (most of a run of
  * tiny jobs) is never written at all: a `+` and `-` pair costs two writes here and, since dash reads a pipe one
  * byte at a time, about sixteen reads in the helper — 5–8 % of a run of 1000 `true` jobs. A job in its first
- * moments is still found through the run token should poolrun die.
+ * moments is still found through the run token should poolrun die. A group the helper knows of is taken off
+ * at once: a number it still held could be the kernel's for another process group by the time it sweeps.
  */
 const BATCH_MS = 20;
 
@@ -69,57 +70,47 @@ export class Watchdog {
   private child: ChildProcess | undefined;
   private failed = false;
   private closed = false;
-  /** Lines not yet written, by group: `+` or `-`, in the order they came. */
-  private pending = new Map<number, '+' | '-'>();
+  /** Groups not yet written to the helper. */
+  private unwritten = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: WatchdogOptions) {}
 
-  /** The helper's pid once it runs (for tests and diagnostics). */
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
   add(pgid: number): void {
     if (this.closed || this.failed) return;
     if (!this.child) this.start();
-    this.queue(pgid, '+');
+    this.unwritten.add(pgid);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), BATCH_MS);
+      this.flushTimer.unref();
+    }
   }
 
   remove(pgid: number): void {
-    if (this.closed || this.failed || !this.child) return;
-    this.queue(pgid, '-');
+    if (this.unwritten.delete(pgid)) return;
+    this.write(`- ${pgid}\n`);
   }
 
   /** Everything has been cleaned up: the helper exits without killing anything. */
   close(): void {
     if (this.closed) return;
     clearTimeout(this.flushTimer);
-    this.pending.clear();
-    if (this.child && !this.failed) {
-      this.child.stdin?.write('q\n');
-      this.child.stdin?.end();
-    }
+    this.unwritten.clear();
+    this.write('q\n');
+    this.child?.stdin?.end();
     this.closed = true;
-  }
-
-  /** A `+` and a `-` of one group, both unwritten, cancel out; either way the helper ends up as it should. */
-  private queue(pgid: number, op: '+' | '-'): void {
-    const before = this.pending.get(pgid);
-    if (before !== undefined && before !== op) this.pending.delete(pgid);
-    else this.pending.set(pgid, op);
-    if (this.pending.size && !this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), BATCH_MS);
-      this.flushTimer.unref();
-    }
   }
 
   private flush(): void {
     this.flushTimer = undefined;
-    if (this.closed || this.failed || !this.child || !this.pending.size) return;
     let lines = '';
-    for (const [pgid, op] of this.pending) lines += `${op} ${pgid}\n`;
-    this.pending.clear();
+    for (const pgid of this.unwritten) lines += `+ ${pgid}\n`;
+    this.unwritten.clear();
+    if (lines) this.write(lines);
+  }
+
+  private write(lines: string): void {
+    if (this.closed || this.failed || !this.child) return;
     // A small write to a pipe with room in it completes at once (libuv writes before queueing), so lines
     // written just before poolrun dies have reached the helper.
     this.child.stdin?.write(lines);

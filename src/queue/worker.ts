@@ -14,7 +14,8 @@ import { Executor, cancelledResult, type ExecutorEvent } from '../executor/execu
 import type { Future } from '../executor/future.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import type { PoolMode } from '../pool/handle.js';
-import { clock, describeEnd } from '../report/plain.js';
+import { clock } from '../report/plain.js';
+import { describeEnd } from '../report/summary.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
 import { GuardedGroups } from './guard.js';

@@ -4,6 +4,7 @@
  * chalk's own detection also sniffs process.argv, where a job's arguments live: poolrun decides the level itself.
  */
 import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
+import type { JobStatus } from '../jobs/types.js';
 
 export function colorLevel(
   stream: { isTTY?: boolean; getColorDepth?: (env?: object) => number },
@@ -35,4 +36,19 @@ export function chalkFor(
 export function jobColor(c: ChalkInstance, index: number): (s: string) => string {
   const palette = [c.cyan, c.magenta, c.yellow, c.blue, c.green, c.cyanBright, c.magentaBright, c.blueBright];
   return palette[index % palette.length]!;
+}
+
+/** The colour of a status word: green done, red failed, yellow cancelled, cyan on its way. */
+export function statusColor(c: ChalkInstance, status: JobStatus | 'started'): (s: string) => string {
+  switch (status) {
+    case 'succeeded':
+      return c.green;
+    case 'failed':
+    case 'timed-out':
+      return c.red;
+    case 'cancelled':
+      return c.yellow;
+    default:
+      return c.cyan;
+  }
 }

@@ -12,10 +12,9 @@ export interface EncodedText {
   encoding?: 'base64';
 }
 
-/** Bytes as text when they are valid UTF-8; `partialEnd`: they may end inside a character cut by a limit. */
-export function encodeBytes(buf: Buffer, partialEnd = false): EncodedText {
-  const bytes = partialEnd ? withoutCutChar(buf) : buf;
-  if (isUtf8(bytes)) return { data: bytes.toString('utf8') };
+/** Bytes as text when they are valid UTF-8. */
+export function encodeBytes(buf: Buffer): EncodedText {
+  if (isUtf8(buf)) return { data: buf.toString('utf8') };
   return { data: buf.toString('base64'), encoding: 'base64' };
 }
 

@@ -3,6 +3,7 @@
  * `::error title=…::` annotation per job that failed or timed out. Values are escaped as the runner expects.
  */
 import type { JobResult } from '../jobs/types.js';
+import { endReason } from './summary.js';
 
 export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.GITHUB_ACTIONS === 'true';
@@ -29,10 +30,8 @@ export function errorAnnotation(r: JobResult): string | undefined {
   if (r.status !== 'failed' && r.status !== 'timed-out') return undefined;
   const title = `${r.status === 'timed-out' ? 'timed out' : 'failed'}: ${r.id}`;
   const why: string[] = [];
-  if (r.status === 'timed-out') why.push(r.error?.message ?? 'timed out');
-  else if (r.signal) why.push(`killed by ${r.signal}`);
-  else if (r.exitCode !== null) why.push(`exit status ${r.exitCode}`);
-  else if (r.error) why.push(`${r.error.name}: ${r.error.message}`);
+  const reason = endReason(r);
+  if (reason) why.push(reason);
   const lastLine = r.stderr.trimEnd().split('\n').pop()?.trim();
   if (lastLine && r.status === 'failed') why.push(lastLine.slice(0, 500));
   return `::error title=${escapeProperty(title)}::${escapeData(why.join(' — ') || r.status)}\n`;

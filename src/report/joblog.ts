@@ -33,7 +33,7 @@ import type { Job, JobResult } from '../jobs/types.js';
 import { describeJob } from '../cli/describe.js';
 import { UsageError } from '../errors.js';
 import type { RunObserver } from './types.js';
-import type { Sink } from './printer.js';
+import type { Sink } from './sink.js';
 import type { RunOptions } from '../cli/options.js';
 
 export const JOBLOG_COLUMNS = [
@@ -83,12 +83,12 @@ export function exitval(r: JobResult): number {
   return 1; // a call that threw, a copy or download that failed
 }
 
-export function formatJoblogLine(result: JobResult, job: Job, received: number, host = ':'): string {
+export function formatJoblogLine(result: JobResult, job: Job, received: number): string {
   const started = result.startedAt === null ? Date.now() : Date.parse(result.startedAt);
   const signal = result.signal ? ((constants.signals as Record<string, number>)[result.signal] ?? 0) : 0;
   const fields = [
     String(result.index + 1),
-    host,
+    ':', // Host: this machine, as GNU parallel writes it
     (started / 1000).toFixed(3),
     ((result.durationMs ?? 0) / 1000).toFixed(3).padStart(10),
     '0',

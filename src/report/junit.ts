@@ -9,6 +9,7 @@ import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../jobs/types.js';
 import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
+import { endReason } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 
@@ -93,10 +94,6 @@ export class JunitFile implements RunObserver {
 }
 
 function failureMessage(r: JobResult): string {
-  if (r.status === 'timed-out')
-    return `${r.error?.message ?? 'timed out'}${r.signal ? ` (killed by ${r.signal})` : ''}`;
-  if (r.signal) return `killed by ${r.signal}`;
-  if (r.exitCode !== null) return `exit status ${r.exitCode}`;
-  if (r.error) return `${r.error.name}: ${r.error.message}`;
-  return r.status;
+  const reason = endReason(r) ?? r.status;
+  return r.status === 'timed-out' && r.signal ? `${reason} (killed by ${r.signal})` : reason;
 }

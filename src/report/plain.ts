@@ -4,32 +4,16 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobStatus } from '../jobs/types.js';
 import { formatDuration } from '../util/duration.js';
 import { describeEnd, Slowest, summaryLines, type SummaryOptions } from './summary.js';
+import { statusColor } from './color.js';
 import { printable } from './text.js';
 import type { RunEnd, RunObserver } from './types.js';
-
-export { describeEnd, summaryLine } from './summary.js';
 
 export function clock(ms: number): string {
   const d = new Date(ms);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
-export function statusColor(c: ChalkInstance, status: JobStatus | 'started'): (s: string) => string {
-  switch (status) {
-    case 'succeeded':
-      return c.green;
-    case 'failed':
-    case 'timed-out':
-      return c.red;
-    case 'cancelled':
-      return c.yellow;
-    default:
-      return c.cyan;
-  }
 }
 
 export class PlainReporter implements RunObserver {

@@ -18,8 +18,6 @@ import { errorAnnotation, GROUP_END, groupStart } from './github.js';
 import { LineSplitter } from './lines.js';
 import type { Sink } from './sink.js';
 
-export type { Sink } from './sink.js';
-
 export interface PrinterOptions {
   order: Order;
   output: OutputMode;
@@ -63,11 +61,6 @@ export class OutputPrinter {
   /** Finished jobs whose output is not printed yet (waiting for an earlier job, or for stdout). */
   get backlog(): number {
     return this.held.size + this.queue.length;
-  }
-
-  /** Kept for callers of the first version: jobs waiting for an earlier job (input order). */
-  get waiting(): number {
-    return this.held.size;
   }
 
   /** `--output stream`: whole lines as they come, each prefixed with the job id. */

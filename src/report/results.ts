@@ -4,18 +4,11 @@
  * comes on a normal finish and after a stop (SIGINT, SIGTERM, --deadline, --halt) alike.
  */
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
 import { encodeResult, stringify } from './encode.js';
 import type { Sink } from './sink.js';
 import { OrderedSpool } from './spool.js';
 import { OutputFileError } from './files.js';
-import type { RunEnd, RunObserver, Summary } from './types.js';
-
-/** The whole document at once, for callers holding every result (the library; small runs). */
-export function resultsDocument(summary: Summary, results: JobResult[]): string {
-  const ordered = results.filter(Boolean).sort((a, b) => a.index - b.index);
-  return `${stringify({ summary, results: ordered }, 2)}\n`;
-}
+import type { RunEnd, RunObserver } from './types.js';
 
 const INDENT = '    ';
 

@@ -7,6 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import type { JobResult } from '../jobs/types.js';
 import { formatDuration } from '../util/duration.js';
 import { shellQuote } from '../util/shell.js';
+import { statusColor } from './color.js';
 import { formatBytes, printable } from './text.js';
 import type { RunEnd, StopReason, Summary } from './types.js';
 
@@ -33,10 +34,27 @@ export function describeEnd(r: JobResult): string {
   else if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
   if (r.bytes !== undefined) parts.push(formatBytes(r.bytes));
   if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
-  // A shell job's exit status says it all; anything else (a crashed worker, a spawn error) needs its message.
-  if (r.error && r.status !== 'succeeded' && (r.exitCode === null || r.kind !== 'run'))
-    parts.push(printable(r.error.message.split('\n', 1)[0]!));
+  const error = errorLine(r);
+  if (error !== undefined) parts.push(printable(error));
   return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * The first line of the error of a job that did not succeed, when its exit status does not say it all: a shell
+ * job's exit status does; a crashed worker, a spawn error, a call that threw need their message.
+ */
+export function errorLine(r: JobResult): string | undefined {
+  if (!r.error || r.status === 'succeeded' || (r.kind === 'run' && r.exitCode !== null)) return undefined;
+  return r.error.message.split('\n', 1)[0]!;
+}
+
+/** Why a job ended as it did, in a few words (annotations, JUnit): undefined when nothing says more than its status. */
+export function endReason(r: JobResult): string | undefined {
+  if (r.status === 'timed-out') return r.error?.message ?? 'timed out';
+  if (r.signal) return `killed by ${r.signal}`;
+  if (r.exitCode !== null) return `exit status ${r.exitCode}`;
+  if (r.error) return `${r.error.name}: ${r.error.message}`;
+  return undefined;
 }
 
 const STOPPED: Record<StopReason, string> = {
@@ -79,7 +97,7 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
   }
   const max = o.maxFailures ?? 20;
   for (const r of run.failures.slice(0, max)) {
-    const status = c ? (r.status === 'cancelled' ? c.yellow : c.red)(r.status) : r.status;
+    const status = c ? statusColor(c, r.status)(r.status) : r.status;
     lines.push(`  ${status} ${printable(r.id)}${describeEnd(r)}`);
   }
   if (run.failures.length > max) lines.push(`  … and ${run.failures.length - max} more`);

@@ -7,7 +7,7 @@
  * loads nothing.
  */
 import { createHash } from 'node:crypto';
-import type { StopReason, Summary } from './types.js';
+import type { Summary } from './types.js';
 import { TIMELINE_SCRIPT } from './timeline-script.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -55,9 +55,7 @@ export interface TimelineHeader {
   busyMs: number;
   utilisation: number;
   summaryCounts: Summary;
-  retried: number;
   notStarted: number;
-  stop: StopReason | undefined;
   tailsDropped: number;
 }
 

@@ -13,7 +13,7 @@ import { shellQuote } from '../util/shell.js';
 import { OutputFileError } from './files.js';
 import { stderrTail } from './tail.js';
 import { timelinePage, type TimelineData, type TimelineHeader } from './timeline-page.js';
-import { summaryLine } from './summary.js';
+import { errorLine, summaryLine } from './summary.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 
 /** Bar statuses, in the order of the page's legend; an attempt that was retried is drawn as `retried`. */
@@ -126,7 +126,6 @@ export class TimelineReport implements RunObserver {
     this.running.clear();
     const html = timelinePage(this.data(wallMs), this.header(run));
     try {
-      // Promise.resolve: writeFileAtomic is synchronous on this branch and returns a promise on newer main.
       await writeFileAtomic(this.target, html);
     } catch (e) {
       throw new OutputFileError(`--report: could not write ${this.target}: ${(e as Error).message}`);
@@ -253,9 +252,7 @@ export class TimelineReport implements RunObserver {
       busyMs,
       utilisation: workers > 0 && wallMs > 0 ? busyMs / (workers * wallMs) : 0,
       summaryCounts: run.summary,
-      retried: this.a.st.filter((s) => s === BAR_STATUSES.indexOf('retried')).length,
       notStarted: this.notStarted,
-      stop: run.stop,
       tailsDropped: this.tailsDropped,
     };
   }
@@ -263,10 +260,9 @@ export class TimelineReport implements RunObserver {
 
 /** What the tooltip says beside the exit status: why a job that has none ended (timeout, an exception). */
 function noteFor(r: JobResult): string | undefined {
-  if (!r.error || r.status === 'succeeded') return undefined;
-  if (r.kind === 'run' && r.exitCode !== null) return undefined;
-  const first = r.error.message.split('\n', 1)[0]!;
-  return r.error.name === 'Error' || r.error.name === 'TimeoutError' ? first : `${r.error.name}: ${first}`;
+  const first = errorLine(r);
+  if (first === undefined) return undefined;
+  return r.error!.name === 'Error' || r.error!.name === 'TimeoutError' ? first : `${r.error!.name}: ${first}`;
 }
 
 // Escape sequences (colours, cursor moves) and C0 controls but tab and newline: job output is untrusted text.
