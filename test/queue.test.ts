@@ -163,7 +163,7 @@ describe('poolrun --queue and poolrun worker', () => {
       expect(res.pid).toBe(b.pid);
       expect(res.attempts).toBe(onA.includes(res.id) ? 2 : 1);
     }
-    // The killed worker's jobs were killed with it (its guard ended their process groups): no first run of
+    // The killed worker's jobs were killed with it (its watchdog ended their process groups): no first run of
     // them completes, now or later.
     expect(await waitFor(() => firstPids.every((p) => !pidAlive(p)), 10_000)).toBe(true);
     await new Promise((res) => setTimeout(res, 3500));

@@ -18,7 +18,8 @@ import { clock } from '../report/plain.js';
 import { describeEnd } from '../report/summary.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
-import { GuardedGroups } from './guard.js';
+import { ProcessGroups } from '../proc/groups.js';
+import { Watchdog } from '../proc/watchdog.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -90,7 +91,7 @@ class QueueWorker {
   readonly #link: RedisLink;
   readonly #client: RedisClient;
   readonly #opts: WorkerOptions;
-  readonly #groups = new GuardedGroups();
+  readonly #groups: ProcessGroups;
   readonly #executor: Executor;
   readonly #tracked = new Map<Job, Tracked>();
   #bull: BullWorker | undefined;
@@ -104,6 +105,9 @@ class QueueWorker {
     this.#link = link;
     this.#client = client;
     this.#opts = opts;
+    // A worker SIGKILLed mid-job must not leave its jobs running while BullMQ hands them to another worker:
+    // the watchdog a local run uses kills their groups.
+    this.#groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs }) });
     this.#executor = new Executor(opts.mode, {
       maxWorkers: opts.workers,
       killAfter: opts.killAfterMs,
@@ -209,7 +213,7 @@ class QueueWorker {
         else await closing.catch(() => {});
       }
       await this.#executor.shutdown({ wait: true, kill: how === 'kill' });
-      await this.#groups.dismiss();
+      this.#groups.watchdog?.close();
       await bounded(this.#link.close(), 5000);
       this.#finished?.(this.#exitCode);
     })();
