@@ -136,8 +136,19 @@ export class Executor implements JobRunner {
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
     }
+    this.#capture = {
+      keep: opts.capture?.keep ?? true,
+      stream: opts.capture?.stream ?? false,
+      spill: opts.capture?.spill ?? false,
+      limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
+      spillDir: join(
+        tmpdir(),
+        `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
+      ),
+    };
     this.pool = new WorkerPool({
       mode,
+      capture: this.#capture,
       size: this.maxWorkers,
       killAfterMs: opts.killAfter ?? 5000,
       groups,
@@ -151,16 +162,6 @@ export class Executor implements JobRunner {
           }
         : {}),
     });
-    this.#capture = {
-      keep: opts.capture?.keep ?? true,
-      stream: opts.capture?.stream ?? false,
-      spill: opts.capture?.spill ?? false,
-      limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
-      spillDir: join(
-        tmpdir(),
-        `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
-      ),
-    };
   }
 
   /** Jobs submitted and not yet finished. */
@@ -304,7 +305,7 @@ export class Executor implements JobRunner {
       const entry = { job, attempt: 0, settle } as Entry;
       entry.future = new Future<unknown>(() => this.#cancelEntry(entry));
       this.#live.add(entry);
-      this.#emit({ event: 'queued', job, time: Date.now() });
+      if (this.#opts.onEvent) this.#emit({ event: 'queued', job, time: Date.now() });
       return entry;
     });
     this.#runAttempts(this.mode === 'process' ? [entries] : entries.map((e) => [e]));
@@ -401,10 +402,10 @@ export class Executor implements JobRunner {
     const attemptNo = e.attempt;
     return {
       job: e.job,
-      capture: this.#capture,
       onStart: (info) => {
         if (attemptNo === 1) e.future.setRunning();
-        this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
+        if (this.#opts.onEvent)
+          this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
       },
       onOutput: (stream, data) =>
         this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
@@ -434,10 +435,13 @@ export class Executor implements JobRunner {
       return;
     }
     this.#live.delete(e);
-    const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
-    if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
-    if (r.stderrFile) output.stderrFile = r.stderrFile;
-    this.#emit({ event: 'finished', job: e.job, result, output, time: Date.now() });
+    // Events are built only for a listener: the library's map() and submit() have none, a million times over.
+    if (this.#opts.onEvent) {
+      const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
+      if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
+      if (r.stderrFile) output.stderrFile = r.stderrFile;
+      this.#emit({ event: 'finished', job: e.job, result, output, time: Date.now() });
+    }
     e.settle(e.future, result);
   }
 

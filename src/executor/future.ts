@@ -18,7 +18,8 @@ export class Future<T> {
   #value: T | undefined;
   #error: unknown;
   #failed = false;
-  #callbacks: DoneCallback<T>[] = [];
+  /** Made on the first addDoneCallback: most futures never get one. */
+  #callbacks: DoneCallback<T>[] | undefined;
   #settled: Promise<void> | undefined;
   #resolveSettled: (() => void) | undefined;
   readonly #onCancel: (() => boolean) | undefined;
@@ -73,7 +74,7 @@ export class Future<T> {
   /** Called with the future when it finishes or is cancelled; at once if it already has. Errors are reported, not thrown. */
   addDoneCallback(fn: DoneCallback<T>): void {
     if (this.done()) this.#invoke(fn);
-    else this.#callbacks.push(fn);
+    else (this.#callbacks ??= []).push(fn);
   }
 
   /** @internal */
@@ -135,8 +136,8 @@ export class Future<T> {
   #settle(): void {
     this.#resolveSettled?.();
     const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const fn of callbacks) this.#invoke(fn);
+    this.#callbacks = undefined;
+    if (callbacks) for (const fn of callbacks) this.#invoke(fn);
   }
 
   #invoke(fn: DoneCallback<T>): void {

@@ -34,7 +34,6 @@ export interface AttemptResult extends Outcome {
 /** One attempt of one job, as the executor hands it to the pool. */
 export interface Attempt {
   readonly job: Job;
-  readonly capture: CaptureOptions;
   onStart(info: StartInfo): void;
   /**
    * A piece of streamed output. A returned promise says it is not printed yet: the worker is told it may send
@@ -86,6 +85,8 @@ export interface PoolOptions {
   killAfterMs: number;
   groups?: ProcessGroups;
   init?: WorkerInit;
+  /** How workers keep the output of the jobs they run: the same for every job, so sent once per batch. */
+  capture: CaptureOptions;
 }
 
 /** Consecutive workers that die before they are ready: past this the pool gives up instead of respawning forever. */
@@ -109,6 +110,7 @@ export class WorkerPool {
   readonly groups: ProcessGroups;
   private readonly killAfterMs: number;
   private readonly init: WorkerInit | undefined;
+  private readonly capture: CaptureOptions;
   private readonly queue = new Deque<Tracked[]>();
   private readonly slots: (Slot | undefined)[];
   private readonly byKey = new Map<number, Tracked>();
@@ -127,6 +129,7 @@ export class WorkerPool {
     this.killAfterMs = opts.killAfterMs;
     this.groups = opts.groups ?? new ProcessGroups();
     this.init = opts.init;
+    this.capture = opts.capture;
     this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
   }
 
@@ -348,7 +351,8 @@ export class WorkerPool {
     slot.handle.send({
       type: 'batch',
       worker: slot.id,
-      jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job, capture: t.attempt.capture })),
+      capture: this.capture,
+      jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job })),
     });
   }
 

@@ -25,12 +25,11 @@ export interface WorkerInit {
 export interface WireJob {
   key: number;
   job: Job;
-  capture: CaptureOptions;
 }
 
 export type ToWorker =
   /** `worker` is the slot (1..n) the jobs run on: shell jobs see it as POOLRUN_WORKER (GNU parallel's {%}). */
-  | { type: 'batch'; worker: number; jobs: WireJob[] }
+  | { type: 'batch'; worker: number; capture: CaptureOptions; jobs: WireJob[] }
   /** Skip a job of a batch that has not started yet. */
   | { type: 'skip'; key: number }
   /** Stop a running copy/download/call cooperatively (timeouts, halt). */

@@ -5,7 +5,15 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { FromWorker, Outcome, ToWorker, WireJob, WireOutcome, WorkerInit } from './protocol.js';
+import type {
+  CaptureOptions,
+  FromWorker,
+  Outcome,
+  ToWorker,
+  WireJob,
+  WireOutcome,
+  WorkerInit,
+} from './protocol.js';
 import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
 import { envMayHaveChanged } from '../jobs/run.js';
@@ -26,6 +34,8 @@ const liveGroups = new Set<number>();
 const queue: WireJob[] = [];
 let busy = false;
 let slot = 0;
+/** How to keep job output: the pool's, the same in every batch. */
+let capture: CaptureOptions;
 
 /** Streamed output of the running job (one runs at a time) that the main thread has not printed yet. */
 const flow: { key: number; unacked: number; waiter: (() => void) | undefined } = {
@@ -40,6 +50,7 @@ function onMessage(msg: ToWorker): void {
   switch (msg.type) {
     case 'batch':
       slot = msg.worker;
+      capture = msg.capture;
       queue.push(...msg.jobs);
       if (!busy) {
         busy = true;
@@ -134,7 +145,7 @@ async function runOne(w: WireJob): Promise<void> {
     key: w.key,
     job: w.job,
     worker: slot,
-    capture: w.capture,
+    capture,
     get signal() {
       return (ac ??= new AbortController()).signal;
     },
