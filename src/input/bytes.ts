@@ -37,23 +37,14 @@ export function stdinSource(name = '<stdin>'): ByteSource {
   }
   if (st?.isFile()) {
     const start = stdinOffset();
+    const chunks = () =>
+      createReadStream('', { fd: 0, start, autoClose: false, highWaterMark: CHUNK }) as AsyncIterable<Buffer>;
     return {
       kind: 'file',
       name,
       size: st.size - start,
-      chunks: () =>
-        createReadStream('', {
-          fd: 0,
-          start,
-          autoClose: false,
-          highWaterMark: CHUNK,
-        }) as AsyncIterable<Buffer>,
-      readAll: async () => {
-        const parts: Buffer[] = [];
-        for await (const c of createReadStream('', { fd: 0, start, autoClose: false, highWaterMark: CHUNK }))
-          parts.push(c as Buffer);
-        return Buffer.concat(parts);
-      },
+      chunks,
+      readAll: () => readAll(chunks()),
     };
   }
   return { kind: 'stream', name, chunks: process.stdin as AsyncIterable<Buffer> };
@@ -78,12 +69,13 @@ export async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
 
 /**
  * Reads the start of a stream until `enough` (called with each chunk) says so, or the stream ends; returns
- * what was read, and an iterable that yields it first and then the rest of the stream.
+ * what was read, an iterable that yields it first and then the rest of the stream, and `close` for a caller
+ * that wants no more of it (a file's read stream stays open until it is read to its end or closed).
  */
 export async function peek(
   chunks: AsyncIterable<Buffer>,
   enough: (chunk: Buffer) => boolean,
-): Promise<{ head: Buffer; ended: boolean; all: AsyncIterable<Buffer> }> {
+): Promise<{ head: Buffer; ended: boolean; all: AsyncIterable<Buffer>; close: () => Promise<void> }> {
   const it = chunks[Symbol.asyncIterator]();
   const seen: Buffer[] = [];
   let ended = false;
@@ -105,5 +97,8 @@ export async function peek(
       yield r.value;
     }
   }
-  return { head: Buffer.concat(seen), ended, all: all() };
+  const close = async () => {
+    if (!ended) await it.return?.();
+  };
+  return { head: Buffer.concat(seen), ended, all: all(), close };
 }

@@ -4,7 +4,7 @@
  * exactly (see quote.ts).
  */
 import { UsageError } from '../errors.js';
-import { jobsWord, ProblemList } from '../jobs/issues.js';
+import { ProblemList, streamStopped } from '../jobs/issues.js';
 import type { Job } from '../jobs/types.js';
 import { streamedSource, type JobSource } from '../cli/source.js';
 import { rawArguments } from './argv.js';
@@ -51,12 +51,7 @@ async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job[]> {
           message:
             'a NUL byte in a line: a command argument cannot hold one (for NUL-separated input use -0)',
         });
-        throw problems.error(
-          '<stdin>',
-          index === 0
-            ? 'nothing ran'
-            : `input is read as it arrives: ${jobsWord(index)} before it had been submitted; the run was stopped`,
-        );
+        throw problems.error('<stdin>', streamStopped(index));
       }
       jobs.push(eachJob(t, item, index++));
     });

@@ -12,7 +12,7 @@ import { createReadStream, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { JobLineParser, type LineFormat } from '../jobs/lines.js';
-import { jobsWord } from '../jobs/issues.js';
+import { jobsWord, streamStopped } from '../jobs/issues.js';
 import {
   emptyMessage,
   formatFromExtension,
@@ -81,7 +81,8 @@ async function fromFile(
   format: InputFormat | undefined,
 ): Promise<JobSource> {
   if (format === undefined) {
-    const { head } = await peek(src.chunks(), endOfSniff());
+    const { head, close } = await peek(src.chunks(), endOfSniff());
+    await close();
     format = sniffFormat(head.toString('utf8'));
   }
   if (format === 'json') {
@@ -151,11 +152,9 @@ async function* readLines(
     if (!parser.problems.empty) {
       // Every problem of the lines at hand is listed; jobs read with them are not handed out.
       const tail =
-        yielded === 0
-          ? 'nothing ran'
-          : why === 'changed'
-            ? `the file changed after it was checked: the run was stopped after ${jobsWord(yielded)}`
-            : `input is read as it arrives: ${jobsWord(yielded)} before it had been submitted; the run was stopped`;
+        yielded !== 0 && why === 'changed'
+          ? `the file changed after it was checked: the run was stopped after ${jobsWord(yielded)}`
+          : streamStopped(yielded);
       throw parser.problems.error(name, tail);
     }
     if (jobs.length) {

@@ -2,6 +2,7 @@
  * Shell quoting for values substituted into `/bin/sh -c` commands (`--each`). A value is always one word of
  * literal text: nothing in it is expanded, split, globbed or run.
  */
+import { singleQuote } from '../util/shell.js';
 import { utf8Runs } from './utf8.js';
 
 /**
@@ -12,8 +13,7 @@ const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
 
 /** Quotes text: safe words stay bare, anything else goes in single quotes (`'` itself as `'\''`). */
 export function quoteText(s: string): string {
-  if (SAFE.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+  return SAFE.test(s) ? s : singleQuote(s);
 }
 
 /**
@@ -30,7 +30,7 @@ export function quoteBytes(buf: Uint8Array): string {
   return runs
     .map((r) =>
       'text' in r
-        ? `'${r.text.replace(/'/g, `'\\''`)}'`
+        ? singleQuote(r.text)
         : `"$(printf '${Array.from(r.bytes, (b) => '\\' + b.toString(8).padStart(3, '0')).join('')}')"`,
     )
     .join('');

@@ -23,10 +23,12 @@ import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { CopySpec } from './types.js';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
-import { bytesOutcome } from './outcome.js';
-import { JobError, errnoCode, fsError, toSerialized } from './job-error.js';
+import { runMover, type Moved } from './outcome.js';
+import { JobError, errnoCode, fsError } from './job-error.js';
 import {
   destinationExists,
+  destinationIsFolder,
+  destinationNotFolder,
   inFolderOf,
   lstatOrUndefined,
   placeDir,
@@ -40,21 +42,9 @@ const NAME = 'CopyError';
 /** Files of one tree copied at once: enough to overlap small-file latency, within libuv's 4 pool threads. */
 const TREE_PARALLEL = 4;
 
-interface Moved {
-  bytes: number;
-}
-
-export async function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
-  const startedAt = Date.now();
-  const moved: Moved = { bytes: 0 };
-  try {
-    await copy(spec, ctx.signal, moved);
-    return bytesOutcome(startedAt, moved.bytes);
-  } catch (e) {
-    // Stopped by the pool (timeout, halt): the pool names the status; the temp data is already removed.
-    if (ctx.signal.aborted) return bytesOutcome(startedAt, moved.bytes);
-    return bytesOutcome(startedAt, moved.bytes, toSerialized(NAME, e));
-  }
+/** Stopped by the pool (timeout, halt), a copy has already removed its temp data. */
+export function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
+  return runMover(NAME, ctx.signal, (moved) => copy(spec, ctx.signal, moved));
 }
 
 async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<void> {
@@ -81,10 +71,8 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     if (!overwrite) throw destinationExists(NAME, to);
     if (dest.dev === src.dev && dest.ino === src.ino)
       throw new JobError(NAME, `source and destination are the same file: ${to}`);
-    if (src.isFile() && dest.isDirectory())
-      throw new JobError(NAME, `destination is a folder: ${to} (not replaced by a file)`, 'EISDIR');
-    if (src.isDirectory() && !dest.isDirectory())
-      throw new JobError(NAME, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
+    if (src.isFile() && dest.isDirectory()) throw destinationIsFolder(NAME, to);
+    if (src.isDirectory() && !dest.isDirectory()) throw destinationNotFolder(NAME, to);
   }
 
   if (src.isFile()) {

@@ -12,8 +12,8 @@ import { dirname } from 'node:path';
 import type { DownloadSpec } from './types.js';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
-import { bytesOutcome } from './outcome.js';
-import { JobError, fsError, toSerialized } from './job-error.js';
+import { runMover, type Moved } from './outcome.js';
+import { JobError, fsError } from './job-error.js';
 import { destinationExists, inFolderOf, lstatOrUndefined, placeFile, syncDir } from './place.js';
 import { getFollowingRedirects, networkError, showUrl } from './http-client.js';
 
@@ -28,27 +28,15 @@ interface PartMeta {
   lastModified?: string;
 }
 
-interface Moved {
-  bytes: number;
-}
-
 interface Paths {
   to: string;
   part: string;
   meta: string;
 }
 
-export async function runDownload(spec: DownloadSpec, ctx: JobContext): Promise<Outcome> {
-  const startedAt = Date.now();
-  const moved: Moved = { bytes: 0 };
-  try {
-    await download(spec, ctx.signal, moved);
-    return bytesOutcome(startedAt, moved.bytes);
-  } catch (e) {
-    // Stopped by the pool (timeout, halt): the pool names the status; the .part stays for the next attempt.
-    if (ctx.signal.aborted) return bytesOutcome(startedAt, moved.bytes);
-    return bytesOutcome(startedAt, moved.bytes, toSerialized(NAME, e));
-  }
+/** Stopped by the pool (timeout, halt), a download leaves its .part for the next attempt. */
+export function runDownload(spec: DownloadSpec, ctx: JobContext): Promise<Outcome> {
+  return runMover(NAME, ctx.signal, (moved) => download(spec, ctx.signal, moved));
 }
 
 async function download(spec: DownloadSpec, signal: AbortSignal, moved: Moved): Promise<void> {

@@ -67,3 +67,10 @@ function formatLine(p: JobFileProblem): string {
 export function jobsWord(n: number): string {
   return `${n} job${n === 1 ? '' : 's'}`;
 }
+
+/** What a run read as it arrived had done when a bad line stopped it, `submitted` jobs in. */
+export function streamStopped(submitted: number): string {
+  return submitted === 0
+    ? 'nothing ran'
+    : `input is read as it arrives: ${jobsWord(submitted)} before it had been submitted; the run was stopped`;
+}

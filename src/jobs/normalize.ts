@@ -8,12 +8,10 @@ import { isAbsolute, resolve } from 'node:path';
 import type { JobFileProblem } from '../errors.js';
 import type { CallSpec, CopySpec, DownloadSpec, Job, JobAction } from './types.js';
 import { JOB_KINDS } from './types.js';
-import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
+import { DURATION, parseDuration } from '../util/duration.js';
 import { formatPath, type Issue, type Segment } from './issues.js';
 import { checkJob } from './schema.js';
 import { isPlainObject } from './words.js';
-
-export { isPlainObject, typeName, didYouMean } from './words.js';
 
 export interface NormalizeContext {
   /** Folder that relative paths resolve against. */
@@ -70,15 +68,13 @@ export function defaultsIssues(defaults: unknown, at: Segment[]): Issue[] {
   return isPlainObject(defaults) ? commonIssues(defaults, at) : [];
 }
 
-/** The schema's duration pattern: such a text is a duration, maybe out of range. */
-const DURATION_TEXT = /^\s*(\d+(\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$/;
-
 function commonIssues(raw: Raw, at: Segment[]): Issue[] {
   const t = raw.timeout;
   // Numbers are bounded by the schema; a string's value is only known once its unit is applied.
-  if (typeof t === 'string' && DURATION_TEXT.test(t)) {
+  // A text of the schema's duration pattern: a duration, maybe out of range (parseDuration says undefined).
+  if (typeof t === 'string' && DURATION.test(t)) {
     const ms = parseDuration(t);
-    if (ms === undefined || ms === 0 || ms > MAX_DURATION_MS) {
+    if (!ms) {
       return [
         {
           at: [...at, 'timeout'],

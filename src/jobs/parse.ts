@@ -9,7 +9,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Job } from './types.js';
+import { JOB_KINDS, type Job } from './types.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
@@ -53,7 +53,7 @@ export function sniffFormat(text: string): InputFormat {
     try {
       const v: unknown = JSON.parse(firstLine);
       if (!isPlainObject(v)) return 'json';
-      return 'jobs' in v && !['run', 'copy', 'download', 'call'].some((k) => k in v) ? 'json' : 'jsonl';
+      return 'jobs' in v && !JOB_KINDS.some((k) => k in v) ? 'json' : 'jsonl';
     } catch {
       return 'json';
     }

@@ -50,6 +50,16 @@ export function destinationExists(name: string, to: string): JobError {
   return new JobError(name, `destination exists: ${to} (set "overwrite": true to replace it)`, 'EEXIST');
 }
 
+/** Even with `overwrite`, a file does not replace a folder... */
+export function destinationIsFolder(name: string, to: string): JobError {
+  return new JobError(name, `destination is a folder: ${to} (not replaced by a file)`, 'EISDIR');
+}
+
+/** ...nor a folder a file. */
+export function destinationNotFolder(name: string, to: string): JobError {
+  return new JobError(name, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
+}
+
 /**
  * Moves a complete, synced file to `to`. Without `overwrite` a hard link is the move: it fails if anything
  * appeared at `to` meanwhile, where a rename would silently replace it.
@@ -59,8 +69,7 @@ export async function placeFile(name: string, tmp: string, to: string, overwrite
     try {
       await rename(tmp, to);
     } catch (e) {
-      if (errnoCode(e) === 'EISDIR')
-        throw new JobError(name, `destination is a folder: ${to} (not replaced by a file)`, 'EISDIR');
+      if (errnoCode(e) === 'EISDIR') throw destinationIsFolder(name, to);
       throw fsError(name, e, 'rename into place', to);
     }
   } else {
@@ -91,8 +100,7 @@ export async function placeFile(name: string, tmp: string, to: string, overwrite
 export async function placeDir(name: string, tmp: string, to: string, overwrite: boolean): Promise<void> {
   const existing = await lstatOrUndefined(to);
   if (existing && !overwrite) throw destinationExists(name, to);
-  if (existing && !existing.isDirectory())
-    throw new JobError(name, `destination is not a folder: ${to} (not replaced by a folder)`, 'ENOTDIR');
+  if (existing && !existing.isDirectory()) throw destinationNotFolder(name, to);
   if (!existing) {
     try {
       await rename(tmp, to);

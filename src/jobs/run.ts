@@ -18,8 +18,8 @@ let envCopy: Record<string, string | undefined> | undefined;
 
 /**
  * process.env read key by key goes through C++ on every access: a plain copy, taken once, is far cheaper to
- * spread per job. Only JS code running in this worker (a call, copy or download job) can change process.env, so
- * the worker calls envMayHaveChanged() after each such job.
+ * spread per job. Only a call job's code (or the initializer, which runs before any job) can change process.env
+ * in this worker, so the worker calls envMayHaveChanged() after each call job.
  */
 function baseEnv(): Record<string, string | undefined> {
   return (envCopy ??= { ...process.env });

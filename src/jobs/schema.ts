@@ -5,9 +5,8 @@
  */
 import { validateFile, validateJob, type SchemaError } from './schema-validator.js';
 import type { Issue, Segment } from './issues.js';
+import { JOB_KINDS } from './types.js';
 import { didYouMean, typeName } from './words.js';
-
-const KINDS = ['run', 'copy', 'download', 'call'];
 
 /** Schema problems of a whole job file (an array, or `{ defaults, jobs }`). */
 export function checkFile(doc: unknown): Issue[] {
@@ -68,8 +67,8 @@ function toIssue(e: SchemaError, at: Segment[]): Issue {
       };
     }
     case 'oneOf': {
-      const found = data !== null && typeof data === 'object' ? KINDS.filter((k) => k in data) : [];
-      const kinds = KINDS.map((k) => `"${k}"`).join(', ');
+      const found = data !== null && typeof data === 'object' ? JOB_KINDS.filter((k) => k in data) : [];
+      const kinds = JOB_KINDS.map((k) => `"${k}"`).join(', ');
       return {
         at,
         message: `a job needs exactly one of ${kinds}; found ${found.length ? found.map((k) => `"${k}"`).join(' and ') : 'none'}`,

@@ -182,7 +182,7 @@ async function runOne(w: WireJob): Promise<void> {
   } finally {
     flow.key = -1;
     flow.waiter = undefined;
-    if (w.job.kind !== 'run') envMayHaveChanged();
+    if (w.job.kind === 'call') envMayHaveChanged();
     aborts.delete(w.key);
     if (pgid !== undefined) liveGroups.delete(pgid);
   }

@@ -1,5 +1,6 @@
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$/;
+/** A duration's text: a number, maybe with a unit (the job-file schema's pattern too). */
+export const DURATION = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$/;
 
 /** Largest duration accepted: setTimeout cannot wait longer than 2^31-1 ms (~24.8 days). */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
