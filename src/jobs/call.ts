@@ -4,11 +4,13 @@ import type { CallSpec } from './types.js';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
 import { Capture } from './capture.js';
+import { emptyOutcome } from './outcome.js';
 import { serializeError } from '../pool/protocol.js';
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
-function load(specifier: string): Promise<Record<string, unknown>> {
+/** A call's module (or an initializer's), by path or URL; loaded once per worker. */
+export function importModule(specifier: string): Promise<Record<string, unknown>> {
   let p = modules.get(specifier);
   if (!p) {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(specifier).href;
@@ -34,14 +36,7 @@ export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome>
   const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
   const restoreStreams = redirect(out, err, ctx);
   const restoreEnv = job.env ? applyEnv(job.env) : undefined;
-  const outcome: Outcome = {
-    exitCode: null,
-    signal: null,
-    startedAt,
-    durationMs: 0,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-  };
+  const outcome = emptyOutcome(startedAt, undefined, startedAt);
   let previousCwd: string | undefined;
   try {
     if (job.cwd !== undefined && job.cwd !== process.cwd()) {
@@ -53,7 +48,7 @@ export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome>
       previousCwd = process.cwd();
       process.chdir(job.cwd);
     }
-    const mod = await load(spec.module);
+    const mod = await importModule(spec.module);
     const fn = mod[spec.export];
     if (typeof fn !== 'function') {
       const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');

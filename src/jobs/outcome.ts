@@ -29,17 +29,23 @@ export async function runMover(
   }
 }
 
-/** The outcome of a job that moves bytes (copy, download): no process, no output, the bytes it moved. */
-export function bytesOutcome(startedAt: number, bytes: number, error?: SerializedError): Outcome {
+/** An outcome with no process and no output (yet): a copy, a download, a call, a job that could not run. */
+export function emptyOutcome(startedAt: number, error?: SerializedError, now = Date.now()): Outcome {
   const outcome: Outcome = {
     exitCode: null,
     signal: null,
     startedAt,
-    durationMs: Date.now() - startedAt,
+    durationMs: now - startedAt,
     stdout: EMPTY,
     stderr: EMPTY,
-    bytes,
   };
   if (error) outcome.error = error;
+  return outcome;
+}
+
+/** The outcome of a job that moves bytes (copy, download): no process, no output, the bytes it moved. */
+export function bytesOutcome(startedAt: number, bytes: number, error?: SerializedError): Outcome {
+  const outcome = emptyOutcome(startedAt, error);
+  outcome.bytes = bytes;
   return outcome;
 }

@@ -14,6 +14,7 @@ import { adoptPrestarted } from './prestart.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
 import { asShellWouldReport } from '../jobs/direct.js';
+import { emptyOutcome } from '../jobs/outcome.js';
 
 export interface StartInfo {
   worker: number;
@@ -71,9 +72,8 @@ interface Slot {
   id: number;
   handle: WorkerHandle;
   state: 'starting' | 'idle' | 'busy' | 'closing';
-  /** Every job sent to this worker and not yet reported, in the order it runs them; `jobs[pos]` runs now. */
-  jobs: Tracked[];
-  pos: number;
+  /** Every job sent to this worker and not yet reported, in the order it runs them; the first runs now. */
+  jobs: Deque<Tracked>;
   everReady: boolean;
   /** Moving average of how long this worker's jobs take (ms, as the worker measured them); unset until one ends. */
   avgMs?: number;
@@ -151,7 +151,7 @@ export class WorkerPool {
    */
   cancel(ticket: Ticket): boolean {
     const t = ticket as Tracked;
-    if (t.state === 'sent' && t.slot && t.slot.jobs[t.slot.pos] !== t && !t.killReason) {
+    if (t.state === 'sent' && t.slot && t.slot.jobs.peek() !== t && !t.killReason) {
       t.state = 'cancelled';
       t.slot.handle.send({ type: 'skip', key: t.key });
       return true;
@@ -290,7 +290,7 @@ export class WorkerPool {
 
   private prefetch(slot: Slot): void {
     const cap = this.capacity(slot);
-    const held = slot.jobs.length - slot.pos;
+    const held = slot.jobs.length;
     // Topped up once half is used, so one message carries many jobs.
     if (held > cap / 2) return;
     const room = cap - held;
@@ -326,7 +326,7 @@ export class WorkerPool {
       handle?.ref();
     }
     handle ??= this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
-    const slot: Slot = { id, handle, state: 'starting', jobs: [], pos: 0, everReady: false };
+    const slot: Slot = { id, handle, state: 'starting', jobs: new Deque(), everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));
     handle.onExit((e) => this.onExit(slot, e));
@@ -334,8 +334,7 @@ export class WorkerPool {
 
   private assign(slot: Slot, unit: Tracked[]): void {
     slot.state = 'busy';
-    slot.jobs = [];
-    slot.pos = 0;
+    slot.jobs = new Deque();
     slot.handle.ref();
     this.send(slot, unit);
     this.begin(slot);
@@ -358,7 +357,7 @@ export class WorkerPool {
 
   /** The worker runs its jobs in order, so the next job starts when the previous one is done. */
   private begin(slot: Slot): void {
-    const t = slot.jobs[slot.pos];
+    const t = slot.jobs.peek();
     // A skipped or dropped job reports 'done' (skipped) by itself.
     if (!t || t.killReason || t.state === 'cancelled') return;
     t.state = 'running';
@@ -452,19 +451,13 @@ export class WorkerPool {
   }
 
   private advance(slot: Slot): void {
-    slot.pos++;
-    if (slot.pos < slot.jobs.length) {
-      if (slot.pos >= 1024) {
-        slot.jobs = slot.jobs.slice(slot.pos);
-        slot.pos = 0;
-      }
+    slot.jobs.shift();
+    if (slot.jobs.length) {
       this.begin(slot);
       // Keep a fast worker's work ahead topped up.
       if (this.queue.length) this.scheduleDispatch();
       return;
     }
-    slot.jobs = [];
-    slot.pos = 0;
     if (slot.state === 'busy') {
       slot.state = 'idle';
       slot.handle.unref();
@@ -531,8 +524,7 @@ export class WorkerPool {
   private onExit(slot: Slot, exit: WorkerExit): void {
     if (this.slots[slot.id - 1] === slot) this.slots[slot.id - 1] = undefined;
     const expected = slot.state === 'closing';
-    const held = slot.jobs.slice(slot.pos);
-    slot.jobs = [];
+    const held = [...slot.jobs.drain()];
     const current = held[0];
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
       if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
@@ -607,16 +599,7 @@ function describeExit(exit: WorkerExit): string {
 
 function failedOutcome(error: SerializedError | undefined, startedAt?: number): Outcome {
   const now = Date.now();
-  const o: Outcome = {
-    exitCode: null,
-    signal: null,
-    startedAt: startedAt ?? now,
-    durationMs: startedAt ? now - startedAt : 0,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-  };
-  if (error) o.error = error;
-  return o;
+  return emptyOutcome(startedAt || now, error, now);
 }
 
 /**

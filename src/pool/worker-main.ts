@@ -4,7 +4,6 @@
  * the main process vanishes in process mode, where nobody else is left to do it.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import type {
   CaptureOptions,
   FromWorker,
@@ -17,6 +16,8 @@ import type {
 import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { execute } from '../jobs/execute.js';
 import { envMayHaveChanged } from '../jobs/run.js';
+import { emptyOutcome } from '../jobs/outcome.js';
+import { importModule } from '../jobs/call.js';
 import type { JobContext } from '../jobs/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import type { ThreadWorkerData } from './thread.js';
@@ -27,7 +28,6 @@ const post: (m: FromWorker) => void = parentPort
       process.send!(m);
     };
 
-const EMPTY = new Uint8Array(0);
 const skipped = new Set<number>();
 const aborts = new Map<number, { abort(): void }>();
 const liveGroups = new Set<number>();
@@ -169,16 +169,7 @@ async function runOne(w: WireJob): Promise<void> {
   try {
     outcome = await execute(ctx);
   } catch (e) {
-    const now = Date.now();
-    outcome = {
-      exitCode: null,
-      signal: null,
-      startedAt: now,
-      durationMs: 0,
-      stdout: EMPTY,
-      stderr: EMPTY,
-      error: serializeError(e),
-    };
+    outcome = emptyOutcome(Date.now(), serializeError(e));
   } finally {
     flow.key = -1;
     flow.waiter = undefined;
@@ -252,8 +243,7 @@ const init: WorkerInit | undefined = parentPort
     ? (JSON.parse(process.argv[2]) as WorkerInit)
     : undefined;
 if (init) {
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(init.module) ? init.module : pathToFileURL(init.module).href;
-  const mod = (await import(url)) as Record<string, unknown>;
+  const mod = await importModule(init.module);
   const fn = mod[init.export];
   if (typeof fn !== 'function')
     throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
