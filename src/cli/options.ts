@@ -94,7 +94,12 @@ export function parseWorkers(value: string | undefined, cores = availableParalle
   );
 }
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
+export function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  dflt: T,
+): T {
   if (value === undefined) return dflt;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);

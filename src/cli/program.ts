@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import type { RawOptions } from './options.js';
 import { addWorkerCommand } from './worker-command.js';
 
 const HELP_AFTER = `
@@ -19,11 +18,6 @@ Examples:
 Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
              130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
-
-export interface ParsedCommandLine {
-  options: RawOptions;
-  args: string[];
-}
 
 /** The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. */
 export function buildProgram(version: string): Command {

@@ -9,7 +9,7 @@ export interface RawQueueOptions {
   queueTimeout?: string;
 }
 
-export const DEFAULT_QUEUE_TTL = '1h';
+const DEFAULT_QUEUE_TTL = '1h';
 export const DEFAULT_QUEUE_TIMEOUT = '10s';
 
 /** A redis:// or rediss:// URL, optionally with user, password and database number. */

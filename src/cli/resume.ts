@@ -33,7 +33,7 @@ export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
   return { done, malformed };
 }
 
-export function isDone(log: ResumeLog, job: Job): boolean {
+function isDone(log: ResumeLog, job: Job): boolean {
   return log.done.size > 0 && log.done.has(joblogKey(job.id, jobHash(job)));
 }
 
@@ -45,16 +45,18 @@ export function skipDone(source: JobSource, log: ResumeLog, onSkip: (job: Job) =
   const { jobs, name } = source;
   if (source.total !== undefined && Symbol.iterator in Object(jobs)) {
     const list = Array.isArray(jobs) ? (jobs as Job[]) : [...(jobs as Iterable<Job>)];
-    const total = list.filter((j) => !isDone(log, j)).length;
-    return { name, total, jobs: skipping(list, log, onSkip) };
+    // Hashed once: the count needs to know which are done before the run, the iteration as it goes.
+    const done = list.map((j) => isDone(log, j));
+    const total = done.filter((d) => !d).length;
+    return { name, total, jobs: skipping(list, done, onSkip) };
   }
   return { name, jobs: skippingAsync(jobs, log, onSkip) };
 }
 
-function* skipping(jobs: Iterable<Job>, log: ResumeLog, onSkip: (job: Job) => void): Generator<Job> {
-  for (const j of jobs) {
-    if (isDone(log, j)) onSkip(j);
-    else yield j;
+function* skipping(jobs: Job[], done: boolean[], onSkip: (job: Job) => void): Generator<Job> {
+  for (let i = 0; i < jobs.length; i++) {
+    if (done[i]) onSkip(jobs[i]!);
+    else yield jobs[i]!;
   }
 }
 

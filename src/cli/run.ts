@@ -26,7 +26,6 @@ import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
-import { readResumeLog, skipDone } from './resume.js';
 
 export const EXIT = {
   ok: 0,
@@ -50,6 +49,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let skipped = 0;
   let onSkip: (job: Job) => void = () => {};
   if (opts.joblog !== undefined && (opts.resume || opts.resumeFailed)) {
+    // Loaded only here: it brings the joblog reader, which a run without --resume has no use for.
+    const { readResumeLog, skipDone } = await import('./resume.js');
     const log = readResumeLog(opts.joblog, opts.resumeFailed);
     if (log.malformed) {
       out.stderr(

@@ -51,7 +51,7 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
 }
 
 /** `--call ./tasks.mjs#square 1 2 3`: one call per argument; arguments are JSON where they parse. */
-export function callJobs(target: string, args: string[]): Job[] {
+function callJobs(target: string, args: string[]): Job[] {
   const hash = target.lastIndexOf('#');
   const modulePart = hash === -1 ? target : target.slice(0, hash);
   const exportName = hash === -1 ? 'default' : target.slice(hash + 1);

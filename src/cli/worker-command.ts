@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { WorkerOptions } from '../queue/worker.js';
-import { bytes, duration, parseWorkers } from './options.js';
+import { bytes, duration, oneOf, parseWorkers } from './options.js';
 import { DEFAULT_QUEUE_TIMEOUT, queueDuration, queueUrl } from './queue-options.js';
 
 export interface RawWorkerOptions {
@@ -64,9 +64,7 @@ export function workerInvocation(program: Command): RawWorkerOptions | undefined
 
 export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
   if (raw.queue === undefined) throw new UsageError('worker: --queue URL is required (redis://host:6379/0)');
-  const mode = raw.mode ?? 'thread';
-  if (mode !== 'thread' && mode !== 'process')
-    throw new UsageError(`--mode: expected one of thread, process, got "${mode}"`);
+  const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
   const lockDurationMs = duration('--lock-duration', raw.lockDuration ?? '30s')!;
   if (lockDurationMs < 1000)
     throw new UsageError(`--lock-duration: expected at least 1s, got "${raw.lockDuration}"`);

@@ -53,10 +53,6 @@ export class RedisLink {
     this.shown = redactUrl(url);
   }
 
-  get lastError(): string {
-    return this.#lastError;
-  }
-
   /** A new connection (BullMQ needs one per blocking reader); reconnects with backoff until closed. */
   client(role: string): RedisClient {
     const c = new this.#libs.Redis(this.#url, {

@@ -126,7 +126,6 @@ export class QueueExecutor implements JobRunner {
   #hinted = false;
   #timers: NodeJS.Timeout[] = [];
   /** Listeners to remove when the runner closes. */
-  #untilClosed: Array<() => void> = [];
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -227,31 +226,32 @@ export class QueueExecutor implements JobRunner {
     });
   }
 
-  killRunning(): void {
-    this.#state = 'kill';
-    this.#afterAdding(async () => {
-      await this.#client.set(runKey(this.runId), 'kill', 'PX', this.#aliveMs);
-      await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId: this.runId, action: 'kill' }));
-    });
-    // Workers kill within their --kill-after and report. One that died meanwhile cannot: do not wait forever.
-    // A second Ctrl-C does not wait at all (the workers have been told; they kill without us).
-    const grace = (this.#opts.killAfter ?? 5000) + KILL_GRACE_MS;
-    const giveUp = (why: string) => {
-      for (const e of [...this.#entries.values()]) {
-        const r = cancelledResult(e.job, e.attempts);
-        r.error = { name: 'CancelledError', message: why };
-        this.#finish(e, r);
-      }
-    };
-    const t = setTimeout(
-      () => giveUp(`no worker confirmed that the job was killed within ${formatDuration(grace)}`),
-      grace,
-    );
-    t.unref();
-    this.#timers.push(t);
-    const again = () => giveUp('killed on its worker; not waiting for the confirmation (second Ctrl-C)');
-    process.once('SIGINT', again);
-    this.#untilClosed.push(() => process.off('SIGINT', again));
+  /** `now` (a second Ctrl-C): the workers have been told and kill without us; do not wait for them. */
+  killRunning(opts: { now?: boolean } = {}): void {
+    if (this.#state !== 'kill') {
+      this.#state = 'kill';
+      this.#afterAdding(async () => {
+        await this.#client.set(runKey(this.runId), 'kill', 'PX', this.#aliveMs);
+        await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId: this.runId, action: 'kill' }));
+      });
+      // Workers kill within their --kill-after and report. One that died meanwhile cannot: do not wait forever.
+      const grace = (this.#opts.killAfter ?? 5000) + KILL_GRACE_MS;
+      const t = setTimeout(
+        () => this.#giveUp(`no worker confirmed that the job was killed within ${formatDuration(grace)}`),
+        grace,
+      );
+      t.unref();
+      this.#timers.push(t);
+    }
+    if (opts.now) this.#giveUp('killed on its worker; not waiting for the confirmation (second Ctrl-C)');
+  }
+
+  #giveUp(why: string): void {
+    for (const e of [...this.#entries.values()]) {
+      const r = cancelledResult(e.job, e.attempts);
+      r.error = { name: 'CancelledError', message: why };
+      this.#finish(e, r);
+    }
   }
 
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
@@ -267,7 +267,6 @@ export class QueueExecutor implements JobRunner {
   async #close(): Promise<void> {
     if (this.#entries.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     for (const t of this.#timers) clearInterval(t);
-    for (const off of this.#untilClosed) off();
     // Redis may be gone (the run was failed for it): every step is bounded, the disconnect at the end is not.
     const limit = this.#lost ? 0 : this.#settings.timeoutMs;
     await bounded(this.#control, limit);

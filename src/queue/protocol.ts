@@ -4,6 +4,7 @@
  * this file must not load bullmq or ioredis.
  */
 import type { Job, JobResult } from '../jobs/types.js';
+import { charBoundary } from '../report/lines.js';
 
 /** The BullMQ queue every poolrun producer and worker of one Redis database uses. */
 export const QUEUE_NAME = 'poolrun';
@@ -93,13 +94,10 @@ export function redactUrl(url: string): string {
 }
 
 /** Keeps the first `limit` bytes of a string (whole UTF-8 characters), and says whether anything was cut. */
-export function cutUtf8(s: string, limit: number): { text: string; cut: boolean } {
-  if (s.length <= limit / 4) return { text: s, cut: false }; // even 4-byte characters fit
+function cutUtf8(s: string, limit: number): { text: string; cut: boolean } {
+  if (s.length <= limit / 4 || Buffer.byteLength(s) <= limit) return { text: s, cut: false };
   const buf = Buffer.from(s, 'utf8');
-  if (buf.length <= limit) return { text: s, cut: false };
-  let end = limit;
-  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--; // do not split a character
-  return { text: buf.subarray(0, end).toString('utf8'), cut: true };
+  return { text: buf.subarray(0, charBoundary(buf, limit)).toString('utf8'), cut: true };
 }
 
 /** Bounds a result before it is stored in Redis: output cut to the producer's limit, a value that JSON can carry. */

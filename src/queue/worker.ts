@@ -294,10 +294,11 @@ class QueueWorker {
           time: e.time,
           ...totals(),
         });
-        this.#log(
-          `${clock(e.time)} started ${t.runId}/${e.job.id} (worker ${e.worker}` +
-            `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
-        );
+        if (!this.#opts.quiet)
+          this.#log(
+            `${clock(e.time)} started ${t.runId}/${e.job.id} (worker ${e.worker}` +
+              `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
+          );
         return;
       case 'retry': {
         this.#flushOutput(t);
@@ -326,8 +327,10 @@ class QueueWorker {
         return;
       case 'finished': {
         t.result = e.result;
-        const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
-        this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${e.job.id}${describeEnd(r)}`);
+        if (!this.#opts.quiet) {
+          const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
+          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${e.job.id}${describeEnd(r)}`);
+        }
         return;
       }
       default:
@@ -338,6 +341,7 @@ class QueueWorker {
   #flushOutput(t: Tracked): void {
     clearTimeout(t.out.timer);
     delete t.out.timer;
+    if (t.out.size === 0) return; // started, retried or finished with nothing held
     for (const stream of ['stdout', 'stderr'] as const) {
       const all = Buffer.concat(t.out[stream]);
       t.out[stream] = [];
