@@ -11,7 +11,14 @@
  * A second SIGINT/SIGTERM/SIGHUP SIGKILLs every running tree at once.
  */
 import type { JobRunner } from '../executor/runner.js';
-import { Executor, cancelledResult, type ExecutorEvent, type JobOutput } from '../executor/executor.js';
+import {
+  Executor,
+  cancelledResult,
+  spillFolder,
+  type ExecutorEvent,
+  type JobOutput,
+} from '../executor/executor.js';
+import { rmSync } from 'node:fs';
 import { discardPrestarted, runToken } from '../pool/prestart.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -89,7 +96,14 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   process.env[RUN_ID_VAR] = token;
   const groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs, token }) });
   // Last line of defence: whatever way this process leaves, no job's process group outlives it.
-  const onExit = () => groups.close();
+  // Output past the capture limit spills here; it is read after the executor has shut down (printing in order
+  // can lag behind the jobs), so it is removed when the run is over, not by the executor.
+  const spillDir = spillFolder();
+  const removeSpills = () => rmSync(spillDir, { recursive: true, force: true });
+  const onExit = () => {
+    groups.close();
+    removeSpills();
+  };
   process.on('exit', onExit);
 
   const summary = emptySummary();
@@ -159,6 +173,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     },
     onEvent,
     groups,
+    spillDir,
   };
   // --queue: the same run on `poolrun worker`s elsewhere (bullmq is loaded only then).
   const ex: JobRunner = opts.queue
@@ -248,6 +263,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   } finally {
     clearTimeout(deadlineTimer);
     groups.close();
+    removeSpills();
     process.off('exit', onExit);
     for (const s of SIGNALS) process.off(s, onSignal);
     if (previousToken === undefined) delete process.env[RUN_ID_VAR];

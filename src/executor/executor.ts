@@ -40,6 +40,11 @@ export interface ExecutorOptions {
   /** Keep output for results (default true); stream it as `output` events; spill past the limit to a file. */
   capture?: { keep?: boolean; stream?: boolean; spill?: boolean };
   /**
+   * Where spilled output goes. Given, it is the caller's: the executor leaves it for the caller to remove once it
+   * has read the files (the CLI prints after shutdown). Default: a temp folder the executor removes at shutdown.
+   */
+  spillDir?: string;
+  /**
    * Sees every job's life: queued, started, output, retry, finished. For an `output` event it may return a
    * promise: the job's further output is held back (its worker stops reading the job's pipes once about 1 MiB
    * is outstanding) until such promises settle — how a consumer that writes the output somewhere slow keeps
@@ -141,10 +146,7 @@ export class Executor implements JobRunner {
       stream: opts.capture?.stream ?? false,
       spill: opts.capture?.spill ?? false,
       limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
-      spillDir: join(
-        tmpdir(),
-        `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
-      ),
+      spillDir: opts.spillDir ?? spillFolder(),
     };
     this.pool = new WorkerPool({
       mode,
@@ -475,7 +477,7 @@ export class Executor implements JobRunner {
     await this.pool.close();
     // Its watchdog helper would otherwise live as long as this process.
     this.#ownGroups?.close();
-    rmSync(this.#capture.spillDir, { recursive: true, force: true });
+    if (!this.#opts.spillDir) rmSync(this.#capture.spillDir, { recursive: true, force: true });
   }
 }
 
@@ -581,6 +583,14 @@ function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
 } {
   if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
   return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
+}
+
+/** A fresh name for a folder of spilled output (made when the first job spills). */
+export function spillFolder(): string {
+  return join(
+    tmpdir(),
+    `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
+  );
 }
 
 /** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */

@@ -4,9 +4,7 @@
  * pieces, each written only once the previous one has left the process, so a job that printed gigabytes is
  * printed whole without being held in memory, however slowly stdout is read.
  */
-import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
@@ -48,10 +46,8 @@ export class OutputPrinter {
   private readonly lines = new LineSplitter();
   private busy = false;
   private idleWaiters: Array<() => void> = [];
-  private spillDir: string | undefined;
   private piece: Buffer | undefined;
   private stdoutAtLineStart = true;
-  private readonly cleanup = () => this.removeSpillDir();
 
   constructor(
     private readonly opts: PrinterOptions,
@@ -71,7 +67,6 @@ export class OutputPrinter {
   }
 
   finished(result: JobResult, output: JobOutput | undefined): void {
-    if (output) this.adoptSpills(output);
     if (this.opts.order === 'completion') {
       this.enqueue({ result, output });
       return;
@@ -92,7 +87,6 @@ export class OutputPrinter {
     }
     if (this.busy || this.queue.length) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.sink.drained();
-    this.removeSpillDir();
   }
 
   /**
@@ -106,7 +100,6 @@ export class OutputPrinter {
       for (const f of [h.output?.stdoutFile, h.output?.stderrFile]) if (f) rmSync(f, { force: true });
     }
     this.held.clear();
-    this.removeSpillDir();
   }
 
   private enqueue(h: Held): void {
@@ -255,36 +248,6 @@ export class OutputPrinter {
       closeSync(fd);
       rmSync(file, { force: true });
     }
-  }
-
-  /**
-   * The executor deletes its spill folder when it shuts down, which can be before a slow stdout has taken
-   * every held job's output: spill files move into the printer's own folder as soon as their job finishes.
-   */
-  private adoptSpills(output: JobOutput): void {
-    if (this.opts.output !== 'group') return;
-    for (const key of ['stdoutFile', 'stderrFile'] as const) {
-      const file = output[key];
-      if (!file) continue;
-      if (!this.spillDir) {
-        this.spillDir = mkdtempSync(join(tmpdir(), 'poolrun-print-'));
-        process.once('exit', this.cleanup);
-      }
-      const mine = join(this.spillDir, basename(file));
-      try {
-        renameSync(file, mine);
-        output[key] = mine;
-      } catch {
-        // Another filesystem: print from where it is (it is still there unless the run already ended).
-      }
-    }
-  }
-
-  private removeSpillDir(): void {
-    if (!this.spillDir) return;
-    process.off('exit', this.cleanup);
-    rmSync(this.spillDir, { recursive: true, force: true });
-    this.spillDir = undefined;
   }
 
   private flushPartial(result: JobResult, stream: 'stdout' | 'stderr'): void {
