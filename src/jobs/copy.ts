@@ -24,6 +24,7 @@ import type { CopySpec } from './types.js';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
 import { runMover, type Moved } from './outcome.js';
+import { tempBeside } from '../util/atomic.js';
 import { JobError, errnoCode, fsError } from './job-error.js';
 import {
   destinationExists,
@@ -35,7 +36,6 @@ import {
   placeFile,
   removeTree,
   syncDir,
-  tempBeside,
 } from './place.js';
 
 const NAME = 'CopyError';

@@ -3,18 +3,11 @@
  * written beside the destination (a rename across file systems is not atomic), synced, then renamed into place,
  * and the folder is synced so the rename itself survives a crash.
  */
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chmod, link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { JobError, errnoCode, fsError } from './job-error.js';
-
-/** Hidden, unique, in the destination's folder: `.<name>.<random>.poolrun-tmp`. */
-export function tempBeside(to: string): string {
-  // NAME_MAX is 255 bytes: leave room for the decoration.
-  const base = basename(to).slice(0, 200);
-  return join(dirname(to), `.${base}.${randomBytes(4).toString('hex')}.poolrun-tmp`);
-}
+import { tempBeside } from '../util/atomic.js';
 
 /**
  * Runs `create`, which makes an entry in the folder of `to`. When that folder is missing it is made, as

@@ -16,12 +16,12 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
+import { syncDirSync } from '../util/atomic.js';
 import {
   closeSync,
   fdatasync,
   fdatasyncSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   openSync,
   readSync,
@@ -163,7 +163,7 @@ export class JoblogWriter implements RunObserver {
       if (append) cutTornTail(this.fd);
       if (fstatSync(this.fd).size === 0) writeSync(this.fd, HEADER);
       fdatasyncSync(this.fd);
-      syncDir(dirname(file));
+      syncDirSync(dirname(file));
     } catch (e) {
       if (this.fd !== undefined) closeSync(this.fd);
       throw new UsageError(`--joblog: cannot write ${file}: ${(e as Error).message}`);
@@ -255,18 +255,6 @@ function cutTornTail(fd: number): void {
     end = start;
   }
   ftruncateSync(fd, 0);
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    /* not every filesystem lets a directory be synced */
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 function escapeField(s: string): string {

@@ -18,7 +18,9 @@ export class LineSplitter {
     const out: Buffer[] = [];
     let start = 0;
     for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-      out.push(...this.cut(buf.subarray(start, nl + 1)));
+      const line = buf.subarray(start, nl + 1);
+      if (line.length <= this.maxLine) out.push(line);
+      else out.push(...this.cut(line));
       start = nl + 1;
     }
     buf = buf.subarray(start);

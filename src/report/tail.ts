@@ -13,6 +13,8 @@ export function stderrTail(
   maxBytes: number,
   maxLines: number,
 ): string {
+  // Most jobs print nothing on stderr: nothing to decode, split or join.
+  if (!output?.stderrFile && !(output ? output.stderr.length : r.stderr)) return '';
   let bytes: Buffer | undefined;
   if (output?.stderrFile) {
     try {

@@ -8,6 +8,26 @@ export function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
+/** Hidden, unique, in the destination's folder: `.<name>.<random>.poolrun-tmp`. */
+export function tempBeside(to: string): string {
+  // NAME_MAX is 255 bytes: leave room for the decoration.
+  const base = basename(to).slice(0, 200);
+  return join(dirname(to), `.${base}.${randomBytes(4).toString('hex')}.poolrun-tmp`);
+}
+
+/** Makes a rename or a new entry in `dir` durable, where the file system can (not every one syncs a folder). */
+export function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not every filesystem lets a directory be synced */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * Writes a file so that readers see the old content or the whole new one, never a part: `fill` writes into an
  * exclusively created temp file in the same folder (a rename across file systems is not atomic), which is then
@@ -17,7 +37,7 @@ export async function writeFileAtomicWith(
   file: string,
   fill: (write: (b: Buffer) => void) => Promise<void> | void,
 ): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
+  const tmp = tempBeside(file);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     await fill((b) => writeAll(fd, b));
