@@ -52,27 +52,61 @@ export function plainArgv(command: string): string[] | undefined {
 
 const pwdCache = new Map<string, string>();
 
-/**
- * The environment dash would pass on, or undefined when that cannot be told without running dash. `env` is
- * what the shell itself would have been given; `cwd` where the job runs.
- */
-export function shellEnv(
-  env: Record<string, string | undefined>,
-  cwd: string,
-  argv0: string,
-): Record<string, string> | undefined {
-  for (const k of RESET_BY_DASH) if (env[k] !== undefined) return undefined;
-  // A PATH search is done by libuv instead of dash: only where both surely agree (absolute entries, none empty).
-  if (!argv0.includes('/')) {
-    const path = env.PATH;
-    if (!path || path.split(':').some((d) => !d.startsWith('/'))) return undefined;
+type Env = Record<string, string | undefined>;
+
+/** What shellEnv needs of the worker's environment, worked out once per copy of it (not once per job). */
+interface ShellBase {
+  exported: Record<string, string>;
+  resets: boolean;
+  pathOk: boolean;
+}
+let baseOf: Env | undefined;
+let base: ShellBase | undefined;
+
+function shellBase(env: Env): ShellBase {
+  if (baseOf !== env || !base) {
+    baseOf = env;
+    base = { exported: shellNames(env), resets: resetsSome(env), pathOk: searchablePath(env.PATH) };
   }
+  return base;
+}
+
+/** Variables with names the shell can export; dash drops the others. */
+function shellNames(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in env) {
     const v = env[k];
     if (v !== undefined && SHELL_NAME.test(k)) out[k] = v;
   }
-  const pwd = shellPwd(env.PWD, cwd);
+  return out;
+}
+
+function resetsSome(env: Env): boolean {
+  return RESET_BY_DASH.some((k) => env[k] !== undefined);
+}
+
+/** A PATH search is done by libuv instead of dash: only where both surely agree (absolute entries, none empty). */
+function searchablePath(path: string | undefined): boolean {
+  return !!path && path.split(':').every((d) => d.startsWith('/'));
+}
+
+/**
+ * The environment dash would pass on, or undefined when that cannot be told without running dash. The shell
+ * itself would have been given `{ ...env, ...extra }`: `env` is the worker's (the same object job after job,
+ * so what it holds is worked out once), `extra` the job's own; `cwd` is where the job runs.
+ */
+export function shellEnv(
+  env: Env,
+  extra: Env,
+  cwd: string,
+  argv0: string,
+): Record<string, string> | undefined {
+  const b = shellBase(env);
+  if (b.resets || resetsSome(extra)) return undefined;
+  if (!argv0.includes('/') && !(extra.PATH !== undefined ? searchablePath(extra.PATH) : b.pathOk))
+    return undefined;
+  const out = { ...b.exported, ...shellNames(extra) };
+  const pwd = shellPwd(extra.PWD ?? env.PWD, cwd);
   if (pwd === undefined) return undefined;
   out.PWD = pwd;
   return out;

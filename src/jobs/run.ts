@@ -41,8 +41,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   const startedAt = Date.now();
   const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
   const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
-  const env: Record<string, string | undefined> = {
-    ...baseEnv(),
+  const base = baseEnv();
+  const extra: Record<string, string | undefined> = {
     ...job.env,
     // GNU parallel's {%} and {#} as variables: which worker slot, which job.
     POOLRUN_WORKER: String(ctx.worker),
@@ -54,7 +54,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   return new Promise<Outcome>((resolve) => {
     let child: ReturnType<typeof spawnPiped> | undefined;
     const argv = typeof command === 'string' ? plainArgv(command) : undefined;
-    const direct = argv && shellEnv(env, job.cwd ?? process.cwd(), argv[0]!);
+    const direct = argv && shellEnv(base, extra, job.cwd ?? process.cwd(), argv[0]!);
     if (argv && direct) {
       child = spawnPiped(argv[0]!, argv.slice(1), { ...options, env: direct });
       if (child.pid === undefined) {
@@ -64,7 +64,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       }
     }
     const ranDirect = child !== undefined;
-    child ??= spawnPiped(file, args, { ...options, env });
+    child ??= spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
     if (child.pid !== undefined) ctx.spawned(child.pid);
 
     const stream = ctx.capture.stream;
