@@ -29,20 +29,24 @@ const post: (m: FromWorker) => void = parentPort
     };
 
 const skipped = new Set<number>();
-const aborts = new Map<number, { abort(): void }>();
-const liveGroups = new Set<number>();
 const queue: WireJob[] = [];
 let busy = false;
 let slot = 0;
 /** How to keep job output: the pool's, the same in every batch. */
 let capture: CaptureOptions;
 
-/** Streamed output of the running job (one runs at a time) that the main thread has not printed yet. */
-const flow: { key: number; unacked: number; waiter: (() => void) | undefined } = {
-  key: -1,
-  unacked: 0,
-  waiter: undefined,
-};
+/**
+ * The running job (one runs at a time): its streamed output the main thread has not printed yet, its abort
+ * controller (made on first use: only copy and download read the signal, and one per tiny call adds up), and
+ * its process group while it has one.
+ */
+const flow: {
+  key: number;
+  unacked: number;
+  waiter: (() => void) | undefined;
+  ac: AbortController | undefined;
+  pgid: number | undefined;
+} = { key: -1, unacked: 0, waiter: undefined, ac: undefined, pgid: undefined };
 /** Something to wait on for a millisecond at a time, without spinning (Atomics.wait on memory nobody writes). */
 let sleeper: Int32Array | undefined;
 
@@ -62,7 +66,7 @@ function onMessage(msg: ToWorker): void {
       skipped.add(msg.key);
       break;
     case 'abort':
-      aborts.get(msg.key)?.abort();
+      if (msg.key === flow.key) (flow.ac ??= new AbortController()).abort();
       break;
     case 'ack':
       if (msg.key !== flow.key) break;
@@ -128,30 +132,27 @@ function waitForOutputTaken(): void {
   }
 }
 
+/** A function, not an expression in runOne: there TypeScript keeps `flow.ac` narrowed to its reset value. */
+function wasAborted(): boolean {
+  return flow.ac?.signal.aborted === true;
+}
+
 async function runOne(w: WireJob): Promise<void> {
-  // Made on first use: only copy and download read the signal, and a controller per tiny call adds up.
-  let ac: AbortController | undefined;
-  const control = {
-    abort() {
-      (ac ??= new AbortController()).abort();
-    },
-  };
-  aborts.set(w.key, control);
   flow.key = w.key;
   flow.unacked = 0;
   flow.waiter = undefined;
-  let pgid: number | undefined;
+  flow.ac = undefined;
+  flow.pgid = undefined;
   const ctx: JobContext = {
     key: w.key,
     job: w.job,
     worker: slot,
     capture,
     get signal() {
-      return (ac ??= new AbortController()).signal;
+      return (flow.ac ??= new AbortController()).signal;
     },
     spawned(pid) {
-      pgid = pid;
-      liveGroups.add(pid);
+      flow.pgid = pid;
       post({ type: 'spawned', key: w.key, pid });
     },
     output(stream, data) {
@@ -166,18 +167,20 @@ async function runOne(w: WireJob): Promise<void> {
     waitForOutputTaken,
   };
   let outcome: Outcome;
+  let aborted = false;
   try {
     outcome = await execute(ctx);
   } catch (e) {
     outcome = emptyOutcome(Date.now(), serializeError(e));
   } finally {
+    aborted = wasAborted();
     flow.key = -1;
     flow.waiter = undefined;
+    flow.ac = undefined;
+    flow.pgid = undefined;
     if (w.job.kind === 'call') envMayHaveChanged();
-    aborts.delete(w.key);
-    if (pgid !== undefined) liveGroups.delete(pgid);
   }
-  if (ac?.signal.aborted) outcome.aborted = true;
+  if (aborted) outcome.aborted = true;
   const wire = toWire(outcome);
   try {
     post({ type: 'done', key: w.key, outcome: wire });
@@ -211,9 +214,9 @@ if (parentPort) {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   // The main process is gone (even by SIGKILL): nobody else will kill our jobs' process groups.
   process.on('disconnect', () => {
-    for (const pgid of liveGroups) {
+    if (flow.pgid !== undefined) {
       try {
-        process.kill(-pgid, 'SIGKILL');
+        process.kill(-flow.pgid, 'SIGKILL');
       } catch {
         /* already gone */
       }
