@@ -13,6 +13,7 @@ import {
   printTable,
   poolrunCmd,
   rowOf,
+  round2,
   saveResult,
   scratchFile,
   withRatios,
@@ -72,7 +73,3 @@ const entry = {
 };
 printTable(entry);
 saveResult(entry, opts);
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
-}

@@ -5,15 +5,13 @@
 // from a local HTTP server (its own process, keep-alive). Runs alternate A B A B ... (B5_ROUNDS, default 5),
 // each into a fresh empty folder; medians and ratios (poolrun / peer: below 1 means poolrun is faster) are
 // printed and written to bench/b5-results.json. poolrun also fsyncs every file and folder; cp and curl do not.
-// Self-contained: needs only a built poolrun (dist/), `cp`, `curl` and `xargs`.
+// Needs only a built poolrun (dist/), `cp`, `curl` and `xargs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BIN, ROOT, median } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'poolrun.js');
 const ROUNDS = Number(process.env.B5_ROUNDS ?? 5);
 const COPIES = Number(process.env.B5_COPIES ?? 2000);
 const DOWNLOADS = Number(process.env.B5_DOWNLOADS ?? 500);
@@ -44,12 +42,6 @@ function run(cmd, args, opts = {}) {
       else resolve(ms);
     });
   });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function fresh(name) {

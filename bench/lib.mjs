@@ -298,7 +298,7 @@ export function fmtOps(n) {
   return Math.round(n).toLocaleString('en-US');
 }
 const round1 = (x) => Math.round(x * 10) / 10;
-const round2 = (x) => Math.round(x * 100) / 100;
+export const round2 = (x) => Math.round(x * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------------------
 // Peers

@@ -12,9 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, median } from './lib.mjs';
 
-const BIN = fileURLToPath(new URL('../bin/poolrun.js', import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
@@ -75,11 +74,6 @@ function runPoolrun(extra, file) {
   const ends = doc.results.map((r) => Date.parse(r.startedAt) + r.durationMs);
   const span = Math.max(...ends) - Math.min(...starts);
   return { wall, span, n: doc.results.length };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function measure(label, extra, file) {

@@ -1,7 +1,7 @@
 /** Helpers of the failure-control tests: a poolrun that runs in the background, and pid files. */
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { BIN, pidAlive, tempDir, waitFor } from './helpers.js';
+import { BIN, pidAlive, waitFor } from './helpers.js';
 import { childPids } from './worker-procs.js';
 
 export const modes = ['thread', 'process'] as const;
@@ -53,22 +53,6 @@ export async function waitForPids(file: string, n: number, ms = 40_000): Promise
 }
 
 export { writeJobs } from './helpers.js';
-
-/** A temp folder per test, removed after it. */
-export function temps(): { temp: () => string; cleanup: () => void } {
-  let cleanups: Array<() => void> = [];
-  return {
-    temp: () => {
-      const t = tempDir();
-      cleanups.push(t.cleanup);
-      return t.dir;
-    },
-    cleanup: () => {
-      for (const c of cleanups) c();
-      cleanups = [];
-    },
-  };
-}
 
 /** Processes in one treeJob. */
 export const TREE_SIZE = 4;

@@ -1,15 +1,14 @@
 /**
  * Timeouts, retries, worker crashes, --halt and --deadline, with real processes; survivors checked by pid.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessPoolExecutor, ThreadPoolExecutor, type ExecutorEvent } from '../dist/index.js';
-import { BIN, poolrun, readJson, waitFor } from './helpers.js';
-import { modes, readNumbers, survivors, temps, treeJob, writeJobs, TREE_SIZE } from './failure-helpers.js';
+import { BIN, poolrun, readJson, useTempDirs, waitFor } from './helpers.js';
+import { modes, readNumbers, survivors, treeJob, writeJobs, TREE_SIZE } from './failure-helpers.js';
 
-const { temp, cleanup } = temps();
-afterEach(cleanup);
+const temp = useTempDirs();
 
 /** A shell job that fails until its `n`th attempt, counting attempts in `state`, and says which attempt it is. */
 function flaky(state: string, n: number): string {

@@ -1,6 +1,6 @@
 import { execa, type Options } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,10 +93,13 @@ export function readJson<T = ResultsDoc>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-/** A temp folder per call, all removed after each test of the file that calls this at its top level. */
-export function useTempDirs(): () => string {
+/**
+ * A temp folder per call, all removed after each test of the file that calls this at its top level (or, with
+ * `'all'`, after the file's last test: a file whose tests share what they wrote).
+ */
+export function useTempDirs(removeAfter: 'each' | 'all' = 'each'): () => string {
   let cleanups: Array<() => void> = [];
-  afterEach(() => {
+  (removeAfter === 'each' ? afterEach : afterAll)(() => {
     for (const c of cleanups) c();
     cleanups = [];
   });

@@ -2,14 +2,13 @@
  * --joblog (GNU parallel's columns, plus JobId and JobHash) and --resume / --resume-failed, including after
  * poolrun itself was killed with SIGKILL halfway through.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, waitFor } from './helpers.js';
-import { lines, modes, readNumbers, startPoolrun, survivors, temps, writeJobs } from './failure-helpers.js';
+import { poolrun, useTempDirs, waitFor } from './helpers.js';
+import { lines, modes, readNumbers, startPoolrun, survivors, writeJobs } from './failure-helpers.js';
 
-const { temp, cleanup } = temps();
-afterEach(cleanup);
+const temp = useTempDirs();
 
 const GNU_COLUMNS = [
   'Seq',

@@ -1,25 +1,23 @@
 /**
  * Signals to poolrun, and poolrun's own death: no process of any job survives it. Every check is by pid.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive, readJson, waitFor } from './helpers.js';
+import { pidAlive, readJson, useTempDirs, waitFor } from './helpers.js';
 import {
   TREE_SIZE,
   modes,
   readNumbers,
   startPoolrun,
   survivors,
-  temps,
   treeJob,
   watchdogsOf,
   waitForPids,
   writeJobs,
 } from './failure-helpers.js';
 
-const { temp, cleanup } = temps();
-afterEach(cleanup);
+const temp = useTempDirs();
 
 const KILL_AFTER_MS = 1000;
 

@@ -3,22 +3,13 @@
  * (pool/prestart.ts). It must be the same worker as any other: its jobs carry the run's token, so the watchdog
  * finds what they leave behind.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, waitFor } from './helpers.js';
-import {
-  modes,
-  startPoolrun,
-  survivors,
-  temps,
-  waitForPids,
-  watchdogsOf,
-  writeJobs,
-} from './failure-helpers.js';
+import { poolrun, useTempDirs, waitFor } from './helpers.js';
+import { modes, startPoolrun, survivors, waitForPids, watchdogsOf, writeJobs } from './failure-helpers.js';
 
-const { temp, cleanup } = temps();
-afterEach(cleanup);
+const temp = useTempDirs();
 
 describe.each(modes)('the worker started ahead of the CLI (%s mode)', (mode) => {
   it("gives its jobs the run's token, the same as a worker started later", async () => {

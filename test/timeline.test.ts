@@ -8,19 +8,18 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { poolrun, readJson } from './helpers.js';
-import { startPoolrun, temps, waitForPids } from './failure-helpers.js';
+import { poolrun, readJson, useTempDirs } from './helpers.js';
+import { startPoolrun, waitForPids } from './failure-helpers.js';
 import { attempts, launchChromium, openReport, reportData, type Browser } from './browser.js';
 import { startRedis, startWorker, type WorkerProcess } from './redis.js';
 
-const { temp, cleanup } = temps();
+const temp = useTempDirs('all');
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  cleanup();
 });
 
 /** The colour each status is painted in, as Chromium's computed style gives it. */
