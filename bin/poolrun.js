@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The first worker thread starts while the rest of poolrun loads (see src/pool/prestart.ts).
+// The first worker (a thread, or a process with --mode process) starts while the rest of poolrun loads (see
+// src/pool/prestart.ts).
 import { prestartWorker } from '../dist/pool/prestart.js';
 
 prestartWorker(process.argv.slice(2));

@@ -13,13 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { JobLineParser, type LineFormat } from '../jobs/lines.js';
 import { jobsWord, streamStopped } from '../jobs/issues.js';
-import {
-  emptyMessage,
-  formatFromExtension,
-  parseJobBytes,
-  sniffFormat,
-  type InputFormat,
-} from '../jobs/parse.js';
+import { formatFromExtension, parseJobBytes, sniffFormat, type InputFormat } from '../jobs/parse.js';
 import type { Job } from '../jobs/types.js';
 import { streamedSource, type JobSource } from '../cli/source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
@@ -101,9 +95,7 @@ async function fromFile(
       }
     });
   }
-  if (check.count === 0 && check.problems.empty)
-    check.problems.add({ where: `${src.name}:1:1`, message: emptyMessage(format, src.name) });
-  if (!check.problems.empty) throw check.problems.error(src.name);
+  check.end();
   if (kept) return { jobs: kept, total: kept.length, name: src.name };
   return {
     ...streamedSource(src.name, readLines(src.chunks(), format, src.name, baseDir, 'changed')),
@@ -162,10 +154,7 @@ async function* readLines(
       yield jobs;
     }
   }
-  if (parser.count === 0) {
-    parser.problems.add({ where: `${name}:1:1`, message: emptyMessage(format, name) });
-    throw parser.problems.error(name);
-  }
+  parser.end();
 }
 
 /** Enough of the input to apply the format rule: its first non-blank byte, and its first line if that is `{`. */

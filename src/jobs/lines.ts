@@ -14,6 +14,12 @@ import type { Job } from './types.js';
 
 export type LineFormat = 'jsonl' | 'lines';
 
+/** A job file or stdin with no job in it. */
+function emptyMessage(format: LineFormat, name: string): string {
+  const what = name === '<stdin>' ? 'stdin holds no jobs' : 'the job file holds no jobs';
+  return format === 'lines' ? `${what} (no line other than blanks and # comments)` : what;
+}
+
 const BOM = '\uFEFF';
 
 export class JobLineParser {
@@ -30,6 +36,13 @@ export class JobLineParser {
     readonly name: string,
     private readonly baseDir: string,
   ) {}
+
+  /** The input has ended: no job at all is a problem too. Throws with every problem found, if any. */
+  end(): void {
+    if (this.count === 0 && this.problems.empty)
+      this.problems.add({ where: `${this.name}:1:1`, message: emptyMessage(this.format, this.name) });
+    if (!this.problems.empty) throw this.problems.error(this.name);
+  }
 
   /** One line, without its newline. Returns its job; undefined for a blank line, a comment or a problem. */
   push(line: Buffer | string, n: number): Job | undefined {

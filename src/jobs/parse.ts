@@ -106,16 +106,8 @@ function parseLineText(input: Buffer | string, format: 'jsonl' | 'lines', opts: 
     if (job) jobs.push(job);
     start = end + 1;
   }
-  if (parser.count === 0 && parser.problems.empty) {
-    parser.problems.add({ where: `${opts.name}:1:1`, message: emptyMessage(format, opts.name) });
-  }
-  if (!parser.problems.empty) throw parser.problems.error(opts.name);
+  parser.end();
   return { jobs, format };
-}
-
-export function emptyMessage(format: InputFormat, name = ''): string {
-  const what = name === '<stdin>' ? 'stdin holds no jobs' : 'the job file holds no jobs';
-  return format === 'lines' ? `${what} (no line other than blanks and # comments)` : what;
 }
 
 /**
