@@ -67,3 +67,23 @@ export function utf8Runs(buf: Uint8Array): Array<{ text: string } | { bytes: Uin
 export function isUtf16(bytes: Uint8Array): boolean {
   return (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
 }
+
+/**
+ * Why bytes cannot be read as a job file's text, if they cannot: UTF-16 (looked for only at the start of a file)
+ * or a byte that is not UTF-8, at byte offset `at`.
+ */
+export function encodingProblem(
+  bytes: Uint8Array,
+  atFileStart: boolean,
+): { kind: 'utf16' | 'invalid'; at: number; message: string } | undefined {
+  if (atFileStart && isUtf16(bytes))
+    return { kind: 'utf16', at: 0, message: 'the file is UTF-16; save it as UTF-8' };
+  const bad = firstInvalidByte(bytes);
+  if (bad === -1) return undefined;
+  const byte = bytes[bad]!.toString(16).padStart(2, '0');
+  return {
+    kind: 'invalid',
+    at: bad,
+    message: `not valid UTF-8 (byte 0x${byte}); job files are read as UTF-8`,
+  };
+}

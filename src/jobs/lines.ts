@@ -4,7 +4,7 @@
  * with their `file:line:col`.
  */
 import type { JobFileProblem } from '../errors.js';
-import { firstInvalidByte, isUtf16 } from '../input/utf8.js';
+import { encodingProblem } from '../input/utf8.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue } from './issues.js';
 import { locateIssues, syntaxProblem, type Origin } from './locate.js';
@@ -49,17 +49,17 @@ export class JobLineParser {
     let text: string;
     if (typeof line === 'string') text = line;
     else {
-      if (n === 1 && isUtf16(line)) {
+      const bad = encodingProblem(line, n === 1);
+      if (bad?.kind === 'utf16') {
         this.count++;
-        return this.fail({ where: `${this.name}:1:1`, message: 'the file is UTF-16; save it as UTF-8' });
+        return this.fail({ where: `${this.name}:1:1`, message: bad.message });
       }
-      const bad = firstInvalidByte(line);
-      if (bad !== -1) {
-        const column = line.subarray(0, bad).toString('utf8').length + 1;
+      if (bad) {
+        const column = line.subarray(0, bad.at).toString('utf8').length + 1;
         return this.fail({
           where: `${this.name}:${n}:${column}`,
           path: `jobs[${this.count++}]`,
-          message: `not valid UTF-8 (byte 0x${line[bad]!.toString(16).padStart(2, '0')}); job files are read as UTF-8`,
+          message: bad.message,
         });
       }
       text = line.toString('utf8');

@@ -13,11 +13,11 @@ import { JOB_KINDS, type Job } from './types.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
-import { FILE_START, locateIssues, syntaxProblem } from './locate.js';
+import { FILE_START, lineColumn, locateIssues, syntaxProblem } from './locate.js';
 import { buildJob, defaultsIssues, explicitId, jobIssues } from './normalize.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
-import { firstInvalidByte, isUtf16 } from '../input/utf8.js';
+import { encodingProblem } from '../input/utf8.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 
@@ -115,19 +115,14 @@ function parseLineText(input: Buffer | string, format: 'jsonl' | 'lines', opts: 
  * part of the JSON). UTF-16 and bytes that are not UTF-8 are reported where they are.
  */
 export function decodeDocument(bytes: Buffer, name: string): string {
-  const problems = new ProblemList();
-  if (isUtf16(bytes)) problems.add({ where: `${name}:1:1`, message: 'the file is UTF-16; save it as UTF-8' });
-  const bad = firstInvalidByte(bytes);
-  if (bad !== -1 && problems.empty) {
-    const before = bytes.subarray(0, bad).toString('utf8');
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    problems.add({
-      where: `${name}:${line}:${column}`,
-      message: `not valid UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}); job files are read as UTF-8`,
-    });
+  const bad = encodingProblem(bytes, true);
+  if (bad) {
+    const before = bytes.subarray(0, bad.at).toString('utf8');
+    const [line, column] = lineColumn(before, before.length);
+    const problems = new ProblemList();
+    problems.add({ where: `${name}:${line}:${column}`, message: bad.message });
+    throw problems.error(name);
   }
-  if (!problems.empty) throw problems.error(name);
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 
