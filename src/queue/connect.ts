@@ -163,6 +163,30 @@ export class RedisLink {
 }
 
 /** Waits for `p`, but no longer than `ms`, and never throws: closing must not hang on a Redis that is gone. */
+/** Longest wait for Redis at start-up: a wrong address should fail fast, not after the whole timeout. */
+const START_LIMIT_MS = 5000;
+
+/**
+ * Loads bullmq and ioredis, connects as `role` and checks that Redis answers within the start-up limit (the link
+ * is closed when it does not): how a producer and a worker both begin.
+ */
+export async function openLink(
+  url: string,
+  timeoutMs: number,
+  role: string,
+): Promise<{ libs: QueueLibs; link: RedisLink; client: RedisClient }> {
+  const libs = await loadQueueLibs();
+  const link = new RedisLink(libs, url, timeoutMs);
+  const client = link.client(role);
+  try {
+    await link.reachable(client, Math.min(timeoutMs, START_LIMIT_MS));
+  } catch (e) {
+    await link.close();
+    throw e;
+  }
+  return { libs, link, client };
+}
+
 export async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);

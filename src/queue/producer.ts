@@ -17,7 +17,7 @@ import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../
 import type { JobRunner } from '../executor/runner.js';
 import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
+import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -47,8 +47,6 @@ export interface QueueRunnerOptions extends ExecutorOptions {
   quiet?: boolean;
 }
 
-/** Longest wait for Redis at start-up: a wrong address should fail fast, not after the whole timeout. */
-const START_LIMIT_MS = 5000;
 /** Jobs per addBulk call. */
 const ADD_BATCH = 500;
 /** An unfinished job that has been quiet this long is looked up in Redis (an event may have been trimmed). */
@@ -75,12 +73,8 @@ export async function openQueueRunner(
   settings: QueueSettings,
   opts: QueueRunnerOptions,
 ): Promise<QueueExecutor> {
-  const libs = await loadQueueLibs();
-  const link = new RedisLink(libs, settings.url, settings.timeoutMs);
-  const startMs = Math.min(settings.timeoutMs, START_LIMIT_MS);
+  const { libs, link, client } = await openLink(settings.url, settings.timeoutMs, 'producer');
   try {
-    const client = link.client('producer');
-    await link.reachable(client, startMs);
     const queue = new libs.bullmq.Queue(QUEUE_NAME, { connection: client, prefix: PREFIX });
     queue.on('error', () => {}); // connection trouble is the link's to judge
     await queue.waitUntilReady();
@@ -197,7 +191,7 @@ export class QueueExecutor implements JobRunner {
       this.#entries.set(entry.id, entry);
       this.#emitQueued(job);
       if (this.#lost) {
-        this.#finish(entry, lostResult(job, 0, this.#lost));
+        this.#finish(entry, failedResult({ job, attempts: 0 }, this.#lost.message));
         return entry.future;
       }
       this.#batch.push(entry);
@@ -317,7 +311,8 @@ export class QueueExecutor implements JobRunner {
           this.#hintLater();
         })
         .catch((err: unknown) => {
-          for (const e of batch) this.#finish(e, lostResult(e.job, 0, err as Error));
+          for (const e of batch)
+            this.#finish(e, failedResult({ job: e.job, attempts: 0 }, (err as Error).message));
         });
     }
   }
@@ -507,21 +502,15 @@ export class QueueExecutor implements JobRunner {
     this.#lost = err;
     process.stderr.write(`poolrun: ${err.message}\n`);
     for (const e of [...this.#batch.splice(0), ...this.#entries.values()])
-      this.#finish(e, lostResult(e.job, e.attempts, err));
+      this.#finish(e, failedResult(e, err.message));
   }
 }
 
-function failedResult(e: Entry, message: string): JobResult {
+/** A job the queue failed (Redis lost, an entry it could not add or read back): no worker result to show. */
+function failedResult(e: Pick<Entry, 'job' | 'attempts'>, message: string): JobResult {
   const r = cancelledResult(e.job, e.attempts);
   r.status = 'failed';
   r.error = { name: 'QueueError', message };
-  return r;
-}
-
-function lostResult(job: Job, attempts: number, err: Error): JobResult {
-  const r = cancelledResult(job, attempts);
-  r.status = 'failed';
-  r.error = { name: 'QueueError', message: err.message };
   return r;
 }
 

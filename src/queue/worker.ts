@@ -17,7 +17,7 @@ import type { PoolMode } from '../pool/handle.js';
 import { clock } from '../report/plain.js';
 import { describeEnd } from '../report/summary.js';
 import { formatDuration } from '../util/duration.js';
-import { bounded, loadQueueLibs, RedisLink, type QueueLibs } from './connect.js';
+import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
 import {
@@ -49,7 +49,6 @@ export interface WorkerOptions {
   quiet: boolean;
 }
 
-const START_LIMIT_MS = 5000;
 /** How often the states of runs with running jobs are read (catches kill messages missed while reconnecting). */
 const POLL_MS = 1000;
 /** Streamed output is sent in pieces of at most this size, at most this often. */
@@ -73,15 +72,7 @@ interface Tracked {
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<number> {
-  const libs = await loadQueueLibs();
-  const link = new RedisLink(libs, opts.url, opts.timeoutMs);
-  const client = link.client('worker');
-  try {
-    await link.reachable(client, Math.min(opts.timeoutMs, START_LIMIT_MS));
-  } catch (e) {
-    await link.close();
-    throw e;
-  }
+  const { libs, link, client } = await openLink(opts.url, opts.timeoutMs, 'worker');
   return new QueueWorker(libs, link, client, opts).serve();
 }
 
