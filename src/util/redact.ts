@@ -1,0 +1,93 @@
+/**
+ * The one redactor. Every place that shows or stores a URL or a command line (messages, --dry-run, the joblog,
+ * the rerun hint, --json, NDJSON, JUnit, --report, a download's .part.meta) passes it through here, so a secret
+ * has one way out and it is masked there: a URL's user and password, every query value and the fragment become
+ * `***`; `password=VALUE` outside a URL too. Host, port and path stay, so the message still says where.
+ *
+ * Works on text, not on a parsed URL: a URL object re-encodes and normalises (`HTTP://h:80/a/../b` → `http://h/b`),
+ * and a value that does not parse as a URL (`redis://:pa ss@h`) must be masked all the same.
+ */
+
+export const MASK = '***';
+
+/** `scheme://` then everything up to white space or a quote: what a URL in a line of text can be. */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)/gi;
+/**
+ * `password=x`, `--password=x`, `MYSQL_PWD=x`, `GITHUB_TOKEN=x`, `api_key=x`… outside a URL (an environment
+ * assignment, an option). Only `=`: a colon is too common in ordinary text to mask after.
+ */
+const SECRET_ASSIGNMENT =
+  /\b([a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*=)("[^"]*"|'[^']*'|[^\s'"&;]+)/gi;
+
+/** A URL with its secrets masked. A string that is not `scheme://…` is masked as text (see redactText). */
+export function redactUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
+  if (!m) return redactText(url);
+  return m[1]! + redactRest(m[2]!);
+}
+
+/** The part of a URL after `scheme://`: userinfo, then host and path, then `?query`, then `#fragment`. */
+function redactRest(rest: string): string {
+  let fragment = '';
+  const hash = rest.indexOf('#');
+  if (hash >= 0) {
+    fragment = rest.length > hash + 1 ? `#${MASK}` : '#';
+    rest = rest.slice(0, hash);
+  }
+  let query = '';
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    query = `?${redactQuery(rest.slice(q + 1))}`;
+    rest = rest.slice(0, q);
+  }
+  // The authority ends at the first '/'; its userinfo at the last '@' within it (a password may hold '@').
+  const slash = rest.indexOf('/');
+  const authority = slash >= 0 ? rest.slice(0, slash) : rest;
+  const path = slash >= 0 ? rest.slice(slash) : '';
+  const at = authority.lastIndexOf('@');
+  let shown = authority;
+  if (at >= 0) {
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    const masked = (user ? MASK : '') + (colon >= 0 ? `:${userinfo.length > colon + 1 ? MASK : ''}` : '');
+    shown = `${masked}@${authority.slice(at + 1)}`;
+  }
+  return shown + redactPath(path) + query + fragment;
+}
+
+/** `;password=x` path parameters (some drivers take them) lose their value too. */
+function redactPath(path: string): string {
+  return maskAssignments(path);
+}
+
+/** Every value goes; keys stay (they say what was there). A bare `?token` is a value. */
+function redactQuery(query: string): string {
+  if (query === '') return '';
+  return query
+    .split(/([&;])/)
+    .map((part, k) => {
+      if (k % 2 === 1 || part === '') return part;
+      const eq = part.indexOf('=');
+      if (eq < 0) return MASK;
+      return `${part.slice(0, eq)}=${part.length > eq + 1 ? MASK : ''}`;
+    })
+    .join('');
+}
+
+/** Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. */
+export function redactText(text: string): string {
+  if (!text.includes('://') && !/pass|pwd|secret|token|key/i.test(text)) return text;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(URL_IN_TEXT)) {
+    out += maskAssignments(text.slice(last, m.index));
+    out += m[1]! + redactRest(m[2]!);
+    last = m.index + m[0].length;
+  }
+  return out + maskAssignments(text.slice(last));
+}
+
+function maskAssignments(text: string): string {
+  return text.replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`);
+}
