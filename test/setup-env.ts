@@ -1,0 +1,10 @@
+/**
+ * Hermetic runs: whatever environment `npm test` is started in (a GitHub Actions job, a terminal with FORCE_COLOR,
+ * a shell that exported POOLRUN_SPAWN), the programs the tests start see none of what changes poolrun's output or
+ * behaviour. Every spawn inherits the test worker's process.env (execa merges it in), so it is cleaned here, once,
+ * before any test file runs; a test that wants one of these sets it on its own spawn.
+ */
+const LEAKS =
+  /^(GITHUB_ACTIONS|CI|FORCE_COLOR|NO_COLOR|NODE_DISABLE_COLORS|TERM|COLORTERM|TMUX|COLUMNS|LINES|POOLRUN_.*)$/;
+
+for (const name of Object.keys(process.env)) if (LEAKS.test(name)) delete process.env[name];
