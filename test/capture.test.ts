@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, poolrun, readJson, useTempDirs, writeJobs } from './helpers.js';
+import { BIN, CLI_TIMEOUT_MS, poolrun, readJson, useTempDirs, writeJobs } from './helpers.js';
 
 const temp = useTempDirs();
 const jobFile = writeJobs;
@@ -35,7 +35,7 @@ async function measureWith(
   const r = await execa('sh', ['-c', cmd], {
     env: { NO_COLOR: '1', ...env },
     reject: false,
-    timeout: 120_000,
+    timeout: CLI_TIMEOUT_MS,
   });
   const maxRssKiB = Number(readFileSync(rss, 'utf8').trim().split('\n').pop());
   return { out: String(r.stdout).trim(), maxRssKiB, code: Number(readFileSync(status, 'utf8')) };

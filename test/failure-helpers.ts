@@ -1,7 +1,7 @@
 /** Helpers of the failure-control tests: a poolrun that runs in the background, and pid files. */
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { BIN, pidAlive, waitFor } from './helpers.js';
+import { BIN, CLI_TIMEOUT_MS, pidAlive, track, waitFor } from './helpers.js';
 import { childPids } from './worker-procs.js';
 
 export const modes = ['thread', 'process'] as const;
@@ -18,13 +18,17 @@ export function startPoolrun(
   stripFinalNewline: false;
   env: Record<string, string>;
 }> {
-  return execa(process.execPath, [BIN, ...args], {
-    reject: false,
-    detached: opts.detached ?? false,
-    timeout: 120_000,
-    stripFinalNewline: false,
-    env: { NO_COLOR: '1' },
-  });
+  const detached = opts.detached ?? false;
+  return track(
+    execa(process.execPath, [BIN, ...args], {
+      reject: false,
+      detached,
+      timeout: CLI_TIMEOUT_MS,
+      stripFinalNewline: false,
+      env: { NO_COLOR: '1' },
+    }),
+    detached,
+  );
 }
 
 /** The numbers in a file, one per line (a missing file has none). */

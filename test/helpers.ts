@@ -16,16 +16,59 @@ export interface CliResult {
   ms: number;
 }
 
+/** A CLI run is given up (killed) before its test times out, so the test reports what the CLI printed. */
+export const CLI_TIMEOUT_MS = 50_000;
+
+interface Spawned {
+  pid?: number;
+  kill: (signal?: NodeJS.Signals) => boolean;
+  spawnargs: string[];
+}
+const spawned = new Set<{ child: Spawned; group: boolean }>();
+
+/**
+ * Registers a process a test started; test/setup-env.ts kills every one still running after each test (a failed
+ * assertion must not leave a poolrun, and the jobs its watchdog then kills, running into the next test).
+ * `group`: the child leads a process group of its own (execa's `detached`), and the whole group is killed.
+ */
+export function track<T extends Spawned>(child: T, group = false): T {
+  const entry = { child, group };
+  spawned.add(entry);
+  void Promise.resolve(child as unknown as Promise<unknown>)
+    .catch(() => undefined)
+    .finally(() => spawned.delete(entry));
+  return child;
+}
+
+/** Kills what track() registered and is still running; returns how many. */
+export function killTracked(): number {
+  let n = 0;
+  for (const { child, group } of spawned) {
+    if (child.pid === undefined || !pidAlive(child.pid)) continue;
+    n++;
+    try {
+      if (group) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  spawned.clear();
+  return n;
+}
+
 /** Runs the real CLI as a subprocess, as a user's shell would. */
 export async function poolrun(args: string[], opts: Options = {}): Promise<CliResult> {
   const t0 = performance.now();
-  const r = await execa(process.execPath, [BIN, ...args], {
-    reject: false,
-    timeout: 120_000,
-    stripFinalNewline: false,
-    env: { NO_COLOR: '1', ...(opts.env as Record<string, string> | undefined) },
-    ...opts,
-  });
+  const r = await track(
+    execa(process.execPath, [BIN, ...args], {
+      reject: false,
+      timeout: CLI_TIMEOUT_MS,
+      stripFinalNewline: false,
+      env: { NO_COLOR: '1', ...(opts.env as Record<string, string> | undefined) },
+      ...opts,
+    }),
+  );
   return {
     code: r.exitCode ?? -1,
     stdout: String(r.stdout),

@@ -1,3 +1,5 @@
+import { afterEach } from 'vitest';
+import { killTracked } from './helpers.js';
 /**
  * Hermetic runs: whatever environment `npm test` is started in (a GitHub Actions job, a terminal with FORCE_COLOR,
  * a shell that exported POOLRUN_SPAWN), the programs the tests start see none of what changes poolrun's output or
@@ -8,3 +10,8 @@ const LEAKS =
   /^(GITHUB_ACTIONS|CI|FORCE_COLOR|NO_COLOR|NODE_DISABLE_COLORS|TERM|COLORTERM|TMUX|COLUMNS|LINES|POOLRUN_.*)$/;
 
 for (const name of Object.keys(process.env)) if (LEAKS.test(name)) delete process.env[name];
+
+// Whatever a test started and left running (an assertion failed before it ended it) is killed after the test.
+afterEach(() => {
+  killTracked();
+});
