@@ -11,6 +11,9 @@ Examples:
   poolrun --each 'convert {} {.}.png' *.jpg         one job per argument ({.}: without extension)
   find . -name '*.tmp' -print0 | poolrun -0 --each 'rm {}'
 
+Options come first: after --each CMD or --call T every word is an argument (a file named -rf or --json=x is
+a name, not an option); an option after JOBFILE is an error.
+
 --each replacement strings (as in GNU parallel; every value is shell-quoted, so write them bare):
   {} argument   {.} without extension   {/} basename   {//} dirname   {/.} basename without extension
   {#} job number (1-based)   {%} worker slot (1..n)   no replacement string: the argument is appended
