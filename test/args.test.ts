@@ -316,14 +316,32 @@ describe('options come first', () => {
     expect(h.stdout).toMatch(/Usage: poolrun worker/);
   });
 
-  it('an unknown option is named without its secrets or control characters', async () => {
+  it('a message quoting a word shows no secret and no character a terminal would act on', async () => {
     const r = await poolrun(['--jsn=redis://:hunter2@h:1/0', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--jsn=redis:\/\/:\*\*\*@h:1\/0'/);
     expect(r.stderr).not.toContain('hunter2');
-    const e = await poolrun(['-\x1b]0;owned\x07']);
-    expect(e.code).toBe(2);
-    expect(e.stderr).toContain('\\x1b');
-    expect(e.stderr).not.toContain('\x1b');
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(join(dir, 'jobs.json'), '["true"]');
+      // ESC, BEL, CR, C1's one-byte CSI, a bidi override, a line separator; in an unknown option, a job file
+      // name, a word after the job file, and a word after `worker`.
+      const c = '\x1b]0;owned\x07\x1b[2J\r\u009b31m\u202e\u2028\x7f';
+      for (const argv of [
+        [`-${c}`],
+        [`--x${c}`],
+        [`nope${c}.json`],
+        ['jobs.json', `--${c}`],
+        ['worker', c],
+      ]) {
+        const e = await poolrun(argv, { cwd: dir });
+        expect(e.code).toBe(2);
+        expect(e.stderr).toMatch(/^poolrun: /);
+        // eslint-disable-next-line no-control-regex
+        expect(e.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      }
+    } finally {
+      cleanup();
+    }
   });
 });

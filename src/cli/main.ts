@@ -20,14 +20,22 @@ function version(): string {
   }
 }
 
+/**
+ * Characters a terminal acts on rather than shows: C0 but tab and newline, DEL, C1 (U+009B is a one-byte CSI to
+ * some terminals), and the line separators and bidi controls that reorder what a reader sees.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x09\x0b-\x1f\x7f]/g;
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** commander's message, which quotes words of the command line: secrets masked, control characters as `\x1b`. */
+/**
+ * A message for stderr, which may quote words of the command line or of a file: secrets masked (util/redact),
+ * characters a terminal would act on written as escapes (`\x1b`, `\u202e`).
+ */
 function shown(text: string): string {
-  const end = text.endsWith('\n') ? '\n' : '';
-  const body = redactText(end ? text.slice(0, -1) : text);
-  return body.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + end;
+  return redactText(text).replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** The job-file form takes one word; an option written after it is not read as one: say so. */
@@ -35,18 +43,21 @@ function optionsFirst(args: readonly string[]): void {
   const late = args.slice(1).find((a) => a.length > 1 && a.startsWith('-'));
   if (args.length > 1 && late !== undefined)
     throw new UsageError(
-      `options go before the job file: ${redactText(JSON.stringify(late))} comes after ${redactText(JSON.stringify(args[0]))} ` +
+      `options go before the job file: ${JSON.stringify(late)} comes after ${JSON.stringify(args[0])} ` +
         `(everything after the job file is an argument; a file name that starts with - goes after --)`,
     );
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(version());
-  program.configureOutput({
-    writeOut: (s) => process.stdout.write(s),
-    writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(`poolrun: ${shown(s.replace(/^error: /, ''))}`),
-  });
+  const output = {
+    writeOut: (s: string) => process.stdout.write(s),
+    writeErr: (s: string) => process.stderr.write(s),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`poolrun: ${shown(s.replace(/^error: /, ''))}`),
+  };
+  program.configureOutput(output);
+  for (const sub of program.commands) sub.configureOutput(output);
   let raw: RawOptions;
   let args: string[];
   try {
@@ -76,13 +87,13 @@ export async function main(argv: string[]): Promise<number> {
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {
-      process.stderr.write(`poolrun: ${e.message}\n`);
+      process.stderr.write(`poolrun: ${shown(e.message)}\n`);
       if (e.exitCode === EXIT.usage && e.name === 'UsageError')
         process.stderr.write('(run poolrun --help for usage)\n');
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`poolrun: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(`poolrun: internal error: ${shown(err?.message ?? String(e))}\n`);
     if (process.env.POOLRUN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;
   }
