@@ -22,7 +22,11 @@ Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
              130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
 
-/** The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. */
+/**
+ * The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. main.ts
+ * hands it only the words before the arguments (argv-split.ts, from these definitions); an option added here
+ * also goes into argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/argv-split.test.ts checks).
+ */
 export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
