@@ -145,15 +145,7 @@ describe('after --each CMD every word is an argument', () => {
   it('a hostile word right after the template (where a parser looks for options) is an argument', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const firsts = [
-        '--each=touch pwned-each',
-        '--json=pwned.json',
-        '--help',
-        '-V',
-        'worker',
-        '-rf',
-        '-mprocess',
-      ]
+      const firsts = ['--each=touch pwned-each', '--help', 'worker', '-mprocess']
         .map(b)
         .concat([Buffer.concat([b('--joblog='), Buffer.from([0xff])])]);
       for (const w of firsts) {
