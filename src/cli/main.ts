@@ -4,8 +4,10 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { toRunOptions, type RawOptions } from './options.js';
 import { run, EXIT } from './run.js';
-import { PoolrunError } from '../errors.js';
+import { PoolrunError, UsageError } from '../errors.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
+import { specOf, splitArgv } from './argv-split.js';
+import { redactText } from '../util/redact.js';
 
 function version(): string {
   try {
@@ -18,19 +20,58 @@ function version(): string {
   }
 }
 
+/**
+ * Characters a terminal acts on rather than shows: C0 but tab and newline, DEL, C1 (U+009B is a one-byte CSI to
+ * some terminals), and the line separators and bidi controls that reorder what a reader sees.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A message for stderr, which may quote words of the command line or of a file: secrets masked (util/redact),
+ * characters a terminal would act on written as escapes (`\x1b`, `\u202e`).
+ */
+function shown(text: string): string {
+  return redactText(text).replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The job-file form takes one word; an option written after it is not read as one: say so. */
+function optionsFirst(args: readonly string[]): void {
+  const late = args.slice(1).find((a) => a.length > 1 && a.startsWith('-'));
+  if (args.length > 1 && late !== undefined)
+    throw new UsageError(
+      `options go before the job file: ${JSON.stringify(late)} comes after ${JSON.stringify(args[0])} ` +
+        `(everything after the job file is an argument; a file name that starts with - goes after --)`,
+    );
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(version());
-  program.configureOutput({
-    writeOut: (s) => process.stdout.write(s),
-    writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(`poolrun: ${s.replace(/^error: /, '')}`),
-  });
+  const output = {
+    writeOut: (s: string) => process.stdout.write(s),
+    writeErr: (s: string) => process.stderr.write(s),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`poolrun: ${shown(s.replace(/^error: /, ''))}`),
+  };
+  program.configureOutput(output);
+  for (const sub of program.commands) sub.configureOutput(output);
   let raw: RawOptions;
   let args: string[];
   try {
-    program.parse(argv, { from: 'user' });
+    // commander reads options anywhere in the line: it gets only the words before the arguments (argv-split.ts).
+    const split = splitArgv(argv, specOf(program));
+    if (split.subcommand) {
+      // `poolrun [options] worker …`: the subcommand's options are its own (enablePositionalOptions).
+      program.parse(argv, { from: 'user' });
+      args = [];
+    } else {
+      program.parse(split.options, { from: 'user' });
+      args = split.operands;
+    }
     raw = program.opts<RawOptions>();
-    args = program.args;
     if (program.getOptionValueSource('color') !== 'cli') delete raw.color;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -42,16 +83,17 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const worker = workerInvocation(program);
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
+    if (raw.each === undefined && raw.call === undefined) optionsFirst(args);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {
-      process.stderr.write(`poolrun: ${e.message}\n`);
+      process.stderr.write(`poolrun: ${shown(e.message)}\n`);
       if (e.exitCode === EXIT.usage && e.name === 'UsageError')
         process.stderr.write('(run poolrun --help for usage)\n');
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`poolrun: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(`poolrun: internal error: ${shown(err?.message ?? String(e))}\n`);
     if (process.env.POOLRUN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;
   }

@@ -11,6 +11,9 @@ Examples:
   poolrun --each 'convert {} {.}.png' *.jpg         one job per argument ({.}: without extension)
   find . -name '*.tmp' -print0 | poolrun -0 --each 'rm {}'
 
+Options come first: after --each CMD or --call T every word is an argument (a file named -rf or --json=x is
+a name, not an option); an option after JOBFILE is an error.
+
 --each replacement strings (as in GNU parallel; every value is shell-quoted, so write them bare):
   {} argument   {.} without extension   {/} basename   {//} dirname   {/.} basename without extension
   {#} job number (1-based)   {%} worker slot (1..n)   no replacement string: the argument is appended
@@ -19,7 +22,11 @@ Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
              130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
 
-/** The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. */
+/**
+ * The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. main.ts
+ * hands it only the words before the arguments (argv-split.ts, from these definitions); an option added here
+ * also goes into argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/argv-split.test.ts checks).
+ */
 export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')

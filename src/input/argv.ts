@@ -10,17 +10,11 @@ export function rawArguments(args: readonly string[]): Buffer[] {
   if (!args.some((a) => a.includes('\uFFFD'))) return plain();
   const user = userArgv();
   if (!user) return plain();
-  // commander keeps the order of positional arguments, so each one is the next matching argv entry.
-  let j = 0;
-  return args.map((a) => {
-    for (let k = j; k < user.length; k++) {
-      if (user[k]!.toString('utf8') === a) {
-        j = k + 1;
-        return user[k]!;
-      }
-    }
-    return Buffer.from(a);
-  });
+  // The arguments are the last words of the command line (cli/argv-split.ts): match them from the end, so an
+  // option's value that decodes to the same text (`--joblog $'\xff' … $'\xfe'`) never lends its bytes.
+  const tail = user.slice(user.length - args.length);
+  if (tail.length === args.length && tail.every((u, k) => u.toString('utf8') === args[k])) return tail;
+  return plain();
 }
 
 /** The entries of /proc/self/cmdline that are process.argv.slice(2), if they line up with it. */

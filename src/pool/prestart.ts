@@ -12,6 +12,7 @@
 import type { PoolMode, WorkerHandle } from './handle.js';
 import { ProcessWorker } from './process.js';
 import { ThreadWorker } from './thread.js';
+import { EARLY_SPEC, splitArgv } from '../cli/argv-split.js';
 
 let early: { mode: PoolMode; handle: WorkerHandle } | undefined;
 let token: string | undefined;
@@ -59,21 +60,19 @@ export function discardPrestarted(keep?: PoolMode): void {
 }
 
 /**
- * A cheap look at the arguments (commander parses them properly later): which mode's worker the run will want,
- * or none when they ask for a queue, a dry run, help, the version or the `worker` subcommand. A wrong guess
- * costs a worker started for nothing, or the overlap; never a behaviour.
+ * A cheap look at the arguments (commander parses them properly later), split where main.ts splits them
+ * (cli/argv-split.ts): which mode's worker the run will want, or none when they ask for a queue, a dry run, help,
+ * the version or the `worker` subcommand. Words after the options (--each's and --call's arguments, the job
+ * file) are never read as options here either. A wrong guess costs a worker started for nothing, or the overlap;
+ * never a behaviour.
  */
-function modeWanted(argv: readonly string[]): PoolMode | undefined {
-  if (argv[0] === 'worker') return undefined;
+export function modeWanted(argv: readonly string[]): PoolMode | undefined {
+  const split = splitArgv(argv, EARLY_SPEC);
+  if (split.subcommand) return undefined;
   let mode: PoolMode = 'thread';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') break;
-    if (/^--(dry-run|queue|help|version)(=|$)/.test(a) || /^-[a-zA-Z]*[hV]$/.test(a)) return undefined;
-    const m = /^(?:--mode=|-[a-zA-Z]*m)(thread|process)$/.exec(a);
-    if (m) mode = m[1] as PoolMode;
-    else if ((a === '--mode' || /^-[a-zA-Z]*m$/.test(a)) && /^(thread|process)$/.test(argv[i + 1] ?? ''))
-      mode = argv[i + 1] as PoolMode;
+  for (const { name, value } of split.parsed) {
+    if (['--dry-run', '--queue', '--help', '--version'].includes(name)) return undefined;
+    if (name === '--mode' && (value === 'thread' || value === 'process')) mode = value;
   }
   return mode;
 }
