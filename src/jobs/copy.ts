@@ -2,9 +2,11 @@
  * `copy` jobs: a file or a folder tree, copied inside the worker (no `cp` process per file). The data goes
  * through fs.copyFile (copy_file_range, or a reflink where the file system has them) into an exclusively created
  * temp file or temp tree beside the destination, which is synced and renamed into place: `to` is absent or
- * complete, never partial. Modes and modification times are kept.
+ * complete, never partial. Modes and modification times are kept, except the set-user-ID and set-group-ID bits,
+ * which are dropped as `cp` without `-p` drops them (a copy of a setuid binary, made by root, must not be one).
  */
-import { constants, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import {
   access,
   chmod,
@@ -41,6 +43,13 @@ import {
 const NAME = 'CopyError';
 /** Files of one tree copied at once: enough to overlap small-file latency, within libuv's 4 pool threads. */
 const TREE_PARALLEL = 4;
+/** Set-user-ID and set-group-ID: never kept on a copy, of a file or of a folder. */
+const SETID = 0o6000;
+
+/** The mode a copy gets: the source's permission and sticky bits, never its set-id bits. */
+function copyMode(st: Stats): number {
+  return st.mode & 0o7777 & ~SETID;
+}
 
 /** Stopped by the pool (timeout, halt), a copy has already removed its temp data. */
 export function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
@@ -78,7 +87,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   if (src.isFile()) {
     const tmp = tempBeside(to);
     try {
-      await inFolderOf(NAME, to, () => copyData(from, tmp, to, src));
+      await inFolderOf(NAME, to, () => copyData(from, tmp, to, src, true));
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
@@ -92,11 +101,26 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   await syncDir(dirname(to));
 }
 
-/** Copies one file's data, mode and times into a new file at `tmp`, synced. `shown` names it in errors. */
-async function copyData(from: string, tmp: string, shown: string, st: Stats): Promise<void> {
+/**
+ * Copies one file's data, mode and times into a new file at `tmp`, synced. `shown` names it in errors. `exposed`:
+ * `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
+ */
+async function copyData(
+  from: string,
+  tmp: string,
+  shown: string,
+  st: Stats,
+  exposed: boolean,
+): Promise<void> {
   try {
-    // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
-    await copyFile(from, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    if (exposed && st.mode & SETID) {
+      // fs.copyFile gives the new file the source's mode, set-id bits included, before it can be changed: a
+      // setuid temp file, for a moment, where others can reach it. Copied by hand into a private file instead.
+      await pipeline(createReadStream(from), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    } else {
+      // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
+      await copyFile(from, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    }
   } catch (e) {
     // One errno for two files: find out which side refused.
     const readable = await access(from, constants.R_OK).then(
@@ -108,6 +132,7 @@ async function copyData(from: string, tmp: string, shown: string, st: Stats): Pr
   // Read-only is enough to fsync and set times, and works for a copy of a read-only file.
   const fh = await open(tmp, 'r');
   try {
+    if (st.mode & SETID) await fh.chmod(copyMode(st));
     await fh.utimes(st.atime, st.mtime);
     // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
     await fh.datasync();
@@ -192,7 +217,7 @@ async function copyTree(
       } catch (e) {
         throw fsError(NAME, e, 'read', f.src);
       }
-      await copyData(f.src, f.dst, shown(f.dst), st);
+      await copyData(f.src, f.dst, shown(f.dst), st, false);
       moved.bytes += st.size;
     });
     signal.throwIfAborted();
@@ -200,7 +225,7 @@ async function copyTree(
       const dir = dirs[i]!;
       try {
         await syncDir(dir.dst);
-        await chmod(dir.dst, dir.st.mode & 0o7777);
+        await chmod(dir.dst, copyMode(dir.st));
         await utimes(dir.dst, dir.st.atime, dir.st.mtime);
       } catch (e) {
         throw fsError(NAME, e, 'finish the folder', shown(dir.dst));
