@@ -31,10 +31,11 @@ export function cutUtf8(s: string, maxBytes: number): string {
 
 /**
  * The one way a name is made beside `to` (temp files, temp folders, download parts): `<prefix><name><suffix>` in
- * the folder of `to`, the name cut at a UTF-8 boundary so that the whole fits NAME_MAX bytes.
+ * the folder of `to`, the name cut at a UTF-8 boundary so that the whole fits NAME_MAX bytes (less `reserve`,
+ * for names made from this one by appending).
  */
-export function nameBeside(to: string, prefix: string, suffix: string): string {
-  const room = NAME_MAX - Buffer.byteLength(prefix) - Buffer.byteLength(suffix);
+export function nameBeside(to: string, prefix: string, suffix: string, reserve = 0): string {
+  const room = NAME_MAX - Buffer.byteLength(prefix) - Buffer.byteLength(suffix) - reserve;
   return join(dirname(to), `${prefix}${cutUtf8(basename(to), room)}${suffix}`);
 }
 
