@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  appendFileSync,
   chmodSync,
   existsSync,
   linkSync,
@@ -13,6 +14,7 @@ import {
   readdirSync,
   statSync,
   symlinkSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,6 +22,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { hostname } from 'node:os';
 import {
   BIN,
   poolrun,
@@ -377,6 +380,49 @@ describe('part files', () => {
         expect(Buffer.byteLength(base), base).toBeLessThanOrEqual(255);
         expect(base).not.toContain('\ufffd');
       }
+    }
+  });
+
+  it('a part another process writes to meanwhile is never placed; a lock of a live or foreign holder is left alone', async () => {
+    const dir = temp();
+    const data = bytes(1536 * 1024, 56);
+    server.serve('tamper.bin', data);
+    server.slowChunk = 64 * 1024;
+    server.slowEveryMs = 40;
+    const url = `${server.url}/slow/tamper.bin`;
+    const to = join(dir, 'got.bin');
+    const { part } = partPaths(url, to);
+    const json = join(dir, 'out.json');
+    const file = writeJobs(dir, [{ id: 't', download: { url, to: 'got.bin' } }]);
+    const run = execa(process.execPath, [BIN, '-q', '--json', json, file], { reject: false });
+    expect(await waitFor(() => existsSync(part) && statSync(part).size > 0, 30_000, 5)).toBe(true);
+    appendFileSync(part, Buffer.alloc(4 * 1024 * 1024, 7)); // past the end of what this download will write
+    const r = await run;
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    const [res] = readJson(json).results;
+    expect(res!.error!.message).toMatch(
+      /^the part .*got\.bin\.[0-9a-f]{16}\.part was changed by another process/,
+    );
+    expect(existsSync(to)).toBe(false);
+    expect(existsSync(part)).toBe(false);
+
+    // A lock held by a live process of this host, or by any process of another host: the download goes to a
+    // private temp file of its own and leaves the lock as it was.
+    server.slowChunk = data.length;
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    for (const holder of [`${hostname()} ${process.pid} ${started} x`, `not-${hostname()} 1 1 y`]) {
+      const { lock } = partPaths(url, to);
+      writeFileSync(lock, `${holder}\n`);
+      const again = await poolrun(['--json', json, file]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(readFileSync(to).equals(data)).toBe(true);
+      expect(readFileSync(lock, 'utf8')).toBe(`${holder}\n`);
+      expect(readdirSync(dir).sort()).toEqual(
+        ['got.bin', 'jobs.json', 'out.json', lock.slice(dir.length + 1)].sort(),
+      );
+      rmSync(lock);
+      rmSync(to);
     }
   });
 });

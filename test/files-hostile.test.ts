@@ -5,7 +5,7 @@
  * still fits NAME_MAX (255 bytes).
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, poolrun, readJson, useTempDirs, writeJobs, type ResultsDoc } from './helpers.js';
@@ -184,4 +184,20 @@ describe('results files keep the mode of the file they replace', () => {
       for (const f of fresh) expect((statSync(f).mode & 0o7777).toString(8), f).toBe(want);
     }
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'root writing --json over another user’s 0640 file keeps its owner and mode',
+    async () => {
+      const dir = temp();
+      const f = join(dir, 'theirs.json');
+      writeFileSync(f, 'old');
+      chownSync(f, 4321, 4322);
+      chmodSync(f, 0o640);
+      const r = await poolrun(['-q', '--json', f, '--each', 'true', 'x']);
+      expect(r.code, r.stderr).toBe(0);
+      const st = statSync(f);
+      expect([st.uid, st.gid, (st.mode & 0o7777).toString(8)]).toEqual([4321, 4322, '640']);
+      expect(readFileSync(f, 'utf8')).not.toBe('old');
+    },
+  );
 });

@@ -15,6 +15,7 @@ import { constants, readFileSync } from 'node:fs';
 import { open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { DownloadSpec } from './types.js';
 import type { JobContext } from './context.js';
@@ -46,6 +47,8 @@ interface Paths {
   part: string;
   /** Undefined for a private part (another download holds the keyed one): no resume, no metadata. */
   meta: string | undefined;
+  /** The keyed part's lock, ours. */
+  lock?: Lock;
 }
 
 /** The keyed part of one URL and destination, its metadata and its lock, all within NAME_MAX. */
@@ -77,7 +80,7 @@ async function download(spec: DownloadSpec, signal: AbortSignal, moved: Moved): 
     return;
   }
   try {
-    const paths: Paths = { to, part: keyed.part, meta: keyed.meta };
+    const paths: Paths = { to, part: keyed.part, meta: keyed.meta, lock };
     const resume = await resumePoint(paths, spec.url);
     if (await transfer(spec, paths, resume, signal, moved)) return;
     // A resume the server cannot continue (a 416 for another length, a Content-Range elsewhere): start over.
@@ -244,14 +247,25 @@ interface Finish {
 async function finish(b: Finish): Promise<void> {
   const { spec, paths, res, fh, hash, signal, moved } = b;
   const body = { written: 0 };
+  let size = -1;
   try {
     if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
     await fh.datasync();
+    size = (await fh.stat()).size;
   } catch (e) {
     if (signal.aborted || e instanceof JobError) throw e;
     throw lostConnection(b.from, b.start + body.written, b.expected, b.resumable, paths.part, e);
   } finally {
     await fh.close();
+  }
+  if (size !== b.start + body.written) {
+    // Someone else wrote to this part meanwhile (a process that does not honour the lock): never placed.
+    await discardPart(paths);
+    throw new JobError(
+      NAME,
+      `the part ${paths.part} was changed by another process while this download wrote it (${size} bytes, ${b.start + body.written} written); it is removed`,
+      'EPARTCHANGED',
+    );
   }
   if (b.expected !== undefined && b.start + body.written !== b.expected)
     throw lostConnection(b.from, b.start + body.written, b.expected, b.resumable, paths.part);
@@ -268,6 +282,12 @@ async function finish(b: Finish): Promise<void> {
     }
   }
   signal.throwIfAborted();
+  if (paths.lock && (await readLock(paths.lock.file)) !== paths.lock.content)
+    throw new JobError(
+      NAME,
+      `the lock ${paths.lock.file} was taken over by another process while this download ran: nothing was placed`,
+      'ELOCKLOST',
+    );
   try {
     await placeFile(NAME, paths.part, paths.to, spec.overwrite);
   } catch (e) {
@@ -415,7 +435,9 @@ async function hashOf(fh: FileHandle, file: string, bytes: number): Promise<Hash
   return hash;
 }
 
-/** This process: its pid and start time (clock ticks since boot, /proc), which together survive pid reuse. */
+/**
+ * This process: its host, pid and start time (clock ticks since boot, /proc), which together survive pid reuse.
+ */
 let selfId: string | undefined;
 function processStart(pid: number): string {
   try {
@@ -432,12 +454,12 @@ interface Lock {
 }
 
 /**
- * Takes the part's lock: a file created O_EXCL holding `pid start token`. A lock whose holder is gone (its pid
+ * Takes the part's lock: a file created O_EXCL holding `host pid start token`. A lock whose holder is gone (its pid
  * is dead, or is another process now) is taken over; one that is held, unreadable or not a regular file means
  * the part is busy: undefined.
  */
 async function lockPart(file: string): Promise<Lock | undefined> {
-  selfId ??= `${process.pid} ${processStart(process.pid)}`;
+  selfId ??= `${hostname().replace(/\s/g, '_') || '-'} ${process.pid} ${processStart(process.pid)}`;
   const content = `${selfId} ${randomBytes(8).toString('hex')}\n`;
   for (let tries = 0; tries < 3; tries++) {
     try {
@@ -494,8 +516,10 @@ async function readLock(file: string): Promise<string | false | undefined> {
   }
 }
 
+/** A holder on another host (a shared folder) cannot be checked: it counts as alive. */
 function holderAlive(content: string): boolean {
-  const [pidText, start] = content.trim().split(' ');
+  const [host, pidText, start] = content.trim().split(' ');
+  if (host !== (hostname().replace(/\s/g, '_') || '-')) return true;
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {

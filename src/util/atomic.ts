@@ -1,4 +1,14 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -44,14 +54,20 @@ export function tempBeside(to: string): string {
   return nameBeside(to, '.', `.${randomBytes(4).toString('hex')}.poolrun-tmp`);
 }
 
+interface Keep {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 /**
- * The mode a results file is given: the mode of the file it replaces (a 0600 file stays 0600), or undefined for a
- * new one, which is created as any program's new file is (0666 & ~umask).
+ * What a results file keeps of the file it replaces: its mode (a 0600 file stays 0600) and, when root writes it,
+ * its owner, as `>` would. undefined for a new file, created as any program's new file is (0666 & ~umask).
  */
-function modeOfExisting(file: string): number | undefined {
+function existing(file: string): Keep | undefined {
   try {
     const st = statSync(file);
-    return st.isFile() ? st.mode & 0o7777 : undefined;
+    return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
   } catch {
     return undefined;
   }
@@ -80,13 +96,16 @@ export async function writeFileAtomicWith(
   fill: (write: (b: Buffer) => void) => Promise<void> | void,
 ): Promise<void> {
   const tmp = tempBeside(file);
-  const keep = modeOfExisting(file);
+  const keep = existing(file);
   // Replacing a file: the temp starts private (0600), so content meant for a 0600 file is never readable by
   // others while it is written, and gets the old file's mode before the rename. A new file: 0666 & ~umask.
   const fd = openSync(tmp, 'wx', keep === undefined ? 0o666 : 0o600);
   try {
     await fill((b) => writeAll(fd, b));
-    if (keep !== undefined) fchmodSync(fd, keep);
+    if (keep !== undefined) {
+      if (process.getuid?.() === 0) fchownSync(fd, keep.uid, keep.gid); // before the mode: chown clears set-id
+      fchmodSync(fd, keep.mode);
+    }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);
