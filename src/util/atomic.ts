@@ -6,7 +6,7 @@ import {
   openSync,
   renameSync,
   rmSync,
-  statSync,
+  lstatSync,
   writeSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -66,7 +66,7 @@ interface Keep {
  */
 function existing(file: string): Keep | undefined {
   try {
-    const st = statSync(file);
+    const st = lstatSync(file); // a symbolic link is replaced, not its target: nothing of the target is kept
     return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
   } catch {
     return undefined;
