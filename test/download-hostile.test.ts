@@ -235,6 +235,9 @@ describe('part files', () => {
     expect(r.code, r.stderr).toBe(1);
     const metas = readdirSync(dir).filter((n) => n.endsWith('.part.meta'));
     expect(metas).toHaveLength(1);
+    // The part's name does not depend on the user, the password or a query value (a folder listing tells nothing).
+    const other = `http://bob:other@${host}/drop/meta.bin?token=x&sig=y`;
+    expect(`${partPaths(other, join(dir, 'got.bin')).part}.meta`).toBe(join(dir, metas[0]!));
     const meta = join(dir, metas[0]!);
     expect((statSync(meta).mode & 0o777).toString(8)).toBe('600');
     const text = readFileSync(meta, 'utf8');
@@ -296,16 +299,22 @@ describe('part files', () => {
     server.serve('race-2.bin', two);
     server.slowChunk = 64 * 1024;
     server.slowEveryMs = 40;
-    for (const [sameUrl, overwrite, sum] of [
-      [true, false, false],
-      [true, true, false],
-      [false, false, false],
-      [false, true, true],
+    for (const [variant, overwrite, sum] of [
+      ['same', false, false],
+      ['same', true, false],
+      ['other', false, false],
+      ['other', true, true],
+      ['query', false, false], // URLs that differ only in a query value: one part name, kept apart by the lock
     ] as const) {
       const dir = temp();
-      const urlA = `${server.url}/slow/race-1.bin`;
-      const urlB = sameUrl ? urlA : `${server.url}/slow/race-2.bin`;
-      const dataB = sameUrl ? one : two;
+      const urlA = `${server.url}/slow/race-1.bin${variant === 'query' ? '?v=1' : ''}`;
+      const urlB =
+        variant === 'same'
+          ? urlA
+          : variant === 'query'
+            ? `${server.url}/slow/race-1.bin?v=2`
+            : `${server.url}/slow/race-2.bin`;
+      const dataB = variant === 'other' ? two : one;
       const job = (url: string, data: Buffer) => ({
         id: 'd',
         download: { url, to: 'got.bin', overwrite, ...(sum ? { sha256: sha256(data) } : {}) },
@@ -326,7 +335,7 @@ describe('part files', () => {
       expect(await waitFor(landed, 30_000, 5)).toBe(true);
       const runB = run(fileB, 'b.out.json');
       const [ra, rb] = await Promise.all([runA, runB]);
-      const label = `same URL ${sameUrl}, overwrite ${overwrite}, sha256 ${sum}`;
+      const label = `${variant} URL, overwrite ${overwrite}, sha256 ${sum}`;
       const resA = readJson(join(dir, 'a.out.json')).results[0]!;
       const resB = readJson(join(dir, 'b.out.json')).results[0]!;
       const got = readFileSync(join(dir, 'got.bin'));

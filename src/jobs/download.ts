@@ -25,6 +25,7 @@ import { JobError, errnoCode, fsError } from './job-error.js';
 import { destinationExists, inFolderOf, lstatOrUndefined, placeFile, syncDir } from './place.js';
 import { getFollowingRedirects, networkError, showUrl } from './http-client.js';
 import { nameBeside, tempBeside } from '../util/atomic.js';
+import { redactUrl } from '../util/redact.js';
 
 const NAME = 'DownloadError';
 const USER_AGENT = 'poolrun';
@@ -51,9 +52,17 @@ interface Paths {
   lock?: Lock;
 }
 
-/** The keyed part of one URL and destination, its metadata and its lock, all within NAME_MAX. */
+/**
+ * The keyed part of one URL and destination, its metadata and its lock, all within NAME_MAX. The key hashes the
+ * URL as the shared redactor shows it (no user, password or query value: a name in a folder others may list must
+ * not let them test guesses of a secret); URLs that differ only there are told apart by the meta's hash of the
+ * whole URL, and the lock keeps two of them from writing one part at once.
+ */
 export function partPaths(url: string, to: string): { part: string; meta: string; lock: string } {
-  const key = createHash('sha256').update(`poolrun-part\0${url}\0${to}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`poolrun-part\0${redactUrl(url)}\0${to}`)
+    .digest('hex')
+    .slice(0, 16);
   // Room for `.meta` / `.lock` after the suffix too.
   const part = nameBeside(to, '', `.${key}.part`, 5);
   return { part, meta: `${part}.meta`, lock: `${part}.lock` };
@@ -178,7 +187,7 @@ async function transfer(
     } else if (status >= 200 && status < 300 && status !== 206) {
       // A 200 to a Range request: the server ignored it, or the file changed (If-Range): start over.
       const length = res.headers['content-length'];
-      expected = length === undefined ? undefined : Number(length);
+      expected = length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : undefined;
       start = 0;
       fh = await inFolderOf(NAME, paths.to, () => createPart(paths));
       if (spec.sha256) hash = createHash('sha256');
