@@ -49,7 +49,10 @@ describe('download atomicity (process mode)', () => {
     expect(res!.status).toBe('failed');
     expect(res!.error!.message).toMatch(/died while running this job: killed by SIGKILL/);
     expect(existsSync(join(dir, 'got.bin'))).toBe(false);
-    const kept = statSync(join(dir, 'got.bin.part')).size;
+    // The part is keyed (a hash of the URL and the destination): got.bin.<16 hex>.part.
+    const part = readdirSync(dir).filter((n) => /^got\.bin\.[0-9a-f]{16}\.part$/.test(n));
+    expect(part).toHaveLength(1);
+    const kept = statSync(join(dir, part[0]!)).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(data.length);
 

@@ -111,9 +111,11 @@ describe.each(modes)('download (%s mode)', (mode) => {
     expect(reqs[1]!.sent).toBe(data.length - from);
     expect(res!.bytes).toBe(data.length - from);
     // The first attempt said what happened and what comes next.
+    // The part is keyed (a hash of the URL and the destination): got.bin.<16 hex>.part.
     expect(r.stderr).toContain(
-      `incomplete download from ${url}: connection reset by ${new URL(url).host} (ECONNRESET) after ${from} of ${data.length} bytes; the next attempt resumes from ${join(dir, 'got.bin.part')}`,
+      `incomplete download from ${url}: connection reset by ${new URL(url).host} (ECONNRESET) after ${from} of ${data.length} bytes; the next attempt resumes from ${join(dir, 'got.bin.')}`,
     );
+    expect(r.stderr).toMatch(/the next attempt resumes from \S*\/got\.bin\.[0-9a-f]{16}\.part\)/);
     expect(names(dir)).toEqual(['got.bin', 'jobs.json', 'out.json']);
   });
 

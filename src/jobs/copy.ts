@@ -2,11 +2,12 @@
  * `copy` jobs: a file or a folder tree, copied inside the worker (no `cp` process per file). The data goes
  * through fs.copyFile (copy_file_range, or a reflink where the file system has them) into an exclusively created
  * temp file or temp tree beside the destination, which is synced and renamed into place: `to` is absent or
- * complete, never partial. Modes and modification times are kept.
+ * complete, never partial. Modes and modification times are kept, except the set-user-ID and set-group-ID bits,
+ * which are dropped as `cp` without `-p` drops them (a copy of a setuid binary, made by root, must not be one).
  */
-import { constants, type Stats } from 'node:fs';
+import { constants, createWriteStream, existsSync, type Stats } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import {
-  access,
   chmod,
   copyFile,
   lstat,
@@ -18,6 +19,7 @@ import {
   stat,
   symlink,
   utimes,
+  type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { CopySpec } from './types.js';
@@ -41,6 +43,13 @@ import {
 const NAME = 'CopyError';
 /** Files of one tree copied at once: enough to overlap small-file latency, within libuv's 4 pool threads. */
 const TREE_PARALLEL = 4;
+/** Set-user-ID and set-group-ID: never kept on a copy, of a file or of a folder. */
+const SETID = 0o6000;
+
+/** The mode a copy gets: the source's permission and sticky bits, never its set-id bits. */
+function copyMode(st: Stats): number {
+  return st.mode & 0o7777 & ~SETID;
+}
 
 /** Stopped by the pool (timeout, halt), a copy has already removed its temp data. */
 export function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
@@ -78,7 +87,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   if (src.isFile()) {
     const tmp = tempBeside(to);
     try {
-      await inFolderOf(NAME, to, () => copyData(from, tmp, to, src));
+      src = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false));
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
@@ -92,29 +101,67 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   await syncDir(dirname(to));
 }
 
-/** Copies one file's data, mode and times into a new file at `tmp`, synced. `shown` names it in errors. */
-async function copyData(from: string, tmp: string, shown: string, st: Stats): Promise<void> {
+/** Where an open file can be opened again by the kernel (fs.copyFile takes a path): /proc, else its name. */
+let procFd: boolean | undefined;
+function pathOf(fd: number, name: string): string {
+  procFd ??= existsSync('/proc/self/fd');
+  return procFd ? `/proc/self/fd/${fd}` : name;
+}
+
+/**
+ * Copies one file's data, mode and times into a new file at `tmp`, synced; returns what was copied. `shown` names
+ * it in errors. `exposed`: `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
+ * The source is opened once and that open file is what is copied, with its own mode and times: no name is looked
+ * up twice. O_NONBLOCK: a FIFO put in a file's place does not hang the copy; `nofollow` (inside a tree): a file
+ * swapped for a symbolic link meanwhile is not followed, as `cp -r` does not follow it.
+ */
+async function copyData(
+  from: string,
+  tmp: string,
+  shown: string,
+  exposed: boolean,
+  nofollow: boolean,
+): Promise<Stats> {
+  let src: FileHandle;
   try {
-    // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
-    await copyFile(from, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    src = await open(from, constants.O_RDONLY | constants.O_NONBLOCK | (nofollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
-    // One errno for two files: find out which side refused.
-    const readable = await access(from, constants.R_OK).then(
-      () => true,
-      () => false,
-    );
-    throw readable ? fsError(NAME, e, 'write', shown) : fsError(NAME, e, 'read', from);
+    throw fsError(NAME, e, 'read', from);
   }
-  // Read-only is enough to fsync and set times, and works for a copy of a read-only file.
-  const fh = await open(tmp, 'r');
   try {
-    await fh.utimes(st.atime, st.mtime);
-    // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
-    await fh.datasync();
-  } catch (e) {
-    throw fsError(NAME, e, 'write', shown);
+    const st = await src.stat();
+    if (!st.isFile())
+      throw new JobError(NAME, `cannot copy ${from}: not a regular file (it changed during the copy)`);
+    try {
+      if (exposed && st.mode & SETID) {
+        // fs.copyFile gives the new file the source's mode, set-id bits included, before it can be changed: a
+        // setuid temp file, for a moment, where others can reach it. Copied by hand into a private file instead.
+        await pipeline(
+          src.createReadStream({ start: 0, autoClose: false }),
+          createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
+        );
+      } else {
+        // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
+        await copyFile(pathOf(src.fd, from), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      }
+    } catch (e) {
+      throw fsError(NAME, e, 'write', shown);
+    }
+    // Read-only is enough to fsync and set times, and works for a copy of a read-only file.
+    const fh = await open(tmp, 'r');
+    try {
+      if (st.mode & SETID) await fh.chmod(copyMode(st));
+      await fh.utimes(st.atime, st.mtime);
+      // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
+      await fh.datasync();
+    } catch (e) {
+      throw fsError(NAME, e, 'write', shown);
+    } finally {
+      await fh.close();
+    }
+    return st;
   } finally {
-    await fh.close();
+    await src.close();
   }
 }
 
@@ -186,13 +233,7 @@ async function copyTree(
     }
     await eachLimit(files, TREE_PARALLEL, async (f) => {
       signal.throwIfAborted();
-      let st: Stats;
-      try {
-        st = await lstat(f.src);
-      } catch (e) {
-        throw fsError(NAME, e, 'read', f.src);
-      }
-      await copyData(f.src, f.dst, shown(f.dst), st);
+      const st = await copyData(f.src, f.dst, shown(f.dst), false, true);
       moved.bytes += st.size;
     });
     signal.throwIfAborted();
@@ -200,7 +241,7 @@ async function copyTree(
       const dir = dirs[i]!;
       try {
         await syncDir(dir.dst);
-        await chmod(dir.dst, dir.st.mode & 0o7777);
+        await chmod(dir.dst, copyMode(dir.st));
         await utimes(dir.dst, dir.st.atime, dir.st.mtime);
       } catch (e) {
         throw fsError(NAME, e, 'finish the folder', shown(dir.dst));

@@ -1,26 +1,30 @@
 /**
  * The few HTTP things downloads need, on node:http/https: keep-alive agents (one per worker, since module state
  * lives per thread or per process, so consecutive downloads from a host reuse one connection), redirects
- * followed by hand (http and https only, at most 10, credentials dropped when the origin changes), and errors
- * that name the host, never the credentials or query of the URL.
+ * followed by hand (http and https only, at most 10; https never continues over http; once a redirect leaves the
+ * origin, scheme + host + port, of the job's URL, the job's own headers and the URL's user and password stay
+ * behind), and errors that name the host, never the credentials or query of the URL.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { JobError, errnoCode } from './job-error.js';
+import { redactText } from '../util/redact.js';
 
 const NAME = 'DownloadError';
 export const MAX_REDIRECTS = 10;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 const agents: Record<string, http.Agent> = {
   'http:': new http.Agent({ keepAlive: true }),
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-/** A URL as it may appear in a message or a result: no user, no password, no query (tokens live there). */
+/**
+ * A URL as it may appear in a message or a result, stricter than the shared redactor: no user, no password, no
+ * query at all (tokens live there), no fragment; `;password=…` path parameters masked by the shared redactor.
+ */
 export function showUrl(url: URL): string {
-  return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+  return `${url.origin}${redactText(url.pathname)}${url.search ? '?…' : ''}`;
 }
 
 export interface Fetched {
@@ -29,16 +33,24 @@ export interface Fetched {
   url: URL;
 }
 
-/** GET, following redirects. The response body is the caller's to read or discard. */
+/**
+ * GET, following redirects. The response body is the caller's to read or discard. `own` are poolrun's headers
+ * (User-Agent, Range, If-Range), sent everywhere; `job` are the job's (`headers` in the job file), sent only to
+ * the job URL's origin, as are the URL's user and password: a redirect elsewhere gets neither, even if it comes
+ * back later.
+ */
 export async function getFollowingRedirects(
   start: URL,
-  headers: OutgoingHttpHeaders,
+  own: OutgoingHttpHeaders,
+  job: Record<string, string> | undefined,
   signal: AbortSignal,
 ): Promise<Fetched> {
   let url = start;
-  let hdrs = headers;
+  let left = false;
+  const withJob: OutgoingHttpHeaders = { ...own };
+  for (const [k, v] of Object.entries(job ?? {})) withJob[k.toLowerCase()] = v;
   for (let hops = 0; ; hops++) {
-    const res = await get(url, hdrs, signal);
+    const res = await get(url, left ? own : withJob, signal);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (!REDIRECTS.has(status) || location === undefined) return { res, url };
@@ -58,20 +70,22 @@ export async function getFollowingRedirects(
         'EREDIRECT',
       );
     }
-    // As curl does: credentials go along within the origin and are not handed to another site.
-    if (next.origin !== url.origin) hdrs = withoutCredentials(hdrs);
-    else if (!next.username && !next.password) {
+    if (url.protocol === 'https:' && next.protocol === 'http:') {
+      throw new JobError(
+        NAME,
+        `refused a redirect from ${showUrl(url)} to ${showUrl(next)}: a download that began over https does not continue over plain http`,
+        'EREDIRECT',
+      );
+    }
+    // As curl does, and stricter: what the job sends (its headers, the URL's user and password) goes along
+    // within the job URL's origin only, and is not handed to another site, nor sent again after it has left.
+    if (next.origin !== start.origin) left = true;
+    else if (!left && !next.username && !next.password) {
       next.username = url.username;
       next.password = url.password;
     }
     url = next;
   }
-}
-
-function withoutCredentials(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) out[k] = v;
-  return out;
 }
 
 function get(

@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  lstatSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -8,11 +18,59 @@ export function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
+/** NAME_MAX of Linux and most file systems: a name is at most 255 bytes (of UTF-8), not characters. */
+export const NAME_MAX = 255;
+
+/**
+ * The longest prefix of `s` that is at most `maxBytes` bytes of UTF-8, cut between two characters (never inside
+ * a multi-byte character or a surrogate pair). A lone surrogate counts as the 3 bytes of U+FFFD it becomes.
+ */
+export function cutUtf8(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes) return s; // at most 3 bytes per UTF-16 unit
+  let bytes = 0;
+  let end = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return s.slice(0, end);
+}
+
+/**
+ * The one way a name is made beside `to` (temp files, temp folders, download parts): `<prefix><name><suffix>` in
+ * the folder of `to`, the name cut at a UTF-8 boundary so that the whole fits NAME_MAX bytes (less `reserve`,
+ * for names made from this one by appending).
+ */
+export function nameBeside(to: string, prefix: string, suffix: string, reserve = 0): string {
+  const room = NAME_MAX - Buffer.byteLength(prefix) - Buffer.byteLength(suffix) - reserve;
+  return join(dirname(to), `${prefix}${cutUtf8(basename(to), room)}${suffix}`);
+}
+
 /** Hidden, unique, in the destination's folder: `.<name>.<random>.poolrun-tmp`. */
 export function tempBeside(to: string): string {
-  // NAME_MAX is 255 bytes: leave room for the decoration.
-  const base = basename(to).slice(0, 200);
-  return join(dirname(to), `.${base}.${randomBytes(4).toString('hex')}.poolrun-tmp`);
+  return nameBeside(to, '.', `.${randomBytes(4).toString('hex')}.poolrun-tmp`);
+}
+
+interface Keep {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * What a results file keeps of the file it replaces: its mode (a 0600 file stays 0600) and, when root writes it,
+ * its owner, as `>` would. undefined for a new file, created as any program's new file is (0666 & ~umask).
+ */
+function existing(file: string): Keep | undefined {
+  try {
+    const st = lstatSync(file); // a symbolic link is replaced, not its target: nothing of the target is kept
+    return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Makes a rename or a new entry in `dir` durable, where the file system can (not every one syncs a folder). */
@@ -38,9 +96,16 @@ export async function writeFileAtomicWith(
   fill: (write: (b: Buffer) => void) => Promise<void> | void,
 ): Promise<void> {
   const tmp = tempBeside(file);
-  const fd = openSync(tmp, 'wx', 0o644);
+  const keep = existing(file);
+  // Replacing a file: the temp starts private (0600), so content meant for a 0600 file is never readable by
+  // others while it is written, and gets the old file's mode before the rename. A new file: 0666 & ~umask.
+  const fd = openSync(tmp, 'wx', keep === undefined ? 0o666 : 0o600);
   try {
     await fill((b) => writeAll(fd, b));
+    if (keep !== undefined) {
+      if (process.getuid?.() === 0) fchownSync(fd, keep.uid, keep.gid); // before the mode: chown clears set-id
+      fchmodSync(fd, keep.mode);
+    }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);
