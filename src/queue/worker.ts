@@ -20,6 +20,8 @@ import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
+import { redactText } from '../util/redact.js';
+import { checkWireJob } from './validate.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -54,6 +56,8 @@ const POLL_MS = 1000;
 /** Streamed output is sent in pieces of at most this size, at most this often. */
 const OUTPUT_CHUNK = 16 * 1024;
 const OUTPUT_EVERY_MS = 50;
+/** Problems of a refused message named in its failed reason. */
+const MAX_PROBLEMS = 5;
 
 interface Tracked {
   bullJob: BullJob;
@@ -212,12 +216,16 @@ class QueueWorker {
   }
 
   async #process(bullJob: BullJob, token: string | undefined): Promise<WireResult> {
-    const data = bullJob.data as WireJob;
-    if (data?.v !== WIRE_VERSION || typeof data.job !== 'object') {
-      throw new this.#libs.bullmq.UnrecoverableError(
-        `poolrun worker cannot read this job (wire version ${String(data?.v)}, expected ${WIRE_VERSION})`,
-      );
+    // A message is input: one of the wrong shape fails its own job, with what is wrong, and nothing else.
+    const checked = checkWireJob(bullJob.data);
+    if (checked.problems) {
+      const shown = checked.problems.slice(0, MAX_PROBLEMS).map((p) => redactText(p));
+      const more = checked.problems.length - shown.length;
+      const why = `poolrun worker refused the job: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+      this.#log(`poolrun worker: ${bullJob.id ?? '?'}: ${why}`);
+      throw new this.#libs.bullmq.UnrecoverableError(why);
     }
+    const data = checked.wire;
     const prior = priorAttempts(bullJob);
     // A run whose producer stopped it, or died (its key expired), gets nothing more started.
     const state = await this.#client.get(runKey(data.runId));
@@ -394,10 +402,12 @@ class QueueWorker {
 
 /** Attempts made before this delivery: from the totals the last worker reported, or BullMQ's own count. */
 function priorAttempts(job: BullJob): { attempts: number; failures: number } {
+  // The progress is in Redis, written by whoever could write there: only counts are taken from it.
   const p = job.progress as Partial<Progress> | number | undefined;
   const reported = typeof p === 'object' && p !== null ? p : {};
+  const count = (n: unknown) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 1e6 ? n : 0);
   return {
-    attempts: Math.max(reported.attempts ?? 0, (job.attemptsStarted ?? 1) - 1),
-    failures: reported.failures ?? 0,
+    attempts: Math.max(count(reported.attempts), count((job.attemptsStarted ?? 1) - 1)),
+    failures: count(reported.failures),
   };
 }
