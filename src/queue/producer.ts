@@ -17,6 +17,7 @@ import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../
 import type { JobRunner } from '../executor/runner.js';
 import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
+import { redactText } from '../util/redact.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import {
   CONTROL_CHANNEL,
@@ -312,7 +313,7 @@ export class QueueExecutor implements JobRunner {
         })
         .catch((err: unknown) => {
           for (const e of batch)
-            this.#finish(e, failedResult({ job: e.job, attempts: 0 }, (err as Error).message));
+            this.#finish(e, failedResult({ job: e.job, attempts: 0 }, redactText((err as Error).message)));
         });
     }
   }
@@ -500,7 +501,7 @@ export class QueueExecutor implements JobRunner {
   #onLost(err: Error): void {
     if (this.#lost) return;
     this.#lost = err;
-    process.stderr.write(`poolrun: ${err.message}\n`);
+    process.stderr.write(`poolrun: ${redactText(err.message)}\n`);
     for (const e of [...this.#batch.splice(0), ...this.#entries.values()])
       this.#finish(e, failedResult(e, err.message));
   }

@@ -142,7 +142,7 @@ class QueueWorker {
         if (said.has(e.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/.test(e.message))
           return;
         said.add(e.message);
-        this.#log(`poolrun worker: ${e.message}`);
+        this.#log(`poolrun worker: ${redactText(e.message)}`);
       });
       await this.#bull.waitUntilReady();
       this.#link.watch((e) => {
