@@ -222,6 +222,32 @@ describe('secrets in job files, templates and URLs', () => {
   }, 60_000);
 });
 
+describe('secrets in messages about bad input', () => {
+  it('a job file refused for its URLs or values: exit 2 with each place named, no secret quoted', async () => {
+    const dir = temp();
+    const S = Array.from({ length: 8 }, secret);
+    const file = writeJobs(dir, [
+      { download: { url: `ftp://u:${S[0]}@h.example/x?t=${S[1]}`, to: 'a' } },
+      { download: { url: `https://u:${S[2]}@h.example:99999/?${S[3]}`, to: 'b' } },
+      { run: 'true', timeout: `https://h.example/?token=${S[4]}` },
+      { run: 'true', env: { TOKEN: 5 }, cwd: `https://x:${S[5]}@h/`, retries: `password=${S[6]}` },
+      { download: { url: `http://h.example/?sig=${S[7]}`, to: 'c', sha256: 'nothex' } },
+    ]);
+    const r = await poolrun([file]);
+    expect(r.code).toBe(2);
+    for (const at of ['jobs[0].download.url', 'jobs[1].download.url', 'jobs[2].timeout', 'jobs[3].retries'])
+      expect(r.stderr).toContain(at);
+    expect(r.stderr).not.toMatch(/ {4}at /);
+    // Option values and unknown options are quoted back in usage errors: redacted too.
+    const opt = await poolrun([`--bogus=https://u:${S[0]}@h.example/`, file]);
+    const workers = await poolrun(['-w', `https://h.example/?k=${S[1]}`, file]);
+    expect([opt.code, workers.code]).toEqual([2, 2]);
+    expect(workers.stderr).toContain('--workers');
+    const places = [...outputs('refused', r), ...outputs('--bogus', opt), ...outputs('-w', workers)];
+    expect(leaks(S, places)).toEqual([]);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------------------
 // The queue: a redis-server that wants a password.
 

@@ -5,6 +5,7 @@ import { buildProgram } from './program.js';
 import { toRunOptions, type RawOptions } from './options.js';
 import { run, EXIT } from './run.js';
 import { PoolrunError } from '../errors.js';
+import { redactText } from '../util/redact.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
 
 function version(): string {
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   program.configureOutput({
     writeOut: (s) => process.stdout.write(s),
     writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(`poolrun: ${s.replace(/^error: /, '')}`),
+    outputError: (s, write) => write(`poolrun: ${redactText(s.replace(/^error: /, ''))}`),
   });
   let raw: RawOptions;
   let args: string[];
@@ -45,13 +46,13 @@ export async function main(argv: string[]): Promise<number> {
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {
-      process.stderr.write(`poolrun: ${e.message}\n`);
+      process.stderr.write(`poolrun: ${redactText(e.message)}\n`);
       if (e.exitCode === EXIT.usage && e.name === 'UsageError')
         process.stderr.write('(run poolrun --help for usage)\n');
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`poolrun: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(`poolrun: internal error: ${redactText(err?.message ?? String(e))}\n`);
     if (process.env.POOLRUN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;
   }
