@@ -5,10 +5,10 @@
  * must live on (same pid) and run the good job that follows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
-import { FIXTURES, pidAlive, useTempDirs } from './helpers.js';
+import { FIXTURES, pidAlive, poolrun, readJson, useTempDirs, writeJobs } from './helpers.js';
 import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis.js';
 
 const PREFIX = 'bull';
@@ -256,5 +256,69 @@ describe('poolrun worker: every queue message is validated', () => {
     expect(o.state).toBe('failed');
     expect(o.reason).toMatch(/job\.run\[1\]/);
     expect(pidAlive(worker.pid)).toBe(true);
+  }, 60_000);
+
+  it('the producer checks what workers send: a result or progress of the wrong shape fails that job, the run goes on', async () => {
+    // This test's own BullMQ worker stands in for a hostile (or mismatched) `poolrun worker`.
+    await worker.stop();
+    const dir = temp();
+    const file = writeJobs(dir, [
+      { id: 'a', run: 'true' },
+      { id: 'b', run: 'true' },
+      { id: 'c', run: 'true' },
+      { id: 'd', run: 'true' },
+    ]);
+    const okResult = (id: string, index: number) => ({
+      id,
+      index,
+      kind: 'run',
+      status: 'succeeded',
+      exitCode: 0,
+      signal: null,
+      attempts: 1,
+      worker: 1,
+      pid: 1,
+      threadId: 0,
+      startedAt: new Date().toISOString(),
+      durationMs: 1,
+      stdout: `fine ${id}\n`,
+      stderr: '',
+      value: null,
+      error: null,
+    });
+    let nested: unknown = 'x';
+    for (let i = 0; i < 400; i++) nested = [nested];
+    const fake = new Worker(
+      QUEUE,
+      async (job) => {
+        const id = (job.data as { job: { id: string } }).job.id;
+        if (id === 'a') return { v: 1, result: { status: 'bogus', stdout: {}, stderr: 5 } };
+        if (id === 'b') {
+          for (const p of [
+            { t: 'output', stream: 'stdout', data: 5, attempt: 1, attempts: 1, failures: 0, time: 1 },
+            { t: 'started', worker: 'x', attempt: 1, attempts: 1, failures: 0, time: 1 },
+            { t: 'retry', result: { status: 1 }, attempt: 'one', attempts: 1, failures: 0, time: 1 },
+            [1, 2, 3],
+          ])
+            await job.updateProgress(p);
+          return { v: 1, result: okResult('b', 1) };
+        }
+        if (id === 'c') return { v: 1, result: { ...okResult('c', 2), value: nested } };
+        return 'not a result at all';
+      },
+      { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix: PREFIX },
+    );
+    try {
+      const json = join(dir, 'out.json');
+      const r = await poolrun(['--queue', redis.url, '--json', json, file]);
+      expect(r.stderr).not.toMatch(/internal error|TypeError| {4}at /);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('fine b\n');
+      const doc = readJson(json);
+      expect(doc.results.map((x) => x.status)).toEqual(['failed', 'succeeded', 'failed', 'failed']);
+      for (const k of [0, 2, 3]) expect(doc.results[k]!.error?.message).toMatch(/cannot read/);
+    } finally {
+      await fake.close();
+    }
   }, 60_000);
 });

@@ -10,9 +10,9 @@
 import { formatPath, type Issue, type Segment } from '../jobs/issues.js';
 import { jobIssues } from '../jobs/normalize.js';
 import { checkJob } from '../jobs/schema.js';
-import { JOB_KINDS, type Job } from '../jobs/types.js';
+import { JOB_KINDS, type Job, type JobResult } from '../jobs/types.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
-import { WIRE_VERSION, type WireJob } from './protocol.js';
+import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
 
 /** Deepest nesting of arrays and objects a message may hold (a 100,000-deep value crashes structured clone). */
 export const MAX_DEPTH = 256;
@@ -121,4 +121,71 @@ function depthProblem(value: unknown): string | undefined {
     for (const c of children) stack.push([c, depth + 1]);
   }
   return undefined;
+}
+
+const STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled'];
+
+/**
+ * A result a worker sent (BullMQ's return value, a stored result, a retry's progress), checked before the
+ * producer's reports use it: undefined when it is not a JobResult poolrun can show.
+ */
+export function checkResult(value: unknown): JobResult | undefined {
+  if (depthProblem(value) || !isPlainObject(value)) return undefined;
+  const r = value;
+  const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
+  const intOrNull = (v: unknown) => v === null || int(v);
+  const textOrNull = (v: unknown) => v === null || typeof v === 'string';
+  const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
+  const error = r.error;
+  const ok =
+    typeof r.status === 'string' &&
+    STATUSES.includes(r.status) &&
+    typeof r.kind === 'string' &&
+    (JOB_KINDS as readonly string[]).includes(r.kind) &&
+    intOrNull(r.exitCode) &&
+    textOrNull(r.signal) &&
+    int(r.attempts) &&
+    (r.attempts as number) >= 0 &&
+    intOrNull(r.worker) &&
+    intOrNull(r.pid) &&
+    intOrNull(r.threadId) &&
+    optional(r.host, (v) => typeof v === 'string') &&
+    (r.startedAt === null || (typeof r.startedAt === 'string' && !Number.isNaN(Date.parse(r.startedAt)))) &&
+    (r.durationMs === null || (typeof r.durationMs === 'number' && r.durationMs >= 0)) &&
+    typeof r.stdout === 'string' &&
+    typeof r.stderr === 'string' &&
+    optional(r.stdoutTruncated, (v) => typeof v === 'boolean') &&
+    optional(r.stderrTruncated, (v) => typeof v === 'boolean') &&
+    optional(r.bytes, (v) => typeof v === 'number' && v >= 0) &&
+    (error === null ||
+      (isPlainObject(error) &&
+        typeof error.name === 'string' &&
+        typeof error.message === 'string' &&
+        optional(error.stack, (v) => typeof v === 'string') &&
+        optional(error.code, (v) => typeof v === 'string')));
+  return ok ? (r as unknown as JobResult) : undefined;
+}
+
+/** A progress message a worker sent, checked: undefined when it is not one (it is then ignored). */
+export function checkProgress(value: unknown): Progress | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const p = value;
+  const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!int(p.attempts) || !int(p.failures) || !int(p.attempt) || typeof p.time !== 'number') return undefined;
+  switch (p.t) {
+    case 'started':
+      return int(p.worker) && int(p.pid) && int(p.threadId) && typeof p.host === 'string'
+        ? (p as unknown as Progress)
+        : undefined;
+    case 'retry':
+      return typeof p.delayMs === 'number' && p.delayMs >= 0 && checkResult(p.result)
+        ? (p as unknown as Progress)
+        : undefined;
+    case 'output':
+      return (p.stream === 'stdout' || p.stream === 'stderr') && typeof p.data === 'string'
+        ? (p as unknown as Progress)
+        : undefined;
+    default:
+      return undefined;
+  }
 }
