@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
-import { FIXTURES, pidAlive, poolrun, readJson, useTempDirs, writeJobs } from './helpers.js';
+import { FIXTURES, pidAlive, poolrun, readJson, useTempDirs, waitFor, writeJobs } from './helpers.js';
 import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis.js';
 
 const PREFIX = 'bull';
@@ -256,6 +256,12 @@ describe('poolrun worker: every queue message is validated', () => {
     expect(o.state).toBe('failed');
     expect(o.reason).toMatch(/job\.run\[1\]/);
     expect(pidAlive(worker.pid)).toBe(true);
+    // A job id with terminal escapes is shown escaped in the worker's log, as ids are everywhere else.
+    const id = 'esc\u001b]0;pwned\u0007\u001b[2J';
+    await queue.add('run', good(id), { jobId: `${RUN}.esc`, attempts: 1 });
+    expect((await finished(`${RUN}.esc`)).state).toBe('completed');
+    expect(await waitFor(() => worker.stderr().includes('esc\\u001b'), 5000)).toBe(true);
+    expect(worker.stderr()).not.toContain('\u001b');
   }, 60_000);
 
   it('the producer checks what workers send: a result or progress of the wrong shape fails that job, the run goes on', async () => {

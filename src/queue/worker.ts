@@ -16,6 +16,7 @@ import type { Job, JobResult } from '../jobs/types.js';
 import type { PoolMode } from '../pool/handle.js';
 import { clock } from '../report/plain.js';
 import { describeEnd } from '../report/summary.js';
+import { printable } from '../report/text.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -222,7 +223,7 @@ class QueueWorker {
       const shown = checked.problems.slice(0, MAX_PROBLEMS).map((p) => redactText(p));
       const more = checked.problems.length - shown.length;
       const why = `poolrun worker refused the job: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
-      this.#log(`poolrun worker: ${bullJob.id ?? '?'}: ${why}`);
+      this.#log(`poolrun worker: ${printable(bullJob.id ?? '?')}: ${why}`);
       throw new this.#libs.bullmq.UnrecoverableError(why);
     }
     const data = checked.wire;
@@ -295,7 +296,7 @@ class QueueWorker {
         });
         if (!this.#opts.quiet)
           this.#log(
-            `${clock(e.time)} started ${t.runId}/${e.job.id} (worker ${e.worker}` +
+            `${clock(e.time)} started ${t.runId}/${printable(e.job.id)} (worker ${e.worker}` +
               `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
           );
         return;
@@ -313,7 +314,7 @@ class QueueWorker {
         };
         this.#send(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
         this.#log(
-          `${clock(e.time)} ${e.result.status} ${t.runId}/${e.job.id}${describeEnd(result)}; retrying`,
+          `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(e.job.id)}${describeEnd(result)}; retrying`,
         );
         return;
       }
@@ -328,7 +329,7 @@ class QueueWorker {
         t.result = e.result;
         if (!this.#opts.quiet) {
           const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
-          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${e.job.id}${describeEnd(r)}`);
+          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${printable(e.job.id)}${describeEnd(r)}`);
         }
         return;
       }
