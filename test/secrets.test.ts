@@ -23,6 +23,7 @@ import {
   type CliResult,
 } from './helpers.js';
 import { startServer, type TestServer } from './download-server.js';
+import { redactText } from '../src/util/redact.js';
 import { freePort } from './redis.js';
 
 const temp = useTempDirs('all');
@@ -220,6 +221,16 @@ describe('secrets in job files, templates and URLs', () => {
     expect(dry.stdout).toContain('***');
     expect(leaks(S, outputs('dry-run', dry))).toEqual([]);
   }, 60_000);
+});
+
+describe('the one redactor on messages that were masked already', () => {
+  it('keeps `?…` (a download message that hides its query) and `***` as they are', () => {
+    for (const m of [
+      'HTTP 401 Unauthorized from http://127.0.0.1:9/auth/x?…',
+      'cannot fetch https://***:***@h.example/x?k=***#***',
+    ])
+      expect(redactText(m)).toBe(m);
+  });
 });
 
 describe('secrets in messages about bad input', () => {

@@ -47,7 +47,8 @@ export class JunitFile implements RunObserver {
     private readonly target: string,
     private readonly info: RunInfo,
   ) {
-    this.suite = info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : basename(info.name);
+    this.suite =
+      info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : redactText(basename(info.name));
   }
 
   event(e: ExecutorEvent): void {
