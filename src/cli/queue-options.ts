@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { parseDuration } from '../util/duration.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface RawQueueOptions {
   queue?: string;
@@ -11,6 +12,22 @@ export interface RawQueueOptions {
 
 const DEFAULT_QUEUE_TTL = '1h';
 export const DEFAULT_QUEUE_TIMEOUT = '10s';
+
+/** The environment variable that may carry the queue URL, so that a password in it is not in `ps`. */
+export const QUEUE_ENV = 'POOLRUN_QUEUE';
+
+/**
+ * The queue URL and where it came from: `--queue` when given (the flag wins), else POOLRUN_QUEUE when set and
+ * not empty, else undefined.
+ */
+export function queueSource(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { name: string; value: string } | undefined {
+  if (flag !== undefined) return { name: '--queue', value: flag };
+  const value = env[QUEUE_ENV];
+  return value ? { name: QUEUE_ENV, value } : undefined;
+}
 
 /** A redis:// or rediss:// URL, optionally with user, password and database number. */
 export function queueUrl(name: string, value: string): string {
@@ -23,10 +40,19 @@ export function queueUrl(name: string, value: string): string {
   const db = u?.pathname.replace(/^\//, '') ?? '';
   if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname || !/^\d*$/.test(db)) {
     throw new UsageError(
-      `${name}: expected a Redis URL such as redis://host:6379/0 (rediss:// for TLS), got "${value}"`,
+      `${name}: expected a Redis URL such as redis://host:6379/0 (rediss:// for TLS), got ${shownValue(value)}`,
     );
   }
   return value;
+}
+
+/**
+ * A value that is not a Redis URL, as a message may show it: redacted; and when it still holds an `@` (a
+ * scheme the redactor did not see, such as `redis//:pw@h`), not at all.
+ */
+function shownValue(value: string): string {
+  const shown = redactUrl(value);
+  return shown.includes('@') || shown.length > 200 ? 'a value that is not one' : JSON.stringify(shown);
 }
 
 export function queueDuration(name: string, value: string): number {
@@ -40,15 +66,19 @@ export function queueDuration(name: string, value: string): number {
 }
 
 /** The producer's queue settings, or undefined for a local run (queue-only options then are an error). */
-export function queueSettings(raw: RawQueueOptions): QueueSettings | undefined {
-  if (raw.queue === undefined) {
+export function queueSettings(
+  raw: RawQueueOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): QueueSettings | undefined {
+  const source = queueSource(raw.queue, env);
+  if (source === undefined) {
     const stray =
       raw.queueTtl !== undefined ? '--queue-ttl' : raw.queueTimeout !== undefined ? '--queue-timeout' : '';
-    if (stray) throw new UsageError(`${stray} only applies with --queue URL`);
+    if (stray) throw new UsageError(`${stray} only applies with --queue URL (or ${QUEUE_ENV})`);
     return undefined;
   }
   return {
-    url: queueUrl('--queue', raw.queue),
+    url: queueUrl(source.name, source.value),
     ttlMs: queueDuration('--queue-ttl', raw.queueTtl ?? DEFAULT_QUEUE_TTL),
     timeoutMs: queueDuration('--queue-timeout', raw.queueTimeout ?? DEFAULT_QUEUE_TIMEOUT),
   };

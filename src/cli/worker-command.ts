@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { WorkerOptions } from '../queue/worker.js';
 import { bytes, duration, oneOf, parseWorkers } from './options.js';
-import { DEFAULT_QUEUE_TIMEOUT, queueDuration, queueUrl } from './queue-options.js';
+import { DEFAULT_QUEUE_TIMEOUT, QUEUE_ENV, queueDuration, queueSource, queueUrl } from './queue-options.js';
 
 export interface RawWorkerOptions {
   queue?: string;
@@ -25,6 +25,12 @@ SIGTERM: the first stops taking jobs and lets running ones finish; a second kill
 the queue. A worker that dies mid-job loses nothing: after --lock-duration another worker runs the job again
 (delivery is at least once). Paths in jobs are opened on this host.
 
+The URL may come from the environment instead, so that a password in it is not in \`ps\`:
+  ${QUEUE_ENV}=rediss://:PASSWORD@queue-host:6380/0 poolrun worker   (--queue wins over it)
+
+Whoever can write to this Redis can run commands on this worker: protect it (Redis ACLs, TLS).
+Every message is checked before it runs; one of the wrong shape fails that job only.
+
 Example:
   poolrun worker --queue redis://queue-host:6379/0 -w 8 -m process`;
 
@@ -35,7 +41,7 @@ export function addWorkerCommand(program: Command): void {
   const cmd = program
     .command('worker')
     .description('serve jobs from a shared queue (BullMQ on Redis) on a local pool')
-    .option('--queue <url>', 'Redis URL: redis://host:6379/0 (rediss:// for TLS)')
+    .option('--queue <url>', `Redis URL: redis://host:6379/0 (rediss:// for TLS); default: $${QUEUE_ENV}`)
     .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
     .addOption(
       new Option('-m, --mode <mode>', 'thread: worker threads; process: worker processes')
@@ -63,13 +69,15 @@ export function workerInvocation(program: Command): RawWorkerOptions | undefined
 }
 
 export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
-  if (raw.queue === undefined) throw new UsageError('worker: --queue URL is required (redis://host:6379/0)');
+  const source = queueSource(raw.queue);
+  if (source === undefined)
+    throw new UsageError(`worker: --queue URL (or ${QUEUE_ENV}) is required (redis://host:6379/0)`);
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
   const lockDurationMs = duration('--lock-duration', raw.lockDuration ?? '30s')!;
   if (lockDurationMs < 1000)
     throw new UsageError(`--lock-duration: expected at least 1s, got "${raw.lockDuration}"`);
   return {
-    url: queueUrl('--queue', raw.queue),
+    url: queueUrl(source.name, source.value),
     workers: parseWorkers(raw.workers),
     mode,
     lockDurationMs,

@@ -8,7 +8,7 @@ import type * as BullMQModule from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import { PoolrunError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { redactUrl } from './protocol.js';
+import { redactText, redactUrl } from '../util/redact.js';
 
 export type BullMQ = typeof BullMQModule;
 
@@ -70,7 +70,8 @@ export class RedisLink {
     c.on('close', down);
     c.on('reconnecting', down);
     c.on('error', (e: Error) => {
-      this.#lastError = e.message || String(e);
+      // Shown in messages: whatever a library puts in an error, a URL in it is redacted.
+      this.#lastError = redactText(e.message || String(e));
     });
     this.#clients.push(c);
     return c;
@@ -114,7 +115,7 @@ export class RedisLink {
   refused(e: unknown): QueueUnreachableError {
     if (e instanceof QueueUnreachableError) return e;
     return new QueueUnreachableError(
-      `cannot use Redis at ${this.shown}: ${e instanceof Error ? e.message : String(e)}`,
+      `cannot use Redis at ${this.shown}: ${redactText(e instanceof Error ? e.message : String(e))}`,
     );
   }
 

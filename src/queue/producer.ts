@@ -17,7 +17,9 @@ import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../
 import type { JobRunner } from '../executor/runner.js';
 import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
+import { redactText } from '../util/redact.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
+import { checkProgress, checkResult } from './validate.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -27,7 +29,6 @@ import {
   resultKey,
   runKey,
   type CaptureRequest,
-  type Progress,
   type RunState,
   type WireJob,
   type WireResult,
@@ -161,7 +162,7 @@ export class QueueExecutor implements JobRunner {
   /** @internal */
   async start(): Promise<void> {
     await this.#client.set(runKey(this.runId), 'run', 'PX', this.#aliveMs);
-    this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data as Progress));
+    this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
     this.#events.on('completed', ({ jobId, returnvalue }) =>
       this.#onCompleted(jobId, returnvalue as unknown as WireResult | string),
     );
@@ -312,7 +313,7 @@ export class QueueExecutor implements JobRunner {
         })
         .catch((err: unknown) => {
           for (const e of batch)
-            this.#finish(e, failedResult({ job: e.job, attempts: 0 }, (err as Error).message));
+            this.#finish(e, failedResult({ job: e.job, attempts: 0 }, redactText((err as Error).message)));
         });
     }
   }
@@ -345,9 +346,11 @@ export class QueueExecutor implements JobRunner {
     return true;
   }
 
-  #onProgress(jobId: string, p: Progress): void {
+  #onProgress(jobId: string, data: unknown): void {
     const e = this.#entries.get(jobId);
-    if (!e || typeof p !== 'object' || p === null) return;
+    // What a worker sends is read from Redis: a message of the wrong shape is ignored, never shown half.
+    const p = checkProgress(data);
+    if (!e || !p) return;
     e.lastSeen = Date.now();
     e.attempts = Math.max(e.attempts, p.attempts ?? 0);
     switch (p.t) {
@@ -398,9 +401,11 @@ export class QueueExecutor implements JobRunner {
         failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)'),
       );
     const wire = parseJson<WireResult>(value);
-    if (!wire || wire.v !== WIRE_VERSION) return unreadable();
-    if ('result' in wire && typeof wire.result === 'object') {
-      this.#finish(e, { ...wire.result, id: e.job.id, index: e.job.index });
+    if (!wire || typeof wire !== 'object' || wire.v !== WIRE_VERSION) return unreadable();
+    if ('result' in wire) {
+      const result = checkResult(wire.result);
+      if (!result) return unreadable();
+      this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
       return;
     }
     if (!('stored' in wire)) return unreadable();
@@ -408,16 +413,18 @@ export class QueueExecutor implements JobRunner {
     this.#client
       .get(resultKey(jobId))
       .then((json) => {
-        const result = json === null ? undefined : parseJson<JobResult>(json);
+        const result = json === null ? undefined : checkResult(parseJson<unknown>(json));
         if (!result) this.#finish(e, failedResult(e, 'the result of the job was not found in Redis'));
         else this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
       })
       .catch(() => {}); // Redis trouble: the link's watch reports it
   }
 
-  #onFailed(jobId: string, reason: string): void {
+  #onFailed(jobId: string, reason: unknown): void {
     const e = this.#entries.get(jobId);
-    if (e) this.#finish(e, failedResult(e, reason));
+    // A reason is a worker's text: shown whole only when it is short (a line of a status display, not a log).
+    const text = typeof reason === 'string' ? reason.slice(0, 4096) : 'the job failed in the queue';
+    if (e) this.#finish(e, failedResult(e, text));
   }
 
   #onRemoved(jobId: string): void {
@@ -500,7 +507,7 @@ export class QueueExecutor implements JobRunner {
   #onLost(err: Error): void {
     if (this.#lost) return;
     this.#lost = err;
-    process.stderr.write(`poolrun: ${err.message}\n`);
+    process.stderr.write(`poolrun: ${redactText(err.message)}\n`);
     for (const e of [...this.#batch.splice(0), ...this.#entries.values()])
       this.#finish(e, failedResult(e, err.message));
   }

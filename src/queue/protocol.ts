@@ -82,17 +82,6 @@ export function resultKey(bullJobId: string): string {
   return `${PREFIX}:${QUEUE_NAME}:poolrun-result:${bullJobId}`;
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`: URLs are shown in messages, passwords never are. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 /** Keeps the first `limit` bytes of a string (whole UTF-8 characters), and says whether anything was cut. */
 function cutUtf8(s: string, limit: number): { text: string; cut: boolean } {
   if (s.length <= limit / 4 || Buffer.byteLength(s) <= limit) return { text: s, cut: false };

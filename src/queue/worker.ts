@@ -16,10 +16,13 @@ import type { Job, JobResult } from '../jobs/types.js';
 import type { PoolMode } from '../pool/handle.js';
 import { clock } from '../report/plain.js';
 import { describeEnd } from '../report/summary.js';
+import { printable } from '../report/text.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
+import { redactText } from '../util/redact.js';
+import { checkWireJob } from './validate.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -54,6 +57,8 @@ const POLL_MS = 1000;
 /** Streamed output is sent in pieces of at most this size, at most this often. */
 const OUTPUT_CHUNK = 16 * 1024;
 const OUTPUT_EVERY_MS = 50;
+/** Problems of a refused message named in its failed reason. */
+const MAX_PROBLEMS = 5;
 
 interface Tracked {
   bullJob: BullJob;
@@ -138,7 +143,7 @@ class QueueWorker {
         if (said.has(e.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/.test(e.message))
           return;
         said.add(e.message);
-        this.#log(`poolrun worker: ${e.message}`);
+        this.#log(`poolrun worker: ${redactText(e.message)}`);
       });
       await this.#bull.waitUntilReady();
       this.#link.watch((e) => {
@@ -212,12 +217,16 @@ class QueueWorker {
   }
 
   async #process(bullJob: BullJob, token: string | undefined): Promise<WireResult> {
-    const data = bullJob.data as WireJob;
-    if (data?.v !== WIRE_VERSION || typeof data.job !== 'object') {
-      throw new this.#libs.bullmq.UnrecoverableError(
-        `poolrun worker cannot read this job (wire version ${String(data?.v)}, expected ${WIRE_VERSION})`,
-      );
+    // A message is input: one of the wrong shape fails its own job, with what is wrong, and nothing else.
+    const checked = checkWireJob(bullJob.data);
+    if (checked.problems) {
+      const shown = checked.problems.slice(0, MAX_PROBLEMS).map((p) => redactText(p));
+      const more = checked.problems.length - shown.length;
+      const why = `poolrun worker refused the job: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+      this.#log(`poolrun worker: ${printable(bullJob.id ?? '?')}: ${why}`);
+      throw new this.#libs.bullmq.UnrecoverableError(why);
     }
+    const data = checked.wire;
     const prior = priorAttempts(bullJob);
     // A run whose producer stopped it, or died (its key expired), gets nothing more started.
     const state = await this.#client.get(runKey(data.runId));
@@ -287,7 +296,7 @@ class QueueWorker {
         });
         if (!this.#opts.quiet)
           this.#log(
-            `${clock(e.time)} started ${t.runId}/${e.job.id} (worker ${e.worker}` +
+            `${clock(e.time)} started ${t.runId}/${printable(e.job.id)} (worker ${e.worker}` +
               `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
           );
         return;
@@ -305,7 +314,7 @@ class QueueWorker {
         };
         this.#send(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
         this.#log(
-          `${clock(e.time)} ${e.result.status} ${t.runId}/${e.job.id}${describeEnd(result)}; retrying`,
+          `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(e.job.id)}${describeEnd(result)}; retrying`,
         );
         return;
       }
@@ -320,7 +329,7 @@ class QueueWorker {
         t.result = e.result;
         if (!this.#opts.quiet) {
           const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
-          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${e.job.id}${describeEnd(r)}`);
+          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${printable(e.job.id)}${describeEnd(r)}`);
         }
         return;
       }
@@ -394,10 +403,12 @@ class QueueWorker {
 
 /** Attempts made before this delivery: from the totals the last worker reported, or BullMQ's own count. */
 function priorAttempts(job: BullJob): { attempts: number; failures: number } {
+  // The progress is in Redis, written by whoever could write there: only counts are taken from it.
   const p = job.progress as Partial<Progress> | number | undefined;
   const reported = typeof p === 'object' && p !== null ? p : {};
+  const count = (n: unknown) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 1e6 ? n : 0);
   return {
-    attempts: Math.max(reported.attempts ?? 0, (job.attemptsStarted ?? 1) - 1),
-    failures: reported.failures ?? 0,
+    attempts: Math.max(count(reported.attempts), count((job.attemptsStarted ?? 1) - 1)),
+    failures: count(reported.failures),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { JobResult } from '../jobs/types.js';
 import { endReason } from './summary.js';
+import { redactText } from '../util/redact.js';
 
 export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.GITHUB_ACTIONS === 'true';
@@ -33,6 +34,6 @@ export function errorAnnotation(r: JobResult): string | undefined {
   const reason = endReason(r);
   if (reason) why.push(reason);
   const lastLine = r.stderr.trimEnd().split('\n').pop()?.trim();
-  if (lastLine && r.status === 'failed') why.push(lastLine.slice(0, 500));
+  if (lastLine && r.status === 'failed') why.push(redactText(lastLine.slice(0, 500)));
   return `::error title=${escapeProperty(title)}::${escapeData(why.join(' — ') || r.status)}\n`;
 }

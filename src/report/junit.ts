@@ -9,6 +9,8 @@ import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../jobs/types.js';
 import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
+import { redactResult } from './redacted.js';
+import { redactText } from '../util/redact.js';
 import { endReason } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
@@ -45,12 +47,13 @@ export class JunitFile implements RunObserver {
     private readonly target: string,
     private readonly info: RunInfo,
   ) {
-    this.suite = info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : basename(info.name);
+    this.suite =
+      info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : redactText(basename(info.name));
   }
 
   event(e: ExecutorEvent): void {
     if (e.event !== 'finished') return;
-    this.spool.add(e.result.index, this.testcase(e.result, e.output));
+    this.spool.add(e.result.index, this.testcase(redactResult(e.result), e.output));
   }
 
   async end(run: RunEnd): Promise<void> {
@@ -82,7 +85,7 @@ export class JunitFile implements RunObserver {
     const message = failureMessage(r);
     const body: string[] = [message];
     if (r.error?.stack && r.kind === 'call') body.push(r.error.stack);
-    const tail = stderrTail(r, output, TAIL_BYTES, TAIL_LINES);
+    const tail = redactText(stderrTail(r, output, TAIL_BYTES, TAIL_LINES));
     if (tail && r.stderrTruncated && !output?.stderrFile)
       body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);
     else if (tail) body.push(`--- last lines of stderr ---\n${tail}`);

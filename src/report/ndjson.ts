@@ -7,6 +7,7 @@
 import type { ExecutorEvent } from '../executor/executor.js';
 import { encodeBytes, encodeResult, stringify } from './encode.js';
 import { LineSplitter } from './lines.js';
+import { redactError, redactResult } from './redacted.js';
 import type { RunEnd, RunObserver } from './types.js';
 
 export class NdjsonReporter implements RunObserver {
@@ -39,13 +40,13 @@ export class NdjsonReporter implements RunObserver {
           exitCode: r.exitCode,
           signal: r.signal,
           durationMs: r.durationMs,
-          error: r.error,
+          error: r.error && redactError(r.error),
         });
         return;
       }
       case 'finished': {
         this.flushOutput(head, e.result.attempts);
-        const { id: _id, index: _index, ...rest } = encodeResult(e.result, e.output);
+        const { id: _id, index: _index, ...rest } = encodeResult(redactResult(e.result), e.output);
         this.emit({ ...head, ...rest });
         return;
       }

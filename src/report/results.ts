@@ -5,6 +5,7 @@
  */
 import type { ExecutorEvent } from '../executor/executor.js';
 import { encodeResult, stringify } from './encode.js';
+import { redactResult } from './redacted.js';
 import type { Sink } from './sink.js';
 import { OrderedSpool } from './spool.js';
 import { OutputFileError } from './files.js';
@@ -23,7 +24,7 @@ export class ResultsFile implements RunObserver {
   event(e: ExecutorEvent): void {
     if (e.event !== 'finished') return;
     // One result per line: cheap to write for a million jobs, and easy to grep.
-    this.spool.add(e.result.index, INDENT + stringify(encodeResult(e.result, e.output)));
+    this.spool.add(e.result.index, INDENT + stringify(encodeResult(redactResult(e.result), e.output)));
   }
 
   async end(run: RunEnd): Promise<void> {

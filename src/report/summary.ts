@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { JobResult } from '../jobs/types.js';
 import { formatDuration } from '../util/duration.js';
+import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { statusColor } from './color.js';
 import { formatBytes, printable } from './text.js';
@@ -45,7 +46,7 @@ export function describeEnd(r: JobResult): string {
  */
 export function errorLine(r: JobResult): string | undefined {
   if (!r.error || r.status === 'succeeded' || (r.kind === 'run' && r.exitCode !== null)) return undefined;
-  return r.error.message.split('\n', 1)[0]!;
+  return redactText(r.error.message.split('\n', 1)[0]!);
 }
 
 /** Why a job ended as it did, in a few words (annotations, JUnit): undefined when nothing says more than its status. */
@@ -53,7 +54,7 @@ export function endReason(r: JobResult): string | undefined {
   if (r.status === 'timed-out') return r.error?.message ?? 'timed out';
   if (r.signal) return `killed by ${r.signal}`;
   if (r.exitCode !== null) return `exit status ${r.exitCode}`;
-  if (r.error) return `${r.error.name}: ${r.error.message}`;
+  if (r.error) return redactText(`${r.error.name}: ${r.error.message}`);
   return undefined;
 }
 
@@ -103,8 +104,13 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
   if (run.failures.length > max) lines.push(`  … and ${run.failures.length - max} more`);
   if (o.joblog !== undefined && run.failures.length) {
     const args = (o.argv ?? []).filter((a) => a !== '--resume' && a !== '--resume-failed');
+    // The command line is shown, so it is redacted (a --queue password, a token in a template); *** then marks
+    // what the user types back in (or passes in POOLRUN_QUEUE).
+    const shown = args.map(redactText);
+    const masked = shown.some((a, k) => a !== args[k]);
     lines.push(
-      `  to rerun what did not succeed: ${['poolrun', '--resume-failed', ...args].map(shellQuote).join(' ')}`,
+      `  to rerun what did not succeed: ${['poolrun', '--resume-failed', ...shown].map(shellQuote).join(' ')}` +
+        (masked ? ' (*** stands for a secret poolrun does not print)' : ''),
     );
   }
   return lines;

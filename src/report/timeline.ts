@@ -9,6 +9,7 @@
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../jobs/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { OutputFileError } from './files.js';
 import { stderrTail } from './tail.js';
@@ -160,7 +161,7 @@ export class TimelineReport implements RunObserver {
   }
 
   private keepTail(r: JobResult, output: JobOutput | undefined, size: typeof OK_TAIL, ok: boolean): void {
-    const tail = cleanText(stderrTail(r, output, size.bytes, size.lines));
+    const tail = redactText(cleanText(stderrTail(r, output, size.bytes, size.lines)));
     if (!tail) return;
     const bytes = Buffer.byteLength(tail);
     if (ok ? this.okTailBytes + bytes > OK_TAIL_BUDGET : this.failedTailBytes + bytes > FAILED_TAIL_BUDGET) {
@@ -244,7 +245,7 @@ export class TimelineReport implements RunObserver {
     return {
       command: commandLine(this.opts.argv),
       summary: summaryLine(run.summary, run.stop).replace(/^poolrun: /, ''),
-      source: this.info.name,
+      source: redactText(this.info.name),
       mode: this.opts.mode,
       workers,
       startedAt: this.info.startedAt,
@@ -302,14 +303,9 @@ function laneKeyCompare(a: string, b: string): number {
 function commandLine(argv: string[]): string {
   let line = 'poolrun';
   for (let k = 0; k < argv.length; k++) {
-    const word = shellQuote(redact(argv[k]!));
+    const word = shellQuote(redactText(argv[k]!));
     if (line.length + word.length > COMMAND_CHARS) return `${line} … (${argv.length - k} more arguments)`;
     line += ` ${word}`;
   }
   return line;
-}
-
-/** A queue URL's password stays off a page that is made to be shared. */
-function redact(arg: string): string {
-  return arg.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
 }

@@ -63,7 +63,8 @@ function redactPath(path: string): string {
 
 /** Every value goes; keys stay (they say what was there). A bare `?token` is a value. */
 function redactQuery(query: string): string {
-  if (query === '') return '';
+  // `?…` is how a message says "a query was here" (http-client's showUrl): already masked.
+  if (query === '' || query === '…') return query;
   return query
     .split(/([&;])/)
     .map((part, k) => {

@@ -1,0 +1,25 @@
+/**
+ * Results as reports show and store them: a job's error message and stack go through the one redactor
+ * (util/redact.ts), since they can quote a URL or a command line (`command not found: …`, an exception a `call`
+ * threw with its arguments in it). What a job printed (stdout, stderr) and a call's return value are the job's
+ * own data and stay as they are; the summaries made of them for sharing (a JUnit failure, a --report tooltip,
+ * a GitHub annotation) are redacted where they are made.
+ */
+import type { JobResult, SerializedError } from '../jobs/types.js';
+import { redactText } from '../util/redact.js';
+
+export function redactError(e: SerializedError): SerializedError {
+  const message = redactText(e.message);
+  const stack = e.stack === undefined ? undefined : redactText(e.stack);
+  if (message === e.message && stack === e.stack) return e;
+  const out: SerializedError = { ...e, message };
+  if (stack !== undefined) out.stack = stack;
+  return out;
+}
+
+/** The same result, or a copy whose error is redacted when it held something to mask. */
+export function redactResult<R extends JobResult>(r: R): R {
+  if (!r.error) return r;
+  const error = redactError(r.error);
+  return error === r.error ? r : { ...r, error };
+}
