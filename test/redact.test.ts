@@ -34,8 +34,27 @@ describe('redactText', () => {
     expect(out).toContain('MYSQL_PWD=***');
     expect(out).toContain('--password=***');
   });
+  it('masks secrets given as option values and HTTP credentials written out', () => {
+    const cases: Array<[string, string]> = [
+      ['mysql --password hunter2 db', 'mysql --password *** db'],
+      ["tool --api-key 'tok_ABC' x", 'tool --api-key *** x'],
+      ['curl -u alice:s3cr3t https://h/x', 'curl -u alice:*** https://h/x'],
+      ['curl --user=alice:s3cr3t h', 'curl --user=alice:*** h'],
+      ["curl -H 'Authorization: Bearer tok_ABCDEFGH' h", "curl -H 'Authorization: Bearer ***' h"],
+      ['Authorization: Basic YWxpY2U6aHVudGVyMg==', 'Authorization: Basic ***'],
+    ];
+    for (const [input, shown] of cases) expect(redactText(input)).toBe(shown);
+  });
   it('leaves text with no secret alone', () => {
-    for (const s of ['echo hi', 'gzip -k big.log', 'sort -k2 file', 'tar -C /tmp -xf a.tgz', '']) {
+    for (const s of [
+      'echo hi',
+      'gzip -k big.log',
+      'sort -k2 file',
+      'tar -C /tmp -xf a.tgz',
+      'ssh -u x',
+      'basic usage',
+      '',
+    ]) {
       expect(redactText(s)).toBe(s);
     }
   });

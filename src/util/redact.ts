@@ -78,7 +78,7 @@ function redactQuery(query: string): string {
 
 /** Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. */
 export function redactText(text: string): string {
-  if (!text.includes('://') && !/pass|pwd|secret|token|key/i.test(text)) return text;
+  if (!text.includes('://') && !HINT.test(text)) return text;
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
@@ -89,6 +89,23 @@ export function redactText(text: string): string {
   return out + maskAssignments(text.slice(last));
 }
 
+/** Words that come before a secret in the forms below; text without any of them is returned at once. */
+const HINT = /pass|pwd|secret|token|key|auth|bearer|basic|-u\b|--user\b/i;
+/** `--password VALUE`, `-p`-less long options with a space before the value. */
+const SECRET_OPTION =
+  /(^|\s)(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
+/** `Authorization: Basic X`, `Proxy-Authorization: …`, `Bearer X`: HTTP credentials in a header written out. */
+const AUTH_SCHEME = /\b((?:authorization:\s*[a-z-]+)|bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
+/** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
+const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
+
 function maskAssignments(text: string): string {
-  return text.replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`);
+  return text
+    .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
+    .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
+    .replace(AUTH_SCHEME, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
+    .replace(
+      USER_OPTION,
+      (_m, lead: string, opt: string, sep: string, user: string) => `${lead}${opt}${sep}${user}:${MASK}`,
+    );
 }
