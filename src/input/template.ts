@@ -49,6 +49,9 @@ const RESERVED = new Set([
   '!',
 ]);
 
+/** Builtins that run an argument as code. */
+const CODE = new Set(['eval', 'trap']);
+
 /** Deeper than this, `$(…)`, `${…}`, backquotes and groups are refused rather than read (no stack overflow). */
 const MAX_DEPTH = 64;
 
@@ -107,6 +110,8 @@ class Reader {
   i = 0;
   readonly found: Found[] = [];
   private heredocs: Heredoc[] = [];
+  /** The words being read are arguments of eval or trap. */
+  private codeArgs = false;
 
   constructor(
     readonly src: string,
@@ -159,6 +164,8 @@ class Reader {
     let place: Place = 'cmd';
     /** Open `(`, `{` and `case`, innermost last; a `case` in its patterns is `pattern`. */
     const frames: Array<'sub' | 'group' | 'case' | 'fn'> = [];
+    /** The command is eval or trap, which run their arguments as code. */
+    let runsCode = false;
     for (;;) {
       // Blanks and line continuations between words.
       for (;;) {
@@ -171,7 +178,8 @@ class Reader {
       }
       const i = this.i;
       if (i >= src.length) {
-        if (open !== undefined) this.refuse(open, 'this $( is never closed');
+        if (open !== undefined)
+          this.refuse(open, 'this $( is never closed (sh would read a value after it as code): close it');
         this.endHeredocs();
         return;
       }
@@ -185,6 +193,7 @@ class Reader {
         continue;
       }
       if (c === '\n') {
+        runsCode = false;
         this.i = i + 1;
         this.readHeredocs();
         if (place !== 'caseIn' && place !== 'pattern' && place !== 'forName' && place !== 'caseWord')
@@ -194,6 +203,7 @@ class Reader {
       const op = this.operator(i);
       if (op) {
         this.i = op.end;
+        if (!/[<>]/.test(op.op)) runsCode = false;
         switch (op.op) {
           case ';;':
             if (frames.at(-1) === 'case') place = 'pattern';
@@ -256,7 +266,9 @@ class Reader {
         continue;
       }
       // A word.
+      this.codeArgs = place === 'arg' && runsCode;
       const w = this.word(place);
+      if ((place === 'cmd' || place === 'name') && !w.assignment) runsCode = w.plain && CODE.has(w.text);
       const kw =
         w.plain && (place === 'cmd' || place === 'pattern' || place === 'forIn' || place === 'caseIn');
       if (place === 'cmd' && kw && RESERVED.has(w.text) && w.text !== 'in') {
@@ -504,6 +516,12 @@ class Reader {
           this.refuse(i, `${r} is a here-document's delimiter; a value cannot be one: write a fixed word`);
         if (place === 'forName')
           this.refuse(i, `${r} is the variable name of a for loop; a value cannot be one`);
+        if (this.codeArgs)
+          this.refuse(
+            i,
+            `${r} is an argument of eval or trap, which run it as code; ` +
+              'pass it as data instead: v={}; eval \'gzip "$v"\'',
+          );
         if (place === 'fd')
           this.refuse(
             i,
@@ -581,7 +599,8 @@ class Reader {
     this.i++;
     for (;;) {
       const i = this.i;
-      if (i >= src.length) this.refuse(open, 'this " is never closed');
+      if (i >= src.length)
+        this.refuse(open, 'this " is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
       if (r) this.refuse(i, `${r} is inside "…" quotes; ${SLOT_FIX(r)}`);
@@ -668,7 +687,8 @@ class Reader {
     this.i = from;
     for (;;) {
       const i = this.bnl(this.i);
-      if (i >= src.length) this.refuse(open, 'this ${ is never closed');
+      if (i >= src.length)
+        this.refuse(open, 'this ${ is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
       if (r) this.refuse(i, `${r} is inside \${…}; set a variable first: v=${r}; … "\${v:-…}"`);
@@ -695,7 +715,8 @@ class Reader {
     this.i++;
     for (;;) {
       const i = this.i;
-      if (i >= src.length) this.refuse(q, 'this " is never closed');
+      if (i >= src.length)
+        this.refuse(q, 'this " is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
       if (r) this.refuse(i, `${r} is inside \${…}; set a variable first: v=${r}; … "\${v:-…}"`);
@@ -718,7 +739,8 @@ class Reader {
     let parens = 0;
     for (;;) {
       const i = this.bnl(this.i);
-      if (i >= src.length) this.refuse(open, 'this $(( is never closed');
+      if (i >= src.length)
+        this.refuse(open, 'this $(( is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
       if (r)
@@ -758,7 +780,8 @@ class Reader {
     this.i++;
     for (;;) {
       const i = this.i;
-      if (i >= src.length) this.refuse(q, 'this " is never closed');
+      if (i >= src.length)
+        this.refuse(q, 'this " is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       if (c === '"') {
         this.i = i + 1;
@@ -783,12 +806,14 @@ class Reader {
     let inner = '';
     let k = open + 1;
     for (;;) {
-      if (k >= src.length) this.refuse(open, 'this ` is never closed');
+      if (k >= src.length)
+        this.refuse(open, 'this ` is never closed (sh would read a value after it as code): close it');
       const c = src[k]!;
       if (c === '`') break;
       if (c === '\\') {
         const d = src[k + 1];
-        if (d === undefined) this.refuse(open, 'this ` is never closed');
+        if (d === undefined)
+          this.refuse(open, 'this ` is never closed (sh would read a value after it as code): close it');
         if (d === '\n') {
           k += 2;
           continue;
@@ -864,7 +889,9 @@ export function compileTemplate(cmd: string): Template {
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
     const at = Math.min(e.at, cmd.length);
-    const msg = e.message.replace(/^(\{[^}]*\}) /, '');
+    let msg = e.message.replace(/^(\{[^}]*\}) /, '');
+    if (/never closed$/.test(msg))
+      msg += ': sh would read what follows it, a value too, differently; close it';
     const lead = /^\{[^}]*\} /.exec(e.message)?.[0];
     throw new UsageError(`--each: ${lead ?? ''}at ${position(cmd, at)}${lead ? ' ' : ': '}${msg}`);
   }
