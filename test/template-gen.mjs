@@ -124,7 +124,7 @@ function command(r, d) {
     case 6:
       return `p "$(${list(r, d + 1)})" ${word(r)}`;
     case 7:
-      return `p "\`${r.pick(["printf '[%s]' {}", 'printf "%s" \\"q\\"', 'printf %s \\`printf in\\`', "printf '%s' '`'"])}\`" ${word(r)}`;
+      return `p "\`${r.pick(['p {}', 'printf "%s" \\"q\\"', 'printf %s \\`printf in\\`', "printf '%s' '`'"])}\`" ${word(r)}`;
     case 8:
       return `p ${r.pick(['"${u:-\'a\' "b c" {}}"', "${u:-'a }' {}}", '${#HOME}', '"${#HOME}"', '${HOME#/}', '${u:-"}"}'])} ${word(r)}`;
     case 9:
@@ -162,7 +162,7 @@ function command(r, d) {
     case 19:
       return `p ${word(r)} 1>&1 ${word(r)}`;
     case 20:
-      return `p "$(printf '[%s]' ${r.pick(['ok', '{}'])})" ${word(r)}`;
+      return `p "$(p ${r.pick(['ok', '{}'])})" ${word(r)}`;
     case 21:
       return `p \`printf %s ok\` ${word(r)}`;
     case 22:
@@ -170,6 +170,67 @@ function command(r, d) {
     default:
       return `p ${r.pick(['{#}', '{%}', '"{#}"', "'{%}'"])} ${word(r)}`;
   }
+}
+
+const NOISE = [
+  '{}',
+  '{}',
+  "'",
+  '"',
+  '`',
+  '\\`',
+  '$(',
+  ')',
+  '(',
+  '${',
+  '}',
+  '$((',
+  '))',
+  '#',
+  '\n',
+  '\\',
+  '\\\n',
+  '<<EOF',
+  '<<-EOF',
+  "<<'EOF'",
+  'EOF',
+  '\tEOF',
+  ' ',
+  ' ',
+  ' ',
+  ';',
+  ';;',
+  'case ',
+  ' in ',
+  'esac',
+  'x)',
+  '|',
+  '&',
+  '=',
+  '~',
+  '$u',
+  '$',
+  "$'",
+  'p ',
+  'p ',
+  'a',
+  'eval ',
+  '>',
+  '2>&',
+  '{#}',
+  '{%}',
+  '{.}',
+  'for ',
+  'do ',
+  'done',
+];
+
+/** A template of sh's special characters and words in random order: most are refused, some are not. */
+export function noise(r) {
+  const n = 2 + r.int(14);
+  let t = 'p ';
+  for (let k = 0; k < n; k++) t += r.pick(NOISE);
+  return t;
 }
 
 /** A template: a list from the grammar, then sometimes a `{}` inserted or a character dropped at random. */
@@ -222,7 +283,9 @@ export function runBatch(cases, dir, mark) {
   ];
   for (const c of cases) {
     lines.push(
-      `__c=${single(c.cmd)}; printf '\\n${sep}\\n'; (eval "$__c"; wait) </dev/null 2>/dev/null;` +
+      // A job started with & may outlive a subshell that stops at an error: | cat waits until it is done too.
+      `__c=${single(c.cmd)}; printf '\\n${sep}\\n'; (eval "$__c"; wait) </dev/null 2>/dev/null` +
+        (c.cmd.includes('&') ? ' | cat;' : ';') +
         ` for __f in ${single(mark)}/*; do [ -e "$__f" ] && { printf '\\n${sep}PWNED\\n'; rm -f ${single(mark)}/*; }; break; done`,
     );
   }
@@ -248,7 +311,16 @@ export function runBatch(cases, dir, mark) {
  * Generates `n` templates from `seed`, compiles each with `compile` (throws on refusal) and runs every accepted
  * one with `expand(template, argBuffer, seq)`. Returns counts and the problems found.
  */
-export function differential({ seed, n, compile, expand, work, perTemplate = Infinity, batch = 400 }) {
+export function differential({
+  seed,
+  n,
+  compile,
+  expand,
+  work,
+  perTemplate = Infinity,
+  noisy = 0.2,
+  batch = 400,
+}) {
   const r = rng(seed);
   const dir = join(work, 'cwd');
   const mark = join(work, 'mark');
@@ -297,7 +369,7 @@ export function differential({ seed, n, compile, expand, work, perTemplate = Inf
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
   };
   for (let k = 0; k < n; k++) {
-    const t = template(r);
+    const t = r.chance(noisy) ? noise(r) : template(r);
     let compiled;
     try {
       compiled = compile(t);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, expandTemplate, type Template } from '../src/input/template.js';
-import { useTempDirs } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { poolrun, useTempDirs } from './helpers.js';
 // Plain JS, shared with bench/fuzz-template.mjs.
 import { differential } from './template-gen.mjs';
 
@@ -56,4 +57,53 @@ describe('the template reader agrees with dash', () => {
       expect(o.runs).toBeGreaterThan(1500);
     },
   );
+});
+
+describe('templates sh would read differently are refused through the CLI before anything runs', () => {
+  // Each runs `touch ran` first if poolrun ever starts it; the argument would create `pwned` if it ran as code.
+  const templates = [
+    'echo ${#HOME} "x\n} {}"',
+    "echo 'x",
+    'echo "x {}',
+    'echo `x {}',
+    'echo $(x {}',
+    'echo $((1 + {}',
+    'echo ${x:-{}',
+    'cat <<EOF\n{}',
+    'echo x # {}',
+    'echo hi # no replacement string: the argument would be appended into this comment',
+    'sh -c "gzip {}"',
+    'echo $((1 + {}))',
+    'eval echo {}',
+    'cat <<EOF\nline\nEOF',
+    'echo "$(case x in x) echo "{}";; esac)"',
+  ];
+  it.each(templates)('%j: exit 2, the line and column named, nothing ran', async (template) => {
+    const dir = temp();
+    const r = await poolrun([
+      '--each',
+      `touch ${dir}/ran; ${template}`,
+      `$(touch ${dir}/pwned)`,
+      `;touch ${dir}/pwned;#`,
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^poolrun: --each: (\{\} )?(the argument.*)?at (line \d+, )?column \d+/);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a template that is read right runs, and its values stay data', async () => {
+    const dir = temp();
+    const r = await poolrun([
+      '-q',
+      '-w',
+      '1',
+      '--each',
+      'cat <<EOF\nhead\nEOF\necho "$(case {} in *) printf %s {};; esac)" ${#HOME} {} # a comment',
+      `$(touch ${dir}/pwned)`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`head\n$(touch ${dir}/pwned) 5 $(touch ${dir}/pwned)\n`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
