@@ -108,7 +108,7 @@ export function list(r, d = 0) {
 
 function command(r, d) {
   const leaf = d >= 3;
-  const pick = r.int(leaf ? 6 : 24);
+  const pick = r.int(leaf ? 6 : 25);
   switch (pick) {
     case 0:
     case 1:
@@ -167,6 +167,14 @@ function command(r, d) {
       return `p \`printf %s ok\` ${word(r)}`;
     case 22:
       return `p $HOME${word(r)} ~${word(r)} $1${word(r)}`;
+    case 23:
+      return r.pick([
+        `export E=${word(r)}; p "$E"`,
+        `eval 'p ok' ${word(r)}`,
+        `p "\${u:-$(p ${word(r)})}"`,
+        `p $(( $(printf 1) + 1 )) ${word(r)}`,
+        `read -r E <<EOF\nline\nEOF\np "$E" ${word(r)}`,
+      ]);
     default:
       return `p ${r.pick(['{#}', '{%}', '"{#}"', "'{%}'"])} ${word(r)}`;
   }
@@ -281,10 +289,12 @@ export function runBatch(cases, dir, mark) {
     'unset u v',
     `cd ${single(dir)}`,
   ];
-  for (const c of cases) {
+  for (const [k, c] of cases.entries()) {
+    // Each case in a folder of its own: files one case writes must not be read by the next.
+    mkdirSync(join(dir, `c${k}`));
     lines.push(
       // A job started with & may outlive a subshell that stops at an error: | cat waits until it is done too.
-      `__c=${single(c.cmd)}; printf '\\n${sep}\\n'; (eval "$__c"; wait) </dev/null 2>/dev/null` +
+      `__c=${single(c.cmd)}; printf '\\n${sep}\\n'; (cd c${k} && eval "$__c"; wait) </dev/null 2>/dev/null` +
         (c.cmd.includes('&') ? ' | cat;' : ';') +
         ` for __f in ${single(mark)}/*; do [ -e "$__f" ] && { printf '\\n${sep}PWNED\\n'; rm -f ${single(mark)}/*; }; break; done`,
     );

@@ -54,7 +54,7 @@ describe('the template reader agrees with dash', () => {
       // The grammar must exercise both sides: a generator that only makes refused templates proves nothing.
       expect(o.accepted).toBeGreaterThan(80);
       expect(o.refused).toBeGreaterThan(80);
-      expect(o.runs).toBeGreaterThan(1500);
+      expect(o.runs).toBeGreaterThan(1200);
     },
   );
 });

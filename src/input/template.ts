@@ -50,7 +50,9 @@ const RESERVED = new Set([
 ]);
 
 /** Builtins that run an argument as code. */
-const CODE = new Set(['eval', 'trap']);
+const CODE = new Set(['eval', 'trap', 'alias']);
+/** Builtins whose arguments name variables (`export NAME=value`): a value must not make the name. */
+const NAMES = new Set(['export', 'readonly', 'local', 'unset', 'read', 'getopts']);
 
 /** Deeper than this, `$(…)`, `${…}`, backquotes and groups are refused rather than read (no stack overflow). */
 const MAX_DEPTH = 64;
@@ -98,6 +100,17 @@ class Refusal extends Error {
   }
 }
 
+const IN_BACKQUOTE = 'is inside `…`; a backquote in a value would end it early: write $(…) instead';
+const IN_HEREDOC = 'is in a here-document; quotes do not protect a value there: pipe it in instead';
+const IN_BRACE = 'is inside ${…} (in a $(…) there too); set a variable first: v={}; … "${v:-…}"';
+const IN_ARITH = 'is inside $((…)) (in a $(…) there too); sh would read the value as arithmetic';
+const IN_CODE =
+  'is in an argument of eval, trap or alias (in a $(…) there too), which run it as code; ' +
+  'pass it as data instead: v={}; eval \'gzip "$v"\'';
+const IN_NAME =
+  'is in an argument of export, readonly, local, unset, read or getopts (in a $(…) there too), where it ' +
+  'could make the name of a variable; write it after the =: export NAME={}';
+
 const SLOT_FIX = (r: string) =>
   `poolrun quotes every value itself, so write ${r} bare ` +
   `(to hand it to a nested shell, pass it as an argument: sh -c 'gzip "$1"' sh ${r})`;
@@ -112,6 +125,8 @@ class Reader {
   private heredocs: Heredoc[] = [];
   /** The words being read are arguments of eval or trap. */
   private codeArgs = false;
+  /** The words being read are arguments of export, readonly, local, unset, read or getopts. */
+  private nameArgs = false;
 
   constructor(
     readonly src: string,
@@ -119,9 +134,15 @@ class Reader {
     readonly base = 0,
     /** How deep in `$…`, `…` and groups this text is. */
     public level = 0,
-    /** Slots are refused everywhere (inside backquotes, read again). */
-    readonly noSlots = false,
+    /**
+     * Why every replacement string in this text is refused, if it is: the text is inside `…`, `${…}`, `$((…))`
+     * or an argument of eval, so even a `$(…)` in it does not make a value one literal word.
+     */
+    readonly refuseAll?: string,
   ) {}
+
+  /** Set while reading `${…}` or `$((…))`: why a `$(…)` inside refuses its values too. */
+  private within: string | undefined;
 
   private refuse(at: number, message: string): never {
     throw new Refusal(this.base + at, message);
@@ -166,6 +187,9 @@ class Reader {
     const frames: Array<'sub' | 'group' | 'case' | 'fn'> = [];
     /** The command is eval or trap, which run their arguments as code. */
     let runsCode = false;
+    let namesVars = false;
+    /** After `command`, the next word is the command that runs. */
+    let wrapped = false;
     for (;;) {
       // Blanks and line continuations between words.
       for (;;) {
@@ -193,7 +217,7 @@ class Reader {
         continue;
       }
       if (c === '\n') {
-        runsCode = false;
+        runsCode = namesVars = wrapped = false;
         this.i = i + 1;
         this.readHeredocs();
         if (place !== 'caseIn' && place !== 'pattern' && place !== 'forName' && place !== 'caseWord')
@@ -203,7 +227,7 @@ class Reader {
       const op = this.operator(i);
       if (op) {
         this.i = op.end;
-        if (!/[<>]/.test(op.op)) runsCode = false;
+        if (!/[<>]/.test(op.op)) runsCode = namesVars = wrapped = false;
         switch (op.op) {
           case ';;':
             if (frames.at(-1) === 'case') place = 'pattern';
@@ -259,6 +283,7 @@ class Reader {
             this.skipBlanks();
             if (this.i >= src.length || WORD_END.has(src[this.i]!))
               this.refuse(i, `the redirection ${op.op} needs a target word after it`);
+            this.codeArgs = this.nameArgs = false;
             this.word(op.op === '>&' || op.op === '<&' ? 'fd' : 'redir');
             if (place === 'cmd') place = 'name';
           }
@@ -267,8 +292,13 @@ class Reader {
       }
       // A word.
       this.codeArgs = place === 'arg' && runsCode;
+      this.nameArgs = place === 'arg' && namesVars;
       const w = this.word(place);
-      if ((place === 'cmd' || place === 'name') && !w.assignment) runsCode = w.plain && CODE.has(w.text);
+      if (((place === 'cmd' || place === 'name') && !w.assignment) || (place === 'arg' && wrapped)) {
+        runsCode = w.plain && CODE.has(w.text);
+        namesVars = w.plain && NAMES.has(w.text);
+        wrapped = w.plain && w.text === 'command';
+      }
       const kw =
         w.plain && (place === 'cmd' || place === 'pattern' || place === 'forIn' || place === 'caseIn');
       if (place === 'cmd' && kw && RESERVED.has(w.text) && w.text !== 'in') {
@@ -379,6 +409,7 @@ class Reader {
     const start = this.i;
     if (start >= this.src.length || WORD_END.has(this.src[start]!))
       this.refuse(at, 'a here-document (<<) needs a delimiter word after it');
+    this.codeArgs = this.nameArgs = false;
     const w = this.word('delim');
     const raw = this.src.slice(start, this.i);
     if (/[$`]/.test(raw))
@@ -456,7 +487,7 @@ class Reader {
               'a line of a here-document ends with \\ (it would join the next line): not supported',
             );
           // Expansions in the body must close on their line; dash would read on into the next lines.
-          const sub = new Reader(src.slice(this.i, end), this.base + this.i, this.level, true);
+          const sub = new Reader(src.slice(this.i, end), this.base + this.i, this.level, IN_HEREDOC);
           try {
             sub.heredocLine();
           } catch (e) {
@@ -507,19 +538,21 @@ class Reader {
       if (WORD_END.has(c)) break;
       const r = this.slotAt(i);
       if (r) {
-        if (this.noSlots)
-          this.refuse(
-            i,
-            `${r} is inside \`…\`; a backquote in a value would end it early: write $(…) instead`,
-          );
+        if (this.refuseAll) this.refuse(i, `${r} ${this.refuseAll}`);
         if (place === 'delim')
           this.refuse(i, `${r} is a here-document's delimiter; a value cannot be one: write a fixed word`);
         if (place === 'forName')
           this.refuse(i, `${r} is the variable name of a for loop; a value cannot be one`);
+        if (this.nameArgs)
+          this.refuse(
+            i,
+            `${r} would make the name of a variable (an argument of export, readonly, local, unset, read or ` +
+              'getopts); write it after the =: export NAME={}',
+          );
         if (this.codeArgs)
           this.refuse(
             i,
-            `${r} is an argument of eval or trap, which run it as code; ` +
+            `${r} is an argument of eval, trap or alias, which run it as code; ` +
               'pass it as data instead: v={}; eval \'gzip "$v"\'',
           );
         if (place === 'fd')
@@ -577,6 +610,7 @@ class Reader {
           assignment = true;
         for (const f of mine) f.quote = true;
         tilde = false;
+        this.nameArgs = false; // export NAME=value: after the =, a value is only the value
       } else if (c === ':' && sawEquals) tilde = false;
       text += c;
       this.i = i + 1;
@@ -639,7 +673,9 @@ class Reader {
         return 'other';
       }
       this.deeper(at);
-      const inner = new Reader(this.src, this.base, this.level, this.noSlots);
+      const why =
+        this.refuseAll ?? this.within ?? (this.codeArgs ? IN_CODE : this.nameArgs ? IN_NAME : undefined);
+      const inner = new Reader(this.src, this.base, this.level, why);
       inner.i = j + 1;
       inner.heredocs = [];
       inner.list(at);
@@ -668,6 +704,13 @@ class Reader {
 
   /** `${…}` from after its `{`: up to the first `}` that is not quoted; values inside are refused. */
   private braced(open: number, from: number, inDq: boolean): void {
+    const saved = this.within;
+    this.within = IN_BRACE;
+    this.bracedIn(open, from, inDq);
+    this.within = saved;
+  }
+
+  private bracedIn(open: number, from: number, inDq: boolean): void {
     const src = this.src;
     this.deeper(open);
     // The parameter: `#` (length) then a name, digits or one special character; then the operator. In the
@@ -733,6 +776,13 @@ class Reader {
 
   /** `$((…))` from after its `((`: parentheses nest; it ends at `))`; values inside are refused. */
   private arith(open: number, from: number): void {
+    const saved = this.within;
+    this.within = IN_ARITH;
+    this.arithIn(open, from);
+    this.within = saved;
+  }
+
+  private arithIn(open: number, from: number): void {
     const src = this.src;
     this.deeper(open);
     this.i = from;
@@ -834,7 +884,7 @@ class Reader {
     );
     this.noPendingHeredoc(open, k);
     this.i = k + 1;
-    const sub = new Reader(inner, 0, this.level + 1, true);
+    const sub = new Reader(inner, 0, this.level + 1, IN_BACKQUOTE);
     try {
       sub.readAll();
     } catch (e) {
