@@ -34,7 +34,10 @@ for (let seed = from; seed < from + seeds; seed++) {
       `seed ${seed}: ${o.accepted} accepted, ${o.refused} refused, ${o.crashed} crashed, ${o.runs} sh runs, ` +
         `${o.problems.length} problems`,
     );
-    for (const p of o.problems.slice(0, 10)) {
+    // One line per distinct template (its first problem), at most 15 per seed.
+    const seen = new Set();
+    const firsts = o.problems.filter((p) => !seen.has(p.template) && seen.add(p.template));
+    for (const p of firsts.slice(0, 15)) {
       console.log(
         JSON.stringify({ ...p, arg: p.arg ? p.arg.toString('latin1') : undefined }, null, 1).replace(
           /\n\s*/g,

@@ -140,6 +140,34 @@ describe('a template sh would not read to its end is refused at the opener, with
   });
 });
 
+describe('without a replacement string, the appended argument must land in a plain argument word', () => {
+  it.each([
+    'echo hi\n',
+    'echo hi;',
+    'echo a &&',
+    'echo a |',
+    'X=1',
+    '!',
+    'echo hi # note',
+    'cat <<EOF\nx\nEOF',
+    'echo \\',
+    'eval',
+    'export',
+    'trap',
+  ])('%j is refused, the end of the command named', (t) => {
+    expect(refusal(t)).toMatch(
+      new RegExp(`^--each: at ${where(t, t.length)}: the argument, appended after the command`),
+    );
+  });
+
+  it.each(['gzip', 'env X=1', 'echo a;echo', 'cat <<EOF\nx\nEOF\necho', 'echo "$(date)"'])(
+    '%j appends',
+    (t) => {
+      expect(expandTemplate(compileTemplate(t), Buffer.from('a b'), 1)).toBe(`${t} 'a b'`);
+    },
+  );
+});
+
 describe('values in plain words are accepted, each one quoted word', () => {
   const v = Buffer.from('a b');
   it.each([

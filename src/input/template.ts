@@ -89,6 +89,8 @@ interface Found {
   quote: boolean;
   /** It begins its word (an appended argument must). */
   wordStart: boolean;
+  /** It stands where sh reads the name of the command to run. */
+  command: boolean;
 }
 
 class Refusal extends Error {
@@ -565,6 +567,7 @@ class Reader {
           r,
           quote: afterName === i || tilde || (place !== 'arg' && place !== 'redir'),
           wordStart: i === this.bnl(start),
+          command: place === 'cmd' || place === 'name',
         };
         mine.push(f);
         plain = false;
@@ -689,8 +692,8 @@ class Reader {
       return 'other';
     }
     if (c !== undefined && NAME_START.test(c)) {
-      let k = j + 1;
-      while (k < src.length && NAME_CHAR.test(src[k]!)) k++;
+      let k = this.bnl(j + 1);
+      while (k < src.length && NAME_CHAR.test(src[k]!)) k = this.bnl(k + 1);
       this.i = k;
       return 'name';
     }
@@ -922,6 +925,12 @@ export function compileTemplate(cmd: string): Template {
       text = `${cmd} {}`;
       try {
         found = read(text);
+        if (found[0]?.command)
+          throw new Refusal(
+            cmd.length,
+            '{} would be the name of the command to run (the command ends where a new one begins): add {} ' +
+              'where the argument goes',
+          );
         if (!found[0]?.wordStart)
           throw new Refusal(
             cmd.length,
