@@ -65,6 +65,12 @@ const NOT_PLAIN = [
   'f() { local R; }',
   'unset -v R',
   'read -r R </dev/null',
+  'R x',
+  'R=1 echo',
+  'x=1 eR x',
+  'command R x',
+  'echo "$(R)"',
+  'if R; then :; fi',
   'eval "$(printf %s R)"',
   'eval x $(echo R)',
   'export "$(echo R)"',
@@ -203,10 +209,10 @@ describe('values in plain words are accepted, each one quoted word', () => {
     expect(x('echo {} {.}.bak')).toBe('echo ab ab.bak');
     expect(x('echo $HOME{}')).toBe("echo $HOME'ab'");
     expect(x('echo ~{}')).toBe("echo ~'ab'");
-    expect(x('{}=1 echo')).toBe("'ab'=1 echo");
     expect(x('echo {}>f')).toBe("echo 'ab'>f");
     expect(x('echo {#}>f')).toBe("echo '7'>f");
-    expect(x('{} x')).toBe("'ab' x");
+    expect(x('./{} x')).toBe("./'ab' x");
+    expect(x('x=1 /bin/{} x')).toBe("x=1 /bin/'ab' x");
     expect(x('case x in {}) ;; esac')).toBe("case x in 'ab') ;; esac");
     for (const word of ['if', 'fi', 'esac', 'done', 'then', 'for', 'in'])
       expect(x('echo {}', word)).toBe(`echo '${word}'`);

@@ -129,6 +129,8 @@ class Reader {
   private codeArgs = false;
   /** The words being read are arguments of export, readonly, local, unset, read or getopts. */
   private nameArgs = false;
+  /** The word being read is the name of the command to run (perhaps after `command`). */
+  private commandWord = false;
 
   constructor(
     readonly src: string,
@@ -285,7 +287,7 @@ class Reader {
             this.skipBlanks();
             if (this.i >= src.length || WORD_END.has(src[this.i]!))
               this.refuse(i, `the redirection ${op.op} needs a target word after it`);
-            this.codeArgs = this.nameArgs = false;
+            this.codeArgs = this.nameArgs = this.commandWord = false;
             this.word(op.op === '>&' || op.op === '<&' ? 'fd' : 'redir');
             if (place === 'cmd') place = 'name';
           }
@@ -295,6 +297,7 @@ class Reader {
       // A word.
       this.codeArgs = place === 'arg' && runsCode;
       this.nameArgs = place === 'arg' && namesVars;
+      this.commandWord = place === 'cmd' || place === 'name' || (place === 'arg' && wrapped);
       const w = this.word(place);
       if (((place === 'cmd' || place === 'name') && !w.assignment) || (place === 'arg' && wrapped)) {
         runsCode = w.plain && CODE.has(w.text);
@@ -411,7 +414,7 @@ class Reader {
     const start = this.i;
     if (start >= this.src.length || WORD_END.has(this.src[start]!))
       this.refuse(at, 'a here-document (<<) needs a delimiter word after it');
-    this.codeArgs = this.nameArgs = false;
+    this.codeArgs = this.nameArgs = this.commandWord = false;
     const w = this.word('delim');
     const raw = this.src.slice(start, this.i);
     if (/[$`]/.test(raw))
@@ -545,6 +548,12 @@ class Reader {
           this.refuse(i, `${r} is a here-document's delimiter; a value cannot be one: write a fixed word`);
         if (place === 'forName')
           this.refuse(i, `${r} is the variable name of a for loop; a value cannot be one`);
+        if (this.commandWord && !assignment && !src.slice(start, i).includes('/'))
+          this.refuse(
+            i,
+            `${r} would be the name of the command to run, and a value there could name a builtin such as ` +
+              'eval, which runs the rest as code: to run a file, put a path before it (./{})',
+          );
         if (this.nameArgs)
           this.refuse(
             i,
