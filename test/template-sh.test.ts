@@ -92,6 +92,20 @@ describe('templates sh would read differently are refused through the CLI before
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('a value cannot become the command: {.} of "eval.;touch P" would be eval', async () => {
+    const dir = temp();
+    for (const template of ['{.} {}', 'x=1 {.} {}', 'command {.} {}', 'echo hi;']) {
+      const r = await poolrun(['-q', '--each', template, 'eval.;touch pwned'], { cwd: dir });
+      expect(r.code, template).toBe(2);
+      expect(r.stderr).toMatch(/at column \d+.*name of the command to run/);
+    }
+    // With a path before it, a value is a file to run, never a builtin.
+    const r = await poolrun(['-q', '--each', '/bin/{.} {}', 'echo.;touch pwned'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('echo.;touch pwned\n');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('a template that is read right runs, and its values stay data', async () => {
     const dir = temp();
     const r = await poolrun([
