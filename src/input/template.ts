@@ -4,8 +4,11 @@
  * here-document the quotes poolrun adds do not make it one literal word (in `sh -c 'gzip {}'` it is code for a
  * second shell; in a here-document quotes do not count at all). So the template is read once, as dash (Debian's
  * /bin/sh) reads it, and a replacement string anywhere but in a plain word is refused with a message that says
- * how to write it, rather than guessed. A template that sh would not read to its end (an unclosed quote,
- * backquote, `${`, `$(`, `$((` or here-document) is refused too: a value after it would be read as code.
+ * how to write it, rather than guessed. So is a value that sh would take for more than a word: the command to
+ * run (it could be `eval`), an argument of eval/trap/alias, a variable's name (`export {}`), a here-document's
+ * delimiter, a file descriptor. A template that sh would not read to its end (an unclosed quote, backquote, `${`,
+ * `$(`, `$((` or here-document) is refused too: a value after it would be read as code. test/template-sh.test.ts
+ * checks the reader against dash itself.
  */
 import { UsageError } from '../errors.js';
 import { quoteBytes } from './quote.js';
@@ -189,7 +192,7 @@ class Reader {
     let place: Place = 'cmd';
     /** Open `(`, `{` and `case`, innermost last; a `case` in its patterns is `pattern`. */
     const frames: Array<'sub' | 'group' | 'case' | 'fn'> = [];
-    /** The command is eval or trap, which run their arguments as code. */
+    /** The command is eval, trap or alias, which run their arguments as code. */
     let runsCode = false;
     let namesVars = false;
     /** After `command`, the next word is the command that runs. */
