@@ -169,10 +169,15 @@ describe('--each replacement strings', () => {
     expect(new Set(slots).size).toBeGreaterThan(1);
   });
 
-  it('{#} and {%} may stand inside quotes', async () => {
-    const r = await poolrun(['-q', '-w', '1', '--each', `echo "n={#}" 'w={%}' {}`, 'a']);
+  it('{#} and {%} stand in plain words, like every replacement string', async () => {
+    const r = await poolrun(['-q', '-w', '1', '--each', `echo n={#} w={%} {}`, 'a']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('n=1 w=1 a\n');
+    for (const t of [`echo "n={#}" {}`, `echo 'w={%}' {}`]) {
+      const q = await poolrun(['-q', '--each', t, 'a']);
+      expect(q.code, t).toBe(2);
+      expect(q.stderr).toMatch(/\{[#%]\} at column \d+ is inside/);
+    }
   });
 
   it('a command with no replacement string gets the argument appended', async () => {
@@ -260,7 +265,7 @@ describe('--each templates that would not be safe', () => {
   });
 
   it('values inside $(…) and after a comment are fine', async () => {
-    const r = await poolrun(['-q', '--each', '# say "{}"\necho "$(printf %s {})"', 'a  b']);
+    const r = await poolrun(['-q', '--each', '# say it\necho "$(printf %s {})"', 'a  b']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('a  b\n');
   });
