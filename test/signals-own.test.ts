@@ -1,0 +1,245 @@
+/**
+ * Signals reach only our own: once a job's group leader has been reaped, its number is free for the kernel to hand
+ * to anyone. The escalation (TERM, --kill-after, KILL), the kill at exit and the watchdog's sweep must then leave a
+ * foreign process group that took the same number alone, and still kill what is left of the job's own group.
+ *
+ * A foreign group is made to take a finished job's number for real: as root, /proc/sys/kernel/ns_last_pid steers
+ * the next pid the kernel hands out. Every check is by pid.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidAlive, readJson, useTempDirs, waitFor } from './helpers.js';
+import { modes, readNumbers, startPoolrun, watchdogsOf, writeJobs } from './failure-helpers.js';
+import { ProcessGroups } from '../src/proc/groups.js';
+
+const temp = useTempDirs();
+const NS_LAST_PID = '/proc/sys/kernel/ns_last_pid';
+const canSteer = (() => {
+  try {
+    writeFileSync(NS_LAST_PID, readFileSync(NS_LAST_PID, 'utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const foreign: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of foreign.splice(0)) c.kill('SIGKILL');
+});
+
+/** A process in a session and group of its own, not a child of poolrun, without any run token. */
+function foreignGroup(): ChildProcess {
+  const env = { ...process.env };
+  delete env.POOLRUN_RUN_ID;
+  const c = spawn('sleep', ['120'], { detached: true, stdio: 'ignore', env });
+  c.on('error', () => {});
+  foreign.push(c);
+  return c;
+}
+
+/** Whether any process (zombies included) still holds `pgid` as its pid or its process group. */
+function numberHeld(pgid: number): boolean {
+  if (existsSync(`/proc/${pgid}`)) return true;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) return true;
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
+}
+
+/**
+ * A foreign group whose id is `pgid`, made once the number is free (the kernel's reaping of orphans here can take
+ * a few seconds). Other processes on the machine may take the number first: tried again until it lands.
+ */
+async function foreignGroupAt(pgid: number): Promise<ChildProcess> {
+  expect(await waitFor(() => !numberHeld(pgid), 15_000, 50)).toBe(true);
+  for (let i = 0; i < 200; i++) {
+    writeFileSync(NS_LAST_PID, String(pgid - 1));
+    const c = foreignGroup();
+    if (c.pid === pgid) return c;
+    c.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`could not make a process with pid ${pgid}`);
+}
+
+/**
+ * Job `leader`: starts a daemonised grandchild in its group (stdio closed, so the job ends while it runs), writes
+ * both pids, then lives a little (so the watchdog has heard of its group) and exits. At its end poolrun TERMs the
+ * group (the grandchild dies) and arms the KILL escalation. Job `keep` holds the run open meanwhile.
+ */
+function leaderJobs(dir: string, keepSeconds: number) {
+  const pids = join(dir, 'pids');
+  const jobs = [
+    {
+      id: 'leader',
+      run: `sleep 60 </dev/null >/dev/null 2>&1 & echo $$ >> ${pids}; echo $! >> ${pids}; sleep 0.3`,
+    },
+    { id: 'keep', run: `echo $$ > ${join(dir, 'keep')}; sleep ${keepSeconds}` },
+  ];
+  return { pids, file: writeJobs(dir, jobs) };
+}
+
+async function leaderPids(pids: string): Promise<[number, number]> {
+  expect(await waitFor(() => readNumbers(pids).length === 2, 20_000)).toBe(true);
+  const [leader, grandchild] = readNumbers(pids) as [number, number];
+  return [leader, grandchild];
+}
+
+describe.skipIf(!canSteer).each(modes)(
+  'a reaped job group whose id a foreign group took (%s mode)',
+  (mode) => {
+    it('is not signalled by the KILL escalation nor the kill at exit; the job grandchild is still killed', async () => {
+      const dir = temp();
+      // --kill-after long enough for the foreign group to take the number before the escalation's KILL.
+      const { pids, file } = leaderJobs(dir, 14);
+      const run = startPoolrun([
+        '-m',
+        mode,
+        '-w',
+        '2',
+        '--kill-after',
+        '9s',
+        '--json',
+        join(dir, 'out.json'),
+        file,
+      ]);
+      const [leader, grandchild] = await leaderPids(pids);
+      // The job ends; poolrun TERMs what is left of its group.
+      expect(await waitFor(() => !pidAlive(grandchild) && !pidAlive(leader), 10_000)).toBe(true);
+      const other = await foreignGroupAt(leader);
+      const r = await run;
+      expect(r.exitCode).toBe(0);
+      expect(readJson(join(dir, 'out.json')).results.map((x) => x.status)).toEqual([
+        'succeeded',
+        'succeeded',
+      ]);
+      expect(pidAlive(other.pid!)).toBe(true);
+    }, 60_000);
+
+    it("is not signalled by the watchdog's sweep when poolrun is SIGKILLed; the running job is", async () => {
+      const dir = temp();
+      const { pids, file } = leaderJobs(dir, 60);
+      const run = startPoolrun(['-m', mode, '-w', '2', '--kill-after', '30s', file]);
+      const [leader, grandchild] = await leaderPids(pids);
+      expect(await waitFor(() => !pidAlive(grandchild) && !pidAlive(leader), 10_000)).toBe(true);
+      const other = await foreignGroupAt(leader);
+      const keep = readNumbers(join(dir, 'keep'))[0]!;
+      expect(pidAlive(keep)).toBe(true);
+      const dogs = watchdogsOf(run.pid!);
+      expect(dogs).toHaveLength(1);
+      run.kill('SIGKILL');
+      await run;
+      // The watchdog has swept (TERM; `keep` dies of it) and left.
+      expect(await waitFor(() => !pidAlive(dogs[0]!), 20_000)).toBe(true);
+      expect(pidAlive(keep)).toBe(false);
+      expect(pidAlive(other.pid!)).toBe(true);
+    }, 60_000);
+  },
+);
+
+describe.each(modes)('a job group whose leader is gone (%s mode)', (mode) => {
+  it.each([
+    ['inherits the run token', {}],
+    ['sets POOLRUN_RUN_ID itself', { POOLRUN_RUN_ID: 'not-the-run' }],
+  ])(
+    'its TERM-ignoring grandchild is killed on timeout, when the job %s',
+    async (_what, env) => {
+      const dir = temp();
+      const pid = join(dir, 'pid');
+      // The leader exits at once; the grandchild keeps the job's stdout open, so the job runs until its timeout.
+      const run = `sh -c "trap '' TERM; exec sleep 60" & echo $! > ${pid}; exit 0`;
+      const json = join(dir, 'out.json');
+      const r = startPoolrun([
+        '-m',
+        mode,
+        '--timeout',
+        '1s',
+        '--kill-after',
+        '500ms',
+        '--json',
+        json,
+        writeJobs(dir, [{ id: 'g', run, env }]),
+      ]);
+      expect(await waitFor(() => readNumbers(pid).length === 1, 20_000)).toBe(true);
+      const grandchild = readNumbers(pid)[0]!;
+      // The leader's own exit status (0) is the job's; what matters is that nothing of it is left.
+      const done = await r;
+      expect(done.exitCode).toBe(0);
+      expect(readJson(json).results[0]!.durationMs).toBeLessThan(30_000);
+      expect(await waitFor(() => !pidAlive(grandchild), 5000)).toBe(true);
+    },
+    60_000,
+  );
+});
+
+describe('ProcessGroups with a foreign group under a registered number', () => {
+  function registeredForeign() {
+    const other = foreignGroup();
+    const groups = new ProcessGroups();
+    // Registered as a job's group whose leader was a child of another process (the worker that ran it): the
+    // leader was reaped before the registry looked, and the number went to `other`.
+    groups.add(other.pid!, process.ppid);
+    return { other, groups };
+  }
+
+  it.each([
+    ['release', (g: ProcessGroups, p: number) => g.release(p, 100)],
+    ['terminate', (g: ProcessGroups, p: number) => g.terminate(p, 100)],
+    ['kill', (g: ProcessGroups, p: number) => g.kill(p)],
+    ['killAll', (g: ProcessGroups) => g.killAll()],
+    ['close', (g: ProcessGroups) => g.close()],
+  ] as const)('%s leaves it alone, escalation included', async (_name, act) => {
+    const { other, groups } = registeredForeign();
+    act(groups, other.pid!);
+    await new Promise((r) => setTimeout(r, 300));
+    groups.killAll();
+    expect(pidAlive(other.pid!)).toBe(true);
+  });
+
+  it.skipIf(!canSteer)(
+    'a real job leader reaped, its number taken: release and the escalation leave it',
+    async () => {
+      const groups = new ProcessGroups();
+      const job = spawn('/bin/sh', ['-c', 'exit 0'], { detached: true, stdio: 'ignore' });
+      groups.add(job.pid!, process.pid);
+      await new Promise((r) => job.on('exit', r));
+      const other = await foreignGroupAt(job.pid!);
+      groups.terminate(job.pid!, 100);
+      await new Promise((r) => setTimeout(r, 300));
+      groups.release(job.pid!, 100);
+      await new Promise((r) => setTimeout(r, 300));
+      groups.close();
+      expect(pidAlive(other.pid!)).toBe(true);
+    },
+  );
+
+  it('a live job group is still killed, leader and grandchild, by terminate then KILL', async () => {
+    const dir = temp();
+    const pids = join(dir, 'pids');
+    const groups = new ProcessGroups();
+    const env = { ...process.env, POOLRUN_RUN_ID: groups.token };
+    const job = spawn(
+      '/bin/sh',
+      ['-c', `trap '' TERM; sh -c "trap '' TERM; exec sleep 60" & echo $$ $! > ${pids}; exec sleep 60`],
+      { detached: true, stdio: 'ignore', env },
+    );
+    groups.add(job.pid!, process.pid);
+    expect(await waitFor(() => existsSync(pids) && readFileSync(pids, 'utf8').includes('\n'), 5000)).toBe(
+      true,
+    );
+    const [leader, grandchild] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+    groups.terminate(job.pid!, 200);
+    expect(await waitFor(() => !pidAlive(leader) && !pidAlive(grandchild), 5000)).toBe(true);
+    groups.close();
+  });
+});
