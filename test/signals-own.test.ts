@@ -157,7 +157,7 @@ describe.each(modes)('a job group whose leader is gone (%s mode)', (mode) => {
       const dir = temp();
       const pid = join(dir, 'pid');
       // The leader exits at once; the grandchild keeps the job's stdout open, so the job runs until its timeout.
-      const run = `sh -c "trap '' TERM; exec sleep 60" & echo $! > ${pid}; exit 0`;
+      const run = `sh -c "trap '' TERM; exec sleep 40" & echo $! > ${pid}; exit 0`;
       const json = join(dir, 'out.json');
       const r = startPoolrun([
         '-m',
