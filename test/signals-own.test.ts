@@ -8,11 +8,20 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive, readJson, useTempDirs, waitFor } from './helpers.js';
 import { modes, readNumbers, startPoolrun, watchdogsOf, writeJobs } from './failure-helpers.js';
 import { ProcessGroups } from '../src/proc/groups.js';
+import { readStat } from '../src/proc/owner.js';
 
 const temp = useTempDirs();
 const NS_LAST_PID = '/proc/sys/kernel/ns_last_pid';
@@ -241,5 +250,106 @@ describe('ProcessGroups with a foreign group under a registered number', () => {
     groups.terminate(job.pid!, 200);
     expect(await waitFor(() => !pidAlive(leader) && !pidAlive(grandchild), 5000)).toBe(true);
     groups.close();
+  });
+});
+
+/**
+ * Command names (/proc/PID/stat field 2, the first 15 bytes of the file name) that try to pass for more fields:
+ * spaces, parentheses, newlines, digits. Generated from a seed, so a failure can be replayed.
+ */
+function hostileNames(count: number, seed = 13): string[] {
+  const parts = [' ', ')', '(', ') ', '\n', ') R 1 ', '1', ' 0', 'Z', '-', '\t', ') (', 'x'];
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31);
+  const names = new Set<string>([') 1 1 1 1 1 1 1', 'a)\n) S 1 2 3', '(', ')', ' ', '\n']);
+  while (names.size < count) {
+    let n = '';
+    const len = 1 + (next() % 6);
+    for (let i = 0; i < len; i++) n += parts[next() % parts.length];
+    names.add(n);
+  }
+  return [...names];
+}
+
+/** Copies of `sleep` under hostile names in `dir` (a name is made unique by its position). */
+function hostileSleeps(dir: string, count: number): string[] {
+  return hostileNames(count).map((name, i) => {
+    const path = join(dir, `${name}${i}`);
+    copyFileSync('/bin/sleep', path);
+    chmodSync(path, 0o755);
+    return path;
+  });
+}
+
+/** The pids whose executable is one of `paths`. */
+function runningFrom(paths: string[]): number[] {
+  const wanted = new Set(paths);
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (wanted.has(readlinkSync(`/proc/${name}/exe`))) out.push(Number(name));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+
+describe('hostile command names', () => {
+  it('readStat reads the group and the parent of processes whose names imitate stat fields', () => {
+    const dir = temp();
+    const paths = hostileSleeps(dir, 40);
+    const children = paths.map((p) => {
+      const c = spawn(p, ['30'], { detached: true, stdio: 'ignore' });
+      foreign.push(c);
+      return c;
+    });
+    for (const c of children) {
+      const st = readStat(c.pid!);
+      expect(st).toMatchObject({ pgrp: c.pid, ppid: process.pid });
+      expect(st!.start).toMatch(/^\d+$/);
+    }
+  });
+
+  describe.each(modes)('%s mode', (mode) => {
+    // env -i: the leader carries no run token, so only its start time (read through its name) makes it ours.
+    const jobsFor = (dir: string, paths: string[]) =>
+      writeJobs(
+        dir,
+        paths.map((p) => ({ run: ['env', '-i', p, '60'] })),
+      );
+
+    it('a job leader with such a name and no run token is killed on timeout', async () => {
+      const dir = temp();
+      const paths = hostileSleeps(dir, 8);
+      const json = join(dir, 'out.json');
+      const r = await startPoolrun([
+        '-m',
+        mode,
+        '-w',
+        '8',
+        '--timeout',
+        '1s',
+        '--json',
+        json,
+        jobsFor(dir, paths),
+      ]);
+      expect(r.exitCode).toBe(1);
+      expect(readJson(json).results.map((x) => x.status)).toEqual(Array(8).fill('timed-out'));
+      expect(await waitFor(() => runningFrom(paths).length === 0, 5000)).toBe(true);
+    }, 60_000);
+
+    it("… and by the watchdog's sweep when poolrun is SIGKILLed", async () => {
+      const dir = temp();
+      const paths = hostileSleeps(dir, 8);
+      const run = startPoolrun(['-m', mode, '-w', '8', '--kill-after', '1s', jobsFor(dir, paths)]);
+      // Registered with the watchdog (batches every 20 ms) once they have run a moment.
+      expect(await waitFor(() => runningFrom(paths).length === 8, 20_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      run.kill('SIGKILL');
+      await run;
+      expect(await waitFor(() => runningFrom(paths).length === 0, 10_000)).toBe(true);
+    }, 60_000);
   });
 });

@@ -39,10 +39,12 @@ while read -r op pg st; do
     -) case $groups in *" $pg:"*) rest=\${groups#* $pg:}; groups="\${groups%% $pg:*} \${rest#* }" ;; esac ;;
   esac
 done
-# The fields of /proc/PID/stat after the command name (which may hold anything): $3 is the group, \${20} the start.
+# The fields of /proc/PID/stat after the command name, which may hold anything (spaces, parentheses, newlines:
+# its lines are joined): $3 is the group, \${20} the start time.
 stat_of() {
   s=
-  read -r s < /proc/$1/stat 2>/dev/null
+  [ -e /proc/$1/stat ] || return 0
+  { while IFS= read -r l; do s="$s$l "; done; } 2>/dev/null < /proc/$1/stat
   case $s in *") "*) s=\${s##*) } ;; *) s= ;; esac
 }
 sweep() {
