@@ -191,6 +191,22 @@ describe.each(modes)('a job group whose leader is gone (%s mode)', (mode) => {
   );
 });
 
+describe.each(modes)('a job group whose leader is gone, poolrun SIGKILLed (%s mode)', (mode) => {
+  it('the watchdog kills the whole group: a member with the run token makes it ours, env -i members die with it', async () => {
+    const dir = temp();
+    const pids = join(dir, 'pids');
+    // Both keep the job's stdout open, so the job runs on after its leader has exited.
+    const run = `sleep 60 & echo $! >> ${pids}; env -i sleep 60 & echo $! >> ${pids}; exit 0`;
+    const child = startPoolrun(['-m', mode, '--kill-after', '1s', writeJobs(dir, [{ run }])]);
+    expect(await waitFor(() => readNumbers(pids).length === 2, 20_000)).toBe(true);
+    const members = readNumbers(pids);
+    await new Promise((r) => setTimeout(r, 300)); // registered with the watchdog
+    child.kill('SIGKILL');
+    await child;
+    expect(await waitFor(() => members.every((p) => !pidAlive(p)), 10_000)).toBe(true);
+  }, 60_000);
+});
+
 describe('ProcessGroups with a foreign group under a registered number', () => {
   function registeredForeign() {
     const other = foreignGroup();
@@ -271,12 +287,19 @@ function hostileNames(count: number, seed = 13): string[] {
   return [...names];
 }
 
+const copies: string[] = [];
+afterEach(() => {
+  // A failed test leaves them running: end them (by pid) before their folder goes.
+  for (const pid of runningFrom(copies.splice(0))) process.kill(pid, 'SIGKILL');
+});
+
 /** Copies of `sleep` under hostile names in `dir` (a name is made unique by its position). */
 function hostileSleeps(dir: string, count: number): string[] {
   return hostileNames(count).map((name, i) => {
     const path = join(dir, `${name}${i}`);
     copyFileSync('/bin/sleep', path);
     chmodSync(path, 0o755);
+    copies.push(path);
     return path;
   });
 }

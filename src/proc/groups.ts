@@ -1,4 +1,4 @@
-import { leaderPresent, leaderStart, ownsGroup } from './owner.js';
+import { groupIndex, groupMembers, leaderPresent, leaderStart, ownsGroup } from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
 /**
@@ -91,8 +91,9 @@ export class ProcessGroups {
 
   /** SIGKILL every group now (second Ctrl-C, exit). Synchronous, so it is safe in an exit path. */
   killAll(): void {
+    const members = groupIndex();
     for (const pgid of this.live.keys()) {
-      this.signalOwn(pgid, 'SIGKILL');
+      this.signalOwn(pgid, 'SIGKILL', members);
       this.watchdog?.remove(pgid);
     }
     for (const t of this.escalations.values()) clearTimeout(t);
@@ -107,11 +108,12 @@ export class ProcessGroups {
   }
 
   /** Signals the group if it still holds a process of this run; false when it holds none (or is gone). */
-  private signalOwn(pgid: number, signal: NodeJS.Signals): boolean {
+  private signalOwn(pgid: number, signal: NodeJS.Signals, members = groupMembers): boolean {
     const g = this.live.get(pgid);
     if (!g) return false;
-    if (g.leader !== undefined && !leaderPresent(pgid, g.leader)) g.leader = undefined; // never comes back
-    if (!ownsGroup(pgid, g.leader, this.token)) return false;
+    if (g.leader !== undefined && leaderPresent(pgid, g.leader)) return signalGroup(pgid, signal);
+    g.leader = undefined; // gone: it never comes back, and its number may be anyone's now
+    if (!ownsGroup(pgid, undefined, this.token, members)) return false;
     return signalGroup(pgid, signal);
   }
 

@@ -77,18 +77,36 @@ export function leaderPresent(pgid: number, start: string): boolean {
 
 /** The pids whose process group is `pgid` (a scan of /proc: only for a group whose leader is gone). */
 export function groupMembers(pgid: number): number[] {
+  return scanGroups(pgid).get(pgid) ?? [];
+}
+
+/**
+ * Every process's group, from one scan of /proc, for many groups checked at once (at exit). The members of a
+ * group found later than the scan are not in it: only ever a reason not to signal.
+ */
+export function groupIndex(): (pgid: number) => number[] {
+  let index: Map<number, number[]> | undefined;
+  return (pgid) => (index ??= scanGroups()).get(pgid) ?? [];
+}
+
+/** pid lists by process group: of group `only`, or of all. */
+function scanGroups(only?: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
-    return [];
+    return out;
   }
-  const out: number[] = [];
   for (const name of names) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
     const pid = Number(name);
-    if (readStat(pid)?.pgrp === pgid) out.push(pid);
+    const pgrp = readStat(pid)?.pgrp;
+    if (pgrp === undefined || (only !== undefined && pgrp !== only)) continue;
+    const list = out.get(pgrp);
+    if (list) list.push(pid);
+    else out.set(pgrp, [pid]);
   }
   return out;
 }
@@ -118,12 +136,18 @@ export function groupExists(pgid: number): boolean {
 
 /**
  * Whether group `pgid` holds a process of this run: its recorded leader, or a member carrying `token`.
- * `leader` is the start time recorded at registration, undefined when the leader is known to be gone.
+ * `leader` is the start time recorded at registration, undefined when the leader is known to be gone; `members`
+ * lists a group's processes (groupIndex() when many groups are checked at once).
  */
-export function ownsGroup(pgid: number, leader: string | undefined, token: string): boolean {
+export function ownsGroup(
+  pgid: number,
+  leader: string | undefined,
+  token: string,
+  members: (pgid: number) => number[] = groupMembers,
+): boolean {
   if (!procAvailable()) return true;
   if (leader !== undefined && leaderPresent(pgid, leader)) return true;
   if (!groupExists(pgid)) return false;
-  for (const pid of groupMembers(pgid)) if (carriesToken(pid, token)) return true;
+  for (const pid of members(pgid)) if (carriesToken(pid, token)) return true;
   return false;
 }
