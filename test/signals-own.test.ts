@@ -22,6 +22,7 @@ import { pidAlive, readJson, useTempDirs, waitFor } from './helpers.js';
 import { modes, readNumbers, startPoolrun, watchdogsOf, writeJobs } from './failure-helpers.js';
 import { ProcessGroups } from '../src/proc/groups.js';
 import { readStat } from '../src/proc/owner.js';
+import { Watchdog } from '../src/proc/watchdog.js';
 
 const temp = useTempDirs();
 const NS_LAST_PID = '/proc/sys/kernel/ns_last_pid';
@@ -374,5 +375,36 @@ describe('hostile command names', () => {
       await run;
       expect(await waitFor(() => runningFrom(paths).length === 0, 10_000)).toBe(true);
     }, 60_000);
+  });
+});
+
+describe('the watchdog helper on its own', () => {
+  it('sweeps only registered groups that still hold their leader (same start time); removed ones are left', async () => {
+    const groups = Array.from({ length: 6 }, () => foreignGroup());
+    const [kept, removed, wrongStart, noStart, keptToo, removedLast] = groups.map((c) => c.pid!) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const start = (pid: number) => readStat(pid)!.start;
+    const wd = new Watchdog({ killAfterMs: 200 });
+    wd.add(kept, start(kept));
+    wd.add(removed, start(removed));
+    wd.add(wrongStart, String(Number(start(wrongStart)) + 1));
+    wd.add(noStart);
+    wd.add(keptToo, start(keptToo));
+    wd.add(removedLast, start(removedLast));
+    await new Promise((r) => setTimeout(r, 100)); // the batch is written
+    wd.remove(removed);
+    wd.remove(removedLast);
+    const helper = (wd as unknown as { child: ChildProcess }).child;
+    // poolrun dies: the helper's stdin ends without a goodbye.
+    helper.stdin!.end();
+    expect(await waitFor(() => !pidAlive(kept) && !pidAlive(keptToo), 5000)).toBe(true);
+    expect(await waitFor(() => !pidAlive(helper.pid!), 5000)).toBe(true);
+    for (const pid of [removed, wrongStart, noStart, removedLast]) expect(pidAlive(pid)).toBe(true);
   });
 });
