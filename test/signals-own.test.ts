@@ -157,6 +157,38 @@ describe.skipIf(!canSteer).each(modes)(
   },
 );
 
+describe.skipIf(!canSteer).each(modes)(
+  'a running job whose leader is gone and whose group is empty (%s mode)',
+  (mode) => {
+    // The leader exits at once; a grandchild in a session of its own keeps the job's stdout open, so the job
+    // runs on while its group id is free: a foreign group takes it.
+    const jobFor = (dir: string) =>
+      writeJobs(dir, [{ id: 'j', run: `echo $$ > ${join(dir, 'pid')}; setsid sleep 8 & exit 0` }]);
+
+    it('its timeout (TERM, then KILL) does not reach the foreign group', async () => {
+      const dir = temp();
+      const run = startPoolrun(['-m', mode, '--timeout', '2s', '--kill-after', '1s', jobFor(dir)]);
+      expect(await waitFor(() => readNumbers(join(dir, 'pid')).length === 1, 20_000)).toBe(true);
+      const other = await foreignGroupAt(readNumbers(join(dir, 'pid'))[0]!);
+      await run;
+      expect(pidAlive(other.pid!)).toBe(true);
+    }, 60_000);
+
+    it('poolrun SIGKILLed: neither its workers nor the watchdog signal the foreign group', async () => {
+      const dir = temp();
+      const run = startPoolrun(['-m', mode, '--kill-after', '1s', jobFor(dir)]);
+      expect(await waitFor(() => readNumbers(join(dir, 'pid')).length === 1, 20_000)).toBe(true);
+      const other = await foreignGroupAt(readNumbers(join(dir, 'pid'))[0]!);
+      const dogs = watchdogsOf(run.pid!);
+      run.kill('SIGKILL');
+      await run;
+      expect(await waitFor(() => dogs.every((p) => !pidAlive(p)), 20_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 500)); // a worker process leaves on disconnect
+      expect(pidAlive(other.pid!)).toBe(true);
+    }, 60_000);
+  },
+);
+
 describe.each(modes)('a job group whose leader is gone (%s mode)', (mode) => {
   it.each([
     ['inherits the run token', {}],

@@ -185,7 +185,6 @@ async function runOne(w: WireJob): Promise<void> {
     flow.ac = undefined;
     flow.pgid = undefined;
     flow.leader = undefined;
-    flow.leader = undefined;
     if (w.job.kind === 'call') envMayHaveChanged();
   }
   if (aborted) outcome.aborted = true;
