@@ -73,8 +73,12 @@ function numberHeld(pgid: number): boolean {
 async function foreignGroupAt(pgid: number): Promise<ChildProcess> {
   expect(await waitFor(() => !numberHeld(pgid), 15_000, 50)).toBe(true);
   for (let i = 0; i < 200; i++) {
+    // The counter is the whole machine's: put it back at once, so that processes of other tests, started
+    // meanwhile, do not get the numbers of processes they have just seen die.
+    const before = Number(readFileSync(NS_LAST_PID, 'utf8'));
     writeFileSync(NS_LAST_PID, String(pgid - 1));
     const c = foreignGroup();
+    if (Number(readFileSync(NS_LAST_PID, 'utf8')) < before) writeFileSync(NS_LAST_PID, String(before));
     if (c.pid === pgid) return c;
     c.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 5));
