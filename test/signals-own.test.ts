@@ -154,9 +154,9 @@ describe.skipIf(!canSteer).each(modes)(
       run.kill('SIGKILL');
       await run;
       // The watchdog has swept (TERM; `keep` dies of it) and left.
-      expect(await waitFor(() => !pidAlive(dogs[0]!), 20_000)).toBe(true);
-      expect(pidAlive(keep)).toBe(false);
-      expect(pidAlive(other.pid!)).toBe(true);
+      expect(await waitFor(() => !pidAlive(dogs[0]!), 20_000), 'the watchdog has left').toBe(true);
+      expect(pidAlive(keep), 'the running job was killed').toBe(false);
+      expect(pidAlive(other.pid!), 'the foreign group is alive').toBe(true);
     }, 60_000);
   },
 );
