@@ -71,8 +71,9 @@ function numberHeld(pgid: number): boolean {
  * a few seconds). Other processes on the machine may take the number first: tried again until it lands.
  */
 async function foreignGroupAt(pgid: number): Promise<ChildProcess> {
-  expect(await waitFor(() => !numberHeld(pgid), 15_000, 50)).toBe(true);
   for (let i = 0; i < 200; i++) {
+    // Another process may have taken the number between our write and our fork: wait for it to be free again.
+    expect(await waitFor(() => !numberHeld(pgid), 30_000, 50)).toBe(true);
     // The counter is the whole machine's: put it back at once, so that processes of other tests, started
     // meanwhile, do not get the numbers of processes they have just seen die.
     const before = Number(readFileSync(NS_LAST_PID, 'utf8'));
@@ -81,7 +82,6 @@ async function foreignGroupAt(pgid: number): Promise<ChildProcess> {
     if (Number(readFileSync(NS_LAST_PID, 'utf8')) < before) writeFileSync(NS_LAST_PID, String(before));
     if (c.pid === pgid) return c;
     c.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`could not make a process with pid ${pgid}`);
 }
