@@ -12,7 +12,7 @@
  *
  * Where /proc cannot be read (not Linux), nothing can be checked and every registered group is taken as ours.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { RUN_ID_VAR } from './watchdog.js';
 
 export interface ProcStat {
@@ -23,6 +23,7 @@ export interface ProcStat {
 }
 
 const NUL = Buffer.from([0]);
+const statBuf = Buffer.alloc(2048);
 let proc: boolean | undefined;
 
 /** Whether /proc describes processes here. */
@@ -44,7 +45,14 @@ export function procAvailable(): boolean {
 export function readStat(pid: number): ProcStat | undefined {
   let s: string;
   try {
-    s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // One open and one read (readFileSync also stats the file, and reads again to find the end): this runs once
+    // per job. The line is at most 52 numbers and a 16-byte name: well under the buffer.
+    const fd = openSync(`/proc/${pid}/stat`, 'r');
+    try {
+      s = statBuf.toString('latin1', 0, readSync(fd, statBuf, 0, statBuf.length, 0));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
