@@ -5,6 +5,7 @@ import type { Outcome } from '../pool/protocol.js';
 import { Capture } from './capture.js';
 import { plainArgv, shellEnv } from './direct.js';
 import { serializeError } from '../pool/protocol.js';
+import { RUN_ID_VAR } from '../proc/watchdog.js';
 
 function spawnPiped(
   file: string,
@@ -49,6 +50,9 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     POOLRUN_JOB_ID: job.id,
     POOLRUN_JOB_INDEX: String(job.index + 1),
   };
+  // The run's token marks the job's processes as ours (proc/owner.ts): a job's env does not replace it.
+  const token = base[RUN_ID_VAR];
+  if (token !== undefined) extra[RUN_ID_VAR] = token;
   const options = { cwd: job.cwd, detached: true };
 
   return new Promise<Outcome>((resolve) => {

@@ -325,7 +325,10 @@ export class WorkerPool {
       handle = adoptPrestarted(this.mode);
       handle?.ref();
     }
-    handle ??= this.mode === 'thread' ? new ThreadWorker(this.init) : new ProcessWorker(this.init);
+    // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
+    const token = this.groups.token;
+    handle ??=
+      this.mode === 'thread' ? new ThreadWorker(this.init, token) : new ProcessWorker(this.init, token);
     const slot: Slot = { id, handle, state: 'starting', jobs: new Deque(), everReady: false };
     this.slots[id - 1] = slot;
     handle.onMessage((m) => this.onMessage(slot, m));
@@ -393,7 +396,7 @@ export class WorkerPool {
         const t = this.byKey.get(m.key);
         if (!t) return;
         t.pgid = m.pid;
-        this.groups.add(m.pid);
+        this.groups.add(m.pid, slot.handle.pid);
         if (t.killNow) this.groups.kill(m.pid);
         else if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
         // A shell job's limit counts from when its process exists, not from when it was handed to the worker:

@@ -20,6 +20,7 @@ import { emptyOutcome } from '../jobs/outcome.js';
 import { importModule } from '../jobs/call.js';
 import type { JobContext } from '../jobs/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
+import { leaderStart, ownsGroup } from '../proc/owner.js';
 import type { ThreadWorkerData } from './thread.js';
 
 const post: (m: FromWorker) => void = parentPort
@@ -46,7 +47,9 @@ const flow: {
   waiter: (() => void) | undefined;
   ac: AbortController | undefined;
   pgid: number | undefined;
-} = { key: -1, unacked: 0, waiter: undefined, ac: undefined, pgid: undefined };
+  /** The group leader's start time (process mode only: see the 'disconnect' handler). */
+  leader: string | undefined;
+} = { key: -1, unacked: 0, waiter: undefined, ac: undefined, pgid: undefined, leader: undefined };
 /** Something to wait on for a millisecond at a time, without spinning (Atomics.wait on memory nobody writes). */
 let sleeper: Int32Array | undefined;
 
@@ -143,6 +146,7 @@ async function runOne(w: WireJob): Promise<void> {
   flow.waiter = undefined;
   flow.ac = undefined;
   flow.pgid = undefined;
+  flow.leader = undefined;
   const ctx: JobContext = {
     key: w.key,
     job: w.job,
@@ -153,6 +157,8 @@ async function runOne(w: WireJob): Promise<void> {
     },
     spawned(pid) {
       flow.pgid = pid;
+      // Read before this worker's loop can reap it: the number is certainly the leader's here.
+      if (!parentPort) flow.leader = leaderStart(pid, process.pid);
       post({ type: 'spawned', key: w.key, pid });
     },
     output(stream, data) {
@@ -178,6 +184,7 @@ async function runOne(w: WireJob): Promise<void> {
     flow.waiter = undefined;
     flow.ac = undefined;
     flow.pgid = undefined;
+    flow.leader = undefined;
     if (w.job.kind === 'call') envMayHaveChanged();
   }
   if (aborted) outcome.aborted = true;
@@ -213,8 +220,10 @@ if (parentPort) {
   // would turn a graceful stop into crashed jobs. The worker leaves when the main process disconnects.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   // The main process is gone (even by SIGKILL): nobody else will kill our jobs' process groups.
+  // Only while the group holds a process of this run: once the leader is reaped, the number may be another's.
   process.on('disconnect', () => {
-    if (flow.pgid !== undefined) {
+    const token = process.env[RUN_ID_VAR];
+    if (flow.pgid !== undefined && (token === undefined || ownsGroup(flow.pgid, flow.leader, token))) {
       try {
         process.kill(-flow.pgid, 'SIGKILL');
       } catch {

@@ -1,24 +1,46 @@
-import type { Watchdog } from './watchdog.js';
+import { groupIndex, groupMembers, leaderPresent, leaderStart, ownsGroup } from './owner.js';
+import { newToken, type Watchdog } from './watchdog.js';
 
 /**
  * The registry of live process groups, held by the main thread only. Every shell job runs as the leader of its
  * own group; killing `-pgid` reaches its grandchildren too, which execa's timeout and worker.terminate() do not.
  *
- * pid numbers are reused (pid_max is 32768 here), so a delayed SIGKILL is only sent if the group is still the
- * one we registered: each registration gets a token, and a timer whose token is stale does nothing.
+ * pid numbers are reused (pid_max is 32768 here): once a job's leader has been reaped and its group is empty, the
+ * number may become anyone's group. So no signal goes to a number unless the group still holds a process of this
+ * run (owner.ts): the leader seen at registration (by its start time), or a member carrying the run's token. That
+ * is checked before the first TERM, again before the KILL of the escalation, and before every KILL at exit; the
+ * watchdog checks the same way in its sweep. A group that is not ours any more is forgotten, unsignalled.
  */
+interface Group {
+  /** Distinguishes registrations of one number: a timer of an older one does nothing. */
+  serial: number;
+  /** The leader's start time, while it may still exist; undefined once it is known to be gone. */
+  leader: string | undefined;
+}
+
 export class ProcessGroups {
-  private readonly live = new Map<number, number>();
+  private readonly live = new Map<number, Group>();
   private readonly escalations = new Map<number, NodeJS.Timeout>();
-  private nextToken = 1;
+  private nextSerial = 1;
   /** Kills what is registered here if this process dies without doing it (see watchdog.ts). */
   readonly watchdog: Watchdog | undefined;
+  /**
+   * The run's token, which every job inherits as POOLRUN_RUN_ID (the pool hands it to its workers): a process
+   * carrying it is one of ours. The watchdog's when it has one (the CLI's run token), otherwise a new one.
+   */
+  readonly token: string;
 
-  constructor(opts: { watchdog?: Watchdog } = {}) {
+  constructor(opts: { watchdog?: Watchdog; token?: string } = {}) {
     this.watchdog = opts.watchdog;
+    this.token = opts.token ?? opts.watchdog?.token ?? newToken();
+    this.watchdog?.useToken(this.token);
   }
 
-  add(pgid: number): void {
+  /**
+   * A job's leader `pgid` was spawned by `parent` (its worker's pid). Read at once: if the leader has been reaped
+   * already, its number may be someone else's by now, and only a member carrying the token makes it ours.
+   */
+  add(pgid: number, parent?: number): void {
     // The kernel reused this number, so the old group is empty: its pending SIGKILL must not hit the new one.
     const stale = this.escalations.get(pgid);
     if (stale) {
@@ -26,8 +48,9 @@ export class ProcessGroups {
       this.escalations.delete(pgid);
     }
     if (this.live.has(pgid)) this.watchdog?.remove(pgid);
-    this.live.set(pgid, this.nextToken++);
-    this.watchdog?.add(pgid);
+    const leader = leaderStart(pgid, parent);
+    this.live.set(pgid, { serial: this.nextSerial++, leader });
+    this.watchdog?.add(pgid, leader);
   }
 
   /**
@@ -35,9 +58,11 @@ export class ProcessGroups {
    * closed its stdio) must not outlive the job: TERM it, then KILL after the grace.
    */
   release(pgid: number, killAfterMs: number): void {
-    if (!this.live.has(pgid)) return;
+    const g = this.live.get(pgid);
+    if (!g) return;
+    g.leader = undefined; // reaped: the job has ended
     if (this.escalations.has(pgid)) return; // already being killed: let that finish
-    if (!signalGroup(pgid, 'SIGTERM')) {
+    if (!this.signalOwn(pgid, 'SIGTERM')) {
       this.forget(pgid);
       return;
     }
@@ -47,7 +72,7 @@ export class ProcessGroups {
   /** TERM the whole group now, KILL it after `killAfterMs` if anything is left. */
   terminate(pgid: number, killAfterMs: number): void {
     if (!this.live.has(pgid)) return;
-    if (!signalGroup(pgid, 'SIGTERM')) {
+    if (!this.signalOwn(pgid, 'SIGTERM')) {
       this.forget(pgid);
       return;
     }
@@ -57,7 +82,7 @@ export class ProcessGroups {
   /** SIGKILL one group now (a second Ctrl-C). */
   kill(pgid: number): void {
     if (!this.live.has(pgid)) return;
-    signalGroup(pgid, 'SIGKILL');
+    this.signalOwn(pgid, 'SIGKILL');
     const timer = this.escalations.get(pgid);
     if (timer) clearTimeout(timer);
     this.escalations.delete(pgid);
@@ -66,8 +91,9 @@ export class ProcessGroups {
 
   /** SIGKILL every group now (second Ctrl-C, exit). Synchronous, so it is safe in an exit path. */
   killAll(): void {
+    const members = groupIndex();
     for (const pgid of this.live.keys()) {
-      signalGroup(pgid, 'SIGKILL');
+      this.signalOwn(pgid, 'SIGKILL', members);
       this.watchdog?.remove(pgid);
     }
     for (const t of this.escalations.values()) clearTimeout(t);
@@ -81,17 +107,27 @@ export class ProcessGroups {
     this.watchdog?.close();
   }
 
+  /** Signals the group if it still holds a process of this run; false when it holds none (or is gone). */
+  private signalOwn(pgid: number, signal: NodeJS.Signals, members = groupMembers): boolean {
+    const g = this.live.get(pgid);
+    if (!g) return false;
+    if (g.leader !== undefined && leaderPresent(pgid, g.leader)) return signalGroup(pgid, signal);
+    g.leader = undefined; // gone: it never comes back, and its number may be anyone's now
+    if (!ownsGroup(pgid, undefined, this.token, members)) return false;
+    return signalGroup(pgid, signal);
+  }
+
   private forget(pgid: number): void {
     this.live.delete(pgid);
     this.watchdog?.remove(pgid);
   }
 
   private escalate(pgid: number, killAfterMs: number): void {
-    const token = this.live.get(pgid);
+    const serial = this.live.get(pgid)?.serial;
     const timer = setTimeout(() => {
       this.escalations.delete(pgid);
-      if (this.live.get(pgid) !== token) return;
-      signalGroup(pgid, 'SIGKILL');
+      if (this.live.get(pgid)?.serial !== serial) return;
+      this.signalOwn(pgid, 'SIGKILL');
       this.forget(pgid);
     }, killAfterMs);
     timer.unref();

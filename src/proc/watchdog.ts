@@ -5,9 +5,12 @@
  *
  * It is a /bin/sh loop (a few hundred KiB and a millisecond or two to start, against ~40 ms and 40 MiB for a
  * Node process), started on the first job that spawns a process, in its own session so that the terminal's
- * Ctrl-C, which poolrun handles gracefully, does not end it. poolrun feeds it `+ PGID` / `- PGID` lines over
- * its stdin. When stdin reaches end-of-file without a `q` line first, poolrun is gone: the watchdog sends
- * SIGTERM to every group still registered, waits up to --kill-after for them to go, then sends SIGKILL.
+ * Ctrl-C, which poolrun handles gracefully, does not end it. poolrun feeds it `+ PGID START` / `- PGID` lines
+ * over its stdin (START: the leader's start time, `-` when it was gone already). When stdin reaches end-of-file
+ * without a `q` line first, poolrun is gone: the watchdog sends SIGTERM to every group still registered that
+ * still holds a process of this run (its leader, the same start time, or a member carrying the run's token: the
+ * number of a group whose leader was reaped may be another's group by then, see owner.ts), waits up to
+ * --kill-after for them to go, then sends SIGKILL, checking the same way each time.
  *
  * A group not yet registered (poolrun killed between a worker's spawn() and the batch that carries its `+`
  * line, at most BATCH_MS later) or a process that left its group (setsid) would escape that; so the watchdog also looks
@@ -18,27 +21,59 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export const RUN_ID_VAR = 'POOLRUN_RUN_ID';
 
+/** A new run token: 16 hex digits. */
+export function newToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
+}
+
 const SCRIPT = `
 trap '' INT HUP TERM
 grace_ticks=$1
 token=$2
 groups=' '
-while read -r op pg; do
+while read -r op pg st; do
+  [ "$op" = q ] && exit 0
+  case $pg in ''|*[!0-9]*) continue ;; esac
   case $op in
-    +) groups="$groups$pg " ;;
-    -) case $groups in *" $pg "*) groups="\${groups%% $pg *} \${groups#* $pg }" ;; esac ;;
-    q) exit 0 ;;
+    +) groups="$groups$pg:\${st:--} " ;;
+    -) case $groups in *" $pg:"*) rest=\${groups#* $pg:}; groups="\${groups%% $pg:*} \${rest#* }" ;; esac ;;
   esac
 done
+# The fields of /proc/PID/stat after the command name, which may hold anything (spaces, parentheses, newlines:
+# its lines are joined): $3 is the group, \${20} the start time.
+stat_of() {
+  s=
+  [ -e /proc/$1/stat ] || return 0
+  { while IFS= read -r l; do s="$s$l "; done; } 2>/dev/null < /proc/$1/stat
+  case $s in *") "*) s=\${s##*) } ;; *) s= ;; esac
+}
 sweep() {
+  sig=$1
   found=1
-  for pg in $groups; do kill -$1 -$pg 2>/dev/null && found=0; done
+  # Our processes, found by the token: each is signalled, and its group is one of ours.
+  ours=' '
   if [ -n "$token" ] && [ -d /proc/self ]; then
     for f in $(grep -lzx "${RUN_ID_VAR}=$token" /proc/[0-9]*/environ 2>/dev/null); do
       p=\${f#/proc/}; p=\${p%/environ}
-      [ "$p" != "$$" ] && kill -$1 "$p" 2>/dev/null && found=0
+      [ "$p" != "$$" ] || continue
+      stat_of "$p"
+      if [ -n "$s" ]; then set -- $s; ours="$ours$3 "; fi
+      kill -$sig "$p" 2>/dev/null && found=0
     done
   fi
+  # A registered group is signalled only while it holds a process of ours: its leader (the same start time) or
+  # a member found above. Its number may be someone else's group by now.
+  for e in $groups; do
+    pg=\${e%%:*} st=\${e#*:}
+    mine=
+    case $ours in *" $pg "*) mine=1 ;; esac
+    if [ -z "$mine" ] && [ "$st" != - ]; then
+      stat_of "$pg"
+      if [ -n "$s" ]; then set -- $s; [ "$3" = "$pg" ] && [ "\${20}" = "$st" ] && mine=1; fi
+    fi
+    if [ -z "$mine" ] && [ ! -d /proc/self ]; then mine=1; fi
+    [ -n "$mine" ] && kill -$sig -$pg 2>/dev/null && found=0
+  done
   return $found
 }
 sweep TERM || exit 0
@@ -70,16 +105,31 @@ export class Watchdog {
   private child: ChildProcess | undefined;
   private failed = false;
   private closed = false;
-  /** Groups not yet written to the helper. */
-  private unwritten = new Set<number>();
+  /** Groups not yet written to the helper, with their leader's start time (see owner.ts). */
+  private unwritten = new Map<number, string | undefined>();
   private flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: WatchdogOptions) {}
+  constructor(opts: WatchdogOptions) {
+    this.opts = { ...opts };
+  }
 
-  add(pgid: number): void {
+  private readonly opts: WatchdogOptions;
+
+  /** The run's token, when it was given one. */
+  get token(): string | undefined {
+    return this.opts.token;
+  }
+
+  /** Takes `token` as the run's if it has none yet and has not started (a library's or a queue worker's run). */
+  useToken(token: string): void {
+    if (this.opts.token === undefined && !this.child) this.opts.token = token;
+  }
+
+  /** `leader`: the start time of the group's leader (/proc/PID/stat field 22), undefined when it is gone. */
+  add(pgid: number, leader?: string): void {
     if (this.closed || this.failed) return;
     if (!this.child) this.start();
-    this.unwritten.add(pgid);
+    this.unwritten.set(pgid, leader);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), BATCH_MS);
       this.flushTimer.unref();
@@ -104,7 +154,7 @@ export class Watchdog {
   private flush(): void {
     this.flushTimer = undefined;
     let lines = '';
-    for (const pgid of this.unwritten) lines += `+ ${pgid}\n`;
+    for (const [pgid, leader] of this.unwritten) lines += `+ ${pgid} ${leader ?? '-'}\n`;
     this.unwritten.clear();
     if (lines) this.write(lines);
   }
