@@ -302,7 +302,7 @@ describe('options come first', () => {
   it('the worker subcommand still parses its own options', async () => {
     const r = await poolrun(['worker', '-q']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/worker: --queue URL is required/);
+    expect(r.stderr).toMatch(/worker: --queue URL (\(or POOLRUN_QUEUE\) )?is required/);
     const h = await poolrun(['-q', 'worker', '--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/Usage: poolrun worker/);

@@ -82,9 +82,11 @@ export function redactText(text: string): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
+    // Punctuation that ends a sentence is not part of the URL (`… to http://h/x?…: a download …`).
+    const rest = m[2]!.replace(/[.,:;!)\]]+$/, '');
     out += maskAssignments(text.slice(last, m.index));
-    out += m[1]! + redactRest(m[2]!);
-    last = m.index + m[0].length;
+    out += m[1]! + redactRest(rest);
+    last = m.index + m[1]!.length + rest.length;
   }
   return out + maskAssignments(text.slice(last));
 }
