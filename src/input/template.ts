@@ -108,6 +108,10 @@ class Refusal extends Error {
 const IN_BACKQUOTE = 'is inside `…`; a backquote in a value would end it early: write $(…) instead';
 const IN_HEREDOC = 'is in a here-document; quotes do not protect a value there: pipe it in instead';
 const IN_BRACE = 'is inside ${…} (in a $(…) there too); set a variable first: v={}; … "${v:-…}"';
+const inParam = (r: string): string => `${r} is inside \${…}; set a variable first: v=${r}; … "\${v:-…}"`;
+const inArith = (r: string): string =>
+  `${r} is inside $((…)); sh would read the value as arithmetic: ` +
+  `set a variable first and check it: n=${r}; case $n in *[!0-9]*) exit 2;; esac; echo $((n + 1))`;
 const IN_ARITH = 'is inside $((…)) (in a $(…) there too); sh would read the value as arithmetic';
 const IN_CODE =
   'is in an argument of eval, trap or alias (in a $(…) there too), which run it as code; ' +
@@ -749,7 +753,7 @@ class Reader {
         this.refuse(open, 'this ${ is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
-      if (r) this.refuse(i, `${r} is inside \${…}; set a variable first: v=${r}; … "\${v:-…}"`);
+      if (r) this.refuse(i, inParam(r));
       if (c === '}') {
         this.i = i + 1;
         return;
@@ -759,15 +763,15 @@ class Reader {
         const e = src.indexOf("'", i + 1);
         if (e === -1) this.refuse(i, "this ' is never closed");
         this.i = e + 1;
-      } else if (c === '"') this.doubleQuotedNoSlots();
+      } else if (c === '"') this.doubleQuotedNoSlots(inParam);
       else if (c === '$') this.dollar(inDq, i);
       else if (c === '`') this.backquote(inDq);
       else this.i = i + 1;
     }
   }
 
-  /** `"…"` inside `${…}`: read as "…", values refused as inside ${…}. */
-  private doubleQuotedNoSlots(): void {
+  /** `"…"` inside `${…}` or `$((…))`: read as "…", a value in it refused with `why`. */
+  private doubleQuotedNoSlots(why: (slot: string) => string): void {
     const src = this.src;
     const q = this.i;
     this.i++;
@@ -777,7 +781,7 @@ class Reader {
         this.refuse(q, 'this " is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
-      if (r) this.refuse(i, `${r} is inside \${…}; set a variable first: v=${r}; … "\${v:-…}"`);
+      if (r) this.refuse(i, why(r));
       if (c === '"') {
         this.i = i + 1;
         return;
@@ -808,12 +812,7 @@ class Reader {
         this.refuse(open, 'this $(( is never closed (sh would read a value after it as code): close it');
       const c = src[i]!;
       const r = this.slotAt(i);
-      if (r)
-        this.refuse(
-          i,
-          `${r} is inside $((…)); sh would read the value as arithmetic: ` +
-            `set a variable first and check it: n=${r}; case $n in *[!0-9]*) exit 2;; esac; echo $((n + 1))`,
-        );
+      if (r) this.refuse(i, inArith(r));
       if (c === '(') {
         parens++;
         this.i = i + 1;
@@ -832,29 +831,9 @@ class Reader {
         const e = src.indexOf("'", i + 1);
         if (e === -1) this.refuse(i, "this ' is never closed");
         this.i = e + 1;
-      } else if (c === '"') this.doubleQuotedNoSlotsArith();
+      } else if (c === '"') this.doubleQuotedNoSlots(inArith);
       else if (c === '$') this.dollar(false, i);
       else if (c === '`') this.backquote(false);
-      else this.i = i + 1;
-    }
-  }
-
-  private doubleQuotedNoSlotsArith(): void {
-    const src = this.src;
-    const q = this.i;
-    this.i++;
-    for (;;) {
-      const i = this.i;
-      if (i >= src.length)
-        this.refuse(q, 'this " is never closed (sh would read a value after it as code): close it');
-      const c = src[i]!;
-      if (c === '"') {
-        this.i = i + 1;
-        return;
-      }
-      if (c === '\\') this.i = i + 2;
-      else if (c === '$') this.dollar(true, i);
-      else if (c === '`') this.backquote(true);
       else this.i = i + 1;
     }
   }
