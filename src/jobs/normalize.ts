@@ -93,8 +93,27 @@ export function explicitId(raw: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
-/** Converts a job that passed the schema and the checks above. */
-export function buildJob(raw: unknown, index: number, baseDir: string, defaults?: Raw): Job {
+/**
+ * `defaults.env` as the one object every job without an `env` of its own shares (frozen: no job can change it
+ * for the others). A big environment times many jobs is then one environment, not one per job.
+ */
+export function sharedEnv(defaults: Raw | undefined): Readonly<Record<string, string>> | undefined {
+  return defaults && isPlainObject(defaults.env)
+    ? Object.freeze({ ...(defaults.env as Record<string, string>) })
+    : undefined;
+}
+
+/**
+ * Converts a job that passed the schema and the checks above. `env` is sharedEnv(defaults), made once by a
+ * caller that builds many jobs; a job's own `env` is merged over it.
+ */
+export function buildJob(
+  raw: unknown,
+  index: number,
+  baseDir: string,
+  defaults?: Raw,
+  env = sharedEnv(defaults),
+): Job {
   const obj: Raw = typeof raw === 'string' ? { run: raw } : (raw as Raw);
   const d = defaults ?? {};
   const pick = (k: string): unknown => (k in obj ? obj[k] : d[k]);
@@ -102,9 +121,10 @@ export function buildJob(raw: unknown, index: number, baseDir: string, defaults?
   const job = { id: explicitId(obj) ?? String(index + 1), index } as Job;
   const cwd = pick('cwd');
   if (typeof cwd === 'string') job.cwd = resolveFrom(baseDir, cwd);
-  if (isPlainObject(obj.env) || isPlainObject(d.env)) {
-    job.env = { ...(d.env as Record<string, string>), ...(obj.env as Record<string, string>) };
-  }
+  if (isPlainObject(obj.env)) {
+    const own = obj.env as Record<string, string>;
+    job.env = env ? { ...env, ...own } : own;
+  } else if (env) job.env = env;
   const timeout = pick('timeout');
   if (typeof timeout === 'string' || typeof timeout === 'number') job.timeoutMs = parseDuration(timeout)!;
   const retries = pick('retries');

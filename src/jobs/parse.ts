@@ -14,10 +14,12 @@ import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
 import { FILE_START, lineColumn, locateIssues, syntaxProblem } from './locate.js';
-import { buildJob, defaultsIssues, explicitId, jobIssues } from './normalize.js';
+import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
+import { Destinations } from './destinations.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../input/utf8.js';
+import { depthMessage, tooDeepAt } from '../input/limits.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 
@@ -136,6 +138,14 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     });
     throw problems.error(opts.name);
   }
+  // Before parsing: nothing after it (schema, locations, hashing, a worker's structured clone) need descend
+  // further than this.
+  const deep = tooDeepAt(text);
+  if (deep !== -1) {
+    const [line, column] = lineColumn(text, deep);
+    problems.add({ where: `${opts.name}:${line}:${column}`, message: depthMessage() });
+    throw problems.error(opts.name);
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -170,12 +180,27 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
-  if (issues.length) {
-    const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+  const fail = () => {
     for (const p of sortByLocation(locateIssues(text, origin, issues, display))) problems.add(p);
-    throw problems.error(opts.name);
+    return problems.error(opts.name);
+  };
+  if (issues.length) throw fail();
+  const env = sharedEnv(defaults);
+  const jobs = list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults, env));
+  const places = new Destinations();
+  for (const job of jobs) {
+    const clash = places.add(job);
+    if (!clash) continue;
+    const toAt = (j: Job): Segment[] => [...prefix, j.index, j.kind, 'to'];
+    issues.push({
+      at: toAt(job),
+      message: clash.message,
+      first: { at: toAt(jobs[clash.first]!), path: display([...prefix, clash.first]) },
+    });
   }
-  return list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults));
+  if (issues.length) throw fail();
+  return jobs;
 }
 
 function sortByLocation<T extends { where: string }>(problems: T[]): T[] {
