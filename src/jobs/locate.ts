@@ -122,14 +122,32 @@ export function locateIssues(
   });
 }
 
+type ObjectNode = Extract<ValueNode, { type: 'Object' }>;
+type MemberNode = ObjectNode['members'][number];
+const memberMaps = new WeakMap<ObjectNode, Map<string, MemberNode>>();
+
+/**
+ * An object's members by key, built once per object: an object of many unknown keys has as many issues, and
+ * a search of its members for each would be quadratic (20,000 keys took seconds).
+ */
+function membersOf(node: ObjectNode): Map<string, MemberNode> {
+  let map = memberMaps.get(node);
+  if (!map) {
+    map = new Map();
+    // JSON.parse keeps the last of duplicate keys; so does this.
+    for (const m of node.members) if (m.name.type === 'String') map.set(m.name.value, m);
+    memberMaps.set(node, map);
+  }
+  return map;
+}
+
 /** The deepest node along `at` that exists (a missing key points at its object). */
 function findLocation(node: ValueNode, at: Segment[], key: boolean): { line: number; column: number } {
   let cur = node;
   for (let k = 0; k < at.length; k++) {
     const s = at[k]!;
     if (cur.type === 'Object') {
-      // JSON.parse keeps the last of duplicate keys; so does this.
-      const m = cur.members.findLast((mm) => mm.name.type === 'String' && mm.name.value === s);
+      const m = membersOf(cur).get(String(s));
       if (!m) break;
       if (key && k === at.length - 1) return m.name.loc.start;
       cur = m.value;
