@@ -338,25 +338,33 @@ describe('hostile documents', () => {
     return o;
   }
 
-  it('are refused with a location or run; never exit 70, never a stack trace', async () => {
+  it('are refused with a location or run (files and stdin); never exit 70, never a stack trace, RSS bounded', async () => {
     const dir = tmp();
     const r = rng(99);
     for (let n = 0; n < 24; n++) {
       const jobs = [hostile(r), hostile(r)];
+      const json = n % 4 === 1;
       // JSON.stringify may itself refuse a document this deep; write it by hand then.
       const text = (() => {
         try {
-          return JSON.stringify({ jobs });
+          return json ? JSON.stringify({ jobs }, null, n % 3) : jobs.map((j) => JSON.stringify(j)).join('\n');
         } catch {
           return `{"jobs":[${nested(100_000, r)}]}`;
         }
       })();
-      const file = join(dir, n % 2 ? 'jobs.json' : 'jobs.jsonl');
-      writeFileSync(file, n % 2 ? text : jobs.map((j) => JSON.stringify(j)).join('\n'));
-      const res = await poolrun(['-q', '--dry-run', file], { timeout: 60_000 });
-      expect(res.stderr, `case ${n}`).not.toMatch(/internal error|\n\s+at .*\(|RangeError/);
-      expect([0, 2], `case ${n}: ${res.stderr.slice(0, 500)}`).toContain(res.code);
-      if (res.code === 2) expect(res.stderr).toMatch(/jobs\.jsonl?:\d+:\d+/);
+      const file = join(dir, json ? 'jobs.json' : 'jobs.jsonl');
+      writeFileSync(file, text);
+      // Every other case through a pipe: read as a stream, named <stdin>.
+      const viaPipe = n % 2 === 0;
+      const cmd = `${viaPipe ? `cat '${file}' | ` : ''}/usr/bin/time -v ${process.execPath} ${BIN} -q --dry-run ${viaPipe ? '-' : `'${file}'`} >/dev/null`;
+      const res = await execa('/bin/sh', ['-c', cmd], { reject: false, timeout: 60_000 });
+      const stderr = String(res.stderr);
+      const status = Number(/Exit status: (\d+)/.exec(stderr)?.[1] ?? 0);
+      const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+      expect(stderr, `case ${n}`).not.toMatch(/internal error|\n\s+at .*\(|RangeError/);
+      expect([0, 2], `case ${n}: ${stderr.slice(0, 500)}`).toContain(status);
+      if (status === 2) expect(stderr).toMatch(/(jobs\.jsonl?|<stdin>):\d+:\d+/);
+      expect(rss, `case ${n}`).toBeLessThan(400 * 1024);
     }
   }, 240_000);
 });
