@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, poolrun, useTempDirs, type CliResult } from './helpers.js';
@@ -295,6 +295,34 @@ describe('two jobs writing one destination', () => {
     );
     const res = await poolrun(['-q', file]);
     expect(res.code, res.stderr).toBe(0);
+  });
+});
+
+describe('defaults.env shared, merged when a job runs', () => {
+  it('every job sees the defaults under its own env (thread and process mode, shell and call jobs)', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'm.mjs'), 'export default () => `${process.env.D}-${process.env.O ?? ""}`;\n');
+    const file = join(dir, 'jobs.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        defaults: { env: { D: 'def' } },
+        jobs: [
+          { id: 'a', run: 'echo "$D-$O"' },
+          { id: 'b', run: 'echo "$D-$O"', env: { O: 'own' } },
+          { id: 'c', run: 'echo "$D-$O"', env: { D: 'over' } },
+          { id: 'd', call: { module: './m.mjs' }, env: { O: 'own' } },
+        ],
+      }),
+    );
+    for (const mode of ['thread', 'process']) {
+      const out = join(dir, `${mode}.json`);
+      const r = await poolrun(['-q', '-m', mode, '--json', out, file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('def-\ndef-own\nover-\n"def-own"\n');
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ value: unknown }> };
+      expect(doc.results[3]!.value).toBe('def-own');
+    }
   });
 });
 

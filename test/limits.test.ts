@@ -119,8 +119,15 @@ describe('defaults.env', () => {
     const shared = built[0]!.env!;
     expect(shared).toEqual(env);
     for (const [i, j] of built.entries()) {
-      if (i === 7) expect(j.env).toEqual({ ...env, OWN: '1', V1: 'y' });
-      else expect(j.env).toBe(shared);
+      if (i === 7) {
+        const merged = { ...env, OWN: '1', V1: 'y' };
+        // merged when read: the job holds no copy of the defaults, and what reaches a worker is the merge
+        expect(typeof Object.getOwnPropertyDescriptor(j, 'env')?.['get']).toBe('function');
+        expect(j.env).toEqual(merged);
+        expect(structuredClone(j).env).toEqual(merged);
+        expect((JSON.parse(JSON.stringify(j)) as { env: unknown }).env).toEqual(merged);
+        expect({ ...j }.env).toEqual(merged);
+      } else expect(j.env).toBe(shared);
     }
     expect(Object.isFrozen(shared)).toBe(true);
   });

@@ -94,8 +94,9 @@ export function explicitId(raw: unknown): string | undefined {
 }
 
 /**
- * `defaults.env` as the one object every job without an `env` of its own shares (frozen: no job can change it
- * for the others). A big environment times many jobs is then one environment, not one per job.
+ * `defaults.env` as the one object every job shares (frozen: no job can change it for the others): as is, by a
+ * job without an `env` of its own; under its own, merged when it is read (see mergedLater). A big environment
+ * times many jobs is then one environment, not one per job.
  */
 export function sharedEnv(defaults: Raw | undefined): Readonly<Record<string, string>> | undefined {
   return defaults && isPlainObject(defaults.env)
@@ -123,13 +124,31 @@ export function buildJob(
   if (typeof cwd === 'string') job.cwd = resolveFrom(baseDir, cwd);
   if (isPlainObject(obj.env)) {
     const own = obj.env as Record<string, string>;
-    job.env = env ? { ...env, ...own } : own;
+    if (env) mergedLater(job, env, own);
+    else job.env = own;
   } else if (env) job.env = env;
   const timeout = pick('timeout');
   if (typeof timeout === 'string' || typeof timeout === 'number') job.timeoutMs = parseDuration(timeout)!;
   const retries = pick('retries');
   if (typeof retries === 'number') job.retries = retries;
   return Object.assign(job, action(obj, baseDir));
+}
+
+/**
+ * `job.env` of a job with an `env` of its own over shared defaults: merged when it is read (when the job runs,
+ * is hashed for the joblog, or is copied to a worker, which reads it too), so the job holds two references, not
+ * a copy of the defaults. Enumerable, so a spread, JSON and structured clone see a plain merged object; setting
+ * it makes it a plain property.
+ */
+function mergedLater(job: Job, shared: Readonly<Record<string, string>>, own: Record<string, string>): void {
+  Object.defineProperty(job, 'env', {
+    enumerable: true,
+    configurable: true,
+    get: (): Record<string, string> => ({ ...shared, ...own }),
+    set(this: Job, value: Record<string, string> | undefined) {
+      Object.defineProperty(this, 'env', { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 function action(obj: Raw, baseDir: string): JobAction {
