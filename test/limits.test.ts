@@ -156,3 +156,54 @@ describe('destinations', () => {
     expect(parseJobText(text, { name: 'j.json', baseDir: '/base' }).jobs).toHaveLength(4);
   });
 });
+
+describe('locating the problems of a big document job by job', () => {
+  /** A job, good or with a problem, with brackets, commas and quotes in its strings. */
+  function job(r: () => number, i: number): unknown {
+    const odd = ['a,b', '[x]', '{"y":1}', 'q"uote', 'back\\slash', 'é ✓'];
+    const s = () => odd[Math.floor(r() * odd.length)]!;
+    switch (Math.floor(r() * 9)) {
+      case 0:
+        return { id: `j${i}`, run: `echo ${s()}`, timout: '1s' };
+      case 1:
+        return { id: `j${i}`, run: 42 };
+      case 2:
+        return { id: 'dup', run: s() };
+      case 3:
+        return { id: `j${i}`, copy: { from: s(), to: 'same/place' } };
+      case 4:
+        return { id: `j${i}`, download: { url: `ftp://${s()}`, to: `d${i}` } };
+      case 5:
+        return `echo ${s()}`;
+      case 6:
+        return { id: `j${i}`, run: [s(), s()], env: { A: s(), B: 3 } };
+      default:
+        return { id: `j${i}`, run: `echo ${s()}`, env: { A: s() } };
+    }
+  }
+
+  it('gives the same messages as locating in the whole text (generated documents, any layout)', () => {
+    const r = rng(23);
+    for (let n = 0; n < 60; n++) {
+      const jobs = Array.from({ length: 1 + Math.floor(r() * 12) }, (_, i) => job(r, i));
+      const indent = [undefined, 1, 2, '\t'][Math.floor(r() * 4)];
+      const body = JSON.stringify(jobs, null, indent);
+      const small = `{"jobs": ${body}, "$schema": "x"}`;
+      const big = `{"jobs": ${body}, "$schema": "${'x'.repeat(1_100_000)}"}`;
+      const message = (text: string) => {
+        try {
+          parseJobText(text, { name: 'j.json', baseDir: '/base' });
+          return 'ok';
+        } catch (e) {
+          expect(e).toBeInstanceOf(JobFileError);
+          return (e as Error).message;
+        }
+      };
+      expect(message(big), small).toBe(message(small));
+      // a root array too
+      const bigArray = `${body.slice(0, -1)}${body.length > 2 ? ',' : ''}"${'x'.repeat(1_100_000)}"]`;
+      const smallArray = `${body.slice(0, -1)}${body.length > 2 ? ',' : ''}"x"]`;
+      expect(message(bigArray).replace(/x{20,}/g, 'x'), smallArray).toBe(message(smallArray));
+    }
+  });
+});

@@ -157,3 +157,92 @@ function findLocation(node: ValueNode, at: Segment[], key: boolean): { line: num
   }
   return cur.loc.start;
 }
+
+/**
+ * Where the jobs at `wanted` positions are in a JSON document's text, as [start, end) offsets: the elements of
+ * the root array, or of the root object's (last) "jobs" array. A scan, not a parse: it lets a big document with
+ * a few problems be located one job at a time, instead of building a node for every value of it (momoa took
+ * 20 s and 1.3 GB for a 30 MB file with one unknown key). A "jobs" key written with escapes is not found:
+ * the caller then locates in the whole text.
+ */
+export function jobSpans(
+  text: string,
+  rootIsArray: boolean,
+  wanted: ReadonlySet<number>,
+): Map<number, [number, number]> {
+  const spans = new Map<number, [number, number]>();
+  const arrayDepth = rootIsArray ? 1 : 2;
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  let lastString = '';
+  let key = '';
+  let inJobs = false;
+  let elem = 0;
+  let elemStart = -1;
+  const startElement = (i: number) => {
+    if (inJobs && depth === arrayDepth && elemStart === -1) elemStart = i;
+  };
+  const endElement = (i: number) => {
+    if (elemStart !== -1 && wanted.has(elem)) spans.set(elem, [elemStart, i]);
+    elemStart = -1;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) {
+        inString = false;
+        if (!rootIsArray && depth === 1) lastString = text.slice(stringStart + 1, i);
+      }
+      continue;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    if (c === 0x22) {
+      startElement(i);
+      inString = true;
+      stringStart = i;
+    } else if (c === 0x3a) {
+      if (!rootIsArray && depth === 1) key = lastString;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (depth === arrayDepth - 1 && c === 0x5b && (rootIsArray || key === 'jobs')) {
+        // the jobs array (a later "jobs" key wins, as in JSON.parse)
+        spans.clear();
+        inJobs = true;
+        elem = 0;
+        elemStart = -1;
+      } else startElement(i);
+      depth++;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+      if (inJobs && depth === arrayDepth - 1) {
+        endElement(i);
+        inJobs = false;
+      }
+    } else if (c === 0x2c) {
+      if (inJobs && depth === arrayDepth) {
+        endElement(i);
+        elem++;
+      }
+    } else startElement(i);
+  }
+  return spans;
+}
+
+/** Line and column of each offset, in one pass over the text. */
+export function lineColumns(text: string, offsets: number[]): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  let line = 1;
+  let lineStart = 0;
+  let nl = text.indexOf('\n');
+  for (const off of sorted) {
+    while (nl !== -1 && nl < off) {
+      line++;
+      lineStart = nl + 1;
+      nl = text.indexOf('\n', nl + 1);
+    }
+    out.set(off, [line, off - lineStart + 1]);
+  }
+  return out;
+}
