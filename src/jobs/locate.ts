@@ -16,6 +16,13 @@ function loadMomoa(): Momoa {
   return momoa;
 }
 
+/**
+ * Texts longer than this are not parsed by momoa (a node per value: ~40 bytes of memory per byte of text). A
+ * problem in one is placed by JSON.parse's position, or at its line; a big document is located job by job
+ * (jobSpans), so this is reached only by a single job (a JSONL line) that big.
+ */
+const MOMOA_LIMIT = 1024 * 1024;
+
 /** Where a text sits in its file: its first line's number, and the column its first character is in. */
 export interface Origin {
   name: string;
@@ -36,6 +43,7 @@ export function syntaxProblem(text: string, origin: Origin, parseError: unknown)
   const parseMessage = (parseError as Error)?.message ?? String(parseError);
   const afterValue = /after JSON/.test(parseMessage);
   try {
+    if (text.length > MOMOA_LIMIT) throw new Error('too big to parse again');
     loadMomoa().parse(text, { mode: 'json' });
   } catch (e) {
     const err = e as Error & { line?: number; column?: number; offset?: number };
@@ -101,7 +109,7 @@ export function locateIssues(
 ): JobFileProblem[] {
   let doc: DocumentNode | undefined;
   try {
-    doc = loadMomoa().parse(text, { mode: 'json' });
+    doc = text.length > MOMOA_LIMIT ? undefined : loadMomoa().parse(text, { mode: 'json' });
   } catch {
     doc = undefined;
   }
