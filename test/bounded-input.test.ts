@@ -366,6 +366,28 @@ describe('hostile documents', () => {
     return o;
   }
 
+  it('200,000 bad jobs (or one job of 200,000 unknown keys) are refused with locations, RSS bounded, no hang', async () => {
+    const dir = tmp();
+    const many = join(dir, 'many.json');
+    writeFileSync(many, `[${'1,'.repeat(200_000)}1]`);
+    const keys = join(dir, 'keys.json');
+    const o: Record<string, number> = { run: 1 };
+    for (let i = 0; i < 200_000; i++) o[`k${i}`] = i;
+    writeFileSync(keys, JSON.stringify({ jobs: ['true', o] }));
+    for (const file of [many, keys]) {
+      const cmd = `/usr/bin/time -v ${process.execPath} ${BIN} -q --dry-run '${file}'`;
+      // Before: ajv's whole-file validator was quadratic in bad jobs (over 10 minutes here): the timeout is a hang check.
+      const res = await execa('/bin/sh', ['-c', cmd], { reject: false, timeout: 100_000 });
+      const stderr = String(res.stderr);
+      expect(res.timedOut, file).toBe(false);
+      expect(Number(/Exit status: (\d+)/.exec(stderr)?.[1] ?? 0), stderr.slice(0, 300)).toBe(2);
+      expect(stderr).toMatch(/\.json:1(:\d+)?: jobs\[/); // a job over 1 MiB: its line
+      expect(Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1])).toBeLessThan(
+        400 * 1024,
+      );
+    }
+  }, 240_000);
+
   it('are refused with a location or run (files and stdin); never exit 70, never a stack trace, RSS bounded', async () => {
     const dir = tmp();
     const r = rng(99);
