@@ -1,6 +1,7 @@
 /** Where the jobs come from: a job file, stdin, the arguments of --each or --call. */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { depthMessage, tooDeepAt } from '../input/limits.js';
 import type { Job } from '../jobs/types.js';
 import type { RunOptions } from './options.js';
 
@@ -63,14 +64,28 @@ function callJobs(target: string, args: string[]): Job[] {
     id: String(index + 1),
     index,
     kind: 'call' as const,
-    call: { module, export: exportName, args: [parseArg(a)] },
+    call: { module, export: exportName, args: [parseArg(a, index)] },
   }));
 }
 
-function parseArg(a: string): unknown {
+function parseArg(a: string, index: number): unknown {
+  // A job document's nesting limit. A deep text that is not JSON stays the string it is: nothing nests in it.
+  const deep = tooDeepAt(a);
+  if (deep !== -1 && isJson(a)) {
+    throw new UsageError(`--call: argument ${index + 1}, column ${deep + 1}: ${depthMessage()}`);
+  }
   try {
     return JSON.parse(a);
   } catch {
     return a;
+  }
+}
+
+function isJson(a: string): boolean {
+  try {
+    JSON.parse(a);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 /** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
 import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
+import { InputTooLarge } from './limits.js';
 
 export type ByteSource =
   | {
@@ -60,10 +61,15 @@ function stdinOffset(): number {
   }
 }
 
-/** Reads a stream to its end. */
-export async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+/** Reads a stream to its end; past `max` bytes it stops reading and throws InputTooLarge. */
+export async function readAll(chunks: AsyncIterable<Buffer>, max = Infinity): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of chunks) parts.push(c);
+  let size = 0;
+  for await (const c of chunks) {
+    size += c.length;
+    if (size > max) throw new InputTooLarge(max);
+    parts.push(c);
+  }
   return Buffer.concat(parts);
 }
 

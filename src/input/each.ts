@@ -9,6 +9,7 @@ import type { Job } from '../jobs/types.js';
 import { streamedSource, type JobSource } from '../cli/source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
+import { LineTooLong, lineTooLongMessage } from './limits.js';
 import { compileTemplate, expandTemplate, type Template } from './template.js';
 
 export interface EachOptions {
@@ -39,7 +40,22 @@ function eachJob(t: Template, arg: Buffer, index: number): Job {
 /** Empty items are skipped (as xargs does): empty input runs nothing and the run exits 0. */
 async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job[]> {
   let index = 0;
-  for await (const batch of records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a)) {
+  const items = records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a);
+  for (;;) {
+    let next: IteratorResult<{ first: number; items: Buffer[] }>;
+    try {
+      next = await items.next();
+    } catch (e) {
+      if (!(e instanceof LineTooLong)) throw e;
+      const problems = new ProblemList();
+      problems.add({
+        where: `<stdin>:${e.line}`,
+        message: lineTooLongMessage(e.limit, nul ? 'item' : 'line'),
+      });
+      throw problems.error('<stdin>', streamStopped(index));
+    }
+    if (next.done) return;
+    const batch = next.value;
     const jobs: Job[] = [];
     batch.items.forEach((item, k) => {
       if (item.length === 0) return;

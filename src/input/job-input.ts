@@ -18,6 +18,15 @@ import type { Job } from '../jobs/types.js';
 import { streamedSource, type JobSource } from '../cli/source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
+import {
+  documentTooLargeMessage,
+  InputTooLarge,
+  LineTooLong,
+  lineTooLongMessage,
+  MAX_DOCUMENT_BYTES,
+  MAX_LINE_BYTES,
+} from './limits.js';
+import { ProblemList } from '../jobs/issues.js';
 
 /** A JSONL/lines file with at most this many jobs is kept in memory after it has been checked. */
 const KEEP_CHECKED = 50_000;
@@ -80,20 +89,27 @@ async function fromFile(
     format = sniffFormat(head.toString('utf8'));
   }
   if (format === 'json') {
+    if (src.size > MAX_DOCUMENT_BYTES) throw tooLarge(src.name);
     const jobs = parseJobBytes(await src.readAll(), { name: src.name, baseDir, format }).jobs;
     return { jobs, total: jobs.length, name: src.name };
   }
   // First pass: check every line.
   const check = new JobLineParser(format, src.name, baseDir);
   let kept: Job[] | undefined = [];
-  for await (const batch of records(src.chunks(), 0x0a)) {
-    batch.items.forEach((line, k) => {
-      const job = check.push(line, batch.first + k);
-      if (job && kept) {
-        kept.push(job);
-        if (kept.length > KEEP_CHECKED) kept = undefined;
-      }
-    });
+  try {
+    for await (const batch of records(src.chunks(), 0x0a)) {
+      batch.items.forEach((line, k) => {
+        const job = check.push(line, batch.first + k);
+        if (job && kept) {
+          kept.push(job);
+          if (kept.length > KEEP_CHECKED) kept = undefined;
+        }
+      });
+    }
+  } catch (e) {
+    if (!(e instanceof LineTooLong)) throw e;
+    // The problems found before it are listed too; nothing has run.
+    check.problems.add(lineProblem(src.name, e));
   }
   check.end();
   if (kept) return { jobs: kept, total: kept.length, name: src.name };
@@ -115,7 +131,14 @@ async function fromStream(
     chunks = p.all;
   }
   if (format === 'json') {
-    const jobs = parseJobBytes(await readAll(chunks), { name: src.name, baseDir, format }).jobs;
+    let bytes: Buffer;
+    try {
+      bytes = await readAll(chunks, MAX_DOCUMENT_BYTES);
+    } catch (e) {
+      if (e instanceof InputTooLarge) throw tooLarge(src.name);
+      throw e;
+    }
+    const jobs = parseJobBytes(bytes, { name: src.name, baseDir, format }).jobs;
     return { jobs, total: jobs.length, name: src.name };
   }
   return streamedSource(src.name, readLines(chunks, format, src.name, baseDir, 'stream'));
@@ -135,7 +158,18 @@ async function* readLines(
 ): AsyncGenerator<Job[]> {
   const parser = new JobLineParser(format, name, baseDir);
   let yielded = 0;
-  for await (const batch of records(chunks, 0x0a)) {
+  const lines = records(chunks, 0x0a);
+  for (;;) {
+    let next: IteratorResult<{ first: number; items: Buffer[] }>;
+    try {
+      next = await lines.next();
+    } catch (e) {
+      if (!(e instanceof LineTooLong)) throw e;
+      parser.problems.add(lineProblem(name, e));
+      throw parser.problems.error(name, streamStopped(yielded));
+    }
+    if (next.done) break;
+    const batch = next.value;
     const jobs: Job[] = [];
     for (let k = 0; k < batch.items.length; k++) {
       const job = parser.push(batch.items[k]!, batch.first + k);
@@ -157,10 +191,27 @@ async function* readLines(
   parser.end();
 }
 
-/** Enough of the input to apply the format rule: its first non-blank byte, and its first line if that is `{`. */
+/** A line past the limit, as a located problem. */
+export function lineProblem(name: string, e: LineTooLong): { where: string; message: string } {
+  return { where: `${name}:${e.line}`, message: lineTooLongMessage(e.limit) };
+}
+
+function tooLarge(name: string): Error {
+  const problems = new ProblemList();
+  problems.add({ where: name, message: documentTooLargeMessage() });
+  return problems.error(name);
+}
+
+/**
+ * Enough of the input to apply the format rule: its first non-blank byte, and its first line if that is `{`
+ * (at most a line's limit of it: a longer first line is no JSONL line).
+ */
 function endOfSniff(): (chunk: Buffer) => boolean {
   let first: number | undefined;
+  let seen = 0;
   return (chunk) => {
+    seen += chunk.length;
+    if (seen > MAX_LINE_BYTES) return true;
     let from = 0;
     if (first === undefined) {
       for (; from < chunk.length; from++) {

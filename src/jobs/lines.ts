@@ -5,11 +5,13 @@
  */
 import type { JobFileProblem } from '../errors.js';
 import { encodingProblem } from '../input/utf8.js';
+import { depthMessage, tooDeepAt } from '../input/limits.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue } from './issues.js';
 import { locateIssues, syntaxProblem, type Origin } from './locate.js';
 import { buildJob, explicitId, jobIssues } from './normalize.js';
 import { checkJob } from './schema.js';
+import { Destinations } from './destinations.js';
 import type { Job } from './types.js';
 
 export type LineFormat = 'jsonl' | 'lines';
@@ -27,6 +29,8 @@ export class JobLineParser {
   /** Jobs (good or bad) seen so far: the next job's index. */
   count = 0;
   private readonly ids = new IdRegistry();
+  /** Where copies and downloads write: two jobs writing one place is a problem. */
+  private readonly places = new Destinations();
   /** Where each job's id is, for "first used by … at file:line:col". */
   private idLines = new Uint32Array(1024);
   private idColumns = new Uint16Array(1024);
@@ -84,6 +88,14 @@ export class JobLineParser {
         });
       }
     } else {
+      const deep = tooDeepAt(text);
+      if (deep !== -1) {
+        return this.fail({
+          where: `${this.name}:${n}:${deep + 1}`,
+          path: display([]),
+          message: depthMessage(),
+        });
+      }
       try {
         raw = JSON.parse(text);
       } catch (e) {
@@ -108,11 +120,18 @@ export class JobLineParser {
         });
       }
     }
-    if (issues.length) {
-      for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
-      return undefined;
+    if (issues.length === 0) {
+      const job = buildJob(raw, index, this.baseDir);
+      const clash = this.places.add(job, n);
+      if (!clash) return job;
+      issues.push({
+        at: [job.kind, 'to'],
+        message: clash.message,
+        first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
+      });
     }
-    return buildJob(raw, index, this.baseDir);
+    for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
+    return undefined;
   }
 
   private fail(p: JobFileProblem): undefined {

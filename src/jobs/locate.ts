@@ -16,6 +16,13 @@ function loadMomoa(): Momoa {
   return momoa;
 }
 
+/**
+ * Texts longer than this are not parsed by momoa (a node per value: ~40 bytes of memory per byte of text). A
+ * problem in one is placed by JSON.parse's position, or at its line; a big document is located job by job
+ * (jobSpans), so this is reached only by a single job (a JSONL line) that big.
+ */
+const MOMOA_LIMIT = 1024 * 1024;
+
 /** Where a text sits in its file: its first line's number, and the column its first character is in. */
 export interface Origin {
   name: string;
@@ -36,6 +43,7 @@ export function syntaxProblem(text: string, origin: Origin, parseError: unknown)
   const parseMessage = (parseError as Error)?.message ?? String(parseError);
   const afterValue = /after JSON/.test(parseMessage);
   try {
+    if (text.length > MOMOA_LIMIT) throw new Error('too big to parse again');
     loadMomoa().parse(text, { mode: 'json' });
   } catch (e) {
     const err = e as Error & { line?: number; column?: number; offset?: number };
@@ -101,7 +109,7 @@ export function locateIssues(
 ): JobFileProblem[] {
   let doc: DocumentNode | undefined;
   try {
-    doc = loadMomoa().parse(text, { mode: 'json' });
+    doc = text.length > MOMOA_LIMIT ? undefined : loadMomoa().parse(text, { mode: 'json' });
   } catch {
     doc = undefined;
   }
@@ -122,14 +130,32 @@ export function locateIssues(
   });
 }
 
+type ObjectNode = Extract<ValueNode, { type: 'Object' }>;
+type MemberNode = ObjectNode['members'][number];
+const memberMaps = new WeakMap<ObjectNode, Map<string, MemberNode>>();
+
+/**
+ * An object's members by key, built once per object: an object of many unknown keys has as many issues, and
+ * a search of its members for each would be quadratic (20,000 keys took seconds).
+ */
+function membersOf(node: ObjectNode): Map<string, MemberNode> {
+  let map = memberMaps.get(node);
+  if (!map) {
+    map = new Map();
+    // JSON.parse keeps the last of duplicate keys; so does this.
+    for (const m of node.members) if (m.name.type === 'String') map.set(m.name.value, m);
+    memberMaps.set(node, map);
+  }
+  return map;
+}
+
 /** The deepest node along `at` that exists (a missing key points at its object). */
 function findLocation(node: ValueNode, at: Segment[], key: boolean): { line: number; column: number } {
   let cur = node;
   for (let k = 0; k < at.length; k++) {
     const s = at[k]!;
     if (cur.type === 'Object') {
-      // JSON.parse keeps the last of duplicate keys; so does this.
-      const m = cur.members.findLast((mm) => mm.name.type === 'String' && mm.name.value === s);
+      const m = membersOf(cur).get(String(s));
       if (!m) break;
       if (key && k === at.length - 1) return m.name.loc.start;
       cur = m.value;
@@ -138,4 +164,93 @@ function findLocation(node: ValueNode, at: Segment[], key: boolean): { line: num
     } else break;
   }
   return cur.loc.start;
+}
+
+/**
+ * Where the jobs at `wanted` positions are in a JSON document's text, as [start, end) offsets: the elements of
+ * the root array, or of the root object's (last) "jobs" array. A scan, not a parse: it lets a big document with
+ * a few problems be located one job at a time, instead of building a node for every value of it (momoa took
+ * 20 s and 1.3 GB for a 30 MB file with one unknown key). A "jobs" key written with escapes is not found:
+ * the caller then locates in the whole text.
+ */
+export function jobSpans(
+  text: string,
+  rootIsArray: boolean,
+  wanted: ReadonlySet<number>,
+): Map<number, [number, number]> {
+  const spans = new Map<number, [number, number]>();
+  const arrayDepth = rootIsArray ? 1 : 2;
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  let lastString = '';
+  let key = '';
+  let inJobs = false;
+  let elem = 0;
+  let elemStart = -1;
+  const startElement = (i: number) => {
+    if (inJobs && depth === arrayDepth && elemStart === -1) elemStart = i;
+  };
+  const endElement = (i: number) => {
+    if (elemStart !== -1 && wanted.has(elem)) spans.set(elem, [elemStart, i]);
+    elemStart = -1;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) {
+        inString = false;
+        if (!rootIsArray && depth === 1) lastString = text.slice(stringStart + 1, i);
+      }
+      continue;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    if (c === 0x22) {
+      startElement(i);
+      inString = true;
+      stringStart = i;
+    } else if (c === 0x3a) {
+      if (!rootIsArray && depth === 1) key = lastString;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (depth === arrayDepth - 1 && c === 0x5b && (rootIsArray || key === 'jobs')) {
+        // the jobs array (a later "jobs" key wins, as in JSON.parse)
+        spans.clear();
+        inJobs = true;
+        elem = 0;
+        elemStart = -1;
+      } else startElement(i);
+      depth++;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+      if (inJobs && depth === arrayDepth - 1) {
+        endElement(i);
+        inJobs = false;
+      }
+    } else if (c === 0x2c) {
+      if (inJobs && depth === arrayDepth) {
+        endElement(i);
+        elem++;
+      }
+    } else startElement(i);
+  }
+  return spans;
+}
+
+/** Line and column of each offset, in one pass over the text. */
+export function lineColumns(text: string, offsets: number[]): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  let line = 1;
+  let lineStart = 0;
+  let nl = text.indexOf('\n');
+  for (const off of sorted) {
+    while (nl !== -1 && nl < off) {
+      line++;
+      lineStart = nl + 1;
+      nl = text.indexOf('\n', nl + 1);
+    }
+    out.set(off, [line, off - lineStart + 1]);
+  }
+  return out;
 }

@@ -93,8 +93,28 @@ export function explicitId(raw: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
-/** Converts a job that passed the schema and the checks above. */
-export function buildJob(raw: unknown, index: number, baseDir: string, defaults?: Raw): Job {
+/**
+ * `defaults.env` as the one object every job shares (frozen: no job can change it for the others): as is, by a
+ * job without an `env` of its own; under its own, merged when it is read (see mergedLater). A big environment
+ * times many jobs is then one environment, not one per job.
+ */
+export function sharedEnv(defaults: Raw | undefined): Readonly<Record<string, string>> | undefined {
+  return defaults && isPlainObject(defaults.env)
+    ? Object.freeze({ ...(defaults.env as Record<string, string>) })
+    : undefined;
+}
+
+/**
+ * Converts a job that passed the schema and the checks above. `env` is sharedEnv(defaults), made once by a
+ * caller that builds many jobs; a job's own `env` is merged over it.
+ */
+export function buildJob(
+  raw: unknown,
+  index: number,
+  baseDir: string,
+  defaults?: Raw,
+  env = sharedEnv(defaults),
+): Job {
   const obj: Raw = typeof raw === 'string' ? { run: raw } : (raw as Raw);
   const d = defaults ?? {};
   const pick = (k: string): unknown => (k in obj ? obj[k] : d[k]);
@@ -102,14 +122,33 @@ export function buildJob(raw: unknown, index: number, baseDir: string, defaults?
   const job = { id: explicitId(obj) ?? String(index + 1), index } as Job;
   const cwd = pick('cwd');
   if (typeof cwd === 'string') job.cwd = resolveFrom(baseDir, cwd);
-  if (isPlainObject(obj.env) || isPlainObject(d.env)) {
-    job.env = { ...(d.env as Record<string, string>), ...(obj.env as Record<string, string>) };
-  }
+  if (isPlainObject(obj.env)) {
+    const own = obj.env as Record<string, string>;
+    if (env) mergedLater(job, env, own);
+    else job.env = own;
+  } else if (env) job.env = env;
   const timeout = pick('timeout');
   if (typeof timeout === 'string' || typeof timeout === 'number') job.timeoutMs = parseDuration(timeout)!;
   const retries = pick('retries');
   if (typeof retries === 'number') job.retries = retries;
   return Object.assign(job, action(obj, baseDir));
+}
+
+/**
+ * `job.env` of a job with an `env` of its own over shared defaults: merged when it is read (when the job runs,
+ * is hashed for the joblog, or is copied to a worker, which reads it too), so the job holds two references, not
+ * a copy of the defaults. Enumerable, so a spread, JSON and structured clone see a plain merged object; setting
+ * it makes it a plain property.
+ */
+function mergedLater(job: Job, shared: Readonly<Record<string, string>>, own: Record<string, string>): void {
+  Object.defineProperty(job, 'env', {
+    enumerable: true,
+    configurable: true,
+    get: (): Record<string, string> => ({ ...shared, ...own }),
+    set(this: Job, value: Record<string, string> | undefined) {
+      Object.defineProperty(this, 'env', { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 function action(obj: Raw, baseDir: string): JobAction {

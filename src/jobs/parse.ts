@@ -13,11 +13,22 @@ import { JOB_KINDS, type Job } from './types.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
-import { FILE_START, lineColumn, locateIssues, syntaxProblem } from './locate.js';
-import { buildJob, defaultsIssues, explicitId, jobIssues } from './normalize.js';
+import {
+  FILE_START,
+  jobSpans,
+  lineColumn,
+  lineColumns,
+  locateIssues,
+  syntaxProblem,
+  type Origin,
+} from './locate.js';
+import type { JobFileProblem } from '../errors.js';
+import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
+import { Destinations } from './destinations.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../input/utf8.js';
+import { depthMessage, tooDeepAt } from '../input/limits.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 
@@ -136,6 +147,14 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     });
     throw problems.error(opts.name);
   }
+  // Before parsing: nothing after it (schema, locations, hashing, a worker's structured clone) need descend
+  // further than this.
+  const deep = tooDeepAt(text);
+  if (deep !== -1) {
+    const [line, column] = lineColumn(text, deep);
+    problems.add({ where: `${opts.name}:${line}:${column}`, message: depthMessage() });
+    throw problems.error(opts.name);
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -170,12 +189,96 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
-  if (issues.length) {
-    const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
-    for (const p of sortByLocation(locateIssues(text, origin, issues, display))) problems.add(p);
-    throw problems.error(opts.name);
+  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+  const fail = () => {
+    const located =
+      (text.length > LOCATE_BY_JOB && locateByJob(text, origin, issues, display, prefix)) ||
+      locateIssues(text, origin, issues, display);
+    for (const p of sortByLocation(located)) problems.add(p);
+    return problems.error(opts.name);
+  };
+  if (issues.length) throw fail();
+  const env = sharedEnv(defaults);
+  const jobs = list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults, env));
+  const places = new Destinations();
+  for (const job of jobs) {
+    const clash = places.add(job);
+    if (!clash) continue;
+    const toAt = (j: Job): Segment[] => [...prefix, j.index, j.kind, 'to'];
+    issues.push({
+      at: toAt(job),
+      message: clash.message,
+      first: { at: toAt(jobs[clash.first]!), path: display([...prefix, clash.first]) },
+    });
   }
-  return list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults));
+  if (issues.length) throw fail();
+  return jobs;
+}
+
+/** Past this many characters, a document's problems are located job by job (see jobSpans). */
+const LOCATE_BY_JOB = 1024 * 1024;
+
+/**
+ * Locates issues that are all inside jobs (their own, and the job a duplicate points at) by parsing only those
+ * jobs' text; undefined when one is elsewhere (defaults, the root) or a job's text is not found.
+ */
+function locateByJob(
+  text: string,
+  origin: Origin,
+  issues: Issue[],
+  display: (at: Segment[]) => string,
+  prefix: Segment[],
+): JobFileProblem[] | undefined {
+  const k = prefix.length;
+  const jobOf = (at: Segment[]): number | undefined =>
+    at.length > k && typeof at[k] === 'number' && (k === 0 || at[0] === prefix[0]) ? at[k] : undefined;
+  const need = new Set<number>();
+  for (const i of issues) {
+    for (const at of [i.locateAt ?? i.at, i.at, ...(i.first ? [i.first.at] : [])]) {
+      const j = jobOf(at);
+      if (j === undefined) return undefined;
+      need.add(j);
+    }
+  }
+  const spans = jobSpans(text, k === 0, need);
+  if (spans.size < need.size) return undefined;
+  const starts = lineColumns(
+    text,
+    [...spans.values()].map((s) => s[0]),
+  );
+  const part = (j: number): { slice: string; at: Origin } => {
+    const [s, e] = spans.get(j)!;
+    const [line, column] = starts.get(s)!;
+    return {
+      slice: text.slice(s, e),
+      at: {
+        name: origin.name,
+        line: origin.line + line - 1,
+        column: line === 1 ? origin.column + column - 1 : column,
+      },
+    };
+  };
+  const rel = (at: Segment[] | undefined) => at?.slice(k + 1);
+  const byJob = new Map<number, Issue[]>();
+  for (const i of issues) {
+    const j = jobOf(i.at)!;
+    const r: Issue = { ...i, at: rel(i.at)! };
+    if (i.locateAt) r.locateAt = rel(i.locateAt)!;
+    if (i.first) {
+      const f = part(jobOf(i.first.at)!);
+      const where = locateIssues(f.slice, f.at, [{ at: rel(i.first.at)!, message: '' }], () => '')[0]!.where;
+      r.first = { ...i.first, where };
+    }
+    const list = byJob.get(j) ?? [];
+    list.push(r);
+    byJob.set(j, list);
+  }
+  const out: JobFileProblem[] = [];
+  for (const [j, list] of byJob) {
+    const p = part(j);
+    out.push(...locateIssues(p.slice, p.at, list, (at) => display([...prefix, j, ...at])));
+  }
+  return out;
 }
 
 function sortByLocation<T extends { where: string }>(problems: T[]): T[] {

@@ -1,29 +1,100 @@
-/** The files a run writes at its end (--json, --junit): checked before anything runs, so a typo costs nothing. */
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+/**
+ * The files a run writes (--json, --junit, --report, --joblog): checked before anything runs, so a typo or a
+ * path that can never hold the file costs nothing, and never reached in a way that can hang or replace what is
+ * not a file.
+ */
+import { closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { PoolrunError, UsageError } from '../errors.js';
 
 /** Writing a result file failed at the end of a run (disk full, folder removed meanwhile). */
 export class OutputFileError extends PoolrunError {}
 
+/** What a path that exists but is no regular file is, in words. */
+export function notRegular(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  return 'a device';
+}
+
+/**
+ * A results file (written whole at the end, by replacing the file): its folder must exist and take a new file,
+ * and the path must be absent or a regular file. A FIFO or a device is refused: renaming over /dev/null would
+ * replace the device, and opening a FIFO waits for a reader.
+ */
 export function checkWritable(option: string, file: string): void {
   const path = resolve(file);
   const dir = dirname(path);
+  checkFolder(option, file, dir);
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined; // absent (or a dangling link, which the new file replaces)
+  }
+  if (st?.isDirectory()) throw new UsageError(`${option}: ${file} is a folder`);
+  if (st && !st.isFile())
+    throw new UsageError(`${option}: cannot write ${file}: it is ${notRegular(st)}, not a regular file`);
+  probe(option, file, dir);
+}
+
+/** The folder a file goes in: it exists and is a folder. */
+export function checkFolder(option: string, file: string, dir: string): void {
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR')
+      throw new UsageError(`${option}: cannot write ${file}: a part of ${dir} is not a folder`);
     throw new UsageError(`${option}: cannot write ${file}: folder ${dir} does not exist`);
   }
   if (!isDir) throw new UsageError(`${option}: cannot write ${file}: ${dir} is not a folder`);
+}
+
+/**
+ * Creates and removes a file of a new name in the folder: the one check that answers for root (who passes
+ * every access() test), read-only mounts, /proc and the like alike.
+ */
+function probe(option: string, file: string, dir: string): void {
+  const tmp = join(dir, `.poolrun-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  let fd: number;
   try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`${option}: cannot write ${file}: folder ${dir} is not writable`);
-  }
-  try {
-    if (statSync(path).isDirectory()) throw new UsageError(`${option}: ${file} is a folder`);
+    fd = openSync(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    throw new UsageError(
+      `${option}: cannot write ${file}: folder ${dir} does not take new files (${reason(e)})`,
+    );
   }
+  closeSync(fd);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    /* removed meanwhile */
+  }
+}
+
+/** An errno in words, without the syscall and path Node adds. */
+export function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'no such file or folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'it is a folder',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    ENXIO: 'a named pipe with no reader',
+    ELOOP: 'too many symbolic links',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  return err?.code && words[err.code] ? `${words[err.code]}, ${err.code}` : (err?.message ?? String(e));
 }

@@ -15,10 +15,11 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { syncDirSync } from '../util/atomic.js';
 import {
   closeSync,
+  constants as fsConstants,
   fdatasync,
   fdatasyncSync,
   fstatSync,
@@ -27,7 +28,9 @@ import {
   readSync,
   statSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
+import { checkFolder, notRegular, reason } from './files.js';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { describeJob } from '../cli/describe.js';
@@ -158,15 +161,16 @@ export class JoblogWriter implements RunObserver {
     append: boolean,
     private readonly warn: (message: string) => void,
   ) {
+    this.fd = openJoblog(file, append);
     try {
-      this.fd = openSync(file, append ? 'a+' : 'w');
       if (append) cutTornTail(this.fd);
+      else ftruncateSync(this.fd, 0);
       if (fstatSync(this.fd).size === 0) writeSync(this.fd, HEADER);
       fdatasyncSync(this.fd);
       syncDirSync(dirname(file));
     } catch (e) {
-      if (this.fd !== undefined) closeSync(this.fd);
-      throw new UsageError(`--joblog: cannot write ${file}: ${(e as Error).message}`);
+      closeSync(this.fd);
+      throw new UsageError(`--joblog: cannot write ${file}: ${reason(e)}`);
     }
   }
 
@@ -217,6 +221,39 @@ export class JoblogWriter implements RunObserver {
     if (!this.warned) this.warn(`--joblog: cannot write ${this.file}: ${(e as Error).message}`);
     this.warned = true;
   }
+}
+
+/**
+ * Opens the joblog to write (appending, and readable to cut a torn tail, when resuming): a regular file, or a
+ * new one in a folder that exists. Non-blocking, so a FIFO is refused instead of waiting for a reader, and
+ * checked after opening, so nothing is truncated or written that is not a regular file.
+ */
+function openJoblog(file: string, append: boolean): number {
+  checkFolder('--joblog', file, dirname(resolve(file)));
+  const refuse = (st: Stats) =>
+    new UsageError(`--joblog: cannot write ${file}: it is ${notRegular(st)}, not a regular file`);
+  let st: Stats | undefined;
+  try {
+    st = statSync(file);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isFile()) throw refuse(st);
+  const flags = append
+    ? fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK
+    : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_NONBLOCK;
+  let fd: number;
+  try {
+    fd = openSync(file, flags, 0o666);
+  } catch (e) {
+    throw new UsageError(`--joblog: cannot write ${file}: ${reason(e)}`);
+  }
+  const now = fstatSync(fd);
+  if (!now.isFile()) {
+    closeSync(fd);
+    throw refuse(now);
+  }
+  return fd;
 }
 
 /** The --joblog observer of a run: appends after an earlier run's lines when resuming, else starts afresh. */

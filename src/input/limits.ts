@@ -1,0 +1,76 @@
+/**
+ * How much of any input poolrun will hold or descend into. Whatever arrives (a job file, stdin, a joblog, an
+ * argument), past these it stops reading and says where, with exit 2: memory and stack stay bounded.
+ *
+ * - MAX_DEPTH: arrays and objects nested in one job document (a JSON file, a JSONL line, a `--call` argument),
+ *   counted from its root. Real jobs need a handful of levels; the limit keeps every recursive step after
+ *   parsing (schema, locations, hashing, structured clone to a worker) far from the stack's end.
+ * - MAX_LINE_BYTES: one line of JSONL, lines input, a joblog, or one `--each` item (a line, or a `-0` item). The
+ *   reader stops buffering at the limit: a 1 GB line costs 16 MiB, not 1 GB.
+ * - MAX_DOCUMENT_BYTES: a JSON document, which is read whole (JSONL streams: use it for more jobs).
+ */
+export const MAX_DEPTH = 64;
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
+export const LINE_LIMIT_WORDS = '16 MiB';
+export const DOCUMENT_LIMIT_WORDS = '64 MiB';
+
+/**
+ * Offset (in `text`'s units) of the bracket that opens level `max + 1`, or -1 when the text never nests deeper
+ * than `max`. Brackets inside strings do not count. Any text is safe: this is a scan, not a parse.
+ */
+export function tooDeepAt(text: string, max = MAX_DEPTH): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    }
+  }
+  return -1;
+}
+
+export function depthMessage(max = MAX_DEPTH): string {
+  return `nested deeper than ${max} levels of arrays and objects (the limit for a job document)`;
+}
+
+/** A line (or item) that grew past MAX_LINE_BYTES before its end: `line` is its 1-based number. */
+export class LineTooLong extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`line ${line} is longer than ${limitWords(limit)}`);
+  }
+}
+
+/** A stream past its limit of bytes. */
+export class InputTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`larger than ${limitWords(limit)}`);
+  }
+}
+
+function limitWords(limit: number): string {
+  if (limit === MAX_LINE_BYTES) return LINE_LIMIT_WORDS;
+  if (limit === MAX_DOCUMENT_BYTES) return DOCUMENT_LIMIT_WORDS;
+  return `${limit} bytes`;
+}
+
+/** The message for a line past the limit, as the readers say it. */
+export function lineTooLongMessage(limit = MAX_LINE_BYTES, what: 'line' | 'item' = 'line'): string {
+  return `the ${what} is longer than ${limitWords(limit)} (the limit for one ${what} of input); nothing past it was read`;
+}
+
+export function documentTooLargeMessage(limit = MAX_DOCUMENT_BYTES): string {
+  return `a JSON document larger than ${limitWords(limit)} is not read whole: write one job per line (JSONL) instead`;
+}
