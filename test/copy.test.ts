@@ -106,6 +106,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     makeTree(join(dir, 'src'));
     mkdirSync(join(dir, 'dst', 'tree-keep'), { recursive: true });
     mkdirSync(join(dir, 'dst', 'tree-replace', 'stale'), { recursive: true });
+    mkdirSync(join(dir, 'dst', 'a-folder'), { recursive: true });
     writeFileSync(join(dir, 'dst', 'tree-keep', 'mine.txt'), 'mine');
     writeFileSync(join(dir, 'dst', 'keep.txt'), 'mine');
     writeFileSync(join(dir, 'dst', 'replace.txt'), 'mine');
@@ -115,7 +116,8 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'replace', copy: { from: 'src/a.txt', to: 'dst/replace.txt', overwrite: true } },
       { id: 'tree-keep', copy: { from: 'src', to: 'dst/tree-keep' } },
       { id: 'tree-replace', copy: { from: 'src', to: 'dst/tree-replace', overwrite: true } },
-      { id: 'file-over-dir', copy: { from: 'src/a.txt', to: 'dst/tree-keep', overwrite: true } },
+      // (Another job's destination would be refused before the run: two jobs may not write one place.)
+      { id: 'file-over-dir', copy: { from: 'src/a.txt', to: 'dst/a-folder', overwrite: true } },
     ]);
     const r = await poolrun(['-m', mode, '--json', json, file]);
     expect(r.code, r.stderr).toBe(1);
@@ -137,9 +139,10 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     expectSameTree(join(dir, 'src'), d('tree-replace'));
 
     expect(res['file-over-dir']!.error!.message).toBe(
-      `destination is a folder: ${d('tree-keep')} (not replaced by a file)`,
+      `destination is a folder: ${d('a-folder')} (not replaced by a file)`,
     );
     expect(readdirSync(join(dir, 'dst')).sort()).toEqual([
+      'a-folder',
       'keep.txt',
       'replace.txt',
       'tree-keep',

@@ -274,7 +274,11 @@ describe('ProcessGroups with a foreign group under a registered number', () => {
       const groups = new ProcessGroups();
       const job = spawn('/bin/sh', ['-c', 'exit 0'], { detached: true, stdio: 'ignore' });
       groups.add(job.pid!, process.pid);
+      const start = Number(readStat(job.pid!)?.start ?? 0);
       await new Promise((r) => job.on('exit', r));
+      // A leader is known by its start time, in clock ticks (10 ms): a number taken within the same tick would
+      // look like the same process. Only this test's steering can reuse a pid that fast; let two ticks pass.
+      await waitFor(() => uptimeTicks() > start + 2, 5_000);
       const other = await foreignGroupAt(job.pid!);
       groups.terminate(job.pid!, 100);
       await new Promise((r) => setTimeout(r, 300));
@@ -444,3 +448,8 @@ describe('the watchdog helper on its own', () => {
     for (const pid of [removed, wrongStart, noStart, removedLast]) expect(pidAlive(pid)).toBe(true);
   });
 });
+
+/** Clock ticks since boot (USER_HZ is 100 on Linux), the unit of /proc/PID/stat's start time. */
+function uptimeTicks(): number {
+  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+}

@@ -54,6 +54,32 @@ const RESERVED = new Set([
 
 /** Builtins that run an argument as code. */
 const CODE = new Set(['eval', 'trap', 'alias']);
+
+/**
+ * A word's text after sh's quote removal, when it has no expansion (no `$`, no backquote, no value in it):
+ * undefined otherwise, as then what it runs is not known here.
+ */
+function unquoted(raw: string): string | undefined {
+  if (/[$`{]/.test(raw)) return undefined;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c === '\\') {
+      if (raw[i + 1] !== '\n') out += raw[i + 1] ?? '';
+      i++;
+    } else if (c === "'") {
+      const e = raw.indexOf("'", i + 1);
+      out += raw.slice(i + 1, e);
+      i = e;
+    } else if (c === '"') {
+      for (i++; i < raw.length && raw[i] !== '"'; i++) {
+        if (raw[i] === '\\' && '\\"$`\n'.includes(raw[i + 1] ?? '')) i++;
+        if (raw[i] !== '\n' || raw[i - 1] !== '\\') out += raw[i];
+      }
+    } else out += c;
+  }
+  return out;
+}
 /** Builtins whose arguments name variables (`export NAME=value`): a value must not make the name. */
 const NAMES = new Set(['export', 'readonly', 'local', 'unset', 'read', 'getopts']);
 
@@ -307,9 +333,14 @@ class Reader {
       this.commandWord = place === 'cmd' || place === 'name' || (place === 'arg' && wrapped);
       const w = this.word(place);
       if (((place === 'cmd' || place === 'name') && !w.assignment) || (place === 'arg' && wrapped)) {
-        runsCode = w.plain && CODE.has(w.text);
-        namesVars = w.plain && NAMES.has(w.text);
-        wrapped = w.plain && w.text === 'command';
+        // What sh runs: the word after quote removal (`"eval"`, `\eval`, `e''val` are eval too).
+        const name = w.plain ? w.text : unquoted(w.raw);
+        runsCode = name !== undefined && CODE.has(name);
+        namesVars = name !== undefined && NAMES.has(name);
+        // `command [-p] NAME …`, `exec NAME …`: NAME is the command; options before it are skipped.
+        // `command -v NAME` only looks NAME up.
+        if (place === 'arg' && wrapped && name?.startsWith('-')) wrapped = !/[vV]/.test(name);
+        else wrapped = name === 'command' || name === 'exec';
       }
       const kw =
         w.plain && (place === 'cmd' || place === 'pattern' || place === 'forIn' || place === 'caseIn');
@@ -530,7 +561,7 @@ class Reader {
    * One word in BASE syntax, from `this.i` up to an unquoted blank, newline or operator character. Replacement
    * strings that stand in it unquoted are collected (or refused, by `place`).
    */
-  private word(place: Place): { text: string; plain: boolean; assignment: boolean } {
+  private word(place: Place): { text: string; plain: boolean; assignment: boolean; raw: string } {
     const src = this.src;
     const start = this.i;
     let plain = true;
@@ -642,7 +673,7 @@ class Reader {
       for (const f of mine) f.quote = true;
     this.found.push(...mine);
     if (mine.length) plain = false;
-    return { text, plain, assignment };
+    return { text, plain, assignment, raw: src.slice(start, this.i) };
   }
 
   /** `"…"`, from its opening quote: \ escapes $ ` " \ and newline; $… and `…` expand; values are refused. */
