@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, poolrun, tempDir } from './helpers.js';
-import { specOf } from '../src/cli/argv-split.js';
+import { specOf } from '../src/util/argv-split.js';
 import { buildProgram } from '../src/cli/program.js';
 
 const spec = specOf(buildProgram('0.0.0-test'));

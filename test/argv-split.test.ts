@@ -7,7 +7,7 @@ import {
   splitArgv,
   type OptionSpec,
   type SplitSpec,
-} from '../src/cli/argv-split.js';
+} from '../src/util/argv-split.js';
 import { buildProgram } from '../src/cli/program.js';
 import { modeWanted } from '../src/pool/prestart.js';
 

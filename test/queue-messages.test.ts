@@ -260,7 +260,7 @@ describe('poolrun worker: every queue message is validated', () => {
     const id = 'esc\u001b]0;pwned\u0007\u001b[2J';
     await queue.add('run', good(id), { jobId: `${RUN}.esc`, attempts: 1 });
     expect((await finished(`${RUN}.esc`)).state).toBe('completed');
-    expect(await waitFor(() => worker.stderr().includes('esc\\u001b'), 5000)).toBe(true);
+    expect(await waitFor(() => worker.stderr().includes('esc\\x1b'), 5000)).toBe(true);
     expect(worker.stderr()).not.toContain('\u001b');
   }, 60_000);
 

@@ -40,8 +40,14 @@ describe('redactText', () => {
       ["tool --api-key 'tok_ABC' x", 'tool --api-key *** x'],
       ['curl -u alice:s3cr3t https://h/x', 'curl -u alice:*** https://h/x'],
       ['curl --user=alice:s3cr3t h', 'curl --user=alice:*** h'],
-      ["curl -H 'Authorization: Bearer tok_ABCDEFGH' h", "curl -H 'Authorization: Bearer ***' h"],
-      ['Authorization: Basic YWxpY2U6aHVudGVyMg==', 'Authorization: Basic ***'],
+      ["curl -H 'Authorization: Bearer tok_ABCDEFGH' h", "curl -H 'Authorization: ***' h"],
+      ['Authorization: Basic YWxpY2U6aHVudGVyMg==', 'Authorization: ***'],
+      [
+        "curl -H 'X-Api-Token: s3cr3t' -H 'Accept: text/plain' h",
+        "curl -H 'X-Api-Token: ***' -H 'Accept: text/plain' h",
+      ],
+      ['curl -H "Cookie: sid=s3cr3t" h', 'curl -H "Cookie: ***" h'],
+      ['wget --header=Bearer tok_ABCDEFGH h', 'wget --header=Bearer *** h'],
     ];
     for (const [input, shown] of cases) expect(redactText(input)).toBe(shown);
   });

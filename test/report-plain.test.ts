@@ -103,6 +103,27 @@ describe('plain status lines', () => {
     expect(events.map((e) => e.id)).toEqual(['two\\nlines', 'two\\nlines']);
   });
 
+  it('an id with terminal controls, bidi overrides or line separators is shown escaped, in every status line', async () => {
+    const dir = temp();
+    const controls = [
+      '\x1b]0;owned\x07',
+      '\x1b[2J',
+      '\r',
+      '\u009b31m',
+      '\u202e',
+      '\u2066',
+      '\u2028',
+      '\x7f',
+      '\t',
+    ];
+    const jobs = controls.map((c, i) => ({ id: `id${i}${c}x`, run: i % 2 ? 'exit 1' : 'true' }));
+    const r = await poolrun([jobFile(dir, jobs)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stderr).toContain('id4\\u202ex');
+    expect(r.stderr).toContain('id0\\x1b]0;owned\\x07x');
+  });
+
   it('colour only when forced (FORCE_COLOR), and still no cursor codes', async () => {
     const dir = temp();
     const file = jobFile(dir, [

@@ -364,6 +364,9 @@ describe('secrets and the queue', () => {
     const file = writeJobs(dir, [
       { id: 'ok', run: `true 'https://h.example/?token=${S[0]}'` },
       { id: 'bad', run: `exit 4; curl https://u:${S[1]}@h.example/?k=${S[2]}` },
+      // What a job prints is kept as printed: its environment must not hold the worker's POOLRUN_QUEUE.
+      { id: 'env', run: ['env'] },
+      { id: 'env-sh', run: 'env; true' },
     ]);
     const worker = spawn(process.execPath, [BIN, 'worker', '-w', '2'], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -6,8 +6,9 @@ import { toRunOptions, type RawOptions } from './options.js';
 import { run, EXIT } from './run.js';
 import { PoolrunError, UsageError } from '../errors.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
-import { specOf, splitArgv } from './argv-split.js';
+import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
+import { escapeControls } from '../report/text.js';
 
 function version(): string {
   try {
@@ -21,21 +22,11 @@ function version(): string {
 }
 
 /**
- * Characters a terminal acts on rather than shows: C0 but tab and newline, DEL, C1 (U+009B is a one-byte CSI to
- * some terminals), and the line separators and bidi controls that reorder what a reader sees.
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/**
  * A message for stderr, which may quote words of the command line or of a file: secrets masked (util/redact),
- * characters a terminal would act on written as escapes (`\x1b`, `\u202e`).
+ * characters a terminal would act on written as escapes (report/text escapeControls).
  */
 function shown(text: string): string {
-  return redactText(text).replace(CONTROL, (c) => {
-    const n = c.charCodeAt(0);
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
+  return escapeControls(redactText(text), true);
 }
 
 /** The job-file form takes one word; an option written after it is not read as one: say so. */
@@ -61,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   let raw: RawOptions;
   let args: string[];
   try {
-    // commander reads options anywhere in the line: it gets only the words before the arguments (argv-split.ts).
+    // commander reads options anywhere in the line: it gets only the words before the arguments (util/argv-split.ts).
     const split = splitArgv(argv, specOf(program));
     if (split.subcommand) {
       // `poolrun [options] worker …`: the subcommand's options are its own (enablePositionalOptions).

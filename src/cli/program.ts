@@ -24,8 +24,8 @@ Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or
 
 /**
  * The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. main.ts
- * hands it only the words before the arguments (argv-split.ts, from these definitions); an option added here
- * also goes into argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/argv-split.test.ts checks).
+ * hands it only the words before the arguments (util/argv-split.ts, from these definitions); an option added here
+ * also goes into util/argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/argv-split.test.ts checks).
  */
 export function buildProgram(version: string): Command {
   const program = new Command('poolrun')

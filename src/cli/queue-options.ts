@@ -24,8 +24,10 @@ export function queueSource(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): { name: string; value: string } | undefined {
-  if (flag !== undefined) return { name: '--queue', value: flag };
   const value = env[QUEUE_ENV];
+  // Read once, then gone from this process: nothing poolrun starts later (a worker, a job) inherits the password.
+  delete env[QUEUE_ENV];
+  if (flag !== undefined) return { name: '--queue', value: flag };
   return value ? { name: QUEUE_ENV, value } : undefined;
 }
 

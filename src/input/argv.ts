@@ -10,7 +10,7 @@ export function rawArguments(args: readonly string[]): Buffer[] {
   if (!args.some((a) => a.includes('\uFFFD'))) return plain();
   const user = userArgv();
   if (!user) return plain();
-  // The arguments are the last words of the command line (cli/argv-split.ts): match them from the end, so an
+  // The arguments are the last words of the command line (util/argv-split.ts): match them from the end, so an
   // option's value that decodes to the same text (`--joblog $'\xff' … $'\xfe'`) never lends its bytes.
   const tail = user.slice(user.length - args.length);
   if (tail.length === args.length && tail.every((u, k) => u.toString('utf8') === args[k])) return tail;

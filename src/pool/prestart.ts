@@ -12,7 +12,7 @@
 import type { PoolMode, WorkerHandle } from './handle.js';
 import { ProcessWorker } from './process.js';
 import { ThreadWorker } from './thread.js';
-import { EARLY_SPEC, splitArgv } from '../cli/argv-split.js';
+import { EARLY_SPEC, splitArgv } from '../util/argv-split.js';
 
 let early: { mode: PoolMode; handle: WorkerHandle } | undefined;
 let token: string | undefined;
@@ -61,7 +61,7 @@ export function discardPrestarted(keep?: PoolMode): void {
 
 /**
  * A cheap look at the arguments (commander parses them properly later), split where main.ts splits them
- * (cli/argv-split.ts): which mode's worker the run will want, or none when they ask for a queue, a dry run, help,
+ * (util/argv-split.ts): which mode's worker the run will want, or none when they ask for a queue, a dry run, help,
  * the version or the `worker` subcommand. Words after the options (--each's and --call's arguments, the job
  * file) are never read as options here either. A wrong guess costs a worker started for nothing, or the overlap;
  * never a behaviour.

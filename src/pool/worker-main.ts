@@ -249,6 +249,9 @@ if (parentPort) {
 const data = parentPort ? (workerData as ThreadWorkerData | undefined) : undefined;
 // A thread started before the run set its token (pool/prestart.ts) is given it here, before any job.
 if (data?.runToken !== undefined) process.env[RUN_ID_VAR] = data.runToken;
+// The queue URL (cli/queue-options.ts QUEUE_ENV), with its password, is poolrun's, never a job's: no shell job,
+// call or copy sees it (a job could read the password, or become a producer into the same queue).
+delete process.env.POOLRUN_QUEUE;
 const init: WorkerInit | undefined = parentPort
   ? data?.init
   : process.argv[2]

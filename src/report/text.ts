@@ -1,12 +1,29 @@
 /** Small text helpers shared by the status displays: safe ids, sizes, durations (widths: width.ts). */
 
-// C0/C1 controls and DEL: an id holding them must not move a terminal's cursor or split a log line.
+/**
+ * Characters a terminal acts on rather than shows: C0 controls, DEL, C1 (U+009B is a one-byte CSI to some
+ * terminals), and the line separators and bidi controls that reorder what a reader sees.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** A job id as a display shows it: control characters escaped as in JSON, so one id is one line. */
+/**
+ * Text from a job file, an argument or a message, made safe to show: every character of CONTROL written as an
+ * escape (`\x1b`, `\u202e`). `keepLines`: tab and newline stay (a message may have several lines).
+ */
+export function escapeControls(text: string, keepLines = false): string {
+  return text.replace(CONTROL, (c) => {
+    if (keepLines && (c === '\n' || c === '\t')) return c;
+    const n = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A job id as a display shows it: one id is one line, and cannot drive the terminal. */
 export function printable(id: string): string {
-  return CONTROL.test(id) ? JSON.stringify(id).slice(1, -1) : id;
+  return escapeControls(id);
 }
 
 export function formatBytes(n: number): string {

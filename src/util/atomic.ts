@@ -67,7 +67,8 @@ interface Keep {
 function existing(file: string): Keep | undefined {
   try {
     const st = lstatSync(file); // a symbolic link is replaced, not its target: nothing of the target is kept
-    return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
+    // Set-id bits are never kept (a results file is data; as root it keeps its owner, so a 4755 would stay setuid).
+    return st.isFile() ? { mode: st.mode & 0o1777, uid: st.uid, gid: st.gid } : undefined;
   } catch {
     return undefined;
   }

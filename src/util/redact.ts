@@ -92,12 +92,17 @@ export function redactText(text: string): string {
 }
 
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
-const HINT = /pass|pwd|secret|token|key|auth|bearer|basic|-u\b|--user\b/i;
+const HINT = /pass|pwd|secret|token|key|auth|bearer|cookie|session|-u\b|--user\b/i;
 /** `--password VALUE`, `-p`-less long options with a space before the value. */
 const SECRET_OPTION =
   /(^|\s)(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
-/** `Authorization: Basic X`, `Proxy-Authorization: …`, `Bearer X`: HTTP credentials in a header written out. */
-const AUTH_SCHEME = /\b((?:authorization:\s*[a-z-]+)|bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
+/**
+ * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
+ * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
+ */
+const SECRET_HEADER =
+  /\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
+const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
 
@@ -105,7 +110,8 @@ function maskAssignments(text: string): string {
   return text
     .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
     .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
-    .replace(AUTH_SCHEME, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
+    .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
+    .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
     .replace(
       USER_OPTION,
       (_m, lead: string, opt: string, sep: string, user: string) => `${lead}${opt}${sep}${user}:${MASK}`,
