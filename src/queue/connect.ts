@@ -25,9 +25,38 @@ export class QueueUnreachableError extends PoolrunError {
 /** The connection to Redis was lost during a run and did not come back in time. */
 export class QueueLostError extends PoolrunError {}
 
-export async function loadQueueLibs(): Promise<QueueLibs> {
-  const [bullmq, ioredis] = await Promise.all([import('bullmq'), import('ioredis')]);
-  return { bullmq, Redis: ioredis.Redis };
+/**
+ * bullmq and ioredis are optional dependencies (`npm install --omit=optional` leaves them out): the queue mode
+ * cannot start without them, and nothing ran.
+ */
+export class QueueLibsMissingError extends PoolrunError {
+  override readonly exitCode = 2;
+}
+
+/** What to run when the queue packages are missing (the versions package.json's optionalDependencies name). */
+export const QUEUE_INSTALL = 'npm install bullmq@6 ioredis@6';
+
+/** Why `name` could not be imported, in a few words (no stack). */
+function whyNotLoaded(name: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException | undefined;
+  const message = String(err?.message ?? e).split('\n')[0] ?? '';
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${name}'`))
+    return `${name} is not installed`;
+  return `${name} cannot be loaded (${message})`;
+}
+
+export async function loadQueueLibs(what = '--queue'): Promise<QueueLibs> {
+  const [bullmq, ioredis] = await Promise.allSettled([import('bullmq'), import('ioredis')]);
+  if (bullmq.status === 'fulfilled' && ioredis.status === 'fulfilled')
+    return { bullmq: bullmq.value, Redis: ioredis.value.Redis };
+  const why: string[] = [];
+  if (bullmq.status === 'rejected') why.push(whyNotLoaded('bullmq', bullmq.reason));
+  if (ioredis.status === 'rejected') why.push(whyNotLoaded('ioredis', ioredis.reason));
+  throw new QueueLibsMissingError(
+    `${what} needs the optional packages bullmq and ioredis: ${why.join('; ')}. ` +
+      `Install them where poolrun is installed: ${QUEUE_INSTALL} ` +
+      `(or install poolrun again without --omit=optional)`,
+  );
 }
 
 /** Longest wait between two reconnection attempts. */
@@ -176,7 +205,7 @@ export async function openLink(
   timeoutMs: number,
   role: string,
 ): Promise<{ libs: QueueLibs; link: RedisLink; client: RedisClient }> {
-  const libs = await loadQueueLibs();
+  const libs = await loadQueueLibs(role === 'worker' ? 'poolrun worker' : '--queue');
   const link = new RedisLink(libs, url, timeoutMs);
   const client = link.client(role);
   try {
