@@ -15,7 +15,11 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
 
   it('the seed say_hi for 9 guests: values on stdout, greetings on stderr, several workers', async () => {
     const guests = Array.from({ length: 9 }, (_, i) => `guest${i + 1}`);
-    const r = await poolrun(['-q', '-m', mode, '-w', '10', '--call', `${tasks}#sayHi`, ...guests]);
+    const meet = tempDir();
+    const r = await poolrun(['-q', '-m', mode, '-w', '10', '--call', `${tasks}#sayHiMeeting`, ...guests], {
+      env: { TEST_MEET_DIR: meet.dir },
+    });
+    meet.cleanup();
     expect(r.code).toBe(0);
     const values = r.stdout
       .trim()
