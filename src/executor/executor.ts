@@ -5,7 +5,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { Job, JobResult, SerializedError } from '../jobs/types.js';
+import type { Job, JobResult } from '../jobs/types.js';
 import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
@@ -24,7 +24,6 @@ import {
 } from '../errors.js';
 import type { JobFileProblem } from '../errors.js';
 import { Deque } from '../util/deque.js';
-import type { JobRunner } from './runner.js';
 
 export interface ExecutorOptions {
   /** Pool size; default: available cores. */
@@ -118,7 +117,7 @@ interface Entry {
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
 
-export class Executor implements JobRunner {
+export class Executor {
   readonly mode: PoolMode;
   readonly maxWorkers: number;
   protected readonly pool: WorkerPool;
@@ -417,6 +416,8 @@ export class Executor implements JobRunner {
 
   #attemptDone(e: Entry, r: AttemptResult): void {
     delete e.ticket;
+    // Reported already (cancelled while its attempt was on its way to a worker): its future is done.
+    if (!this.#live.has(e)) return;
     if (r.skipped) {
       this.#finishCancelled(e);
       return;
@@ -457,7 +458,10 @@ export class Executor implements JobRunner {
 
   #finishCancelled(e: Entry): void {
     if (e.ticket) this.pool.cancel(e.ticket);
-    e.future.forceCancel();
+    if (!this.#live.has(e)) return;
+    // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
+    // cancelled result (a job) or a CancelledError (a task).
+    if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, cancelledResult(e.job, e.attempt));
     this.#reportCancelled(e);
   }
 
@@ -504,8 +508,10 @@ function settleJob(future: Future<unknown>, result: JobResult): void {
 /** A task's future carries the function's value, or the error it raised (as Python's does). */
 function settleTask(future: Future<unknown>, r: JobResult): void {
   if (r.status === 'succeeded') future.setResult(r.value);
-  else if (r.status === 'cancelled' && !r.error) future.forceCancel();
-  else future.setException(toError(r.error, r.status));
+  else if (r.status === 'cancelled' && !r.error) {
+    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
+    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
+  } else future.setException(toError(r));
 }
 
 function toBuffer(u: Uint8Array): Buffer {
@@ -565,10 +571,16 @@ export function cancelledResult(job: Job, attempts: number): JobResult {
   };
 }
 
-function toError(e: SerializedError | null, status: string): Error {
-  if (!e) return new Error(`job ${status}`);
+function toError(r: JobResult): Error {
+  const e = r.error;
+  if (!e) return new Error(`job ${r.status}`);
   if (e.name === 'BrokenWorkerError') {
-    const err = new BrokenWorkerError(e.message, {});
+    // The pool puts the dead worker's exit code and signal in the result's.
+    const err = new BrokenWorkerError(e.message, {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      worker: r.worker,
+    });
     if (e.stack) err.stack = e.stack;
     return err;
   }
