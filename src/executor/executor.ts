@@ -4,13 +4,14 @@
  */
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import type { Job, JobResult } from '../jobs/types.js';
 import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
+import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
@@ -129,6 +130,8 @@ export class Executor {
   #closing: Promise<void> | undefined;
   /** The registry this executor made for itself (none when the caller passed one): it ends with the executor. */
   readonly #ownGroups: ProcessGroups | undefined;
+  /** Ends its workers and their jobs' process groups, at once: run when this process exits with it still open. */
+  readonly #endAtExit: () => void;
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
     this.mode = mode;
@@ -163,6 +166,14 @@ export class Executor {
           }
         : {}),
     });
+    this.#endAtExit = () => {
+      void this.pool.close(true);
+      groups.killAll();
+      // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
+      if (this.mode === 'process' && [...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
+        killTokenCarriers(groups.token);
+    };
+    endAtExit(this.#endAtExit);
   }
 
   /** Jobs submitted and not yet finished. */
@@ -288,6 +299,9 @@ export class Executor {
     this.#shutdown = true;
     if (cancelFutures || kill) this.cancelPending();
     if (kill) this.killRunning();
+    // Nothing is left to run that the caller still wants: the pool stops holding the program open, and if the
+    // program ends before its running jobs do, they are killed (at 'exit') instead of making it wait for them.
+    if (!wait && (cancelFutures || kill)) this.pool.release();
     this.#closing ??= this.#close();
     if (wait) await this.#closing;
   }
@@ -479,6 +493,7 @@ export class Executor {
   async #close(): Promise<void> {
     await Promise.all([...this.#live].map((e) => e.future.settled()));
     await this.pool.close();
+    forgetAtExit(this.#endAtExit);
     // Its watchdog helper would otherwise live as long as this process.
     this.#ownGroups?.close();
     if (!this.#opts.spillDir) rmSync(this.#capture.spillDir, { recursive: true, force: true });
@@ -603,6 +618,54 @@ export function spillFolder(): string {
     tmpdir(),
     `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
   );
+}
+
+/**
+ * Executors not yet closed, ended when this process exits however it does (the end of its code, process.exit(),
+ * an uncaught error): a worker process busy in a call would otherwise run on, holding the program's stderr (and
+ * a pipeline) open, and SIGKILL (synchronous, so it is done before the process is gone) is the one way to stop
+ * a call that blocks its worker. Python's executors join their workers at exit instead; this is where poolrun
+ * differs. One 'exit' listener for all of them.
+ */
+const openExecutors = new Set<() => void>();
+
+function endAtExit(end: () => void): void {
+  if (openExecutors.size === 0) process.on('exit', endAllAtExit);
+  openExecutors.add(end);
+}
+
+function forgetAtExit(end: () => void): void {
+  openExecutors.delete(end);
+  if (openExecutors.size === 0) process.off('exit', endAllAtExit);
+}
+
+function endAllAtExit(): void {
+  for (const end of openExecutors) end();
+}
+
+/**
+ * SIGKILLs every process that carries the run's token (every job inherits it; see proc/owner.ts), and the group
+ * of each that leads its own (a shell job). Synchronous, for an exit path; Linux only (/proc), elsewhere nothing.
+ */
+function killTokenCarriers(token: string): void {
+  if (!procAvailable()) return;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid || !carriesToken(pid, token)) continue;
+    const stat = readStat(pid);
+    try {
+      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 /** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
