@@ -170,7 +170,7 @@ export class Executor {
       void this.pool.close(true);
       groups.killAll();
       // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
-      if (this.mode === 'process' && [...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
+      if ([...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
         killTokenCarriers(groups.token);
     };
     endAtExit(this.#endAtExit);
