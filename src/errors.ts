@@ -59,6 +59,9 @@ export class BrokenWorkerError extends PoolrunError {
   }
 }
 
+/** A Future asked for a transition it cannot make: a result for a finished one, running for a running one (Python's). */
+export class InvalidStateError extends PoolrunError {}
+
 /** Executor.submit after shutdown. */
 export class ShutdownError extends PoolrunError {}
 

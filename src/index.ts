@@ -24,6 +24,7 @@ export {
   PoolrunError,
   TimeoutError,
   CancelledError,
+  InvalidStateError,
   BrokenWorkerError,
   ShutdownError,
   RemoteError,

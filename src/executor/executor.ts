@@ -4,13 +4,14 @@
  */
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import type { Job, JobResult, SerializedError } from '../jobs/types.js';
+import { readdirSync, rmSync } from 'node:fs';
+import type { Job, JobResult } from '../jobs/types.js';
 import type { CaptureOptions } from '../pool/protocol.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
+import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
@@ -24,7 +25,6 @@ import {
 } from '../errors.js';
 import type { JobFileProblem } from '../errors.js';
 import { Deque } from '../util/deque.js';
-import type { JobRunner } from './runner.js';
 
 export interface ExecutorOptions {
   /** Pool size; default: available cores. */
@@ -118,7 +118,7 @@ interface Entry {
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
 
-export class Executor implements JobRunner {
+export class Executor {
   readonly mode: PoolMode;
   readonly maxWorkers: number;
   protected readonly pool: WorkerPool;
@@ -130,6 +130,8 @@ export class Executor implements JobRunner {
   #closing: Promise<void> | undefined;
   /** The registry this executor made for itself (none when the caller passed one): it ends with the executor. */
   readonly #ownGroups: ProcessGroups | undefined;
+  /** Ends its workers and their jobs' process groups, at once: run when this process exits with it still open. */
+  readonly #endAtExit: () => void;
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
     this.mode = mode;
@@ -164,6 +166,14 @@ export class Executor implements JobRunner {
           }
         : {}),
     });
+    this.#endAtExit = () => {
+      void this.pool.close(true);
+      groups.killAll();
+      // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
+      if ([...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
+        killTokenCarriers(groups.token);
+    };
+    endAtExit(this.#endAtExit);
   }
 
   /** Jobs submitted and not yet finished. */
@@ -289,6 +299,9 @@ export class Executor implements JobRunner {
     this.#shutdown = true;
     if (cancelFutures || kill) this.cancelPending();
     if (kill) this.killRunning();
+    // Nothing is left to run that the caller still wants: the pool stops holding the program open, and if the
+    // program ends before its running jobs do, they are killed (at 'exit') instead of making it wait for them.
+    if (!wait && (cancelFutures || kill)) this.pool.release();
     this.#closing ??= this.#close();
     if (wait) await this.#closing;
   }
@@ -417,6 +430,8 @@ export class Executor implements JobRunner {
 
   #attemptDone(e: Entry, r: AttemptResult): void {
     delete e.ticket;
+    // Reported already (cancelled while its attempt was on its way to a worker): its future is done.
+    if (!this.#live.has(e)) return;
     if (r.skipped) {
       this.#finishCancelled(e);
       return;
@@ -457,7 +472,10 @@ export class Executor implements JobRunner {
 
   #finishCancelled(e: Entry): void {
     if (e.ticket) this.pool.cancel(e.ticket);
-    e.future.forceCancel();
+    if (!this.#live.has(e)) return;
+    // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
+    // cancelled result (a job) or a CancelledError (a task).
+    if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, cancelledResult(e.job, e.attempt));
     this.#reportCancelled(e);
   }
 
@@ -475,6 +493,7 @@ export class Executor implements JobRunner {
   async #close(): Promise<void> {
     await Promise.all([...this.#live].map((e) => e.future.settled()));
     await this.pool.close();
+    forgetAtExit(this.#endAtExit);
     // Its watchdog helper would otherwise live as long as this process.
     this.#ownGroups?.close();
     if (!this.#opts.spillDir) rmSync(this.#capture.spillDir, { recursive: true, force: true });
@@ -504,8 +523,10 @@ function settleJob(future: Future<unknown>, result: JobResult): void {
 /** A task's future carries the function's value, or the error it raised (as Python's does). */
 function settleTask(future: Future<unknown>, r: JobResult): void {
   if (r.status === 'succeeded') future.setResult(r.value);
-  else if (r.status === 'cancelled' && !r.error) future.forceCancel();
-  else future.setException(toError(r.error, r.status));
+  else if (r.status === 'cancelled' && !r.error) {
+    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
+    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
+  } else future.setException(toError(r));
 }
 
 function toBuffer(u: Uint8Array): Buffer {
@@ -565,10 +586,16 @@ export function cancelledResult(job: Job, attempts: number): JobResult {
   };
 }
 
-function toError(e: SerializedError | null, status: string): Error {
-  if (!e) return new Error(`job ${status}`);
+function toError(r: JobResult): Error {
+  const e = r.error;
+  if (!e) return new Error(`job ${r.status}`);
   if (e.name === 'BrokenWorkerError') {
-    const err = new BrokenWorkerError(e.message, {});
+    // The pool puts the dead worker's exit code and signal in the result's.
+    const err = new BrokenWorkerError(e.message, {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      worker: r.worker,
+    });
     if (e.stack) err.stack = e.stack;
     return err;
   }
@@ -591,6 +618,54 @@ export function spillFolder(): string {
     tmpdir(),
     `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
   );
+}
+
+/**
+ * Executors not yet closed, ended when this process exits however it does (the end of its code, process.exit(),
+ * an uncaught error): a worker process busy in a call would otherwise run on, holding the program's stderr (and
+ * a pipeline) open, and SIGKILL (synchronous, so it is done before the process is gone) is the one way to stop
+ * a call that blocks its worker. Python's executors join their workers at exit instead; this is where poolrun
+ * differs. One 'exit' listener for all of them.
+ */
+const openExecutors = new Set<() => void>();
+
+function endAtExit(end: () => void): void {
+  if (openExecutors.size === 0) process.on('exit', endAllAtExit);
+  openExecutors.add(end);
+}
+
+function forgetAtExit(end: () => void): void {
+  openExecutors.delete(end);
+  if (openExecutors.size === 0) process.off('exit', endAllAtExit);
+}
+
+function endAllAtExit(): void {
+  for (const end of openExecutors) end();
+}
+
+/**
+ * SIGKILLs every process that carries the run's token (every job inherits it; see proc/owner.ts), and the group
+ * of each that leads its own (a shell job). Synchronous, for an exit path; Linux only (/proc), elsewhere nothing.
+ */
+function killTokenCarriers(token: string): void {
+  if (!procAvailable()) return;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid || !carriesToken(pid, token)) continue;
+    const stat = readStat(pid);
+    try {
+      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 /** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */

@@ -2,7 +2,7 @@
  * A Future, as in Python's concurrent.futures: the eventual outcome of one submitted piece of work.
  * pending → running → finished, or pending → cancelled. Waiting with a timeout never stops the work itself.
  */
-import { CancelledError, TimeoutError } from '../errors.js';
+import { CancelledError, InvalidStateError, TimeoutError } from '../errors.js';
 
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
 
@@ -77,35 +77,45 @@ export class Future<T> {
     else (this.#callbacks ??= []).push(fn);
   }
 
-  /** @internal */
+  /**
+   * @internal Python's set_running_or_notify_cancel: pending → running (true); a cancelled future stays cancelled
+   * (false: do not run it). Throws InvalidStateError when it is running or finished already.
+   */
   setRunning(): boolean {
-    if (this.#state !== 'pending') return false;
+    if (this.#state === 'cancelled') return false;
+    if (this.#state !== 'pending') throw new InvalidStateError(`cannot set a ${this.#state} future running`);
     this.#state = 'running';
     return true;
   }
 
-  /** @internal */
+  /** @internal Finishes the future with a value. Throws InvalidStateError when it is done already. */
   setResult(value: T): void {
-    if (this.done()) return;
+    this.#checkNotDone('set the result of');
     this.#value = value;
     this.#state = 'finished';
     this.#settle();
   }
 
-  /** @internal */
+  /** @internal Finishes the future with an error. Throws InvalidStateError when it is done already. */
   setException(error: unknown): void {
-    if (this.done()) return;
+    this.#checkNotDone('set the exception of');
     this.#error = error;
     this.#failed = true;
     this.#state = 'finished';
     this.#settle();
   }
 
-  /** @internal Marks a future cancelled whatever its state (halt, deadline, signals in the CLI). */
-  forceCancel(): void {
-    if (this.done()) return;
+  /**
+   * @internal Marks a pending future cancelled without asking the executor (which dropped the work itself: halt,
+   * deadline, signals, shutdown({cancelFutures})). Like cancel(), it never cancels a running or finished future:
+   * it returns false for those; true when the future is (now) cancelled.
+   */
+  forceCancel(): boolean {
+    if (this.#state === 'cancelled') return true;
+    if (this.#state !== 'pending') return false;
     this.#state = 'cancelled';
     this.#settle();
+    return true;
   }
 
   /** @internal Resolves when the future is done, without throwing. */
@@ -115,6 +125,10 @@ export class Future<T> {
       this.#resolveSettled = resolve;
     });
     return this.#settled;
+  }
+
+  #checkNotDone(what: string): void {
+    if (this.done()) throw new InvalidStateError(`cannot ${what} a ${this.#state} future`);
   }
 
   #wait(timeout: number | undefined): Promise<void> {

@@ -119,6 +119,8 @@ export class WorkerPool {
   private startupFailures = 0;
   private broken: SerializedError | undefined;
   private closing = false;
+  /** The executor no longer holds the program open (shutdown without wait, nothing left queued). */
+  private released = false;
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
   private spawnWaiters: Array<() => void> = [];
@@ -214,7 +216,7 @@ export class WorkerPool {
       if (!slot) continue;
       if (force) {
         slot.state = 'closing';
-        slot.handle.ref();
+        if (!this.released) slot.handle.ref();
         slot.handle.kill();
       } else if (slot.state === 'idle' || (slot.state === 'starting' && this.queue.length === 0)) {
         this.closeSlot(slot);
@@ -222,6 +224,12 @@ export class WorkerPool {
     }
     this.checkClosed();
     return this.closed;
+  }
+
+  /** Stops holding the event loop open: busy workers are unref'd too, and no worker is ref'd again. */
+  release(): void {
+    this.released = true;
+    for (const slot of this.slots) slot?.handle.unref();
   }
 
   /**
@@ -338,7 +346,7 @@ export class WorkerPool {
   private assign(slot: Slot, unit: Tracked[]): void {
     slot.state = 'busy';
     slot.jobs = new Deque();
-    slot.handle.ref();
+    if (!this.released) slot.handle.ref();
     this.send(slot, unit);
     this.begin(slot);
   }
@@ -579,7 +587,7 @@ export class WorkerPool {
   private closeSlot(slot: Slot): void {
     slot.state = 'closing';
     // Held until it has exited, so whoever awaits close() is not left with an empty event loop.
-    slot.handle.ref();
+    if (!this.released) slot.handle.ref();
     slot.handle.close();
   }
 

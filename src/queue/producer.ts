@@ -357,7 +357,8 @@ export class QueueExecutor implements JobRunner {
       case 'started':
         e.state = 'running';
         this.#anyStarted = true;
-        e.future.setRunning();
+        // Once: a retried job says `started` again.
+        if (e.future.state === 'pending') e.future.setRunning();
         this.#opts.onEvent?.({
           event: 'started',
           job: e.job,
@@ -443,7 +444,8 @@ export class QueueExecutor implements JobRunner {
         ? undefined
         : { stdout: Buffer.from(result.stdout, 'utf8'), stderr: Buffer.from(result.stderr, 'utf8') };
     this.#opts.onEvent?.({ event: 'finished', job: e.job, result, output, time: Date.now() });
-    e.future.setResult(result);
+    // A future cancelled through cancel() is done already.
+    if (!e.future.done()) e.future.setResult(result);
     if (!this.#lost) {
       // The result is read: the job's keys go after the run's time to live, whether or not BullMQ's own
       // age-based clean-up ever runs again on this queue.
