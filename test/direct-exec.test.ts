@@ -29,7 +29,7 @@ async function runJobs(dir: string, jobs: unknown[], args: string[] = []) {
 describe.each(['thread', 'process'])('plain commands run directly (%s mode)', (mode) => {
   it('run without a shell in between: their parent is the worker', async () => {
     const dir = temp();
-    script(dir, 'parent', '#!/bin/sh\ncat /proc/$PPID/comm\n');
+    script(dir, 'parent', '#!/bin/sh\necho $PPID; cat /proc/$PPID/comm\n');
     const { results } = await runJobs(
       dir,
       [
@@ -38,8 +38,14 @@ describe.each(['thread', 'process'])('plain commands run directly (%s mode)', (m
       ],
       ['-m', mode],
     );
-    expect(results[0]!.stdout).not.toBe('sh\n');
-    expect(results[1]!.stdout).toBe('sh\n');
+    // The worker (its pid is the result's) is the parent of the program itself; a shell is for `./parent;`.
+    const [ppid0, comm0] = results[0]!.stdout.split('\n');
+    expect(results[0]!.pid).toBeGreaterThan(0);
+    expect(ppid0).toBe(String(results[0]!.pid));
+    expect(comm0).not.toBe('sh');
+    const [ppid1, comm1] = results[1]!.stdout.split('\n');
+    expect(comm1).toBe('sh');
+    expect(ppid1).not.toBe(String(results[1]!.pid));
   });
 
   it('see the environment the shell would have passed on', async () => {

@@ -46,7 +46,7 @@ export function lines(file: string): string[] {
 }
 
 export function survivors(pids: number[]): number[] {
-  return pids.filter(pidAlive);
+  return pids.filter((p) => pidAlive(p));
 }
 
 /** Waits until `file` holds at least `n` pids; fails the test with what it saw if they never come. */

@@ -83,15 +83,34 @@ export function tempDir(prefix = 'poolrun-test-'): { dir: string; cleanup: () =>
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** True while the pid is a live process; a zombie (exited, not yet reaped) counts as dead. */
-export function pidAlive(pid: number): boolean {
+/** The fields of /proc/PID/stat after the command name (field 3, the state, first); undefined if it is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * When the process started, in clock ticks since boot (/proc/PID/stat field 22): with the pid, it names one
+ * process, not whichever process reuses the number later. Undefined if it is gone.
+ */
+export function pidStart(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? Number(f[22 - 3]) : undefined;
+}
+
+/**
+ * True while the pid is a live process; a zombie (exited, not yet reaped) counts as dead. With `start` (from
+ * pidStart while it ran), a process that reuses the number is not it: dead too.
+ */
+export function pidAlive(pid: number, start?: number): boolean {
+  const f = statFields(pid);
+  if (!f) return false;
+  if (f[0] === 'Z' || f[0] === 'X') return false;
+  return start === undefined || Number(f[22 - 3]) === start;
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {

@@ -14,6 +14,7 @@ import {
   BIN,
   FIXTURES,
   pidAlive,
+  pidStart,
   poolrun,
   readJson,
   tempDir,
@@ -101,6 +102,9 @@ describe('poolrun --queue and poolrun worker', () => {
     const localJson = join(dir, 'local.json');
     const local = await poolrun(['-w', '4', '--json', localJson, file]);
     rmSync(join(dir, 'flaky.marker'));
+    // What the local run copied and downloaded is removed: what is there after the queued run, the workers made.
+    rmSync(join(dir, 'copy-out.txt'));
+    rmSync(join(dir, 'dl-out.txt'));
 
     const a = await worker(['-w', '2', '-m', 'thread']);
     await worker(['-w', '2', '-m', 'process']);
@@ -118,9 +122,11 @@ describe('poolrun --queue and poolrun worker', () => {
     expect(q.results[11]!.attempts).toBe(2);
     expect(q.results[7]!.status).toBe('timed-out');
     expect(q.results[20]!.value).toBe(144); // a call job, run on a worker
-    // Copy and download jobs go through the queue like the others: the same results as a local run's (whatever
-    // the copy and download runners of this build make of them).
-    expect([q.results[15]!.kind, q.results[30]!.kind]).toEqual(['copy', 'download']);
+    // Copy and download jobs go through the queue like the others: run by a worker, with the local run's results.
+    expect(q.results[15]).toMatchObject({ kind: 'copy', status: 'succeeded' });
+    expect(q.results[30]).toMatchObject({ kind: 'download', status: 'succeeded' });
+    expect(readFileSync(join(dir, 'copy-out.txt'), 'utf8')).toBe('copied\n');
+    expect(readFileSync(join(dir, 'dl-out.txt'), 'utf8')).toBe('downloaded\n');
     // Where the jobs ran: both workers, on this host.
     const ran = q.results.filter((r) => r.startedAt !== null);
     expect(new Set(ran.map((r) => (r as { host?: string }).host))).toEqual(new Set([hostname()]));
@@ -138,7 +144,9 @@ describe('poolrun --queue and poolrun worker', () => {
       run: `echo $$ >> ${dir}/k${i}.start; sleep 3; echo x >> ${dir}/k${i}.done; echo done k${i}`,
     }));
     const file = jobFile(dir, jobs);
-    const lock = ['--lock-duration', '2s'];
+    // A lock short enough for the test, long enough (a second over BullMQ's renewal at half of it) to be renewed
+    // on a loaded machine: a stall only for the worker that was killed.
+    const lock = ['--lock-duration', '3s'];
     const a = await worker(['-w', '2', ...lock]);
     const json = join(dir, 'out.json');
     const producer = execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
@@ -149,7 +157,7 @@ describe('poolrun --queue and poolrun worker', () => {
     const startFiles = () => readdirSync(dir).filter((f) => f.endsWith('.start'));
     expect(await waitFor(() => startFiles().length === 2, 20_000)).toBe(true);
     const onA = startFiles().map((f) => f.replace('.start', ''));
-    const firstPids = readPids(dir, '.start');
+    const firstPids = readPids(dir, '.start').map((p) => [p, pidStart(p)] as const);
     const b = await worker(['-w', '2', ...lock]);
     a.child.kill('SIGKILL');
     await a.exited;
@@ -165,8 +173,8 @@ describe('poolrun --queue and poolrun worker', () => {
     }
     // The killed worker's jobs were killed with it (its watchdog ended their process groups): no first run of
     // them completes, now or later.
-    expect(await waitFor(() => firstPids.every((p) => !pidAlive(p)), 10_000)).toBe(true);
-    await new Promise((res) => setTimeout(res, 3500));
+    // A shell that is gone writes no .done line: no need to wait out its `sleep 3`.
+    expect(await waitFor(() => firstPids.every(([p, start]) => !pidAlive(p, start)), 10_000)).toBe(true);
     for (const j of jobs) expect(readFileSync(join(dir, `${j.id}.done`), 'utf8')).toBe('x\n');
     for (const id of onA)
       expect(
@@ -193,14 +201,14 @@ describe('poolrun --queue and poolrun worker', () => {
     });
     const pidFiles = () => readdirSync(dir).filter((f) => f.endsWith('.pid'));
     expect(await waitFor(() => pidFiles().length === 4, 20_000)).toBe(true);
-    const pids = readPids(dir, '.pid');
+    const pids = readPids(dir, '.pid').map((p) => [p, pidStart(p)] as const);
     const t0 = Date.now();
     producer.kill('SIGINT');
     const r = await producer;
     expect(r.exitCode).toBe(130);
     expect(Date.now() - t0).toBeLessThan(15_000);
     // Every job shell is gone (its `sleep` child too: the whole group was killed)...
-    expect(await waitFor(() => pids.every((p) => !pidAlive(p)), 10_000)).toBe(true);
+    expect(await waitFor(() => pids.every(([p, start]) => !pidAlive(p, start)), 10_000)).toBe(true);
     const doc = readJson(json);
     expect(doc.summary.cancelled).toBe(8);
     // ...and nothing of the run starts afterwards, on either worker.
@@ -227,10 +235,10 @@ describe('poolrun --queue and poolrun worker', () => {
     });
     const pidFiles = () => readdirSync(dir).filter((f) => f.endsWith('.pid'));
     expect(await waitFor(() => pidFiles().length === 2, 20_000)).toBe(true);
-    const pids = readPids(dir, '.pid');
+    const pids = readPids(dir, '.pid').map((p) => [p, pidStart(p)] as const);
     producer.kill('SIGKILL');
     await producer;
-    expect(await waitFor(() => pids.every((p) => !pidAlive(p)), 30_000)).toBe(true);
+    expect(await waitFor(() => pids.every(([p, start]) => !pidAlive(p, start)), 30_000)).toBe(true);
     expect(a.stderr()).toMatch(/has no producer any more: killing its jobs/);
     await new Promise((res) => setTimeout(res, 2000));
     expect(pidFiles()).toHaveLength(2);
@@ -248,7 +256,8 @@ describe('poolrun --queue and poolrun worker', () => {
     const doc = JSON.parse(r.stdout) as ResultsDoc;
     expect(doc.results.map((x) => x.status)).toEqual(['succeeded', 'cancelled']);
     const slow = Number(readFileSync(join(dir, 'slow.pid'), 'utf8'));
-    expect(await waitFor(() => !pidAlive(slow), 10_000)).toBe(true);
+    const slowStart = pidStart(slow);
+    expect(await waitFor(() => !pidAlive(slow, slowStart), 10_000)).toBe(true);
   });
 
   it('Redis unreachable: producer and worker say so and exit 2, within a bounded time; nothing runs', async () => {
@@ -334,12 +343,14 @@ export async function resolve(specifier, context, next) {
     const b = await worker(['-w', '1']);
     expect(await waitFor(() => existsSync(join(dir, 'second.start')), 20_000)).toBe(true);
     const firstRun = readPids(dir, 'second.start')[0]!;
+    const firstRunStart = pidStart(firstRun);
     const c = await worker(['-w', '1']);
     b.child.kill('SIGTERM');
-    await new Promise((res) => setTimeout(res, 300));
+    // The second signal once the first was handled (not two signals taken as one).
+    expect(await waitFor(() => /SIGTERM: taking no more jobs/.test(b.stderr()), 20_000)).toBe(true);
     b.child.kill('SIGTERM');
     expect(await b.exited).toEqual({ code: 0, signal: null });
-    expect(pidAlive(firstRun)).toBe(false);
+    expect(pidAlive(firstRun, firstRunStart)).toBe(false);
 
     const r = await producer;
     expect(r.exitCode).toBe(0);
@@ -368,6 +379,7 @@ export async function resolve(specifier, context, next) {
     );
     expect(await waitFor(() => existsSync(join(dir, 'long.pid')), 20_000)).toBe(true);
     const jobPid = Number(readFileSync(join(dir, 'long.pid'), 'utf8'));
+    const jobStart = pidStart(jobPid);
     const t0 = Date.now();
     await own.stop();
 
@@ -383,7 +395,7 @@ export async function resolve(specifier, context, next) {
 
     expect((await w.exited).code).toBe(1);
     expect(w.stderr()).toMatch(/poolrun worker: lost the connection to Redis/);
-    expect(await waitFor(() => !pidAlive(jobPid), 10_000)).toBe(true);
+    expect(await waitFor(() => !pidAlive(jobPid, jobStart), 10_000)).toBe(true);
   });
 
   it('bounded data in Redis: output cut to --capture-limit before it is stored; the run keys expire after --queue-ttl', async () => {
@@ -425,8 +437,13 @@ export async function resolve(specifier, context, next) {
       expect(Number(await client.call('MEMORY', 'USAGE', 'bull:poolrun:events'))).toBeLessThan(50_000);
       for (const k of [...jobKeys, stored]) expect(await client.pttl(k)).toBeGreaterThan(0);
       expect(await client.keys('bull:poolrun:poolrun-run:*')).toEqual([]);
-      await new Promise((res) => setTimeout(res, 2500));
-      expect(await client.exists(...jobKeys, stored)).toBe(0);
+      // Expired after --queue-ttl: polled (Redis expires keys lazily and in sampled sweeps), 20 s at most.
+      let left = await client.exists(...jobKeys, stored);
+      for (const end = Date.now() + 20_000; left > 0 && Date.now() < end;) {
+        await new Promise((res) => setTimeout(res, 100));
+        left = await client.exists(...jobKeys, stored);
+      }
+      expect(left).toBe(0);
     } finally {
       client.disconnect();
     }

@@ -38,29 +38,59 @@ export function ping(port: number): Promise<boolean> {
   });
 }
 
+/** The process_id of the redis-server answering on `port` (INFO server), or undefined if none answers. */
+export function serverPid(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    const done = (pid: number | undefined) => {
+      s.destroy();
+      resolve(pid);
+    };
+    s.setTimeout(1000, () => done(undefined));
+    s.on('error', () => done(undefined));
+    s.on('connect', () => s.write('INFO server\r\n'));
+    s.on('data', (d) => {
+      got += d.toString();
+      const m = /process_id:(\d+)/.exec(got);
+      if (m) done(Number(m[1]));
+    });
+  });
+}
+
+/**
+ * A redis-server of this test file's own. poolrun takes TCP URLs only (redis://host:port), so the port is one
+ * found free and handed over: another program may take it in between. The server then cannot bind and exits, or
+ * someone else answers on the port: then another port is tried; the server is ours when INFO names its pid.
+ */
 export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const pid = child.pid!;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const end = Date.now() + 10_000;
-  while (!(await ping(port))) {
-    if (Date.now() > end) throw new Error(`redis-server did not answer on port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}/0`,
-    pid,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  const tried: string[] = [];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const pid = child.pid!;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const gone = () => child.exitCode !== null || child.signalCode !== null;
+    const stop = async () => {
+      if (!gone()) process.kill(pid, 'SIGKILL');
       await exited;
-    },
-  };
+    };
+    const end = Date.now() + 20_000;
+    let answered: number | undefined;
+    while (!gone() && Date.now() < end) {
+      answered = await serverPid(port);
+      if (answered !== undefined) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (answered === pid) return { port, url: `redis://127.0.0.1:${port}/0`, pid, stop };
+    tried.push(`${port}: ${gone() ? 'the server exited' : `answered by pid ${answered ?? 'none'}`}`);
+    await stop();
+  }
+  throw new Error(`redis-server did not start on a port of its own (${tried.join('; ')})`);
 }
 
 export interface WorkerProcess {

@@ -2,9 +2,9 @@
  * Signals to poolrun, and poolrun's own death: no process of any job survives it. Every check is by pid.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive, readJson, useTempDirs, waitFor } from './helpers.js';
+import { pidAlive, pidStart, readJson, useTempDirs, waitFor } from './helpers.js';
 import {
   TREE_SIZE,
   modes,
@@ -20,6 +20,14 @@ import {
 const temp = useTempDirs();
 
 const KILL_AFTER_MS = 1000;
+
+/**
+ * A tree that ignores SIGTERM (treeJob's), beside a witness in the same process group that notes each SIGTERM
+ * it gets in `terms` and lives on: the test waits for that note, not for a time, to know SIGTERM was sent.
+ */
+function stubbornJob(pids: string, terms: string): string {
+  return `(trap 'echo term >> ${terms}' TERM; while :; do sleep 0.05; done) & ${treeJob(pids, true)}`;
+}
 
 describe.each(modes)('signals (%s mode)', (mode) => {
   it.each([
@@ -79,6 +87,7 @@ describe.each(modes)('signals (%s mode)', (mode) => {
   it('a job that ignores SIGTERM is SIGKILLed after --kill-after', async () => {
     const dir = temp();
     const pids = join(dir, 'pids');
+    const terms = join(dir, 'terms');
     const json = join(dir, 'out.json');
     const child = startPoolrun([
       '-m',
@@ -87,13 +96,13 @@ describe.each(modes)('signals (%s mode)', (mode) => {
       `${KILL_AFTER_MS}ms`,
       '--json',
       json,
-      writeJobs(dir, [{ id: 'stubborn', run: treeJob(pids, true) }]),
+      writeJobs(dir, [{ id: 'stubborn', run: stubbornJob(pids, terms) }]),
     ]);
     const all = await waitForPids(pids, TREE_SIZE);
     const t0 = performance.now();
     child.kill('SIGINT');
-    // Still there after the SIGTERM: they ignore it.
-    await new Promise((r) => setTimeout(r, KILL_AFTER_MS / 2));
+    // Still there after the SIGTERM reached the group: they ignore it.
+    expect(await waitFor(() => existsSync(terms), 20_000)).toBe(true);
     expect(survivors(all)).toHaveLength(TREE_SIZE);
     const gone = waitFor(() => survivors(all).length === 0, KILL_AFTER_MS + 1000);
     const r = await child;
@@ -108,16 +117,18 @@ describe.each(modes)('signals (%s mode)', (mode) => {
   it('a second SIGINT kills at once, without waiting for --kill-after', async () => {
     const dir = temp();
     const pids = join(dir, 'pids');
+    const terms = join(dir, 'terms');
     const child = startPoolrun([
       '-m',
       mode,
       '--kill-after',
       '60s',
-      writeJobs(dir, [{ id: 'stubborn', run: treeJob(pids, true) }]),
+      writeJobs(dir, [{ id: 'stubborn', run: stubbornJob(pids, terms) }]),
     ]);
     const all = await waitForPids(pids, TREE_SIZE);
     child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    // The first SIGINT was handled (its SIGTERM reached the job) before the second is sent.
+    expect(await waitFor(() => existsSync(terms), 20_000)).toBe(true);
     expect(survivors(all)).toHaveLength(TREE_SIZE);
     const t0 = performance.now();
     child.kill('SIGINT');
@@ -216,8 +227,9 @@ describe('the watchdog', () => {
     let helpers: number[] = [];
     await waitFor(() => (helpers = watchdogsOf(child.pid!)).length > 0, 20_000);
     expect(helpers).toHaveLength(1);
+    const helperStart = pidStart(helpers[0]!);
     const r = await child;
     expect(r.exitCode).toBe(0);
-    expect(await waitFor(() => !pidAlive(helpers[0]!), 2000)).toBe(true);
+    expect(await waitFor(() => !pidAlive(helpers[0]!, helperStart), 2000)).toBe(true);
   });
 });
