@@ -1,17 +1,39 @@
 /// <reference lib="dom" />
 // Functions given to page.evaluate() run in the page: these test files type-check them against the DOM.
 /**
- * Debian's Chromium, headless, for the --report tests: never a downloaded browser. A fresh profile folder per
+ * The distribution's Chromium (found on PATH), headless, for the --report tests: never a downloaded browser. A fresh profile folder per
  * launch; no network features (updates, sync, background fetches) that could make requests of their own.
  */
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TimelineData } from '../src/report/timeline-page.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** The names a distribution's Chromium goes by, looked up on PATH in this order. */
+const CHROMIUM_NAMES = ['chromium', 'chromium-browser'];
+
+/**
+ * The Chromium on PATH. Absent, the --report tests fail (they are not skipped) and say what to install.
+ */
+export function findChromium(path = process.env.PATH ?? ''): string {
+  for (const name of CHROMIUM_NAMES)
+    for (const dir of path.split(delimiter)) {
+      if (!dir) continue;
+      const file = join(dir, name);
+      try {
+        accessSync(file, constants.X_OK);
+        if (statSync(file).isFile()) return file;
+      } catch {
+        /* not here */
+      }
+    }
+  throw new Error(
+    `the --report tests need Chromium: none of ${CHROMIUM_NAMES.join(', ')} is on PATH (${path}); ` +
+      'install it (Debian: apt-get install chromium) or put it on PATH',
+  );
+}
 
 export interface Browser {
   context: BrowserContext;
@@ -22,7 +44,7 @@ export async function launchChromium(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'poolrun-chromium-'));
   // launchPersistentContext passes --user-data-dir=<profile>; headless adds --headless.
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: findChromium(),
     headless: true,
     viewport: { width: 1200, height: 700 },
     args: [

@@ -17,7 +17,16 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { poolrun, readJson, tempDir, type ResultsDoc, writeJobs } from './helpers.js';
+import {
+  BIN,
+  packageCopy,
+  poolrun,
+  poolrunAt,
+  readJson,
+  tempDir,
+  type ResultsDoc,
+  writeJobs,
+} from './helpers.js';
 
 const modes = ['thread', 'process'] as const;
 let cleanups: Array<() => void> = [];
@@ -82,13 +91,19 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'file', copy: { from: 'src/script.sh', to: 'dst/one/script.sh' } },
       { id: 'tree', copy: { from: 'src', to: 'dst/tree' } },
     ]);
+    const before = Date.now();
     const r = await poolrun(['-w', '2', '-m', mode, '--json', json, file]);
+    const after = Date.now();
     expect(r.stderr).toContain('2 succeeded');
     expect(r.code, r.stderr).toBe(0);
     const res = byId(readJson(json));
     expect(res.file!.bytes).toBe(statSync(join(dir, 'src', 'script.sh')).size);
     expect(res.tree!.bytes).toBe(6 + 18 + 200_000 + 6);
+    // When it ran, by the clock: started during the run, and ended before the run did.
+    const started = Date.parse(res.tree!.startedAt!);
+    expect(started).toBeGreaterThanOrEqual(before);
     expect(res.tree!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(started + res.tree!.durationMs!).toBeLessThanOrEqual(after);
 
     const one = join(dir, 'dst', 'one', 'script.sh');
     expect(readFileSync(one, 'utf8')).toBe('#!/bin/sh\necho hi\n');
@@ -153,8 +168,11 @@ describe.each(modes)('copy (%s mode)', (mode) => {
 
   it('permission denied (source unreadable, destination folder read-only): failed, clear message, nothing left', async () => {
     const dir = temp();
-    // As root every permission check passes: run poolrun as `nobody` instead.
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    // As root every permission check passes: run poolrun as `nobody` instead, from a copy of the package it
+    // can read (the checkout may be in a folder closed to it).
+    const asRoot = process.getuid?.() === 0;
+    const asUser = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const bin = asRoot ? packageCopy(temp()) : BIN;
     chmodSync(dir, 0o755);
     makeTree(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'secret.txt'), 'no', { mode: 0o600 });
@@ -172,7 +190,7 @@ describe.each(modes)('copy (%s mode)', (mode) => {
       { id: 'tree-unwritable', copy: { from: 'src/sub', to: 'ro/sub' } },
       { id: 'tree-unreadable', copy: { from: 'src', to: 'w/tree' } },
     ]);
-    const r = await poolrun(['-m', mode, '--json', json, file], asUser);
+    const r = await poolrunAt(bin, ['-m', mode, '--json', json, file], asUser);
     expect(r.code, r.stderr).toBe(1);
     const res = byId(readJson(json));
     for (const x of Object.values(res)) expect(x.status, x.id).toBe('failed');

@@ -16,7 +16,7 @@ function flaky(state: string, n: number): string {
 }
 
 describe.each(modes)('--timeout (%s mode)', (mode) => {
-  it('sleep 10 with --timeout 500ms ends in under 0.8s: timed-out, SIGTERM recorded, tree gone', async () => {
+  it('sleep 10 with --timeout 500ms ends soon after 0.5s: timed-out, SIGTERM recorded, tree gone', async () => {
     const dir = temp();
     const pids = join(dir, 'pids');
     const json = join(dir, 'out.json');
@@ -32,13 +32,14 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     expect(r.code).toBe(1);
     const [res] = readJson(json).results;
     expect(res).toMatchObject({ status: 'timed-out', signal: 'SIGTERM', attempts: 1 });
-    // Never before the limit; within 100 ms after it (GNU parallel polls, and fired a 1s timeout at 1.76s).
+    // Never before the limit; soon after it (GNU parallel polls, and fired a 1s timeout at 1.76s). Here within
+    // 100 ms; the bound leaves a second for a loaded machine.
     expect(res!.durationMs).toBeGreaterThanOrEqual(495);
-    expect(res!.durationMs).toBeLessThan(800);
+    expect(res!.durationMs).toBeLessThan(1500);
     expect(res!.error?.message).toMatch(/timed out after 500ms/);
     const all = readNumbers(pids);
     expect(all).toHaveLength(TREE_SIZE);
-    expect(await waitFor(() => survivors(all).length === 0, 1000)).toBe(true);
+    expect(await waitFor(() => survivors(all).length === 0, 5000)).toBe(true);
   });
 
   it('the plain `sleep 10` of the issue, and a per-job timeout in the file that wins over --timeout', async () => {
@@ -53,10 +54,10 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     const [cli, own] = readJson(json).results;
     expect(cli!.status).toBe('timed-out');
     expect(cli!.durationMs).toBeGreaterThanOrEqual(495);
-    expect(cli!.durationMs).toBeLessThan(800);
+    expect(cli!.durationMs).toBeLessThan(1500);
     expect(own!.status).toBe('timed-out');
     expect(own!.durationMs).toBeGreaterThanOrEqual(295);
-    expect(own!.durationMs).toBeLessThan(600);
+    expect(own!.durationMs).toBeLessThan(1300);
     expect(r.ms).toBeLessThan(5000);
   });
 
@@ -80,8 +81,8 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     const [res] = readJson(json).results;
     expect(res).toMatchObject({ status: 'timed-out', signal: 'SIGKILL' });
     expect(res!.durationMs).toBeGreaterThanOrEqual(950);
-    expect(res!.durationMs).toBeLessThan(1500);
-    expect(await waitFor(() => survivors(readNumbers(pids)).length === 0, 500)).toBe(true);
+    expect(res!.durationMs).toBeLessThan(2000);
+    expect(await waitFor(() => survivors(readNumbers(pids)).length === 0, 5000)).toBe(true);
   });
 });
 
@@ -256,7 +257,7 @@ describe.each(modes)('--halt (%s mode)', (mode) => {
     for (const i of [0, 1, 3]) expect(res[i]!.signal).toBe('SIGTERM');
     expect(res[4]!.startedAt).toBeNull();
     expect(r.ms).toBeLessThan(15_000);
-    expect(await waitFor(() => survivors(readNumbers(pids)).length === 0, 1000)).toBe(true);
+    expect(await waitFor(() => survivors(readNumbers(pids)).length === 0, 5000)).toBe(true);
   });
 
   it.each([{ flags: ['--halt', 'soon'] }, { flags: ['--fail-fast'] }])(
@@ -264,9 +265,15 @@ describe.each(modes)('--halt (%s mode)', (mode) => {
     async ({ flags }) => {
       const dir = temp();
       const json = join(dir, 'out.json');
+      // `fast` fails once `running` runs; `running` ends a second after that, by itself.
+      const started = join(dir, 'running-started');
+      const failing = join(dir, 'fast-failing');
       const file = writeJobs(dir, [
-        { id: 'running', run: 'sleep 0.8; echo finished' },
-        { id: 'fast', run: 'sleep 0.2; exit 3' },
+        {
+          id: 'running',
+          run: `touch ${started}; while [ ! -e ${failing} ]; do sleep 0.05; done; sleep 1; echo finished`,
+        },
+        { id: 'fast', run: `while [ ! -e ${started} ]; do sleep 0.05; done; touch ${failing}; exit 3` },
         { id: 'queued', run: 'echo never' },
       ]);
       const r = await poolrun(['-m', mode, '-w', '2', ...flags, '--json', json, file]);
@@ -316,7 +323,7 @@ describe.each(modes)('--deadline (%s mode)', (mode) => {
     // Jobs 6-10 were done in time: their results are in the document, though stdout stopped at job 5.
     expect(res.slice(5).map((x) => x.status)).toEqual(Array(5).fill('succeeded'));
     const [pid] = readNumbers(pid5);
-    expect(await waitFor(() => survivors([pid!]).length === 0, 1000)).toBe(true);
+    expect(await waitFor(() => survivors([pid!]).length === 0, 5000)).toBe(true);
   });
 
   it('--call: executor.map(square, 1..10, timeout=2) with a square(5) that sleeps 10s', async () => {
@@ -353,7 +360,7 @@ export async function square(n) {
     if (mode === 'process') {
       // The worker process that ran square(5) was ended.
       const [pid] = readNumbers(join(dir, 'pid5'));
-      expect(await waitFor(() => survivors([pid!]).length === 0, 1000)).toBe(true);
+      expect(await waitFor(() => survivors([pid!]).length === 0, 5000)).toBe(true);
     }
   });
 

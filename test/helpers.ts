@@ -1,8 +1,21 @@
 import { execa, type Options } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { afterAll, afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,10 +71,15 @@ export function killTracked(): number {
 }
 
 /** Runs the real CLI as a subprocess, as a user's shell would. */
-export async function poolrun(args: string[], opts: Options = {}): Promise<CliResult> {
+export function poolrun(args: string[], opts: Options = {}): Promise<CliResult> {
+  return poolrunAt(BIN, args, opts);
+}
+
+/** poolrun() of another copy of the package (see packageCopy). */
+export async function poolrunAt(bin: string, args: string[], opts: Options = {}): Promise<CliResult> {
   const t0 = performance.now();
   const r = await track(
-    execa(process.execPath, [BIN, ...args], {
+    execa(process.execPath, [bin, ...args], {
       reject: false,
       timeout: CLI_TIMEOUT_MS,
       stripFinalNewline: false,
@@ -75,6 +93,34 @@ export async function poolrun(args: string[], opts: Options = {}): Promise<CliRe
     stderr: String(r.stderr),
     ms: performance.now() - t0,
   };
+}
+
+/**
+ * A copy of the package in `dir` that every user can read and run — bin/, dist/, package.json and schema/, with
+ * node_modules linked to the checkout's (which nobody must be able to read) — for a test that runs poolrun as another user (`nobody`), whom the
+ * checkout's own folders (a home folder of mode 0700, say) may shut out. Returns its bin/poolrun.js.
+ */
+export function packageCopy(dir: string): string {
+  const root = join(dir, 'poolrun-package');
+  mkdirSync(root);
+  for (const part of ['bin', 'dist', 'package.json', 'schema'])
+    cpSync(join(ROOT, part), join(root, part), { recursive: true });
+  // To where node_modules really is (a worktree's may be a link into another checkout): nobody must pass
+  // through the checkout's own folders to reach it.
+  symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(root, 'node_modules'));
+  const open = (path: string): void => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      chmodSync(path, 0o755);
+      for (const name of readdirSync(path)) open(join(path, name));
+    } else chmodSync(path, st.mode & 0o111 ? 0o755 : 0o644);
+  };
+  open(root);
+  // The folders above it too (a temp folder is made 0700).
+  for (let up = dir; up !== dirname(up) && up.startsWith(tmpdir()) && up !== tmpdir(); up = dirname(up))
+    chmodSync(up, statSync(up).mode | 0o055);
+  return join(root, 'bin', 'poolrun.js');
 }
 
 /** A temp folder, removed by the returned cleanup. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ThreadPoolExecutor, ProcessPoolExecutor, task, type Future } from '../dist/index.js';
-import { poolrun, readJson, useTempDirs } from './helpers.js';
+import { poolrun, readJson, useTempDirs, waitFor } from './helpers.js';
 
 const temp = useTempDirs();
 
@@ -16,6 +16,8 @@ export function mark(file, n) { appendFileSync(file, n + '\\n'); return n; }
 export function square(n) { return n * n; }
 // Blocks the worker's thread: no message reaches it until this returns.
 export function block(ms) { const end = Date.now() + ms; while (Date.now() < end); return ms; }
+// The same, once it has said (in \`file\`) that it runs.
+export function blockSaying(file, ms) { appendFileSync(file, 'running\\n'); return block(ms); }
 export function setEnv(name, value) { process.env[name] = value; }
 export function crash() { process.exit(3); }
 export function fail() { throw new Error('boom'); }
@@ -41,13 +43,16 @@ describe.each([
         warm.push(v);
       expect(warm).toHaveLength(50);
 
-      const blocker = ex.submit(task(mod, 'block'), 400);
+      const running = join(dir, 'running');
+      // Long enough to be seen running on a loaded machine; the test waits for its end anyway.
+      const blocker = ex.submit(task(mod, 'blockSaying'), running, 3000);
       const after: Future<unknown>[] = [];
       for (let i = 0; i < 20; i++) after.push(ex.submit(task(mod, 'mark'), marks, i));
-      await new Promise((r) => setTimeout(r, 150)); // the blocker runs, the marks wait behind it
+      // The blocker runs, the marks wait behind it.
+      expect(await waitFor(() => existsSync(running), 20_000)).toBe(true);
       const cancelled = after.map((f) => f.cancel());
       expect(cancelled).toEqual(Array(20).fill(true));
-      expect(await blocker.result()).toBe(400);
+      expect(await blocker.result()).toBe(3000);
       // A call submitted now still runs: the worker is not stuck on the skipped ones.
       expect(await ex.submit(task(mod, 'mark'), marks, 99).result()).toBe(99);
       expect(after.every((f) => f.cancelled())).toBe(true);
@@ -176,7 +181,6 @@ describe('shell jobs and the environment', () => {
       const r = await poolrun(['-q', '-w', '1', '-m', mode, file]);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('before=\nafter=from-call\nown=from-job\n');
-      expect(existsSync(mod)).toBe(true);
     },
   );
 });

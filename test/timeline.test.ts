@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { poolrun, readJson, useTempDirs } from './helpers.js';
 import { startPoolrun, waitForPids } from './failure-helpers.js';
-import { attempts, launchChromium, openReport, reportData, type Browser } from './browser.js';
+import { attempts, findChromium, launchChromium, openReport, reportData, type Browser } from './browser.js';
 import { startRedis, startWorker, type WorkerProcess } from './redis.js';
 
 const temp = useTempDirs('all');
@@ -43,6 +43,16 @@ interface Drawn {
   laneUnder: string | null;
   box: { x: number; y: number; width: number; height: number };
 }
+
+describe('the browser the --report tests use', () => {
+  it('is Chromium found on PATH; none there is a failure that says what to install, not a skip', () => {
+    expect(findChromium()).toMatch(/\/chromium(-browser)?$/);
+    const dir = temp();
+    expect(() => findChromium(dir)).toThrow(
+      /the --report tests need Chromium: none of chromium, chromium-browser is on PATH .*install it/,
+    );
+  });
+});
 
 describe('--report', () => {
   it('a run with failures, a timeout and retries: every job has its bars, in its lane and colour', async () => {
@@ -187,7 +197,12 @@ describe('--report', () => {
     expect(unit).toContain('unit-tests');
     expect(unit).toContain('failed · exit 3');
     expect(unit).toContain('attempt 2 of 2 · worker');
-    expect(unit).toMatch(/ran 4\d\dms/);
+    // Its drawn duration, as the page writes durations (ms under a second, else seconds): at least its `sleep 0.4`.
+    const unitDur = all.find((a) => a.id === 'unit-tests' && a.n === 2)!.dur;
+    expect(unitDur).toBeGreaterThanOrEqual(400);
+    expect(unit).toContain(
+      `ran ${unitDur < 1000 ? `${Math.round(unitDur)}ms` : `${(unitDur / 1000).toFixed(2)}s`}, from +`,
+    );
     expect(unit).toContain('FAIL a.test.ts\nexpected 1, got 2');
     const slow = await hover('too-slow', 1);
     expect(slow).toContain('retried · signal SIGTERM · timed out after 1000ms');
@@ -347,8 +362,9 @@ describe('--report', () => {
       'process',
       '-w',
       '2',
+      // Time for two worker processes to start and the short job to end on a loaded machine, before the deadline.
       '--deadline',
-      '500ms',
+      '3s',
       '--kill-after',
       '200ms',
       '--report',

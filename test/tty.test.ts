@@ -154,23 +154,39 @@ describe('the TTY view (tmux)', () => {
     const dir = temp();
     // A terminal that has been used: the live area sits at the bottom, under earlier output.
     const before = Array.from({ length: 50 }, (_, i) => `earlier line ${i + 1}`);
+    // The run lasts until the last resize was drawn: a first job (silent) waits for this file.
+    const gate = join(dir, 'gate');
+    const jobs = [{ id: 'gate', run: `while [ ! -e ${gate} ]; do sleep 0.05; done` }, ...JOBS];
     const r = await inTmux(
-      ['-w', '3', jobFile(dir, JOBS)],
+      ['-w', '4', jobFile(dir, jobs)],
       { cols: 100, rows: 30 },
       async (tmux) => {
-        await sleep(900);
-        await tmux('resize-window', '-t', '0', '-x', '38');
-        await sleep(400);
-        await tmux('resize-window', '-t', '0', '-x', '70');
-        await sleep(300);
-        await tmux('resize-window', '-t', '0', '-x', '30');
+        const pane = async () => String((await tmux('capture-pane', '-p', '-t', '0')).stdout);
+        // The live area (its bar or spinner, at any width) redrawn since `seen`, within a generous ceiling.
+        const LIVE = /[░█⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+        const redrawn = async (seen: string) => {
+          const end = Date.now() + 20_000;
+          let now = await pane();
+          while (Date.now() < end && (now === seen || !LIVE.test(now))) {
+            await sleep(50);
+            now = await pane();
+          }
+          expect(now).toMatch(LIVE);
+          return now;
+        };
+        let seen = await redrawn('');
+        for (const cols of ['38', '70', '30']) {
+          await tmux('resize-window', '-t', '0', '-x', cols);
+          seen = await redrawn(seen);
+        }
+        writeFileSync(gate, '');
       },
       `printf 'earlier line %s\\n' $(seq 1 50)`,
     );
     expect(r.code).toBe(1);
     expectClean(r.screen);
     const lines = r.screen.split('\n');
-    const summary = lines.findIndex((l) => l.startsWith('poolrun: 8 jobs'));
+    const summary = lines.findIndex((l) => l.startsWith('poolrun: 9 jobs'));
     expect(summary).toBeGreaterThan(0);
     expect(lines.slice(0, summary).filter((l) => l !== '')).toEqual([...before, ...OUTPUT_LINES]);
   });
