@@ -1,89 +1,139 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  closeSync,
+  chmodSync,
   existsSync,
-  ftruncateSync,
   mkdirSync,
-  openSync,
+  readFileSync,
   readdirSync,
+  rmSync,
   statSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, pidAlive, readJson, tempDir, waitFor } from './helpers.js';
+import { BIN, pidAlive, pidStart, readJson, track, useTempDirs, waitFor } from './helpers.js';
 import { childPids } from './worker-procs.js';
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const temp = useTempDirs();
 
-const BIG = 512 * 1024 * 1024;
+/** A copy's temp file or tree, beside its destination: `.<name>.<8 hex>.poolrun-tmp`. */
+const isTemp = (name: string) => /^\..*\.[0-9a-f]{8}\.poolrun-tmp$/.test(name);
 
-/** A large file that costs no disk to make (sparse); its copy still writes every byte. */
-function bigFile(path: string): void {
-  const fd = openSync(path, 'w');
-  ftruncateSync(fd, BIG);
-  closeSync(fd);
+/** The process's state letter from /proc/PID/stat (`T`: stopped). */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+/**
+ * Runs one copy job (`-w 1`, process mode) in `dir` into `dir/out/<dest>` and holds it in the middle: its worker
+ * is stopped (SIGSTOP) the moment its temp appears in out/, which stays small and works on any file system (a
+ * reflink or a fast disk may finish a copy in microseconds, but not before its temp exists). It counts as the
+ * middle if, stopped, the temp is there and the destination is not; then the worker is SIGKILLed. A copy that
+ * was done before the stop landed is run again, larger (up to 5 rounds); returns what the kill left.
+ */
+async function killMidway(
+  dir: string,
+  dest: string,
+  prepare: (round: number) => unknown,
+): Promise<{ code: number | null; stderr: string; outNames: string[] }> {
+  const out = join(dir, 'out');
+  const tried: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out);
+    const job = prepare(round);
+    const file = join(dir, 'jobs.json');
+    writeFileSync(file, JSON.stringify([{ id: 'copy', copy: job }]));
+    const json = join(dir, 'out.json');
+    rmSync(json, { force: true });
+    const run = track(
+      execa(process.execPath, [BIN, '-w', '1', '-m', 'process', '--json', json, file], {
+        reject: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
+    // The worker process is started before any job is given to it.
+    let workers: number[] = [];
+    expect(await waitFor(() => (workers = childPids(run.pid!)).length === 1, 30_000, 5)).toBe(true);
+    const worker = workers[0]!;
+    const start = pidStart(worker);
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      if (readdirSync(out).some(isTemp) || existsSync(join(out, dest))) {
+        stopped = true;
+        if (pidAlive(worker, start)) process.kill(worker, 'SIGSTOP');
+      }
+    };
+    // inotify tells at once; the poll is there in case an event is coalesced away.
+    const watcher = watch(out, stop);
+    const seen = await waitFor(
+      () => {
+        stop();
+        return stopped;
+      },
+      30_000,
+      1,
+    );
+    watcher.close();
+    expect(seen, 'neither a temp nor the destination appeared').toBe(true);
+    // Stopped (or already gone): nothing moves in out/ now.
+    await waitFor(() => procState(worker) === 'T' || !pidAlive(worker, start), 5000, 1);
+    const midway = procState(worker) === 'T' && readdirSync(out).some(isTemp) && !existsSync(join(out, dest));
+    if (pidAlive(worker, start)) process.kill(worker, 'SIGKILL');
+    const r = await run;
+    expect(await waitFor(() => !pidAlive(worker, start), 5000)).toBe(true);
+    if (midway) {
+      expect(r.exitCode, String(r.stderr)).toBe(1);
+      const [res] = readJson(json).results;
+      expect(res!.status).toBe('failed');
+      expect(res!.error!.message).toMatch(/died while running this job: killed by SIGKILL/);
+      return { code: r.exitCode ?? null, stderr: String(r.stderr), outNames: readdirSync(out) };
+    }
+    tried.push(`round ${round}: the copy was done before the worker stopped`);
+  }
+  throw new Error(`never caught a copy in the middle: ${tried.join('; ')}`);
 }
 
 describe('copy atomicity (process mode)', () => {
-  it('SIGKILL to the workers in the middle of a large file copy and a tree copy: nothing at `to`', async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const dir = t.dir;
-    bigFile(join(dir, 'big.bin'));
-    mkdirSync(join(dir, 'tree'));
-    for (let i = 0; i < 100; i++) writeFileSync(join(dir, 'tree', `small-${i}.txt`), `file ${i}\n`);
-    bigFile(join(dir, 'tree', 'large.bin'));
-    const file = join(dir, 'jobs.json');
-    writeFileSync(
-      file,
-      JSON.stringify([
-        { id: 'file', copy: { from: 'big.bin', to: 'out/big.bin' } },
-        { id: 'tree', copy: { from: 'tree', to: 'out/tree' } },
-      ]),
-    );
-    const json = join(dir, 'out.json');
-    const run = execa(process.execPath, [BIN, '-w', '2', '-m', 'process', '--json', json, file], {
-      reject: false,
-      env: { NO_COLOR: '1' },
+  it('SIGKILL to the worker in the middle of a file copy: nothing at `to`, only its hidden temp', async () => {
+    const dir = temp();
+    const { outNames } = await killMidway(dir, 'big.bin', (round) => {
+      // 8 MiB, doubled each round. Set-user-ID: such a file is copied through the worker by hand, in chunks,
+      // into a private temp (never by a reflink, which some file systems make in no time).
+      const big = join(dir, 'big.bin');
+      writeFileSync(big, Buffer.alloc((8 << round) * 1024 * 1024, 1));
+      chmodSync(big, 0o4755);
+      return { from: 'big.bin', to: 'out/big.bin' };
     });
-    const out = join(dir, 'out');
-    const entries = () => (existsSync(out) ? readdirSync(out, { withFileTypes: true }) : []);
-    // Mid-copy, whatever the names: a file with some but not all of the data, a folder with its small files.
-    const midway = await waitFor(
-      () => {
-        const ents = entries();
-        const partFile = ents.some((e) => {
-          if (!e.isFile()) return false;
-          const size = statSync(join(out, e.name)).size;
-          return size > 0 && size < BIG;
-        });
-        const partTree = ents.some((e) => e.isDirectory() && readdirSync(join(out, e.name)).length > 50);
-        return partFile && partTree;
-      },
-      30_000,
-      5,
-    );
-    expect(midway).toBe(true);
-    const workers = childPids(run.pid!);
-    expect(workers).toHaveLength(2);
-    for (const pid of workers) process.kill(pid, 'SIGKILL');
-    const r = await run;
-    for (const pid of workers) expect(pidAlive(pid)).toBe(false);
+    expect(outNames).not.toContain('big.bin');
+    expect(outNames.length).toBeGreaterThan(0);
+    expect(outNames.every(isTemp)).toBe(true);
+  });
 
-    expect(r.exitCode, String(r.stderr)).toBe(1);
-    const doc = readJson(json);
-    for (const res of doc.results) {
-      expect(res.status).toBe('failed');
-      expect(res.error!.message).toMatch(/died while running this job: killed by SIGKILL/);
-    }
-    // Neither destination exists, not even in part; only hidden temps are left beside them.
-    expect(existsSync(join(out, 'big.bin'))).toBe(false);
-    expect(existsSync(join(out, 'tree'))).toBe(false);
-    expect(readdirSync(out).every((n) => n.startsWith('.') && n.endsWith('.poolrun-tmp'))).toBe(true);
+  it('SIGKILL to the worker in the middle of a tree copy: nothing at `to`, only its hidden temp tree', async () => {
+    const dir = temp();
+    let files = 0;
+    const { outNames } = await killMidway(dir, 'tree', (round) => {
+      // Many small files in a few folders (each copied, synced and timed on its own), twice as many each round.
+      const want = 400 << round;
+      for (; files < want; files++) {
+        const sub = join(dir, 'tree', `d${files % 8}`);
+        if (files < 8) mkdirSync(sub, { recursive: true });
+        writeFileSync(join(sub, `small-${files}.txt`), `file ${files}\n`.repeat(100));
+      }
+      return { from: 'tree', to: 'out/tree' };
+    });
+    expect(outNames).not.toContain('tree');
+    expect(outNames.length).toBeGreaterThan(0);
+    expect(outNames.every(isTemp)).toBe(true);
+    // The temp tree holds part of the copy, as far as it got.
+    const tmpTree = join(dir, 'out', outNames[0]!);
+    expect(statSync(tmpTree).isDirectory()).toBe(true);
   });
 });
