@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, pidAlive, poolrun, readJson, useTempDirs, waitFor } from './helpers.js';
+import { BIN, pidAlive, pidStart, poolrun, readJson, track, useTempDirs, waitFor } from './helpers.js';
 import { childPids } from './worker-procs.js';
 import { bytes, sha256, startServer, type TestServer } from './download-server.js';
 
@@ -29,10 +29,12 @@ describe('download atomicity (process mode)', () => {
       JSON.stringify([{ id: 'd', download: { url, to: 'got.bin', sha256: sha256(data) } }]),
     );
     const json = join(dir, 'out.json');
-    const run = execa(process.execPath, [BIN, '-w', '1', '-m', 'process', '--json', json, file], {
-      reject: false,
-      env: { NO_COLOR: '1' },
-    });
+    const run = track(
+      execa(process.execPath, [BIN, '-w', '1', '-m', 'process', '--json', json, file], {
+        reject: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
     // Mid-body: some bytes have landed somewhere in the folder, far from all of them.
     const landed = () =>
       readdirSync(dir)
@@ -41,9 +43,10 @@ describe('download atomicity (process mode)', () => {
     expect(await waitFor(() => landed() > 256 * 1024, 30_000, 5)).toBe(true);
     const workers = childPids(run.pid!);
     expect(workers).toHaveLength(1);
+    const start = pidStart(workers[0]!);
     process.kill(workers[0]!, 'SIGKILL');
     const r = await run;
-    expect(pidAlive(workers[0]!)).toBe(false);
+    expect(await waitFor(() => !pidAlive(workers[0]!, start), 5000)).toBe(true);
     expect(r.exitCode, String(r.stderr)).toBe(1);
     const [res] = readJson(json).results;
     expect(res!.status).toBe('failed');

@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, poolrun, readJson, waitFor, type ResultsDoc, useTempDirs, writeJobs } from './helpers.js';
+import {
+  BIN,
+  poolrun,
+  readJson,
+  waitFor,
+  type ResultsDoc,
+  useTempDirs,
+  writeJobs,
+  track,
+} from './helpers.js';
 
 const temp = useTempDirs();
 const jobFile = writeJobs;
@@ -81,10 +90,12 @@ describe('--json', () => {
       { id: 'long', run: 'sleep 30' },
       ...Array.from({ length: 5 }, (_, i) => ({ id: `later${i}`, run: 'sleep 30' })),
     ]);
-    const child = execa(process.execPath, [BIN, '-w', '2', '--kill-after', '200ms', '--json', json, file], {
-      reject: false,
-      env: { NO_COLOR: '1' },
-    });
+    const child = track(
+      execa(process.execPath, [BIN, '-w', '2', '--kill-after', '200ms', '--json', json, file], {
+        reject: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     expect(await waitFor(() => /started long/.test(stderr) && /succeeded quick/.test(stderr), 20_000)).toBe(
