@@ -16,6 +16,7 @@ import {
   pidAlive,
   pidStart,
   poolrun,
+  track,
   readJson,
   tempDir,
   waitFor,
@@ -149,11 +150,13 @@ describe('poolrun --queue and poolrun worker', () => {
     const lock = ['--lock-duration', '3s'];
     const a = await worker(['-w', '2', ...lock]);
     const json = join(dir, 'out.json');
-    const producer = execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
-      reject: false,
-      stripFinalNewline: false,
-      env: { NO_COLOR: '1' },
-    });
+    const producer = track(
+      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+        reject: false,
+        stripFinalNewline: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
     const startFiles = () => readdirSync(dir).filter((f) => f.endsWith('.start'));
     expect(await waitFor(() => startFiles().length === 2, 20_000)).toBe(true);
     const onA = startFiles().map((f) => f.replace('.start', ''));
@@ -194,11 +197,13 @@ describe('poolrun --queue and poolrun worker', () => {
     const a = await worker(['-w', '2']);
     const b = await worker(['-w', '2', '-m', 'process']);
     const json = join(dir, 'out.json');
-    const producer = execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
-      reject: false,
-      stripFinalNewline: false,
-      env: { NO_COLOR: '1' },
-    });
+    const producer = track(
+      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+        reject: false,
+        stripFinalNewline: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
     const pidFiles = () => readdirSync(dir).filter((f) => f.endsWith('.pid'));
     expect(await waitFor(() => pidFiles().length === 4, 20_000)).toBe(true);
     const pids = readPids(dir, '.pid').map((p) => [p, pidStart(p)] as const);
@@ -230,9 +235,11 @@ describe('poolrun --queue and poolrun worker', () => {
     const a = await worker(['-w', '1', '--kill-after', '1s']);
     await worker(['-w', '1', '--kill-after', '1s']);
     // --queue-timeout 1s: the run key lives 2 × 1s + 10s without its producer's refresh.
-    const producer = execa(process.execPath, [BIN, '--queue', redis.url, '--queue-timeout', '1s', file], {
-      reject: false,
-    });
+    const producer = track(
+      execa(process.execPath, [BIN, '--queue', redis.url, '--queue-timeout', '1s', file], {
+        reject: false,
+      }),
+    );
     const pidFiles = () => readdirSync(dir).filter((f) => f.endsWith('.pid'));
     expect(await waitFor(() => pidFiles().length === 2, 20_000)).toBe(true);
     const pids = readPids(dir, '.pid').map((p) => [p, pidStart(p)] as const);
@@ -328,11 +335,13 @@ export async function resolve(specifier, context, next) {
       { id: 'second', run: `echo $$ >> ${dir}/second.start; sleep 8; echo second done` },
     ]);
     const json = join(dir, 'out.json');
-    const producer = execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
-      reject: false,
-      stripFinalNewline: false,
-      env: { NO_COLOR: '1' },
-    });
+    const producer = track(
+      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+        reject: false,
+        stripFinalNewline: false,
+        env: { NO_COLOR: '1' },
+      }),
+    );
     expect(await waitFor(() => existsSync(join(dir, 'first.start')), 20_000)).toBe(true);
     a.child.kill('SIGTERM');
     expect(await a.exited).toEqual({ code: 0, signal: null });
@@ -369,13 +378,11 @@ export async function resolve(specifier, context, next) {
     const w = await worker(['-w', '1', '--queue-timeout', '2s'], own.url);
     const file = jobFile(dir, [{ id: 'long', run: `echo $$ > ${dir}/long.pid; sleep 30` }]);
     const json = join(dir, 'out.json');
-    const producer = execa(
-      process.execPath,
-      [BIN, '--queue', own.url, '--queue-timeout', '2s', '--json', json, file],
-      {
+    const producer = track(
+      execa(process.execPath, [BIN, '--queue', own.url, '--queue-timeout', '2s', '--json', json, file], {
         reject: false,
         env: { NO_COLOR: '1' },
-      },
+      }),
     );
     expect(await waitFor(() => existsSync(join(dir, 'long.pid')), 20_000)).toBe(true);
     const jobPid = Number(readFileSync(join(dir, 'long.pid'), 'utf8'));
