@@ -35,11 +35,12 @@ describe('download atomicity (process mode)', () => {
         env: { NO_COLOR: '1' },
       }),
     );
-    // Mid-body: some bytes have landed somewhere in the folder, far from all of them.
+    // Mid-body: some bytes have landed somewhere in the folder, far from all of them. (A name listed may be gone
+    // by its stat: the --json folder's writability probe is created and removed at start.)
     const landed = () =>
       readdirSync(dir)
         .filter((n) => !['jobs.json', 'out.json'].includes(n))
-        .reduce((sum, n) => sum + statSync(join(dir, n)).size, 0);
+        .reduce((sum, n) => sum + (statSync(join(dir, n), { throwIfNoEntry: false })?.size ?? 0), 0);
     expect(await waitFor(() => landed() > 256 * 1024, 30_000, 5)).toBe(true);
     const workers = childPids(run.pid!);
     expect(workers).toHaveLength(1);

@@ -3,6 +3,9 @@
  * to anyone. The escalation (TERM, --kill-after, KILL), the kill at exit and the watchdog's sweep must then leave a
  * foreign process group that took the same number alone, and still kill what is left of the job's own group.
  *
+ * Runs alone (npm test runs it after the rest): steering the machine-wide pid counter back makes every concurrent
+ * test's processes take numbers that died a moment ago, and a stale-pid kill elsewhere would then hit a live process.
+ *
  * A foreign group is made to take a finished job's number for real: as root, /proc/sys/kernel/ns_last_pid steers
  * the next pid the kernel hands out. Every check is by pid.
  */
