@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { ProcessPoolExecutor, ThreadPoolExecutor, BrokenWorkerError, task } from '../dist/index.js';
-import { FIXTURES, ROOT, pidAlive, track, useTempDirs, waitFor } from './helpers.js';
+import { FIXTURES, ROOT, pidAlive, pidStart, track, useTempDirs, waitFor } from './helpers.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 
@@ -90,10 +90,12 @@ describe('worker processes and jobs never outlive the program', () => {
     const sh = `${JSON.stringify(process.execPath)} ${app} ${how} ${mode} ${dir} ${tasks} 2>&1 | cat`;
     const child = track(execa('/bin/sh', ['-c', sh], { reject: false, detached: true }), true);
     let pids: AppPids | undefined;
+    const starts = new Map<number, number | undefined>();
     try {
       // The app writes its pids within seconds; then it must end, and `| cat` with it.
       expect(await waitFor(() => existsSync(join(dir, 'pids.json')), 20_000)).toBe(true);
       pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as AppPids;
+      for (const p of [pids.shell, pids.child, ...pids.workers]) starts.set(p, pidStart(p));
       expect(pids.workers).toHaveLength(mode === 'process' ? 2 : 0);
       const ended = await Promise.race([
         child.then((r) => r),
@@ -106,6 +108,9 @@ describe('worker processes and jobs never outlive the program', () => {
     } finally {
       if (pids)
         for (const p of [pids.shell, pids.child, ...pids.workers]) {
+          // Only the process it was: a number seen dead may be another's by now.
+          const start = starts.get(p);
+          if (start === undefined || !pidAlive(p, start)) continue;
           try {
             process.kill(p, 'SIGKILL');
           } catch {

@@ -37,7 +37,7 @@ interface Spawned {
   kill: (signal?: NodeJS.Signals) => boolean;
   spawnargs: string[];
 }
-const spawned = new Set<{ child: Spawned; group: boolean }>();
+const spawned = new Set<{ child: Spawned; group: boolean; start: number | undefined }>();
 
 /**
  * Registers a process a test started; test/setup-env.ts kills every one still running after each test (a failed
@@ -45,7 +45,8 @@ const spawned = new Set<{ child: Spawned; group: boolean }>();
  * `group`: the child leads a process group of its own (execa's `detached`), and the whole group is killed.
  */
 export function track<T extends Spawned>(child: T, group = false): T {
-  const entry = { child, group };
+  // Its start time: the number alone may be someone else's by the time it is killed.
+  const entry = { child, group, start: child.pid === undefined ? undefined : pidStart(child.pid) };
   spawned.add(entry);
   void Promise.resolve(child as unknown as Promise<unknown>)
     .catch(() => undefined)
@@ -56,8 +57,8 @@ export function track<T extends Spawned>(child: T, group = false): T {
 /** Kills what track() registered and is still running; returns how many. */
 export function killTracked(): number {
   let n = 0;
-  for (const { child, group } of spawned) {
-    if (child.pid === undefined || !pidAlive(child.pid)) continue;
+  for (const { child, group, start } of spawned) {
+    if (child.pid === undefined || start === undefined || !pidAlive(child.pid, start)) continue;
     n++;
     try {
       if (group) process.kill(-child.pid, 'SIGKILL');
