@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, poolrun, tempDir } from './helpers.js';
+import { BIN, OPTION_LIKE_WORDS, poolrun, tempDir } from './helpers.js';
 import { specOf } from '../src/util/argv-split.js';
 import { buildProgram } from '../src/cli/program.js';
 
@@ -36,22 +36,8 @@ function corpus(): Buffer[] {
     words.push(`\n${flag(o)}`);
   }
   words.push(
-    ...[
-      '-rf',
-      '--',
-      '-',
-      '--help',
-      '-h',
-      '--version',
-      '-V',
-      'worker',
-      ':::',
-      '::::',
-      ':::+',
-      '::::+',
-      '-qw4',
-    ],
-    ...['--each=touch pwned-each', '--call=./x.mjs#f', '--json=pwned.json', '--joblog=pwned.log', '-0', '-1'],
+    ...OPTION_LIKE_WORDS,
+    ...['--each=touch pwned-each', '--call=./x.mjs#f', '--json=pwned.json', '--joblog=pwned.log', '-1'],
     ...[
       'a b',
       'x\ny',

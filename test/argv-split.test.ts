@@ -10,18 +10,8 @@ import {
 } from '../src/util/argv-split.js';
 import { buildProgram } from '../src/cli/program.js';
 import { modeWanted } from '../src/pool/prestart.js';
+import { OPTION_LIKE_WORDS, rng } from './helpers.js';
 
-/** A small deterministic PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const program = (): Command => buildProgram('0.0.0-test');
@@ -48,22 +38,7 @@ function forms(o: OptionSpec, v: string, flag: OptionSpec | undefined): string[]
 
 /** Words that look like options, separators, subcommands; values with newlines and empty ones. */
 function hostileWords(spec: SplitSpec): string[] {
-  const words = [
-    '-rf',
-    '--',
-    '-',
-    '--help',
-    '-h',
-    '--version',
-    '-V',
-    'worker',
-    ':::',
-    '::::',
-    ':::+',
-    '-0',
-    '-',
-    '',
-  ];
+  const words = [...OPTION_LIKE_WORDS, ''];
   for (const o of spec.options) {
     for (const n of [o.long, o.short]) {
       if (!n) continue;

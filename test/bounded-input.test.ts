@@ -8,21 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, poolrun, useTempDirs, type CliResult } from './helpers.js';
+import { BIN, poolrun, rng, useTempDirs, type CliResult } from './helpers.js';
 
 const tmp = useTempDirs();
-
-/** A small deterministic generator (mulberry32): every failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `depth` levels of arrays and objects (mixed by `r`) around `leaf`, as JSON text. */
 function nested(depth: number, r: () => number, leaf = '1'): string {

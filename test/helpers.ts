@@ -225,3 +225,33 @@ export function writeJobs(dir: string, jobs: unknown, name = 'jobs.json'): strin
   writeFileSync(file, JSON.stringify(jobs, null, 2));
   return file;
 }
+
+/** A small deterministic generator (mulberry32): generated cases are the same on every run, replayable by seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Words that look like options, separators or the subcommand: after --each/--call each must stay an argument. */
+export const OPTION_LIKE_WORDS = [
+  '-rf',
+  '--',
+  '-',
+  '--help',
+  '-h',
+  '--version',
+  '-V',
+  'worker',
+  ':::',
+  '::::',
+  ':::+',
+  '::::+',
+  '-qw4',
+  '-0',
+];

@@ -2,20 +2,10 @@
 // parse.ts needs the schema validator generated at build time: it is imported from dist/.
 import { describe, expect, it } from 'vitest';
 import { LineTooLong, MAX_DEPTH, tooDeepAt } from '../src/input/limits.js';
+import { rng } from './helpers.js';
 import { records } from '../src/input/records.js';
 import { parseJobText } from '../dist/jobs/parse.js';
 import { JobFileError } from '../dist/errors.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random JSON value of about `depth` levels, with brackets and quotes inside its strings. */
 function value(r: () => number, depth: number): unknown {

@@ -23,8 +23,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Sends PING; true on +PONG. */
-export function ping(port: number): Promise<boolean> {
+/**
+ * Sends PING; true on +PONG, or with `anyReply` on any answer at all (a `-NOAUTH` error: up, and wants a password).
+ */
+export function ping(port: number, anyReply = false): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     const done = (ok: boolean) => {
@@ -34,7 +36,7 @@ export function ping(port: number): Promise<boolean> {
     s.setTimeout(1000, () => done(false));
     s.on('error', () => done(false));
     s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => done(d.toString().startsWith('+PONG')));
+    s.on('data', (d) => done(anyReply ? /^[+-]/.test(d.toString()) : d.toString().startsWith('+PONG')));
   });
 }
 

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
   BIN,
@@ -24,7 +23,7 @@ import {
 } from './helpers.js';
 import { startServer, type TestServer } from './download-server.js';
 import { redactText } from '../src/util/redact.js';
-import { freePort } from './redis.js';
+import { freePort, ping } from './redis.js';
 
 const temp = useTempDirs('all');
 let server: TestServer;
@@ -269,21 +268,6 @@ interface AuthRedis {
   exited: Promise<void>;
 }
 
-/** True once the server answers (NOAUTH counts: it is up and wants a password). */
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1000, () => done(false));
-    s.on('error', () => done(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => done(/^[+-]/.test(d.toString())));
-  });
-}
-
 async function startAuthRedis(password: string): Promise<AuthRedis> {
   const port = await freePort();
   const child = spawn(
@@ -304,7 +288,7 @@ async function startAuthRedis(password: string): Promise<AuthRedis> {
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const end = Date.now() + 10_000;
-  while (!(await answers(port))) {
+  while (!(await ping(port, true))) {
     if (Date.now() > end) throw new Error('redis-server did not start');
     await new Promise((r) => setTimeout(r, 50));
   }
