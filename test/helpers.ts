@@ -160,10 +160,14 @@ export function pidAlive(pid: number, start?: number): boolean {
   return start === undefined || Number(f[22 - 3]) === start;
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 25,
+): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
-    if (cond()) return true;
+    if (await cond()) return true;
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return cond();

@@ -129,7 +129,7 @@ describe('--reporter ndjson', () => {
   it('a stop is in the summary; --json - cannot share stdout with it', async () => {
     const dir = temp();
     const file = jobFile(dir, ['sleep 5', 'sleep 5']);
-    const r = await poolrun(['--reporter', 'ndjson', '--deadline', '500ms', '--kill-after', '100ms', file]);
+    const r = await poolrun(['--reporter', 'ndjson', '--deadline', '2s', '--kill-after', '100ms', file]);
     expect(r.code).toBe(124);
     const evs = events(r.stdout);
     expect(evs[evs.length - 1]).toMatchObject({ event: 'summary', stop: 'deadline', total: 2 });

@@ -235,7 +235,12 @@ describe('poolrun worker: every queue message is validated', () => {
     // Data that is not JSON at all, written into the job's hash before the worker can take it.
     const raw = await queue.add('bad', good('x'), { jobId: `${RUN}.notjson`, delay: 1500, attempts: 1 });
     await client.hset(`${PREFIX}:${QUEUE}:${raw.id}`, 'data', '{"v":1,"runId":');
-    await new Promise((r) => setTimeout(r, 2500));
+    // Wait until the worker has taken it (BullMQ cannot read it back, so it stays 'active': never completed).
+    const taken = await waitFor(async () => {
+      const state = await queue.getJobState(raw.id!);
+      return state !== 'delayed' && state !== 'waiting' && state !== 'prioritized';
+    }, 30_000);
+    expect(taken).toBe(true);
     expect(pidAlive(worker.pid)).toBe(true);
 
     // The worker still serves: a good job runs and succeeds.

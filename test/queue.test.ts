@@ -216,13 +216,13 @@ describe('poolrun --queue and poolrun worker', () => {
     expect(await waitFor(() => pids.every(([p, start]) => !pidAlive(p, start)), 10_000)).toBe(true);
     const doc = readJson(json);
     expect(doc.summary.cancelled).toBe(8);
-    // ...and nothing of the run starts afterwards, on either worker.
-    await new Promise((res) => setTimeout(res, 1500));
-    expect(pidFiles()).toHaveLength(4);
+    // The workers go on serving the next run...
     expect(pidAlive(a.pid) && pidAlive(b.pid)).toBe(true);
-    // The workers go on serving the next run.
-    const next = await poolrun(['--queue', redis.url, jobFile(temp(), ['echo next'])]);
-    expect(next.stdout).toBe('next\n');
+    const next = await poolrun(['--queue', redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
+    expect(next.stdout).toBe('next\nnext\n');
+    // ...and nothing of the cancelled run started: its queued jobs were ahead of the next run's in the queue, so
+    // by the time both of those ran on the two workers, every one of them had been taken (and skipped).
+    expect(pidFiles()).toHaveLength(4);
   });
 
   it('producer SIGKILLed: workers kill its running jobs and skip its queued ones once its run key expires', async () => {
@@ -247,7 +247,10 @@ describe('poolrun --queue and poolrun worker', () => {
     await producer;
     expect(await waitFor(() => pids.every(([p, start]) => !pidAlive(p, start)), 30_000)).toBe(true);
     expect(a.stderr()).toMatch(/has no producer any more: killing its jobs/);
-    await new Promise((res) => setTimeout(res, 2000));
+    // The dead run's queued jobs are ahead of the next run's: once two of those have run on the two workers, the
+    // dead run's were taken (and skipped). None of them started.
+    const next = await poolrun(['--queue', redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
+    expect(next.stdout).toBe('next\nnext\n');
     expect(pidFiles()).toHaveLength(2);
   });
 
