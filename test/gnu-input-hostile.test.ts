@@ -146,6 +146,8 @@ describe('refused: exit 2, naming where, nothing run', () => {
     ],
     ['-N with a job file', ['-N2', 'jobs.json'], /-N\/--max-replace-args is for a command and its input/],
     ['--colsep with --call', ['--colsep', ',', '--call', 'm.mjs#f', '1'], /--colsep does not go with --call/],
+    ['a Perl expression', ['echo', '{= s/a/b/ =}', ':::', 'a'], /\{= … =\} at column 6 is a Perl expression/],
+    ['a Perl expression after --each', ['--each', 'echo {=uc=}', ':::', 'a'], /is a Perl expression/],
     ['a NUL in a line of a :::: file', ['echo', '::::', 'nul'], /:::: nul:2:3: a NUL byte/],
   ];
   it.each(cases)('%s', async (_, argv, message) => {

@@ -3,7 +3,7 @@
  * `parallel --will-cite -k` and to `poolrun -q`, the same stdout bytes and the same success. The cases are
  * generated (seeded): every kind of source (`:::`, `::::` file, `:::: -` stdin, `-a`, `:::+`, `::::+`, --link),
  * their combinations, the replacement strings, -N/-n, --colsep, --header, and values that look like options,
- * separators or shell code. POOLRUN_GNU_CASES=n runs more.
+ * separators or shell code. GNU_ORACLE_CASES=n runs more.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { rng, track, useTempDirs } from './helpers.js';
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
 const temp = useTempDirs();
-const CASES = Number(process.env.POOLRUN_GNU_CASES ?? 160);
+const CASES = Number(process.env.GNU_ORACLE_CASES ?? 160);
 
 interface Case {
   /** Options, command words and sources, as for both programs. */
@@ -202,6 +202,10 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     ['--header :', ['--header', ':', 'echo', '{x}-{y}', '{1}', ':::', 'x', 'a', 'b', ':::', 'y', 'c']],
     ['values that look like options and separators', ['echo', ':::', '-rf', '--help', '-a', '-N2']],
     ['an empty source runs nothing', ['echo', ':::']],
+    [
+      '{-1} is the last argument, {-2} the one before',
+      ['-N3', 'echo', '{-1}', '{-2.}', '{-4}', ':::', 'a', 'b.c', 'd', 'e'],
+    ],
     ['words before ::: are joined', ['printf', '%s-%s\\n', 'x', ':::', 'a', 'b']],
   ])('%s', async (_, argv) => {
     await compare({ argv, files: {} });

@@ -34,7 +34,7 @@ export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
     .usage(
-      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]\n       poolrun worker --queue URL [options]",
+      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] CMD [WORD...] ::: ARG... [:::: FILE...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]\n       poolrun worker --queue URL [options]",
     )
     .version(version, '-V, --version')
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')

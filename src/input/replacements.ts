@@ -67,16 +67,16 @@ export type Op = '{}' | '{.}' | '{/}' | '{//}' | '{/.}';
 export interface SlotSpec {
   /** all: every argument of the job (`{}`); pos: one of them (`{2}`, `{name}`); seq: `{#}`; worker: `{%}`. */
   kind: 'all' | 'pos' | 'seq' | 'worker';
-  /** 1-based, for `pos`. */
+  /** 1-based, for `pos`; from the end when negative (`{-1}` is the last argument). */
   pos?: number;
   op: Op;
 }
 
-const POSITIONAL = /^\{([1-9][0-9]{0,5})(\.|\/|\/\/|\/\.)?\}/;
+const POSITIONAL = /^\{(-?[1-9][0-9]{0,5})(\.|\/|\/\/|\/\.)?\}/;
 
 /**
  * The replacement string that starts at `src[i]`, if one does: `{}` `{.}` `{/}` `{//}` `{/.}` `{#}` `{%}`,
- * GNU parallel's positional ones `{1}` `{1.}` `{1/}` `{1//}` `{1/.}`, and with `--header :` a column's name
+ * GNU parallel's positional ones `{1}` `{1.}` `{1/}` `{1//}` `{1/.}` (`{-1}`: the last), and with `--header :` a column's name
  * `{name}` (`names`).
  */
 export function replacementAt(

@@ -1045,10 +1045,10 @@ const EMPTY = Buffer.alloc(0);
  * The command for a job's arguments (GNU parallel's rules): `{}` is all of them, one quoted word each, joined
  * by spaces; `{n}` the n-th. A missing one (a short last group of -N) is empty: nothing where it is a plain
  * argument, as GNU parallel has it, and an empty word ('') anywhere else, so that it never shifts a word into
- * another's place. `none` (-N 0): every replacement string is made from the empty string, as GNU parallel
- * does (`{//}` is then `.`).
+ * another's place. `none` (-N 0, with that many sources): every replacement string is made from the empty
+ * string, as GNU parallel does (`{//}` is then `.`; `{}` stands for one empty value per source).
  */
-export function expandArgs(t: Template, args: readonly Buffer[], seq: number, none = false): string {
+export function expandArgs(t: Template, args: readonly Buffer[], seq: number, none = 0): string {
   let out = t.parts[0]!;
   t.slots.forEach((s, k) => {
     let word: string;
@@ -1059,11 +1059,12 @@ export function expandArgs(t: Template, args: readonly Buffer[], seq: number, no
     };
     if (spec.kind === 'seq') word = safe(s, String(seq));
     else if (spec.kind === 'worker') word = WORKER;
-    else if (none) word = missing();
+    else if (none) word = spec.kind === 'all' ? Array.from({ length: none }, missing).join(' ') : missing();
     else if (spec.kind === 'all' && args.length !== 1)
       word = args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
     else {
-      const arg = spec.kind === 'all' ? args[0] : args[spec.pos! - 1];
+      const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
+      const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
       word = arg === undefined ? missing() : quoted(s, arg, spec.op);
     }
     out += word + t.parts[k + 1]!;

@@ -68,9 +68,10 @@ export function gnuInput(
     ...(raw.colsep !== undefined ? { colsep: checkColsep(raw.colsep) } : {}),
   };
   if (raw.each !== undefined) {
-    if (args.length > 0 && isSeparator(args[0]!))
-      return { command: raw.each, label: '--each', operands: args, ...common };
-    if (!used.length) return undefined;
+    const sources = args.length > 0 && isSeparator(args[0]!);
+    if (!sources && !used.length) return undefined;
+    perlExpression(raw.each);
+    if (sources) return { command: raw.each, label: '--each', operands: args, ...common };
     // --each's arguments are one source; without any, stdin is (unless -a gave the input).
     const implicit = args.length ? 'values' : argFiles.length ? undefined : 'stdin';
     return {
@@ -97,7 +98,18 @@ export function gnuInput(
       `expected a command before ${sep === -1 ? 'the input' : JSON.stringify(args[sep])}, such as ` +
         `poolrun gzip {} ::: a.txt b.txt (poolrun does not run input values as commands, as GNU parallel does)`,
     );
+  perlExpression(command);
   return { command, label: 'the command', operands: sep === -1 ? [] : args.slice(sep), ...common };
+}
+
+/** GNU parallel's `{= perl =}`: code run on each value, which poolrun does not do. */
+function perlExpression(command: string): void {
+  const at = command.search(/\{=[\s\S]*=\}/);
+  if (at !== -1)
+    throw new UsageError(
+      `the command: {= … =} at column ${at + 1} is a Perl expression, which poolrun does not run: ` +
+        'transform the value in the command instead (v={}; … "${v%.gz}")',
+    );
 }
 
 function gnuOptionsUsed(raw: GnuRawOptions): string[] {

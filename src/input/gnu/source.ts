@@ -112,18 +112,18 @@ export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
   const total = countJobs(countCombinations(s), g.perJob);
   return {
-    jobs: jobsOf(template, perJobArgs(combinations(s), g.perJob), g.perJob === 0),
+    jobs: jobsOf(template, perJobArgs(combinations(s), g.perJob), g.perJob === 0 ? sources.length : 0),
     total,
     name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
   };
 }
 
-function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: boolean): Generator<Job> {
+function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number): Generator<Job> {
   let index = 0;
   for (const a of args) yield job(t, a, index++, none);
 }
 
-function job(t: Template, args: Buffer[], index: number, none = false): Job {
+function job(t: Template, args: Buffer[], index: number, none = 0): Job {
   return { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
 }
 
@@ -148,7 +148,7 @@ async function* streamJobs(
         continue;
       }
       if (per === undefined) jobs.push(job(template, v, index++));
-      else if (per === 0) jobs.push(job(template, [], index++, true));
+      else if (per === 0) jobs.push(job(template, [], index++, 1));
       else {
         group.push(...v);
         if (++inGroup === per) {
