@@ -204,7 +204,7 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     ['an empty source runs nothing', ['echo', ':::']],
     [
       '{-1} is the last argument, {-2} the one before',
-      ['-N3', 'echo', '{-1}', '{-2.}', '{-4}', ':::', 'a', 'b.c', 'd', 'e'],
+      ['-N2', 'echo', '{-1}', '{-2.}', ':::', 'a.x', 'b.c', 'd.e', 'f'],
     ],
     ['words before ::: are joined', ['printf', '%s-%s\\n', 'x', ':::', 'a', 'b']],
   ])('%s', async (_, argv) => {
