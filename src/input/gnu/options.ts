@@ -22,6 +22,8 @@ export interface GnuRawOptions {
   colsep?: string;
   header?: string;
   link?: boolean;
+  /** gnu-out's `--pipe` (issue 16 item 4): stdin in blocks, `-N` = records per block; not this form. */
+  pipe?: boolean;
 }
 
 export interface GnuInput {
@@ -53,6 +55,8 @@ export function gnuInput(
   raw: GnuRawOptions & { each?: string; call?: string },
   args: string[],
 ): GnuInput | undefined {
+  // --pipe reads -N itself (records per block) and splits stdin, not sources.
+  if (raw.pipe) return undefined;
   const used = gnuOptionsUsed(raw);
   if (raw.call !== undefined) {
     if (used.length)
