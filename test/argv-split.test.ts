@@ -120,7 +120,9 @@ describe('splitArgv', () => {
       for (const [name, value] of last) {
         const o = spec.options.find((x) => x.long === name || x.short === name)!;
         const attr = p.options.find((x) => x.long === o.long)!.attributeName();
-        expect(opts[attr]).toBe(o.value === 'none' ? !o.long?.startsWith('--no-') : value);
+        // -a/--arg-file is repeatable: commander collects every value (the last is the one to compare).
+        const got = Array.isArray(opts[attr]) ? (opts[attr] as unknown[]).at(-1) : opts[attr];
+        expect(got).toBe(o.value === 'none' ? !o.long?.startsWith('--no-') : value);
       }
     }
   });

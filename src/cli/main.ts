@@ -9,6 +9,7 @@ import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
 import { escapeControls } from '../report/text.js';
+import { isGnuForm } from '../input/gnu/form.js';
 
 function version(): string {
   try {
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const worker = workerInvocation(program);
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
-    if (raw.each === undefined && raw.call === undefined) optionsFirst(args);
+    if (raw.each === undefined && raw.call === undefined && !isGnuForm(args, raw.argFile)) optionsFirst(args);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

@@ -6,6 +6,7 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
+import { gnuInput, type GnuInput, type GnuRawOptions } from '../input/gnu/options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -47,9 +48,11 @@ export interface RunOptions {
   captureLimit: number;
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
+  /** GNU parallel's input form: CMD ::: A B, -a FILE, -N… (input/gnu/options.ts). */
+  gnu?: GnuInput;
 }
 
-export interface RawOptions extends RawQueueOptions {
+export interface RawOptions extends RawQueueOptions, GnuRawOptions {
   workers?: string;
   mode?: string;
   chunksize?: string;
@@ -190,13 +193,15 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }
-  if (raw.null && raw.each === undefined)
+  const gnu = gnuInput(raw, args);
+  if (raw.null && raw.each === undefined && !gnu)
     throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');
   if (raw.each !== undefined && raw.format !== undefined)
     throw new UsageError(
       '--format is for job files; --each reads one argument per line (or per NUL with -0)',
     );
-  if (raw.each !== undefined) {
+  if (gnu) opts.gnu = gnu;
+  else if (raw.each !== undefined) {
     opts.each = raw.each;
     opts.args = args;
   } else if (raw.call !== undefined) {

@@ -22,6 +22,9 @@ Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
              130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
 
+/** `-a F -a G`: every value, in order. */
+const addTo = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 /**
  * The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. main.ts
  * hands it only the words before the arguments (util/argv-split.ts, from these definitions); an option added here
@@ -31,7 +34,7 @@ export function buildProgram(version: string): Command {
   const program = new Command('poolrun')
     .description('Run a list of jobs on a pool of threads or processes; print their output in input order.')
     .usage(
-      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]\n       poolrun worker --queue URL [options]",
+      "[options] [JOBFILE | -]\n       poolrun [options] --each 'CMD {}' [ARG...]\n       poolrun [options] CMD [WORD...] ::: ARG... [:::: FILE...]\n       poolrun [options] --call MODULE#EXPORT [ARG...]\n       poolrun worker --queue URL [options]",
     )
     .version(version, '-V, --version')
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
@@ -86,6 +89,17 @@ export function buildProgram(version: string): Command {
     .option('--each <cmd>', 'run the shell command once per argument, or per stdin line without arguments')
     .option('-0, --null', 'with --each: stdin items are separated by NUL, not newline (find -print0)')
     .option('--call <target>', 'MODULE#EXPORT: call the function once per argument')
+    // GNU parallel's input (issue 16): CMD ::: A B :::: FILE (input/gnu/options.ts).
+    .option(
+      '-a, --arg-file <file>',
+      'an input source: one argument per line (- for stdin); repeatable',
+      addTo,
+    )
+    .option('-N, --max-replace-args <n>', 'n arguments per job: {1}…{n} each, {} all of them')
+    .option('-n, --max-args <n>', 'at most n arguments per job (appended, or {})')
+    .option('--colsep <regex>', 'split each input line into columns {1} {2}… at this regular expression')
+    .option('--header <regex>', '--header : the first value of each source names it: {name}')
+    .option('--link', 'take the sources side by side instead of every combination (the shorter ones wrap)')
     .addOption(
       new Option('--format <format>', 'input format, instead of guessing from the extension').choices([
         'json',

@@ -34,6 +34,7 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
     return { jobs, total: jobs.length, name: '--call' };
   }
   // Each way in loads only its own modules: start-up time is part of every short run.
+  if (opts.gnu) return (await import('../input/gnu/source.js')).gnuSource(opts.gnu, opts.nullSeparated);
   if (opts.each !== undefined) {
     const { eachSource } = await import('../input/each.js');
     return eachSource({ command: opts.each, args: opts.args, nullSeparated: opts.nullSeparated });

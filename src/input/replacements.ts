@@ -60,3 +60,49 @@ export function applyReplacement(r: Exclude<Replacement, '{#}' | '{%}'>, arg: Bu
       return withoutExtension(basename(arg));
   }
 }
+
+/** What a replacement string's value is made of; see parseReplacement. */
+export type Op = '{}' | '{.}' | '{/}' | '{//}' | '{/.}';
+
+export interface SlotSpec {
+  /** all: every argument of the job (`{}`); pos: one of them (`{2}`, `{name}`); seq: `{#}`; worker: `{%}`. */
+  kind: 'all' | 'pos' | 'seq' | 'worker';
+  /** 1-based, for `pos`; from the end when negative (`{-1}` is the last argument). */
+  pos?: number;
+  op: Op;
+}
+
+const POSITIONAL = /^\{(-?[1-9][0-9]{0,5})(\.|\/|\/\/|\/\.)?\}/;
+
+/**
+ * The replacement string that starts at `src[i]`, if one does: `{}` `{.}` `{/}` `{//}` `{/.}` `{#}` `{%}`,
+ * GNU parallel's positional ones `{1}` `{1.}` `{1/}` `{1//}` `{1/.}` (`{-1}`: the last), and with `--header :` a column's name
+ * `{name}` (`names`).
+ */
+export function replacementAt(
+  src: string,
+  i: number,
+  names?: ReadonlyMap<string, number>,
+): string | undefined {
+  if (src[i] !== '{') return undefined;
+  const fixed = REPLACEMENTS.find((t) => src.startsWith(t, i));
+  if (fixed) return fixed;
+  const m = POSITIONAL.exec(src.slice(i, i + 12));
+  if (m) return m[0];
+  if (names && names.size) {
+    const close = src.indexOf('}', i + 1);
+    if (close !== -1 && names.has(src.slice(i + 1, close))) return src.slice(i, close + 1);
+  }
+  return undefined;
+}
+
+/** The meaning of a replacement string found by replacementAt (with the same `names`). */
+export function parseReplacement(token: string, names?: ReadonlyMap<string, number>): SlotSpec {
+  if (token === '{#}') return { kind: 'seq', op: '{}' };
+  if (token === '{%}') return { kind: 'worker', op: '{}' };
+  if ((REPLACEMENTS as readonly string[]).includes(token)) return { kind: 'all', op: token as Op };
+  const named = names?.get(token.slice(1, -1));
+  if (named !== undefined) return { kind: 'pos', pos: named, op: '{}' };
+  const m = POSITIONAL.exec(token)!;
+  return { kind: 'pos', pos: Number(m[1]), op: `{${m[2] ?? ''}}` as Op };
+}

@@ -12,11 +12,15 @@
  */
 import { UsageError } from '../errors.js';
 import { quoteBytes } from './quote.js';
-import { REPLACEMENTS, applyReplacement, type Replacement } from './replacements.js';
+import { applyReplacement, parseReplacement, replacementAt, type SlotSpec } from './replacements.js';
 import { singleQuote } from '../util/shell.js';
 
 interface Slot {
-  r: Replacement;
+  r: string;
+  /** What the value is (which argument, which part of it). */
+  spec: SlotSpec;
+  /** It may stand for several words (a plain argument of a command): `{}` of a job with several arguments. */
+  multi: boolean;
   /** The value must be quoted even when it is a safe word (`$v{}`, `{}=x`, `~{}`, `{}>f`, a command name…). */
   quote: boolean;
 }
@@ -114,8 +118,10 @@ interface Heredoc {
 
 interface Found {
   at: number;
-  r: Replacement;
+  r: string;
   quote: boolean;
+  /** Several words may stand here (see Slot.multi). */
+  multi: boolean;
   /** It begins its word (an appended argument must). */
   wordStart: boolean;
   /** It stands where sh reads the name of the command to run. */
@@ -185,9 +191,8 @@ class Reader {
     throw new Refusal(this.base + at, message);
   }
 
-  private slotAt(i: number): Replacement | undefined {
-    if (this.src[i] !== '{') return undefined;
-    return REPLACEMENTS.find((t) => this.src.startsWith(t, i));
+  private slotAt(i: number): string | undefined {
+    return replacementAt(this.src, i, headerNames);
   }
 
   /** Refuses any replacement string in `src[from, to)`. */
@@ -613,6 +618,7 @@ class Reader {
           at: this.base + i,
           r,
           quote: afterName === i || tilde || (place !== 'arg' && place !== 'redir'),
+          multi: (place === 'arg' || place === 'forIn') && !sawEquals,
           wordStart: i === this.bnl(start),
           command: place === 'cmd' || place === 'name',
         };
@@ -659,6 +665,7 @@ class Reader {
         if ((place === 'cmd' || place === 'name') && plain && /^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
           assignment = true;
         for (const f of mine) f.quote = true;
+        for (const f of mine) f.multi = false;
         tilde = false;
         this.nameArgs = false; // export NAME=value: after the =, a value is only the value
       } else if (c === ':' && sawEquals) tilde = false;
@@ -933,9 +940,34 @@ function read(cmd: string): Found[] {
   return reader.found.sort((a, b) => a.at - b.at);
 }
 
-export function compileTemplate(cmd: string): Template {
-  if (cmd.trim() === '') throw new UsageError('--each: expected a command such as \'gzip {}\', got ""');
-  if (cmd.includes('\0')) throw new UsageError('--each: the command cannot contain a NUL character');
+export interface CompileOptions {
+  /** `--header :`: the columns' names (`{name}`), each the 1-based position of its value. */
+  names?: ReadonlyMap<string, number>;
+  /**
+   * A job may have several arguments (several sources, -N/-n, --colsep): a `{}` then stands for all of them,
+   * one word each, and is refused where several words would not be several arguments.
+   */
+  multi?: boolean;
+  /** How messages name the command: `--each` (the default) or `the command`. */
+  label?: string;
+}
+
+/** The names the reader recognises as `{name}` while a template is compiled (set for that call only). */
+let headerNames: ReadonlyMap<string, number> | undefined;
+
+export function compileTemplate(cmd: string, options: CompileOptions = {}): Template {
+  headerNames = options.names;
+  try {
+    return compile(cmd, options);
+  } finally {
+    headerNames = undefined;
+  }
+}
+
+function compile(cmd: string, options: CompileOptions): Template {
+  const label = options.label ?? '--each';
+  if (cmd.trim() === '') throw new UsageError(`${label}: expected a command such as 'gzip {}', got ""`);
+  if (cmd.includes('\0')) throw new UsageError(`${label}: the command cannot contain a NUL character`);
   let found: Found[];
   let appends = false;
   let text = cmd;
@@ -958,6 +990,12 @@ export function compileTemplate(cmd: string): Template {
             cmd.length,
             '{} would join the word before it (the command ends in a backslash): end it with a space or add {}',
           );
+        if (options.multi && !found[0].multi)
+          throw new Refusal(
+            cmd.length,
+            '{} would be several words (a job has several arguments) where they would not all be arguments ' +
+              'of the command: add {1} {2}… where they go',
+          );
       } catch (e) {
         if (e instanceof Refusal && e.at >= cmd.length)
           throw new Refusal(
@@ -966,6 +1004,14 @@ export function compileTemplate(cmd: string): Template {
           );
         throw e;
       }
+    } else if (options.multi) {
+      const lone = found.find((f) => !f.multi && parseReplacement(f.r, headerNames).kind === 'all');
+      if (lone)
+        throw new Refusal(
+          lone.at,
+          `${lone.r} stands for all of a job's arguments, one word each, and here several words would not be ` +
+            `several arguments (an assignment, a redirection, a case word…): use {1}, {2}… for one each`,
+        );
     }
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
@@ -974,14 +1020,14 @@ export function compileTemplate(cmd: string): Template {
     if (/never closed$/.test(msg))
       msg += ': sh would read what follows it, a value too, differently; close it';
     const lead = /^\{[^}]*\} /.exec(e.message)?.[0];
-    throw new UsageError(`--each: ${lead ?? ''}at ${position(cmd, at)}${lead ? ' ' : ': '}${msg}`);
+    throw new UsageError(`${label}: ${lead ?? ''}at ${position(cmd, at)}${lead ? ' ' : ': '}${msg}`);
   }
   const parts: string[] = [];
   const slots: Slot[] = [];
   let last = 0;
   for (const f of found) {
     parts.push(text.slice(last, f.at));
-    slots.push({ r: f.r, quote: f.quote });
+    slots.push({ r: f.r, quote: f.quote, multi: f.multi, spec: parseReplacement(f.r, headerNames) });
     last = f.at + f.r.length;
   }
   parts.push(text.slice(last));
@@ -990,15 +1036,47 @@ export function compileTemplate(cmd: string): Template {
 
 /** The command for one argument; `seq` is the 1-based job number (`{#}`). */
 export function expandTemplate(t: Template, arg: Buffer, seq: number): string {
+  return expandArgs(t, [arg], seq);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The command for a job's arguments (GNU parallel's rules): `{}` is all of them, one quoted word each, joined
+ * by spaces; `{n}` the n-th. A missing one (a short last group of -N) is empty: nothing where it is a plain
+ * argument, as GNU parallel has it, and an empty word ('') anywhere else, so that it never shifts a word into
+ * another's place. `none` (-N 0, with that many sources): every replacement string is made from the empty
+ * string, as GNU parallel does (`{//}` is then `.`; `{}` stands for one empty value per source).
+ */
+export function expandArgs(t: Template, args: readonly Buffer[], seq: number, none = 0): string {
   let out = t.parts[0]!;
   t.slots.forEach((s, k) => {
     let word: string;
-    if (s.r === '{#}') word = String(seq);
-    else if (s.r === '{%}') word = WORKER;
-    else word = quoteBytes(applyReplacement(s.r, arg));
-    // A safe word stays bare, unless where it stands a bare word would mean more than its text.
-    if ((s.quote || RESERVED.has(word)) && !/^['"]/.test(word)) word = singleQuote(word);
+    const { spec } = s;
+    const missing = (): string => {
+      const v = none ? applyReplacement(spec.op, EMPTY) : EMPTY;
+      return v.length ? quoted(s, v, '{}') : s.multi ? '' : "''";
+    };
+    if (spec.kind === 'seq') word = safe(s, String(seq));
+    else if (spec.kind === 'worker') word = WORKER;
+    else if (none) word = spec.kind === 'all' ? Array.from({ length: none }, missing).join(' ') : missing();
+    else if (spec.kind === 'all' && args.length !== 1)
+      word = args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
+    else {
+      const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
+      const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
+      word = arg === undefined ? missing() : quoted(s, arg, spec.op);
+    }
     out += word + t.parts[k + 1]!;
   });
   return out;
+}
+
+function quoted(s: Slot, arg: Buffer, op: SlotSpec['op']): string {
+  return safe(s, quoteBytes(applyReplacement(op, arg ?? EMPTY)));
+}
+
+/** A safe word stays bare, unless where it stands a bare word would mean more than its text. */
+function safe(s: Slot, word: string): string {
+  return (s.quote || RESERVED.has(word)) && !/^['"]/.test(word) ? singleQuote(word) : word;
 }

@@ -1,0 +1,210 @@
+/**
+ * The jobs of GNU parallel's input form (input/gnu/options.ts): the sources are read, combined
+ * (input/gnu/combine.ts) and each job's arguments put into the command (input/template.ts, which quotes every
+ * value and refuses a replacement string where a quoted word would not stay one literal word).
+ *
+ * A single source that is a file or stdin is read as it arrives (`find … | poolrun gzip :::: -` starts at once,
+ * in bounded memory); several sources are read whole first, as GNU parallel does, to combine them.
+ */
+import { createReadStream } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { streamedSource, type JobSource } from '../../cli/source.js';
+import type { Job } from '../../jobs/types.js';
+import { rawArguments } from '../argv.js';
+import { LineTooLong, lineTooLongMessage } from '../limits.js';
+import { records } from '../records.js';
+import { compileTemplate, expandArgs, type Template } from '../template.js';
+import {
+  combinations,
+  countCombinations,
+  countJobs,
+  perJobArgs,
+  splitColumns,
+  type Value,
+} from './combine.js';
+import { isSeparator } from './form.js';
+import type { GnuInput } from './options.js';
+
+type Spec =
+  | { kind: 'values'; values: Buffer[]; linked: boolean }
+  | { kind: 'file'; path: Buffer | string; shown: string; linked: boolean };
+
+/** The sources in order: `-a FILE`s first (as GNU parallel takes them), then those after the command. */
+function specs(g: GnuInput): Spec[] {
+  let out: Spec[] = g.argFiles.map((f) => file(f, `-a ${f}`, false));
+  const words = rawArguments(g.operands);
+  if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
+  if (g.implicit === 'stdin') return [...out, file('-', '<stdin>', false)];
+  // `:::: a b` is `:::: a :::: b` (and `::::+ a b` links both), as in GNU parallel.
+  let mode: { files: boolean; linked: boolean; sep: string; named: boolean } | undefined;
+  for (const w of words) {
+    if (isSeparator(w)) {
+      if (mode?.files && !mode.named) throw noFile(mode.sep);
+      const sep = w.toString('latin1');
+      // `:::+` first links to the -a source before it, if any (GNU parallel does so for `:::+`; for `::::+` there
+      // it does not; poolrun has one rule).
+      const linked = sep.endsWith('+') && out.length > 0;
+      mode = { files: sep.startsWith('::::'), linked, sep, named: false };
+      if (!mode.files) out.push({ kind: 'values', values: [], linked: mode.linked });
+      continue;
+    }
+    const cur = out.at(-1)!;
+    if (!mode!.files && cur.kind === 'values') cur.values.push(w);
+    else {
+      mode!.named = true;
+      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${w.toString('utf8')}`, mode!.linked));
+    }
+  }
+  if (mode?.files && !mode.named) throw noFile(mode.sep);
+  // GNU parallel 20221122 ignores a `:::` with no values when -a gave a source (elsewhere it is one empty value).
+  if (g.argFiles.length) out = out.filter((x) => x.kind !== 'values' || x.values.length > 0);
+  const stdin = out.filter((s) => s.kind === 'file' && s.path === '-');
+  if (stdin.length > 1) throw new UsageError('stdin (-) can be the input of one source only, not of two');
+  return out;
+}
+
+const DASH = Buffer.from('-');
+
+const noFile = (sep: string) => new UsageError(`${sep}: expected a file name after it (- for stdin)`);
+
+function file(path: Buffer | string, shown: string, linked: boolean): Spec {
+  return { kind: 'file', path, shown: path === '-' ? '<stdin>' : shown, linked };
+}
+
+export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
+  const sources = specs(g);
+  const multi = sources.length > 1 || (g.perJob ?? 1) > 1 || g.colsep !== undefined;
+  const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep) : [b]);
+  const compile = (names?: Map<string, number>): Template =>
+    compileTemplate(g.command, { multi, label: g.label, ...(names ? { names } : {}) });
+
+  const only = sources.length === 1 ? sources[0]! : undefined;
+  if (only?.kind === 'file') {
+    if (only.path === '-' && g.implicit === 'stdin' && process.stdin.isTTY)
+      throw new UsageError(
+        `${g.label} without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in`,
+      );
+    // Checked before anything is read: a bad command is exit 2 at once, not once input arrives.
+    if (!g.header) compile();
+    return streamedSource(only.shown, streamJobs(g, only, nul, valueOf, compile));
+  }
+
+  const values: Value[][] = [];
+  for (const s of sources) {
+    if (s.kind === 'values') values.push(s.values.map(valueOf));
+    else {
+      const vs: Value[] = [];
+      for await (const batch of lines(s, nul)) for (const b of batch) vs.push(valueOf(b));
+      values.push(vs);
+    }
+  }
+  let names: Map<string, number> | undefined;
+  if (g.header) {
+    names = new Map();
+    let offset = 0;
+    for (const vs of values) {
+      const head = vs.shift() ?? [];
+      head.forEach((n, k) => names!.set(n.toString('utf8'), offset + k + 1));
+      offset += head.length;
+    }
+  }
+  const template = compile(names);
+  const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
+  const total = countJobs(countCombinations(s), g.perJob);
+  return {
+    jobs: jobsOf(template, perJobArgs(combinations(s), g.perJob), g.perJob === 0 ? sources.length : 0),
+    total,
+    name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
+  };
+}
+
+function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number): Generator<Job> {
+  let index = 0;
+  for (const a of args) yield job(t, a, index++, none);
+}
+
+function job(t: Template, args: Buffer[], index: number, none = 0): Job {
+  return { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
+}
+
+async function* streamJobs(
+  g: GnuInput,
+  s: Spec & { kind: 'file' },
+  nul: boolean,
+  valueOf: (b: Buffer) => Value,
+  compile: (names?: Map<string, number>) => Template,
+): AsyncGenerator<Job[]> {
+  let template: Template | undefined = g.header ? undefined : compile();
+  let index = 0;
+  const per = g.perJob;
+  let group: Buffer[] = [];
+  let inGroup = 0;
+  for await (const batch of lines(s, nul)) {
+    const jobs: Job[] = [];
+    for (const b of batch) {
+      const v = valueOf(b);
+      if (!template) {
+        template = compile(new Map(v.map((n, k) => [n.toString('utf8'), k + 1])));
+        continue;
+      }
+      if (per === undefined) jobs.push(job(template, v, index++));
+      else if (per === 0) jobs.push(job(template, [], index++, 1));
+      else {
+        group.push(...v);
+        if (++inGroup === per) {
+          jobs.push(job(template, group, index++));
+          group = [];
+          inGroup = 0;
+        }
+      }
+    }
+    if (jobs.length) yield jobs;
+  }
+  if (inGroup > 0 && template) yield [job(template, group, index++)];
+  // A header and nothing else: the command is still checked.
+  if (!template) compile(new Map());
+}
+
+/** A file's (or stdin's) values, a batch at a time: lines, or NUL-separated items with -0. */
+async function* lines(s: Spec & { kind: 'file' }, nul: boolean): AsyncGenerator<Buffer[]> {
+  const input: AsyncIterable<Buffer> =
+    s.path === '-' ? (process.stdin as AsyncIterable<Buffer>) : createReadStream(s.path);
+  const it = records(input, nul ? 0 : 0x0a);
+  for (;;) {
+    let next: IteratorResult<{ first: number; items: Buffer[] }>;
+    try {
+      next = await it.next();
+    } catch (e) {
+      if (e instanceof LineTooLong)
+        throw new UsageError(`${s.shown}:${e.line}: ${lineTooLongMessage(e.limit, nul ? 'item' : 'line')}`);
+      const err = e as NodeJS.ErrnoException;
+      if (err.code) throw new UsageError(`${s.shown}: cannot read it: ${readError(err)}`);
+      throw e;
+    }
+    if (next.done) return;
+    const { first, items } = next.value;
+    if (!nul)
+      items.forEach((item, k) => {
+        const zero = item.indexOf(0);
+        if (zero !== -1)
+          throw new UsageError(
+            `${s.shown}:${first + k}:${item.subarray(0, zero).toString('utf8').length + 1}: a NUL byte in a ` +
+              'line: a command argument cannot hold one (for NUL-separated input use -0)',
+          );
+      });
+    yield items;
+  }
+}
+
+function readError(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder';
+    default:
+      return e.code ?? e.message;
+  }
+}
