@@ -9,6 +9,7 @@ import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
 import { escapeControls } from '../report/text.js';
+import { gnuOnlyOption } from '../gnu/unknown.js';
 
 function version(): string {
   try {
@@ -53,7 +54,17 @@ export async function main(argv: string[]): Promise<number> {
   let args: string[];
   try {
     // commander reads options anywhere in the line: it gets only the words before the arguments (util/argv-split.ts).
-    const split = splitArgv(argv, specOf(program));
+    const spec = specOf(program);
+    const split = splitArgv(argv, spec);
+    // A GNU parallel option poolrun does not take: say what to write instead (src/gnu/unknown.ts).
+    const known = new Set(spec.options.flatMap((o) => [o.long, o.short]));
+    for (const p of split.subcommand ? [] : split.parsed) {
+      const hint = known.has(p.name) ? undefined : gnuOnlyOption(p.name);
+      if (hint) {
+        process.stderr.write(`poolrun: ${shown(hint)}\n(run poolrun --help for usage)\n`);
+        return EXIT.usage;
+      }
+    }
     if (split.subcommand) {
       // `poolrun [options] worker …`: the subcommand's options are its own (enablePositionalOptions).
       program.parse(argv, { from: 'user' });
@@ -74,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const worker = workerInvocation(program);
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
-    if (raw.each === undefined && raw.call === undefined) optionsFirst(args);
+    if (raw.each === undefined && raw.call === undefined && !raw.pipe) optionsFirst(args);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

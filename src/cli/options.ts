@@ -6,6 +6,7 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
+import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -47,9 +48,11 @@ export interface RunOptions {
   captureLimit: number;
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
+  /** GNU parallel's habits: --tag, --results DIR, --line-buffer, --pipe, --shuf (src/gnu/). */
+  gnu?: GnuOptions;
 }
 
-export interface RawOptions extends RawQueueOptions {
+export interface RawOptions extends RawQueueOptions, GnuRawOptions {
   workers?: string;
   mode?: string;
   chunksize?: string;
@@ -138,6 +141,9 @@ export function bytes(name: string, value: string | undefined, dflt: number): nu
 }
 
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
+  // GNU parallel's habits first: -j becomes --workers, --line-buffer --output stream, --pipe takes the command words.
+  const gnu = gnuOptions(raw, args);
+  args = gnu.args;
   if (raw.each !== undefined && raw.call !== undefined)
     throw new UsageError('--each and --call cannot be used together');
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
@@ -182,6 +188,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   }
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.color === false) opts.color = false;
+  if (gnu.options) opts.gnu = gnu.options;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
   if (opts.reporter === 'ndjson' && opts.json === '-') {

@@ -33,6 +33,7 @@ import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
+import { GnuOutput } from '../gnu/output.js';
 
 export const EXIT = {
   ok: 0,
@@ -52,6 +53,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
+  if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);
 
   let skipped = 0;
   let onSkip: (job: Job) => void = () => {};
@@ -119,6 +121,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     name: source.name,
   });
   const observers = reporting.observers;
+  // GNU parallel's output habits (--tag, --results DIR, --line-buffer): src/gnu/output.ts.
+  const gnuOut = opts.gnu ? new GnuOutput(opts.gnu, (m) => out.stderr(`poolrun: ${m}\n`)) : undefined;
   const printer = new OutputPrinter(
     {
       order: opts.order,
@@ -128,6 +132,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       annotations: ndjson || values ? 'stderr' : 'stdout',
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
+      ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
     },
     reporting.sink,
   );
@@ -151,13 +156,17 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   const onEvent = (e: ExecutorEvent): void | Promise<void> => {
     for (const o of observers) o.event(e);
+    gnuOut?.event(e);
     if (e.event === 'output') {
       if (!deadlinePassed) printer.output(e.job, e.stream, e.data);
       // The job may send more once this piece has left the process (printed, or an NDJSON event): with a slow
       // reader, its worker stops reading the job's pipes instead of poolrun holding what stdout has not taken.
       return reporting.sink.drained();
     }
-    if (e.event === 'finished') finished(e.result, e.output);
+    if (e.event === 'finished') {
+      finished(e.result, gnuOut ? gnuOut.finished(e.job, e.result, e.output) : e.output);
+      source.finished?.(e.job);
+    }
   };
 
   const runnerOptions = {
