@@ -322,6 +322,13 @@ describe('--pipe: blocks as GNU parallel cuts them', () => {
     expect(readdirSync(tmp)).toEqual([]);
   }, 120_000);
 
+  it('--dry-run --pipe lists every block job (more blocks than may wait at once) and exits 0', async () => {
+    const data = Array.from({ length: 100 }, (_, i) => `${i + 1}\n`).join('');
+    const r = await poolrun(['--dry-run', '--pipe', '-j', '1', '--block', '10', 'wc', '-l'], { input: data });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l === 'wc -l').length).toBe(33);
+  });
+
   it('blocks() cuts what GNU cuts, however stdin arrives in pieces', async () => {
     const random = rng(99);
     for (let c = 0; c < 200; c++) {

@@ -74,7 +74,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   if (opts.dryRun) {
     discardPrestarted();
-    for await (const j of source.jobs) if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+    for await (const j of source.jobs) {
+      if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+      source.finished?.(j);
+    }
     await out.drained();
     return EXIT.ok;
   }
