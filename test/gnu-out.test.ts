@@ -5,7 +5,7 @@
  * exit status must be equal. Until `:::` lands (gnu-in), poolrun gets the arguments through --each.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, poolrun, rng, track, useTempDirs } from './helpers.js';
@@ -472,4 +472,33 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
+});
+
+describe('live view: done/total and an ETA once a streamed input has ended', () => {
+  it('--each reading stdin, and a JSONL job file on stdin, under a terminal', async () => {
+    const dir = temp();
+    const jobs = join(dir, 'jobs.jsonl');
+    writeFileSync(
+      jobs,
+      [1, 2, 3, 4].map((i) => JSON.stringify({ id: `j${i}`, run: 'sleep 1' })).join('\n') + '\n',
+    );
+    for (const feed of [
+      `seq 4 | node ${BIN} -j 2 --each 'sleep 1; echo {}'`,
+      `node ${BIN} -j 2 --format jsonl - < ${jobs}`,
+    ]) {
+      const log = join(dir, 'typescript');
+      rmSync(log, { force: true });
+      await track(
+        execa('script', ['-qfec', `stty cols 100 rows 40; ${feed}`, log], {
+          env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+          extendEnv: false,
+          reject: false,
+          timeout: 60_000,
+        }),
+      );
+      const screen = readFileSync(log, 'utf8');
+      expect(screen, feed).toMatch(/[0-3]\/4/);
+      expect(screen, feed).toMatch(/ETA/);
+    }
+  }, 120_000);
 });

@@ -28,7 +28,7 @@ import { createObservers, statusDisplay } from '../report/index.js';
 import { chalkFor } from '../report/color.js';
 import { inGitHubActions } from '../report/github.js';
 import { processSink, type Sink } from '../report/sink.js';
-import { count, emptySummary, type StopReason, type Summary } from '../report/types.js';
+import { count, emptySummary, type RunInfo, type StopReason, type Summary } from '../report/types.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
@@ -117,12 +117,13 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const ndjson = statusDisplay(opts) === 'ndjson';
   const output = opts.json === '-' || ndjson ? 'none' : opts.output;
   const values = opts.call !== undefined;
-  const reporting = await createObservers(opts, out, {
+  const runInfo: RunInfo = {
     total: source.total,
     workers: opts.workers,
     startedAt: started,
     name: source.name,
-  });
+  };
+  const reporting = await createObservers(opts, out, runInfo);
   const observers = reporting.observers;
   // GNU parallel's output habits (--tag, --results DIR, --line-buffer): src/gnu/output.ts.
   const gnuOut = opts.gnu ? new GnuOutput(opts.gnu, (m) => out.stderr(`poolrun: ${m}\n`)) : undefined;
@@ -301,7 +302,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     let chunk: Job[] = [];
     const notRun: Job[] = [];
     const unfinished = () => ex.pending + printer.backlog;
+    let read = 0;
     for (let batch = await next(window); batch; batch = await next(window - unfinished())) {
+      read += batch.length;
       for (let i = 0; i < batch.length; i++) {
         const job = applyCliDefaults(batch[i]!, opts);
         if (stop) {
@@ -324,6 +327,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       }
       if (stop && !known) break;
     }
+    // A streamed input has ended: from now on the live view knows the total (done/total, an ETA).
+    if (!known && !stop) runInfo.total = read;
     if (stop) notRun.unshift(...chunk);
     else if (chunk.length) ex.submitJobs(chunk);
     for (const job of notRun) {
