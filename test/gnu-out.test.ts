@@ -122,6 +122,22 @@ describe('--tag and --tagstring: the bytes GNU parallel prints', () => {
     }
   });
 
+  it('output past --capture-limit (spilled to a file) is tagged and filed whole, as GNU', async () => {
+    const cmd = "seq 3000; printf 'no newline'; seq 5 >&2; : {}";
+    const [p, g] = await Promise.all([
+      pool(['--tag', '--capture-limit', '1K', '--each', cmd, 'a', 'b c']),
+      gnu(['-k', '--tag', cmd, ':::', 'a', 'b c']),
+    ]);
+    expect(show(p.stdout)).toBe(show(g.stdout));
+    expect(show(p.stderr)).toBe(show(g.stderr));
+    const base = temp();
+    await Promise.all([
+      pool(['--results', 'res', '--capture-limit', '1K', '--each', cmd, 'a'], undefined, mkdirAt(base, 'p')),
+      gnu(['--results', 'res', cmd, ':::', 'a'], undefined, mkdirAt(base, 'g')),
+    ]);
+    expect(tree(join(base, 'p', 'res'))).toEqual(tree(join(base, 'g', 'res')));
+  });
+
   it('--line-buffer --tag: lines bare or tagged, a last line without newline kept so, as GNU', async () => {
     for (const tag of [[], ['--tag']]) {
       const cmd = "printf 'l1\\nl2'; : {}";
