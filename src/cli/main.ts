@@ -10,6 +10,7 @@ import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
 import { escapeControls } from '../report/text.js';
 import { isGnuForm } from '../input/gnu/form.js';
+import { gnuOnlyOption } from '../gnu/unknown.js';
 
 function version(): string {
   try {
@@ -54,7 +55,17 @@ export async function main(argv: string[]): Promise<number> {
   let args: string[];
   try {
     // commander reads options anywhere in the line: it gets only the words before the arguments (util/argv-split.ts).
-    const split = splitArgv(argv, specOf(program));
+    const spec = specOf(program);
+    const split = splitArgv(argv, spec);
+    // A GNU parallel option poolrun does not take: say what to write instead (src/gnu/unknown.ts).
+    const known = new Set(spec.options.flatMap((o) => [o.long, o.short]));
+    for (const p of split.subcommand ? [] : split.parsed) {
+      const hint = known.has(p.name) ? undefined : gnuOnlyOption(p.name);
+      if (hint) {
+        process.stderr.write(`poolrun: ${shown(hint)}\n(run poolrun --help for usage)\n`);
+        return EXIT.usage;
+      }
+    }
     if (split.subcommand) {
       // `poolrun [options] worker …`: the subcommand's options are its own (enablePositionalOptions).
       program.parse(argv, { from: 'user' });
@@ -75,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const worker = workerInvocation(program);
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
-    if (raw.each === undefined && raw.call === undefined && !isGnuForm(args, raw.argFile)) optionsFirst(args);
+    if (raw.each === undefined && raw.call === undefined && !raw.pipe && !isGnuForm(args, raw.argFile))
+      optionsFirst(args);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

@@ -6,7 +6,8 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
-import { gnuInput, type GnuInput, type GnuRawOptions } from '../input/gnu/options.js';
+import { gnuInput, type GnuInput, type GnuRawOptions as GnuInputRawOptions } from '../input/gnu/options.js';
+import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -49,10 +50,12 @@ export interface RunOptions {
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
   /** GNU parallel's input form: CMD ::: A B, -a FILE, -N… (input/gnu/options.ts). */
-  gnu?: GnuInput;
+  gnuInput?: GnuInput;
+  /** GNU parallel's habits: --tag, --results DIR, --line-buffer, --pipe, --shuf (src/gnu/). */
+  gnu?: GnuOptions;
 }
 
-export interface RawOptions extends RawQueueOptions, GnuRawOptions {
+export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawOptions {
   workers?: string;
   mode?: string;
   chunksize?: string;
@@ -141,6 +144,9 @@ export function bytes(name: string, value: string | undefined, dflt: number): nu
 }
 
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
+  // GNU parallel's habits first: -j becomes --workers, --line-buffer --output stream, --pipe takes the command words.
+  const gnu = gnuOptions(raw, args);
+  args = gnu.args;
   if (raw.each !== undefined && raw.call !== undefined)
     throw new UsageError('--each and --call cannot be used together');
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
@@ -185,6 +191,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   }
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.color === false) opts.color = false;
+  if (gnu.options) opts.gnu = gnu.options;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
   if (opts.reporter === 'ndjson' && opts.json === '-') {
@@ -193,14 +200,14 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }
-  const gnu = gnuInput(raw, args);
-  if (raw.null && raw.each === undefined && !gnu)
+  const gnuIn = gnuInput(raw, args);
+  if (raw.null && raw.each === undefined && !gnuIn)
     throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');
   if (raw.each !== undefined && raw.format !== undefined)
     throw new UsageError(
       '--format is for job files; --each reads one argument per line (or per NUL with -0)',
     );
-  if (gnu) opts.gnu = gnu;
+  if (gnuIn) opts.gnuInput = gnuIn;
   else if (raw.each !== undefined) {
     opts.each = raw.each;
     opts.args = args;

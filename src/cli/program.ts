@@ -95,7 +95,10 @@ export function buildProgram(version: string): Command {
       'an input source: one argument per line (- for stdin); repeatable',
       addTo,
     )
-    .option('-N, --max-replace-args <n>', 'n arguments per job: {1}…{n} each, {} all of them')
+    .option(
+      '-N, --max-replace-args <n>',
+      'n arguments per job: {1}…{n} each, {} all of them (with --pipe: records per block)',
+    )
     .option('-n, --max-args <n>', 'at most n arguments per job (appended, or {})')
     .option('--colsep <regex>', 'split each input line into columns {1} {2}… at this regular expression')
     .option('--header <regex>', '--header : the first value of each source names it: {name}')
@@ -117,6 +120,45 @@ export function buildProgram(version: string): Command {
       'with --queue: how long finished jobs and results stay in Redis (default 1h)',
     )
     .option('--queue-timeout <dur>', 'with --queue: how long to retry an unreachable Redis (default 10s)')
+    // GNU parallel's habits (issue 16; read in src/gnu/options.ts).
+    .option(
+      '-j, --jobs <n>',
+      "GNU parallel's pool size: N, N% of cores, +N/-N cores plus/minus N, 0 = 1000 (as many as possible)",
+    )
+    .option('-k, --keep-order', 'accepted: output is in input order by default (--order input)')
+    .option('--group', "accepted: each job's output is printed whole by default (--output group)")
+    .option(
+      '--line-buffer',
+      '--output stream with lines printed bare (or tagged), as GNU parallel prints them',
+    )
+    .option('--will-cite', 'accepted; poolrun shows no citation notice')
+    .option('--bar', 'accepted: the live view on a terminal shows done/total and an ETA')
+    .option('--eta', 'accepted: the live view on a terminal shows done/total and an ETA')
+    .option('--progress', 'accepted: the live view on a terminal shows done/total and an ETA')
+    .option(
+      '-r, --no-run-if-empty',
+      'accepted: empty input lines never make a job; with --pipe, blank lines are dropped',
+    )
+    .option('--shuf', 'run the jobs in a random order (all input is read first); output follows that order')
+    .option('--tag', "prefix each output line (stdout and stderr) with the job's arguments and a TAB")
+    .option(
+      '--tagstring <str>',
+      'prefix each output line with STR ({} {1} {.} {/} {//} {/.} {#} {%} expanded) and a TAB',
+    )
+    .option(
+      '--results <dir>',
+      "GNU parallel's tree DIR/1/<value>/{seq,stdout,stderr} (output not printed); F.json: --json F.json",
+    )
+    .option(
+      '--pipe',
+      'cut stdin into blocks at record ends; each block is the stdin of one run of the command',
+    )
+    .option(
+      '--block <size>',
+      'with --pipe: bytes per block; K M G are 1024-based, k m g 1000-based, as GNU (default 1M)',
+    )
+    .option('--recstart <str>', 'with --pipe: a record starts with STR (\\n \\t \\0 escapes)')
+    .option('--recend <str>', 'with --pipe: a record ends with STR (default \\n)')
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(run poolrun --help for usage)')
     .exitOverride()

@@ -28,11 +28,12 @@ import { createObservers, statusDisplay } from '../report/index.js';
 import { chalkFor } from '../report/color.js';
 import { inGitHubActions } from '../report/github.js';
 import { processSink, type Sink } from '../report/sink.js';
-import { count, emptySummary, type StopReason, type Summary } from '../report/types.js';
+import { count, emptySummary, type RunInfo, type StopReason, type Summary } from '../report/types.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
+import { GnuOutput } from '../gnu/output.js';
 
 export const EXIT = {
   ok: 0,
@@ -52,6 +53,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
+  if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);
 
   let skipped = 0;
   let onSkip: (job: Job) => void = () => {};
@@ -72,7 +74,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   if (opts.dryRun) {
     discardPrestarted();
-    for await (const j of source.jobs) if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+    for await (const j of source.jobs) {
+      if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+      source.finished?.(j);
+    }
     await out.drained();
     return EXIT.ok;
   }
@@ -112,13 +117,16 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const ndjson = statusDisplay(opts) === 'ndjson';
   const output = opts.json === '-' || ndjson ? 'none' : opts.output;
   const values = opts.call !== undefined;
-  const reporting = await createObservers(opts, out, {
+  const runInfo: RunInfo = {
     total: source.total,
     workers: opts.workers,
     startedAt: started,
     name: source.name,
-  });
+  };
+  const reporting = await createObservers(opts, out, runInfo);
   const observers = reporting.observers;
+  // GNU parallel's output habits (--tag, --results DIR, --line-buffer): src/gnu/output.ts.
+  const gnuOut = opts.gnu ? new GnuOutput(opts.gnu, (m) => out.stderr(`poolrun: ${m}\n`)) : undefined;
   const printer = new OutputPrinter(
     {
       order: opts.order,
@@ -128,6 +136,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       annotations: ndjson || values ? 'stderr' : 'stdout',
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
+      ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
     },
     reporting.sink,
   );
@@ -151,13 +160,17 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   const onEvent = (e: ExecutorEvent): void | Promise<void> => {
     for (const o of observers) o.event(e);
+    gnuOut?.event(e);
     if (e.event === 'output') {
       if (!deadlinePassed) printer.output(e.job, e.stream, e.data);
       // The job may send more once this piece has left the process (printed, or an NDJSON event): with a slow
       // reader, its worker stops reading the job's pipes instead of poolrun holding what stdout has not taken.
       return reporting.sink.drained();
     }
-    if (e.event === 'finished') finished(e.result, e.output);
+    if (e.event === 'finished') {
+      finished(e.result, gnuOut ? gnuOut.finished(e.job, e.result, e.output) : e.output);
+      source.finished?.(e.job);
+    }
   };
 
   const runnerOptions = {
@@ -289,7 +302,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     let chunk: Job[] = [];
     const notRun: Job[] = [];
     const unfinished = () => ex.pending + printer.backlog;
+    let read = 0;
     for (let batch = await next(window); batch; batch = await next(window - unfinished())) {
+      read += batch.length;
       for (let i = 0; i < batch.length; i++) {
         const job = applyCliDefaults(batch[i]!, opts);
         if (stop) {
@@ -312,6 +327,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       }
       if (stop && !known) break;
     }
+    // A streamed input has ended: from now on the live view knows the total (done/total, an ETA).
+    if (!known && !stop) runInfo.total = read;
     if (stop) notRun.unshift(...chunk);
     else if (chunk.length) ex.submitJobs(chunk);
     for (const job of notRun) {

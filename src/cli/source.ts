@@ -17,6 +17,8 @@ export interface JobSource {
   total?: number;
   /** Shown in messages. */
   name: string;
+  /** Told when a job of this source has finished for good (--pipe frees its block). */
+  finished?: (job: Job) => void;
 }
 
 /** A streamed source from its batches: `jobs` takes them one job at a time. */
@@ -34,7 +36,9 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
     return { jobs, total: jobs.length, name: '--call' };
   }
   // Each way in loads only its own modules: start-up time is part of every short run.
-  if (opts.gnu) return (await import('../input/gnu/source.js')).gnuSource(opts.gnu, opts.nullSeparated);
+  if (opts.gnu?.pipe) return (await import('../gnu/source.js')).pipeSourceFor(opts);
+  if (opts.gnuInput)
+    return (await import('../input/gnu/source.js')).gnuSource(opts.gnuInput, opts.nullSeparated);
   if (opts.each !== undefined) {
     const { eachSource } = await import('../input/each.js');
     return eachSource({ command: opts.each, args: opts.args, nullSeparated: opts.nullSeparated });

@@ -11,6 +11,7 @@ import { rawArguments } from './argv.js';
 import { records } from './records.js';
 import { LineTooLong, lineTooLongMessage } from './limits.js';
 import { compileTemplate, expandTemplate, type Template } from './template.js';
+import { withValues } from '../gnu/values.js';
 
 export interface EachOptions {
   command: string;
@@ -34,7 +35,10 @@ export function eachSource(opts: EachOptions): JobSource {
 }
 
 function eachJob(t: Template, arg: Buffer, index: number): Job {
-  return { id: String(index + 1), index, kind: 'run', run: expandTemplate(t, arg, index + 1) };
+  // Its argument rides along for --tag and --results (gnu/values.ts).
+  return withValues({ id: String(index + 1), index, kind: 'run', run: expandTemplate(t, arg, index + 1) }, [
+    arg,
+  ]);
 }
 
 /** Empty items are skipped (as xargs does): empty input runs nothing and the run exits 0. */

@@ -29,6 +29,8 @@ export interface PrinterOptions {
   colors?: { stdout: ChalkInstance; stderr: ChalkInstance };
   /** Called each time a finished job's output has been printed (the submitter waits on the backlog). */
   onPrinted?: () => void;
+  /** `--output stream`: the prefix of a job's lines instead of `[id] ` (GNU's --line-buffer, --tag). */
+  linePrefix?: (job: { id: string; index: number }) => Buffer;
 }
 
 interface Held {
@@ -252,7 +254,7 @@ export class OutputPrinter {
 
   private flushPartial(result: JobResult, stream: 'stdout' | 'stderr'): void {
     const rest = this.lines.rest(`${result.index}\0${stream}`);
-    if (rest) this.writeLines(result, stream, [rest]);
+    if (rest) this.writeLines(result, stream, [rest], true);
   }
 
   /** Each piece gets the prefix and ends with a newline (a piece cut from an over-long line gets one too). */
@@ -260,14 +262,18 @@ export class OutputPrinter {
     job: { id: string; index: number },
     stream: 'stdout' | 'stderr',
     pieces: Buffer[],
+    last = false,
   ): void {
     const toStdout = stream === 'stdout' && !this.opts.values;
     const color = this.opts.colors?.[toStdout ? 'stdout' : 'stderr'];
-    const prefix = Buffer.from(color ? jobColor(color, job.index)(`[${job.id}]`) + ' ' : `[${job.id}] `);
+    const prefix = this.opts.linePrefix
+      ? this.opts.linePrefix(job)
+      : Buffer.from(color ? jobColor(color, job.index)(`[${job.id}]`) + ' ' : `[${job.id}] `);
     const parts: Buffer[] = [];
     for (const p of pieces) {
       parts.push(prefix, p);
-      if (p[p.length - 1] !== 0x0a) parts.push(NL);
+      // A job's last line without a newline stays without one under GNU's --line-buffer/--tag prefixes, as GNU prints it.
+      if (p[p.length - 1] !== 0x0a && !(last && this.opts.linePrefix)) parts.push(NL);
     }
     const out = Buffer.concat(parts);
     if (toStdout) this.out(out);

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { streamedSource, type JobSource } from '../../cli/source.js';
 import type { Job } from '../../jobs/types.js';
+import { withValues } from '../../gnu/values.js';
 import { rawArguments } from '../argv.js';
 import { LineTooLong, lineTooLongMessage } from '../limits.js';
 import { records } from '../records.js';
@@ -112,19 +113,32 @@ export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
   const total = countJobs(countCombinations(s), g.perJob);
   return {
-    jobs: jobsOf(template, perJobArgs(combinations(s), g.perJob), g.perJob === 0 ? sources.length : 0),
+    jobs: jobsOf(
+      template,
+      perJobArgs(combinations(s), g.perJob),
+      g.perJob === 0 ? sources.length : 0,
+      names ? positions(names) : undefined,
+    ),
     total,
     name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
   };
 }
 
-function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number): Generator<Job> {
+function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number, names?: string[]): Generator<Job> {
   let index = 0;
-  for (const a of args) yield job(t, a, index++, none);
+  for (const a of args) yield job(t, a, index++, none, names);
 }
 
-function job(t: Template, args: Buffer[], index: number, none = 0): Job {
-  return { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
+/** `names`: with --header, each argument position's name; the values ride along for --tag and --results. */
+function job(t: Template, args: Buffer[], index: number, none = 0, names?: string[]): Job {
+  const made: Job = { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
+  return withValues(made, args, names ? args.map((_, k) => names[k] ?? String(k + 1)) : undefined);
+}
+
+function positions(names: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [n, pos] of names) out[pos - 1] ??= n;
+  return out;
 }
 
 async function* streamJobs(
@@ -135,6 +149,7 @@ async function* streamJobs(
   compile: (names?: Map<string, number>) => Template,
 ): AsyncGenerator<Job[]> {
   let template: Template | undefined = g.header ? undefined : compile();
+  let names: string[] | undefined;
   let index = 0;
   const per = g.perJob;
   let group: Buffer[] = [];
@@ -144,15 +159,17 @@ async function* streamJobs(
     for (const b of batch) {
       const v = valueOf(b);
       if (!template) {
-        template = compile(new Map(v.map((n, k) => [n.toString('utf8'), k + 1])));
+        const header = new Map(v.map((n, k) => [n.toString('utf8'), k + 1]));
+        template = compile(header);
+        names = positions(header);
         continue;
       }
-      if (per === undefined) jobs.push(job(template, v, index++));
+      if (per === undefined) jobs.push(job(template, v, index++, 0, names));
       else if (per === 0) jobs.push(job(template, [], index++, 1));
       else {
         group.push(...v);
         if (++inGroup === per) {
-          jobs.push(job(template, group, index++));
+          jobs.push(job(template, group, index++, 0, names));
           group = [];
           inGroup = 0;
         }
@@ -160,7 +177,7 @@ async function* streamJobs(
     }
     if (jobs.length) yield jobs;
   }
-  if (inGroup > 0 && template) yield [job(template, group, index++)];
+  if (inGroup > 0 && template) yield [job(template, group, index++, 0, names)];
   // A header and nothing else: the command is still checked.
   if (!template) compile(new Map());
 }

@@ -1,0 +1,205 @@
+/**
+ * GNU parallel's option habits (issue 16, items 4-6), read into poolrun's terms. toRunOptions calls gnuOptions()
+ * first: it turns `-j` into --workers, `--line-buffer` into --output stream, `--results F.json` into --json, takes
+ * `--timeout N%` out of the duration parser's way, and with --pipe takes the command words from the operands.
+ */
+import { UsageError } from '../errors.js';
+import { parseJobs } from './jobs.js';
+
+export interface GnuRawOptions {
+  jobs?: string;
+  keepOrder?: boolean;
+  group?: boolean;
+  lineBuffer?: boolean;
+  willCite?: boolean;
+  bar?: boolean;
+  eta?: boolean;
+  progress?: boolean;
+  runIfEmpty?: boolean;
+  shuf?: boolean;
+  tag?: boolean;
+  tagstring?: string;
+  results?: string;
+  pipe?: boolean;
+  block?: string;
+  recstart?: string;
+  recend?: string;
+  /** `-N`: with --pipe, records per block (without it, gnu-in's arguments per job). */
+  maxReplaceArgs?: string;
+}
+
+export interface PipeOptions {
+  /** The shell command each block is piped into. */
+  command: string;
+  /** Bytes per block (GNU's --block; 1 MiB by default): blocks end at the first record end at or past it. */
+  blockSize: number;
+  /** Records per block (-N): when set, blocks are counted in records and --block is not used. */
+  records?: number;
+  recstart: Buffer;
+  recend: Buffer;
+  /** -r: blank lines are dropped from the input before it is cut (GNU's `s/^\s*\n//gm`). */
+  dropBlankLines: boolean;
+}
+
+export interface GnuOptions {
+  /** --tag (true) or --tagstring STR: each output line is prefixed with the tag and a TAB. */
+  tag?: true | string;
+  /** --results DIR: GNU's tree DIR/1/<value>/…/{seq,stdout,stderr}; the output is not printed (as GNU). */
+  resultsDir?: string;
+  /** --line-buffer: stream whole lines, with no `[id] ` prefix (GNU prints them bare, or tagged). */
+  lineBuffer?: boolean;
+  pipe?: PipeOptions;
+  /** --shuf: run the jobs in a random order (read all of them first). */
+  shuf?: boolean;
+}
+
+export interface GnuRead {
+  options?: GnuOptions;
+  /** The operands left for the job file or --each/--call arguments. */
+  args: string[];
+}
+
+/**
+ * GNU's sizes (its multiply_binary_prefix): K M G T P (and Ki, ki, Mi, …) are powers of 1024; k m g t p are powers
+ * of 1000 (`--block 1k` is 1000 bytes, `--block 1M` 1048576).
+ */
+export function gnuSize(name: string, value: string): number {
+  const m = /^(\d{1,15}(?:\.\d{1,9})?)(?:([KMGTPkmgtp])(i?))?$/.exec(value.trim());
+  if (m) {
+    const unit = m[2] ?? '';
+    const power = unit === '' ? 0 : 'kmgtp'.indexOf(unit.toLowerCase()) + 1;
+    const base = unit === '' || unit === unit.toUpperCase() || m[3] ? 1024 : 1000;
+    const n = Math.floor(Number(m[1]) * base ** power);
+    if (n >= 1 && n <= 2 ** 31 - 1) return n;
+  }
+  throw new UsageError(
+    `${name}: expected a size from 1 byte to 2G such as 512, 64k (64000), 64K (65536) or 1M, got "${value}"`,
+  );
+}
+
+/** GNU's --recstart/--recend take backslash escapes (\n, \t, \0, \\, \xHH) as Perl strings do. */
+export function unescapeRecord(name: string, value: string): Buffer {
+  const out: number[] = [];
+  const raw = Buffer.from(value);
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c !== 0x5c || i + 1 >= raw.length) {
+      out.push(c);
+      continue;
+    }
+    const n = String.fromCharCode(raw[++i]!);
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, '\\': 0x5c, a: 7, e: 27, f: 12 };
+    if (n in simple) out.push(simple[n]!);
+    else if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(value.slice(i + 1, i + 3))) {
+      out.push(parseInt(raw.subarray(i + 1, i + 3).toString(), 16));
+      i += 2;
+    } else
+      throw new UsageError(
+        `${name}: unknown escape \\${n} in "${value}" (known: \\n \\t \\r \\0 \\\\ \\xHH)`,
+      );
+  }
+  return Buffer.from(out);
+}
+
+/** The other options gnuOptions reads or sets. */
+interface Others {
+  workers?: string;
+  output?: string;
+  json?: string;
+  each?: string;
+  call?: string;
+  queue?: string;
+  timeout?: string;
+}
+
+export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead {
+  const g: GnuOptions = {};
+  let any = false;
+  const set = <K extends keyof GnuOptions>(k: K, v: GnuOptions[K]) => {
+    g[k] = v;
+    any = true;
+  };
+  if (raw.jobs !== undefined) {
+    if (raw.workers !== undefined)
+      throw new UsageError('-j/--jobs and -w/--workers both set the pool size: give one of them');
+    raw.workers = String(parseJobs(raw.jobs));
+  }
+  if (raw.lineBuffer) {
+    if (raw.output !== undefined && raw.output !== 'group' && raw.output !== 'stream')
+      throw new UsageError(
+        `--line-buffer means --output stream; it cannot be combined with --output ${raw.output}`,
+      );
+    raw.output = 'stream';
+    set('lineBuffer', true);
+  }
+  if (raw.tag && raw.tagstring !== undefined)
+    throw new UsageError('--tag and --tagstring: give one of them (--tagstring {} is --tag)');
+  if (raw.tag) set('tag', true);
+  if (raw.tagstring !== undefined) set('tag', raw.tagstring);
+  if (raw.results !== undefined) {
+    if (raw.results === '' || raw.results === '-')
+      throw new UsageError(
+        "--results: expected a folder (GNU parallel's tree) or a file name ending in .json",
+      );
+    if (/\.json$/i.test(raw.results)) {
+      if (raw.json !== undefined && raw.json !== raw.results)
+        throw new UsageError('--results F.json is --json F.json: give one of them');
+      raw.json = raw.results;
+    } else set('resultsDir', raw.results);
+  }
+  if (raw.shuf) set('shuf', true);
+  if (typeof raw.timeout === 'string' && /%\s*$/.test(raw.timeout)) {
+    const m = /^\s*(\d{1,6}(?:\.\d{1,6})?)%\s*$/.exec(raw.timeout);
+    if (!m || !(Number(m[1]) > 0))
+      throw new UsageError(
+        `--timeout: expected a duration, or a percentage of the median runtime such as 200%, got "${raw.timeout}"`,
+      );
+    throw new UsageError(
+      `--timeout ${raw.timeout}: a percentage of the median runtime is not supported yet; give a duration such as 30s (GNU parallel's --timeout 60 is 60 seconds here too)`,
+    );
+  }
+  const pipeOnly = (['block', 'recstart', 'recend'] as const).filter((k) => raw[k] !== undefined);
+  if (!raw.pipe && pipeOnly.length)
+    throw new UsageError(`--${pipeOnly[0]} goes with --pipe (it sets how stdin is cut into blocks)`);
+  if (raw.pipe) {
+    if (raw.call !== undefined)
+      throw new UsageError('--pipe feeds shell commands: it cannot be used with --call');
+    if (raw.queue !== undefined)
+      throw new UsageError(
+        '--pipe keeps each block in a file on this machine: it cannot be used with --queue',
+      );
+    const words = raw.each !== undefined ? [raw.each, ...args] : args;
+    if (words.length === 0 || words.join('').trim() === '')
+      throw new UsageError("--pipe: expected a command to pipe each block into, such as --pipe 'wc -l'");
+    if (raw.shuf)
+      throw new UsageError(
+        '--pipe and --shuf: the blocks are run in input order (GNU parallel also ignores --shuf with --pipe)',
+      );
+    delete raw.each;
+    const pipe: PipeOptions = {
+      command: words.join(' '),
+      blockSize: raw.block === undefined ? 1024 * 1024 : gnuSize('--block', raw.block),
+      recstart: raw.recstart === undefined ? Buffer.alloc(0) : unescapeRecord('--recstart', raw.recstart),
+      // GNU: recend is "\n" unless --recstart is given alone.
+      recend:
+        raw.recend !== undefined
+          ? unescapeRecord('--recend', raw.recend)
+          : raw.recstart !== undefined
+            ? Buffer.alloc(0)
+            : Buffer.from('\n'),
+      dropBlankLines: raw.runIfEmpty === false,
+    };
+    if (raw.maxReplaceArgs !== undefined) {
+      const v = raw.maxReplaceArgs.trim();
+      const n = /^\d{1,9}$/.test(v) ? Number(v) : 0;
+      if (n < 1)
+        throw new UsageError(
+          `-N: expected a number of records per block (1 or more), got "${raw.maxReplaceArgs}"`,
+        );
+      pipe.records = n;
+    }
+    set('pipe', pipe);
+    args = [];
+  }
+  return any ? { options: g, args } : { args };
+}

@@ -1,0 +1,35 @@
+/** GNU parallel's ways in and around a job source: --pipe's blocks, --shuf's random order. */
+import type { Job } from '../jobs/types.js';
+import type { JobSource } from '../cli/source.js';
+import type { RunOptions } from '../cli/options.js';
+import { pipeSource } from './pipe.js';
+
+export function pipeSourceFor(opts: RunOptions): JobSource {
+  return pipeSource({
+    pipe: opts.gnu!.pipe!,
+    workers: opts.workers,
+    warn: (m) => process.stderr.write(`poolrun: ${m}\n`),
+  });
+}
+
+/**
+ * --shuf: every job read first, then run in a random order (Fisher-Yates). Jobs are numbered again in that
+ * order (id, index: the order output is printed in, as GNU's -k --shuf prints it); a command already expanded
+ * keeps the {#} of its input position.
+ */
+export async function shuffled(source: JobSource, random: () => number = Math.random): Promise<JobSource> {
+  const all: Job[] = [];
+  for await (const j of source.jobs) all.push(j);
+  for (let i = all.length - 1; i > 0; i--) {
+    const k = Math.floor(random() * (i + 1));
+    [all[i], all[k]] = [all[k]!, all[i]!];
+  }
+  const jobs = all.map((j, index) => ({
+    ...j,
+    index,
+    id: j.id === String(j.index + 1) ? String(index + 1) : j.id,
+  }));
+  const out: JobSource = { jobs, total: jobs.length, name: source.name };
+  if (source.finished) out.finished = source.finished;
+  return out;
+}

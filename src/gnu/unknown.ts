@@ -1,0 +1,272 @@
+/**
+ * GNU parallel's options that poolrun does not take, each with the nearest poolrun way. main.ts looks an unknown
+ * option up here before commander reports it, so a user coming from GNU parallel reads what to write instead
+ * (exit 2). An option poolrun defines is never looked up: the table may name options that are still to come.
+ */
+const REMOTE =
+  'poolrun runs jobs on this machine, or on `poolrun worker`s with --queue redis://HOST:6379 (no ssh)';
+const SEMAPHORE =
+  'poolrun has no semaphore mode: give all the commands to one run (--each CMD, or a job file)';
+const MULTI = 'poolrun runs one job per argument (several per job: -N n with {1}..{n})';
+const SOURCES =
+  "GNU's input sources (:::, ::::, -a, {1}, --colsep, --header, --link) come with issue 16 items 1-3; meanwhile: --each 'CMD {}' ARG... or lines on stdin";
+const REPLACE = "poolrun's replacement strings are fixed: {} {.} {/} {//} {/.} {#} {%}";
+const NOT_WATCHED = 'poolrun does not watch the load or memory: set the pool size with -j/--workers';
+
+/** [names, meaning in GNU parallel, the poolrun way] */
+const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
+  [
+    [
+      '-S',
+      '--sshlogin',
+      '--sshloginfile',
+      '--slf',
+      '--ssh',
+      '--ssh-delay',
+      '--sshdelay',
+      '--controlmaster',
+      '-M',
+      '--onall',
+      '--nonall',
+      '--transfer',
+      '--transferfile',
+      '--tf',
+      '--trc',
+      '--return',
+      '--cleanup',
+      '--basefile',
+      '--bf',
+      '--workdir',
+      '--wd',
+      '--filter-hosts',
+      '--hostgroups',
+      '--hgrp',
+      '--rsync-opts',
+      '--env',
+      '--record-env',
+      '--plain',
+      '--profile',
+      '-J',
+    ],
+    REMOTE,
+  ],
+  [
+    [
+      '--semaphore',
+      '--sem',
+      '--fg',
+      '--bg',
+      '--id',
+      '--semaphore-name',
+      '--semaphorename',
+      '--semaphore-timeout',
+      '--semaphoretimeout',
+      '--st',
+      '--wait',
+    ],
+    SEMAPHORE,
+  ],
+  [
+    [
+      '--xargs',
+      '-X',
+      '-m',
+      '-s',
+      '--max-chars',
+      '-x',
+      '--exit',
+      '-L',
+      '-l',
+      '--max-lines',
+      '--show-limits',
+      '--max-line-length-allowed',
+    ],
+    MULTI,
+  ],
+  [
+    [
+      '-a',
+      '--arg-file',
+      '--arg-sep',
+      '--arg-file-sep',
+      '-C',
+      '--colsep',
+      '--header',
+      '--link',
+      '--xapply',
+      '-n',
+      '--max-args',
+      '--csv',
+      '--trim',
+    ],
+    SOURCES,
+  ],
+  [
+    [
+      '-I',
+      '-i',
+      '--replace',
+      '--extensionreplace',
+      '--er',
+      '-U',
+      '--basenamereplace',
+      '--bnr',
+      '--dirnamereplace',
+      '--dnr',
+      '--basenameextensionreplace',
+      '--bner',
+      '--seqreplace',
+      '--slotreplace',
+      '--plus',
+      '--rpl',
+      '--parens',
+    ],
+    REPLACE,
+  ],
+  [['--load', '--memfree', '--memsuspend', '--noswap', '--limit'], NOT_WATCHED],
+  [['-P', '--max-procs'], 'the pool size is -j N (or -w/--workers N) here'],
+  [['--lb'], 'write --line-buffer'],
+  [['--res'], 'write --results'],
+  [['--jl'], 'write --joblog'],
+  [['--block-size', '--bs'], 'with --pipe, write --block SIZE'],
+  [['--spreadstdin'], 'write --pipe'],
+  [
+    [
+      '--pipe-part',
+      '--pipepart',
+      '--round-robin',
+      '--round',
+      '--shard',
+      '--bin',
+      '--group-by',
+      '--regexp',
+      '--remove-rec-sep',
+      '--removerecsep',
+      '--rrs',
+      '--block-timeout',
+      '--bt',
+      '--cat',
+      '--fifo',
+      '--skip-first-line',
+      '--tee',
+    ],
+    "poolrun's --pipe cuts stdin at fixed --recstart/--recend strings into --block SIZE or -N records and gives each block to a job's stdin; nothing more",
+  ],
+  [
+    ['--halt-on-error'],
+    '--halt soon (start nothing new after a failure) or --halt now (also kill running jobs)',
+  ],
+  [
+    ['-u', '--ungroup'],
+    '--output stream prints lines as they come (whole lines, prefixed [id]); --line-buffer prints them bare',
+  ],
+  [['--no-keep-order'], '--order completion prints each job as it finishes'],
+  [
+    ['-t', '--verbose', '-v'],
+    '--dry-run prints each command; --joblog FILE records each run; --reporter ndjson streams events',
+  ],
+  [
+    ['--quote', '--shellquote', '--shell-quote'],
+    'poolrun quotes every substituted value for /bin/sh already; write the command as you would type it',
+  ],
+  [['--retry-failed'], '--joblog FILE --resume-failed re-runs the jobs the log records as failed'],
+  [['--delay', '--ssh-delay'], 'poolrun starts jobs as soon as a worker is free (no delay between starts)'],
+  [['--timeout-pct'], '--timeout takes a duration'],
+  [
+    ['-p', '--interactive', '-o', '--open-tty', '--tty', '--tmux', '--tmuxpane'],
+    'poolrun gives no job the terminal: jobs read nothing from it (stdin is empty)',
+  ],
+  [
+    [
+      '--files',
+      '--output-as-files',
+      '--outputasfiles',
+      '--tmpdir',
+      '--tempdir',
+      '--compress',
+      '--compress-program',
+      '--decompress-program',
+    ],
+    "poolrun keeps output in memory up to --capture-limit and spills the rest to a deleted-on-exit temp file; --results DIR writes each job's output to files",
+  ],
+  [
+    ['-d', '--delimiter', '-E', '--eof', '-e'],
+    '--each reads one argument per line of stdin, or per NUL with -0',
+  ],
+  [
+    ['--color', '--ctag', '--ctagstring', '--color-failed', '--cf'],
+    'poolrun colours on a terminal by itself (--no-color, NO_COLOR turn it off); --tag and --tagstring tag lines',
+  ],
+  [['--nice'], 'run poolrun itself under nice: `nice -n 10 poolrun …` (jobs inherit it)'],
+  [
+    ['--process-slot-var'],
+    'every job gets POOLRUN_WORKER (the slot, {%}) and POOLRUN_JOB_INDEX ({#}) in its environment',
+  ],
+  [
+    ['--total-jobs', '--total'],
+    'the live view counts the jobs itself and shows done/total once the input has ended',
+  ],
+  [
+    [
+      '--tollef',
+      '--gnu',
+      '--citation',
+      '--bibtex',
+      '--minversion',
+      '--number-of-cpus',
+      '--number-of-cores',
+      '--number-of-sockets',
+      '--number-of-threads',
+      '--use-sockets-instead-of-threads',
+      '--use-cores-instead-of-threads',
+      '--use-cpus-instead-of-cores',
+      '--shell-completion',
+      '--embed',
+      '--session',
+      '--_parset',
+      '--parset',
+      '--env_parallel',
+    ],
+    'poolrun has no such option (-j N% uses the cores Node reports available)',
+  ],
+  [
+    [
+      '--sql',
+      '--sql-master',
+      '--sqlmaster',
+      '--sql-worker',
+      '--sqlworker',
+      '--sql-and-worker',
+      '--sqlandworker',
+    ],
+    'poolrun shares jobs between machines through Redis: --queue redis://HOST:6379 and `poolrun worker`',
+  ],
+  [['--template', '--tmpl'], 'generate the files in the command itself, or write a job file'],
+  [
+    [
+      '--filter',
+      '--shebang',
+      '--hashbang',
+      '--shebang-wrap',
+      '--latest-line',
+      '--ll',
+      '--term-seq',
+      '--silent',
+    ],
+    'poolrun has no such option',
+  ],
+];
+
+const BY_NAME = new Map<string, string>();
+for (const [names, way] of TABLE) for (const n of names) if (!BY_NAME.has(n)) BY_NAME.set(n, way);
+
+/** The message for an option written as `word` (`-P4`, `--sshlogin=x`), when GNU parallel has it; else undefined. */
+export function gnuOnlyOption(word: string): string | undefined {
+  const name = word.startsWith('--') ? word.split('=')[0]! : word.slice(0, 2);
+  const way = BY_NAME.get(name);
+  if (way === undefined) return undefined;
+  return `${name} is a GNU parallel option that poolrun does not take: ${way} (see "Coming from GNU parallel" in the README)`;
+}
+
+/** Names in the table (for tests). */
+export const GNU_ONLY: readonly string[] = [...BY_NAME.keys()];
