@@ -9,6 +9,7 @@ import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
 import { escapeControls } from '../report/text.js';
+import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
 
 function version(): string {
   try {
@@ -40,7 +41,9 @@ function optionsFirst(args: readonly string[]): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(version());
+  // --version names the spawn path too (loading the addon only then: proc/spawn.ts).
+  const wantsVersion = argv.some((a) => a === '-V' || a === '--version');
+  const program = buildProgram(wantsVersion ? `${version()} (${describeSpawnPath()})` : version());
   const output = {
     writeOut: (s: string) => process.stdout.write(s),
     writeErr: (s: string) => process.stderr.write(s),
@@ -75,6 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     const worker = workerInvocation(program);
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
     if (raw.each === undefined && raw.call === undefined) optionsFirst(args);
+    // A bad POOLRUN_SPAWN (or =native without the addon) is a usage error before anything runs.
+    spawnPath();
+    if (raw.verbose) process.stderr.write(`poolrun: ${describeSpawnPath()}\n`);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

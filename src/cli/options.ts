@@ -50,6 +50,7 @@ export interface RunOptions {
 }
 
 export interface RawOptions extends RawQueueOptions {
+  verbose?: boolean;
   workers?: string;
   mode?: string;
   chunksize?: string;
