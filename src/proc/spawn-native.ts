@@ -60,7 +60,7 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 );
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-/** Node's spawn error: `spawn FILE CODE`, with errno, code, syscall, path and spawnargs. */
+/** Node's spawn error for `errno` (positive): `spawn FILE CODE`, with errno, code, syscall, path and spawnargs. */
 function spawnError(errno: number, file: string, args: string[]): Error {
   const code = ERRNO_NAMES.get(errno) ?? `Unknown system error ${errno}`;
   return Object.assign(new Error(`spawn ${file} ${code}`), {
@@ -71,6 +71,10 @@ function spawnError(errno: number, file: string, args: string[]): Error {
     spawnargs: args,
   });
 }
+
+const RUNTIME_ERRORS = new Set(
+  ['EACCES', 'EAGAIN', 'EMFILE', 'ENFILE', 'ENOENT'].map((c) => constants.errno[c as 'EACCES']),
+);
 
 function ended(): Readable {
   const r = new Readable({ read() {} });
@@ -119,11 +123,16 @@ class NativeSpawned extends EventEmitter implements Spawned {
       },
     );
     if (typeof r === 'number') {
+      // As Node: a run-time error is an 'error' event; any other (ENOTDIR for a cwd that is a file...) is thrown.
+      if (!RUNTIME_ERRORS.has(-r)) {
+        const code = ERRNO_NAMES.get(-r) ?? `Unknown system error ${r}`;
+        throw Object.assign(new Error(`spawn ${code}`), { errno: r, code, syscall: 'spawn' });
+      }
       this.pid = undefined;
       this.stdout = ended();
       this.stderr = ended();
       exit = { code: r, signal: null, usage: null };
-      const err = spawnError(r, file, [file, ...args]);
+      const err = spawnError(-r, file, [file, ...args]);
       process.nextTick(() => {
         this.emit('error', err);
         open = 1;
