@@ -217,6 +217,44 @@ describe.skipIf(NODE_ONLY)('the native spawn path', () => {
     },
   );
 
+  it('usage reaches every report: NDJSON finished events, JUnit properties, --report tooltips, "heaviest"', async () => {
+    const dir = temp();
+    const fill = `Buffer.alloc(150 * 1024 * 1024, 1)`;
+    const file = join(dir, 'jobs.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'fill', run: `${process.execPath} -e '${fill}'` },
+        { id: 'small', run: 'true' },
+      ]),
+    );
+    const [junit, report] = [join(dir, 'j.xml'), join(dir, 'r.html')];
+    const r = await poolrun(['--reporter', 'ndjson', '--junit', junit, '--report', report, file], {
+      env: { POOLRUN_SPAWN: 'native' },
+    });
+    expect(r.code).toBe(0);
+    const finished = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; id: string; usage?: Result['usage'] })
+      .filter((e) => e.event === 'finished');
+    const fillUsage = finished.find((e) => e.id === 'fill')?.usage;
+    expect(fillUsage?.maxRssKiB).toBeGreaterThanOrEqual(150 * 1024);
+    expect(finished.find((e) => e.id === 'small')?.usage).toMatchObject({
+      userMs: expect.any(Number) as number,
+    });
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain(`<property name="usage.maxRssKiB" value="${fillUsage!.maxRssKiB}"/>`);
+    expect(xml).toContain(`<property name="usage.userMs" value="${fillUsage!.userMs}"/>`);
+    expect(readFileSync(report, 'utf8')).toMatch(/CPU \d+m?s \(user \d+m?s, system \d+m?s\), peak 1\d\d MiB/);
+    const plain = await poolrun(['--reporter', 'plain', file], { env: { POOLRUN_SPAWN: 'native' } });
+    expect(plain.stderr).toMatch(
+      /^ {2}slowest: .*\n {2}heaviest: fill CPU \d+m?s peak 1\d\d MiB, small CPU \d+ms$/m,
+    );
+    const node = await poolrun(['--reporter', 'plain', file], { env: { POOLRUN_SPAWN: 'node' } });
+    expect(node.stderr).not.toMatch(/heaviest/);
+  });
+
   it('usage is null where it is not measured: the node path, calls', async () => {
     const dir = temp();
     const mod = join(dir, 'm.mjs');
