@@ -55,10 +55,13 @@ export function loadNative(): true | string {
   }
 }
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
-);
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+/** A signal's name as Node gives it: the first of its aliases (SIGABRT, not SIGIOT; SIGIO, not SIGPOLL). */
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+for (const [name, n] of Object.entries(constants.signals))
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
+/** An errno's code as libuv names it: the first of its aliases (EAGAIN, not EWOULDBLOCK). */
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
 
 /** Node's spawn error for `errno` (positive): `spawn FILE CODE`, with errno, code, syscall, path and spawnargs. */
 function spawnError(errno: number, file: string, args: string[]): Error {
