@@ -2,8 +2,7 @@
  * Messages between the main thread and a worker (thread or process). Kept small and flat: every job costs
  * one `batch` entry out and one `done` back; `spawned` exists so the main thread can own every process group.
  */
-import type { Job, SerializedError } from '../jobs/types.js';
-import type { Usage } from '../proc/spawn.js';
+import type { Job, SerializedError, Usage } from '../jobs/types.js';
 
 export interface CaptureOptions {
   /** Send each chunk to the main thread as it arrives (`--output stream`). */
