@@ -34,11 +34,30 @@ const sides = [
     ? [{ name: 'GNU parallel -j2', cmd: ['sh', '-c', `parallel --will-cite -j2 true < ${numbers}`] }]
     : []),
   { name: 'node spawn loop', cmd: [NODE, join(BENCH, 'sides', 'spawn-loop.mjs'), String(n), '2'] },
-  { name: 'poolrun thread', cmd: poolrunCmd('-q', '-w', '2', lines) },
-  { name: 'poolrun process', cmd: poolrunCmd('-q', '-w', '2', '-m', 'process', lines) },
+  // Both spawn paths (issue 15): the posix_spawn addon (the goal rows) and Node's child_process (the fallback).
+  { name: 'poolrun thread', cmd: poolrunCmd('-q', '-w', '2', lines), env: { POOLRUN_SPAWN: 'native' } },
+  {
+    name: 'poolrun process',
+    cmd: poolrunCmd('-q', '-w', '2', '-m', 'process', lines),
+    env: { POOLRUN_SPAWN: 'native' },
+  },
+  {
+    name: 'poolrun thread, node spawn',
+    cmd: poolrunCmd('-q', '-w', '2', lines),
+    env: { POOLRUN_SPAWN: 'node' },
+  },
+  {
+    name: 'poolrun process, node spawn',
+    cmd: poolrunCmd('-q', '-w', '2', '-m', 'process', lines),
+    env: { POOLRUN_SPAWN: 'node' },
+  },
   // Not the goal, beside it: a program rather than a shell builtin, which xargs and poolrun both exec directly.
   { name: 'xargs -P2 /bin/true', cmd: ['sh', '-c', `xargs -P2 -n1 /bin/true < ${numbers}`] },
-  { name: 'poolrun thread, /bin/true', cmd: poolrunCmd('-q', '-w', '2', binTrue) },
+  {
+    name: 'poolrun thread, /bin/true',
+    cmd: poolrunCmd('-q', '-w', '2', binTrue),
+    env: { POOLRUN_SPAWN: 'native' },
+  },
 ];
 
 const rows = withRatios(await alternate(sides, opts), 'xargs -P2');

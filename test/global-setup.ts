@@ -19,7 +19,14 @@ function newest(path: string): number {
 }
 
 export default function setup(): void {
-  const inputs = ['src', 'schema', 'tsconfig.json', 'scripts/build-validator.mjs', 'package.json'];
+  const inputs = [
+    'src',
+    'schema',
+    'tsconfig.json',
+    'scripts/build-validator.mjs',
+    'package.json',
+    'native/spawn.c',
+  ];
   const source = Math.max(...inputs.map((p) => newest(join(ROOT, p))));
   let built = 0;
   try {

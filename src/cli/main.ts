@@ -11,6 +11,7 @@ import { redactText } from '../util/redact.js';
 import { escapeControls } from '../report/text.js';
 import { isGnuForm } from '../input/gnu/form.js';
 import { gnuOnlyOption } from '../gnu/unknown.js';
+import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
 
 function version(): string {
   try {
@@ -42,7 +43,9 @@ function optionsFirst(args: readonly string[]): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(version());
+  // --version names the spawn path too (loading the addon only then: proc/spawn.ts).
+  const wantsVersion = argv.some((a) => a === '-V' || a === '--version');
+  const program = buildProgram(wantsVersion ? `${version()} (${describeSpawnPath()})` : version());
   const output = {
     writeOut: (s: string) => process.stdout.write(s),
     writeErr: (s: string) => process.stderr.write(s),
@@ -88,6 +91,9 @@ export async function main(argv: string[]): Promise<number> {
     if (worker) return await (await import('../queue/worker.js')).runWorker(toWorkerOptions(worker));
     if (raw.each === undefined && raw.call === undefined && !raw.pipe && !isGnuForm(args, raw.argFile))
       optionsFirst(args);
+    // A bad POOLRUN_SPAWN (or =native without the addon) is a usage error before anything runs.
+    spawnPath();
+    if (raw.verbose) process.stderr.write(`poolrun: ${describeSpawnPath()}\n`);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

@@ -56,6 +56,7 @@ export interface RunOptions {
 }
 
 export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawOptions {
+  verbose?: boolean;
   workers?: string;
   mode?: string;
   chunksize?: string;

@@ -84,6 +84,7 @@ export function buildProgram(version: string): Command {
     .option('--resume', 'with --joblog: skip jobs the log records as finished (succeeded or failed)')
     .option('--resume-failed', 'with --joblog: skip jobs the log records as succeeded; re-run failed ones')
     .option('--dry-run', 'print each job as it would run; run nothing')
+    .option('--verbose', 'say on stderr how jobs are started (the spawn path: native addon or child_process)')
     .option('-q, --quiet', 'no status display; job output and results only')
     .option('--no-color', 'plain text (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--each <cmd>', 'run the shell command once per argument, or per stdin line without arguments')

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { JobContext } from './context.js';
 import type { Outcome } from '../pool/protocol.js';
@@ -6,13 +5,15 @@ import { Capture } from './capture.js';
 import { plainArgv, shellEnv } from './direct.js';
 import { serializeError } from '../pool/protocol.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
+import { spawnJob } from '../proc/spawn.js';
 
 function spawnPiped(
   file: string,
   args: string[],
   options: { cwd: string | undefined; env: NodeJS.ProcessEnv; detached: boolean },
 ) {
-  return spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The spawn path (posix_spawn addon or child_process) is chosen in proc/spawn.ts; always a group of its own.
+  return spawnJob(file, args, options);
 }
 
 let envCopy: Record<string, string | undefined> | undefined;
@@ -70,6 +71,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     const ranDirect = child !== undefined;
     child ??= spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
     if (child.pid !== undefined) ctx.spawned(child.pid);
+    const spawned = child;
 
     const stream = ctx.capture.stream;
     const { stdout, stderr } = child;
@@ -111,6 +113,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         durationMs: Date.now() - startedAt,
         stdout: o.data,
         stderr: e.data,
+        usage: spawned.usage,
       };
       if (ranDirect) outcome.direct = true;
       if (o.file) outcome.stdoutFile = o.file;

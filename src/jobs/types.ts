@@ -51,6 +51,13 @@ export interface SerializedError {
   code?: string;
 }
 
+/** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */
+export interface Usage {
+  userMs: number;
+  systemMs: number;
+  maxRssKiB: number | null;
+}
+
 /** One finished job, as in the `--json` document (contract §5). */
 export interface JobResult {
   id: string;
@@ -70,6 +77,8 @@ export interface JobResult {
   host?: string;
   startedAt: string | null;
   durationMs: number | null;
+  /** CPU time and peak memory of a shell job on the native spawn path; null elsewhere (README: what each job cost). */
+  usage?: Usage | null;
   stdout: string;
   stderr: string;
   stdoutTruncated?: boolean;

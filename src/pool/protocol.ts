@@ -2,7 +2,7 @@
  * Messages between the main thread and a worker (thread or process). Kept small and flat: every job costs
  * one `batch` entry out and one `done` back; `spawned` exists so the main thread can own every process group.
  */
-import type { Job, SerializedError } from '../jobs/types.js';
+import type { Job, SerializedError, Usage } from '../jobs/types.js';
 
 export interface CaptureOptions {
   /** Send each chunk to the main thread as it arrives (`--output stream`). */
@@ -71,6 +71,8 @@ export interface Outcome {
   skipped?: boolean;
   /** The job stopped because of an `abort` message. */
   aborted?: boolean;
+  /** What the job's process tree cost (wait4's rusage): null where not measured (proc/spawn.ts). */
+  usage?: Usage | null;
   /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
   direct?: boolean;
 }

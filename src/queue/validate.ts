@@ -157,6 +157,7 @@ export function checkResult(value: unknown): JobResult | undefined {
     optional(r.stdoutTruncated, (v) => typeof v === 'boolean') &&
     optional(r.stderrTruncated, (v) => typeof v === 'boolean') &&
     optional(r.bytes, (v) => typeof v === 'number' && v >= 0) &&
+    optional(r.usage, (v) => v === null || usageOk(v)) &&
     (error === null ||
       (isPlainObject(error) &&
         typeof error.name === 'string' &&
@@ -164,6 +165,14 @@ export function checkResult(value: unknown): JobResult | undefined {
         optional(error.stack, (v) => typeof v === 'string') &&
         optional(error.code, (v) => typeof v === 'string')));
   return ok ? (r as unknown as JobResult) : undefined;
+}
+
+/** A result's `usage` (proc/spawn.ts): CPU milliseconds and a peak in KiB (or null), nothing else. */
+function usageOk(u: unknown): boolean {
+  const n = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (!isPlainObject(u) || Object.keys(u).some((k) => !['userMs', 'systemMs', 'maxRssKiB'].includes(k)))
+    return false;
+  return n(u.userMs) && n(u.systemMs) && (u.maxRssKiB === null || n(u.maxRssKiB));
 }
 
 /** A progress message a worker sent, checked: undefined when it is not one (it is then ignored). */

@@ -14,6 +14,7 @@ import { redactText } from '../util/redact.js';
 import { endReason } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
+import { usageProperties } from './usage.js';
 
 const TAIL_BYTES = 8 * 1024;
 const TAIL_LINES = 60;
@@ -76,7 +77,8 @@ export class JunitFile implements RunObserver {
 
   private testcase(r: JobResult, output: JobOutput | undefined): string {
     const open = `    <testcase name="${xmlAttr(r.id)}" classname="${xmlAttr(this.suite)}" time="${seconds(r.durationMs)}"`;
-    if (r.status === 'succeeded') return `${open}/>`;
+    const props = usageProperties(r, xmlAttr);
+    if (r.status === 'succeeded') return props ? `${open}>\n${props}    </testcase>` : `${open}/>`;
     if (r.status === 'cancelled') {
       this.skipped++;
       return `${open}>\n      <skipped message="cancelled: never started"/>\n    </testcase>`;
@@ -90,7 +92,7 @@ export class JunitFile implements RunObserver {
       body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);
     else if (tail) body.push(`--- last lines of stderr ---\n${tail}`);
     return (
-      `${open}>\n      <failure type="${r.status}" message="${xmlAttr(message)}">${xmlText(body.join('\n'))}</failure>\n` +
+      `${open}>\n${props}      <failure type="${r.status}" message="${xmlAttr(message)}">${xmlText(body.join('\n'))}</failure>\n` +
       `    </testcase>`
     );
   }

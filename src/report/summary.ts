@@ -11,13 +11,17 @@ import { shellQuote } from '../util/shell.js';
 import { statusColor } from './color.js';
 import { formatBytes, printable } from './text.js';
 import type { RunEnd, StopReason, Summary } from './types.js';
+import { Heaviest, heaviestLine } from './usage.js';
 
 /** Keeps the few longest-running finished jobs (a status display sees every job; it keeps only these). */
 export class Slowest {
   readonly jobs: Array<{ id: string; ms: number }> = [];
+  /** The jobs that cost most CPU, for the "heaviest" line (report/usage.ts). */
+  readonly heaviest = new Heaviest();
   constructor(private readonly keep = 3) {}
 
   add(r: JobResult): void {
+    this.heaviest.add(r);
     if (r.durationMs === null || r.status === 'cancelled') return;
     const last = this.jobs[this.jobs.length - 1];
     if (this.jobs.length >= this.keep && last && last.ms >= r.durationMs) return;
@@ -96,6 +100,8 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
     const list = slow.map((j) => `${printable(j.id)} ${formatDuration(j.ms)}`).join(', ');
     lines.push(`  slowest: ${list}`);
   }
+  const heavy = heaviestLine(o.slowest?.heaviest);
+  if (run.summary.total > 1 && heavy) lines.push(heavy);
   const max = o.maxFailures ?? 20;
   for (const r of run.failures.slice(0, max)) {
     const status = c ? statusColor(c, r.status)(r.status) : r.status;

@@ -16,6 +16,7 @@ import { stderrTail } from './tail.js';
 import { timelinePage, type TimelineData, type TimelineHeader } from './timeline-page.js';
 import { errorLine, summaryLine } from './summary.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
+import { noteWithUsage } from './usage.js';
 
 /** Bar statuses, in the order of the page's legend; an attempt that was retried is drawn as `retried`. */
 export const BAR_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'retried'] as const;
@@ -141,7 +142,7 @@ export class TimelineReport implements RunObserver {
     const last = this.a.job.length - 1;
     this.a.exit[last] = r.exitCode;
     this.a.sig[last] = r.signal;
-    const note = noteFor(r);
+    const note = noteWithUsage(noteFor(r), r);
     if (note) this.setText('note', note);
     this.keepTail(r, output, status === 'succeeded' ? OK_TAIL : FAILED_TAIL, status === 'succeeded');
   }

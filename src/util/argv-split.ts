@@ -156,6 +156,7 @@ export function specOf(program: Command): SplitSpec {
  */
 export const EARLY_OPTIONS: readonly string[] = [
   '-V, --version',
+  '--verbose',
   '-w, --workers <n>',
   '-m, --mode <mode>',
   '--chunksize <n>',

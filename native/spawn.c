@@ -1,0 +1,286 @@
+/*
+ * poolrun's spawn addon (issue 15): posix_spawn instead of libuv's fork(), whose cost grows with poolrun's memory.
+ *
+ * spawn(file, argv, envp, cwd, onExit) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB] | -errno
+ *   The child gets a session and process group of its own (POSIX_SPAWN_SETSID), /dev/null on stdin, the write ends
+ *   of two pipes on stdout/stderr, exactly `envp`, every signal at its default and none blocked (as libuv does).
+ *   A bare `file` is looked up in envp's PATH, as execvp would (libuv sets environ to the child's, then execvp);
+ *   a file the kernel will not run (ENOEXEC) runs with /bin/sh, as glibc's execvp does.
+ *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read.
+ * onExit(pid, exitCode, signal, userUs, systemUs, maxRssKiB) is called on the JS thread once the child has exited.
+ *   A thread per child blocks in waitid(P_PID, pid, WNOWAIT): it only learns that this pid exited and leaves it a
+ *   zombie; the reap itself (wait4 on that pid, for its rusage) is done on the JS thread, like libuv's own reaps,
+ *   so the number stays the job's until JS has seen the exit. No wait on any other pid: libuv's children are its own.
+ * No libuv call (node-api-headers has no uv.h): the JS side wraps the fds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+  pid_t pid;
+  napi_threadsafe_function tsfn;
+} child_t;
+
+static void free_strv(char **v) {
+  if (!v) return;
+  for (char **p = v; *p; p++) free(*p);
+  free(v);
+}
+
+static char *get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  if (napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static char **get_strv(napi_env env, napi_value arr) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **v = calloc((size_t)n + 1, sizeof(char *));
+  if (!v) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || !(v[i] = get_string(env, e))) {
+      free_strv(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+static void call_js(napi_env env, napi_value cb, void *context, void *data) {
+  (void)context;
+  child_t *c = data;
+  if (env && cb) {
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    pid_t r;
+    do r = wait4(c->pid, &status, WNOHANG, &ru);
+    while (r < 0 && errno == EINTR);
+    double vals[6] = {c->pid, -1, 0, 0, 0, 0};
+    if (r == c->pid) {
+      if (WIFEXITED(status)) vals[1] = WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) vals[2] = WTERMSIG(status);
+      vals[3] = (double)ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec;
+      vals[4] = (double)ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+      vals[5] = (double)ru.ru_maxrss;
+    }
+    napi_value argv[6], undef;
+    for (int i = 0; i < 6; i++) napi_create_double(env, vals[i], &argv[i]);
+    napi_get_undefined(env, &undef);
+    napi_call_function(env, undef, cb, 6, argv, NULL);
+  }
+  free(c);
+}
+
+static void *watch(void *arg) {
+  child_t *c = arg;
+  siginfo_t info;
+  int r;
+  do r = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOWAIT);
+  while (r < 0 && errno == EINTR);
+  napi_threadsafe_function tsfn = c->tsfn;
+  if (napi_call_threadsafe_function(tsfn, c, napi_tsfn_blocking) != napi_ok) free(c);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+/* One spawn attempt of `path`; 0 or an errno. */
+static int spawn_one(pid_t *pid, const char *path, char **argv, char **envp, const char *cwd, int out_w,
+                     int err_w) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t all, none;
+  int e;
+  if ((e = posix_spawn_file_actions_init(&fa))) return e;
+  if ((e = posix_spawnattr_init(&at))) {
+    posix_spawn_file_actions_destroy(&fa);
+    return e;
+  }
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (!(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
+      !(e = posix_spawnattr_setsigdefault(&at, &all)) && !(e = posix_spawnattr_setsigmask(&at, &none)) &&
+      !(e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) &&
+      !(e = posix_spawn_file_actions_adddup2(&fa, out_w, 1)) &&
+      !(e = posix_spawn_file_actions_adddup2(&fa, err_w, 2)) &&
+      !(e = cwd ? posix_spawn_file_actions_addchdir_np(&fa, cwd) : 0))
+    e = posix_spawn(pid, path, &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return e;
+}
+
+/* posix_spawn, and /bin/sh for what the kernel cannot run (ENOEXEC), as execvp does. */
+static int spawn_exec(pid_t *pid, const char *path, char **argv, char **envp, const char *cwd, int out_w,
+                      int err_w) {
+  int e = spawn_one(pid, path, argv, envp, cwd, out_w, err_w);
+  if (e != ENOEXEC) return e;
+  size_t n = 0;
+  while (argv[n]) n++;
+  char **sh = calloc(n + 2, sizeof(char *));
+  if (!sh) return ENOMEM;
+  sh[0] = "/bin/sh";
+  sh[1] = (char *)path;
+  for (size_t i = 1; i < n; i++) sh[i + 1] = argv[i];
+  e = spawn_one(pid, "/bin/sh", sh, envp, cwd, out_w, err_w);
+  free(sh);
+  return e;
+}
+
+/* execvp's search: envp's PATH (or /usr/bin:/bin), an empty entry meaning the current folder. */
+static int spawn_search(pid_t *pid, const char *file, char **argv, char **envp, const char *cwd, int out_w,
+                        int err_w) {
+  if (!*file) return ENOENT;
+  if (strchr(file, '/')) return spawn_exec(pid, file, argv, envp, cwd, out_w, err_w);
+  const char *path = "/usr/bin:/bin";
+  for (char **p = envp; *p; p++)
+    if (!strncmp(*p, "PATH=", 5)) {
+      path = *p + 5;
+      break;
+    }
+  size_t flen = strlen(file);
+  char *buf = malloc(strlen(path) + flen + 2);
+  if (!buf) return ENOMEM;
+  int seen_eacces = 0, e = ENOENT;
+  const char *s = path;
+  for (;;) {
+    const char *colon = strchr(s, ':');
+    size_t dlen = colon ? (size_t)(colon - s) : strlen(s);
+    if (dlen == 0) {
+      memcpy(buf, file, flen + 1);
+    } else {
+      memcpy(buf, s, dlen);
+      buf[dlen] = '/';
+      memcpy(buf + dlen + 1, file, flen + 1);
+    }
+    /* A missing candidate costs a stat here rather than a clone (only a relative candidate needs the child's cwd). */
+    struct stat st;
+    int skip = buf[0] == '/' && stat(buf, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
+    if (!skip) {
+      e = spawn_exec(pid, buf, argv, envp, cwd, out_w, err_w);
+      if (e == EACCES) seen_eacces = 1;
+      if (e != EACCES && e != ENOENT && e != ENOTDIR && e != ESTALE && e != ENODEV && e != ETIMEDOUT) break;
+    }
+    if (!colon) {
+      e = seen_eacces ? EACCES : ENOENT;
+      break;
+    }
+    s = colon + 1;
+  }
+  free(buf);
+  return e;
+}
+
+static napi_value js_spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value args[5], result;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, onExit)");
+    return NULL;
+  }
+  napi_valuetype cwd_type;
+  napi_typeof(env, args[3], &cwd_type);
+  char *file = get_string(env, args[0]);
+  char **argv = get_strv(env, args[1]);
+  char **envp = get_strv(env, args[2]);
+  char *cwd = cwd_type == napi_string ? get_string(env, args[3]) : NULL;
+  int e = 0, out[2] = {-1, -1}, err[2] = {-1, -1};
+  pid_t pid = 0;
+  child_t *c = NULL;
+  if (!file || !argv || !envp || (cwd_type == napi_string && !cwd)) {
+    napi_throw_type_error(env, NULL, "spawn: strings expected");
+    goto done;
+  }
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    e = errno;
+    goto done;
+  }
+  e = spawn_search(&pid, file, argv, envp, cwd, out[1], err[1]);
+  if (e) goto done;
+  c = malloc(sizeof *c);
+  napi_value name;
+  napi_create_string_utf8(env, "poolrun-spawn", NAPI_AUTO_LENGTH, &name);
+  pthread_attr_t ta;
+  pthread_t th;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024);
+  if (!c || napi_create_threadsafe_function(env, args[4], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &c->tsfn) !=
+                napi_ok) {
+    /* Cannot watch it: do not leave it running unseen. */
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    free(c);
+    c = NULL;
+    e = ENOMEM;
+  } else {
+    c->pid = pid;
+    if ((e = pthread_create(&th, &ta, watch, c))) {
+      napi_release_threadsafe_function(c->tsfn, napi_tsfn_abort);
+      kill(-pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      free(c);
+    }
+  }
+  pthread_attr_destroy(&ta);
+done:
+  if (out[1] >= 0) close(out[1]);
+  if (err[1] >= 0) close(err[1]);
+  if (e) {
+    if (out[0] >= 0) close(out[0]);
+    if (err[0] >= 0) close(err[0]);
+  }
+  free(file);
+  free(cwd);
+  free_strv(argv);
+  free_strv(envp);
+  bool pending;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return NULL;
+  if (e) {
+    napi_create_int32(env, -e, &result);
+    return result;
+  }
+  /* After the child's exec: poolrun's peak so far, which the kernel counts in the child's own (see spawn-native.ts). */
+  struct rusage self;
+  memset(&self, 0, sizeof self);
+  getrusage(RUSAGE_SELF, &self);
+  napi_create_array_with_length(env, 4, &result);
+  napi_value v;
+  napi_create_int32(env, pid, &v);
+  napi_set_element(env, result, 0, v);
+  napi_create_int32(env, out[0], &v);
+  napi_set_element(env, result, 1, v);
+  napi_create_int32(env, err[0], &v);
+  napi_set_element(env, result, 2, v);
+  napi_create_double(env, (double)self.ru_maxrss, &v);
+  napi_set_element(env, result, 3, v);
+  return result;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  if (napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "spawn", fn) != napi_ok) return NULL;
+  return exports;
+}

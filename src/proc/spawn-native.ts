@@ -1,0 +1,167 @@
+/**
+ * The posix_spawn spawner (native/spawn.c, built at `npm install` by scripts/build-addon.mjs). The addon hands back
+ * the pid and the parent ends of the stdout/stderr pipes; they are read as net.Sockets, as child_process does. The
+ * exit comes from the addon's reaper (wait4 on this pid only) with its rusage.
+ *
+ * Peak memory: Linux counts, in a process's peak RSS, the memory of the address space it left by exec; a child
+ * started by posix_spawn (a vfork: it shares poolrun's memory until it execs) so carries poolrun's own peak. A
+ * job's peak is therefore only known when it is above what poolrun's process had used when it started the job:
+ * otherwise maxRssKiB is null (never poolrun's number passed off as the job's).
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { Readable } from 'node:stream';
+import { nodeSpawn } from './spawn-node.js';
+import type { Exit, Spawned, SpawnOptions, Usage } from './spawn.js';
+
+interface Addon {
+  spawn(
+    file: string,
+    argv: string[],
+    envp: string[],
+    cwd: string | null,
+    onExit: (
+      pid: number,
+      code: number,
+      signal: number,
+      userUs: number,
+      systemUs: number,
+      maxRss: number,
+    ) => void,
+  ): [pid: number, stdoutFd: number, stderrFd: number, selfMaxRss: number] | number;
+}
+
+let addon: Addon | undefined;
+let loadError: string | undefined;
+
+/** The addon's file, beside src/ and dist/ alike (both are two levels under the package). */
+export const ADDON_PATH = new URL('../../native/build/poolrun_spawn.node', import.meta.url);
+
+/** true, or why the addon cannot be loaded. */
+export function loadNative(): true | string {
+  if (addon) return true;
+  if (loadError !== undefined) return loadError;
+  try {
+    if (process.platform !== 'linux') throw new Error(`not available on ${process.platform}`);
+    addon = createRequire(import.meta.url)(ADDON_PATH.pathname) as Addon;
+    return true;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n', 1)[0]! : String(e);
+    loadError =
+      (e as { code?: string }).code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH.pathname} is missing` : msg;
+    return loadError;
+  }
+}
+
+/** A signal's name as Node gives it: the first of its aliases (SIGABRT, not SIGIOT; SIGIO, not SIGPOLL). */
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+for (const [name, n] of Object.entries(constants.signals))
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
+/** An errno's code as libuv names it: the first of its aliases (EAGAIN, not EWOULDBLOCK). */
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
+
+/** Node's spawn error for `errno` (positive): `spawn FILE CODE`, with errno, code, syscall, path and spawnargs. */
+function spawnError(errno: number, file: string, args: string[]): Error {
+  const code = ERRNO_NAMES.get(errno) ?? `Unknown system error ${errno}`;
+  return Object.assign(new Error(`spawn ${file} ${code}`), {
+    errno: -errno,
+    code,
+    syscall: `spawn ${file}`,
+    path: file,
+    spawnargs: args,
+  });
+}
+
+const RUNTIME_ERRORS = new Set(
+  ['EACCES', 'EAGAIN', 'EMFILE', 'ENFILE', 'ENOENT'].map((c) => constants.errno[c as 'EACCES']),
+);
+
+function ended(): Readable {
+  const r = new Readable({ read() {} });
+  r.push(null);
+  return r;
+}
+
+class NativeSpawned extends EventEmitter implements Spawned {
+  pid: number | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  readonly exited: Promise<Exit>;
+  usage: Usage | null = null;
+
+  constructor(a: Addon, file: string, args: string[], options: SpawnOptions) {
+    super();
+    const env: string[] = [];
+    for (const k in options.env) {
+      const v = options.env[k];
+      if (v !== undefined) env.push(`${k}=${v}`);
+    }
+    let resolveExit!: (e: Exit) => void;
+    this.exited = new Promise<Exit>((r) => (resolveExit = r));
+    let open = 3; // the exit and both streams
+    let exit: Exit = { code: null, signal: null, usage: null };
+    const closed = () => {
+      if (--open > 0) return;
+      this.usage = exit.usage;
+      resolveExit(exit);
+      this.emit('close', exit.code, exit.signal);
+    };
+    let floor = 0;
+    const r = a.spawn(
+      file,
+      [file, ...args],
+      env,
+      options.cwd ?? null,
+      (_pid, code, signal, userUs, sysUs, rss) => {
+        const usage: Usage = {
+          userMs: Math.round(userUs / 1000),
+          systemMs: Math.round(sysUs / 1000),
+          maxRssKiB: rss > floor ? rss : null,
+        };
+        exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
+        closed();
+      },
+    );
+    if (typeof r === 'number') {
+      // As Node: a run-time error is an 'error' event; any other (ENOTDIR for a cwd that is a file...) is thrown.
+      if (!RUNTIME_ERRORS.has(-r)) {
+        const code = ERRNO_NAMES.get(-r) ?? `Unknown system error ${r}`;
+        throw Object.assign(new Error(`spawn ${code}`), { errno: r, code, syscall: 'spawn' });
+      }
+      this.pid = undefined;
+      this.stdout = ended();
+      this.stderr = ended();
+      exit = { code: r, signal: null, usage: null };
+      const err = spawnError(-r, file, [file, ...args]);
+      process.nextTick(() => {
+        this.emit('error', err);
+        open = 1;
+        closed();
+      });
+      return;
+    }
+    const [pid, outFd, errFd, selfMaxRss] = r;
+    floor = selfMaxRss;
+    this.pid = pid;
+    this.stdout = new Socket({ fd: outFd, readable: true, writable: false });
+    this.stderr = new Socket({ fd: errFd, readable: true, writable: false });
+    this.stdout.on('close', closed);
+    this.stderr.on('close', closed);
+  }
+}
+
+/** Strings with a NUL byte cannot be passed to exec: Node's spawn says so (it throws), so it is left to say it. */
+function hasNul(file: string, args: string[], options: SpawnOptions): boolean {
+  if (file.includes('\0') || (options.cwd?.includes('\0') ?? false)) return true;
+  if (args.some((a) => a.includes('\0'))) return true;
+  for (const k in options.env) if (k.includes('\0') || options.env[k]?.includes('\0')) return true;
+  return false;
+}
+
+export function nativeSpawn(file: string, args: string[], options: SpawnOptions): Spawned {
+  if (!addon || hasNul(file, args, options)) return nodeSpawn(file, args, options);
+  return new NativeSpawned(addon, file, args, options);
+}
