@@ -45,6 +45,8 @@ export interface RunOptions {
   /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
   color?: boolean;
   captureLimit: number;
+  /** --fsync: every copy and download job is synced to disk, as with `"fsync": true` (cli/fsync.ts). */
+  fsync?: boolean;
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
 }
@@ -77,6 +79,7 @@ export interface RawOptions extends RawQueueOptions {
   format?: string;
   null?: boolean;
   captureLimit?: string;
+  fsync?: boolean;
 }
 
 export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
@@ -181,6 +184,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     opts.report = raw.report;
   }
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
+  if (raw.fsync === true) opts.fsync = true;
   if (raw.color === false) opts.color = false;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;

@@ -33,6 +33,7 @@ import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
+import { fsyncSource } from './fsync.js';
 
 export const EXIT = {
   ok: 0,
@@ -52,6 +53,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
+  if (opts.fsync) source = fsyncSource(source);
 
   let skipped = 0;
   let onSkip: (job: Job) => void = () => {};

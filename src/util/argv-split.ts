@@ -182,6 +182,7 @@ export const EARLY_OPTIONS: readonly string[] = [
   '-0, --null',
   '--call <target>',
   '--format <format>',
+  '--fsync',
   '--capture-limit <size>',
   '--queue <url>',
   '--queue-ttl <dur>',
