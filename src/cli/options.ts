@@ -47,6 +47,8 @@ export interface RunOptions {
   /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
   color?: boolean;
   captureLimit: number;
+  /** --fsync: every copy and download job is synced to disk, as with `"fsync": true` (cli/fsync.ts). */
+  fsync?: boolean;
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
   /** GNU parallel's input form: CMD ::: A B, -a FILE, -N… (input/gnu/options.ts). */
@@ -84,6 +86,7 @@ export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawO
   format?: string;
   null?: boolean;
   captureLimit?: string;
+  fsync?: boolean;
 }
 
 export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
@@ -191,6 +194,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     opts.report = raw.report;
   }
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
+  if (raw.fsync === true) opts.fsync = true;
   if (raw.color === false) opts.color = false;
   if (gnu.options) opts.gnu = gnu.options;
   const queue = queueSettings(raw);

@@ -111,6 +111,7 @@ export function buildProgram(version: string): Command {
         'lines',
       ]),
     )
+    .option('--fsync', 'copy and download jobs sync each file and folder to disk (survives a power loss)')
     .option('--capture-limit <size>', 'bytes of each job stream kept in memory before spilling to disk', '1M')
     .option(
       '--queue <url>',

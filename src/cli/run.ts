@@ -34,6 +34,8 @@ import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { describeJob } from './describe.js';
 import { GnuOutput } from '../gnu/output.js';
+import { fsyncSource } from './fsync.js';
+import { leanHeapLater } from './lean-heap.js';
 
 export const EXIT = {
   ok: 0,
@@ -54,6 +56,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
   if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);
+  if (opts.fsync) source = fsyncSource(source);
 
   let skipped = 0;
   let onSkip: (job: Job) => void = () => {};
@@ -91,6 +94,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   onStdoutClosed = () => interrupt('EPIPE');
   const started = Date.now();
+  const stopLeanHeap = leanHeapLater();
 
   // Every job inherits this run's token, so the watchdog can find a job's processes even if poolrun dies before
   // it has registered their group (see proc/watchdog.ts).
@@ -281,6 +285,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     for (const s of SIGNALS) process.off(s, onSignal);
     if (previousToken === undefined) delete process.env[RUN_ID_VAR];
     else process.env[RUN_ID_VAR] = previousToken;
+    stopLeanHeap();
   }
   await out.drained();
   const status = exitStatus(summary, stop);

@@ -1,8 +1,9 @@
 /**
  * `copy` jobs: a file or a folder tree, copied inside the worker (no `cp` process per file). The data goes
  * through fs.copyFile (copy_file_range, or a reflink where the file system has them) into an exclusively created
- * temp file or temp tree beside the destination, which is synced and renamed into place: `to` is absent or
- * complete, never partial. Modes and modification times are kept, except the set-user-ID and set-group-ID bits,
+ * temp file or temp tree beside the destination, which is renamed into place: `to` is absent or complete, never
+ * partial. With `fsync` (the job field or --fsync) the data and the folders are also synced, so that this holds
+ * after a power loss too; without it, as with `cp`, the kernel writes them back when it will. Modes and modification times are kept, except the set-user-ID and set-group-ID bits,
  * which are dropped as `cp` without `-p` drops them (a copy of a setuid binary, made by root, must not be one).
  */
 import { constants, createWriteStream, existsSync, type Stats } from 'node:fs';
@@ -58,6 +59,7 @@ export function runCopy(spec: CopySpec, ctx: JobContext): Promise<Outcome> {
 
 async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<void> {
   const { from, to, overwrite } = spec;
+  const durable = spec.fsync === true;
   let src: Stats;
   try {
     src = await stat(from);
@@ -87,7 +89,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   if (src.isFile()) {
     const tmp = tempBeside(to);
     try {
-      src = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false));
+      src = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false, durable));
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
@@ -96,9 +98,9 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     }
     moved.bytes += src.size;
   } else {
-    await copyTree(from, to, src, overwrite, signal, moved);
+    await copyTree(from, to, src, overwrite, signal, moved, durable);
   }
-  await syncDir(dirname(to));
+  if (durable) await syncDir(dirname(to));
 }
 
 /** Where an open file can be opened again by the kernel (fs.copyFile takes a path): /proc, else its name. */
@@ -121,6 +123,7 @@ async function copyData(
   shown: string,
   exposed: boolean,
   nofollow: boolean,
+  durable: boolean,
 ): Promise<Stats> {
   let src: FileHandle;
   try {
@@ -153,7 +156,7 @@ async function copyData(
       if (st.mode & SETID) await fh.chmod(copyMode(st));
       await fh.utimes(st.atime, st.mtime);
       // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
-      await fh.datasync();
+      if (durable) await fh.datasync();
     } catch (e) {
       throw fsError(NAME, e, 'write', shown);
     } finally {
@@ -183,6 +186,7 @@ async function copyTree(
   overwrite: boolean,
   signal: AbortSignal,
   moved: Moved,
+  durable: boolean,
 ): Promise<void> {
   const tmp = tempBeside(to);
   const shown = (p: string) => join(to, relative(tmp, p));
@@ -233,14 +237,14 @@ async function copyTree(
     }
     await eachLimit(files, TREE_PARALLEL, async (f) => {
       signal.throwIfAborted();
-      const st = await copyData(f.src, f.dst, shown(f.dst), false, true);
+      const st = await copyData(f.src, f.dst, shown(f.dst), false, true, durable);
       moved.bytes += st.size;
     });
     signal.throwIfAborted();
     for (let i = dirs.length - 1; i >= 0; i--) {
       const dir = dirs[i]!;
       try {
-        await syncDir(dir.dst);
+        if (durable) await syncDir(dir.dst);
         await chmod(dir.dst, copyMode(dir.st));
         await utimes(dir.dst, dir.st.atime, dir.st.mtime);
       } catch (e) {

@@ -1,6 +1,6 @@
 /**
  * `download` jobs: HTTP(S) GET into a part file beside the destination, checked (Content-Length, sha256),
- * synced and renamed into place, so `to` is absent or complete. A later attempt (a retry, or the next run)
+ * and renamed into place (synced first, and the folder after, with `fsync`), so `to` is absent or complete. A later attempt (a retry, or the next run)
  * resumes an interrupted part with `Range` + `If-Range`: 206 appends, 200 starts over, 416 means the part
  * may already be whole.
  *
@@ -259,7 +259,7 @@ async function finish(b: Finish): Promise<void> {
   let size = -1;
   try {
     if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
-    await fh.datasync();
+    if (spec.fsync === true) await fh.datasync();
     size = (await fh.stat()).size;
   } catch (e) {
     if (signal.aborted || e instanceof JobError) throw e;
@@ -305,7 +305,7 @@ async function finish(b: Finish): Promise<void> {
     throw e;
   }
   if (b.resumable && paths.meta) await rm(paths.meta, { force: true });
-  await syncDir(dirname(paths.to));
+  if (spec.fsync === true) await syncDir(dirname(paths.to));
 }
 
 /**

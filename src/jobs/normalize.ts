@@ -163,6 +163,7 @@ function action(obj: Raw, baseDir: string): JobAction {
         to: resolveFrom(baseDir, v.to as string),
         overwrite: v.overwrite === true,
       };
+      if (v.fsync === true) copy.fsync = true;
       return { kind, copy };
     }
     case 'download': {
@@ -174,6 +175,7 @@ function action(obj: Raw, baseDir: string): JobAction {
       };
       if (typeof v.sha256 === 'string') download.sha256 = v.sha256.toLowerCase();
       if (isPlainObject(v.headers)) download.headers = v.headers as Record<string, string>;
+      if (v.fsync === true) download.fsync = true;
       return { kind, download };
     }
     case 'call': {

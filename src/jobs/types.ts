@@ -3,6 +3,8 @@ export interface CopySpec {
   from: string;
   to: string;
   overwrite: boolean;
+  /** Sync the data and the folder (`"fsync": true` or --fsync); without it the copy is atomic, not durable. */
+  fsync?: boolean;
 }
 export interface DownloadSpec {
   url: string;
@@ -10,6 +12,8 @@ export interface DownloadSpec {
   sha256?: string;
   overwrite: boolean;
   headers?: Record<string, string>;
+  /** As CopySpec's. */
+  fsync?: boolean;
 }
 export interface CallSpec {
   /** Absolute path or URL of the module. */

@@ -64,12 +64,19 @@ export function jobHash(job: Job): string {
     job.kind === 'run'
       ? job.run
       : job.kind === 'copy'
-        ? job.copy
+        ? withoutFsync(job.copy)
         : job.kind === 'download'
-          ? job.download
+          ? withoutFsync(job.download)
           : job.call;
   const what = { kind: job.kind, action, cwd: job.cwd ?? null, env: job.env ?? null };
   return createHash('sha256').update(stableJson(what)).digest('hex').slice(0, 16);
+}
+
+/** How durably a file is written is not what the job does: `--resume --fsync` skips a copy done without it. */
+function withoutFsync<T extends { fsync?: boolean }>(spec: T): Omit<T, 'fsync'> {
+  if (!('fsync' in spec)) return spec;
+  const { fsync: _, ...rest } = spec;
+  return rest;
 }
 
 /** The key a job is matched by in the log. */

@@ -189,6 +189,7 @@ export const EARLY_OPTIONS: readonly string[] = [
   '--header <regex>',
   '--link',
   '--format <format>',
+  '--fsync',
   '--capture-limit <size>',
   '--queue <url>',
   '--queue-ttl <dur>',
