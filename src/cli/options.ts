@@ -6,6 +6,8 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
+import { schedOptions, type RawSchedOptions } from '../sched/options.js';
+import type { GateOptions } from '../sched/gate.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -47,9 +49,11 @@ export interface RunOptions {
   captureLimit: number;
   /** --queue: run on the workers serving this queue instead of a local pool. */
   queue?: QueueSettings;
+  /** --delay, --memfree, --load: when the next job may start (src/sched/). */
+  gate?: GateOptions;
 }
 
-export interface RawOptions extends RawQueueOptions {
+export interface RawOptions extends RawQueueOptions, RawSchedOptions {
   workers?: string;
   mode?: string;
   chunksize?: string;
@@ -184,6 +188,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.color === false) opts.color = false;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
+  const gate = schedOptions(raw, queue !== undefined);
+  if (gate) opts.gate = gate;
   if (opts.reporter === 'ndjson' && opts.json === '-') {
     throw new UsageError('--reporter ndjson and --json - both write to stdout: give --json a file name');
   }

@@ -69,6 +69,8 @@ export interface JobOutput {
 
 export type ExecutorEvent =
   | { event: 'queued'; job: Job; time: number }
+  /** The job waits for the jobs it runs `after` (src/sched/dispatch.ts); `queued` follows once they succeeded. */
+  | { event: 'waiting'; job: Job; after: string[]; time: number }
   | {
       event: 'started';
       job: Job;
