@@ -52,11 +52,11 @@ export class JobLineParser {
   end(): void {
     if (this.count === 0 && this.problems.empty)
       this.problems.add({ where: `${this.name}:1:1`, message: emptyMessage(this.format, this.name) });
-    if (this.problems.empty && this.after)
+    if (this.after)
       for (const p of this.after.end())
         this.problems.add({
           where: p.where ?? `${this.name}:1:1`,
-          path: `jobs[${p.index}].after`,
+          path: formatPath(afterAt([], p.item), `jobs[${p.index}]`),
           message: p.message,
         });
     if (!this.problems.empty) throw this.problems.error(this.name);
@@ -134,9 +134,11 @@ export class JobLineParser {
         });
       }
     }
-    if (issues.length === 0 && this.after) {
+    if (this.after) {
+      // A job with other problems still holds its id (naming it is no problem); its own `after` is not checked.
       const where = `${this.name}:${n}:${afterColumn(text)}`;
-      for (const p of this.after.add(index, id ?? String(index + 1), id, raw, where))
+      const ok = issues.length === 0;
+      for (const p of this.after.add(index, id ?? String(index + 1), id, ok ? raw : undefined, where))
         issues.push({ at: afterAt([], p.item), message: p.message });
     }
     if (issues.length === 0) {

@@ -190,7 +190,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
-  if (!issues.length) issues.push(...afterIssues(list, prefix));
+  issues.push(...afterIssues(list, prefix, bad));
   const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
   const fail = () => {
     const located =

@@ -16,6 +16,7 @@ import { stderrTail } from './tail.js';
 import { timelinePage, type TimelineData, type TimelineHeader } from './timeline-page.js';
 import { errorLine, summaryLine } from './summary.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
+import { joinNotes, waitNote } from '../sched/report.js';
 
 /** Bar statuses, in the order of the page's legend; an attempt that was retried is drawn as `retried`. */
 export const BAR_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'retried'] as const;
@@ -73,6 +74,8 @@ export class TimelineReport implements RunObserver {
   private okTailBytes = 0;
   private tailsDropped = 0;
   private notStarted = 0;
+  /** Jobs that waited for the jobs they run `after`: since when, and for which (src/sched/). */
+  private readonly waits = new Map<number, { time: number; after: string[] }>();
 
   constructor(
     private readonly target: string,
@@ -85,6 +88,9 @@ export class TimelineReport implements RunObserver {
 
   event(e: ExecutorEvent): void {
     switch (e.event) {
+      case 'waiting':
+        this.waits.set(e.job.index, { time: e.time, after: e.after });
+        return;
       case 'started':
         this.running.set(e.job.index, {
           id: e.job.id,
@@ -141,7 +147,9 @@ export class TimelineReport implements RunObserver {
     const last = this.a.job.length - 1;
     this.a.exit[last] = r.exitCode;
     this.a.sig[last] = r.signal;
-    const note = noteFor(r);
+    const wait = this.waits.get(r.index);
+    this.waits.delete(r.index);
+    const note = joinNotes(wait && waitNote(wait, Date.parse(r.startedAt)), noteFor(r));
     if (note) this.setText('note', note);
     this.keepTail(r, output, status === 'succeeded' ? OK_TAIL : FAILED_TAIL, status === 'succeeded');
   }

@@ -193,7 +193,7 @@ export function findCycles(
 }
 
 /** `after` problems of a whole JSON document's jobs (schema-valid, ids unique), as issues to locate. */
-export function afterIssues(list: unknown[], prefix: Segment[]): Issue[] {
+export function afterIssues(list: unknown[], prefix: Segment[], bad: Set<Segment | undefined>): Issue[] {
   const checker = new AfterChecker('any');
   const issues: Issue[] = [];
   const toIssue = (p: AfterProblem): Issue => ({
@@ -202,7 +202,9 @@ export function afterIssues(list: unknown[], prefix: Segment[]): Issue[] {
   });
   list.forEach((raw, i) => {
     const own = explicitId(raw);
-    for (const p of checker.add(i, own ?? String(i + 1), own, raw)) issues.push(toIssue(p));
+    // A job with other problems still holds its id; its own `after` is not checked.
+    for (const p of checker.add(i, own ?? String(i + 1), own, bad.has(i) ? undefined : raw))
+      issues.push(toIssue(p));
   });
   for (const p of checker.end()) issues.push(toIssue(p));
   return issues;

@@ -77,9 +77,9 @@ export class DepTracker {
       if (s === FAILED) {
         h.done = true;
         const root = this.why.get(at) ?? `"${ref}" did not succeed`;
-        this.state[job.index] = FAILED;
-        this.why.set(job.index, root);
         out.push(this.cancel(job, ref, root));
+        // Jobs that named it before it was read follow it.
+        out.push(...this.settle(job.index, job.id, root));
         return out;
       }
       h.missing++;
@@ -99,10 +99,13 @@ export class DepTracker {
     status: 'succeeded' | 'failed' | 'timed-out' | 'cancelled',
     id: string,
   ): DepOutcome[] {
+    return this.settle(index, id, status === 'succeeded' ? undefined : `"${id}" ${verb(status)}`);
+  }
+
+  /** A job is done: succeeded (no `root`), or not, because of `root`; what waited on it follows. */
+  private settle(index: number, id: string, root: string | undefined): DepOutcome[] {
     const out: DepOutcome[] = [];
-    const work: Array<{ index: number; id: string; root: string | undefined }> = [
-      { index, id, root: status === 'succeeded' ? undefined : `"${id}" ${verb(status)}` },
-    ];
+    const work: Array<{ index: number; id: string; root: string | undefined }> = [{ index, id, root }];
     while (work.length) {
       const w = work.pop()!;
       this.grow(w.index);
