@@ -3,11 +3,11 @@
  * (POOLRUN_TEST_MACHINE_DIR, test-only), not from mocks.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, poolrun, rng, track, useTempDirs, writeJobs } from './helpers.js';
+import { BIN, pidAlive, poolrun, rng, track, useTempDirs, waitFor, writeJobs } from './helpers.js';
 import { parseLoad, parseSize, StartGate, POLL_MS } from '../src/sched/gate.js';
 import { loadAverage, memAvailable } from '../src/sched/machine.js';
 
@@ -191,6 +191,50 @@ describe('--memfree and --load (readings from files the test writes)', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(events(run.out()).filter((e) => e.event === 'started')).toHaveLength(2);
   });
+});
+
+describe('--memfree: below half of SIZE, the youngest running job is killed and put back', () => {
+  it.each(['thread', 'process'])(
+    '%s mode: killed (its process tree), requeued once memory allows, not a retry',
+    async (mode) => {
+      const cwd = temp();
+      const dir = temp();
+      writeFileSync(join(dir, 'meminfo'), meminfo(4 * 1024 * 1024));
+      // Each job notes its shell's pid (one line per attempt) and waits for `go`.
+      const job = (name: string) => ({
+        id: name,
+        run: `echo $$ >> ${name}.pids; until [ -e go ]; do sleep 0.02; done`,
+      });
+      const file = writeJobs(cwd, [job('old'), job('young')]);
+      const run = watched(['-m', mode, '-w', '2', '--memfree', '1M', file], dir, cwd);
+      const started = (id: string) =>
+        events(run.out()).filter((e) => e.event === 'started' && e.id === id).length;
+      expect(await waitFor(() => started('old') === 1 && started('young') === 1, 20_000)).toBe(true);
+      // Below half of 1M: one job is put back; then between half and all of it: no start, no kill.
+      writeFileSync(join(dir, 'meminfo'), meminfo(100));
+      expect(await waitFor(() => events(run.out()).some((e) => e.event === 'requeued'), 20_000)).toBe(true);
+      writeFileSync(join(dir, 'meminfo'), meminfo(800));
+      const requeued = events(run.out()).filter((e) => e.event === 'requeued');
+      expect(requeued.map((e) => e.id)).toEqual(['young']);
+      expect(JSON.stringify(requeued[0])).toMatch(/memfree.*not a retry/);
+      const pid = Number(readFileSync(join(cwd, 'young.pids'), 'utf8').trim());
+      expect(await waitFor(() => !pidAlive(pid), 20_000)).toBe(true);
+      writeFileSync(join(dir, 'meminfo'), meminfo(4 * 1024 * 1024));
+      expect(await waitFor(() => started('young') === 2, 20_000)).toBe(true);
+      writeFileSync(join(cwd, 'go'), '');
+      const r = await run.child;
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const fin = events(run.out()).filter((e) => e.event === 'finished') as Array<
+        Event & { attempts: number }
+      >;
+      expect(fin.map((e) => [e.id, e.status, e.attempts]).sort()).toEqual([
+        ['old', 'succeeded', 1],
+        ['young', 'succeeded', 1],
+      ]);
+      expect(readFileSync(join(cwd, 'young.pids'), 'utf8').trim().split('\n')).toHaveLength(2);
+      expect(readFileSync(join(cwd, 'old.pids'), 'utf8').trim().split('\n')).toHaveLength(1);
+    },
+  );
 });
 
 describe('bad values: exit 2 naming the option', () => {

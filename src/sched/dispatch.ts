@@ -8,7 +8,7 @@ import { cancelledResult, type ExecutorEvent } from '../executor/executor.js';
 import type { JobRunner } from '../executor/runner.js';
 import type { Job, JobResult } from '../jobs/types.js';
 import { DepTracker, type DepOutcome } from './deps.js';
-import { StartGate, type GateOptions } from './gate.js';
+import { POLL_MS, StartGate, type GateOptions } from './gate.js';
 import { readMachine, type MachineReading } from './machine.js';
 
 export interface DispatcherOptions {
@@ -24,6 +24,13 @@ export class Dispatcher {
   private readonly deps = new DepTracker();
   private readonly gate: StartGate;
   private readonly ready: Job[] = [];
+  /** Jobs killed for --memfree, each with the function that runs it again; started before `ready` ones. */
+  private readonly parked: Array<{ job: Job; again: () => void }> = [];
+  /** Running jobs (first attempt begun, not finished) and when they began: the youngest is evicted first. */
+  private readonly running = new Map<number, { job: Job; since: number }>();
+  /** An eviction on its way (its job not yet ended): one at a time. */
+  private evicting = false;
+  private watch: NodeJS.Timeout | undefined;
   /** Submitted by the gate, not started yet: the next start waits for it (so starts are DUR apart). */
   private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -39,7 +46,7 @@ export class Dispatcher {
 
   /** Jobs held here: waiting for a dependency or for the gate. */
   get held(): number {
-    return this.deps.held + this.ready.length;
+    return this.deps.held + this.ready.length + this.parked.length;
   }
 
   /** A held job names a job not read yet: the reader must read on (see DepTracker.needsInput). */
@@ -67,6 +74,10 @@ export class Dispatcher {
 
   /** A job started (its first attempt). */
   started(job: Job): void {
+    if (this.gate.watchesMemory) {
+      this.running.set(job.index, { job, since: Date.now() });
+      this.watchMemory();
+    }
     if (this.inFlight.delete(job.index)) {
       this.gate.started(Date.now());
       this.pump();
@@ -76,6 +87,7 @@ export class Dispatcher {
   /** A job finished (whoever reported it): its dependents follow; a worker may be free for the gate. */
   finished(result: JobResult): void {
     this.inFlight.delete(result.index);
+    this.running.delete(result.index);
     this.handle(this.deps.finished(result.index, result.status, result.id));
     this.pump();
     this.checkIdle();
@@ -86,6 +98,9 @@ export class Dispatcher {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watch);
+    // Parked jobs are the runner's (it cancels them with its pending ones).
+    this.parked.length = 0;
     const waiting = this.ready.splice(0);
     const drained = this.deps.drain(() => ({
       name: 'CancelledError',
@@ -128,8 +143,10 @@ export class Dispatcher {
   /** Starts what the gate lets start: one at a time, each once the one before has started. */
   private pump(): void {
     if (this.stopped || this.timer) return;
-    while (this.ready.length) {
-      if (this.inFlight.size > 0 || this.opts.runner.pending >= this.opts.workers) return;
+    while (this.ready.length || this.parked.length) {
+      // A parked job is the runner's pending job, not running.
+      const busy = this.opts.runner.pending - this.parked.length;
+      if (this.inFlight.size > 0 || busy >= this.opts.workers) return;
       const wait = this.gate.wait(Date.now());
       if (wait !== undefined) {
         this.timer = setTimeout(() => {
@@ -138,11 +155,47 @@ export class Dispatcher {
         }, wait);
         return;
       }
+      const park = this.parked.shift();
+      if (park) {
+        this.inFlight.add(park.job.index);
+        park.again();
+        continue;
+      }
       const job = this.ready.shift()!;
       this.inFlight.add(job.index);
       this.opts.runner.submitJobs([job]);
     }
     this.checkIdle();
+  }
+
+  /**
+   * --memfree: while jobs run, memory is looked at every POLL_MS; below half of SIZE, the youngest running job
+   * is killed and put back, to start again when memory allows (GNU parallel's rule). One at a time.
+   */
+  private watchMemory(): void {
+    if (this.watch || !this.opts.runner.evict) return;
+    this.watch = setInterval(() => {
+      if (this.stopped || this.running.size === 0) {
+        clearInterval(this.watch);
+        this.watch = undefined;
+        return;
+      }
+      if (this.evicting || !this.gate.mustEvict()) return;
+      let youngest: { job: Job; since: number } | undefined;
+      for (const r of this.running.values()) if (!youngest || r.since >= youngest.since) youngest = r;
+      const job = youngest!.job;
+      const reason = 'available memory below half of --memfree: killed, to run again later (not a retry)';
+      this.evicting = true;
+      this.running.delete(job.index);
+      const ok = this.opts.runner.evict!(job, reason, (again) => {
+        this.evicting = false;
+        // Stopped meanwhile: the runner's pending jobs were cancelled before this one was parked.
+        if (this.stopped) return this.opts.runner.cancelPending();
+        this.parked.push({ job, again });
+        this.pump();
+      });
+      if (!ok) this.evicting = false;
+    }, POLL_MS);
   }
 
   private report(job: Job, error: { name: string; message: string } | undefined): void {
