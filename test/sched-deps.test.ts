@@ -3,10 +3,11 @@
  * mode): every dependent of a failure is cancelled naming it, everything else runs, and no job starts before
  * the jobs it runs after have finished (NDJSON event order). Bad `after` values: exit 2, located, nothing ran.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolrun, rng, useTempDirs, writeJobs } from './helpers.js';
+import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis.js';
 import { DepTracker } from '../src/sched/deps.js';
 import { AfterChecker, findCycles } from '../src/sched/after.js';
 import type { Job } from '../src/jobs/types.js';
@@ -449,5 +450,46 @@ describe('after with --dry-run, --resume, --report and --queue', () => {
     const r = await poolrun(['-q', '-w', '4', file], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('after with --queue (a producer sends a job once its dependencies succeeded)', () => {
+  let redis: RedisServer | undefined;
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.stop();
+    await redis?.stop();
+  });
+
+  it('a chain runs in order on the workers; the dependents of a failure are cancelled naming it', async () => {
+    workers.push(await startWorker(redis!.url, ['-w', '4']));
+    const cwd = temp();
+    const log = join(cwd, 'log');
+    const file = writeJobs(cwd, [
+      { id: 'c', after: 'b', run: `echo c >> ${log}` },
+      { id: 'a', run: `sleep 0.3; echo a >> ${log}` },
+      { id: 'b', after: 'a', run: `sleep 0.1; echo b >> ${log}` },
+      { id: 'bad', run: 'exit 4' },
+      { id: 'never', after: ['a', 'bad'], run: `touch ${join(cwd, 'never-ran')}` },
+    ]);
+    const out = join(cwd, 'o.json');
+    const r = await poolrun(['-q', '--queue', redis!.url, '--json', out, file], { cwd });
+    expect(r.code, r.stderr).toBe(1);
+    expect(readFileSync(log, 'utf8')).toBe('a\nb\nc\n');
+    expect(existsSync(join(cwd, 'never-ran'))).toBe(false);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: Array<{ id: string; status: string; error: { message: string } | null }>;
+    };
+    expect(doc.results.map((x) => [x.id, x.status])).toEqual([
+      ['c', 'succeeded'],
+      ['a', 'succeeded'],
+      ['b', 'succeeded'],
+      ['bad', 'failed'],
+      ['never', 'cancelled'],
+    ]);
+    expect(doc.results[4]!.error!.message).toMatch(/"bad", which failed/);
   });
 });
