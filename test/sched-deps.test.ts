@@ -492,4 +492,22 @@ describe('after with --queue (a producer sends a job once its dependencies succe
     ]);
     expect(doc.results[4]!.error!.message).toMatch(/"bad", which failed/);
   });
+
+  it('--delay holds the producer too: starts on the workers at least DUR apart', async () => {
+    if (!workers.length) workers.push(await startWorker(redis!.url, ['-w', '4']));
+    const cwd = temp();
+    const file = writeJobs(cwd, ['true', 'true', 'true']);
+    const r = await poolrun(['--reporter', 'ndjson', '--queue', redis!.url, '--delay', '200ms', file], {
+      cwd,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const starts = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; time: string })
+      .filter((e) => e.event === 'started')
+      .map((e) => Date.parse(e.time));
+    expect(starts).toHaveLength(3);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(200);
+  });
 });
