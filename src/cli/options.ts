@@ -8,6 +8,8 @@ import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
 import { gnuInput, type GnuInput, type GnuRawOptions as GnuInputRawOptions } from '../input/gnu/options.js';
 import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
+import { schedOptions, type RawSchedOptions } from '../sched/options.js';
+import type { GateOptions } from '../sched/gate.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
@@ -55,9 +57,11 @@ export interface RunOptions {
   gnuInput?: GnuInput;
   /** GNU parallel's habits: --tag, --results DIR, --line-buffer, --pipe, --shuf (src/gnu/). */
   gnu?: GnuOptions;
+  /** --delay, --memfree, --load: when the next job may start (src/sched/). */
+  gate?: GateOptions;
 }
 
-export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawOptions {
+export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawOptions, RawSchedOptions {
   verbose?: boolean;
   workers?: string;
   mode?: string;
@@ -199,6 +203,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (gnu.options) opts.gnu = gnu.options;
   const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
+  const gate = schedOptions(raw, queue !== undefined);
+  if (gate) opts.gate = gate;
   if (opts.reporter === 'ndjson' && opts.json === '-') {
     throw new UsageError('--reporter ndjson and --json - both write to stdout: give --json a file name');
   }

@@ -72,6 +72,12 @@ export function buildProgram(version: string): Command {
         .default('never'),
     )
     .option('--fail-fast', 'same as --halt soon')
+    .option('--delay <dur>', 'at least this long between two job starts')
+    .option(
+      '--memfree <size>',
+      'start a job only while available memory >= size (512M, 2G); below half, requeue the youngest',
+    )
+    .option('--load <n>', 'start a job only while the 1-minute load average is below n (or n% of cores)')
     .option('--json <file>', 'write the ordered results document (- for stdout)')
     .option('--report <file>', 'write an HTML timeline of the run: one lane per worker, one bar per attempt')
     .addOption(

@@ -36,6 +36,8 @@ import { describeJob } from './describe.js';
 import { GnuOutput } from '../gnu/output.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
+import { Dispatcher } from '../sched/dispatch.js';
+import { dryRunLine, startOrder } from '../sched/dry-run.js';
 
 export const EXIT = {
   ok: 0,
@@ -77,8 +79,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   if (opts.dryRun) {
     discardPrestarted();
-    for await (const j of source.jobs) {
-      if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
+    for await (const j of startOrder(source.jobs)) {
+      if (!out.stdout(dryRunLine(j))) await out.drained();
       source.finished?.(j);
     }
     await out.drained();
@@ -89,6 +91,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let interrupted: Interrupt | undefined;
   let deadlinePassed = false;
   let wakeSubmitter: (() => void) | undefined;
+  // Holds jobs until the jobs they run `after` succeeded, and --delay/--memfree/--load (src/sched/).
+  let sched: Dispatcher | undefined = undefined;
   let markStopped!: () => void;
   const stopped = new Promise<'stopped'>((resolve) => (markStopped = () => resolve('stopped')));
 
@@ -149,6 +153,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   // A job --resume leaves out still holds its place in input order: step the printer over it.
   onSkip = (job) => {
+    sched?.skipped(job);
     if (opts.order === 'input' && !deadlinePassed) printer.finished(cancelledResult(job, 0), undefined);
   };
 
@@ -159,6 +164,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     // done in time, as Python's map(timeout) stops yielding (so line N of stdout is still job N's).
     if (!deadlinePassed) printer.finished(result, jobOutput);
     if ((result.status === 'failed' || result.status === 'timed-out') && opts.halt !== 'never') halt();
+    sched?.finished(result);
     wakeSubmitter?.();
   };
 
@@ -174,7 +180,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (e.event === 'finished') {
       finished(e.result, gnuOut ? gnuOut.finished(e.job, e.result, e.output) : e.output);
       source.finished?.(e.job);
-    }
+    } else if (e.event === 'started' && e.attempt === 1) sched?.started(e.job);
   };
 
   const runnerOptions = {
@@ -198,10 +204,17 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         await import('../queue/producer.js')
       ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
     : new Executor(opts.mode, runnerOptions);
+  sched = new Dispatcher({
+    runner: ex,
+    workers: opts.workers,
+    gate: opts.gate,
+    emit: (e) => void onEvent(e),
+  });
 
   /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
   function stopStarting(kill: boolean): void {
     ex.cancelPending();
+    sched?.stop();
     if (kill) ex.killRunning();
     wakeSubmitter?.();
     markStopped();
@@ -306,7 +319,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     const next = reader(src, known ? undefined : stopped);
     let chunk: Job[] = [];
     const notRun: Job[] = [];
-    const unfinished = () => ex.pending + printer.backlog;
+    const unfinished = () => ex.pending + printer.backlog + sched!.held;
     let read = 0;
     for (let batch = await next(window); batch; batch = await next(window - unfinished())) {
       read += batch.length;
@@ -317,14 +330,16 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
           notRun.push(job);
           continue;
         }
+        if (!sched!.take(job)) continue;
         chunk.push(job);
         if (chunk.length >= chunksize) {
           ex.submitJobs(chunk);
           chunk = [];
         }
         // Finished jobs whose output stdout has not taken yet count too: a slow reader slows the run down.
-        if (unfinished() >= window && !stop) {
-          while (unfinished() > resume && !stop) {
+        if (unfinished() >= window && !stop && !sched!.needsInput) {
+          if (chunk.length && sched!.held) ex.submitJobs(chunk.splice(0));
+          while (unfinished() > resume && !stop && !sched!.needsInput) {
             await new Promise<void>((resolve) => (wakeSubmitter = resolve));
             wakeSubmitter = undefined;
           }
@@ -336,6 +351,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (!known && !stop) runInfo.total = read;
     if (stop) notRun.unshift(...chunk);
     else if (chunk.length) ex.submitJobs(chunk);
+    await sched!.idle();
     for (const job of notRun) {
       void onEvent({
         event: 'finished',

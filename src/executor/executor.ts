@@ -69,6 +69,8 @@ export interface JobOutput {
 
 export type ExecutorEvent =
   | { event: 'queued'; job: Job; time: number }
+  /** The job waits for the jobs it runs `after` (src/sched/dispatch.ts); `queued` follows once they succeeded. */
+  | { event: 'waiting'; job: Job; after: string[]; time: number }
   | {
       event: 'started';
       job: Job;
@@ -82,6 +84,8 @@ export type ExecutorEvent =
     }
   | { event: 'output'; job: Job; attempt: number; stream: 'stdout' | 'stderr'; data: Buffer; time: number }
   | { event: 'retry'; job: Job; attempt: number; result: JobResult; delayMs: number; time: number }
+  /** Killed while running, to run again later (--memfree: memory below half of it); not a retry. */
+  | { event: 'requeued'; job: Job; attempt: number; reason: string; time: number }
   | { event: 'finished'; job: Job; result: JobResult; output: JobOutput | undefined; time: number };
 
 export interface MapOptions {
@@ -114,6 +118,8 @@ interface Entry {
   ticket?: Ticket;
   retryTimer?: NodeJS.Timeout;
   killed?: boolean;
+  /** Killed to be run again later (--memfree, src/sched/): told to this, not counted as an attempt. */
+  evicted?: (again: () => void) => void;
 }
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
@@ -360,6 +366,24 @@ export class Executor {
   }
 
   /**
+   * @internal Kills a running job's attempt (its process tree, TERM then KILL) to run it again later, not as a
+   * retry: once it has ended, `parked` gets the function that starts it again. While parked it waits as a job
+   * waiting to be retried does (cancelPending cancels it). false when the job is not running.
+   */
+  evict(job: Job, reason: string, parked: (again: () => void) => void): boolean {
+    for (const e of this.#live) {
+      if (e.job.index !== job.index || !e.ticket || e.killed || e.evicted) continue;
+      e.evicted = (again) => {
+        this.#emit({ event: 'requeued', job: e.job, attempt: e.attempt, reason, time: Date.now() });
+        parked(again);
+      };
+      this.pool.kill(e.ticket, 'cancel');
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * @internal Kills every running job: process trees TERM then KILL after `killAfter`; call workers ended.
    * With `now`, no grace: SIGKILL at once (a second Ctrl-C).
    */
@@ -418,7 +442,8 @@ export class Executor {
     return {
       job: e.job,
       onStart: (info) => {
-        if (attemptNo === 1) e.future.setRunning();
+        // (Attempt 1 again after an eviction: the future is running already.)
+        if (attemptNo === 1 && e.future.state === 'pending') e.future.setRunning();
         if (this.#opts.onEvent)
           this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
       },
@@ -432,10 +457,26 @@ export class Executor {
     delete e.ticket;
     // Reported already (cancelled while its attempt was on its way to a worker): its future is done.
     if (!this.#live.has(e)) return;
+    if (e.evicted && !e.killed) {
+      const told = e.evicted;
+      delete e.evicted;
+      removeSpills(r);
+      e.attempt--;
+      // Parked as a job waiting for its retry is: cancelPending() ends it; `again` runs it.
+      e.retryTimer = setTimeout(() => {}, 2 ** 31 - 1);
+      told(() => {
+        if (!e.retryTimer || !this.#live.has(e)) return;
+        clearTimeout(e.retryTimer);
+        delete e.retryTimer;
+        this.#runAttempts([[e]]);
+      });
+      return;
+    }
     if (r.skipped) {
       this.#finishCancelled(e);
       return;
     }
+    delete e.evicted;
     const result = toResult(e.job, r, e.attempt);
     const retries = e.job.retries ?? this.#opts.retries ?? 0;
     const retryable = (r.status === 'failed' || r.status === 'timed-out') && !e.killed;

@@ -22,6 +22,8 @@ export interface JobRunner {
    * grace between SIGTERM and SIGKILL (a second Ctrl-C).
    */
   killRunning(opts?: { now?: boolean }): void;
+  /** Kills a running job to run it again later, not as a retry (--memfree; local runs only). */
+  evict?(job: Job, reason: string, parked: (again: () => void) => void): boolean;
   /** Stops taking work; with `wait`, resolves once every submitted job has finished and resources are freed. */
   shutdown(opts?: ShutdownOptions): Promise<void>;
 }

@@ -156,7 +156,7 @@ async function* readLines(
   baseDir: string,
   why: 'changed' | 'stream',
 ): AsyncGenerator<Job[]> {
-  const parser = new JobLineParser(format, name, baseDir);
+  const parser = new JobLineParser(format, name, baseDir, why === 'stream' ? 'earlier' : 'checked');
   let yielded = 0;
   const lines = records(chunks, 0x0a);
   for (;;) {

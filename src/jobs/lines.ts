@@ -13,6 +13,7 @@ import { buildJob, explicitId, jobIssues } from './normalize.js';
 import { checkJob } from './schema.js';
 import { Destinations } from './destinations.js';
 import type { Job } from './types.js';
+import { AfterChecker, afterAt, afterColumn } from '../sched/after.js';
 
 export type LineFormat = 'jsonl' | 'lines';
 
@@ -35,16 +36,29 @@ export class JobLineParser {
   private idLines = new Uint32Array(1024);
   private idColumns = new Uint16Array(1024);
 
+  /** `after` ids: any job of the file (checked at its end), only earlier jobs (a stream), or none (checked). */
+  private readonly after: AfterChecker | undefined;
+
   constructor(
     readonly format: LineFormat,
     readonly name: string,
     private readonly baseDir: string,
-  ) {}
+    afterMode: 'any' | 'earlier' | 'checked' = 'any',
+  ) {
+    if (afterMode !== 'checked') this.after = new AfterChecker(afterMode);
+  }
 
   /** The input has ended: no job at all is a problem too. Throws with every problem found, if any. */
   end(): void {
     if (this.count === 0 && this.problems.empty)
       this.problems.add({ where: `${this.name}:1:1`, message: emptyMessage(this.format, this.name) });
+    if (this.after)
+      for (const p of this.after.end())
+        this.problems.add({
+          where: p.where ?? `${this.name}:1:1`,
+          path: formatPath(afterAt([], p.item), `jobs[${p.index}]`),
+          message: p.message,
+        });
     if (!this.problems.empty) throw this.problems.error(this.name);
   }
 
@@ -119,6 +133,13 @@ export class JobLineParser {
           },
         });
       }
+    }
+    if (this.after) {
+      // A job with other problems still holds its id (naming it is no problem); its own `after` is not checked.
+      const where = `${this.name}:${n}:${afterColumn(text)}`;
+      const ok = issues.length === 0;
+      for (const p of this.after.add(index, id ?? String(index + 1), id, ok ? raw : undefined, where))
+        issues.push({ at: afterAt([], p.item), message: p.message });
     }
     if (issues.length === 0) {
       const job = buildJob(raw, index, this.baseDir);

@@ -12,6 +12,7 @@ import { DURATION, parseDuration } from '../util/duration.js';
 import { formatPath, type Issue, type Segment } from './issues.js';
 import { checkJob } from './schema.js';
 import { isPlainObject } from './words.js';
+import { afterIds } from '../sched/after.js';
 
 export interface NormalizeContext {
   /** Folder that relative paths resolve against. */
@@ -131,6 +132,8 @@ export function buildJob(
   if (typeof timeout === 'string' || typeof timeout === 'number') job.timeoutMs = parseDuration(timeout)!;
   const retries = pick('retries');
   if (typeof retries === 'number') job.retries = retries;
+  const after = afterIds(obj);
+  if (after) job.after = after;
   return Object.assign(job, action(obj, baseDir));
 }
 

@@ -25,6 +25,7 @@ import {
 import type { JobFileProblem } from '../errors.js';
 import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
 import { Destinations } from './destinations.js';
+import { afterIssues } from '../sched/after.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../input/utf8.js';
@@ -189,6 +190,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
+  issues.push(...afterIssues(list, prefix, bad));
   const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
   const fail = () => {
     const located =

@@ -42,6 +42,8 @@ export interface JobCommon {
   retries?: number;
   /** Wait before the first retry (doubling after); set by a queue producer for its workers, not by job files. */
   retryDelayMs?: number;
+  /** Ids of the jobs this one starts after, once each has succeeded (src/sched/). */
+  after?: string[];
 }
 
 export type Job = JobCommon & JobAction;

@@ -22,6 +22,13 @@ export class NdjsonReporter implements RunObserver {
       case 'queued':
         this.emit(head);
         return;
+      case 'waiting':
+        this.emit({ ...head, after: e.after });
+        return;
+      case 'requeued':
+        this.flushOutput(head, e.attempt);
+        this.emit({ ...head, attempt: e.attempt, reason: e.reason });
+        return;
       case 'started':
         this.emit({ ...head, worker: e.worker, attempt: e.attempt, pid: e.pid, threadId: e.threadId });
         return;

@@ -41,6 +41,9 @@ export class PlainReporter implements RunObserver {
             `${describeEnd(e.result)}; retrying${e.delayMs ? ` in ${formatDuration(e.delayMs)}` : ''}`,
         );
         return;
+      case 'requeued':
+        this.write(`${time(e.time)} ${c.yellow('requeued')} ${printable(e.job.id)} (${e.reason})`);
+        return;
       case 'finished':
         this.slowest.add(e.result);
         this.write(

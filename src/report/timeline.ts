@@ -17,6 +17,7 @@ import { timelinePage, type TimelineData, type TimelineHeader } from './timeline
 import { errorLine, summaryLine } from './summary.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 import { noteWithUsage } from './usage.js';
+import { joinNotes, waitNote } from '../sched/report.js';
 
 /** Bar statuses, in the order of the page's legend; an attempt that was retried is drawn as `retried`. */
 export const BAR_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'retried'] as const;
@@ -74,6 +75,8 @@ export class TimelineReport implements RunObserver {
   private okTailBytes = 0;
   private tailsDropped = 0;
   private notStarted = 0;
+  /** Jobs that waited for the jobs they run `after`: since when, and for which (src/sched/). */
+  private readonly waits = new Map<number, { time: number; after: string[] }>();
 
   constructor(
     private readonly target: string,
@@ -86,6 +89,9 @@ export class TimelineReport implements RunObserver {
 
   event(e: ExecutorEvent): void {
     switch (e.event) {
+      case 'waiting':
+        this.waits.set(e.job.index, { time: e.time, after: e.after });
+        return;
       case 'started':
         this.running.set(e.job.index, {
           id: e.job.id,
@@ -142,7 +148,9 @@ export class TimelineReport implements RunObserver {
     const last = this.a.job.length - 1;
     this.a.exit[last] = r.exitCode;
     this.a.sig[last] = r.signal;
-    const note = noteWithUsage(noteFor(r), r);
+    const wait = this.waits.get(r.index);
+    this.waits.delete(r.index);
+    const note = noteWithUsage(joinNotes(wait && waitNote(wait, Date.parse(r.startedAt)), noteFor(r)), r);
     if (note) this.setText('note', note);
     this.keepTail(r, output, status === 'succeeded' ? OK_TAIL : FAILED_TAIL, status === 'succeeded');
   }

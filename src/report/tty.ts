@@ -56,6 +56,7 @@ export class TtyReporter implements RunObserver {
         this.running.set(e.job.index, { id: e.job.id, worker: e.worker, since: e.time, attempt: e.attempt });
         return;
       case 'retry':
+      case 'requeued':
         this.running.delete(e.job.index);
         return;
       case 'finished':
