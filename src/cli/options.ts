@@ -6,13 +6,14 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
+import { autoWorkers, schedOptions, type SchedOptions } from '../sched/options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
 export type ReporterKind = 'auto' | 'tty' | 'plain' | 'ndjson';
 export type Halt = 'never' | 'soon' | 'now';
 
-export interface RunOptions {
+export interface RunOptions extends SchedOptions {
   /** Job file path, `-` for stdin, or undefined (stdin when it is not a TTY). */
   jobFile?: string;
   each?: string;
@@ -77,6 +78,8 @@ export interface RawOptions extends RawQueueOptions {
   format?: string;
   null?: boolean;
   captureLimit?: string;
+  maxWorkers?: string;
+  schedule?: string;
 }
 
 export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
@@ -149,10 +152,11 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     halt = 'soon';
   }
   const opts: RunOptions = {
+    ...schedOptions(raw),
     args: [],
     nullSeparated: raw.null ?? false,
     mode,
-    workers: parseWorkers(raw.workers),
+    workers: autoWorkers(raw) ?? parseWorkers(raw.workers),
     chunksize: integer('--chunksize', raw.chunksize, 1, 100_000, 1),
     order: oneOf('--order', raw.order, ['input', 'completion'] as const, 'input'),
     output: oneOf('--output', raw.output, ['group', 'stream', 'none'] as const, 'group'),

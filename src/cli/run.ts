@@ -70,6 +70,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     });
   }
 
+  if (opts.schedule === 'longest-first')
+    source = (await import('../sched/longest-first.js')).byJoblog(source, opts.joblog!);
+
   if (opts.dryRun) {
     discardPrestarted();
     for await (const j of source.jobs) if (!out.stdout(`${describeJob(j)}\n`)) await out.drained();
@@ -181,6 +184,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         await import('../queue/producer.js')
       ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
     : new Executor(opts.mode, runnerOptions);
+  const auto =
+    opts.auto && ex instanceof Executor
+      ? (await import('../sched/auto-runner.js')).startAutoWidth(ex, opts.auto, observers)
+      : undefined;
 
   /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
   function stopStarting(kill: boolean): void {
@@ -261,6 +268,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (ex instanceof Executor) await ex.spawnsKnown(1000);
     throw e;
   } finally {
+    auto?.stop();
     clearTimeout(deadlineTimer);
     groups.close();
     removeSpills();

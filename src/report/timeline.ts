@@ -73,6 +73,8 @@ export class TimelineReport implements RunObserver {
   private okTailBytes = 0;
   private tailsDropped = 0;
   private notStarted = 0;
+  /** -w auto: the pool's width from each time on. */
+  private readonly widths: { t: number[]; w: number[] } = { t: [], w: [] };
 
   constructor(
     private readonly target: string,
@@ -107,6 +109,11 @@ export class TimelineReport implements RunObserver {
       default:
         return;
     }
+  }
+
+  width(w: number, time: number): void {
+    this.widths.t.push(Math.max(0, time - this.info.startedAt));
+    this.widths.w.push(w);
   }
 
   async end(run: RunEnd): Promise<void> {
@@ -234,6 +241,7 @@ export class TimelineReport implements RunObserver {
       jobs: { id: this.jobIds, index: this.jobIndex },
       a: { ...this.a, lane },
       texts: this.texts,
+      ...(this.widths.t.length ? { width: this.widths } : {}),
     };
   }
 
