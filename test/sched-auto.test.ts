@@ -14,6 +14,8 @@ import {
   NARROW_ABOVE,
   signals,
   step,
+  windowSignals,
+  WINDOW_TICKS,
   WIDEN_BELOW,
   type Demand,
   type Limits,
@@ -69,17 +71,13 @@ function run(
   demand: (width: number) => Demand = () => ({ running: 1e6, waiting: 1e6 }),
 ): number[] {
   let width = initialWidth(limits);
-  let prev: Reading | undefined;
+  const history: Reading[] = [];
   const widths: number[] = [];
   for (const r of readings) {
-    width = step(
-      width,
-      prev,
-      r,
-      { ...demand(width), running: Math.min(width, demand(width).running) },
-      limits,
-    ).width;
-    prev = r;
+    const d = demand(width);
+    width = step(width, history, r, { ...d, running: Math.min(width, d.running) }, limits).width;
+    history.push(r);
+    if (history.length > WINDOW_TICKS) history.shift();
     widths.push(width);
   }
   return widths;
@@ -95,19 +93,19 @@ describe('-w auto: the controller', () => {
       ...Array.from({ length: 5 }, () => m({ idle: 0, cpu: 1 })),
       ...Array.from({ length: 3 }, () => m({ idle: 0.9, memory: 0.5 })),
       ...Array.from({ length: 3 }, () => m({ idle: 0.9, io: 0.8 })),
-      ...Array.from({ length: 3 }, () => m(idle)),
+      ...Array.from({ length: 8 }, () => m(idle)),
     ];
     expect(run(limits, readings)).toEqual([
       // first reading: a baseline; then doubling up to --max-workers
       2, 4, 8, 16, 16, 16,
-      // CPU pressure: halves to the core count, not below
-      8, 4, 2, 2, 2,
-      // memory pressure: down to 1
-      1, 1, 1,
+      // CPU pressure, measured over the last 5 ticks: once it passes 70% of them, halves to the cores
+      16, 16, 16, 8, 4,
+      // memory pressure: down to 1 (the CPU pressure still in the window halves it first)
+      2, 1, 1,
       // IO pressure: stays at 1
       1, 1, 1,
-      // idle again: widens
-      2, 4, 8,
+      // idle again: once the IO pressure has left the window (it is above 15% for 4 more ticks), widens
+      1, 1, 1, 1, 2, 4, 8, 16,
     ]);
   });
 
@@ -153,12 +151,11 @@ describe('-w auto: the controller', () => {
       m({ idle: 0.9 }),
       m({ idle: 0.9 }),
       m({ idle: 0.9 }), // 16
-      m({ idle: 0 }, { runnable: 9 }), // 8 runnable beyond 2 cores, nothing idle: CPU pressure
-      m({ idle: 0 }, { runnable: 9 }),
-      m({ idle: 0.9 }, { memAvailable: 0.02 }),
-      m({ idle: 0.9 }, { memAvailable: 0.02 }),
+      // 8 runnable beyond 2 cores and, once the window holds only these ticks, nothing idle: CPU pressure
+      ...Array.from({ length: 5 }, () => m({ idle: 0 }, { runnable: 9 })),
+      ...Array.from({ length: 3 }, () => m({ idle: 0.9 }, { memAvailable: 0.02 })),
     ]);
-    expect(widths).toEqual([2, 4, 8, 16, 8, 4, 2, 1]);
+    expect(widths).toEqual([2, 4, 8, 16, 16, 16, 16, 16, 8, 4, 2, 1]);
     const s = signals(m({ idle: 0.5 }), m({ idle: 0.5 }), 2);
     expect(s.source).toBe('proc');
   });
@@ -171,15 +168,15 @@ describe('-w auto: the controller', () => {
       const limits = { cores, max };
       const m = machine(cores, next() < 0.7);
       let width = initialWidth(limits);
-      let prev: Reading | undefined;
+      const history: Reading[] = [];
       for (let k = 0; k < 40; k++) {
         const p: Phase = { idle: next() };
         for (const kind of ['cpu', 'memory', 'io'] as const) if (next() < 0.3) p[kind] = next();
         const r = m(p, next() < 0.2 ? { memAvailable: next() * 0.2, runnable: Math.floor(next() * 40) } : {});
         const running = Math.floor(next() * (width + 1));
         const demand = { running, waiting: next() < 0.2 ? 0 : Math.floor(next() * 200) };
-        const d = step(width, prev, r, demand, limits);
-        const s: Signals | undefined = prev ? signals(prev, r, cores) : undefined;
+        const d = step(width, history, r, demand, limits);
+        const s: Signals | undefined = windowSignals(history, r, cores);
         expect(d.width).toBeGreaterThanOrEqual(1);
         expect(d.width).toBeLessThanOrEqual(Math.max(max, width));
         if (d.width > width) {
@@ -198,7 +195,8 @@ describe('-w auto: the controller', () => {
           if (!memIo) expect(d.width).toBeGreaterThanOrEqual(Math.min(cores, max));
         }
         width = d.width;
-        prev = r;
+        history.push(r);
+        if (history.length > WINDOW_TICKS) history.shift();
       }
     }
   });

@@ -5,7 +5,7 @@
  */
 import type { ExecutorEvent } from '../executor/executor.js';
 import type { RunObserver } from '../report/types.js';
-import { initialWidth, step, TICK_MS, type Limits } from './auto-width.js';
+import { initialWidth, step, TICK_MS, WINDOW_TICKS, type Limits } from './auto-width.js';
 import { readMachine, type Reading } from './pressure.js';
 
 export interface WidthChange {
@@ -26,7 +26,8 @@ export interface AutoWidthOptions {
 
 export class AutoWidth {
   private width: number;
-  private last: Reading | undefined;
+  /** The last WINDOW_TICKS readings, oldest first. */
+  private readonly history: Reading[] = [];
   private readonly running = new Set<number>();
   private readonly waiting = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -40,7 +41,7 @@ export class AutoWidth {
     this.read = opts.read ?? (() => readMachine());
     opts.setWidth(start);
     opts.onWidth({ width: start, time: Date.now(), why: 'start' });
-    this.last = this.read();
+    this.history.push(this.read());
     this.timer = setInterval(() => this.tick(), TICK_MS);
     // Never what keeps the program alive.
     this.timer.unref();
@@ -74,12 +75,13 @@ export class AutoWidth {
     const cur = this.read();
     const d = step(
       this.width,
-      this.last,
+      this.history,
       cur,
       { running: this.running.size, waiting: this.waiting.size },
       this.opts.limits,
     );
-    this.last = cur;
+    this.history.push(cur);
+    if (this.history.length > WINDOW_TICKS) this.history.shift();
     if (d.width === this.width) return;
     this.width = d.width;
     this.opts.setWidth(d.width);

@@ -8,9 +8,11 @@
  *     CPU-bound jobs keep it there (fewer workers than cores would leave a core idle whenever the competing load
  *     pauses; --load is the option that yields to other programs);
  *   holds otherwise, and whenever a reading is missing (no /proc: the width stays at the core count).
- * Pressure is the share of the interval during which some task stalled (PSI `some`), or where the kernel has no
- * PSI: CPU, the runnable tasks beyond the cores while no CPU is idle; memory, MemAvailable under 5% of the
- * total; IO, the CPU time spent in iowait. Widening asks for less pressure than narrowing needs (hysteresis).
+ * Pressure is the share of the last WINDOW_TICKS ticks (0.5 s) during which some task stalled (PSI `some`), or
+ * where the kernel has no PSI: CPU, the runnable tasks beyond the cores while no CPU is idle; memory,
+ * MemAvailable under 5% of the total; IO, the CPU time spent in iowait. Over a window, so that one busy tick (an
+ * fsync, a compiler starting) does not halve the pool; idle CPU is the last tick's, so widening is quick.
+ * Widening asks for less pressure than narrowing needs (hysteresis).
  */
 import type { Reading } from './pressure.js';
 
@@ -42,8 +44,9 @@ export const WIDEN_BELOW = { cpu: 0.3, memory: 0.05, io: 0.15 } as const;
 export const NARROW_ABOVE = { cpu: 0.7, memory: 0.1, io: 0.3 } as const;
 /** Idle CPU needed to widen, in cores. */
 export const IDLE_CORES_TO_WIDEN = 0.5;
-/** How often the CLI takes a reading. */
+/** How often the CLI takes a reading, and how many earlier readings pressure is measured over. */
 export const TICK_MS = 100;
+export const WINDOW_TICKS = 5;
 
 /** The default --max-workers: 8 per core (at least 8). */
 export function defaultMaxWorkers(cores: number): number {
@@ -125,14 +128,33 @@ export function decide(width: number, s: Signals, demand: Demand, limits: Limits
   return w > width ? { width: w, change: 'widen', why: 'idle' } : hold('at max');
 }
 
-/** One tick: the next width from the previous reading, this one and the demand now. */
+/**
+ * Signals for a tick: pressure over the window (from the oldest reading of `history` to `cur`), idle CPU over the
+ * last tick (from its newest). Undefined before there is an earlier reading.
+ */
+export function windowSignals(history: readonly Reading[], cur: Reading, cores: number): Signals | undefined {
+  const oldest = history[0];
+  const prev = history.at(-1);
+  if (!oldest || !prev) return undefined;
+  const s = signals(oldest, cur, cores);
+  const idleCores = signals(prev, cur, cores).idleCores;
+  if (idleCores === undefined) delete s.idleCores;
+  else s.idleCores = idleCores;
+  return s;
+}
+
+/**
+ * One tick: the next width from the readings of the last WINDOW_TICKS ticks (oldest first), this one and the
+ * demand now.
+ */
 export function step(
   width: number,
-  prev: Reading | undefined,
+  history: readonly Reading[],
   cur: Reading,
   demand: Demand,
   limits: Limits,
 ): Decision {
-  if (!prev) return { width, change: 'hold', why: 'first reading' };
-  return decide(width, signals(prev, cur, limits.cores), demand, limits);
+  const s = windowSignals(history, cur, limits.cores);
+  if (!s) return { width, change: 'hold', why: 'first reading' };
+  return decide(width, s, demand, limits);
 }
