@@ -364,6 +364,45 @@ describe('-w auto: a run on fake /proc readings', () => {
   }
 });
 
+describe('-w auto: the live view', () => {
+  it('shows the width on a terminal', async () => {
+    const dir = temp();
+    const root = join(dir, 'proc');
+    const st = { cpuTotal: 0, idle: 0, psi: { cpu: 0, memory: 0, io: 0 } };
+    const advance = () => {
+      st.cpuTotal += 200;
+      st.idle += 180;
+      writeProc(root, st);
+    };
+    advance();
+    const writer = setInterval(advance, 50);
+    try {
+      const log = join(dir, 'typescript');
+      const args = ['-w', 'auto', '--max-workers', '8', '--each', 'sleep 1; : {}'];
+      const cmd = [process.execPath, BIN, ...args, ...Array.from({ length: 24 }, (_, i) => String(i))]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      await track(
+        execa('script', ['-qfec', `stty cols 120 rows 40; ${cmd}`, log], {
+          env: {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            TERM: 'xterm-256color',
+            POOLRUN_TEST_PROC_ROOT: root,
+          },
+          extendEnv: false,
+          reject: false,
+          timeout: 50_000,
+        }),
+      );
+      const raw = readFileSync(log, 'utf8');
+      expect(raw).toMatch(/width 2/);
+      expect(raw).toMatch(/width 8/);
+    } finally {
+      clearInterval(writer);
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 
 function job(index: number, run: string): Job {
