@@ -18,6 +18,8 @@ const BENCHMARKS = [
   // Written alongside (copy and download); run when it is there.
   ['B5', 'b5-copy-download.mjs'],
   ['B6', 'b6-startup.mjs'],
+  ['B7', 'b7-longest-first.mjs'],
+  ['B8', 'b8-auto-width.mjs'],
 ];
 
 const argv = process.argv.slice(2);

@@ -10,13 +10,14 @@ import { gnuInput, type GnuInput, type GnuRawOptions as GnuInputRawOptions } fro
 import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
 import { schedOptions, type RawSchedOptions } from '../sched/options.js';
 import type { GateOptions } from '../sched/gate.js';
+import { autoWorkers, autoSchedOptions, type SchedOptions } from '../sched/auto-options.js';
 
 export type Order = 'input' | 'completion';
 export type OutputMode = 'group' | 'stream' | 'none';
 export type ReporterKind = 'auto' | 'tty' | 'plain' | 'ndjson';
 export type Halt = 'never' | 'soon' | 'now';
 
-export interface RunOptions {
+export interface RunOptions extends SchedOptions {
   /** Job file path, `-` for stdin, or undefined (stdin when it is not a TTY). */
   jobFile?: string;
   each?: string;
@@ -91,6 +92,8 @@ export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawO
   null?: boolean;
   captureLimit?: string;
   fsync?: boolean;
+  maxWorkers?: string;
+  schedule?: string;
 }
 
 export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
@@ -166,10 +169,11 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     halt = 'soon';
   }
   const opts: RunOptions = {
+    ...autoSchedOptions(raw),
     args: [],
     nullSeparated: raw.null ?? false,
     mode,
-    workers: parseWorkers(raw.workers),
+    workers: autoWorkers(raw) ?? parseWorkers(raw.workers),
     chunksize: integer('--chunksize', raw.chunksize, 1, 100_000, 1),
     order: oneOf('--order', raw.order, ['input', 'completion'] as const, 'input'),
     output: oneOf('--output', raw.output, ['group', 'stream', 'none'] as const, 'group'),

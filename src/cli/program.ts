@@ -38,7 +38,15 @@ export function buildProgram(version: string): Command {
     )
     .version(version, '-V, --version')
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
-    .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
+    .option(
+      '-w, --workers <n>',
+      'pool size: a number, N% of available cores, or auto (follows idle CPU and pressure) (default: available cores)',
+    )
+    .option('--max-workers <n>', 'with -w auto: the widest the pool may grow (default: 8 per core)')
+    .option(
+      '--schedule <order>',
+      'start order: input, or longest-first (by the durations --joblog recorded in earlier runs)',
+    )
     .addOption(
       new Option('-m, --mode <mode>', 'thread: worker threads; process: worker processes')
         .choices(['thread', 'process'])

@@ -77,6 +77,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     });
   }
 
+  if (opts.schedule === 'longest-first')
+    source = (await import('../sched/longest-first.js')).byJoblog(source, opts.joblog!);
+
   if (opts.dryRun) {
     discardPrestarted();
     for await (const j of startOrder(source.jobs)) {
@@ -210,6 +213,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     gate: opts.gate,
     emit: (e) => void onEvent(e),
   });
+  const auto =
+    opts.auto && ex instanceof Executor
+      ? (await import('../sched/auto-runner.js')).startAutoWidth(ex, opts.auto, observers)
+      : undefined;
 
   /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
   function stopStarting(kill: boolean): void {
@@ -291,6 +298,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (ex instanceof Executor) await ex.spawnsKnown(1000);
     throw e;
   } finally {
+    auto?.stop();
     clearTimeout(deadlineTimer);
     groups.close();
     removeSpills();

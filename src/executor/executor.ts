@@ -333,6 +333,11 @@ export class Executor {
     return entries.map((e) => e.future);
   }
 
+  /** @internal How many workers may be busy at once, 1 to maxWorkers (-w auto: sched/auto-runner.ts). */
+  setWidth(n: number): void {
+    this.pool.setWidth(n);
+  }
+
   /** @internal Cancels every job that has not started (halt, deadline, signals). */
   cancelPending(): void {
     this.pool.drainQueue();

@@ -124,6 +124,8 @@ export class WorkerPool {
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
   private spawnWaiters: Array<() => void> = [];
+  /** How many workers may be busy at once: `size`, unless -w auto narrows it (setWidth; sched/auto-runner.ts). */
+  private width: number;
 
   constructor(opts: PoolOptions) {
     this.mode = opts.mode;
@@ -133,6 +135,15 @@ export class WorkerPool {
     this.init = opts.init;
     this.capture = opts.capture;
     this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
+    this.width = this.size;
+  }
+
+  /** Lets at most `n` (1 to size) workers be busy from now on; running jobs are never stopped for it. */
+  setWidth(n: number): void {
+    const w = Math.max(1, Math.min(this.size, Math.floor(n)));
+    const wider = w > this.width;
+    this.width = w;
+    if (wider) this.scheduleDispatch();
   }
 
   /** Queues attempts that must run on one worker, in order (a chunk). */
@@ -266,15 +277,20 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
+    const narrowed = this.width < this.size;
+    let busy = narrowed ? this.slots.filter((s) => s?.state === 'busy').length : 0;
     for (const slot of this.slots) {
       if (slot?.state !== 'idle') continue;
+      if (narrowed && busy >= this.width) break;
       const unit = this.nextUnit();
       if (!unit) break;
       this.assign(slot, unit);
+      busy++;
     }
     let starting = 0;
     for (const s of this.slots) if (s?.state === 'starting') starting++;
     let need = this.queue.length - starting;
+    if (narrowed) need = Math.min(need, this.width - busy - starting);
     for (let i = 0; i < this.size && need > 0; i++) {
       if (!this.slots[i]) {
         this.spawn(i + 1);

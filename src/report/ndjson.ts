@@ -60,6 +60,11 @@ export class NdjsonReporter implements RunObserver {
     }
   }
 
+  /** -w auto: `{"event":"width","id":null,"index":null,"time":…,"width":8,"why":"idle"}` at each change. */
+  width(width: number, time: number, why: string): void {
+    this.emit({ event: 'width', id: null, index: null, time: new Date(time).toISOString(), width, why });
+  }
+
   end(run: RunEnd): void {
     const stop = run.stop ? { stop: run.stop } : {};
     this.emit({ event: 'summary', time: new Date().toISOString(), ...run.summary, ...stop });

@@ -6,6 +6,7 @@
  * the page only through textContent, and the Content-Security-Policy runs no script but this one (by hash) and
  * loads nothing.
  */
+import { widthChart, widthFigure, type WidthSeries } from '../sched/width-chart.js';
 import { createHash } from 'node:crypto';
 import type { Summary } from './types.js';
 import { TIMELINE_SCRIPT } from './timeline-script.js';
@@ -42,6 +43,8 @@ export interface TimelineData {
     tail: number[];
   };
   texts: string[];
+  /** -w auto: the pool's width from each time on (ms from the start). */
+  width?: WidthSeries;
 }
 
 export interface TimelineHeader {
@@ -111,6 +114,7 @@ export function timelinePage(data: TimelineData, h: TimelineHeader): string {
     figure('jobs', 'jobs', String(c.total)),
     figure('mode', 'mode', h.mode),
     figure('workers', 'workers', String(h.workers)),
+    ...(data.width?.t.length ? [figure('width', 'width', widthFigure(data.width))] : []),
     figure('wall', 'wall time', formatDuration(h.wallMs)),
     figure(
       'utilisation',
@@ -151,6 +155,7 @@ export function timelinePage(data: TimelineData, h: TimelineHeader): string {
 <p class="summary" data-figure="summary">${htmlEscape(h.summary)}</p>
 <dl class="figures">${figures}</dl>
 <ul class="legend">${legend}</ul>
+${data.width ? widthChart(data.width, data.axisMs, h.workers) : ''}
 ${notes.map((n) => `<p class="note">${htmlEscape(n)}</p>`).join('\n')}
 </header>
 <main>

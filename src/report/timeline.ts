@@ -77,6 +77,8 @@ export class TimelineReport implements RunObserver {
   private notStarted = 0;
   /** Jobs that waited for the jobs they run `after`: since when, and for which (src/sched/). */
   private readonly waits = new Map<number, { time: number; after: string[] }>();
+  /** -w auto: the pool's width from each time on. */
+  private readonly widths: { t: number[]; w: number[] } = { t: [], w: [] };
 
   constructor(
     private readonly target: string,
@@ -114,6 +116,11 @@ export class TimelineReport implements RunObserver {
       default:
         return;
     }
+  }
+
+  width(w: number, time: number): void {
+    this.widths.t.push(Math.max(0, time - this.info.startedAt));
+    this.widths.w.push(w);
   }
 
   async end(run: RunEnd): Promise<void> {
@@ -243,6 +250,7 @@ export class TimelineReport implements RunObserver {
       jobs: { id: this.jobIds, index: this.jobIndex },
       a: { ...this.a, lane },
       texts: this.texts,
+      ...(this.widths.t.length ? { width: this.widths } : {}),
     };
   }
 

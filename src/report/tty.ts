@@ -32,6 +32,8 @@ export class TtyReporter implements RunObserver {
   private cancelled = 0;
   private timedSum = 0;
   private timedCount = 0;
+  /** -w auto: the pool's width now. */
+  private poolWidth: number | undefined;
 
   constructor(
     private readonly base: Sink,
@@ -66,6 +68,10 @@ export class TtyReporter implements RunObserver {
       default:
         return;
     }
+  }
+
+  width(w: number): void {
+    this.poolWidth = w;
   }
 
   end(run: RunEnd): void {
@@ -129,6 +135,7 @@ export class TtyReporter implements RunObserver {
     if (this.failed) add(`${this.failed} failed`, c.red(`${this.failed} failed`), 1);
     if (this.cancelled) add(`${this.cancelled} cancelled`, c.yellow(`${this.cancelled} cancelled`), 2);
     add(`${this.running.size} running`, `${this.running.size} running`, 2);
+    if (this.poolWidth !== undefined) add(`width ${this.poolWidth}`, c.dim(`width ${this.poolWidth}`), 2);
     add(clockDuration(elapsed), c.dim(clockDuration(elapsed)), 1);
     if (total !== undefined) {
       const eta = this.eta(total, done, now);
@@ -169,6 +176,6 @@ export class TtyReporter implements RunObserver {
     const waiting = Math.max(0, total - done - this.running.size);
     let work = waiting * mean;
     for (const j of this.running.values()) work += Math.max(0, mean - (now - j.since));
-    return work / Math.max(1, Math.min(this.info.workers, waiting + this.running.size));
+    return work / Math.max(1, Math.min(this.poolWidth ?? this.info.workers, waiting + this.running.size));
   }
 }

@@ -40,6 +40,8 @@ export interface RunObserver {
   event(e: ExecutorEvent): void;
   /** May finish writing asynchronously (a large --json document to a slow pipe): the run waits for it. */
   end(run: RunEnd): void | Promise<void>;
+  /** -w auto: the pool's width is now `width` (epoch ms `time`; `why`: start, idle, cpu, memory, io). */
+  width?(width: number, time: number, why: string): void;
 }
 
 /** What a run knows when it starts, for the displays. */
