@@ -31,5 +31,5 @@ export {
   JobFileError,
   UsageError,
 } from './errors.js';
-export type { Job, JobResult, JobStatus, JobKind, SerializedError } from './jobs/types.js';
+export type { Job, JobResult, JobStatus, JobKind, SerializedError } from './kinds/types.js';
 export { parseJobText, readJobFile } from './jobs/parse.js';

@@ -20,7 +20,7 @@ import {
 } from '../executor/executor.js';
 import { rmSync } from 'node:fs';
 import { discardPrestarted, runToken } from '../pool/prestart.js';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
 import { OutputPrinter } from '../report/printer.js';
@@ -32,7 +32,7 @@ import { count, emptySummary, type StopReason, type Summary } from '../report/ty
 import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
-import { describeJob } from './describe.js';
+import { describeJob } from '../kinds/describe.js';
 
 export const EXIT = {
   ok: 0,

@@ -1,8 +1,8 @@
 /** Where the jobs come from: a job file, stdin, the arguments of --each or --call. */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { depthMessage, tooDeepAt } from '../input/limits.js';
-import type { Job } from '../jobs/types.js';
+import { depthMessage, tooDeepAt } from '../util/limits.js';
+import type { Job } from '../kinds/types.js';
 import type { RunOptions } from './options.js';
 
 export interface JobSource {

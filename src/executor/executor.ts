@@ -5,8 +5,8 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, rmSync } from 'node:fs';
-import type { Job, JobResult } from '../jobs/types.js';
-import type { CaptureOptions } from '../pool/protocol.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import type { CaptureOptions } from '../kinds/outcome.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -15,6 +15,7 @@ import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
+import { kindOf } from '../kinds/index.js';
 import {
   BrokenWorkerError,
   JobFileError,
@@ -170,7 +171,7 @@ export class Executor {
       void this.pool.close(true);
       groups.killAll();
       // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
-      if ([...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
+      if ([...this.#live].some((e) => kindOf(e.job).stop === 'group' && e.future.running()))
         killTokenCarriers(groups.token);
     };
     endAtExit(this.#endAtExit);

@@ -5,11 +5,11 @@
  */
 import { UsageError } from '../errors.js';
 import { ProblemList, streamStopped } from '../jobs/issues.js';
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from '../cli/source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
-import { LineTooLong, lineTooLongMessage } from './limits.js';
+import { LineTooLong, lineTooLongMessage } from '../util/limits.js';
 import { compileTemplate, expandTemplate, type Template } from './template.js';
 
 export interface EachOptions {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { Future } from '../executor/future.js';
 import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../executor/executor.js';
 import type { JobRunner } from '../executor/runner.js';

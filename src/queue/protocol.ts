@@ -3,7 +3,7 @@
  * messages a worker sends while it runs a job, and the result it stores. Plain data and pure functions only:
  * this file must not load bullmq or ioredis.
  */
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { charBoundary } from '../report/lines.js';
 
 /** The BullMQ queue every poolrun producer and worker of one Redis database uses. */

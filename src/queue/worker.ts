@@ -12,7 +12,7 @@ import type { Job as BullJob, Worker as BullWorker } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import { Executor, cancelledResult, type ExecutorEvent } from '../executor/executor.js';
 import type { Future } from '../executor/future.js';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import type { PoolMode } from '../pool/handle.js';
 import { clock } from '../report/plain.js';
 import { describeEnd } from '../report/summary.js';

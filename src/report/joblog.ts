@@ -32,8 +32,9 @@ import {
 } from 'node:fs';
 import { checkFolder, notRegular, reason } from './files.js';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { Job, JobResult } from '../jobs/types.js';
-import { describeJob } from '../cli/describe.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import { describeJob } from '../kinds/describe.js';
+import { kindOf } from '../kinds/index.js';
 import { UsageError } from '../errors.js';
 import type { RunObserver } from './types.js';
 import type { Sink } from './sink.js';
@@ -60,14 +61,7 @@ const HEADER = `${JOBLOG_COLUMNS.join('\t')}\n`;
  * separately), nor timeout or retries (how patiently it runs, not what it does).
  */
 export function jobHash(job: Job): string {
-  const action =
-    job.kind === 'run'
-      ? job.run
-      : job.kind === 'copy'
-        ? job.copy
-        : job.kind === 'download'
-          ? job.download
-          : job.call;
+  const action = kindOf(job).hashed(job);
   const what = { kind: job.kind, action, cwd: job.cwd ?? null, env: job.env ?? null };
   return createHash('sha256').update(stableJson(what)).digest('hex').slice(0, 16);
 }

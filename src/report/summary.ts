@@ -4,13 +4,14 @@
  * records the run.
  */
 import type { ChalkInstance } from 'chalk';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
 import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { statusColor } from './color.js';
 import { formatBytes, printable } from './text.js';
 import type { RunEnd, StopReason, Summary } from './types.js';
+import { KINDS } from '../kinds/index.js';
 
 /** Keeps the few longest-running finished jobs (a status display sees every job; it keeps only these). */
 export class Slowest {
@@ -45,7 +46,8 @@ export function describeEnd(r: JobResult): string {
  * job's exit status does; a crashed worker, a spawn error, a call that threw need their message.
  */
 export function errorLine(r: JobResult): string | undefined {
-  if (!r.error || r.status === 'succeeded' || (r.kind === 'run' && r.exitCode !== null)) return undefined;
+  if (!r.error || r.status === 'succeeded' || (KINDS[r.kind].exitStatus && r.exitCode !== null))
+    return undefined;
   return redactText(r.error.message.split('\n', 1)[0]!);
 }
 

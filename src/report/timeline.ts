@@ -7,7 +7,7 @@
  * 10,000-job run makes a file of a few hundred KB to ~2 MB and memory does not grow with the jobs' output.
  */
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';

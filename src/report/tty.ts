@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import type { Sink } from './sink.js';
 import { Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { LiveScreen, type TerminalStream } from './terminal.js';
