@@ -6,13 +6,12 @@ import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
+import type { Order, OutputMode, ReportOptions, ReporterKind } from '../report/options.js';
 
-export type Order = 'input' | 'completion';
-export type OutputMode = 'group' | 'stream' | 'none';
-export type ReporterKind = 'auto' | 'tty' | 'plain' | 'ndjson';
+export type { Order, OutputMode, ReporterKind } from '../report/options.js';
 export type Halt = 'never' | 'soon' | 'now';
 
-export interface RunOptions {
+export interface RunOptions extends ReportOptions {
   /** Job file path, `-` for stdin, or undefined (stdin when it is not a TTY). */
   jobFile?: string;
   each?: string;

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { ProblemList, streamStopped } from '../jobs/issues.js';
 import type { Job } from '../kinds/types.js';
-import { streamedSource, type JobSource } from '../cli/source.js';
+import { streamedSource, type JobSource } from './source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
 import { LineTooLong, lineTooLongMessage } from '../util/limits.js';

@@ -15,7 +15,7 @@ import { JobLineParser, type LineFormat } from '../jobs/lines.js';
 import { jobsWord, streamStopped } from '../jobs/issues.js';
 import { formatFromExtension, parseJobBytes, sniffFormat, type InputFormat } from '../jobs/parse.js';
 import type { Job } from '../kinds/types.js';
-import { streamedSource, type JobSource } from '../cli/source.js';
+import { streamedSource, type JobSource } from './source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
 import {

@@ -4,7 +4,7 @@
  * this file must not load bullmq or ioredis.
  */
 import type { Job, JobResult } from '../kinds/types.js';
-import { charBoundary } from '../report/lines.js';
+import { charBoundary } from '../util/utf8.js';
 
 /** The BullMQ queue every poolrun producer and worker of one Redis database uses. */
 export const QUEUE_NAME = 'poolrun';

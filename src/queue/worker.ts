@@ -14,9 +14,8 @@ import { Executor, cancelledResult, type ExecutorEvent } from '../executor/execu
 import type { Future } from '../executor/future.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import type { PoolMode } from '../pool/handle.js';
-import { clock } from '../report/plain.js';
-import { describeEnd } from '../report/summary.js';
-import { printable } from '../report/text.js';
+import { describeEnd } from '../results/describe.js';
+import { clock, printable } from '../util/text.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';

@@ -38,7 +38,7 @@ import { kindOf } from '../kinds/index.js';
 import { UsageError } from '../errors.js';
 import type { RunObserver } from './types.js';
 import type { Sink } from './sink.js';
-import type { RunOptions } from '../cli/options.js';
+import type { ReportOptions } from './options.js';
 
 export const JOBLOG_COLUMNS = [
   'Seq',
@@ -251,7 +251,7 @@ function openJoblog(file: string, append: boolean): number {
 }
 
 /** The --joblog observer of a run: appends after an earlier run's lines when resuming, else starts afresh. */
-export function joblogObserver(file: string, opts: RunOptions, sink: Sink): JoblogWriter {
+export function joblogObserver(file: string, opts: ReportOptions, sink: Sink): JoblogWriter {
   return new JoblogWriter(file, opts.resume || opts.resumeFailed, (m) =>
     sink.stderr(`poolrun: warning: ${m}\n`),
   );

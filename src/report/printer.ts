@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../kinds/types.js';
-import type { Order, OutputMode } from '../cli/options.js';
+import type { Order, OutputMode } from './options.js';
 import { Deque } from '../util/deque.js';
 import { jobColor } from './color.js';
 import { stringify } from './encode.js';
