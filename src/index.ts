@@ -31,5 +31,5 @@ export {
   JobFileError,
   UsageError,
 } from './errors.js';
-export type { Job, JobResult, JobStatus, JobKind, SerializedError, Usage } from './jobs/types.js';
+export type { Job, JobResult, JobStatus, JobKind, SerializedError, Usage } from './kinds/types.js';
 export { parseJobText, readJobFile } from './jobs/parse.js';

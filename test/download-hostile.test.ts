@@ -34,7 +34,7 @@ import {
   type ResultsDoc,
 } from './helpers.js';
 import { TLS_CERT, bytes, sha256, startServer, type TestServer } from './download-server.js';
-import { partPaths } from '../src/jobs/download.js';
+import { partPaths } from '../src/kinds/download/download.js';
 
 const temp = useTempDirs();
 type Result = ResultsDoc['results'][number] & { bytes?: number };

@@ -1,7 +1,7 @@
 /** The limits of bounded input, as pure logic: the depth scan, the line reader, shared defaults, destinations. */
 // parse.ts needs the schema validator generated at build time: it is imported from dist/.
 import { describe, expect, it } from 'vitest';
-import { LineTooLong, MAX_DEPTH, tooDeepAt } from '../src/input/limits.js';
+import { LineTooLong, MAX_DEPTH, tooDeepAt } from '../src/util/limits.js';
 import { rng } from './helpers.js';
 import { records } from '../src/input/records.js';
 import { parseJobText } from '../dist/jobs/parse.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { poolrun, useTempDirs, writeJobs } from './helpers.js';
 import { describeEnd } from '../src/report/summary.js';
-import type { JobResult } from '../src/jobs/types.js';
+import type { JobResult } from '../src/kinds/types.js';
 
 const temp = useTempDirs();
 const jobFile = writeJobs;

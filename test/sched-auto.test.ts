@@ -31,7 +31,7 @@ import {
 } from '../src/sched/pressure.js';
 import { durationsFrom, startOrder } from '../src/sched/longest-first.js';
 import { jobHash } from '../src/report/joblog.js';
-import type { Job } from '../src/jobs/types.js';
+import type { Job } from '../src/kinds/types.js';
 import { BIN, OPTION_LIKE_WORDS, poolrun, rng, track, useTempDirs, waitFor } from './helpers.js';
 
 const temp = useTempDirs();

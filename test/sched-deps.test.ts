@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { poolrun, rng, useTempDirs, writeJobs } from './helpers.js';
 import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis.js';
 import { DepTracker } from '../src/sched/deps.js';
-import { AfterChecker, findCycles } from '../src/sched/after.js';
-import type { Job } from '../src/jobs/types.js';
+import { AfterChecker, findCycles } from '../src/jobs/after.js';
+import type { Job } from '../src/kinds/types.js';
 
 const temp = useTempDirs();
 

@@ -9,7 +9,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { TtyReporter } from '../src/report/tty.js';
 import type { Sink } from '../src/report/sink.js';
 import type { ExecutorEvent } from '../src/executor/executor.js';
-import type { Job, JobResult } from '../src/jobs/types.js';
+import type { Job, JobResult } from '../src/kinds/types.js';
 import { emptySummary } from '../src/report/types.js';
 import stringWidth from 'string-width';
 

@@ -4,7 +4,7 @@
  * or download is atomic for every reader (absent or complete, never partial) but not synced: after a power loss
  * or an OS crash the destination may be missing or hold less than was copied, as after `cp` or `rsync`.
  */
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../kinds/types.js';
 import type { JobSource } from './source.js';
 
 /** Marks one job durable, if it is of a kind that writes a file; other kinds are left as they are. */

@@ -8,7 +8,7 @@ import { PoolrunError, UsageError } from '../errors.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
 import { redactText } from '../util/redact.js';
-import { escapeControls } from '../report/text.js';
+import { escapeControls } from '../util/text.js';
 import { isGnuForm } from '../input/gnu/form.js';
 import { gnuOnlyOption } from '../gnu/unknown.js';
 import { describeSpawnPath, spawnPath } from '../proc/spawn.js';

@@ -11,13 +11,12 @@ import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.
 import { schedOptions, type RawSchedOptions } from '../sched/options.js';
 import type { GateOptions } from '../sched/gate.js';
 import { autoWorkers, autoSchedOptions, type SchedOptions } from '../sched/auto-options.js';
+import type { Order, OutputMode, ReportOptions, ReporterKind } from '../report/options.js';
 
-export type Order = 'input' | 'completion';
-export type OutputMode = 'group' | 'stream' | 'none';
-export type ReporterKind = 'auto' | 'tty' | 'plain' | 'ndjson';
+export type { Order, OutputMode, ReporterKind } from '../report/options.js';
 export type Halt = 'never' | 'soon' | 'now';
 
-export interface RunOptions extends SchedOptions {
+export interface RunOptions extends SchedOptions, ReportOptions {
   /** Job file path, `-` for stdin, or undefined (stdin when it is not a TTY). */
   jobFile?: string;
   each?: string;

@@ -6,10 +6,10 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { LINE_LIMIT_WORDS, LineTooLong, MAX_LINE_BYTES } from '../input/limits.js';
-import { firstInvalidByte } from '../input/utf8.js';
+import { LINE_LIMIT_WORDS, LineTooLong, MAX_LINE_BYTES } from '../util/limits.js';
+import { firstInvalidByte } from '../util/utf8.js';
 import { notRegular, reason } from '../report/files.js';
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../kinds/types.js';
 import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
 import type { JobSource } from './source.js';
 

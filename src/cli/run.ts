@@ -20,7 +20,7 @@ import {
 } from '../executor/executor.js';
 import { rmSync } from 'node:fs';
 import { discardPrestarted, runToken } from '../pool/prestart.js';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { RUN_ID_VAR, Watchdog } from '../proc/watchdog.js';
 import { OutputPrinter } from '../report/printer.js';
@@ -29,15 +29,17 @@ import { chalkFor } from '../report/color.js';
 import { inGitHubActions } from '../report/github.js';
 import { processSink, type Sink } from '../report/sink.js';
 import { count, emptySummary, type RunInfo, type StopReason, type Summary } from '../report/types.js';
-import { formatDuration } from '../util/duration.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
-import { describeJob } from './describe.js';
 import { GnuOutput } from '../gnu/output.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
 import { Dispatcher } from '../sched/dispatch.js';
 import { dryRunLine, startOrder } from '../sched/dry-run.js';
+import { RunStop } from './stop/run-stop.js';
+import { haltPolicy } from './stop/halt.js';
+import { startDeadline } from './stop/deadline.js';
+import { stdoutClosedPolicy, watchSignals } from './stop/signals.js';
 
 export const EXIT = {
   ok: 0,
@@ -49,9 +51,6 @@ export const EXIT = {
   sigpipe: 141,
   sigterm: 143,
 } as const;
-
-type Interrupt = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
@@ -90,16 +89,22 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     return EXIT.ok;
   }
 
-  let stop: StopReason | undefined;
-  let interrupted: Interrupt | undefined;
-  let deadlinePassed = false;
   let wakeSubmitter: (() => void) | undefined;
   // Holds jobs until the jobs they run `after` succeeded, and --delay/--memfree/--load (src/sched/).
   let sched: Dispatcher | undefined = undefined;
-  let markStopped!: () => void;
-  const stopped = new Promise<'stopped'>((resolve) => (markStopped = () => resolve('stopped')));
+  // The stop rules (halt, deadline, signals, closed stdout): cli/stop/.
+  const runStop = new RunStop({
+    cancelPending: () => {
+      ex.cancelPending();
+      sched?.stop();
+    },
+    killRunning: (o) => ex.killRunning(o),
+    killAll: () => groups.killAll(),
+    notice,
+    wake: () => wakeSubmitter?.(),
+  });
 
-  onStdoutClosed = () => interrupt('EPIPE');
+  onStdoutClosed = stdoutClosedPolicy(runStop, opts.killAfterMs);
   const started = Date.now();
   const stopLeanHeap = leanHeapLater();
 
@@ -157,7 +162,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   // A job --resume leaves out still holds its place in input order: step the printer over it.
   onSkip = (job) => {
     sched?.skipped(job);
-    if (opts.order === 'input' && !deadlinePassed) printer.finished(cancelledResult(job, 0), undefined);
+    if (opts.order === 'input' && !runStop.deadlinePassed)
+      printer.finished(cancelledResult(job, 0), undefined);
   };
 
   const finished = (result: JobResult, jobOutput: JobOutput | undefined) => {
@@ -165,8 +171,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (result.status !== 'succeeded') failures.push(result);
     // Past the deadline nothing more is printed: in input order, output stops at the first job that was not
     // done in time, as Python's map(timeout) stops yielding (so line N of stdout is still job N's).
-    if (!deadlinePassed) printer.finished(result, jobOutput);
-    if ((result.status === 'failed' || result.status === 'timed-out') && opts.halt !== 'never') halt();
+    if (!runStop.deadlinePassed) printer.finished(result, jobOutput);
+    onHalt(result);
     sched?.finished(result);
     wakeSubmitter?.();
   };
@@ -175,7 +181,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     for (const o of observers) o.event(e);
     gnuOut?.event(e);
     if (e.event === 'output') {
-      if (!deadlinePassed) printer.output(e.job, e.stream, e.data);
+      if (!runStop.deadlinePassed) printer.output(e.job, e.stream, e.data);
       // The job may send more once this piece has left the process (printed, or an NDJSON event): with a slow
       // reader, its worker stops reading the job's pipes instead of poolrun holding what stdout has not taken.
       return reporting.sink.drained();
@@ -218,72 +224,29 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       ? (await import('../sched/auto-runner.js')).startAutoWidth(ex, opts.auto, observers)
       : undefined;
 
-  /** Start nothing more; with `kill`, TERM every running tree (KILL after --kill-after). */
-  function stopStarting(kill: boolean): void {
-    ex.cancelPending();
-    sched?.stop();
-    if (kill) ex.killRunning();
-    wakeSubmitter?.();
-    markStopped();
-  }
-
   function notice(message: string): void {
     // Through the live view's sink, when there is one, so the notice scrolls above it.
     if (!opts.quiet) reporting.sink.stderr(`poolrun: ${message}\n`);
   }
 
-  function halt(): void {
-    if (stop) return;
-    stop = 'halt';
-    stopStarting(opts.halt === 'now');
-  }
-
-  function deadline(): void {
-    if (deadlinePassed || interrupted) return;
-    deadlinePassed = true;
-    stop = 'deadline';
-    notice(`--deadline ${formatDuration(opts.deadlineMs!)} reached: unfinished jobs cancelled`);
-    stopStarting(true);
-  }
-
-  function interrupt(reason: Interrupt): void {
-    if (interrupted) {
-      // A second signal: no more grace.
-      if (reason !== 'EPIPE') {
-        notice(`${reason} again: killing every running job now (SIGKILL)`);
-        ex.killRunning({ now: true });
-        groups.killAll();
-      }
-      return;
-    }
-    interrupted = reason;
-    stop = reason;
-    notice(
-      `${reason === 'EPIPE' ? 'stdout was closed' : reason}: starting no more jobs; running jobs get SIGTERM, ` +
-        `then SIGKILL after ${formatDuration(opts.killAfterMs)}` +
-        (reason === 'EPIPE' ? '' : ` (${reason} again to kill them now)`),
-    );
-    stopStarting(true);
-  }
-
-  const onSignal = (sig: NodeJS.Signals) => interrupt(sig as Interrupt);
-  for (const s of SIGNALS) process.on(s, onSignal);
-  const deadlineTimer = opts.deadlineMs === undefined ? undefined : setTimeout(deadline, opts.deadlineMs);
+  const onHalt = haltPolicy(runStop, opts.halt);
+  const unwatchSignals = watchSignals(process, runStop, opts.killAfterMs);
+  const clearDeadline = startDeadline(runStop, opts.deadlineMs);
 
   let unwritten = false;
   try {
     await submitAll(source);
     await ex.shutdown({ wait: true });
-    clearTimeout(deadlineTimer);
+    clearDeadline();
 
-    if (!deadlinePassed) await printer.flush();
+    if (!runStop.deadlinePassed) await printer.flush();
     else await printer.settle();
     summary.durationMs = Date.now() - started;
     failures.sort((a, b) => a.index - b.index);
     if (skipped) notice(`--resume: ${skipped} job(s) the joblog records as done were not run again`);
     for (const o of observers) {
       try {
-        await o.end({ summary, failures, stop });
+        await o.end({ summary, failures, stop: runStop.reason });
       } catch (e) {
         // A results file that could not be written is said, and the exit status is not 0; the others still run.
         unwritten = true;
@@ -299,17 +262,17 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     throw e;
   } finally {
     auto?.stop();
-    clearTimeout(deadlineTimer);
+    clearDeadline();
     groups.close();
     removeSpills();
     process.off('exit', onExit);
-    for (const s of SIGNALS) process.off(s, onSignal);
+    unwatchSignals();
     if (previousToken === undefined) delete process.env[RUN_ID_VAR];
     else process.env[RUN_ID_VAR] = previousToken;
     stopLeanHeap();
   }
   await out.drained();
-  const status = exitStatus(summary, stop);
+  const status = exitStatus(summary, runStop.reason);
   return status === EXIT.ok && unwritten ? EXIT.failed : status;
 
   /**
@@ -324,7 +287,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     const resume = window - (window >> 2);
     // A known list reports its never-started jobs as cancelled; a stream is not read any further.
     const known = src.total !== undefined;
-    const next = reader(src, known ? undefined : stopped);
+    const next = reader(src, known ? undefined : runStop.stopped);
     let chunk: Job[] = [];
     const notRun: Job[] = [];
     const unfinished = () => ex.pending + printer.backlog + sched!.held;
@@ -333,7 +296,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       read += batch.length;
       for (let i = 0; i < batch.length; i++) {
         const job = applyCliDefaults(batch[i]!, opts);
-        if (stop) {
+        if (runStop.reason) {
           if (!known) break;
           notRun.push(job);
           continue;
@@ -345,19 +308,19 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
           chunk = [];
         }
         // Finished jobs whose output stdout has not taken yet count too: a slow reader slows the run down.
-        if (unfinished() >= window && !stop && !sched!.needsInput) {
+        if (unfinished() >= window && !runStop.reason && !sched!.needsInput) {
           if (chunk.length && sched!.held) ex.submitJobs(chunk.splice(0));
-          while (unfinished() > resume && !stop && !sched!.needsInput) {
+          while (unfinished() > resume && !runStop.reason && !sched!.needsInput) {
             await new Promise<void>((resolve) => (wakeSubmitter = resolve));
             wakeSubmitter = undefined;
           }
         }
       }
-      if (stop && !known) break;
+      if (runStop.reason && !known) break;
     }
     // A streamed input has ended: from now on the live view knows the total (done/total, an ETA).
-    if (!known && !stop) runInfo.total = read;
-    if (stop) notRun.unshift(...chunk);
+    if (!known && !runStop.reason) runInfo.total = read;
+    if (runStop.reason) notRun.unshift(...chunk);
     else if (chunk.length) ex.submitJobs(chunk);
     await sched!.idle();
     for (const job of notRun) {

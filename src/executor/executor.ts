@@ -5,8 +5,8 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, rmSync } from 'node:fs';
-import type { Job, JobResult } from '../jobs/types.js';
-import type { CaptureOptions } from '../pool/protocol.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import type { CaptureOptions } from '../kinds/outcome.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -15,14 +15,9 @@ import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
 import { Future } from './future.js';
 import { isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
-import {
-  BrokenWorkerError,
-  JobFileError,
-  RemoteError,
-  ShutdownError,
-  TimeoutError,
-  CancelledError,
-} from '../errors.js';
+import { cancelledResult, settleJob, settleTask, toBuffer, toResult } from './results.js';
+import { kindOf } from '../kinds/index.js';
+import { JobFileError, ShutdownError, TimeoutError } from '../errors.js';
 import type { JobFileProblem } from '../errors.js';
 import { Deque } from '../util/deque.js';
 
@@ -124,6 +119,8 @@ interface Entry {
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
 
+export { cancelledResult, toResult } from './results.js';
+
 export class Executor {
   readonly mode: PoolMode;
   readonly maxWorkers: number;
@@ -176,7 +173,7 @@ export class Executor {
       void this.pool.close(true);
       groups.killAll();
       // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
-      if ([...this.#live].some((e) => e.job.kind === 'run' && e.future.running()))
+      if ([...this.#live].some((e) => kindOf(e.job).stop === 'group' && e.future.running()))
         killTokenCarriers(groups.token);
     };
     endAtExit(this.#endAtExit);
@@ -562,94 +559,8 @@ function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
   return typeof (x as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
-function settleJob(future: Future<unknown>, result: JobResult): void {
-  future.setResult(result);
-}
-
-/** A task's future carries the function's value, or the error it raised (as Python's does). */
-function settleTask(future: Future<unknown>, r: JobResult): void {
-  if (r.status === 'succeeded') future.setResult(r.value);
-  else if (r.status === 'cancelled' && !r.error) {
-    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
-    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
-  } else future.setException(toError(r));
-}
-
-function toBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
 function removeSpills(r: AttemptResult): void {
   for (const f of [r.stdoutFile, r.stderrFile]) if (f) rmSync(f, { force: true });
-}
-
-export function toResult(job: Job, r: AttemptResult, attempts: number): JobResult {
-  const result: JobResult = {
-    id: job.id,
-    index: job.index,
-    kind: job.kind,
-    status: r.status,
-    exitCode: r.exitCode,
-    signal: r.signal,
-    attempts,
-    worker: r.worker,
-    pid: r.pid,
-    threadId: r.threadId,
-    startedAt: new Date(r.startedAt).toISOString(),
-    durationMs: r.durationMs,
-    usage: r.usage ?? null,
-    stdout: r.stdout.byteLength ? toBuffer(r.stdout).toString('utf8') : '',
-    stderr: r.stderr.byteLength ? toBuffer(r.stderr).toString('utf8') : '',
-    value: r.value === undefined ? null : r.value,
-    error: r.error ?? null,
-  };
-  if (r.stdoutTruncated) result.stdoutTruncated = true;
-  if (r.stderrTruncated) result.stderrTruncated = true;
-  if (r.bytes !== undefined) result.bytes = r.bytes;
-  if (r.status === 'timed-out' && !result.error) {
-    result.error = { name: 'TimeoutError', message: `timed out after ${job.timeoutMs}ms` };
-  }
-  return result;
-}
-
-export function cancelledResult(job: Job, attempts: number): JobResult {
-  return {
-    id: job.id,
-    index: job.index,
-    kind: job.kind,
-    status: 'cancelled',
-    exitCode: null,
-    signal: null,
-    attempts,
-    worker: null,
-    pid: null,
-    threadId: null,
-    startedAt: null,
-    durationMs: null,
-    usage: null,
-    stdout: '',
-    stderr: '',
-    value: null,
-    error: null,
-  };
-}
-
-function toError(r: JobResult): Error {
-  const e = r.error;
-  if (!e) return new Error(`job ${r.status}`);
-  if (e.name === 'BrokenWorkerError') {
-    // The pool puts the dead worker's exit code and signal in the result's.
-    const err = new BrokenWorkerError(e.message, {
-      exitCode: r.exitCode,
-      signal: r.signal,
-      worker: r.worker,
-    });
-    if (e.stack) err.stack = e.stack;
-    return err;
-  }
-  if (e.name === 'TimeoutError') return new TimeoutError(e.message);
-  if (e.name === 'CancelledError') return new CancelledError(e.message);
-  return new RemoteError(e.name, e.message, e.stack);
 }
 
 function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {

@@ -3,7 +3,7 @@
  * QueueExecutor (workers on other machines, through BullMQ). Ordering, halt, deadline, signals, observers and
  * exit statuses live in cli/run.ts above this surface, so they behave the same whichever runner is below it.
  */
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import type { Future } from './future.js';
 import type { ShutdownOptions } from './executor.js';
 

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import type { GnuOptions } from './options.js';
 import { writeResults } from './results.js';
 import { LinePrefixer, tagOf, withTab } from './tag.js';

@@ -14,11 +14,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Job } from '../jobs/types.js';
-import { streamedSource, type JobSource } from '../cli/source.js';
+import type { Job } from '../kinds/types.js';
+import { streamedSource, type JobSource } from '../input/source.js';
 import { quoteText } from '../input/quote.js';
 import type { PipeOptions } from './options.js';
-import { withValues } from './values.js';
+import { withValues } from '../input/values.js';
 
 const TWO_GB = 2 ** 31 - 1;
 

@@ -9,8 +9,8 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { JobOutput } from '../executor/executor.js';
-import type { Job, JobResult } from '../jobs/types.js';
-import { valuesOf } from './values.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import { valuesOf } from '../input/values.js';
 
 const NAME_MAX = 255;
 

@@ -1,10 +1,10 @@
 /** GNU parallel's ways in and around a job source: --pipe's blocks, --shuf's random order. */
-import type { Job } from '../jobs/types.js';
-import type { JobSource } from '../cli/source.js';
-import type { RunOptions } from '../cli/options.js';
+import type { Job } from '../kinds/types.js';
+import type { JobSource } from '../input/source.js';
+import type { GnuOptions } from './options.js';
 import { pipeSource } from './pipe.js';
 
-export function pipeSourceFor(opts: RunOptions): JobSource {
+export function pipeSourceFor(opts: { gnu?: GnuOptions; workers: number }): JobSource {
   return pipeSource({
     pipe: opts.gnu!.pipe!,
     workers: opts.workers,

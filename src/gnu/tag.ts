@@ -4,8 +4,8 @@
  * last line tagged too, and a job that prints nothing prints no tag.
  */
 import { applyReplacement } from '../input/replacements.js';
-import type { Job } from '../jobs/types.js';
-import { valuesOf } from './values.js';
+import type { Job } from '../kinds/types.js';
+import { valuesOf } from '../input/values.js';
 
 const TAB = 0x09;
 const NL = 0x0a;

@@ -1,6 +1,6 @@
 /** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
 import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
-import { InputTooLarge } from './limits.js';
+import { InputTooLarge } from '../util/limits.js';
 
 export type ByteSource =
   | {

@@ -5,13 +5,13 @@
  */
 import { UsageError } from '../errors.js';
 import { ProblemList, streamStopped } from '../jobs/issues.js';
-import type { Job } from '../jobs/types.js';
-import { streamedSource, type JobSource } from '../cli/source.js';
+import type { Job } from '../kinds/types.js';
+import { streamedSource, type JobSource } from './source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
-import { LineTooLong, lineTooLongMessage } from './limits.js';
+import { LineTooLong, lineTooLongMessage } from '../util/limits.js';
 import { compileTemplate, expandTemplate, type Template } from './template.js';
-import { withValues } from '../gnu/values.js';
+import { withValues } from './values.js';
 
 export interface EachOptions {
   command: string;

@@ -14,8 +14,8 @@ import { UsageError } from '../errors.js';
 import { JobLineParser, type LineFormat } from '../jobs/lines.js';
 import { jobsWord, streamStopped } from '../jobs/issues.js';
 import { formatFromExtension, parseJobBytes, sniffFormat, type InputFormat } from '../jobs/parse.js';
-import type { Job } from '../jobs/types.js';
-import { streamedSource, type JobSource } from '../cli/source.js';
+import type { Job } from '../kinds/types.js';
+import { streamedSource, type JobSource } from './source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
 import {
@@ -25,7 +25,7 @@ import {
   lineTooLongMessage,
   MAX_DOCUMENT_BYTES,
   MAX_LINE_BYTES,
-} from './limits.js';
+} from '../util/limits.js';
 import { ProblemList } from '../jobs/issues.js';
 
 /** A JSONL/lines file with at most this many jobs is kept in memory after it has been checked. */

@@ -3,7 +3,7 @@
  * literal text: nothing in it is expanded, split, globbed or run.
  */
 import { singleQuote } from '../util/shell.js';
-import { utf8Runs } from './utf8.js';
+import { utf8Runs } from '../util/utf8.js';
 
 /**
  * Words that mean the same to sh whether quoted or not. `=` is left out on purpose: a bare `a=b` in command

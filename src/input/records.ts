@@ -1,5 +1,5 @@
 /** Splits a byte stream into records (lines, or NUL-separated items) as it arrives. */
-import { LineTooLong, MAX_LINE_BYTES } from './limits.js';
+import { LineTooLong, MAX_LINE_BYTES } from '../util/limits.js';
 
 /**
  * Yields each record without its separator, in batches (one per chunk read) so a million short lines cost a

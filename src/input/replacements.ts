@@ -30,7 +30,7 @@ export function dirname(b: Buffer): Buffer {
   return base.length > 0 ? dir : stripTrailingSlashes(fileparse(dir)[0]);
 }
 
-const DOT_SLASH = Buffer.from('./');
+const DOT_SLASH = Buffer.from('.');
 
 /** Perl's fileparse: the part up to the last slash (`./` when there is none), and the rest. */
 function fileparse(b: Buffer): [Buffer, Buffer] {

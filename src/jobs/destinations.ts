@@ -6,7 +6,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Job } from './types.js';
+import type { Job } from '../kinds/types.js';
+import { kindOf } from '../kinds/index.js';
 
 export interface Clash {
   /** The earlier job's index, and where it was found (a JSONL line), if the caller said. */
@@ -17,9 +18,7 @@ export interface Clash {
 
 /** The destination a job writes, absolute, or undefined for a job that writes no file of its own. */
 export function destinationOf(job: Job): string | undefined {
-  if (job.kind === 'copy') return job.copy.to;
-  if (job.kind === 'download') return job.download.to;
-  return undefined;
+  return kindOf(job).destination?.(job);
 }
 
 export class Destinations {

@@ -4,16 +4,16 @@
  * with their `file:line:col`.
  */
 import type { JobFileProblem } from '../errors.js';
-import { encodingProblem } from '../input/utf8.js';
-import { depthMessage, tooDeepAt } from '../input/limits.js';
+import { encodingProblem } from '../util/utf8.js';
+import { depthMessage, tooDeepAt } from '../util/limits.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue } from './issues.js';
 import { locateIssues, syntaxProblem, type Origin } from './locate.js';
 import { buildJob, explicitId, jobIssues } from './normalize.js';
 import { checkJob } from './schema.js';
 import { Destinations } from './destinations.js';
-import type { Job } from './types.js';
-import { AfterChecker, afterAt, afterColumn } from '../sched/after.js';
+import type { Job } from '../kinds/types.js';
+import { AfterChecker, afterAt, afterColumn } from './after.js';
 
 export type LineFormat = 'jsonl' | 'lines';
 

@@ -6,13 +6,13 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { JobFileProblem } from '../errors.js';
-import type { CallSpec, CopySpec, DownloadSpec, Job, JobAction } from './types.js';
-import { JOB_KINDS } from './types.js';
+import type { Job, JobAction } from '../kinds/types.js';
+import { JOB_KINDS, KINDS } from '../kinds/index.js';
 import { DURATION, parseDuration } from '../util/duration.js';
 import { formatPath, type Issue, type Segment } from './issues.js';
 import { checkJob } from './schema.js';
 import { isPlainObject } from './words.js';
-import { afterIds } from '../sched/after.js';
+import { afterIds } from './after.js';
 
 export interface NormalizeContext {
   /** Folder that relative paths resolve against. */
@@ -49,18 +49,7 @@ export function normalizeJob(
 export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
   if (!isPlainObject(raw)) return [];
   const issues = commonIssues(raw, at);
-  const dl = raw.download;
-  if (isPlainObject(dl) && typeof dl.url === 'string' && /^https?:\/\/[^\s/?#]+/i.test(dl.url)) {
-    let ok = false;
-    try {
-      const u = new URL(dl.url);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok)
-      issues.push({ at: [...at, 'download', 'url'], message: `not a valid URL: ${JSON.stringify(dl.url)}` });
-  }
+  for (const k of JOB_KINDS) if (k in raw) issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
   return issues;
 }
 
@@ -156,42 +145,7 @@ function mergedLater(job: Job, shared: Readonly<Record<string, string>>, own: Re
 
 function action(obj: Raw, baseDir: string): JobAction {
   const kind = JOB_KINDS.find((k) => k in obj)!;
-  switch (kind) {
-    case 'run':
-      return { kind, run: obj.run as string | string[] };
-    case 'copy': {
-      const v = obj.copy as Raw;
-      const copy: CopySpec = {
-        from: resolveFrom(baseDir, v.from as string),
-        to: resolveFrom(baseDir, v.to as string),
-        overwrite: v.overwrite === true,
-      };
-      if (v.fsync === true) copy.fsync = true;
-      return { kind, copy };
-    }
-    case 'download': {
-      const v = obj.download as Raw;
-      const download: DownloadSpec = {
-        url: v.url as string,
-        to: resolveFrom(baseDir, v.to as string),
-        overwrite: v.overwrite === true,
-      };
-      if (typeof v.sha256 === 'string') download.sha256 = v.sha256.toLowerCase();
-      if (isPlainObject(v.headers)) download.headers = v.headers as Record<string, string>;
-      if (v.fsync === true) download.fsync = true;
-      return { kind, download };
-    }
-    case 'call': {
-      const v = obj.call as Raw;
-      const module = v.module as string;
-      const call: CallSpec = {
-        module: /^(file|data|node):/.test(module) ? module : resolveFrom(baseDir, module),
-        export: typeof v.export === 'string' ? v.export : 'default',
-        args: Array.isArray(v.args) ? v.args : [],
-      };
-      return { kind, call };
-    }
-  }
+  return KINDS[kind].normalize(obj[kind], (p) => resolveFrom(baseDir, p));
 }
 
 export function resolveFrom(baseDir: string, p: string): string {

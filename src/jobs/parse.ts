@@ -9,7 +9,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { JOB_KINDS, type Job } from './types.js';
+import type { Job } from '../kinds/types.js';
+import { JOB_KINDS } from '../kinds/index.js';
 import { IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
@@ -25,11 +26,11 @@ import {
 import type { JobFileProblem } from '../errors.js';
 import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
 import { Destinations } from './destinations.js';
-import { afterIssues } from '../sched/after.js';
+import { afterIssues } from './after.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
-import { encodingProblem } from '../input/utf8.js';
-import { depthMessage, tooDeepAt } from '../input/limits.js';
+import { encodingProblem } from '../util/utf8.js';
+import { depthMessage, tooDeepAt } from '../util/limits.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 

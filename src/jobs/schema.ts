@@ -5,7 +5,7 @@
  */
 import { validateFile, validateJob, type SchemaError } from './schema-validator.js';
 import type { Issue, Segment } from './issues.js';
-import { JOB_KINDS } from './types.js';
+import { JOB_KINDS } from '../kinds/index.js';
 import { didYouMean, isPlainObject, typeName } from './words.js';
 
 /**

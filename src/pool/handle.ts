@@ -1,5 +1,5 @@
 import type { FromWorker, ToWorker } from './protocol.js';
-import type { SerializedError } from '../jobs/types.js';
+import type { SerializedError } from '../kinds/types.js';
 
 export type PoolMode = 'thread' | 'process';
 

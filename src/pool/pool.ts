@@ -3,8 +3,7 @@
  * message carries: `chunksize` in process mode), crash handling and timeouts. It knows nothing of futures,
  * retries or printing; it runs attempts and reports how each ended.
  */
-import { appendFileSync } from 'node:fs';
-import type { Job, JobStatus, SerializedError } from '../jobs/types.js';
+import type { Job, JobStatus, SerializedError } from '../kinds/types.js';
 import type { CaptureOptions, FromWorker, Outcome, WorkerInit } from './protocol.js';
 import { OUTPUT_ACK_STEP } from './protocol.js';
 import type { PoolMode, WorkerExit, WorkerHandle } from './handle.js';
@@ -13,8 +12,8 @@ import { ProcessWorker } from './process.js';
 import { adoptPrestarted } from './prestart.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Deque } from '../util/deque.js';
-import { asShellWouldReport } from '../jobs/direct.js';
-import { emptyOutcome } from '../jobs/outcome.js';
+import { kindOf } from '../kinds/index.js';
+import { emptyOutcome } from '../kinds/outcome.js';
 
 export interface StartInfo {
   worker: number;
@@ -257,7 +256,8 @@ export class WorkerPool {
 
   private awaitingSpawn(): boolean {
     for (const t of this.byKey.values()) {
-      if (t.state === 'running' && t.attempt.job.kind === 'run' && t.pgid === undefined) return true;
+      if (t.state === 'running' && t.pgid === undefined && kindOf(t.attempt.job).stop === 'group')
+        return true;
     }
     return false;
   }
@@ -328,14 +328,14 @@ export class WorkerPool {
   }
 
   /**
-   * The next unit with anything left to run. `callsOnly`: only if it holds nothing but calls, the kind that is
-   * sent ahead (as Python's process pool queues calls ahead): a shell, copy or download job waits for a free
+   * The next unit with anything left to run. `ahead`: only if every job in it is of a kind that may be sent
+   * ahead to a busy worker (calls, as Python's process pool queues calls ahead): the others wait for a free
    * worker, so `--halt` never finds one already handed over.
    */
-  private nextUnit(callsOnly = false): Tracked[] | undefined {
+  private nextUnit(ahead = false): Tracked[] | undefined {
     for (let unit = this.queue.peek(); unit; unit = this.queue.peek()) {
       const live = unit.filter((t) => t.state === 'queued');
-      if (callsOnly && live.some((t) => t.attempt.job.kind !== 'call')) return undefined;
+      if (ahead && live.some((t) => !kindOf(t.attempt.job).sendAhead)) return undefined;
       this.queue.shift();
       if (live.length) return live;
     }
@@ -492,21 +492,21 @@ export class WorkerPool {
     this.scheduleDispatch();
   }
 
+  /** Stops a running attempt the way its kind is stopped (kinds/kind.ts StopHow). */
   private stopRunning(t: Tracked): void {
     const slot = t.slot;
     if (!slot) return;
-    switch (t.attempt.job.kind) {
-      case 'run':
+    switch (kindOf(t.attempt.job).stop) {
+      case 'group':
         // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
         if (t.pgid === undefined) return;
         if (t.killNow) this.groups.kill(t.pgid);
         else this.groups.terminate(t.pgid, this.killAfterMs);
         return;
-      case 'call':
-        // A JS function cannot be interrupted from outside: end the worker (it is replaced).
+      case 'worker':
         slot.handle.kill();
         return;
-      default:
+      case 'abort':
         if (t.killNow) {
           slot.handle.kill();
           return;
@@ -524,12 +524,9 @@ export class WorkerPool {
     clearTimeout(t.timer);
     clearTimeout(t.abortTimer);
     if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
-    if (outcome.direct && outcome.signal !== null && !t.killReason) shellReport(outcome);
-    const naturalSuccess =
-      !outcome.skipped &&
-      !outcome.error &&
-      !outcome.aborted &&
-      (t.attempt.job.kind !== 'run' || (outcome.exitCode === 0 && outcome.signal === null));
+    const kind = kindOf(t.attempt.job);
+    kind.finish?.(outcome, t.killReason !== undefined);
+    const naturalSuccess = !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);
     let status: JobStatus;
     if (outcome.skipped) status = 'cancelled';
     else if (naturalSuccess) status = 'succeeded';
@@ -627,17 +624,4 @@ function describeExit(exit: WorkerExit): string {
 function failedOutcome(error: SerializedError | undefined, startedAt?: number): Outcome {
   const now = Date.now();
   return emptyOutcome(startedAt || now, error, now);
-}
-
-/**
- * A command run without /bin/sh died of a signal nobody in poolrun sent to its group: report it as the shell it
- * skipped would have (exit 128+n and the signal's name on stderr), so results do not depend on the shortcut.
- */
-function shellReport(o: Outcome): void {
-  const { exitCode, message } = asShellWouldReport(o.signal!);
-  o.exitCode = exitCode;
-  o.signal = null;
-  if (!message) return;
-  if (o.stderrFile) appendFileSync(o.stderrFile, message);
-  if (!o.stderrTruncated) o.stderr = Buffer.concat([o.stderr, Buffer.from(message)]);
 }

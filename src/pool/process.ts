@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
-import type { SerializedError } from '../jobs/types.js';
+import type { SerializedError } from '../kinds/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { Mailbox, WORKER_ENTRY } from './handle.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';

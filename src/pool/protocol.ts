@@ -2,18 +2,11 @@
  * Messages between the main thread and a worker (thread or process). Kept small and flat: every job costs
  * one `batch` entry out and one `done` back; `spawned` exists so the main thread can own every process group.
  */
-import type { Job, SerializedError, Usage } from '../jobs/types.js';
+import type { Job, SerializedError } from '../kinds/types.js';
+import type { CaptureOptions, Outcome } from '../kinds/outcome.js';
 
-export interface CaptureOptions {
-  /** Send each chunk to the main thread as it arrives (`--output stream`). */
-  stream: boolean;
-  /** Keep the output for the result (`--output group`, `--json`, ...). */
-  keep: boolean;
-  /** Past `limit` bytes, write everything to a file in `spillDir` so grouped printing can show it all. */
-  spill: boolean;
-  limit: number;
-  spillDir: string;
-}
+export { serializeError } from '../kinds/outcome.js';
+export type { CaptureOptions, Outcome } from '../kinds/outcome.js';
 
 /** A function every worker runs once before it takes work (Python's `initializer`/`initargs`). */
 export interface WorkerInit {
@@ -51,32 +44,6 @@ export const OUTPUT_CREDIT = 256 * 1024;
 export const OUTPUT_RESUME = 128 * 1024;
 export const OUTPUT_ACK_STEP = 32 * 1024;
 
-export interface Outcome {
-  exitCode: number | null;
-  signal: string | null;
-  /** Epoch ms when the worker started the job. */
-  startedAt: number;
-  durationMs: number;
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  /** Full output, when it outgrew the capture limit and spilled. */
-  stdoutFile?: string;
-  stderrFile?: string;
-  stdoutTruncated?: boolean;
-  stderrTruncated?: boolean;
-  value?: unknown;
-  error?: SerializedError;
-  bytes?: number;
-  /** The job was skipped before it started (a `skip` message arrived in time). */
-  skipped?: boolean;
-  /** The job stopped because of an `abort` message. */
-  aborted?: boolean;
-  /** What the job's process tree cost (wait4's rusage): null where not measured (proc/spawn.ts). */
-  usage?: Usage | null;
-  /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
-  direct?: boolean;
-}
-
 /** An Outcome as it crosses to the main thread: empty output is left out (cloning an empty buffer still costs). */
 export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & { stdout?: Uint8Array; stderr?: Uint8Array };
 
@@ -87,22 +54,3 @@ export type FromWorker =
   | { type: 'done'; key: number; outcome: WireOutcome }
   /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */
   | { type: 'fatal'; error: SerializedError };
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const out: SerializedError = { name: err.name, message: err.message };
-    if (err.stack) out.stack = err.stack;
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') out.code = code;
-    return out;
-  }
-  return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
-}
-
-function safeString(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}

@@ -14,11 +14,10 @@ import type {
   WorkerInit,
 } from './protocol.js';
 import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
-import { execute } from '../jobs/execute.js';
-import { envMayHaveChanged } from '../jobs/run.js';
-import { emptyOutcome } from '../jobs/outcome.js';
-import { importModule } from '../jobs/call.js';
-import type { JobContext } from '../jobs/context.js';
+import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
+import { emptyOutcome } from '../kinds/outcome.js';
+import { importModule } from '../kinds/call/call.js';
+import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
 import type { ThreadWorkerData } from './thread.js';
@@ -185,7 +184,7 @@ async function runOne(w: WireJob): Promise<void> {
     flow.ac = undefined;
     flow.pgid = undefined;
     flow.leader = undefined;
-    if (w.job.kind === 'call') envMayHaveChanged();
+    afterJob(w.job);
   }
   if (aborted) outcome.aborted = true;
   const wire = toWire(outcome);
@@ -264,4 +263,5 @@ if (init) {
     throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
   await (fn as (...a: unknown[]) => unknown)(...init.args);
 }
+await preloadKinds();
 post({ type: 'ready' });

@@ -14,7 +14,7 @@ import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import { nodeSpawn } from './spawn-node.js';
-import type { Exit, Spawned, SpawnOptions, Usage } from './spawn.js';
+import type { Exit, Spawned, SpawnOptions, Usage } from './spawn-types.js';
 
 interface Addon {
   spawn(

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { Exit, Spawned, SpawnOptions } from './spawn.js';
+import type { Exit, Spawned, SpawnOptions } from './spawn-types.js';
 
 class NodeSpawned extends EventEmitter implements Spawned {
   readonly pid: number | undefined;

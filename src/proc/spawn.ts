@@ -7,42 +7,12 @@
  * the env given, and report a failed spawn as Node does: an 'error' event (code ENOENT, EACCES...) on the next
  * tick, then 'close' with exit code -errno. POOLRUN_SPAWN=native|node forces one.
  */
-import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import type { Usage } from '../jobs/types.js';
 import { loadNative, nativeSpawn } from './spawn-native.js';
 import { nodeSpawn } from './spawn-node.js';
 
-export type { Usage } from '../jobs/types.js';
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** null on the node path, and when the spawn failed. */
-  usage: Usage | null;
-}
-
-export interface SpawnOptions {
-  cwd: string | undefined;
-  env: NodeJS.ProcessEnv;
-}
-
-/**
- * A started (or failed) process: events 'error' (spawn failure, as Node's ChildProcess) and 'close' (code, signal)
- * once it has exited and stdout/stderr are closed; `exited` resolves at the same time with its usage too.
- */
-export interface Spawned extends EventEmitter {
-  /** undefined when the spawn failed. */
-  readonly pid: number | undefined;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  readonly exited: Promise<Exit>;
-  /** The exit's usage, once 'close' has been emitted (null before, and where it is not measured). */
-  readonly usage: Usage | null;
-  on(event: 'error', listener: (err: Error) => void): this;
-  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-}
+export type { Exit, SpawnOptions, Spawned, Usage } from './spawn-types.js';
+import type { Spawned, SpawnOptions } from './spawn-types.js';
 
 export type Spawner = (file: string, args: string[], options: SpawnOptions) => Spawned;
 

@@ -11,9 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { Future } from '../executor/future.js';
-import { cancelledResult, type ExecutorOptions, type ShutdownOptions } from '../executor/executor.js';
+import type { ExecutorOptions, ShutdownOptions } from '../executor/executor.js';
+import { cancelledResult, failedResult as failedOf } from '../executor/results.js';
 import type { JobRunner } from '../executor/runner.js';
 import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
@@ -517,10 +518,7 @@ export class QueueExecutor implements JobRunner {
 
 /** A job the queue failed (Redis lost, an entry it could not add or read back): no worker result to show. */
 function failedResult(e: Pick<Entry, 'job' | 'attempts'>, message: string): JobResult {
-  const r = cancelledResult(e.job, e.attempts);
-  r.status = 'failed';
-  r.error = { name: 'QueueError', message };
-  return r;
+  return failedOf(e.job, e.attempts, { name: 'QueueError', message });
 }
 
 function parseJson<T>(value: unknown): T | undefined {

@@ -3,8 +3,8 @@
  * messages a worker sends while it runs a job, and the result it stores. Plain data and pure functions only:
  * this file must not load bullmq or ioredis.
  */
-import type { Job, JobResult } from '../jobs/types.js';
-import { charBoundary } from '../report/lines.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import { charBoundary } from '../util/utf8.js';
 
 /** The BullMQ queue every poolrun producer and worker of one Redis database uses. */
 export const QUEUE_NAME = 'poolrun';

@@ -10,7 +10,8 @@
 import { formatPath, type Issue, type Segment } from '../jobs/issues.js';
 import { jobIssues } from '../jobs/normalize.js';
 import { checkJob } from '../jobs/schema.js';
-import { JOB_KINDS, type Job, type JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import { JOB_KINDS, kindOf } from '../kinds/index.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
 import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
 
@@ -87,19 +88,16 @@ function jobProblems(job: unknown): string[] {
   // Paths: a producer sends them resolved; a relative one would be opened from wherever the worker runs.
   const j = job as unknown as Job;
   const paths: Array<[Segment[], string | undefined]> = [[['cwd'], j.cwd]];
-  if (j.kind === 'copy') paths.push([['copy', 'from'], j.copy.from], [['copy', 'to'], j.copy.to]);
-  if (j.kind === 'download') paths.push([['download', 'to'], j.download.to]);
-  if (j.kind === 'call' && !/^(file|data|node):/.test(j.call.module))
-    paths.push([['call', 'module'], j.call.module]);
+  const jobKind = kindOf(j);
+  for (const [at, p] of jobKind.paths?.(j) ?? []) paths.push([[j.kind, ...at], p]);
   for (const [at, p] of paths)
     if (p !== undefined && !p.startsWith('/')) say(at, `expected an absolute path, got ${typeName(p)}`);
   // What a job file may leave out gets the job file's default, as normalize.ts gives it.
-  if (j.kind === 'copy') j.copy.overwrite ??= false;
-  if (j.kind === 'download') j.download.overwrite ??= false;
-  if (j.kind === 'call') {
-    j.call.export ??= 'default';
-    j.call.args ??= [];
-  }
+  // (the kind's normalize, its paths taken as they are: they are absolute).
+  Object.assign(
+    j,
+    jobKind.normalize((j as unknown as Record<string, unknown>)[j.kind], (p) => p),
+  );
   return out;
 }
 

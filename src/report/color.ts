@@ -4,7 +4,7 @@
  * chalk's own detection also sniffs process.argv, where a job's arguments live: poolrun decides the level itself.
  */
 import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
-import type { JobStatus } from '../jobs/types.js';
+import type { JobStatus } from '../kinds/types.js';
 
 export function colorLevel(
   stream: { isTTY?: boolean; getColorDepth?: (env?: object) => number },

@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { JobOutput } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 
 export interface EncodedText {
   data: string;

@@ -2,7 +2,7 @@
  * GitHub Actions workflow commands: each job's grouped output folded under `::group::id`, and one
  * `::error title=…::` annotation per job that failed or timed out. Values are escaped as the runner expects.
  */
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { endReason } from './summary.js';
 import { redactText } from '../util/redact.js';
 

@@ -2,7 +2,7 @@
  * What a run reports, and where: the status display on stderr (a live view on a terminal, plain lines
  * elsewhere, NDJSON events on stdout, nothing with --quiet), and the files written at the end.
  */
-import type { RunOptions } from '../cli/options.js';
+import type { ReportOptions } from './options.js';
 import { chalkFor } from './color.js';
 import { checkWritable } from './files.js';
 import { PlainReporter } from './plain.js';
@@ -20,7 +20,7 @@ export interface Reporting {
  * evaluate), --junit, --report (its page and script) and the rest cost a one-job run ~20 ms of start-up when
  * loaded up front, whether used or not.
  */
-export async function createObservers(opts: RunOptions, sink: Sink, run: RunInfo): Promise<Reporting> {
+export async function createObservers(opts: ReportOptions, sink: Sink, run: RunInfo): Promise<Reporting> {
   // Checked before anything starts: a typo in a path costs nothing.
   if (opts.json !== undefined && opts.json !== '-') checkWritable('--json', opts.json);
   if (opts.junit !== undefined) checkWritable('--junit', opts.junit);
@@ -70,7 +70,7 @@ export async function createObservers(opts: RunOptions, sink: Sink, run: RunInfo
   return { observers, sink: out };
 }
 
-export function statusDisplay(opts: RunOptions): 'tty' | 'plain' | 'ndjson' | 'none' {
+export function statusDisplay(opts: ReportOptions): 'tty' | 'plain' | 'ndjson' | 'none' {
   if (opts.reporter === 'ndjson') return 'ndjson';
   if (opts.quiet) return 'none';
   if (opts.reporter === 'auto') return process.stderr.isTTY ? 'tty' : 'plain';

@@ -32,12 +32,13 @@ import {
 } from 'node:fs';
 import { checkFolder, notRegular, reason } from './files.js';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { Job, JobResult } from '../jobs/types.js';
-import { describeJob } from '../cli/describe.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import { describeJob } from '../kinds/describe.js';
+import { kindOf } from '../kinds/index.js';
 import { UsageError } from '../errors.js';
 import type { RunObserver } from './types.js';
 import type { Sink } from './sink.js';
-import type { RunOptions } from '../cli/options.js';
+import type { ReportOptions } from './options.js';
 
 export const JOBLOG_COLUMNS = [
   'Seq',
@@ -60,23 +61,9 @@ const HEADER = `${JOBLOG_COLUMNS.join('\t')}\n`;
  * separately), nor timeout or retries (how patiently it runs, not what it does).
  */
 export function jobHash(job: Job): string {
-  const action =
-    job.kind === 'run'
-      ? job.run
-      : job.kind === 'copy'
-        ? withoutFsync(job.copy)
-        : job.kind === 'download'
-          ? withoutFsync(job.download)
-          : job.call;
+  const action = kindOf(job).hashed(job);
   const what = { kind: job.kind, action, cwd: job.cwd ?? null, env: job.env ?? null };
   return createHash('sha256').update(stableJson(what)).digest('hex').slice(0, 16);
-}
-
-/** How durably a file is written is not what the job does: `--resume --fsync` skips a copy done without it. */
-function withoutFsync<T extends { fsync?: boolean }>(spec: T): Omit<T, 'fsync'> {
-  if (!('fsync' in spec)) return spec;
-  const { fsync: _, ...rest } = spec;
-  return rest;
 }
 
 /** The key a job is matched by in the log. */
@@ -264,7 +251,7 @@ function openJoblog(file: string, append: boolean): number {
 }
 
 /** The --joblog observer of a run: appends after an earlier run's lines when resuming, else starts afresh. */
-export function joblogObserver(file: string, opts: RunOptions, sink: Sink): JoblogWriter {
+export function joblogObserver(file: string, opts: ReportOptions, sink: Sink): JoblogWriter {
   return new JoblogWriter(file, opts.resume || opts.resumeFailed, (m) =>
     sink.stderr(`poolrun: warning: ${m}\n`),
   );

@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
 import { redactResult } from './redacted.js';
@@ -15,6 +15,7 @@ import { endReason } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 import { usageProperties } from './usage.js';
+import { KINDS } from '../kinds/index.js';
 
 const TAIL_BYTES = 8 * 1024;
 const TAIL_LINES = 60;
@@ -86,7 +87,7 @@ export class JunitFile implements RunObserver {
     this.failures++;
     const message = failureMessage(r);
     const body: string[] = [message];
-    if (r.error?.stack && r.kind === 'call') body.push(r.error.stack);
+    if (r.error?.stack && KINDS[r.kind].returnsValue) body.push(r.error.stack);
     const tail = redactText(stderrTail(r, output, TAIL_BYTES, TAIL_LINES));
     if (tail && r.stderrTruncated && !output?.stderrFile)
       body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);

@@ -3,6 +3,10 @@
  * unfinished end of a stream waits for its newline; past `maxLine` bytes it is let go as a piece of its own
  * (cut on a UTF-8 character boundary), so a job that prints without newlines cannot grow poolrun's memory.
  */
+import { charBoundary } from '../util/utf8.js';
+
+export { charBoundary };
+
 export const MAX_LINE = 64 * 1024;
 
 export class LineSplitter {
@@ -52,12 +56,4 @@ export class LineSplitter {
     if (line.length) out.push(line);
     return out;
   }
-}
-
-/** The largest cut point ≤ `at` that does not split a UTF-8 sequence (or `at` when the bytes are not UTF-8). */
-export function charBoundary(buf: Buffer, at: number): number {
-  for (let i = at; i > at - 4 && i > 0; i--) {
-    if ((buf[i]! & 0xc0) !== 0x80) return i;
-  }
-  return at;
 }

@@ -7,14 +7,10 @@ import type { ExecutorEvent } from '../executor/executor.js';
 import { formatDuration } from '../util/duration.js';
 import { describeEnd, Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { statusColor } from './color.js';
-import { printable } from './text.js';
+import { clock, printable } from '../util/text.js';
 import type { RunEnd, RunObserver } from './types.js';
 
-export function clock(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
+export { clock } from '../util/text.js';
 
 export class PlainReporter implements RunObserver {
   private readonly slowest = new Slowest();

@@ -7,14 +7,15 @@
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { JobOutput } from '../executor/executor.js';
-import type { Job, JobResult } from '../jobs/types.js';
-import type { Order, OutputMode } from '../cli/options.js';
+import type { Job, JobResult } from '../kinds/types.js';
+import type { Order, OutputMode } from './options.js';
 import { Deque } from '../util/deque.js';
 import { jobColor } from './color.js';
 import { stringify } from './encode.js';
 import { errorAnnotation, GROUP_END, groupStart } from './github.js';
 import { LineSplitter } from './lines.js';
 import type { Sink } from './sink.js';
+import { KINDS } from '../kinds/index.js';
 
 export interface PrinterOptions {
   order: Order;
@@ -214,7 +215,7 @@ export class OutputPrinter {
     const o = this.opts;
     if (o.values && result.status === 'succeeded') {
       this.out(`${stringify(result.value ?? null)}\n`);
-    } else if (o.output !== 'none' && result.kind === 'call' && result.value !== null) {
+    } else if (o.output !== 'none' && KINDS[result.kind].returnsValue && result.value !== null) {
       // A call job in a job file: its return value is part of what it printed, after its own output.
       this.out(`${stringify(result.value)}\n`);
     }
@@ -282,7 +283,7 @@ export class OutputPrinter {
 }
 
 function hasOutput(r: JobResult, o: JobOutput | undefined): boolean {
-  if (r.kind === 'call' && r.value !== null) return true;
+  if (KINDS[r.kind].returnsValue && r.value !== null) return true;
   return !!o && (o.stdout.length > 0 || o.stderr.length > 0 || !!o.stdoutFile || !!o.stderrFile);
 }
 

@@ -5,7 +5,7 @@
  * own data and stay as they are; the summaries made of them for sharing (a JUnit failure, a --report tooltip,
  * a GitHub annotation) are redacted where they are made.
  */
-import type { JobResult, SerializedError } from '../jobs/types.js';
+import type { JobResult, SerializedError } from '../kinds/types.js';
 import { redactText } from '../util/redact.js';
 
 export function redactError(e: SerializedError): SerializedError {

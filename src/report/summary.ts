@@ -4,14 +4,17 @@
  * records the run.
  */
 import type { ChalkInstance } from 'chalk';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
 import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { statusColor } from './color.js';
-import { formatBytes, printable } from './text.js';
+import { printable } from '../util/text.js';
 import type { RunEnd, StopReason, Summary } from './types.js';
 import { Heaviest, heaviestLine } from './usage.js';
+import { describeEnd, errorLine } from '../results/describe.js';
+
+export { describeEnd, errorLine };
 
 /** Keeps the few longest-running finished jobs (a status display sees every job; it keeps only these). */
 export class Slowest {
@@ -29,28 +32,6 @@ export class Slowest {
     this.jobs.sort((a, b) => b.ms - a.ms);
     if (this.jobs.length > this.keep) this.jobs.pop();
   }
-}
-
-export function describeEnd(r: JobResult): string {
-  const parts: string[] = [];
-  if (r.worker !== null) parts.push(`worker ${r.worker}`);
-  if (r.durationMs !== null) parts.push(formatDuration(r.durationMs));
-  if (r.signal) parts.push(`signal ${r.signal}`);
-  else if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
-  if (r.bytes !== undefined) parts.push(formatBytes(r.bytes));
-  if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
-  const error = errorLine(r);
-  if (error !== undefined) parts.push(printable(error));
-  return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-/**
- * The first line of the error of a job that did not succeed, when its exit status does not say it all: a shell
- * job's exit status does; a crashed worker, a spawn error, a call that threw need their message.
- */
-export function errorLine(r: JobResult): string | undefined {
-  if (!r.error || r.status === 'succeeded' || (r.kind === 'run' && r.exitCode !== null)) return undefined;
-  return redactText(r.error.message.split('\n', 1)[0]!);
 }
 
 /** Why a job ended as it did, in a few words (annotations, JUnit): undefined when nothing says more than its status. */

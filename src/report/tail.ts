@@ -1,7 +1,7 @@
 /** The end of what a job wrote on stderr, for reports that show why a job failed (--junit, --report). */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { JobOutput } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 
 /**
  * The last `maxLines` lines of the job's stderr, from at most its last `maxBytes` bytes: read from the spill file

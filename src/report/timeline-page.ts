@@ -6,7 +6,7 @@
  * the page only through textContent, and the Content-Security-Policy runs no script but this one (by hash) and
  * loads nothing.
  */
-import { widthChart, widthFigure, type WidthSeries } from '../sched/width-chart.js';
+import { widthChart, widthFigure, type WidthSeries } from './width-chart.js';
 import { createHash } from 'node:crypto';
 import type { Summary } from './types.js';
 import { TIMELINE_SCRIPT } from './timeline-script.js';

@@ -7,7 +7,7 @@
  * 10,000-job run makes a file of a few hundred KB to ~2 MB and memory does not grow with the jobs' output.
  */
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
@@ -17,7 +17,7 @@ import { timelinePage, type TimelineData, type TimelineHeader } from './timeline
 import { errorLine, summaryLine } from './summary.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 import { noteWithUsage } from './usage.js';
-import { joinNotes, waitNote } from '../sched/report.js';
+import { joinNotes, waitNote } from './wait-note.js';
 
 /** Bar statuses, in the order of the page's legend; an attempt that was retried is drawn as `retried`. */
 export const BAR_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'retried'] as const;

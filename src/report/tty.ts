@@ -5,11 +5,11 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 import type { Sink } from './sink.js';
 import { Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { LiveScreen, type TerminalStream } from './terminal.js';
-import { clockDuration, printable } from './text.js';
+import { clockDuration, printable } from '../util/text.js';
 import { fit, width } from './width.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 

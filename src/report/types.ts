@@ -1,5 +1,5 @@
 import type { ExecutorEvent } from '../executor/executor.js';
-import type { JobResult } from '../jobs/types.js';
+import type { JobResult } from '../kinds/types.js';
 
 export interface Summary {
   total: number;

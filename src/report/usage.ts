@@ -3,9 +3,9 @@
  * reports show it — the summary's "heaviest" line, the --report tooltip, JUnit properties. A result whose usage
  * is null (node spawn path, calls, copies, downloads) shows nothing.
  */
-import type { JobResult, Usage } from '../jobs/types.js';
+import type { JobResult, Usage } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
-import { formatBytes, printable } from './text.js';
+import { formatBytes, printable } from '../util/text.js';
 
 /** `CPU 1.20s (user 1.10s, system 100ms), peak 160 MiB`; the peak left out when unknown. */
 export function formatUsage(u: Usage): string {

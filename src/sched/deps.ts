@@ -7,7 +7,7 @@
  * parser has checked that it exists and that there is no cycle), so a name not seen yet is waited for.
  * Memory: a byte per job (its state), explicit ids by name, and the jobs that wait.
  */
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../kinds/types.js';
 
 /** What became of a job the tracker was holding, or of one just added. */
 export type DepOutcome =

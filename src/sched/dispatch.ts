@@ -6,7 +6,7 @@
  */
 import { cancelledResult, type ExecutorEvent } from '../executor/executor.js';
 import type { JobRunner } from '../executor/runner.js';
-import type { Job, JobResult } from '../jobs/types.js';
+import type { Job, JobResult } from '../kinds/types.js';
 import { DepTracker, type DepOutcome } from './deps.js';
 import { POLL_MS, StartGate, type GateOptions } from './gate.js';
 import { readMachine, type MachineReading } from './machine.js';

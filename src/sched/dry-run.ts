@@ -3,8 +3,8 @@
  * the jobs it runs after, otherwise in input order), each that waits preceded by a `#` line naming what it
  * waits for. Without `after`, the input order and the lines of describeJob, as before.
  */
-import { describeJob } from '../cli/describe.js';
-import type { Job } from '../jobs/types.js';
+import { describeJob } from '../kinds/describe.js';
+import type { Job } from '../kinds/types.js';
 import { DepTracker } from './deps.js';
 
 export async function* startOrder(jobs: Iterable<Job> | AsyncIterable<Job>): AsyncGenerator<Job> {

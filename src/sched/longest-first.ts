@@ -11,11 +11,11 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { MAX_LINE_BYTES, LINE_LIMIT_WORDS } from '../input/limits.js';
+import { MAX_LINE_BYTES, LINE_LIMIT_WORDS } from '../util/limits.js';
 import { jobHash } from '../report/joblog.js';
 import { notRegular, reason } from '../report/files.js';
-import type { Job } from '../jobs/types.js';
-import type { JobSource } from '../cli/source.js';
+import type { Job } from '../kinds/types.js';
+import type { JobSource } from '../input/source.js';
 
 export type Schedule = 'input' | 'longest-first';
 export const SCHEDULES: readonly Schedule[] = ['input', 'longest-first'];

@@ -8,11 +8,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { streamedSource, type JobSource } from '../../cli/source.js';
-import type { Job } from '../../jobs/types.js';
-import { withValues } from '../../gnu/values.js';
+import { streamedSource, type JobSource } from '../source.js';
+import type { Job } from '../../kinds/types.js';
+import { withValues } from '../values.js';
 import { rawArguments } from '../argv.js';
-import { LineTooLong, lineTooLongMessage } from '../limits.js';
+import { LineTooLong, lineTooLongMessage } from '../../util/limits.js';
 import { records } from '../records.js';
 import { compileTemplate, expandArgs, type Template } from '../template.js';
 import {

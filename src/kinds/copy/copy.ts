@@ -23,12 +23,12 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute, sep } from 'node:path';
-import type { CopySpec } from './types.js';
-import type { JobContext } from './context.js';
-import type { Outcome } from '../pool/protocol.js';
-import { runMover, type Moved } from './outcome.js';
-import { tempBeside } from '../util/atomic.js';
-import { JobError, errnoCode, fsError } from './job-error.js';
+import type { CopySpec } from '../types.js';
+import type { JobContext } from '../context.js';
+import type { Outcome } from '../outcome.js';
+import { runMover, type Moved } from '../outcome.js';
+import { tempBeside } from '../../util/atomic.js';
+import { JobError, errnoCode, fsError } from '../job-error.js';
 import {
   destinationExists,
   destinationIsFolder,
@@ -39,7 +39,7 @@ import {
   placeFile,
   removeTree,
   syncDir,
-} from './place.js';
+} from '../place.js';
 
 const NAME = 'CopyError';
 /** Files of one tree copied at once: enough to overlap small-file latency, within libuv's 4 pool threads. */

@@ -5,7 +5,7 @@
  *
  * A source sets them with withValues(); a job without them (a job file) is tagged and filed by its id.
  */
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../kinds/types.js';
 
 const VALUES = Symbol('poolrun.gnuValues');
 

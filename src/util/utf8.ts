@@ -87,3 +87,11 @@ export function encodingProblem(
     message: `not valid UTF-8 (byte 0x${byte}); job files are read as UTF-8`,
   };
 }
+
+/** The largest cut point ≤ `at` that does not split a UTF-8 sequence (or `at` when the bytes are not UTF-8). */
+export function charBoundary(buf: Buffer, at: number): number {
+  for (let i = at; i > at - 4 && i > 0; i--) {
+    if ((buf[i]! & 0xc0) !== 0x80) return i;
+  }
+  return at;
+}

@@ -3,7 +3,7 @@ import { writeAll } from '../util/atomic.js';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { CaptureOptions } from '../pool/protocol.js';
+import type { CaptureOptions } from './outcome.js';
 
 const NOTHING = Buffer.alloc(0);
 

@@ -1,5 +1,5 @@
 import type { Job } from './types.js';
-import type { CaptureOptions } from '../pool/protocol.js';
+import type { CaptureOptions } from './outcome.js';
 
 /** What a job runner inside a worker gets from the worker loop. */
 export interface JobContext {

@@ -1,35 +1,17 @@
-/** What each job kind carries, after parsing: paths absolute, durations in ms. */
-export interface CopySpec {
-  from: string;
-  to: string;
-  overwrite: boolean;
-  /** Sync the data and the folder (`"fsync": true` or --fsync); without it the copy is atomic, not durable. */
-  fsync?: boolean;
-}
-export interface DownloadSpec {
-  url: string;
-  to: string;
-  sha256?: string;
-  overwrite: boolean;
-  headers?: Record<string, string>;
-  /** As CopySpec's. */
-  fsync?: boolean;
-}
-export interface CallSpec {
-  /** Absolute path or URL of the module. */
-  module: string;
-  export: string;
-  args: unknown[];
-}
+/** What each job kind carries, after parsing (paths absolute): each kind's spec.ts. */
+import type { RunAction } from './run/spec.js';
+import type { CopyAction } from './copy/spec.js';
+import type { DownloadAction } from './download/spec.js';
+import type { CallAction } from './call/spec.js';
 
-export type JobAction =
-  | { kind: 'run'; run: string | string[] }
-  | { kind: 'copy'; copy: CopySpec }
-  | { kind: 'download'; download: DownloadSpec }
-  | { kind: 'call'; call: CallSpec };
+export type { CopySpec } from './copy/spec.js';
+export type { DownloadSpec } from './download/spec.js';
+export type { CallSpec } from './call/spec.js';
+
+/** The type half of the registry of job kinds (kinds/index.ts holds the other): one line per kind. */
+export type JobAction = RunAction | CopyAction | DownloadAction | CallAction;
 
 export type JobKind = JobAction['kind'];
-export const JOB_KINDS: readonly JobKind[] = ['run', 'copy', 'download', 'call'];
 
 export interface JobCommon {
   /** Unique in a run; defaults to the 1-based position. */
@@ -58,11 +40,8 @@ export interface SerializedError {
 }
 
 /** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */
-export interface Usage {
-  userMs: number;
-  systemMs: number;
-  maxRssKiB: number | null;
-}
+export type { Usage } from '../proc/spawn-types.js';
+import type { Usage } from '../proc/spawn-types.js';
 
 /** One finished job, as in the `--json` document (contract §5). */
 export interface JobResult {

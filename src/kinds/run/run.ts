@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
-import type { JobContext } from './context.js';
-import type { Outcome } from '../pool/protocol.js';
-import { Capture } from './capture.js';
+import type { JobContext } from '../context.js';
+import type { Outcome } from '../outcome.js';
+import { Capture } from '../capture.js';
 import { plainArgv, shellEnv } from './direct.js';
-import { serializeError } from '../pool/protocol.js';
-import { RUN_ID_VAR } from '../proc/watchdog.js';
-import { spawnJob } from '../proc/spawn.js';
+import { spawnJob } from '../../proc/spawn.js';
+import { serializeError } from '../outcome.js';
+import { RUN_ID_VAR } from '../../proc/watchdog.js';
 
 function spawnPiped(
   file: string,

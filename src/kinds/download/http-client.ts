@@ -7,8 +7,8 @@
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { JobError, errnoCode } from './job-error.js';
-import { redactText } from '../util/redact.js';
+import { JobError, errnoCode } from '../job-error.js';
+import { redactText } from '../../util/redact.js';
 
 const NAME = 'DownloadError';
 export const MAX_REDIRECTS = 10;

@@ -7,8 +7,8 @@
  * Memory: explicit ids are kept by name (as ids.ts does), a job named by its position costs a bit; only the
  * jobs that have an `after` are kept with their edges.
  */
-import { isPlainObject } from '../jobs/words.js';
-import type { Issue, Segment } from '../jobs/issues.js';
+import { isPlainObject } from './words.js';
+import type { Issue, Segment } from './issues.js';
 
 /** The ids a schema-valid `after` value names, as strings, each once, in the order written. */
 export function afterIds(raw: unknown): string[] | undefined {

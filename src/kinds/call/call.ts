@@ -1,11 +1,11 @@
 import { isMainThread } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { CallSpec } from './types.js';
-import type { JobContext } from './context.js';
-import type { Outcome } from '../pool/protocol.js';
-import { Capture } from './capture.js';
-import { emptyOutcome } from './outcome.js';
-import { serializeError } from '../pool/protocol.js';
+import type { CallSpec } from '../types.js';
+import type { JobContext } from '../context.js';
+import type { Outcome } from '../outcome.js';
+import { Capture } from '../capture.js';
+import { emptyOutcome } from '../outcome.js';
+import { serializeError } from '../outcome.js';
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 

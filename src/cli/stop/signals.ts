@@ -1,0 +1,45 @@
+/**
+ * SIGINT, SIGTERM, SIGHUP and a closed stdout: start nothing more, kill running trees, print results so far
+ * (exit 130/143/129/141). A second signal SIGKILLs every running tree at once; a closed stdout after a signal
+ * changes nothing.
+ */
+import type { EventEmitter } from 'node:events';
+import { formatDuration } from '../../util/duration.js';
+import type { Interrupt, RunStop } from './run-stop.js';
+
+export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function interrupt(stop: RunStop, reason: Interrupt, killAfterMs: number): void {
+  const { actions } = stop;
+  if (stop.interrupted) {
+    // A second signal: no more grace.
+    if (reason !== 'EPIPE') {
+      actions.notice(`${reason} again: killing every running job now (SIGKILL)`);
+      actions.killRunning({ now: true });
+      actions.killAll();
+    }
+    return;
+  }
+  stop.interrupted = reason;
+  stop.reason = reason;
+  actions.notice(
+    `${reason === 'EPIPE' ? 'stdout was closed' : reason}: starting no more jobs; running jobs get SIGTERM, ` +
+      `then SIGKILL after ${formatDuration(killAfterMs)}` +
+      (reason === 'EPIPE' ? '' : ` (${reason} again to kill them now)`),
+  );
+  stop.stopStarting(true);
+}
+
+/** Listens for the stop signals on `proc` (the process); returns what stops listening. */
+export function watchSignals(proc: EventEmitter, stop: RunStop, killAfterMs: number): () => void {
+  const onSignal = (sig: NodeJS.Signals) => interrupt(stop, sig as Interrupt, killAfterMs);
+  for (const s of SIGNALS) proc.on(s, onSignal);
+  return () => {
+    for (const s of SIGNALS) proc.off(s, onSignal);
+  };
+}
+
+/** What the stdout sink calls when the reader has gone (EPIPE): as a signal would. */
+export function stdoutClosedPolicy(stop: RunStop, killAfterMs: number): () => void {
+  return () => interrupt(stop, 'EPIPE', killAfterMs);
+}

@@ -1,0 +1,102 @@
+/**
+ * Every shape of a job's result, built in one place: from a pool attempt, cancelled, failed without an attempt,
+ * and the value or error its future settles with. The executor and the queue producer both build them here.
+ */
+import type { Job, JobResult, SerializedError } from '../kinds/types.js';
+import type { AttemptResult } from '../pool/pool.js';
+import type { Future } from './future.js';
+import { BrokenWorkerError, CancelledError, RemoteError, TimeoutError } from '../errors.js';
+
+export function settleJob(future: Future<unknown>, result: JobResult): void {
+  future.setResult(result);
+}
+
+/** A task's future carries the function's value, or the error it raised (as Python's does). */
+export function settleTask(future: Future<unknown>, r: JobResult): void {
+  if (r.status === 'succeeded') future.setResult(r.value);
+  else if (r.status === 'cancelled' && !r.error) {
+    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
+    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
+  } else future.setException(toError(r));
+}
+
+export function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+export function toResult(job: Job, r: AttemptResult, attempts: number): JobResult {
+  const result: JobResult = {
+    id: job.id,
+    index: job.index,
+    kind: job.kind,
+    status: r.status,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    attempts,
+    worker: r.worker,
+    pid: r.pid,
+    threadId: r.threadId,
+    startedAt: new Date(r.startedAt).toISOString(),
+    durationMs: r.durationMs,
+    usage: r.usage ?? null,
+    stdout: r.stdout.byteLength ? toBuffer(r.stdout).toString('utf8') : '',
+    stderr: r.stderr.byteLength ? toBuffer(r.stderr).toString('utf8') : '',
+    value: r.value === undefined ? null : r.value,
+    error: r.error ?? null,
+  };
+  if (r.stdoutTruncated) result.stdoutTruncated = true;
+  if (r.stderrTruncated) result.stderrTruncated = true;
+  if (r.bytes !== undefined) result.bytes = r.bytes;
+  if (r.status === 'timed-out' && !result.error) {
+    result.error = { name: 'TimeoutError', message: `timed out after ${job.timeoutMs}ms` };
+  }
+  return result;
+}
+
+export function cancelledResult(job: Job, attempts: number): JobResult {
+  return {
+    id: job.id,
+    index: job.index,
+    kind: job.kind,
+    status: 'cancelled',
+    exitCode: null,
+    signal: null,
+    attempts,
+    worker: null,
+    pid: null,
+    threadId: null,
+    startedAt: null,
+    durationMs: null,
+    usage: null,
+    stdout: '',
+    stderr: '',
+    value: null,
+    error: null,
+  };
+}
+
+export function toError(r: JobResult): Error {
+  const e = r.error;
+  if (!e) return new Error(`job ${r.status}`);
+  if (e.name === 'BrokenWorkerError') {
+    // The pool puts the dead worker's exit code and signal in the result's.
+    const err = new BrokenWorkerError(e.message, {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      worker: r.worker,
+    });
+    if (e.stack) err.stack = e.stack;
+    return err;
+  }
+  if (e.name === 'TimeoutError') return new TimeoutError(e.message);
+  if (e.name === 'CancelledError') return new CancelledError(e.message);
+  return new RemoteError(e.name, e.message, e.stack);
+}
+
+/** A job that failed with no attempt result to show (the queue lost it, say): a cancelled result, failed. */
+export function failedResult(job: Job, attempts: number, error: SerializedError): JobResult {
+  const r = cancelledResult(job, attempts);
+  r.status = 'failed';
+  r.error = error;
+  return r;
+}

@@ -1,0 +1,107 @@
+import { toSerialized } from './job-error.js';
+import type { SerializedError, Usage } from './types.js';
+
+/** How workers keep the output of the jobs they run: the pool's, the same for every job. */
+export interface CaptureOptions {
+  /** Send each chunk to the main thread as it arrives (`--output stream`). */
+  stream: boolean;
+  /** Keep the output for the result (`--output group`, `--json`, ...). */
+  keep: boolean;
+  /** Past `limit` bytes, write everything to a file in `spillDir` so grouped printing can show it all. */
+  spill: boolean;
+  limit: number;
+  spillDir: string;
+}
+
+export interface Outcome {
+  exitCode: number | null;
+  signal: string | null;
+  /** Epoch ms when the worker started the job. */
+  startedAt: number;
+  durationMs: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** Full output, when it outgrew the capture limit and spilled. */
+  stdoutFile?: string;
+  stderrFile?: string;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
+  value?: unknown;
+  error?: SerializedError;
+  bytes?: number;
+  /** The job was skipped before it started (a `skip` message arrived in time). */
+  skipped?: boolean;
+  /** The job stopped because of an `abort` message. */
+  aborted?: boolean;
+  /** What the job's process tree cost (wait4's rusage): null where not measured (proc/spawn.ts). */
+  usage?: Usage | null;
+  /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
+  direct?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a copy or download has moved so far: its outcome reports it, finished or not. */
+export interface Moved {
+  bytes: number;
+}
+
+/**
+ * Runs a copy or a download: its outcome is the bytes moved, with the error when it failed. A job stopped by the
+ * pool (timeout, halt) reports no error of its own: the pool names the status.
+ */
+export async function runMover(
+  name: string,
+  signal: AbortSignal,
+  move: (moved: Moved) => Promise<void>,
+): Promise<Outcome> {
+  const startedAt = Date.now();
+  const moved: Moved = { bytes: 0 };
+  try {
+    await move(moved);
+    return bytesOutcome(startedAt, moved.bytes);
+  } catch (e) {
+    if (signal.aborted) return bytesOutcome(startedAt, moved.bytes);
+    return bytesOutcome(startedAt, moved.bytes, toSerialized(name, e));
+  }
+}
+
+/** An outcome with no process and no output (yet): a copy, a download, a call, a job that could not run. */
+export function emptyOutcome(startedAt: number, error?: SerializedError, now = Date.now()): Outcome {
+  const outcome: Outcome = {
+    exitCode: null,
+    signal: null,
+    startedAt,
+    durationMs: now - startedAt,
+    stdout: EMPTY,
+    stderr: EMPTY,
+  };
+  if (error) outcome.error = error;
+  return outcome;
+}
+
+/** The outcome of a job that moves bytes (copy, download): no process, no output, the bytes it moved. */
+export function bytesOutcome(startedAt: number, bytes: number, error?: SerializedError): Outcome {
+  const outcome = emptyOutcome(startedAt, error);
+  outcome.bytes = bytes;
+  return outcome;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const out: SerializedError = { name: err.name, message: err.message };
+    if (err.stack) out.stack = err.stack;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

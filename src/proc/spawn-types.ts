@@ -1,0 +1,38 @@
+/** The spawners' shared types (spawn.ts chooses a spawner; spawn-native.ts and spawn-node.ts implement it). */
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+
+/** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */
+export interface Usage {
+  userMs: number;
+  systemMs: number;
+  maxRssKiB: number | null;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** null on the node path, and when the spawn failed. */
+  usage: Usage | null;
+}
+
+export interface SpawnOptions {
+  cwd: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A started (or failed) process: events 'error' (spawn failure, as Node's ChildProcess) and 'close' (code, signal)
+ * once it has exited and stdout/stderr are closed; `exited` resolves at the same time with its usage too.
+ */
+export interface Spawned extends EventEmitter {
+  /** undefined when the spawn failed. */
+  readonly pid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exited: Promise<Exit>;
+  /** The exit's usage, once 'close' has been emitted (null before, and where it is not measured). */
+  readonly usage: Usage | null;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
