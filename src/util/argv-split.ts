@@ -169,6 +169,8 @@ export const EARLY_OPTIONS: readonly string[] = [
   '--retry-delay <dur>',
   '--halt <when>',
   '--fail-fast',
+  '--max-workers <n>',
+  '--schedule <order>',
   '--delay <dur>',
   '--memfree <size>',
   '--load <n>',
