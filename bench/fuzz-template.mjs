@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Fuzzes the `--each` template reader against real /bin/sh (dash), with the differential check of
- * test/template-gen.mjs at a larger scale: every hostile argument against every accepted template, many seeds.
+ * test/input/template-gen.mjs at a larger scale: every hostile argument against every accepted template, many seeds.
  * Run by hand after `npm run build`:
  *
  *   node bench/fuzz-template.mjs [--seeds 20] [--n 2000] [--from 1] [--noise 0.3]

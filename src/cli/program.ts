@@ -28,7 +28,7 @@ const addTo = (value: string, previous: string[] | undefined): string[] => [...(
 /**
  * The commander program. Parsing only: values are checked by toRunOptions, which knows what they mean. main.ts
  * hands it only the words before the arguments (util/argv-split.ts, from these definitions); an option added here
- * also goes into util/argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/argv-split.test.ts checks).
+ * also goes into util/argv-split.ts's EARLY_OPTIONS, for the start-up guess (test/util/argv-split.test.ts checks).
  */
 export function buildProgram(version: string): Command {
   const program = new Command('poolrun')

@@ -7,7 +7,7 @@
  * how to write it, rather than guessed. So is a value that sh would take for more than a word: the command to
  * run (it could be `eval`), an argument of eval/trap/alias, a variable's name (`export {}`), a here-document's
  * delimiter, a file descriptor. A template that sh would not read to its end (an unclosed quote, backquote, `${`,
- * `$(`, `$((` or here-document) is refused too: a value after it would be read as code. test/template-sh.test.ts
+ * `$(`, `$((` or here-document) is refused too: a value after it would be read as code. test/input/template-sh.test.ts
  * checks the reader against dash itself.
  */
 import { UsageError } from '../errors.js';

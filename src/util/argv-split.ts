@@ -151,7 +151,7 @@ export function specOf(program: Command): SplitSpec {
 
 /**
  * program.ts's options, for the start-up guess, which runs before commander is loaded (loading it and the
- * program costs ~25 ms here, most of the overlap the guess exists for). test/argv-split.test.ts keeps this equal
+ * program costs ~25 ms here, most of the overlap the guess exists for). test/util/argv-split.test.ts keeps this equal
  * to specOf(buildProgram()): an option added there and not here fails that test.
  */
 export const EARLY_OPTIONS: readonly string[] = [

@@ -1,0 +1,142 @@
+/**
+ * How a worker's end reaches the caller (BrokenWorkerError carries the real exit), and worker processes that
+ * never outlive the program that started them.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { ProcessPoolExecutor, ThreadPoolExecutor, BrokenWorkerError, task } from '../../dist/index.js';
+import { FIXTURES, ROOT, pidAlive, pidStart, track, useTempDirs, waitFor } from '../helpers.js';
+
+const tasks = join(FIXTURES, 'tasks.mjs');
+
+describe('BrokenWorkerError carries the dead worker’s exit', () => {
+  it('process mode: a call that runs process.exit(7) → workerExitCode 7, no signal, its worker slot', async () => {
+    const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const err = await ex.submit(task(tasks, 'exitWorker'), 7).exception();
+    expect(err).toBeInstanceOf(BrokenWorkerError);
+    expect(err).toMatchObject({ workerExitCode: 7, signal: null, worker: 1 });
+    await ex.shutdown();
+  });
+
+  it('process mode: a worker killed by SIGKILL → signal SIGKILL, workerExitCode null', async () => {
+    const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const err = await ex.submit(task(tasks, 'killSelf'), 'SIGKILL').exception();
+    expect(err).toBeInstanceOf(BrokenWorkerError);
+    expect(err).toMatchObject({ workerExitCode: null, signal: 'SIGKILL', worker: 1 });
+    await ex.shutdown();
+  });
+
+  it('thread mode: a worker that exits with code 7 → workerExitCode 7', async () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const err = await ex.submit(task(tasks, 'exitWorker'), 7).exception();
+    expect(err).toBeInstanceOf(BrokenWorkerError);
+    expect(err).toMatchObject({ workerExitCode: 7, signal: null, worker: 1 });
+    await ex.shutdown();
+  });
+});
+
+/**
+ * A small program using the library, run as a user would (`node app.mjs 2>&1 | cat`): it starts a pool, gets a
+ * 30 s call and a `sleep 30` shell job (with a grandchild) running, writes every pid, then ends one way or another.
+ */
+const APP = `
+import { ProcessPoolExecutor, ThreadPoolExecutor, task } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [how, mode, dir, tasks] = process.argv.slice(2);
+const workers = new Set();
+const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+// A long grace: the jobs must be gone at once when the program ends, not after the watchdog's TERM and grace.
+const ex = new Pool({
+  maxWorkers: 2,
+  killAfter: 60_000,
+  onEvent: (e) => {
+    if (e.event === 'started') workers.add(e.pid);
+  },
+});
+// The call blocks its worker's event loop (a synchronous sleep): nothing in that worker runs until it returns.
+if (mode === 'process') ex.submit(task(tasks, 'sleepMs'), 30_000);
+// It ignores SIGTERM (and so does its child): only a SIGKILL ends it before the 60 s grace is over.
+ex.submit({ run: \`trap '' TERM; sleep 30 & echo $! > \${dir}/child.pid; echo $$ > \${dir}/shell.pid; wait\` });
+const want = mode === 'process' ? 2 : 1;
+while (workers.size < want || !existsSync(join(dir, 'child.pid')) || !existsSync(join(dir, 'shell.pid')))
+  await new Promise((r) => setTimeout(r, 20));
+const read = (f) => Number(readFileSync(join(dir, f), 'utf8'));
+const pids = { shell: read('shell.pid'), child: read('child.pid'), workers: mode === 'process' ? [...workers] : [] };
+writeFileSync(join(dir, 'pids.json'), JSON.stringify(pids));
+console.log('pids written');
+if (how.startsWith('shutdown')) ex.shutdown({ wait: false, cancelFutures: true });
+if (how.endsWith('exit')) process.exit(3);
+if (how.endsWith('throw')) throw new Error('the app failed');
+// Otherwise the program's code is done here: a normal end.
+`;
+
+interface AppPids {
+  shell: number;
+  child: number;
+  workers: number[];
+}
+
+describe('worker processes and jobs never outlive the program', () => {
+  const temp = useTempDirs();
+
+  async function runApp(how: string, mode: 'process' | 'thread'): Promise<void> {
+    const dir = temp();
+    const app = join(dir, 'app.mjs');
+    writeFileSync(app, APP);
+    const sh = `${JSON.stringify(process.execPath)} ${app} ${how} ${mode} ${dir} ${tasks} 2>&1 | cat`;
+    const child = track(execa('/bin/sh', ['-c', sh], { reject: false, detached: true }), true);
+    let pids: AppPids | undefined;
+    const starts = new Map<number, number | undefined>();
+    try {
+      // The app writes its pids within seconds; then it must end, and `| cat` with it.
+      expect(await waitFor(() => existsSync(join(dir, 'pids.json')), 20_000)).toBe(true);
+      pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as AppPids;
+      for (const p of [pids.shell, pids.child, ...pids.workers]) starts.set(p, pidStart(p));
+      expect(pids.workers).toHaveLength(mode === 'process' ? 2 : 0);
+      const ended = await Promise.race([
+        child.then((r) => r),
+        new Promise<undefined>((r) => setTimeout(r, 10_000)),
+      ]);
+      expect(ended, 'app | cat returned').toBeDefined();
+      expect(ended!.stdout).toContain('pids written');
+      const all = [pids.shell, pids.child, ...pids.workers];
+      expect(await waitFor(() => all.every((p) => !pidAlive(p)), 10_000)).toBe(true);
+    } finally {
+      if (pids)
+        for (const p of [pids.shell, pids.child, ...pids.workers]) {
+          // Only the process it was: a number seen dead may be another's by now.
+          const start = starts.get(p);
+          if (start === undefined || !pidAlive(p, start)) continue;
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            /* gone, as it should be */
+          }
+        }
+    }
+  }
+
+  it.each([
+    ['process.exit()', 'exit'],
+    ['an uncaught error', 'throw'],
+    ['shutdown({wait: false, cancelFutures: true}), then a normal end', 'shutdown'],
+    ['shutdown({wait: false, cancelFutures: true}), then process.exit()', 'shutdown-exit'],
+    ['shutdown({wait: false, cancelFutures: true}), then an uncaught error', 'shutdown-throw'],
+  ])(
+    'process pool, the app ends by %s: app | cat returns; workers, call and shell job are gone',
+    async (_n, how) => {
+      await runApp(how, 'process');
+    },
+  );
+
+  it.each([
+    ['process.exit()', 'exit'],
+    ['shutdown({wait: false, cancelFutures: true}), then a normal end', 'shutdown'],
+  ])('thread pool, the app ends by %s: its shell job and the job’s child are gone', async (_n, how) => {
+    await runApp(how, 'thread');
+  });
+});

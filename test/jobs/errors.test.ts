@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { BIN, FIXTURES, pidAlive, poolrun, waitFor, useTempDirs } from '../helpers.js';
+
+const temp = useTempDirs();
+
+const CORPUS = join(FIXTURES, 'bad-jobs');
+const STACK = /\n\s+at /;
+
+describe('malformed job files', () => {
+  /**
+   * Every file in test/fixtures/bad-jobs has its expected problems in _expected.json: one line each,
+   * `line:col: path: message` after the file name, in the order printed. Most files start with a job that
+   * would create `ran` in the current folder: nothing may run.
+   */
+  it('the corpus: every file exits 2 with exactly its listed problems, located, and runs nothing', async () => {
+    const expected = JSON.parse(readFileSync(join(CORPUS, '_expected.json'), 'utf8')) as Record<
+      string,
+      string[]
+    >;
+    const files = readdirSync(CORPUS).filter((f) => !f.startsWith('_'));
+    expect(files.length).toBeGreaterThanOrEqual(50);
+    expect(files.sort()).toEqual(Object.keys(expected).sort());
+
+    const mismatches: string[] = [];
+    const check = async (file: string) => {
+      const cwd = temp();
+      const path = join(CORPUS, file);
+      const r = await poolrun(['-q', path], { cwd });
+      const want = expected[file]!.map((e) => `${path}:${e.replaceAll('$FILE', path)}`);
+      const lines = r.stderr
+        .replace(/^poolrun: /, '')
+        .split('\n')
+        .filter(Boolean);
+      // Several problems come after one header line.
+      const header = `${path}: ${want.length} problems; nothing ran:`;
+      const got = want.length > 1 && lines[0] === header ? lines.slice(1) : lines;
+      if (r.code !== 2) mismatches.push(`${file}: exit ${r.code}`);
+      if (STACK.test(r.stderr)) mismatches.push(`${file}: stack trace`);
+      if (readdirSync(cwd).length) mismatches.push(`${file}: something ran (${readdirSync(cwd).join(', ')})`);
+      if (want.length > 1 && lines[0] !== header) mismatches.push(`${file}: no header line "${header}"`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        mismatches.push(`${file}:\n  want ${want.join('\n       ')}\n  got  ${got.join('\n       ')}`);
+    };
+    // Two at a time: the machine is shared.
+    for (let i = 0; i < files.length; i += 2) await Promise.all(files.slice(i, i + 2).map(check));
+    expect(mismatches).toEqual([]);
+  });
+
+  it('a job file with a BOM, CRLF line ends, or $schema pointing at the shipped schema is fine', async () => {
+    const dir = temp();
+    const bom = join(dir, 'bom.json');
+    writeFileSync(bom, '\uFEFF["echo bom"]\r\n');
+    const crlf = join(dir, 'crlf.txt');
+    writeFileSync(crlf, 'echo one\r\n# comment\r\necho two\r\n');
+    const withSchema = join(dir, 'schema.json');
+    writeFileSync(withSchema, JSON.stringify({ $schema: '../schema/jobs.schema.json', jobs: ['echo s'] }));
+    for (const [file, out] of [
+      [bom, 'bom\n'],
+      [crlf, 'one\ntwo\n'],
+      [withSchema, 's\n'],
+    ] as const) {
+      const r = await poolrun(['-q', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(out);
+    }
+  });
+});
+
+describe('JSONL: a regular file is checked whole, a pipe is read as it arrives', () => {
+  it('a bad line at the end of a 5,000-line file: nothing ran, and its line number is given', async () => {
+    const dir = temp();
+    const file = join(dir, 'jobs.jsonl');
+    const lines = [
+      `{"run": "touch ${dir}/ran"}`,
+      ...Array.from({ length: 4998 }, () => '{"run": "true"}'),
+      '{"run": 1}',
+    ];
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = await poolrun([file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `poolrun: ${file}:5000:9: jobs[4999].run: expected a command string (run with /bin/sh -c) or an argv array (run directly, no shell), got a number (1)\n`,
+    );
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
+  it('piped, a bad line in the first lines read: nothing ran, and every problem in them is listed', async () => {
+    const dir = temp();
+    const input = [`{"run": "touch ${dir}/ran"}`, '{"run": "true", "timout": 1}', 'oops', ''].join('\n');
+    const r = await poolrun(['-'], { input });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'poolrun: <stdin>: 2 problems; nothing ran:\n' +
+        '<stdin>:2:17: jobs[1].timout: unknown key "timout" (did you mean "timeout"?)\n' +
+        '<stdin>:3:1: jobs[2]: not valid JSON: unexpected word "oops" (strings need double quotes; true, false and null are lower case)\n',
+    );
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
+  it.each(['thread', 'process'])(
+    'piped, a bad line after jobs started: the run stops, started jobs are killed, exit 2 (%s mode)',
+    async (mode) => {
+      const dir = temp();
+      const pidFile = join(dir, 'pid');
+      const child = execa(process.execPath, [BIN, '-w', '2', '-m', mode, '-'], {
+        reject: false,
+        stdin: 'pipe',
+        env: { NO_COLOR: '1' },
+      });
+      child.stdin.write(`{"id": "long", "run": "echo $$ > ${pidFile}; exec sleep 30"}\n`);
+      expect(
+        await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000),
+      ).toBe(true);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pidAlive(pid)).toBe(true);
+      child.stdin.end('{"run": "true"}\n{"run": "true", "bogus": true}\n{"run": "echo never"}\n');
+      const r = await child;
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(
+        /^poolrun: <stdin>:3:17: jobs\[2\]\.bogus: unknown key "bogus" .*\(input is read as it arrives: [12] jobs? before it had been submitted; the run was stopped\)$/m,
+      );
+      expect(r.stdout).not.toMatch(/never/);
+      expect(STACK.test(r.stderr)).toBe(false);
+      expect(await waitFor(() => !pidAlive(pid), 5000)).toBe(true);
+    },
+  );
+});
+
+describe('usage errors: exit 2, one line naming the problem, and a pointer to --help', () => {
+  it.each([
+    [['--bogus', 'jobs.json'], /^poolrun: unknown option '--bogus'$/],
+    [['--worker', '2', 'jobs.json'], /^poolrun: unknown option '--worker'$/],
+    [['--workers', 'lots', 'jobs.json'], /^poolrun: --workers: expected .*, got "lots"$/],
+    [['--workers', '0', 'jobs.json'], /^poolrun: --workers: expected .*, got "0"$/],
+    [['--mode', 'fiber', 'jobs.json'], /^poolrun: option '-m, --mode <mode>' argument 'fiber' is invalid/],
+    [
+      ['--timeout', '5 parsecs', 'jobs.json'],
+      /^poolrun: --timeout: expected a duration .*, got "5 parsecs"$/,
+    ],
+    [['--kill-after', 'soon', 'jobs.json'], /^poolrun: --kill-after: expected a duration .*, got "soon"$/],
+    [['--deadline', '-3s', 'jobs.json'], /^poolrun: --deadline: expected a duration .*, got "-3s"$/],
+    [['nope.json'], /^poolrun: job file not found: nope.json$/],
+    [['.'], /^poolrun: job file is a directory: \. /],
+    [['--format', 'yaml', 'jobs.json'], /^poolrun: option '--format <format>' argument 'yaml' is invalid/],
+    [['-0', 'jobs.json'], /^poolrun: -0\/--null goes with --each/],
+    [['--each', ''], /^poolrun: --each: expected a command/],
+  ])('%j', async (args, first) => {
+    const dir = temp();
+    writeFileSync(join(dir, 'jobs.json'), JSON.stringify([`touch ${dir}/ran`]));
+    const r = await poolrun(args, { cwd: dir });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(first);
+    expect(lines.at(-1)).toBe('(run poolrun --help for usage)');
+    expect(lines.length).toBeLessThanOrEqual(3); // commander adds "(Did you mean --workers?)" for a near miss
+    expect(STACK.test(r.stderr)).toBe(false);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
+  it('a near-miss option gets a suggestion', async () => {
+    const r = await poolrun(['--timout', '5s', 'jobs.json']);
+    expect(r.stderr).toMatch(/\(Did you mean --timeout\?\)/);
+  });
+});

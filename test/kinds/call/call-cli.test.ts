@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, poolrun, readJson, tempDir } from '../../helpers.js';
+
+const tasks = join(FIXTURES, 'tasks.mjs');
+
+describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
+  it('--call MODULE#square 1..10 prints one JSON value per line, in input order', async () => {
+    const args = Array.from({ length: 10 }, (_, i) => String(i + 1));
+    const r = await poolrun(['-q', '-m', mode, '-w', '4', '--call', `${tasks}#square`, ...args]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(args.map((a) => `${Number(a) ** 2}\n`).join(''));
+  });
+
+  it('the seed say_hi for 9 guests: values on stdout, greetings on stderr, several workers', async () => {
+    const guests = Array.from({ length: 9 }, (_, i) => `guest${i + 1}`);
+    const meet = tempDir();
+    const r = await poolrun(['-q', '-m', mode, '-w', '10', '--call', `${tasks}#sayHiMeeting`, ...guests], {
+      env: { TEST_MEET_DIR: meet.dir },
+    });
+    meet.cleanup();
+    expect(r.code).toBe(0);
+    const values = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: string; pid: number; threadId: number });
+    expect(values.map((v) => v.line.split(' ')[1])).toEqual(guests);
+    const where = new Set(values.map((v) => (mode === 'thread' ? v.threadId : v.pid)));
+    expect(where.size).toBeGreaterThan(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('hi ')),
+    ).toHaveLength(9);
+  });
+
+  it('arguments are JSON where they parse, strings otherwise', async () => {
+    const r = await poolrun(['-q', '-m', mode, '--call', `${tasks}#add`, '[1,2]', 'x']);
+    // add(a, b) gets one argument per item: the array, or the string.
+    expect(r.stdout).toBe('"1,2undefined"\n"xundefined"\n');
+  });
+
+  it('a call that crashes its worker fails alone; the other 20 succeed; exit 1', async () => {
+    const dir = tempDir();
+    try {
+      const jobs = [
+        ...Array.from({ length: 10 }, (_, i) => ({
+          id: `a${i}`,
+          call: { module: tasks, export: 'sleepAsync', args: [30] },
+        })),
+        { id: 'crash', call: { module: tasks, export: 'exitWorker', args: [3] } },
+        ...Array.from({ length: 10 }, (_, i) => ({
+          id: `b${i}`,
+          call: { module: tasks, export: 'square', args: [i] },
+        })),
+      ];
+      const file = join(dir.dir, 'jobs.json');
+      writeFileSync(file, JSON.stringify(jobs));
+      const json = join(dir.dir, 'out.json');
+      const r = await poolrun(['-m', mode, '-w', '3', '--json', json, file]);
+      expect(r.code).toBe(1);
+      const doc = readJson(json);
+      expect(doc.summary).toMatchObject({ total: 21, succeeded: 20, failed: 1 });
+      const crash = doc.results.find((x) => x.id === 'crash')!;
+      expect(crash.status).toBe('failed');
+      expect(crash.error?.name).toBe('BrokenWorkerError');
+      expect(crash.error?.message).toMatch(/worker \d+ \(pid \d+\) died while running this job: exit code 3/);
+      expect(r.stderr).toMatch(/failed crash .*died while running this job/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('--call usage errors', () => {
+  it('a target without an export name is a usage error', async () => {
+    const r = await poolrun(['--call', `${tasks}#`, '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--call: expected MODULE#EXPORT/);
+  });
+});

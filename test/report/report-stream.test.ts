@@ -1,0 +1,50 @@
+/** `--output stream`: lines as they come, prefixed `[id] `, never glued to another job's line. */
+import { describe, expect, it } from 'vitest';
+import { poolrun, useTempDirs, writeJobs } from '../helpers.js';
+
+const temp = useTempDirs();
+const jobFile = writeJobs;
+
+describe('--output stream', () => {
+  it('a partial line waits for its newline; another job printing meanwhile gets lines of its own', async () => {
+    const dir = temp();
+    const file = jobFile(dir, [
+      {
+        id: 'slow',
+        run: "printf 'start of '; sleep 0.6; printf 'the line\\n'; printf 'tail without newline'",
+      },
+      { id: 'chatty', run: 'for i in 1 2 3; do echo "chatty $i"; sleep 0.1; done' },
+      { id: 'err', run: 'sleep 0.2; echo "to stderr" >&2' },
+    ]);
+    const r = await poolrun(['--output', 'stream', '-w', '3', file]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.split('\n');
+    expect(out[out.length - 1]).toBe('');
+    expect(out.slice(0, -1).sort()).toEqual(
+      [
+        '[slow] start of the line',
+        '[slow] tail without newline',
+        '[chatty] chatty 1',
+        '[chatty] chatty 2',
+        '[chatty] chatty 3',
+      ].sort(),
+    );
+    // Lines came as they were printed: chatty's before slow's, which needed 0.6 s.
+    expect(out.indexOf('[chatty] chatty 1')).toBeLessThan(out.indexOf('[slow] start of the line'));
+    expect(r.stderr).toMatch(/^\[err\] to stderr$/m);
+  });
+
+  it('a job printing a huge line without newlines is cut into prefixed pieces, not held whole', async () => {
+    const dir = temp();
+    const file = jobFile(dir, [{ id: 'wide', run: "head -c 300000 /dev/zero | tr '\\0' x" }]);
+    const r = await poolrun(['-q', '--output', 'stream', file]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').slice(0, -1);
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    for (const l of lines) {
+      expect(l.startsWith('[wide] ')).toBe(true);
+      expect(l.length).toBeLessThanOrEqual(7 + 64 * 1024);
+    }
+    expect(lines.map((l) => l.slice(7)).join('')).toBe('x'.repeat(300000));
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { redactText, redactUrl } from '../../src/util/redact.js';
+
+const SECRETS = ['s3cr3t', 'hunter2', 'tok_ABC', 'p@ss:w:rd'];
+
+describe('redactUrl', () => {
+  it.each([
+    ['redis://:hunter2@127.0.0.1:6379/0', 'redis://:***@127.0.0.1:6379/0'],
+    ['redis://alice:hunter2@h:1/2', 'redis://***:***@h:1/2'],
+    ['rediss://h:6379/0?password=hunter2', 'rediss://h:6379/0?password=***'],
+    [
+      'https://h/f.tgz?X-Amz-Signature=tok_ABC&X-Amz-Date=1',
+      'https://h/f.tgz?X-Amz-Signature=***&X-Amz-Date=***',
+    ],
+    ['https://h/f?tok_ABC', 'https://h/f?***'],
+    ['https://u:p@ss:w:rd@h/x', 'https://***:***@h/x'],
+    ['https://h/x#access_token=tok_ABC', 'https://h/x#***'],
+    ['https://h/a/b.tar.gz', 'https://h/a/b.tar.gz'],
+    ['http://h/x;password=s3cr3t', 'http://h/x;password=***'],
+    ['redis://:pa ss@h', 'redis://:***@h'],
+  ])('%s → %s', (input, shown) => {
+    expect(redactUrl(input)).toBe(shown);
+  });
+});
+
+describe('redactText', () => {
+  it('masks every URL in a line and secret assignments outside URLs', () => {
+    const line =
+      "poolrun --queue 'redis://:hunter2@h:6379' jobs.json; curl https://u:s3cr3t@x/y?t=tok_ABC MYSQL_PWD=p@ss:w:rd --password=hunter2";
+    const out = redactText(line);
+    for (const s of SECRETS) expect(out).not.toContain(s);
+    expect(out).toContain('redis://:***@h:6379');
+    expect(out).toContain('https://***:***@x/y?t=***');
+    expect(out).toContain('MYSQL_PWD=***');
+    expect(out).toContain('--password=***');
+  });
+  it('masks secrets given as option values and HTTP credentials written out', () => {
+    const cases: Array<[string, string]> = [
+      ['mysql --password hunter2 db', 'mysql --password *** db'],
+      ["tool --api-key 'tok_ABC' x", 'tool --api-key *** x'],
+      ['curl -u alice:s3cr3t https://h/x', 'curl -u alice:*** https://h/x'],
+      ['curl --user=alice:s3cr3t h', 'curl --user=alice:*** h'],
+      ["curl -H 'Authorization: Bearer tok_ABCDEFGH' h", "curl -H 'Authorization: ***' h"],
+      ['Authorization: Basic YWxpY2U6aHVudGVyMg==', 'Authorization: ***'],
+      [
+        "curl -H 'X-Api-Token: s3cr3t' -H 'Accept: text/plain' h",
+        "curl -H 'X-Api-Token: ***' -H 'Accept: text/plain' h",
+      ],
+      ['curl -H "Cookie: sid=s3cr3t" h', 'curl -H "Cookie: ***" h'],
+      ['wget --header=Bearer tok_ABCDEFGH h', 'wget --header=Bearer *** h'],
+    ];
+    for (const [input, shown] of cases) expect(redactText(input)).toBe(shown);
+  });
+  it('leaves text with no secret alone', () => {
+    for (const s of [
+      'echo hi',
+      'gzip -k big.log',
+      'sort -k2 file',
+      'tar -C /tmp -xf a.tgz',
+      'ssh -u x',
+      'basic usage',
+      '',
+    ]) {
+      expect(redactText(s)).toBe(s);
+    }
+  });
+  it('generated: no query value, user or password of a generated URL survives', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    const alphabet = "abcXYZ019-_.~!$&'()*+,;=:@/?#%[] ";
+    const word = () =>
+      Array.from({ length: 6 + rnd(8) }, () => alphabet[rnd(alphabet.length)])
+        .join('')
+        .replace(/[\s]/g, 'q');
+    for (let i = 0; i < 2000; i++) {
+      const secret = `Z${rnd(1e9)}Q`;
+      const forms = [
+        `https://user${secret}:${secret}@h.example/${word().replace(/[?#@]/g, '')}`,
+        `https://h.example/p?a=${secret}&b=${word().replace(/[#&\s]/g, '')}`,
+        `redis://:${secret}@127.0.0.1:6379/0`,
+        `redis://h?password=${secret}`,
+        `http://h/x#${secret}`,
+      ];
+      const url = forms[rnd(forms.length)]!;
+      expect(redactUrl(url)).not.toContain(secret);
+      expect(redactText(`cmd ${url} tail`)).not.toContain(secret);
+    }
+  });
+});
