@@ -20,7 +20,20 @@ const below = {
   // --results): run-level policies over a runner and a job source, below the CLI that wires them.
   sched: ['util', 'proc', 'kinds', 'jobs', 'pool', 'results', 'executor', 'input', 'report'],
   gnu: ['util', 'kinds', 'jobs', 'results', 'executor', 'input', 'report'],
-  cli: ['util', 'proc', 'kinds', 'jobs', 'pool', 'results', 'executor', 'input', 'queue', 'report', 'sched', 'gnu'],
+  cli: [
+    'util',
+    'proc',
+    'kinds',
+    'jobs',
+    'pool',
+    'results',
+    'executor',
+    'input',
+    'queue',
+    'report',
+    'sched',
+    'gnu',
+  ],
 };
 
 const folders = Object.keys(below);
