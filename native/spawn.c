@@ -1,23 +1,22 @@
 /*
  * poolrun's spawn addon (issue 15): posix_spawn instead of libuv's fork(), whose cost grows with poolrun's memory.
  *
- * spawn(file, argv, envp, cwd, onExit) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB] | -errno
+ * spawn(file, argv, envp, cwd) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB] | -errno
  *   The child gets a session and process group of its own (POSIX_SPAWN_SETSID), /dev/null on stdin, the write ends
  *   of two pipes on stdout/stderr, exactly `envp`, every signal at its default and none blocked (as libuv does).
  *   A bare `file` is looked up in envp's PATH, as execvp would (libuv sets environ to the child's, then execvp);
  *   a file the kernel will not run (ENOEXEC) runs with /bin/sh, as glibc's execvp does.
  *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read.
- * onExit(pid, exitCode, signal, userUs, systemUs, maxRssKiB) is called on the JS thread once the child has exited.
- *   A thread per child blocks in waitid(P_PID, pid, WNOWAIT): it only learns that this pid exited and leaves it a
- *   zombie; the reap itself (wait4 on that pid, for its rusage) is done on the JS thread, like libuv's own reaps,
- *   so the number stays the job's until JS has seen the exit. No wait on any other pid: libuv's children are its own.
+ * reap(pid) -> undefined while it runs | [exitCode, signal, userUs, systemUs, maxRssKiB]
+ *   wait4 on that pid only, WNOHANG, on the JS thread (libuv's children stay libuv's). An earlier version watched
+ *   each child from a thread through a threadsafe function: a child exiting while Node exited (or a worker thread
+ *   was torn down) made that thread call into a freed function (SIGSEGV). Now nothing runs off the JS thread.
  * No libuv call (node-api-headers has no uv.h): the JS side wraps the fds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -27,11 +26,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-typedef struct {
-  pid_t pid;
-  napi_threadsafe_function tsfn;
-} child_t;
 
 static void free_strv(char **v) {
   if (!v) return;
@@ -64,44 +58,6 @@ static char **get_strv(napi_env env, napi_value arr) {
     }
   }
   return v;
-}
-
-static void call_js(napi_env env, napi_value cb, void *context, void *data) {
-  (void)context;
-  child_t *c = data;
-  if (env && cb) {
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    pid_t r;
-    do r = wait4(c->pid, &status, WNOHANG, &ru);
-    while (r < 0 && errno == EINTR);
-    double vals[6] = {c->pid, -1, 0, 0, 0, 0};
-    if (r == c->pid) {
-      if (WIFEXITED(status)) vals[1] = WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) vals[2] = WTERMSIG(status);
-      vals[3] = (double)ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec;
-      vals[4] = (double)ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
-      vals[5] = (double)ru.ru_maxrss;
-    }
-    napi_value argv[6], undef;
-    for (int i = 0; i < 6; i++) napi_create_double(env, vals[i], &argv[i]);
-    napi_get_undefined(env, &undef);
-    napi_call_function(env, undef, cb, 6, argv, NULL);
-  }
-  free(c);
-}
-
-static void *watch(void *arg) {
-  child_t *c = arg;
-  siginfo_t info;
-  int r;
-  do r = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOWAIT);
-  while (r < 0 && errno == EINTR);
-  napi_threadsafe_function tsfn = c->tsfn;
-  if (napi_call_threadsafe_function(tsfn, c, napi_tsfn_blocking) != napi_ok) free(c);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-  return NULL;
 }
 
 /* One spawn attempt of `path`; 0 or an errno. */
@@ -192,11 +148,11 @@ static int spawn_search(pid_t *pid, const char *file, char **argv, char **envp, 
 }
 
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value args[5], result;
+  size_t argc = 4;
+  napi_value args[4], result;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, onExit)");
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd)");
     return NULL;
   }
   napi_valuetype cwd_type;
@@ -207,7 +163,6 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   char *cwd = cwd_type == napi_string ? get_string(env, args[3]) : NULL;
   int e = 0, out[2] = {-1, -1}, err[2] = {-1, -1};
   pid_t pid = 0;
-  child_t *c = NULL;
   if (!file || !argv || !envp || (cwd_type == napi_string && !cwd)) {
     napi_throw_type_error(env, NULL, "spawn: strings expected");
     goto done;
@@ -218,32 +173,6 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   }
   e = spawn_search(&pid, file, argv, envp, cwd, out[1], err[1]);
   if (e) goto done;
-  c = malloc(sizeof *c);
-  napi_value name;
-  napi_create_string_utf8(env, "poolrun-spawn", NAPI_AUTO_LENGTH, &name);
-  pthread_attr_t ta;
-  pthread_t th;
-  pthread_attr_init(&ta);
-  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&ta, 64 * 1024);
-  if (!c || napi_create_threadsafe_function(env, args[4], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &c->tsfn) !=
-                napi_ok) {
-    /* Cannot watch it: do not leave it running unseen. */
-    kill(-pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    free(c);
-    c = NULL;
-    e = ENOMEM;
-  } else {
-    c->pid = pid;
-    if ((e = pthread_create(&th, &ta, watch, c))) {
-      napi_release_threadsafe_function(c->tsfn, napi_tsfn_abort);
-      kill(-pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      free(c);
-    }
-  }
-  pthread_attr_destroy(&ta);
 done:
   if (out[1] >= 0) close(out[1]);
   if (err[1] >= 0) close(err[1]);
@@ -278,9 +207,54 @@ done:
   return result;
 }
 
+/*
+ * reap(pid): wait4(pid, WNOHANG) on this child only (never libuv's): undefined while it runs, else
+ * [code (-1 when signalled), signal, user µs, system µs, maxrss KiB]; [-1, 0, 0, 0, 0] if it was reaped elsewhere.
+ * No thread and no threadsafe function: nothing of the addon runs outside the JS thread, so nothing can touch Node
+ * once it is exiting or a worker thread is being torn down. The JS side calls it when the child's pipes close and
+ * then on a timer (spawn-native.ts).
+ */
+static napi_value js_reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, result;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  int32_t pid = 0;
+  if (argc < 1 || napi_get_value_int32(env, arg, &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "reap(pid)");
+    return NULL;
+  }
+  int status = 0;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  pid_t r;
+  do r = wait4((pid_t)pid, &status, WNOHANG, &ru);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) {
+    napi_get_undefined(env, &result);
+    return result;
+  }
+  double vals[5] = {-1, 0, 0, 0, 0};
+  if (r == pid) {
+    if (WIFEXITED(status)) vals[0] = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) vals[1] = WTERMSIG(status);
+    vals[2] = (double)ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec;
+    vals[3] = (double)ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+    vals[4] = (double)ru.ru_maxrss;
+  }
+  napi_create_array_with_length(env, 5, &result);
+  for (uint32_t i = 0; i < 5; i++) {
+    napi_value v;
+    napi_create_double(env, vals[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "spawn", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "reap", NAPI_AUTO_LENGTH, js_reap, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "reap", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -1,7 +1,8 @@
 /**
  * The posix_spawn spawner (native/spawn.c, built at `npm install` by scripts/build-addon.mjs). The addon hands back
  * the pid and the parent ends of the stdout/stderr pipes; they are read as net.Sockets, as child_process does. The
- * exit comes from the addon's reaper (wait4 on this pid only) with its rusage.
+ * exit comes from the addon's reap (wait4 on this pid only, WNOHANG, with its rusage), asked when both pipes have
+ * closed (a child's exit closes them) and on a backing-off timer meanwhile (a grandchild may hold them open).
  *
  * Peak memory: Linux counts, in a process's peak RSS, the memory of the address space it left by exec; a child
  * started by posix_spawn (a vfork: it shares poolrun's memory until it execs) so carries poolrun's own peak. A
@@ -22,16 +23,14 @@ interface Addon {
     argv: string[],
     envp: string[],
     cwd: string | null,
-    onExit: (
-      pid: number,
-      code: number,
-      signal: number,
-      userUs: number,
-      systemUs: number,
-      maxRss: number,
-    ) => void,
   ): [pid: number, stdoutFd: number, stderrFd: number, selfMaxRss: number] | number;
+  reap(
+    pid: number,
+  ): [code: number, signal: number, userUs: number, systemUs: number, maxRss: number] | undefined;
 }
+
+/** Longest wait between two reaps of a child whose pipes are still open (a grandchild holds them, or it runs). */
+const MAX_POLL_MS = 100;
 
 let addon: Addon | undefined;
 let loadError: string | undefined;
@@ -110,21 +109,7 @@ class NativeSpawned extends EventEmitter implements Spawned {
       this.emit('close', exit.code, exit.signal);
     };
     let floor = 0;
-    const r = a.spawn(
-      file,
-      [file, ...args],
-      env,
-      options.cwd ?? null,
-      (_pid, code, signal, userUs, sysUs, rss) => {
-        const usage: Usage = {
-          userMs: Math.round(userUs / 1000),
-          systemMs: Math.round(sysUs / 1000),
-          maxRssKiB: rss > floor ? rss : null,
-        };
-        exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
-        closed();
-      },
-    );
+    const r = a.spawn(file, [file, ...args], env, options.cwd ?? null);
     if (typeof r === 'number') {
       // As Node: a run-time error is an 'error' event; any other (ENOTDIR for a cwd that is a file...) is thrown.
       if (!RUNTIME_ERRORS.has(-r)) {
@@ -148,8 +133,40 @@ class NativeSpawned extends EventEmitter implements Spawned {
     this.pid = pid;
     this.stdout = new Socket({ fd: outFd, readable: true, writable: false });
     this.stderr = new Socket({ fd: errFd, readable: true, writable: false });
-    this.stdout.on('close', closed);
-    this.stderr.on('close', closed);
+    let reaped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let pipes = 2;
+    const reap = (): boolean => {
+      if (reaped) return true;
+      const x = a.reap(pid);
+      if (!x) return false;
+      reaped = true;
+      clearTimeout(timer);
+      const [code, signal, userUs, sysUs, rss] = x;
+      const usage: Usage = {
+        userMs: Math.round(userUs / 1000),
+        systemMs: Math.round(sysUs / 1000),
+        maxRssKiB: rss > floor ? rss : null,
+      };
+      exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
+      closed();
+      return true;
+    };
+    // Until it is reaped: soon after each pipe closes (an exit closes both), and backing off up to MAX_POLL_MS.
+    const poll = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (!reap()) poll(Math.min(ms * 2, pipes ? MAX_POLL_MS : 10));
+      }, ms);
+    };
+    const pipeClosed = () => {
+      pipes--;
+      closed();
+      if (!reap()) poll(1);
+    };
+    this.stdout.on('close', pipeClosed);
+    this.stderr.on('close', pipeClosed);
+    poll(5);
   }
 }
 
