@@ -35,9 +35,16 @@ describe.each(modes)('the seed, ported (%s mode)', (mode) => {
 
   it('a slow 5th job: jobs 6-10 finish before it, output stays in input order', async () => {
     const dir = temp();
+    // The 5th ends only once jobs 6-10 have exited (their pids gone), not after a guessed time.
+    const waitForOthers = [6, 7, 8, 9, 10]
+      .map(
+        (n) => `until [ -s ${dir}/p${n} ] && ! kill -0 $(cat ${dir}/p${n}) 2>/dev/null; do sleep 0.05; done`,
+      )
+      .join('; ');
     const jobs = Array.from({ length: 10 }, (_, i) => ({
       id: `sq${i + 1}`,
-      run: i === 4 ? 'sleep 1.5; echo 25' : `sleep 0.1; echo ${(i + 1) ** 2}`,
+      run:
+        i === 4 ? `${waitForOthers}; sleep 0.3; echo 25` : `echo $$ > ${dir}/p${i + 1}; echo ${(i + 1) ** 2}`,
     }));
     const json = join(dir, 'out.json');
     const r = await poolrun(['-w', '10', '-m', mode, '--json', json, jobFile(dir, jobs)]);

@@ -11,9 +11,10 @@ describe('--output stream', () => {
     const file = jobFile(dir, [
       {
         id: 'slow',
-        run: "printf 'start of '; sleep 0.6; printf 'the line\\n'; printf 'tail without newline'",
+        // Its line ends only after chatty printed a whole line (a file chatty touches), and a moment more.
+        run: `printf 'start of '; while [ ! -e ${dir}/said ]; do sleep 0.05; done; sleep 0.3; printf 'the line\\n'; printf 'tail without newline'`,
       },
-      { id: 'chatty', run: 'for i in 1 2 3; do echo "chatty $i"; sleep 0.1; done' },
+      { id: 'chatty', run: `for i in 1 2 3; do echo "chatty $i"; touch ${dir}/said; sleep 0.1; done` },
       { id: 'err', run: 'sleep 0.2; echo "to stderr" >&2' },
     ]);
     const r = await poolrun(['--output', 'stream', '-w', '3', file]);
@@ -29,7 +30,7 @@ describe('--output stream', () => {
         '[chatty] chatty 3',
       ].sort(),
     );
-    // Lines came as they were printed: chatty's before slow's, which needed 0.6 s.
+    // Lines came as they were printed: chatty's before slow's, which waited for it.
     expect(out.indexOf('[chatty] chatty 1')).toBeLessThan(out.indexOf('[slow] start of the line'));
     expect(r.stderr).toMatch(/^\[err\] to stderr$/m);
   });
