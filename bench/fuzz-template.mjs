@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileTemplate, expandTemplate } from '../dist/input/template.js';
+import { compileTemplate, expandTemplate } from '../dist/input/template/index.js';
 import { differential } from '../test/template-gen.mjs';
 
 const opt = (name, dflt) => {

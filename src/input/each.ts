@@ -10,7 +10,7 @@ import { streamedSource, type JobSource } from './source.js';
 import { rawArguments } from './argv.js';
 import { records } from './records.js';
 import { LineTooLong, lineTooLongMessage } from '../util/limits.js';
-import { compileTemplate, expandTemplate, type Template } from './template.js';
+import { compileTemplate, expandTemplate, type Template } from './template/index.js';
 import { withValues } from './values.js';
 
 export interface EachOptions {

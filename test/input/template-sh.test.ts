@@ -4,7 +4,7 @@
  * each argument as one literal word and no payload may run (see test/input/template-gen.mjs).
  */
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, expandTemplate, type Template } from '../../src/input/template.js';
+import { compileTemplate, expandTemplate, type Template } from '../../src/input/template/index.js';
 import { readdirSync } from 'node:fs';
 import { poolrun, useTempDirs } from '../helpers.js';
 // Plain JS, shared with bench/fuzz-template.mjs.

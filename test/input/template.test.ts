@@ -1,10 +1,10 @@
 /**
- * The `--each` template reader (src/input/template.ts), on its own: where a replacement string may stand, which
+ * The `--each` template reader (src/input/template/), on its own: where a replacement string may stand, which
  * templates are refused and at which line and column, and how values are written into the command.
  */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { compileTemplate, expandTemplate } from '../../src/input/template.js';
+import { compileTemplate, expandTemplate } from '../../src/input/template/index.js';
 import { REPLACEMENTS } from '../../src/input/replacements.js';
 
 /** `line L, column C` or `column C`, as the messages say, for index `at` of `t`. */

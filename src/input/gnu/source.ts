@@ -1,6 +1,6 @@
 /**
  * The jobs of GNU parallel's input form (input/gnu/options.ts): the sources are read, combined
- * (input/gnu/combine.ts) and each job's arguments put into the command (input/template.ts, which quotes every
+ * (input/gnu/combine.ts) and each job's arguments put into the command (input/template/, which quotes every
  * value and refuses a replacement string where a quoted word would not stay one literal word).
  *
  * A single source that is a file or stdin is read as it arrives (`find … | poolrun gzip :::: -` starts at once,
@@ -14,7 +14,7 @@ import { withValues } from '../values.js';
 import { rawArguments } from '../argv.js';
 import { LineTooLong, lineTooLongMessage } from '../../util/limits.js';
 import { records } from '../records.js';
-import { compileTemplate, expandArgs, type Template } from '../template.js';
+import { compileTemplate, expandArgs, type Template } from '../template/index.js';
 import {
   combinations,
   countCombinations,

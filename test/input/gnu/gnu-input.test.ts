@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { rng, track, useTempDirs } from '../../helpers.js';
+import { BIN, rng, track, useTempDirs } from '../../helpers.js';
 
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
@@ -48,7 +48,7 @@ async function gnu(dir: string, c: Case) {
 
 async function ours(dir: string, c: Case) {
   const r = await track(
-    execa(process.execPath, [join(__dirname, '..', 'bin', 'poolrun.js'), '-q', ...c.argv], {
+    execa(process.execPath, [BIN, '-q', ...c.argv], {
       cwd: dir,
       reject: false,
       input: c.stdin ?? '',

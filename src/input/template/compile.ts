@@ -1,0 +1,126 @@
+/**
+ * Compiling a template: the reader (state.ts, with commands.ts's lists) finds the replacement strings, each in a
+ * plain word, or refuses the template with a message that says where and how to write it; a template without one
+ * gets the argument appended, which must land in a plain word too.
+ */
+import { UsageError } from '../../errors.js';
+import { parseReplacement, type SlotSpec } from '../replacements.js';
+import { list } from './commands.js';
+import { Refusal } from './refusals.js';
+import { ReadState } from './state.js';
+import type { Found } from './syntax.js';
+
+export interface Slot {
+  r: string;
+  /** What the value is (which argument, which part of it). */
+  spec: SlotSpec;
+  /** It may stand for several words (a plain argument of a command): `{}` of a job with several arguments. */
+  multi: boolean;
+  /** The value must be quoted even when it is a safe word (`$v{}`, `{}=x`, `~{}`, `{}>f`, a command name…). */
+  quote: boolean;
+}
+
+export interface Template {
+  /** Literal text around the slots: `parts.length === slots.length + 1`. */
+  parts: string[];
+  slots: Slot[];
+  /** No replacement string: the argument is appended (as GNU parallel does), after a space. */
+  appends: boolean;
+}
+
+/** `line L, column C` for a multi-line template, else `column C` (both from 1). */
+function position(cmd: string, at: number): string {
+  const before = cmd.slice(0, at);
+  const line = before.split('\n').length;
+  const col = at - (before.lastIndexOf('\n') + 1) + 1;
+  return cmd.includes('\n') ? `line ${line}, column ${col}` : `column ${col}`;
+}
+
+function read(cmd: string, names: ReadonlyMap<string, number> | undefined): Found[] {
+  const reader = new ReadState({ names, list }, cmd);
+  reader.readAll();
+  return reader.found.sort((a, b) => a.at - b.at);
+}
+
+export interface CompileOptions {
+  /** `--header :`: the columns' names (`{name}`), each the 1-based position of its value. */
+  names?: ReadonlyMap<string, number>;
+  /**
+   * A job may have several arguments (several sources, -N/-n, --colsep): a `{}` then stands for all of them,
+   * one word each, and is refused where several words would not be several arguments.
+   */
+  multi?: boolean;
+  /** How messages name the command: `--each` (the default) or `the command`. */
+  label?: string;
+}
+
+export function compileTemplate(cmd: string, options: CompileOptions = {}): Template {
+  const names = options.names;
+  const label = options.label ?? '--each';
+  if (cmd.trim() === '') throw new UsageError(`${label}: expected a command such as 'gzip {}', got ""`);
+  if (cmd.includes('\0')) throw new UsageError(`${label}: the command cannot contain a NUL character`);
+  let found: Found[];
+  let appends = false;
+  let text = cmd;
+  try {
+    found = read(cmd, names);
+    if (found.length === 0) {
+      // No replacement string: the argument is appended. It must land in a plain word too.
+      appends = true;
+      text = `${cmd} {}`;
+      try {
+        found = read(text, names);
+        if (found[0]?.command)
+          throw new Refusal(
+            cmd.length,
+            '{} would be the name of the command to run (the command ends where a new one begins): add {} ' +
+              'where the argument goes',
+          );
+        if (!found[0]?.wordStart)
+          throw new Refusal(
+            cmd.length,
+            '{} would join the word before it (the command ends in a backslash): end it with a space or add {}',
+          );
+        if (options.multi && !found[0].multi)
+          throw new Refusal(
+            cmd.length,
+            '{} would be several words (a job has several arguments) where they would not all be arguments ' +
+              'of the command: add {1} {2}… where they go',
+          );
+      } catch (e) {
+        if (e instanceof Refusal && e.at >= cmd.length)
+          throw new Refusal(
+            cmd.length,
+            `the argument, appended after the command (it has no {}), ${e.message.replace(/^\{\} /, '')}`,
+          );
+        throw e;
+      }
+    } else if (options.multi) {
+      const lone = found.find((f) => !f.multi && parseReplacement(f.r, names).kind === 'all');
+      if (lone)
+        throw new Refusal(
+          lone.at,
+          `${lone.r} stands for all of a job's arguments, one word each, and here several words would not be ` +
+            `several arguments (an assignment, a redirection, a case word…): use {1}, {2}… for one each`,
+        );
+    }
+  } catch (e) {
+    if (!(e instanceof Refusal)) throw e;
+    const at = Math.min(e.at, cmd.length);
+    let msg = e.message.replace(/^(\{[^}]*\}) /, '');
+    if (/never closed$/.test(msg))
+      msg += ': sh would read what follows it, a value too, differently; close it';
+    const lead = /^\{[^}]*\} /.exec(e.message)?.[0];
+    throw new UsageError(`${label}: ${lead ?? ''}at ${position(cmd, at)}${lead ? ' ' : ': '}${msg}`);
+  }
+  const parts: string[] = [];
+  const slots: Slot[] = [];
+  let last = 0;
+  for (const f of found) {
+    parts.push(text.slice(last, f.at));
+    slots.push({ r: f.r, quote: f.quote, multi: f.multi, spec: parseReplacement(f.r, names) });
+    last = f.at + f.r.length;
+  }
+  parts.push(text.slice(last));
+  return { parts, slots, appends };
+}

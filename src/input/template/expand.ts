@@ -1,0 +1,59 @@
+/**
+ * Expanding a compiled template for a job: each value one shell-quoted word (quote.ts), quoted even when it is a
+ * safe word where a bare word would mean more than its text.
+ */
+import { singleQuote } from '../../util/shell.js';
+import { quoteBytes } from '../quote.js';
+import { applyReplacement, type SlotSpec } from '../replacements.js';
+import type { Slot, Template } from './compile.js';
+import { RESERVED } from './syntax.js';
+
+/** What sh sees for the worker slot, which is only known when the job starts (src/kinds/run/run.ts sets it). */
+const WORKER = '"$POOLRUN_WORKER"';
+
+/** The command for one argument; `seq` is the 1-based job number (`{#}`). */
+export function expandTemplate(t: Template, arg: Buffer, seq: number): string {
+  return expandArgs(t, [arg], seq);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The command for a job's arguments (GNU parallel's rules): `{}` is all of them, one quoted word each, joined
+ * by spaces; `{n}` the n-th. A missing one (a short last group of -N) is empty: nothing where it is a plain
+ * argument, as GNU parallel has it, and an empty word ('') anywhere else, so that it never shifts a word into
+ * another's place. `none` (-N 0, with that many sources): every replacement string is made from the empty
+ * string, as GNU parallel does (`{//}` is then `.`; `{}` stands for one empty value per source).
+ */
+export function expandArgs(t: Template, args: readonly Buffer[], seq: number, none = 0): string {
+  let out = t.parts[0]!;
+  t.slots.forEach((s, k) => {
+    let word: string;
+    const { spec } = s;
+    const missing = (): string => {
+      const v = none ? applyReplacement(spec.op, EMPTY) : EMPTY;
+      return v.length ? quoted(s, v, '{}') : s.multi ? '' : "''";
+    };
+    if (spec.kind === 'seq') word = safe(s, String(seq));
+    else if (spec.kind === 'worker') word = WORKER;
+    else if (none) word = spec.kind === 'all' ? Array.from({ length: none }, missing).join(' ') : missing();
+    else if (spec.kind === 'all' && args.length !== 1)
+      word = args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
+    else {
+      const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
+      const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
+      word = arg === undefined ? missing() : quoted(s, arg, spec.op);
+    }
+    out += word + t.parts[k + 1]!;
+  });
+  return out;
+}
+
+function quoted(s: Slot, arg: Buffer, op: SlotSpec['op']): string {
+  return safe(s, quoteBytes(applyReplacement(op, arg ?? EMPTY)));
+}
+
+/** A safe word stays bare, unless where it stands a bare word would mean more than its text. */
+function safe(s: Slot, word: string): string {
+  return (s.quote || RESERVED.has(word)) && !/^['"]/.test(word) ? singleQuote(word) : word;
+}
