@@ -16,7 +16,7 @@ import {
   withRatios,
   NODE,
   BENCH,
-} from 'lib.mjs';
+} from './lib.mjs';
 import { join } from 'node:path';
 
 const opts = benchOptions();

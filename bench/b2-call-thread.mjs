@@ -14,7 +14,7 @@ import {
   withRatios,
   NODE,
   BENCH,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const n = opts.quick ? 10_000 : 100_000;

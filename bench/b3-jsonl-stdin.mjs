@@ -15,7 +15,7 @@ import {
   saveResult,
   scratchFile,
   BENCH,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const n = opts.quick ? 50_000 : 1_000_000;

@@ -17,7 +17,7 @@ import {
   saveResult,
   scratchFile,
   withRatios,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const size = opts.quick ? 128 * 2 ** 20 : 2 ** 30;

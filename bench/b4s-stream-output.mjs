@@ -13,7 +13,7 @@ import {
   rowOf,
   saveResult,
   withRatios,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const lines = opts.quick ? 200_000 : 2_000_000;

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, median } from 'lib.mjs';
+import { BIN, ROOT, median } from './lib.mjs';
 
 const ROUNDS = Number(process.env.B5_ROUNDS ?? 5);
 const COPIES = Number(process.env.B5_COPIES ?? 2000);

@@ -16,7 +16,7 @@ import {
   scratchFile,
   withRatios,
   NODE,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const runs = Math.max(opts.runs, opts.quick ? 5 : 15);

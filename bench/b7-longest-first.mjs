@@ -22,7 +22,7 @@ import {
   NODE,
   BIN,
   SCRATCH,
-} from 'lib.mjs';
+} from './lib.mjs';
 import { join } from 'node:path';
 
 const opts = benchOptions();

@@ -15,7 +15,7 @@ import {
   saveResult,
   scratchFile,
   withRatios,
-} from 'lib.mjs';
+} from './lib.mjs';
 
 const opts = benchOptions();
 const cores = availableParallelism();

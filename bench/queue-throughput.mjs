@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, median } from 'lib.mjs';
+import { BIN, median } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -2,7 +2,7 @@
  * Renders bench/results.json as the Markdown tables of BENCHMARKS.md: `node bench/report.mjs`.
  */
 import { readFileSync } from 'node:fs';
-import { RESULTS } from 'lib.mjs';
+import { RESULTS } from './lib.mjs';
 
 const doc = JSON.parse(readFileSync(RESULTS, 'utf8'));
 const m = doc.machine;

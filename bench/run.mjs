@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH, NODE } from 'lib.mjs';
+import { BENCH, NODE } from './lib.mjs';
 
 const BENCHMARKS = [
   ['B1', 'b1-true.mjs'],
