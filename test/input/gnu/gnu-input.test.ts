@@ -48,7 +48,7 @@ async function gnu(dir: string, c: Case) {
 
 async function ours(dir: string, c: Case) {
   const r = await track(
-    execa(process.execPath, [join(__dirname, '..', 'bin', 'poolrun.js'), '-q', ...c.argv], {
+    execa(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'poolrun.js'), '-q', ...c.argv], {
       cwd: dir,
       reject: false,
       input: c.stdin ?? '',
