@@ -65,7 +65,7 @@ export function buildProgram(version: string): Command {
     )
     .option(
       '--timeout <dur>',
-      "per-job limit (500ms, 30s, 2m); the job's process tree gets SIGTERM, then SIGKILL",
+      "per-job limit (500ms, 30s, 2m, or N% of the median runtime of the jobs that succeeded); the job's process tree gets SIGTERM, then SIGKILL",
     )
     .option('--kill-after <dur>', 'grace between SIGTERM and SIGKILL', '5s')
     .option('--deadline <dur>', 'limit on the whole run: unfinished jobs are cancelled or killed, exit 124')
@@ -153,7 +153,7 @@ export function buildProgram(version: string): Command {
     .option('--progress', 'accepted: the live view on a terminal shows done/total and an ETA')
     .option(
       '-r, --no-run-if-empty',
-      'accepted: empty input lines never make a job; with --pipe, blank lines are dropped',
+      'an argument or input line of only whitespace makes no job, as GNU parallel; with --pipe, blank lines are dropped',
     )
     .option('--shuf', 'run the jobs in a random order (all input is read first); output follows that order')
     .option('--tag', "prefix each output line (stdout and stderr) with the job's arguments and a TAB")

@@ -179,6 +179,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   };
 
   const onEvent = (e: ExecutorEvent): void | Promise<void> => {
+    percentTimeout?.event(e);
     for (const o of observers) o.event(e);
     gnuOut?.event(e);
     if (e.event === 'output') {
@@ -220,6 +221,13 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     gate: opts.gate,
     emit: (e) => void onEvent(e),
   });
+  const percentTimeout =
+    opts.gnu?.timeoutPercent !== undefined && ex instanceof Executor
+      ? new (await import('../gnu/timeout.js')).TimeoutPercent({
+          percent: opts.gnu.timeoutPercent,
+          timeOut: (j) => ex.timeOut(j),
+        })
+      : undefined;
   const auto =
     opts.auto && ex instanceof Executor
       ? (await import('../sched/auto-runner.js')).startAutoWidth(ex, opts.auto, observers)
@@ -263,6 +271,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     throw e;
   } finally {
     auto?.stop();
+    percentTimeout?.stop();
     clearDeadline();
     groups.close();
     removeSpills();

@@ -16,10 +16,19 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
   // Each way in loads only its own modules: start-up time is part of every short run.
   if (opts.gnu?.pipe) return (await import('../gnu/source.js')).pipeSourceFor(opts);
   if (opts.gnuInput)
-    return (await import('../input/gnu/source.js')).gnuSource(opts.gnuInput, opts.nullSeparated);
+    return (await import('../input/gnu/source.js')).gnuSource(
+      opts.gnuInput,
+      opts.nullSeparated,
+      opts.gnu?.skipBlank,
+    );
   if (opts.each !== undefined) {
     const { eachSource } = await import('../input/each.js');
-    return eachSource({ command: opts.each, args: opts.args, nullSeparated: opts.nullSeparated });
+    return eachSource({
+      command: opts.each,
+      args: opts.args,
+      nullSeparated: opts.nullSeparated,
+      skipBlank: opts.gnu?.skipBlank ?? false,
+    });
   }
   const file = opts.jobFile;
   if (file === undefined && process.stdin.isTTY) {

@@ -385,6 +385,14 @@ export class Executor {
     return false;
   }
 
+  /** @internal Times a running job out now, as its own timeout would (--timeout N%: gnu/timeout.ts). */
+  timeOut(job: Job): boolean {
+    for (const e of this.#live)
+      if (e.job.index === job.index && e.ticket && !e.killed)
+        return (this.pool.kill(e.ticket, 'timeout'), true);
+    return false;
+  }
+
   /**
    * @internal Kills every running job: process trees TERM then KILL after `killAfter`; call workers ended.
    * With `now`, no grace: SIGKILL at once (a second Ctrl-C).

@@ -1,7 +1,7 @@
 /**
  * GNU parallel's option habits (issue 16, items 4-6), read into poolrun's terms. toRunOptions calls gnuOptions()
- * first: it turns `-j` into --workers, `--line-buffer` into --output stream, `--results F.json` into --json, takes
- * `--timeout N%` out of the duration parser's way, and with --pipe takes the command words from the operands.
+ * first: it turns `-j` into --workers, `--line-buffer` into --output stream, `--results F.json` into --json, reads
+ * `--timeout N%` (a percentage of the median runtime: gnu/timeout.ts), and with --pipe takes the command words from the operands.
  */
 import { UsageError } from '../errors.js';
 import { parseJobs } from './jobs.js';
@@ -51,6 +51,10 @@ export interface GnuOptions {
   pipe?: PipeOptions;
   /** --shuf: run the jobs in a random order (read all of them first). */
   shuf?: boolean;
+  /** --timeout N%: a job is timed out past N% of the median runtime of the jobs that succeeded (gnu/timeout.ts). */
+  timeoutPercent?: number;
+  /** -r (without --pipe): an argument or input line of only whitespace makes no job (GNU's `/^\s*$/`). */
+  skipBlank?: boolean;
 }
 
 export interface GnuRead {
@@ -148,15 +152,19 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     } else set('resultsDir', raw.results);
   }
   if (raw.shuf) set('shuf', true);
+  if (raw.runIfEmpty === false && !raw.pipe) set('skipBlank', true);
   if (typeof raw.timeout === 'string' && /%\s*$/.test(raw.timeout)) {
     const m = /^\s*(\d{1,6}(?:\.\d{1,6})?)%\s*$/.exec(raw.timeout);
     if (!m || !(Number(m[1]) > 0))
       throw new UsageError(
         `--timeout: expected a duration, or a percentage of the median runtime such as 200%, got "${raw.timeout}"`,
       );
-    throw new UsageError(
-      `--timeout ${raw.timeout}: a percentage of the median runtime is not supported yet; give a duration such as 30s (GNU parallel's --timeout 60 is 60 seconds here too)`,
-    );
+    if (raw.queue !== undefined)
+      throw new UsageError(
+        `--timeout ${raw.timeout}: a percentage of the median runtime is measured on this machine's workers; with --queue give a duration such as 30s`,
+      );
+    set('timeoutPercent', Number(m[1]));
+    delete raw.timeout;
   }
   const pipeOnly = (['block', 'recstart', 'recend'] as const).filter((k) => raw[k] !== undefined);
   if (!raw.pipe && pipeOnly.length)

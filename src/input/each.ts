@@ -12,18 +12,22 @@ import { records } from './records.js';
 import { LineTooLong, lineTooLongMessage } from '../util/limits.js';
 import { compileTemplate, expandTemplate, type Template } from './template/index.js';
 import { withValues } from './values.js';
+import { isBlank } from './blank.js';
 
 export interface EachOptions {
   command: string;
   args: readonly string[];
   /** Items on stdin are separated by NUL (`find -print0`, `xargs -0`), not newline. */
   nullSeparated: boolean;
+  /** -r: an argument or item of only whitespace makes no job, as GNU parallel's -r. */
+  skipBlank?: boolean;
 }
 
 export function eachSource(opts: EachOptions): JobSource {
   const template = compileTemplate(opts.command);
   if (opts.args.length > 0) {
-    const jobs = rawArguments(opts.args).map((arg, i) => eachJob(template, arg, i));
+    const args = rawArguments(opts.args).filter((a) => !(opts.skipBlank && isBlank(a)));
+    const jobs = args.map((arg, i) => eachJob(template, arg, i));
     return { jobs, total: jobs.length, name: '--each' };
   }
   if (process.stdin.isTTY) {
@@ -31,7 +35,7 @@ export function eachSource(opts: EachOptions): JobSource {
       '--each without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in',
     );
   }
-  return streamedSource('<stdin>', fromStdin(template, opts.nullSeparated));
+  return streamedSource('<stdin>', fromStdin(template, opts.nullSeparated, opts.skipBlank ?? false));
 }
 
 function eachJob(t: Template, arg: Buffer, index: number): Job {
@@ -41,8 +45,8 @@ function eachJob(t: Template, arg: Buffer, index: number): Job {
   ]);
 }
 
-/** Empty items are skipped (as xargs does): empty input runs nothing and the run exits 0. */
-async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job[]> {
+/** Empty items are skipped (as xargs does; with -r, blank ones too): empty input runs nothing and the run exits 0. */
+async function* fromStdin(t: Template, nul: boolean, skipBlank: boolean): AsyncGenerator<Job[]> {
   let index = 0;
   const items = records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a);
   for (;;) {
@@ -62,7 +66,7 @@ async function* fromStdin(t: Template, nul: boolean): AsyncGenerator<Job[]> {
     const batch = next.value;
     const jobs: Job[] = [];
     batch.items.forEach((item, k) => {
-      if (item.length === 0) return;
+      if (item.length === 0 || (skipBlank && isBlank(item))) return;
       const zero = nul ? -1 : item.indexOf(0);
       if (zero !== -1) {
         const problems = new ProblemList();

@@ -477,7 +477,11 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
       [['--pipe'], /--pipe: expected a command/],
       [['--block', '1k', '--each', 'echo', 'a'], /--block goes with --pipe/],
       [['--tag', '--tagstring', 'x', '--each', 'echo', 'a'], /--tag and --tagstring/],
-      [['--timeout', '50%', '--each', 'echo', 'a'], /--timeout 50%/],
+      [['--timeout', '0%', '--each', 'echo', 'a'], /--timeout/],
+      [
+        ['--timeout', '50%', '--queue', 'redis://127.0.0.1:1', '--each', 'echo', 'a'],
+        /--timeout 50%.*--queue/,
+      ],
       [['--results', '-', '--each', 'echo', 'a'], /--results/],
       [['--pipe', '--call', 'x.mjs#f'], /--pipe/],
     ];

@@ -24,6 +24,7 @@ import {
   type Value,
 } from './combine.js';
 import { isSeparator } from './form.js';
+import { isBlank } from '../blank.js';
 import type { GnuInput } from './options.js';
 
 type Spec =
@@ -72,8 +73,12 @@ function file(path: Buffer | string, shown: string, linked: boolean): Spec {
   return { kind: 'file', path, shown: path === '-' ? '<stdin>' : shown, linked };
 }
 
-export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
+export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): Promise<JobSource> {
   const sources = specs(g);
+  // -r: a value or line of only whitespace is no argument (GNU parallel's -r).
+  if (skipBlank)
+    for (const s of sources) if (s.kind === 'values') s.values = s.values.filter((v) => !isBlank(v));
+  const read = (s: Spec & { kind: 'file' }) => lines(s, nul, skipBlank);
   const multi = sources.length > 1 || (g.perJob ?? 1) > 1 || g.colsep !== undefined;
   const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep) : [b]);
   const compile = (names?: Map<string, number>): Template =>
@@ -87,7 +92,7 @@ export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
       );
     // Checked before anything is read: a bad command is exit 2 at once, not once input arrives.
     if (!g.header) compile();
-    return streamedSource(only.shown, streamJobs(g, only, nul, valueOf, compile));
+    return streamedSource(only.shown, streamJobs(g, read(only), valueOf, compile));
   }
 
   const values: Value[][] = [];
@@ -95,7 +100,7 @@ export async function gnuSource(g: GnuInput, nul: boolean): Promise<JobSource> {
     if (s.kind === 'values') values.push(s.values.map(valueOf));
     else {
       const vs: Value[] = [];
-      for await (const batch of lines(s, nul)) for (const b of batch) vs.push(valueOf(b));
+      for await (const batch of read(s)) for (const b of batch) vs.push(valueOf(b));
       values.push(vs);
     }
   }
@@ -143,8 +148,7 @@ function positions(names: Map<string, number>): string[] {
 
 async function* streamJobs(
   g: GnuInput,
-  s: Spec & { kind: 'file' },
-  nul: boolean,
+  input: AsyncIterable<Buffer[]>,
   valueOf: (b: Buffer) => Value,
   compile: (names?: Map<string, number>) => Template,
 ): AsyncGenerator<Job[]> {
@@ -154,7 +158,7 @@ async function* streamJobs(
   const per = g.perJob;
   let group: Buffer[] = [];
   let inGroup = 0;
-  for await (const batch of lines(s, nul)) {
+  for await (const batch of input) {
     const jobs: Job[] = [];
     for (const b of batch) {
       const v = valueOf(b);
@@ -183,7 +187,11 @@ async function* streamJobs(
 }
 
 /** A file's (or stdin's) values, a batch at a time: lines, or NUL-separated items with -0. */
-async function* lines(s: Spec & { kind: 'file' }, nul: boolean): AsyncGenerator<Buffer[]> {
+async function* lines(
+  s: Spec & { kind: 'file' },
+  nul: boolean,
+  skipBlank: boolean,
+): AsyncGenerator<Buffer[]> {
   const input: AsyncIterable<Buffer> =
     s.path === '-' ? (process.stdin as AsyncIterable<Buffer>) : createReadStream(s.path);
   const it = records(input, nul ? 0 : 0x0a);
@@ -209,7 +217,7 @@ async function* lines(s: Spec & { kind: 'file' }, nul: boolean): AsyncGenerator<
               'line: a command argument cannot hold one (for NUL-separated input use -0)',
           );
       });
-    yield items;
+    yield skipBlank ? items.filter((b) => !isBlank(b)) : items;
   }
 }
 
