@@ -95,6 +95,11 @@ export function gnuInput(
     return undefined;
   }
   const sep = args.findIndex((a) => isSeparator(a));
+  // `seq 3 | poolrun echo {}`: no separator and no -a, the input lines are stdin's (form.ts isStdinForm).
+  if (sep === -1 && !argFiles.length) {
+    perlExpression(args.join(' '));
+    return { command: args.join(' '), label: 'the command', operands: [], implicit: 'stdin', ...common };
+  }
   const words = sep === -1 ? args : args.slice(0, sep);
   const command = words.join(' ');
   if (command.trim() === '')

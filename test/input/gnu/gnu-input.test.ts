@@ -211,6 +211,38 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     await compare({ argv, files: {} });
   });
 
+  // GNU parallel's plainest habit: no separator, no -a, the input lines come from stdin.
+  it.each([
+    ['seq | CMD {}', ['echo', '{}'], '1\n2\n3\n'],
+    ['seq | CMD (appended)', ['echo'], '1\n\n3\n'],
+    ['one word with {} in it', ['echo x{}x'], 'a b\n-rf\n'],
+    ['-N2 from stdin', ['-N2', 'echo', '{2}', '{1}'], 'a\nb\nc\n'],
+    ['hostile lines stay values', ['echo', '{}'], '$(echo PWNED)\n;echo PWNED\n--help\n:::\n'],
+    ['an executable script is the command', ['./show.sh'], 'a\nb\n'],
+  ])('stdin form: %s', async (_, argv, stdin) => {
+    const files = { 'show.sh': Buffer.from('#!/bin/sh\necho "[$1]"\n') };
+    const dir = temp();
+    writeFileSync(join(dir, 'show.sh'), files['show.sh'], { mode: 0o755 });
+    const c = { argv, stdin, files: {} };
+    const [g, p] = await Promise.all([gnu(dir, c), ours(dir, c)]);
+    expect(p.stdout, p.stderr).toBe(g.stdout);
+    expect(p.code).toBe(0);
+  });
+
+  it('a job file stays a job file: by name (.json), when it exists, and `-`; an option after it is still exit 2', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'jobs'), JSON.stringify(['echo from-file']));
+    const run = (argv: string[], stdin = '') => ours(dir, { argv, stdin, files: {} });
+    expect((await run(['jobs'], 'x\n')).stdout).toBe('from-file\n');
+    const missing = await run(['nosuch.json'], 'x\n');
+    expect([missing.code, missing.stdout]).toEqual([2, '']);
+    expect(missing.stderr).toMatch(/job file not found: nosuch\.json/);
+    const after = await run(['jobs', '-w', '2'], 'x\n');
+    expect(after.code).toBe(2);
+    expect(after.stderr).toMatch(/options go before the job file/);
+    expect((await run(['-'], JSON.stringify(['echo from-stdin']))).stdout).toBe('from-stdin\n');
+  });
+
   it('differs on purpose: a ::: value with a newline is one argument (GNU parallel makes it two)', async () => {
     const dir = temp();
     const c: Case = { argv: ['printf', '[%s]', ':::', 'a\nb', 'c'], files: {} };
