@@ -212,7 +212,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   // --queue: the same run on `poolrun worker`s elsewhere (bullmq is loaded only then).
   const ex: JobRunner = opts.queue
     ? await (
-        await import('../queue/producer.js')
+        await import('../queue/open.js')
       ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
     : new Executor(opts.mode, runnerOptions);
   sched = new Dispatcher({

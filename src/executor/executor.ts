@@ -2,107 +2,27 @@
  * Executor: concurrent.futures for Node. submit() returns a Future; map() yields in input order; shutdown()
  * waits, cancels or kills. Retries live here (they are about a job, not a worker); the pool runs attempts.
  */
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { rmSync } from 'node:fs';
 import type { Job, JobResult } from '../kinds/types.js';
 import type { CaptureOptions } from '../kinds/outcome.js';
 import { WorkerPool, type Attempt, type AttemptResult, type Ticket } from '../pool/pool.js';
 import type { PoolMode } from '../pool/handle.js';
-import { ProcessGroups } from '../proc/groups.js';
-import { Watchdog } from '../proc/watchdog.js';
-import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
+import type { ProcessGroups } from '../proc/groups.js';
 import { Future } from './future.js';
-import { isTask, type AnyTask, type Task } from './task.js';
+import { callJob, isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
 import { cancelledResult, settleJob, settleTask, toBuffer, toResult } from './results.js';
 import { kindOf } from '../kinds/index.js';
-import { JobFileError, ShutdownError, TimeoutError } from '../errors.js';
+import { JobFileError } from '../errors.js';
 import type { JobFileProblem } from '../errors.js';
-import { Deque } from '../util/deque.js';
+import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
+import { mapTasks } from './map.js';
+import { JobTracker } from './tracker.js';
+import type { ExecutorOptions, JobInput, JobOutput, MapOptions, ShutdownOptions } from './types.js';
 
-export interface ExecutorOptions {
-  /** Pool size; default: available cores. */
-  maxWorkers?: number;
-  /** Grace between SIGTERM and SIGKILL when a job is killed, in ms. Default 5000. */
-  killAfter?: number;
-  /** Retries for jobs that do not set their own. Default 0. */
-  retries?: number;
-  /** Wait before the first retry in ms; doubles for each further attempt. Default 0. */
-  retryDelay?: number;
-  /** Bytes of each output stream kept per job; past it the result is truncated. Default 1 MiB. */
-  captureLimit?: number;
-  /** Keep output for results (default true); stream it as `output` events; spill past the limit to a file. */
-  capture?: { keep?: boolean; stream?: boolean; spill?: boolean };
-  /**
-   * Where spilled output goes. Given, it is the caller's: the executor leaves it for the caller to remove once it
-   * has read the files (the CLI prints after shutdown). Default: a temp folder the executor removes at shutdown.
-   */
-  spillDir?: string;
-  /**
-   * Sees every job's life: queued, started, output, retry, finished. For an `output` event it may return a
-   * promise: the job's further output is held back (its worker stops reading the job's pipes once about 1 MiB
-   * is outstanding) until such promises settle — how a consumer that writes the output somewhere slow keeps
-   * memory bounded.
-   */
-  onEvent?: (e: ExecutorEvent) => unknown;
-  /** Shares one process-group registry (the CLI kills everything from it on exit). */
-  groups?: ProcessGroups;
-  /** Runs once in every worker before it takes work (Python's initializer); a worker whose initializer throws
-   * never takes work, and after three such workers in a row every pending future fails with BrokenWorkerError. */
-  initializer?: AnyTask;
-  initargs?: unknown[];
-}
-
-export interface JobOutput {
-  stdout: Buffer;
-  stderr: Buffer;
-  /** Everything the job printed, when it outgrew the capture limit (delete it when done with it). */
-  stdoutFile?: string;
-  stderrFile?: string;
-}
-
-export type ExecutorEvent =
-  | { event: 'queued'; job: Job; time: number }
-  /** The job waits for the jobs it runs `after` (src/sched/dispatch.ts); `queued` follows once they succeeded. */
-  | { event: 'waiting'; job: Job; after: string[]; time: number }
-  | {
-      event: 'started';
-      job: Job;
-      attempt: number;
-      worker: number;
-      pid: number;
-      threadId: number;
-      /** The host the job runs on, when it is not this one (queue mode). */
-      host?: string;
-      time: number;
-    }
-  | { event: 'output'; job: Job; attempt: number; stream: 'stdout' | 'stderr'; data: Buffer; time: number }
-  | { event: 'retry'; job: Job; attempt: number; result: JobResult; delayMs: number; time: number }
-  /** Killed while running, to run again later (--memfree: memory below half of it); not a retry. */
-  | { event: 'requeued'; job: Job; attempt: number; reason: string; time: number }
-  | { event: 'finished'; job: Job; result: JobResult; output: JobOutput | undefined; time: number };
-
-export interface MapOptions {
-  /** One deadline in ms from the call, for the whole iteration (Python's semantics). */
-  timeout?: number;
-  /** Items per message to a worker process; no effect in a thread pool. */
-  chunksize?: number;
-  /** Submit at most this many items ahead of what has been yielded (bounded memory for long inputs). */
-  buffersize?: number;
-}
-
-export interface ShutdownOptions {
-  /** Wait for submitted work to finish and the workers to exit. Default true. */
-  wait?: boolean;
-  /** Cancel futures that have not started. Default false. */
-  cancelFutures?: boolean;
-  /** poolrun's addition: also kill running jobs (their process trees; a call's worker). Default false. */
-  kill?: boolean;
-}
-
-/** A job as the library accepts it: the job file's shape (`{ run: 'echo hi', timeout: '2s' }`) or a command string. */
-export type JobInput = string | Record<string, unknown>;
+export type * from './types.js';
+export { spillFolder } from './at-exit.js';
 
 interface Entry {
   job: Job;
@@ -127,10 +47,9 @@ export class Executor {
   protected readonly pool: WorkerPool;
   readonly #opts: ExecutorOptions;
   readonly #capture: CaptureOptions;
-  readonly #live = new Set<Entry>();
+  /** Submitted, not yet finished; their events; the shutdown sequence (shared with the queue producer). */
+  readonly #jobs: JobTracker<Entry>;
   #seq = 0;
-  #shutdown = false;
-  #closing: Promise<void> | undefined;
   /** The registry this executor made for itself (none when the caller passed one): it ends with the executor. */
   readonly #ownGroups: ProcessGroups | undefined;
   /** Ends its workers and their jobs' process groups, at once: run when this process exits with it still open. */
@@ -142,6 +61,7 @@ export class Executor {
     if (!opts.groups) this.#ownGroups = watchedGroups(opts.killAfter ?? 5000);
     const groups = opts.groups ?? this.#ownGroups!;
     this.#opts = opts = { ...opts, groups };
+    this.#jobs = new JobTracker<Entry>({ onEvent: opts.onEvent });
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
@@ -173,7 +93,7 @@ export class Executor {
       void this.pool.close(true);
       groups.killAll();
       // A shell job spawned a moment ago may not be registered yet (its worker's message is on its way).
-      if ([...this.#live].some((e) => kindOf(e.job).stop === 'group' && e.future.running()))
+      if (this.#jobs.values().some((e) => kindOf(e.job).stop === 'group' && e.future.running()))
         killTokenCarriers(groups.token);
     };
     endAtExit(this.#endAtExit);
@@ -181,7 +101,7 @@ export class Executor {
 
   /** Jobs submitted and not yet finished. */
   get pending(): number {
-    return this.#live.size;
+    return this.#jobs.size;
   }
 
   /**
@@ -191,7 +111,7 @@ export class Executor {
   submit<A extends unknown[], R>(fn: Task<A, R>, ...args: A): Future<Awaited<R>>;
   submit(job: JobInput): Future<JobResult>;
   submit(what: AnyTask | JobInput, ...args: unknown[]): Future<JobResult> | Future<unknown> {
-    this.#checkOpen();
+    this.#jobs.checkOpen();
     if (isTask(what)) return this.#submitTasks(what, [args])[0]!;
     const problems: JobFileProblem[] = [];
     const index = this.#seq++;
@@ -215,82 +135,8 @@ export class Executor {
     items: Iterable<A> | AsyncIterable<A>,
     opts: MapOptions = {},
   ): AsyncGenerator<Awaited<R>> {
-    this.#checkOpen();
-    const chunksize = Math.max(1, Math.floor(opts.chunksize ?? 1));
-    const buffersize = opts.buffersize;
-    if (buffersize !== undefined && (!Number.isInteger(buffersize) || buffersize < 1)) {
-      throw new RangeError(`buffersize must be a positive integer, got ${buffersize}`);
-    }
-    const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
-    const futures = new Deque<Future<Awaited<R>>>();
-    const source = toAsyncIterator(items);
-    let exhausted = false;
-
-    // Pulls up to `n` items (or all when n is Infinity) and submits them in chunks.
-    const fill = async (n: number) => {
-      let chunk: A[] = [];
-      while (!exhausted && n > 0) {
-        const next = source.sync ? source.sync.next() : await source.async!.next();
-        if (next.done) {
-          exhausted = true;
-          break;
-        }
-        chunk.push(next.value);
-        n--;
-        if (chunk.length >= chunksize) {
-          for (const f of this.#submitTasks(
-            fn,
-            chunk.map((a) => [a]),
-          ))
-            futures.push(f as Future<Awaited<R>>);
-          chunk = [];
-        }
-      }
-      if (chunk.length)
-        for (const f of this.#submitTasks(
-          fn,
-          chunk.map((a) => [a]),
-        ))
-          futures.push(f as Future<Awaited<R>>);
-    };
-
-    const ahead = buffersize ?? Infinity;
-    // Python submits everything when map() is called; do the same for synchronous input.
-    if (source.sync) void fill(ahead);
-    const pumping = source.sync ? undefined : fill(ahead);
-
-    async function* results(): AsyncGenerator<Awaited<R>> {
-      try {
-        for (;;) {
-          if (futures.length === 0) {
-            if (pumping) await pumping;
-            if (futures.length === 0) {
-              if (exhausted) return;
-              await fill(buffersize ?? chunksize);
-              if (futures.length === 0) return;
-            }
-          }
-          const f = futures.shift()!;
-          const left = deadline === undefined ? undefined : deadline - performance.now();
-          if (left !== undefined && left <= 0 && !f.done()) {
-            futures.unshift(f);
-            throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
-          }
-          const value = await f.result(left === undefined ? {} : { timeout: left }).catch((e: unknown) => {
-            if (e instanceof TimeoutError) {
-              futures.unshift(f);
-              throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
-            }
-            throw e;
-          });
-          if (buffersize !== undefined && !exhausted) await fill(1);
-          yield value;
-        }
-      } finally {
-        for (const f of futures.drain()) f.cancel();
-      }
-    }
-    return results();
+    this.#jobs.checkOpen();
+    return mapTasks<A, R>((argLists) => this.#submitTasks(fn, argLists), items, opts);
   }
 
   /**
@@ -298,15 +144,16 @@ export class Executor {
    * `cancelFutures` cancels what has not started; `kill` also kills what is running.
    */
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
-    const { wait = true, cancelFutures = false, kill = false } = opts;
-    this.#shutdown = true;
-    if (cancelFutures || kill) this.cancelPending();
-    if (kill) this.killRunning();
-    // Nothing is left to run that the caller still wants: the pool stops holding the program open, and if the
-    // program ends before its running jobs do, they are killed (at 'exit') instead of making it wait for them.
-    if (!wait && (cancelFutures || kill)) this.pool.release();
-    this.#closing ??= this.#close();
-    if (wait) await this.#closing;
+    await this.#jobs.shutdown(
+      opts,
+      this,
+      () => this.#close(),
+      ({ wait, cancelFutures, kill }) => {
+        // Nothing is left to run that the caller still wants: the pool stops holding the program open, and if the
+        // program ends before its running jobs do, they are killed (at 'exit') instead of making it wait for them.
+        if (!wait && (cancelFutures || kill)) this.pool.release();
+      },
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -322,8 +169,7 @@ export class Executor {
     const entries = jobs.map((job): Entry => {
       const entry = { job, attempt: 0, settle } as Entry;
       entry.future = new Future<unknown>(() => this.#cancelEntry(entry));
-      this.#live.add(entry);
-      if (this.#opts.onEvent) this.#emit({ event: 'queued', job, time: Date.now() });
+      this.#jobs.add(entry);
       return entry;
     });
     this.#runAttempts(this.mode === 'process' ? [entries] : entries.map((e) => [e]));
@@ -338,7 +184,7 @@ export class Executor {
   /** @internal Cancels every job that has not started (halt, deadline, signals). */
   cancelPending(): void {
     this.pool.drainQueue();
-    for (const e of [...this.#live]) {
+    for (const e of this.#jobs.values()) {
       if (e.future.state === 'pending') this.#finishCancelled(e);
       else if (e.retryTimer) {
         clearTimeout(e.retryTimer);
@@ -353,7 +199,7 @@ export class Executor {
    * a running one killed like killRunning() does, and it is not retried.
    */
   killJob<T>(future: Future<T>): void {
-    for (const e of this.#live) {
+    for (const e of this.#jobs.values()) {
       if ((e.future as unknown) !== future) continue;
       e.killed = true;
       if (e.retryTimer) {
@@ -373,10 +219,10 @@ export class Executor {
    * waiting to be retried does (cancelPending cancels it). false when the job is not running.
    */
   evict(job: Job, reason: string, parked: (again: () => void) => void): boolean {
-    for (const e of this.#live) {
+    for (const e of this.#jobs.values()) {
       if (e.job.index !== job.index || !e.ticket || e.killed || e.evicted) continue;
       e.evicted = (again) => {
-        this.#emit({ event: 'requeued', job: e.job, attempt: e.attempt, reason, time: Date.now() });
+        this.#jobs.emit({ event: 'requeued', job: e.job, attempt: e.attempt, reason, time: Date.now() });
         parked(again);
       };
       this.pool.kill(e.ticket, 'cancel');
@@ -398,7 +244,7 @@ export class Executor {
    * With `now`, no grace: SIGKILL at once (a second Ctrl-C).
    */
   killRunning(opts: { now?: boolean } = {}): void {
-    for (const e of this.#live) {
+    for (const e of this.#jobs.values()) {
       e.killed = true;
       if (e.ticket) this.pool.kill(e.ticket, 'cancel', opts.now ?? false);
     }
@@ -418,24 +264,11 @@ export class Executor {
     clearTimeout(timer);
   }
 
-  #checkOpen(): void {
-    if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
-  }
-
   #submitTasks(t: AnyTask, argLists: unknown[][]): Future<unknown>[] {
-    const jobs = argLists.map((args): Job => {
-      const index = this.#seq++;
-      const job: Job = {
-        id: String(index + 1),
-        index,
-        kind: 'call',
-        call: { module: t.module, export: t.export, args },
-      };
-      if (t.options.timeout !== undefined) job.timeoutMs = t.options.timeout;
-      if (t.options.retries !== undefined) job.retries = t.options.retries;
-      return job;
-    });
-    return this.#submit(jobs, settleTask);
+    return this.#submit(
+      argLists.map((args) => callJob(t, args, this.#seq++)),
+      settleTask,
+    );
   }
 
   #runAttempts(units: Entry[][]): void {
@@ -454,11 +287,17 @@ export class Executor {
       onStart: (info) => {
         // (Attempt 1 again after an eviction: the future is running already.)
         if (attemptNo === 1 && e.future.state === 'pending') e.future.setRunning();
-        if (this.#opts.onEvent)
-          this.#emit({ event: 'started', job: e.job, attempt: attemptNo, ...info, time: info.startedAt });
+        if (this.#jobs.listening)
+          this.#jobs.emit({
+            event: 'started',
+            job: e.job,
+            attempt: attemptNo,
+            ...info,
+            time: info.startedAt,
+          });
       },
       onOutput: (stream, data) =>
-        this.#emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
+        this.#jobs.emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
       onDone: (r) => this.#attemptDone(e, r),
     };
   }
@@ -466,7 +305,7 @@ export class Executor {
   #attemptDone(e: Entry, r: AttemptResult): void {
     delete e.ticket;
     // Reported already (cancelled while its attempt was on its way to a worker): its future is done.
-    if (!this.#live.has(e)) return;
+    if (!this.#jobs.isLive(e)) return;
     if (e.evicted && !e.killed) {
       const told = e.evicted;
       delete e.evicted;
@@ -475,7 +314,7 @@ export class Executor {
       // Parked as a job waiting for its retry is: cancelPending() ends it; `again` runs it.
       e.retryTimer = setTimeout(() => {}, 2 ** 31 - 1);
       told(() => {
-        if (!e.retryTimer || !this.#live.has(e)) return;
+        if (!e.retryTimer || !this.#jobs.isLive(e)) return;
         clearTimeout(e.retryTimer);
         delete e.retryTimer;
         this.#runAttempts([[e]]);
@@ -492,7 +331,7 @@ export class Executor {
     const retryable = (r.status === 'failed' || r.status === 'timed-out') && !e.killed;
     if (retryable && e.attempt <= retries) {
       const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
-      this.#emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
+      this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
       removeSpills(r);
       const again = () => {
         delete e.retryTimer;
@@ -502,14 +341,13 @@ export class Executor {
       else again();
       return;
     }
-    this.#live.delete(e);
     // Events are built only for a listener: the library's map() and submit() have none, a million times over.
-    if (this.#opts.onEvent) {
+    this.#jobs.finish(e, result, () => {
       const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
       if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
       if (r.stderrFile) output.stderrFile = r.stderrFile;
-      this.#emit({ event: 'finished', job: e.job, result, output, time: Date.now() });
-    }
+      return output;
+    });
     e.settle(e.future, result);
   }
 
@@ -523,7 +361,7 @@ export class Executor {
 
   #finishCancelled(e: Entry): void {
     if (e.ticket) this.pool.cancel(e.ticket);
-    if (!this.#live.has(e)) return;
+    if (!this.#jobs.isLive(e)) return;
     // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
     // cancelled result (a job) or a CancelledError (a task).
     if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, cancelledResult(e.job, e.attempt));
@@ -531,18 +369,11 @@ export class Executor {
   }
 
   #reportCancelled(e: Entry): void {
-    if (!this.#live.delete(e)) return;
-    const result = cancelledResult(e.job, e.attempt);
-    this.#emit({ event: 'finished', job: e.job, result, output: undefined, time: Date.now() });
-  }
-
-  #emit(ev: ExecutorEvent): PromiseLike<unknown> | undefined {
-    const r = this.#opts.onEvent?.(ev);
-    return isPromiseLike(r) ? r : undefined;
+    if (this.#jobs.isLive(e)) this.#jobs.finish(e, cancelledResult(e.job, e.attempt));
   }
 
   async #close(): Promise<void> {
-    await Promise.all([...this.#live].map((e) => e.future.settled()));
+    await Promise.all(this.#jobs.values().map((e) => e.future.settled()));
     await this.pool.close();
     forgetAtExit(this.#endAtExit);
     // Its watchdog helper would otherwise live as long as this process.
@@ -563,79 +394,6 @@ export class ProcessPoolExecutor extends Executor {
   }
 }
 
-function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
-  return typeof (x as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
 function removeSpills(r: AttemptResult): void {
   for (const f of [r.stdoutFile, r.stderrFile]) if (f) rmSync(f, { force: true });
-}
-
-function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
-  sync?: Iterator<T>;
-  async?: AsyncIterator<T>;
-} {
-  if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
-  return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
-}
-
-/** A fresh name for a folder of spilled output (made when the first job spills). */
-export function spillFolder(): string {
-  return join(
-    tmpdir(),
-    `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
-  );
-}
-
-/**
- * Executors not yet closed, ended when this process exits however it does (the end of its code, process.exit(),
- * an uncaught error): a worker process busy in a call would otherwise run on, holding the program's stderr (and
- * a pipeline) open, and SIGKILL (synchronous, so it is done before the process is gone) is the one way to stop
- * a call that blocks its worker. Python's executors join their workers at exit instead; this is where poolrun
- * differs. One 'exit' listener for all of them.
- */
-const openExecutors = new Set<() => void>();
-
-function endAtExit(end: () => void): void {
-  if (openExecutors.size === 0) process.on('exit', endAllAtExit);
-  openExecutors.add(end);
-}
-
-function forgetAtExit(end: () => void): void {
-  openExecutors.delete(end);
-  if (openExecutors.size === 0) process.off('exit', endAllAtExit);
-}
-
-function endAllAtExit(): void {
-  for (const end of openExecutors) end();
-}
-
-/**
- * SIGKILLs every process that carries the run's token (every job inherits it; see proc/owner.ts), and the group
- * of each that leads its own (a shell job). Synchronous, for an exit path; Linux only (/proc), elsewhere nothing.
- */
-function killTokenCarriers(token: string): void {
-  if (!procAvailable()) return;
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid || !carriesToken(pid, token)) continue;
-    const stat = readStat(pid);
-    try {
-      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-}
-
-/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
-function watchedGroups(killAfterMs: number): ProcessGroups {
-  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
 }

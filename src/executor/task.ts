@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Job } from '../kinds/types.js';
 
 export const TASK = Symbol.for('poolrun.task');
 
@@ -41,4 +42,17 @@ export type AnyTask = Task<never[], unknown>;
 
 export function isTask(v: unknown): v is AnyTask {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[TASK] === true;
+}
+
+/** The `call` job that runs a task on one argument list; `index` numbers it among the executor's jobs. */
+export function callJob(t: AnyTask, args: unknown[], index: number): Job {
+  const job: Job = {
+    id: String(index + 1),
+    index,
+    kind: 'call',
+    call: { module: t.module, export: t.export, args },
+  };
+  if (t.options.timeout !== undefined) job.timeoutMs = t.options.timeout;
+  if (t.options.retries !== undefined) job.retries = t.options.retries;
+  return job;
 }

@@ -13,50 +13,36 @@ import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Job, JobResult } from '../kinds/types.js';
 import { Future } from '../executor/future.js';
-import type { ExecutorOptions, ShutdownOptions } from '../executor/executor.js';
-import { cancelledResult, failedResult as failedOf } from '../executor/results.js';
+import type { ShutdownOptions } from '../executor/executor.js';
+import { JobTracker } from '../executor/tracker.js';
+import { cancelledResult } from '../executor/results.js';
+import { bulkJobs, failedResult, progressEvent, readStored, readWire } from './events.js';
 import type { JobRunner } from '../executor/runner.js';
-import { ShutdownError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { redactText } from '../util/redact.js';
-import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
-import { checkProgress, checkResult } from './validate.js';
+import { bounded, type QueueLibs, type RedisLink } from './connect.js';
+import {
+  ADD_BATCH,
+  KILL_GRACE_MS,
+  NO_WORKER_HINT_MS,
+  SWEEP_AFTER_MS,
+  type QueueRunnerOptions,
+  type QueueSettings,
+} from './settings.js';
+import { checkProgress } from './validate.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
   QUEUE_NAME,
-  WIRE_VERSION,
   bullJobId,
   resultKey,
   runKey,
   type CaptureRequest,
   type RunState,
-  type WireJob,
   type WireResult,
 } from './protocol.js';
 
-export interface QueueSettings {
-  /** redis:// or rediss:// URL of the Redis that the workers serve. */
-  url: string;
-  /** How long a run's jobs and results stay in Redis once finished. */
-  ttlMs: number;
-  /** How long to keep retrying an unreachable Redis before giving up. */
-  timeoutMs: number;
-}
-
-export interface QueueRunnerOptions extends ExecutorOptions {
-  /** No notices on stderr (the "no worker" hint). */
-  quiet?: boolean;
-}
-
-/** Jobs per addBulk call. */
-const ADD_BATCH = 500;
-/** An unfinished job that has been quiet this long is looked up in Redis (an event may have been trimmed). */
-const SWEEP_AFTER_MS = 10_000;
-/** After a kill request, how long to wait (beyond --kill-after) for workers to report the killed jobs. */
-const KILL_GRACE_MS = 15_000;
-/** When no job of a run has started for this long, say that no worker may be serving the queue. */
-const NO_WORKER_HINT_MS = 10_000;
+export type { QueueRunnerOptions, QueueSettings } from './settings.js';
 
 type EntryState = 'local' | 'adding' | 'queued' | 'running' | 'done';
 
@@ -70,34 +56,6 @@ interface Entry {
   lastSeen: number;
 }
 
-/** Connects to Redis (exit 2 when it cannot), then returns a runner whose jobs go to the queue's workers. */
-export async function openQueueRunner(
-  settings: QueueSettings,
-  opts: QueueRunnerOptions,
-): Promise<QueueExecutor> {
-  const { libs, link, client } = await openLink(settings.url, settings.timeoutMs, 'producer');
-  try {
-    const queue = new libs.bullmq.Queue(QUEUE_NAME, { connection: client, prefix: PREFIX });
-    queue.on('error', () => {}); // connection trouble is the link's to judge
-    await queue.waitUntilReady();
-    // Read events from the stream's current end: starting at '$' would miss what happens before the first read.
-    const last = await client.xrevrange(`${PREFIX}:${QUEUE_NAME}:events`, '+', '-', 'COUNT', 1);
-    const events = new libs.bullmq.QueueEvents(QUEUE_NAME, {
-      connection: link.client('producer-events'),
-      prefix: PREFIX,
-      lastEventId: last[0]?.[0] ?? '0-0',
-    });
-    events.on('error', () => {});
-    await events.waitUntilReady();
-    const ex = new QueueExecutor(libs, link, client, queue, events, settings, opts);
-    await ex.start();
-    return ex;
-  } catch (e) {
-    await link.close();
-    throw link.refused(e);
-  }
-}
-
 export class QueueExecutor implements JobRunner {
   readonly runId = `r${randomBytes(6).toString('hex')}`;
   readonly #libs: QueueLibs;
@@ -108,7 +66,8 @@ export class QueueExecutor implements JobRunner {
   readonly #settings: QueueSettings;
   readonly #opts: QueueRunnerOptions;
   readonly #capture: CaptureRequest;
-  readonly #entries = new Map<string, Entry>();
+  /** Submitted, not yet finished, by BullMQ job id; their events; the shutdown sequence (as the Executor's). */
+  readonly #jobs: JobTracker<Entry, string>;
   #batch: Entry[] = [];
   #flushScheduled = false;
   /** addBulk calls, in order. */
@@ -116,14 +75,10 @@ export class QueueExecutor implements JobRunner {
   /** Run-state writes and removals, in order. */
   #control: Promise<void> = Promise.resolve();
   #state: RunState = 'run';
-  #shutdown = false;
   #lost: Error | undefined;
   #anyStarted = false;
   #hinted = false;
   #timers: NodeJS.Timeout[] = [];
-  /** Listeners to remove when the runner closes. */
-  #idle: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(
     libs: QueueLibs,
@@ -141,6 +96,7 @@ export class QueueExecutor implements JobRunner {
     this.#events = events;
     this.#settings = settings;
     this.#opts = opts;
+    this.#jobs = new JobTracker<Entry, string>({ onEvent: opts.onEvent, key: (e) => e.id });
     this.#capture = {
       limit: opts.captureLimit ?? 1024 * 1024,
       keep: opts.capture?.keep ?? true,
@@ -149,7 +105,7 @@ export class QueueExecutor implements JobRunner {
   }
 
   get pending(): number {
-    return this.#entries.size;
+    return this.#jobs.size;
   }
 
   /**
@@ -182,16 +138,15 @@ export class QueueExecutor implements JobRunner {
   }
 
   submitJobs(jobs: Job[]): Future<JobResult>[] {
-    if (this.#shutdown) throw new ShutdownError('cannot submit after shutdown()');
+    this.#jobs.checkOpen();
     return jobs.map((job) => {
       let id = bullJobId(this.runId, job.id);
       // Job ids are unique in a job file; a library caller may repeat one: it must not replace the first.
-      if (this.#entries.has(id)) id = `${id}@${job.index}`;
+      if (this.#jobs.has(id)) id = `${id}@${job.index}`;
       const entry = { job, id, state: 'local', attempts: 0 } as Entry;
       entry.lastSeen = Date.now();
       entry.future = new Future<JobResult>(() => this.#cancelLocal(entry));
-      this.#entries.set(entry.id, entry);
-      this.#emitQueued(job);
+      this.#jobs.add(entry);
       if (this.#lost) {
         this.#finish(entry, failedResult({ job, attempts: 0 }, this.#lost.message));
         return entry.future;
@@ -210,7 +165,8 @@ export class QueueExecutor implements JobRunner {
       // Waiting jobs are taken out of the queue; a job a worker has already taken reports by itself (the
       // worker skips it, seeing the run's state, or it was already running).
       await Promise.all(
-        [...this.#entries.values()]
+        this.#jobs
+          .values()
           .filter((e) => e.state === 'queued')
           .map(async (e) => {
             const state = await this.#queue.getJobState(e.id);
@@ -243,7 +199,7 @@ export class QueueExecutor implements JobRunner {
   }
 
   #giveUp(why: string): void {
-    for (const e of [...this.#entries.values()]) {
+    for (const e of this.#jobs.values()) {
       const r = cancelledResult(e.job, e.attempts);
       r.error = { name: 'CancelledError', message: why };
       this.#finish(e, r);
@@ -251,17 +207,16 @@ export class QueueExecutor implements JobRunner {
   }
 
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
-    const { wait = true, cancelFutures = false, kill = false } = opts;
-    this.#shutdown = true;
-    if (cancelFutures || kill) this.cancelPending();
-    if (kill) this.killRunning();
-    this.#flush();
-    this.#closing ??= this.#close();
-    if (wait) await this.#closing;
+    await this.#jobs.shutdown(
+      opts,
+      this,
+      () => this.#close(),
+      () => this.#flush(),
+    );
   }
 
   async #close(): Promise<void> {
-    if (this.#entries.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.#jobs.whenIdle();
     for (const t of this.#timers) clearInterval(t);
     // Redis may be gone (the run was failed for it): every step is bounded, the disconnect at the end is not.
     const limit = this.#lost ? 0 : this.#settings.timeoutMs;
@@ -289,17 +244,7 @@ export class QueueExecutor implements JobRunner {
     while (this.#batch.length) {
       const batch = this.#batch.splice(0, ADD_BATCH);
       for (const e of batch) e.state = 'adding';
-      const ttlSeconds = Math.max(1, Math.ceil(this.#settings.ttlMs / 1000));
-      const bulk = batch.map((e) => ({
-        name: e.job.kind,
-        data: this.#wire(e.job),
-        opts: {
-          jobId: e.id,
-          attempts: 1, // a failed job is retried by poolrun on the worker, which counts attempts exactly
-          removeOnComplete: { age: ttlSeconds },
-          removeOnFail: { age: ttlSeconds },
-        },
-      }));
+      const bulk = bulkJobs(batch, this.runId, this.#capture, this.#settings.ttlMs, this.#opts);
       this.#adding = this.#adding
         .then(async () => {
           if (this.#lost) throw this.#lost;
@@ -319,18 +264,6 @@ export class QueueExecutor implements JobRunner {
     }
   }
 
-  #wire(job: Job): WireJob {
-    const j: Job = { ...job, retries: job.retries ?? this.#opts.retries ?? 0 };
-    if (this.#opts.retryDelay) j.retryDelayMs = this.#opts.retryDelay;
-    return {
-      v: WIRE_VERSION,
-      runId: this.runId,
-      job: j,
-      capture: this.#capture,
-      ttlMs: this.#settings.ttlMs,
-    };
-  }
-
   /** Runs `fn` once the jobs handed to addBulk so far are in Redis (so that they can be removed). */
   #afterAdding(fn: () => Promise<void>): void {
     const adding = this.#adding;
@@ -348,89 +281,42 @@ export class QueueExecutor implements JobRunner {
   }
 
   #onProgress(jobId: string, data: unknown): void {
-    const e = this.#entries.get(jobId);
+    const e = this.#jobs.get(jobId);
     // What a worker sends is read from Redis: a message of the wrong shape is ignored, never shown half.
     const p = checkProgress(data);
     if (!e || !p) return;
     e.lastSeen = Date.now();
     e.attempts = Math.max(e.attempts, p.attempts ?? 0);
-    switch (p.t) {
-      case 'started':
-        e.state = 'running';
-        this.#anyStarted = true;
-        // Once: a retried job says `started` again.
-        if (e.future.state === 'pending') e.future.setRunning();
-        this.#opts.onEvent?.({
-          event: 'started',
-          job: e.job,
-          attempt: p.attempt,
-          worker: p.worker,
-          pid: p.pid,
-          threadId: p.threadId,
-          host: p.host,
-          time: p.time,
-        });
-        return;
-      case 'retry':
-        this.#opts.onEvent?.({
-          event: 'retry',
-          job: e.job,
-          attempt: p.attempt,
-          result: p.result,
-          delayMs: p.delayMs,
-          time: p.time,
-        });
-        return;
-      case 'output':
-        this.#opts.onEvent?.({
-          event: 'output',
-          job: e.job,
-          attempt: p.attempt,
-          stream: p.stream,
-          data: Buffer.from(p.data, 'base64'),
-          time: p.time,
-        });
-        return;
+    if (p.t === 'started') {
+      e.state = 'running';
+      this.#anyStarted = true;
+      // Once: a retried job says `started` again.
+      if (e.future.state === 'pending') e.future.setRunning();
     }
+    this.#jobs.emit(progressEvent(e.job, p));
   }
 
   #onCompleted(jobId: string, value: WireResult | string): void {
-    const e = this.#entries.get(jobId);
+    const e = this.#jobs.get(jobId);
     if (!e) return;
-    const unreadable = () =>
-      this.#finish(
-        e,
-        failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)'),
-      );
-    const wire = parseJson<WireResult>(value);
-    if (!wire || typeof wire !== 'object' || wire.v !== WIRE_VERSION) return unreadable();
-    if ('result' in wire) {
-      const result = checkResult(wire.result);
-      if (!result) return unreadable();
-      this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
-      return;
-    }
-    if (!('stored' in wire)) return unreadable();
+    const read = readWire(e, value);
+    if (read !== 'stored') return this.#finish(e, read);
     // A large result, stored once under its own key.
     this.#client
       .get(resultKey(jobId))
-      .then((json) => {
-        const result = json === null ? undefined : checkResult(parseJson<unknown>(json));
-        if (!result) this.#finish(e, failedResult(e, 'the result of the job was not found in Redis'));
-        else this.#finish(e, { ...result, id: e.job.id, index: e.job.index });
-      })
+      .then((json) => this.#finish(e, readStored(e, json)))
       .catch(() => {}); // Redis trouble: the link's watch reports it
   }
 
   #onFailed(jobId: string, reason: unknown): void {
-    const e = this.#entries.get(jobId);
+    const e = this.#jobs.get(jobId);
     // A reason is a worker's text: shown whole only when it is short (a line of a status display, not a log).
     const text = typeof reason === 'string' ? reason.slice(0, 4096) : 'the job failed in the queue';
     if (e) this.#finish(e, failedResult(e, text));
   }
 
   #onRemoved(jobId: string): void {
-    const e = this.#entries.get(jobId);
+    const e = this.#jobs.get(jobId);
     // Our own removals finish their jobs as cancelled; anyone else's would leave the job waiting forever.
     if (e && e.state !== 'local' && e.state !== 'adding' && this.#state === 'run')
       this.#finish(e, failedResult(e, 'the job was removed from the queue by someone else'));
@@ -439,12 +325,11 @@ export class QueueExecutor implements JobRunner {
   #finish(e: Entry, result: JobResult): void {
     if (e.state === 'done') return;
     e.state = 'done';
-    this.#entries.delete(e.id);
-    const output =
+    this.#jobs.finish(e, result, () =>
       result.status === 'cancelled' && result.startedAt === null
         ? undefined
-        : { stdout: Buffer.from(result.stdout, 'utf8'), stderr: Buffer.from(result.stderr, 'utf8') };
-    this.#opts.onEvent?.({ event: 'finished', job: e.job, result, output, time: Date.now() });
+        : { stdout: Buffer.from(result.stdout, 'utf8'), stderr: Buffer.from(result.stderr, 'utf8') },
+    );
     // A future cancelled through cancel() is done already.
     if (!e.future.done()) e.future.setResult(result);
     if (!this.#lost) {
@@ -459,18 +344,14 @@ export class QueueExecutor implements JobRunner {
         .exec()
         .catch(() => {});
     }
-    if (this.#entries.size === 0) this.#idle?.();
-  }
-
-  #emitQueued(job: Job): void {
-    this.#opts.onEvent?.({ event: 'queued', job, time: Date.now() });
   }
 
   /** Looks up jobs that have been quiet for long: their events may have been trimmed from the stream. */
   async #sweep(): Promise<void> {
     if (this.#lost) return;
     const now = Date.now();
-    const quiet = [...this.#entries.values()]
+    const quiet = this.#jobs
+      .values()
       .filter((e) => (e.state === 'queued' || e.state === 'running') && now - e.lastSeen > SWEEP_AFTER_MS)
       .slice(0, 200);
     await Promise.all(
@@ -496,7 +377,7 @@ export class QueueExecutor implements JobRunner {
     if (this.#hinted || this.#opts.quiet) return;
     this.#hinted = true;
     const t = setTimeout(() => {
-      if (!this.#anyStarted && this.#entries.size > 0 && this.#state === 'run') {
+      if (!this.#anyStarted && this.#jobs.size > 0 && this.#state === 'run') {
         process.stderr.write(
           `poolrun: no worker has started a job of this run in ${formatDuration(NO_WORKER_HINT_MS)}; ` +
             `jobs wait in Redis at ${this.#link.shown} for: poolrun worker --queue URL\n`,
@@ -511,22 +392,7 @@ export class QueueExecutor implements JobRunner {
     if (this.#lost) return;
     this.#lost = err;
     process.stderr.write(`poolrun: ${redactText(err.message)}\n`);
-    for (const e of [...this.#batch.splice(0), ...this.#entries.values()])
+    for (const e of [...this.#batch.splice(0), ...this.#jobs.values()])
       this.#finish(e, failedResult(e, err.message));
-  }
-}
-
-/** A job the queue failed (Redis lost, an entry it could not add or read back): no worker result to show. */
-function failedResult(e: Pick<Entry, 'job' | 'attempts'>, message: string): JobResult {
-  return failedOf(e.job, e.attempts, { name: 'QueueError', message });
-}
-
-function parseJson<T>(value: unknown): T | undefined {
-  if (typeof value !== 'string')
-    return typeof value === 'object' && value !== null ? (value as T) : undefined;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return undefined;
   }
 }

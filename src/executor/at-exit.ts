@@ -1,0 +1,71 @@
+/**
+ * What ends a process's executors when it exits (see openExecutors), and the process-group and spill-folder
+ * helpers an Executor is built with.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { ProcessGroups } from '../proc/groups.js';
+import { Watchdog } from '../proc/watchdog.js';
+import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
+
+/** A fresh name for a folder of spilled output (made when the first job spills). */
+export function spillFolder(): string {
+  return join(
+    tmpdir(),
+    `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
+  );
+}
+
+/**
+ * Executors not yet closed, ended when this process exits however it does (the end of its code, process.exit(),
+ * an uncaught error): a worker process busy in a call would otherwise run on, holding the program's stderr (and
+ * a pipeline) open, and SIGKILL (synchronous, so it is done before the process is gone) is the one way to stop
+ * a call that blocks its worker. Python's executors join their workers at exit instead; this is where poolrun
+ * differs. One 'exit' listener for all of them.
+ */
+const openExecutors = new Set<() => void>();
+
+export function endAtExit(end: () => void): void {
+  if (openExecutors.size === 0) process.on('exit', endAllAtExit);
+  openExecutors.add(end);
+}
+
+export function forgetAtExit(end: () => void): void {
+  openExecutors.delete(end);
+  if (openExecutors.size === 0) process.off('exit', endAllAtExit);
+}
+
+function endAllAtExit(): void {
+  for (const end of openExecutors) end();
+}
+
+/**
+ * SIGKILLs every process that carries the run's token (every job inherits it; see proc/owner.ts), and the group
+ * of each that leads its own (a shell job). Synchronous, for an exit path; Linux only (/proc), elsewhere nothing.
+ */
+export function killTokenCarriers(token: string): void {
+  if (!procAvailable()) return;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid || !carriesToken(pid, token)) continue;
+    const stat = readStat(pid);
+    try {
+      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
+/** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */
+export function watchedGroups(killAfterMs: number): ProcessGroups {
+  return new ProcessGroups({ watchdog: new Watchdog({ killAfterMs }) });
+}

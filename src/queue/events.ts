@@ -1,0 +1,103 @@
+/** What the queue producer makes of what workers send: ExecutorEvents, and results for jobs the queue failed. */
+import type { Job, JobResult } from '../kinds/types.js';
+import type { ExecutorEvent } from '../executor/executor.js';
+import { failedResult as failedOf } from '../executor/results.js';
+import type { ExecutorOptions } from '../executor/executor.js';
+import {
+  WIRE_VERSION,
+  type CaptureRequest,
+  type Progress,
+  type WireJob,
+  type WireResult,
+} from './protocol.js';
+import { checkResult } from './validate.js';
+
+/** A worker's progress message (checked) as the event a local Executor would have emitted. */
+export function progressEvent(job: Job, p: Progress): ExecutorEvent {
+  switch (p.t) {
+    case 'started':
+      return {
+        event: 'started',
+        job,
+        attempt: p.attempt,
+        worker: p.worker,
+        pid: p.pid,
+        threadId: p.threadId,
+        host: p.host,
+        time: p.time,
+      };
+    case 'retry':
+      return { event: 'retry', job, attempt: p.attempt, result: p.result, delayMs: p.delayMs, time: p.time };
+    case 'output':
+      return {
+        event: 'output',
+        job,
+        attempt: p.attempt,
+        stream: p.stream,
+        data: Buffer.from(p.data, 'base64'),
+        time: p.time,
+      };
+  }
+}
+
+/** A job the queue failed (Redis lost, an entry it could not add or read back): no worker result to show. */
+export function failedResult(e: { job: Job; attempts: number }, message: string): JobResult {
+  return failedOf(e.job, e.attempts, { name: 'QueueError', message });
+}
+
+export function parseJson<T>(value: unknown): T | undefined {
+  if (typeof value !== 'string')
+    return typeof value === 'object' && value !== null ? (value as T) : undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The addBulk entries of a batch of jobs: each as a worker reads it, with the producer's defaults filled in. */
+export function bulkJobs(
+  batch: { job: Job; id: string }[],
+  runId: string,
+  capture: CaptureRequest,
+  ttlMs: number,
+  opts: Pick<ExecutorOptions, 'retries' | 'retryDelay'>,
+) {
+  const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
+  return batch.map((e) => {
+    const job: Job = { ...e.job, retries: e.job.retries ?? opts.retries ?? 0 };
+    if (opts.retryDelay) job.retryDelayMs = opts.retryDelay;
+    const data: WireJob = { v: WIRE_VERSION, runId, job, capture, ttlMs };
+    return {
+      name: e.job.kind,
+      data,
+      opts: {
+        jobId: e.id,
+        attempts: 1, // a failed job is retried by poolrun on the worker, which counts attempts exactly
+        removeOnComplete: { age: ttlSeconds },
+        removeOnFail: { age: ttlSeconds },
+      },
+    };
+  });
+}
+
+type Read = { job: Job; attempts: number };
+
+/** A worker's return value: the job's result, `stored` (read it from its own key), or failed as unreadable. */
+export function readWire(e: Read, value: unknown): JobResult | 'stored' {
+  const wire = parseJson<WireResult>(value);
+  if (wire && typeof wire === 'object' && wire.v === WIRE_VERSION) {
+    if ('result' in wire) {
+      const result = checkResult(wire.result);
+      if (result) return { ...result, id: e.job.id, index: e.job.index };
+    } else if ('stored' in wire) return 'stored';
+  }
+  return failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)');
+}
+
+/** A large result as read from its own key (null: not there). */
+export function readStored(e: Read, json: string | null): JobResult {
+  const result = json === null ? undefined : checkResult(parseJson<unknown>(json));
+  if (!result) return failedResult(e, 'the result of the job was not found in Redis');
+  return { ...result, id: e.job.id, index: e.job.index };
+}
