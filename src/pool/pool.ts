@@ -86,6 +86,11 @@ export interface PoolOptions {
   init?: WorkerInit;
   /** How workers keep the output of the jobs they run: the same for every job, so sent once per batch. */
   capture: CaptureOptions;
+  /**
+   * Makes the worker of slot `id` (1..size). By default a thread or a process as `mode` says (or the CLI's
+   * pre-started one); the pool's unit tests give fake ones.
+   */
+  startWorker?: (id: number) => WorkerHandle;
 }
 
 /** Consecutive workers that die before they are ready: past this the pool gives up instead of respawning forever. */
@@ -110,6 +115,7 @@ export class WorkerPool {
   private readonly killAfterMs: number;
   private readonly init: WorkerInit | undefined;
   private readonly capture: CaptureOptions;
+  private readonly startWorker: ((id: number) => WorkerHandle) | undefined;
   private readonly queue = new Deque<Tracked[]>();
   private readonly slots: (Slot | undefined)[];
   private readonly byKey = new Map<number, Tracked>();
@@ -133,6 +139,7 @@ export class WorkerPool {
     this.groups = opts.groups ?? new ProcessGroups();
     this.init = opts.init;
     this.capture = opts.capture;
+    this.startWorker = opts.startWorker;
     this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
     this.width = this.size;
   }
@@ -343,8 +350,8 @@ export class WorkerPool {
   }
 
   private spawn(id: number): void {
-    let handle: WorkerHandle | undefined;
-    if (!this.init) {
+    let handle = this.startWorker?.(id);
+    if (!handle && !this.init) {
       // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
       handle = adoptPrestarted(this.mode);
       handle?.ref();
