@@ -11,17 +11,16 @@ import { hostname } from 'node:os';
 import type { Job as BullJob, Worker as BullWorker } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import { Executor, cancelledResult, type ExecutorEvent } from '../executor/executor.js';
-import type { Future } from '../executor/future.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import type { PoolMode } from '../pool/handle.js';
-import { describeEnd } from '../results/describe.js';
-import { clock, printable } from '../util/text.js';
+import { printable } from '../util/text.js';
 import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
 import { redactText } from '../util/redact.js';
 import { checkWireJob } from './validate.js';
+import { flushOutput, priorAttempts, reportEvent, type Reporter, type Tracked } from './worker-progress.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
@@ -31,8 +30,6 @@ import {
   boundResult,
   resultKey,
   runKey,
-  type CaptureRequest,
-  type Progress,
   type WireJob,
   type WireResult,
 } from './protocol.js';
@@ -53,27 +50,8 @@ export interface WorkerOptions {
 
 /** How often the states of runs with running jobs are read (catches kill messages missed while reconnecting). */
 const POLL_MS = 1000;
-/** Streamed output is sent in pieces of at most this size, at most this often. */
-const OUTPUT_CHUNK = 16 * 1024;
-const OUTPUT_EVERY_MS = 50;
 /** Problems of a refused message named in its failed reason. */
 const MAX_PROBLEMS = 5;
-
-interface Tracked {
-  bullJob: BullJob;
-  runId: string;
-  capture: CaptureRequest;
-  /** Attempts made, and failed, before this worker took the job (by workers that died or gave it back). */
-  prior: { attempts: number; failures: number };
-  failures: number;
-  future?: Future<JobResult>;
-  result?: JobResult;
-  /** Progress messages, sent in order; the result waits for them. */
-  chain: Promise<void>;
-  /** Killed to be handed back to the queue (second signal), not cancelled. */
-  returning: boolean;
-  out: { stdout: Buffer[]; stderr: Buffer[]; size: number; attempt: number; timer?: NodeJS.Timeout };
-}
 
 export async function runWorker(opts: WorkerOptions): Promise<number> {
   const { libs, link, client } = await openLink(opts.url, opts.timeoutMs, 'worker');
@@ -89,6 +67,7 @@ class QueueWorker {
   readonly #groups: ProcessGroups;
   readonly #executor: Executor;
   readonly #tracked = new Map<Job, Tracked>();
+  readonly #reporter: Reporter;
   #bull: BullWorker | undefined;
   #signals = 0;
   #exitCode = 0;
@@ -100,6 +79,7 @@ class QueueWorker {
     this.#link = link;
     this.#client = client;
     this.#opts = opts;
+    this.#reporter = { host: this.#host, quiet: opts.quiet, log: (line) => this.#log(line) };
     // A worker SIGKILLed mid-job must not leave its jobs running while BullMQ hands them to another worker:
     // the watchdog a local run uses kills their groups.
     this.#groups = new ProcessGroups({ watchdog: new Watchdog({ killAfterMs: opts.killAfterMs }) });
@@ -255,7 +235,7 @@ class QueueWorker {
     } finally {
       this.#tracked.delete(job);
     }
-    this.#flushOutput(t);
+    flushOutput(t);
     await t.chain;
     if (t.returning && token) {
       await bullJob.moveToWait(token);
@@ -277,90 +257,7 @@ class QueueWorker {
 
   #onEvent(e: ExecutorEvent): void {
     const t = this.#tracked.get(e.job);
-    if (!t) return;
-    const totals = () => ({ attempts: t.prior.attempts + t.out.attempt, failures: t.failures });
-    switch (e.event) {
-      case 'started':
-        this.#flushOutput(t);
-        t.out.attempt = e.attempt;
-        this.#send(t, {
-          t: 'started',
-          attempt: t.prior.attempts + e.attempt,
-          worker: e.worker,
-          pid: e.pid,
-          threadId: e.threadId,
-          host: this.#host,
-          time: e.time,
-          ...totals(),
-        });
-        if (!this.#opts.quiet)
-          this.#log(
-            `${clock(e.time)} started ${t.runId}/${printable(e.job.id)} (worker ${e.worker}` +
-              `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
-          );
-        return;
-      case 'retry': {
-        this.#flushOutput(t);
-        t.failures++;
-        const attempt = t.prior.attempts + e.attempt;
-        // Only the final attempt's output is printed: a failed attempt's result goes without it.
-        const result: JobResult = {
-          ...e.result,
-          attempts: attempt,
-          host: this.#host,
-          stdout: '',
-          stderr: '',
-        };
-        this.#send(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
-        this.#log(
-          `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(e.job.id)}${describeEnd(result)}; retrying`,
-        );
-        return;
-      }
-      case 'output':
-        if (!t.capture.stream) return;
-        t.out[e.stream].push(e.data);
-        t.out.size += e.data.length;
-        if (t.out.size >= OUTPUT_CHUNK) this.#flushOutput(t);
-        else t.out.timer ??= setTimeout(() => this.#flushOutput(t), OUTPUT_EVERY_MS);
-        return;
-      case 'finished': {
-        t.result = e.result;
-        if (!this.#opts.quiet) {
-          const r = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
-          this.#log(`${clock(e.time)} ${r.status} ${t.runId}/${printable(e.job.id)}${describeEnd(r)}`);
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  #flushOutput(t: Tracked): void {
-    clearTimeout(t.out.timer);
-    delete t.out.timer;
-    if (t.out.size === 0) return; // started, retried or finished with nothing held
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const all = Buffer.concat(t.out[stream]);
-      t.out[stream] = [];
-      for (let at = 0; at < all.length; at += OUTPUT_CHUNK) {
-        this.#send(t, {
-          t: 'output',
-          attempt: t.prior.attempts + t.out.attempt,
-          stream,
-          data: all.subarray(at, at + OUTPUT_CHUNK).toString('base64'),
-          time: Date.now(),
-          attempts: t.prior.attempts + t.out.attempt,
-          failures: t.failures,
-        });
-      }
-    }
-    t.out.size = 0;
-  }
-
-  #send(t: Tracked, p: Progress): void {
-    t.chain = t.chain.then(() => t.bullJob.updateProgress(p)).catch(() => {});
+    if (t) reportEvent(t, e, this.#reporter);
   }
 
   #onControl(message: string): void {
@@ -398,16 +295,4 @@ class QueueWorker {
   #log(line: string): void {
     if (!this.#opts.quiet) process.stderr.write(`${line}\n`);
   }
-}
-
-/** Attempts made before this delivery: from the totals the last worker reported, or BullMQ's own count. */
-function priorAttempts(job: BullJob): { attempts: number; failures: number } {
-  // The progress is in Redis, written by whoever could write there: only counts are taken from it.
-  const p = job.progress as Partial<Progress> | number | undefined;
-  const reported = typeof p === 'object' && p !== null ? p : {};
-  const count = (n: unknown) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 1e6 ? n : 0);
-  return {
-    attempts: Math.max(count(reported.attempts), count((job.attemptsStarted ?? 1) - 1)),
-    failures: count(reported.failures),
-  };
 }

@@ -1,0 +1,177 @@
+/**
+ * Handing work to workers: the queue of units (a unit is the batch of jobs one message carries: `chunksize` in
+ * process mode), which worker gets the next one, when workers are started for it, work sent ahead to quick
+ * workers, the width (-w auto), and a worker's jobs starting one after another.
+ */
+import type { CaptureOptions } from './protocol.js';
+import type { Slot, Tracked } from './types.js';
+import type { WorkerSlots } from './slots.js';
+import { Deque } from '../util/deque.js';
+import { kindOf } from '../kinds/index.js';
+import { armTimeout } from './finish.js';
+
+/**
+ * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
+ * for a round trip through the main thread (which, for tiny calls, costs more than the calls). It is given at
+ * most PREFETCH_MS of work ahead, judged by the average duration of its jobs so far: a job that turns out long
+ * holds back at most that much work that another worker could have run. A worker with no history gets none.
+ */
+const PREFETCH_MS = 10;
+const MAX_PREFETCH = 256;
+
+export class Dispatcher {
+  /** Units not yet sent to a worker, in order. */
+  readonly queue = new Deque<Tracked[]>();
+  /** Every attempt sent to a worker and not yet reported, by its key. */
+  readonly byKey = new Map<number, Tracked>();
+  private readonly slots: WorkerSlots;
+  private readonly size: number;
+  private readonly capture: CaptureOptions;
+  private readonly onTimeout: (t: Tracked) => void;
+  private queued = false;
+  /** How many workers may be busy at once: `size`, unless -w auto narrows it (setWidth; sched/auto-runner.ts). */
+  private width: number;
+
+  constructor(slots: WorkerSlots, capture: CaptureOptions, onTimeout: (t: Tracked) => void) {
+    this.slots = slots;
+    this.size = slots.all.length;
+    this.capture = capture;
+    this.onTimeout = onTimeout;
+    this.width = this.size;
+  }
+
+  /** Lets at most `n` (1 to size) workers be busy from now on; running jobs are never stopped for it. */
+  setWidth(n: number): void {
+    const w = Math.max(1, Math.min(this.size, Math.floor(n)));
+    const wider = w > this.width;
+    this.width = w;
+    if (wider) this.schedule();
+  }
+
+  /** Dispatches soon: once per tick, however often asked. */
+  schedule(): void {
+    if (this.queued) return;
+    this.queued = true;
+    // Deferred so that a burst of submissions made in one tick is seen whole (chunking, lazy worker start).
+    queueMicrotask(() => {
+      this.queued = false;
+      this.dispatch();
+    });
+  }
+
+  /** Gives idle workers the next units, starts workers for what is left, and sends work ahead. */
+  dispatch(): void {
+    const slots = this.slots.all;
+    const narrowed = this.width < this.size;
+    let busy = narrowed ? this.slots.count('busy') : 0;
+    for (const slot of slots) {
+      if (slot?.state !== 'idle') continue;
+      if (narrowed && busy >= this.width) break;
+      const unit = this.nextUnit();
+      if (!unit) break;
+      this.assign(slot, unit);
+      busy++;
+    }
+    const starting = this.slots.count('starting');
+    let need = this.queue.length - starting;
+    if (narrowed) need = Math.min(need, this.width - busy - starting);
+    for (let i = 0; i < this.size && need > 0; i++) {
+      if (!slots[i]) {
+        this.slots.spawn(i + 1);
+        need--;
+      }
+    }
+    // Work ahead for busy workers, only while no worker is starting (a starting worker takes the queue first).
+    if (this.queue.length && !starting && this.slots.full()) {
+      for (const slot of slots) if (slot?.state === 'busy') this.prefetch(slot);
+    }
+    this.slots.closeIdle();
+  }
+
+  /** The worker has reported the job it was running: the next one it holds starts, or it is idle. */
+  advance(slot: Slot): void {
+    slot.jobs.shift();
+    if (slot.jobs.length) {
+      this.begin(slot);
+      // Keep a fast worker's work ahead topped up.
+      if (this.queue.length) this.schedule();
+      return;
+    }
+    this.slots.idle(slot);
+    this.schedule();
+  }
+
+  /** How many jobs a worker may hold (running and waiting), from how long its jobs have taken. */
+  private capacity(slot: Slot): number {
+    if (slot.avgMs === undefined) return 1;
+    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_MS / Math.max(slot.avgMs, 0.01))));
+  }
+
+  private prefetch(slot: Slot): void {
+    const cap = this.capacity(slot);
+    const held = slot.jobs.length;
+    // Topped up once half is used, so one message carries many jobs.
+    if (held > cap / 2) return;
+    const room = cap - held;
+    const sent: Tracked[] = [];
+    while (sent.length < room) {
+      const unit = this.nextUnit(true);
+      if (!unit) break;
+      sent.push(...unit);
+    }
+    if (sent.length) this.send(slot, sent);
+  }
+
+  /**
+   * The next unit with anything left to run. `ahead`: only if every job in it is of a kind that may be sent
+   * ahead to a busy worker (calls, as Python's process pool queues calls ahead): the others wait for a free
+   * worker, so `--halt` never finds one already handed over.
+   */
+  private nextUnit(ahead = false): Tracked[] | undefined {
+    for (let unit = this.queue.peek(); unit; unit = this.queue.peek()) {
+      const live = unit.filter((t) => t.state === 'queued');
+      if (ahead && live.some((t) => !kindOf(t.attempt.job).sendAhead)) return undefined;
+      this.queue.shift();
+      if (live.length) return live;
+    }
+    return undefined;
+  }
+
+  private assign(slot: Slot, unit: Tracked[]): void {
+    slot.jobs = new Deque();
+    this.slots.busy(slot);
+    this.send(slot, unit);
+    this.begin(slot);
+  }
+
+  private send(slot: Slot, jobs: Tracked[]): void {
+    for (const t of jobs) {
+      t.state = 'sent';
+      t.slot = slot;
+      this.byKey.set(t.key, t);
+      slot.jobs.push(t);
+    }
+    slot.handle.send({
+      type: 'batch',
+      worker: slot.id,
+      capture: this.capture,
+      jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job })),
+    });
+  }
+
+  /** The worker runs its jobs in order, so the next job starts when the previous one is done. */
+  private begin(slot: Slot): void {
+    const t = slot.jobs.peek();
+    // A skipped or dropped job reports 'done' (skipped) by itself.
+    if (!t || t.killReason || t.state === 'cancelled') return;
+    t.state = 'running';
+    t.start = {
+      worker: slot.id,
+      pid: slot.handle.pid,
+      threadId: slot.handle.threadId,
+      startedAt: Date.now(),
+    };
+    armTimeout(t, this.onTimeout);
+    t.attempt.onStart(t.start);
+  }
+}

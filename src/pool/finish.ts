@@ -1,0 +1,114 @@
+/**
+ * Ending an attempt: its timeout, how a running one is stopped (the way its kind is: kinds/kind.ts StopHow), the
+ * status it ends with, and the errors of attempts whose worker died under them.
+ */
+import type { JobStatus, SerializedError } from '../kinds/types.js';
+import type { Outcome } from './protocol.js';
+import type { WorkerExit } from './handle.js';
+import type { AttemptResult, Slot, Tracked } from './types.js';
+import type { ProcessGroups } from '../proc/groups.js';
+import { kindOf } from '../kinds/index.js';
+import { emptyOutcome } from '../kinds/outcome.js';
+
+/** Starts (or starts again) the attempt's timeout, if its job has one: `fire` is called when it runs out. */
+export function armTimeout(t: Tracked, fire: (t: Tracked) => void): void {
+  const ms = t.attempt.job.timeoutMs;
+  if (ms === undefined) return;
+  clearTimeout(t.timer);
+  t.timer = setTimeout(() => fire(t), ms);
+}
+
+/** Stops a running attempt the way its kind is stopped (kinds/kind.ts StopHow). */
+export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: number): void {
+  const slot = t.slot;
+  if (!slot) return;
+  switch (kindOf(t.attempt.job).stop) {
+    case 'group':
+      // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
+      if (t.pgid === undefined) return;
+      if (t.killNow) groups.kill(t.pgid);
+      else groups.terminate(t.pgid, killAfterMs);
+      return;
+    case 'worker':
+      slot.handle.kill();
+      return;
+    case 'abort':
+      if (t.killNow) {
+        slot.handle.kill();
+        return;
+      }
+      slot.handle.send({ type: 'abort', key: t.key });
+      t.abortTimer ??= setTimeout(() => slot.handle.kill(), killAfterMs);
+      return;
+  }
+}
+
+/**
+ * Marks the attempt done and reports it (onDone) with its status: its timers are stopped and its process group
+ * let go, its kind's finishing step runs first. The caller forgets it first (pool.ts finish).
+ */
+export function settle(
+  t: Tracked,
+  outcome: Outcome,
+  slot: Slot | undefined,
+  groups: ProcessGroups,
+  killAfterMs: number,
+): void {
+  t.state = 'done';
+  clearTimeout(t.timer);
+  clearTimeout(t.abortTimer);
+  if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs);
+  const kind = kindOf(t.attempt.job);
+  kind.finish?.(outcome, t.killReason !== undefined);
+  const naturalSuccess = !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);
+  let status: JobStatus;
+  if (outcome.skipped) status = 'cancelled';
+  else if (naturalSuccess) status = 'succeeded';
+  else if (t.killReason === 'timeout') status = 'timed-out';
+  else if (t.killReason === 'cancel') status = 'cancelled';
+  else status = 'failed';
+  // Every outcome reaching here is a fresh object (deserialized, or made by the pool): completed in place.
+  const result = Object.assign(outcome, {
+    status,
+    worker: outcome.skipped ? null : (slot?.id ?? null),
+    pid: outcome.skipped ? null : (slot?.handle.pid ?? null),
+    threadId: outcome.skipped ? null : (slot?.handle.threadId ?? null),
+  }) as AttemptResult;
+  if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
+  t.attempt.onDone(result);
+}
+
+/**
+ * The outcome of the attempt a worker was running when it exited: killed by the pool (timeout, cancel), or a
+ * BrokenWorkerError that says how the worker ended; with its exit code and signal.
+ */
+export function diedOutcome(current: Tracked, slot: Slot, exit: WorkerExit): Outcome {
+  const error: SerializedError = current.killReason
+    ? killedError(current)
+    : {
+        name: 'BrokenWorkerError',
+        message: `worker ${slot.id} (pid ${slot.handle.pid}) died while running this job: ${describeExit(exit)}`,
+      };
+  if (!current.killReason && exit.error?.stack) error.stack = exit.error.stack;
+  const outcome = failedOutcome(error, current.start?.startedAt);
+  outcome.exitCode = exit.code;
+  outcome.signal = exit.signal;
+  return outcome;
+}
+
+function killedError(t: Tracked): SerializedError {
+  return t.killReason === 'timeout'
+    ? { name: 'TimeoutError', message: `timed out after ${t.attempt.job.timeoutMs}ms; its worker was ended` }
+    : { name: 'CancelledError', message: 'cancelled while running; its worker was ended' };
+}
+
+export function describeExit(exit: WorkerExit): string {
+  if (exit.error) return `uncaught ${exit.error.name}: ${exit.error.message}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code}`;
+}
+
+export function failedOutcome(error: SerializedError | undefined, startedAt?: number): Outcome {
+  const now = Date.now();
+  return emptyOutcome(startedAt || now, error, now);
+}
