@@ -233,7 +233,7 @@ export class Executor {
 
   /** @internal Times a running job out now, as its own timeout would (--timeout N%: gnu/timeout.ts). */
   timeOut(job: Job): boolean {
-    for (const e of this.#live)
+    for (const e of this.#jobs.values())
       if (e.job.index === job.index && e.ticket && !e.killed)
         return (this.pool.kill(e.ticket, 'timeout'), true);
     return false;
