@@ -104,7 +104,8 @@ export async function poolrunAt(bin: string, args: string[], opts: Options = {})
 export function packageCopy(dir: string): string {
   const root = join(dir, 'poolrun-package');
   mkdirSync(root);
-  for (const part of ['bin', 'dist', 'package.json', 'schema'])
+  // native/: the spawn addon, as an install has it (CI forces POOLRUN_SPAWN=native on one of its two runs).
+  for (const part of ['bin', 'dist', 'package.json', 'schema', 'native'])
     cpSync(join(ROOT, part), join(root, part), { recursive: true });
   // To where node_modules really is (a worktree's may be a link into another checkout): nobody must pass
   // through the checkout's own folders to reach it.

@@ -51,7 +51,7 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
       const e = err as NodeJS.ErrnoException;
       throw new UsageError(
         e.code === 'ENOENT'
-          ? `job file not found: ${file}`
+          ? `job file not found: ${file}${notFoundHint(file)}`
           : `cannot read job file ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
       );
     }
@@ -226,4 +226,11 @@ function endOfSniff(): (chunk: Buffer) => boolean {
     }
     return chunk.indexOf(0x0a, from) !== -1;
   };
+}
+
+/** A lone plain word that is no file may be a command meant for stdin's lines, as GNU parallel reads it. */
+function notFoundHint(file: string): string {
+  return /^[\w.+-]+$/.test(file) && !/\.(json|jsonl|ndjson|txt)$/i.test(file)
+    ? ` (to run it once per line of stdin, as GNU parallel does: poolrun ${file} {} :::: -)`
+    : '';
 }

@@ -40,7 +40,8 @@ const tempDirs = useTempDirs();
 /** The package copied into a temp folder, with node_modules holding links to `packages` only. */
 function installedCopy(packages: string[]): string {
   const dir = tempDirs();
-  for (const part of ['bin', 'dist', 'schema', 'package.json'])
+  // native/: the spawn addon, as an install has it (CI forces POOLRUN_SPAWN=native on one of its two runs).
+  for (const part of ['bin', 'dist', 'schema', 'package.json', 'native'])
     cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   const shared = realpathSync(join(ROOT, 'node_modules'));
   for (const name of packages) {

@@ -214,7 +214,7 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
   // GNU parallel's plainest habit: no separator, no -a, the input lines come from stdin.
   it.each([
     ['seq | CMD {}', ['echo', '{}'], '1\n2\n3\n'],
-    ['seq | CMD (appended)', ['echo'], '1\n\n3\n'],
+    ['seq | CMD WORD (appended)', ['echo', 'x'], '1\n\n3\n'],
     ['one word with {} in it', ['echo x{}x'], 'a b\n-rf\n'],
     ['-N2 from stdin', ['-N2', 'echo', '{2}', '{1}'], 'a\nb\nc\n'],
     ['hostile lines stay values', ['echo', '{}'], '$(echo PWNED)\n;echo PWNED\n--help\n:::\n'],
@@ -241,6 +241,10 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     expect(after.code).toBe(2);
     expect(after.stderr).toMatch(/options go before the job file/);
     expect((await run(['-'], JSON.stringify(['echo from-stdin']))).stdout).toBe('from-stdin\n');
+    // A lone plain word that is no file: "not found", and how to run it on stdin's lines; nothing ran.
+    const lone = await run(['gzipx'], 'x\n');
+    expect([lone.code, lone.stdout]).toEqual([2, '']);
+    expect(lone.stderr).toMatch(/job file not found: gzipx \(.*poolrun gzipx \{\} :::: -\)/);
   });
 
   it('differs on purpose: a ::: value with a newline is one argument (GNU parallel makes it two)', async () => {
