@@ -5,7 +5,7 @@
  * between any two runs (pids, times) and what only the native path measures (usage).
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   packageCopy,
@@ -298,7 +298,9 @@ describe('choosing the spawn path', () => {
 
   it('without the addon (not built at install): child_process, said so; POOLRUN_SPAWN=native is exit 2', async () => {
     const dir = temp();
-    const bin = packageCopy(dir); // bin, dist, package.json: no native/build
+    const bin = packageCopy(dir);
+    // An install where the addon was not built: no native/build.
+    rmSync(join(dir, 'poolrun-package', 'native'), { recursive: true, force: true });
     const env = { POOLRUN_SPAWN: '' };
     const v = await poolrunAt(bin, ['--version'], { env });
     expect(v.stdout).toMatch(
