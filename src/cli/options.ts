@@ -11,7 +11,7 @@ import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.
 import { schedOptions, type RawSchedOptions } from '../sched/options.js';
 import type { GateOptions } from '../sched/gate.js';
 import { autoWorkers, autoSchedOptions, type SchedOptions } from '../sched/auto-options.js';
-import type { Order, OutputMode, ReportOptions, ReporterKind } from '../report/options.js';
+import type { Order, OutputMode, ReportOptions } from '../report/options.js';
 
 export type { Order, OutputMode, ReporterKind } from '../report/options.js';
 export type Halt = 'never' | 'soon' | 'now';
@@ -36,18 +36,8 @@ export interface RunOptions extends SchedOptions, ReportOptions {
   retries: number;
   retryDelayMs: number;
   halt: Halt;
-  json?: string;
-  reporter: ReporterKind;
-  junit?: string;
-  /** --report: the HTML timeline of the run. */
-  report?: string;
-  joblog?: string;
-  resume: boolean;
-  resumeFailed: boolean;
+  // json, reporter, junit, report, joblog, resume, resumeFailed, quiet, color: ReportOptions (report/options.ts).
   dryRun: boolean;
-  quiet: boolean;
-  /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
-  color?: boolean;
   captureLimit: number;
   /** --fsync: every copy and download job is synced to disk, as with `"fsync": true` (cli/fsync.ts). */
   fsync?: boolean;

@@ -4,11 +4,9 @@
  * records as finished, failed ones included (GNU parallel's meaning); `--resume-failed` skips only those that
  * succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { LINE_LIMIT_WORDS, LineTooLong, MAX_LINE_BYTES } from '../util/limits.js';
 import { firstInvalidByte } from '../util/utf8.js';
-import { notRegular, reason } from '../report/files.js';
+import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
 import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
 import type { JobSource } from './source.js';
@@ -28,84 +26,21 @@ export interface ResumeLog {
  */
 export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
   const refuse = (why: string) => new UsageError(`--joblog: cannot resume from ${file}: ${why}`);
-  let st: Stats;
-  try {
-    st = statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { done: new Set(), malformed: 0 };
-    throw refuse(reason(e));
-  }
-  if (!st.isFile()) throw refuse(`it is ${notRegular(st)}, not a regular file`);
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw refuse(reason(e));
-  }
   const done = new Set<string>();
   let malformed = 0;
-  const take = (text: string) => {
-    const parsed = parseJoblog(text);
+  readJoblogLines(file, refuse, (first, lines) => {
+    lines.forEach((line, k) => {
+      const bad = firstInvalidByte(line);
+      if (bad !== -1)
+        throw refuse(`line ${first + k} is not valid UTF-8 (byte ${bad + 1}): not a joblog poolrun wrote`);
+    });
+    const parsed = parseJoblog(lines.map((l) => `${l.toString('utf8')}\n`).join(''));
     malformed += parsed.malformed;
     for (const e of parsed.entries) {
       if (!rerunFailed || (e.exitval === 0 && e.signal === 0)) done.add(joblogKey(e.id, e.hash));
     }
-  };
-  try {
-    if (!fstatSync(fd).isFile()) throw refuse('it is not a regular file');
-    for (const { first, lines } of lineBatches(fd)) {
-      lines.forEach((line, k) => {
-        const bad = firstInvalidByte(line);
-        if (bad !== -1)
-          throw refuse(`line ${first + k} is not valid UTF-8 (byte ${bad + 1}): not a joblog poolrun wrote`);
-      });
-      take(lines.map((l) => `${l.toString('utf8')}\n`).join(''));
-    }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof LineTooLong)
-      throw refuse(`line ${e.line} is longer than ${LINE_LIMIT_WORDS}: not a joblog poolrun wrote`);
-    throw refuse(reason(e));
-  } finally {
-    closeSync(fd);
-  }
+  });
   return { done, malformed };
-}
-
-/**
- * The complete lines of a file (without their newline), a batch per read. A last line without its newline is a
- * line poolrun was writing when it died: it is left out, as parseJoblog would.
- */
-function* lineBatches(fd: number): Generator<{ first: number; lines: Buffer[] }> {
-  const buf = Buffer.allocUnsafe(1024 * 1024);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let n = 1;
-  for (;;) {
-    const got = readSync(fd, buf, 0, buf.length, null);
-    if (got === 0) return;
-    const chunk = buf.subarray(0, got);
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, start)) {
-      const part = chunk.subarray(start, i);
-      if (pendingBytes + part.length > MAX_LINE_BYTES)
-        throw new LineTooLong(n + lines.length, MAX_LINE_BYTES);
-      lines.push(pending.length ? Buffer.concat([...pending, part]) : Buffer.from(part));
-      pending = [];
-      pendingBytes = 0;
-      start = i + 1;
-    }
-    if (start < chunk.length) {
-      pendingBytes += chunk.length - start;
-      if (pendingBytes > MAX_LINE_BYTES) throw new LineTooLong(n + lines.length, MAX_LINE_BYTES);
-      pending.push(Buffer.from(chunk.subarray(start)));
-    }
-    if (lines.length) {
-      yield { first: n, lines };
-      n += lines.length;
-    }
-  }
 }
 
 function isDone(log: ResumeLog, job: Job): boolean {

@@ -14,6 +14,7 @@ export interface ReportOptions {
   resume: boolean;
   resumeFailed: boolean;
   quiet: boolean;
+  /** undefined: decide from the terminal and NO_COLOR/FORCE_COLOR. */
   color?: boolean;
   /** Where the jobs run, as the report names it: a local pool's mode, or set when a queue runs them. */
   mode: 'thread' | 'process';

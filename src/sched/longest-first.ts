@@ -9,11 +9,9 @@
  * are as without it. A list of jobs is sorted whole; a stream (stdin) in windows of STREAM_WINDOW jobs: poolrun
  * reads that many ahead (or to the end of the stream) before it starts one.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { MAX_LINE_BYTES, LINE_LIMIT_WORDS } from '../util/limits.js';
 import { jobHash } from '../report/joblog.js';
-import { notRegular, reason } from '../report/files.js';
+import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
 import type { JobSource } from '../input/source.js';
 
@@ -40,48 +38,11 @@ export function durationsFrom(text: string, into = new Map<string, number>()): M
 export function readDurations(file: string): Map<string, number> {
   const refuse = (why: string) =>
     new UsageError(`--schedule longest-first: cannot read durations from --joblog ${file}: ${why}`);
-  let st: Stats;
-  try {
-    st = statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw refuse(reason(e));
-  }
-  if (!st.isFile()) throw refuse(`it is ${notRegular(st)}, not a regular file`);
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw refuse(reason(e));
-  }
   const durations = new Map<string, number>();
-  try {
-    if (!fstatSync(fd).isFile()) throw refuse('it is not a regular file');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    let rest = Buffer.alloc(0);
-    let lines = 0;
-    for (;;) {
-      const got = readSync(fd, buf, 0, buf.length, null);
-      if (got === 0) break;
-      const chunk = rest.length ? Buffer.concat([rest, buf.subarray(0, got)]) : buf.subarray(0, got);
-      const end = chunk.lastIndexOf(0x0a);
-      // The columns read are ASCII: latin1 keeps every byte of the others as it is, valid UTF-8 or not.
-      if (end !== -1) {
-        const text = chunk.toString('latin1', 0, end + 1);
-        durationsFrom(text, durations);
-        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-      }
-      rest = Buffer.from(chunk.subarray(end + 1));
-      if (rest.length > MAX_LINE_BYTES)
-        throw refuse(`line ${lines + 1} is longer than ${LINE_LIMIT_WORDS}: not a joblog poolrun wrote`);
-    }
-    // A last line without its newline is one poolrun was writing when it died: left out.
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw refuse(reason(e));
-  } finally {
-    closeSync(fd);
-  }
+  // The columns read are ASCII: latin1 keeps every byte of the others as it is, valid UTF-8 or not.
+  readJoblogLines(file, refuse, (_first, lines) =>
+    durationsFrom(lines.map((line) => `${line.toString('latin1')}\n`).join(''), durations),
+  );
   return durations;
 }
 

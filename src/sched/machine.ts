@@ -29,7 +29,8 @@ export function readMachine(what: { mem: boolean; load: boolean }): MachineReadi
   };
 }
 
-function readText(path: string): string | undefined {
+/** A /proc file's text; undefined where it cannot be read (no such file, not Linux). */
+export function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'latin1');
   } catch {

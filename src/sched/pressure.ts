@@ -8,7 +8,7 @@
  * POOLRUN_TEST_PROC_ROOT points the reader at another folder laid out like /proc. It is for poolrun's own tests
  * (fake readings from real files); it is not a user setting and may change.
  */
-import { readFileSync } from 'node:fs';
+import { readText } from './machine.js';
 import { join } from 'node:path';
 
 export const PROC_ROOT_VAR = 'POOLRUN_TEST_PROC_ROOT';
@@ -30,14 +30,6 @@ export interface Reading {
 export function procRoot(env: NodeJS.ProcessEnv = process.env): string {
   const root = env[PROC_ROOT_VAR];
   return root !== undefined && root !== '' ? root : '/proc';
-}
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return undefined;
-  }
 }
 
 /** `some avg10=0.00 avg60=0.00 avg300=0.00 total=12345` → 12345. */
@@ -75,16 +67,16 @@ export function memAvailable(text: string | undefined): number | undefined {
 /** One reading of the machine, from `root` (default /proc, or POOLRUN_TEST_PROC_ROOT). */
 export function readMachine(root = procRoot(), now = performance.now()): Reading {
   const r: Reading = { time: now };
-  const cpu = cpuTimes(read(join(root, 'stat')));
+  const cpu = cpuTimes(readText(join(root, 'stat')));
   if (cpu) r.cpu = cpu;
   const psi: NonNullable<Reading['psi']> = {};
   for (const kind of ['cpu', 'memory', 'io'] as const) {
-    const total = psiSomeTotal(read(join(root, 'pressure', kind)));
+    const total = psiSomeTotal(readText(join(root, 'pressure', kind)));
     if (total !== undefined) psi[kind] = total;
   }
   if (Object.keys(psi).length) r.psi = psi;
-  Object.assign(r, loadAvg(read(join(root, 'loadavg'))));
-  const mem = memAvailable(read(join(root, 'meminfo')));
+  Object.assign(r, loadAvg(readText(join(root, 'loadavg'))));
+  const mem = memAvailable(readText(join(root, 'meminfo')));
   if (mem !== undefined) r.memAvailable = mem;
   return r;
 }
