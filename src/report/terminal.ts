@@ -6,7 +6,10 @@
  *
  * Every line of the area is kept narrower than the terminal, so each takes exactly one row and the area can
  * be erased by moving up. When the terminal gets narrower, terminals that reflow (VTE, iTerm2, kitty, tmux,
- * Windows Terminal) re-wrap those rows: the erase counts the rows they now take.
+ * Windows Terminal) re-wrap those rows: the erase counts the rows they now take. A resize is let settle first
+ * (nothing is drawn or erased until the size has held for SETTLE_MS): while a window edge is dragged, each
+ * erase would race the terminal's next reflow, and one counted for a width the terminal has already left moves
+ * up into the scrollback and clears a line of it. Output waits for the settle too, unless 64 KiB are waiting.
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { Sink } from './sink.js';
@@ -23,6 +26,7 @@ export interface TerminalStream {
 export type Render = (columns: number, rows: number, now: number) => string[];
 
 const INTERVAL_MS = 100;
+const SETTLE_MS = 150;
 const HOLD_BYTES = 64 * 1024;
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
@@ -43,6 +47,8 @@ export class LiveScreen implements Sink {
   private live = false;
   private refreshing = false;
   private ok = true;
+  /** Until then the terminal's size is not trusted to hold (a resize was seen): no drawing, no erasing. */
+  private unsettledUntil = 0;
   private readonly onResize = () => this.resized();
   private readonly onExit = () => this.base.stderr(SHOW_CURSOR);
 
@@ -60,7 +66,7 @@ export class LiveScreen implements Sink {
     this.base.stderr(HIDE_CURSOR);
     process.once('exit', this.onExit);
     this.term.on('resize', this.onResize);
-    this.timer = setInterval(() => this.refresh(true), INTERVAL_MS);
+    this.timer = setInterval(() => this.tick(), INTERVAL_MS);
     this.timer.unref();
     this.refresh(true);
   }
@@ -196,7 +202,14 @@ export class LiveScreen implements Sink {
   }
 
   private resized(): void {
-    if (this.live) this.refresh(true);
+    this.unsettledUntil = Date.now() + SETTLE_MS;
+  }
+
+  /** The timer's redraw, once the size has held since the last resize. */
+  private tick(): void {
+    if (this.sizeChanged()) this.resized();
+    if (Date.now() < this.unsettledUntil) return;
+    this.refresh(true);
   }
 
   private columns(): number {

@@ -174,10 +174,58 @@ describe('the TTY view (tmux)', () => {
           expect(now).toMatch(LIVE);
           return now;
         };
-        let seen = await redrawn('');
+        await redrawn('');
         for (const cols of ['38', '70', '30']) {
           await tmux('resize-window', '-t', '0', '-x', cols);
-          seen = await redrawn(seen);
+          // tmux has reflowed the pane by now (that change is tmux's own, not a redraw): wait for poolrun's
+          // next frame after it, drawn at the new width.
+          await redrawn(await pane());
+        }
+        writeFileSync(gate, '');
+      },
+      `printf 'earlier line %s\\n' $(seq 1 50)`,
+    );
+    expect(r.code).toBe(1);
+    expectClean(r.screen);
+    const lines = r.screen.split('\n');
+    const summary = lines.findIndex((l) => l.startsWith('poolrun: 9 jobs'));
+    expect(summary).toBeGreaterThan(0);
+    expect(lines.slice(0, summary).filter((l) => l !== '')).toEqual([...before, ...OUTPUT_LINES]);
+  });
+
+  it('dragging the window edge (a burst of resizes) loses no line of the scrollback', async () => {
+    const dir = temp();
+    const before = Array.from({ length: 50 }, (_, i) => `earlier line ${i + 1}`);
+    const gate = join(dir, 'gate');
+    const jobs = [{ id: 'gate', run: `while [ ! -e ${gate} ]; do sleep 0.05; done` }, ...JOBS];
+    const r = await inTmux(
+      ['-w', '4', jobFile(dir, jobs)],
+      { cols: 100, rows: 30 },
+      async (tmux) => {
+        const pane = async () => String((await tmux('capture-pane', '-p', '-t', '0')).stdout);
+        const LIVE = /[░█⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+        const redrawn = async (seen: string) => {
+          const end = Date.now() + 20_000;
+          let now = await pane();
+          while (Date.now() < end && (now === seen || !LIVE.test(now))) {
+            await sleep(50);
+            now = await pane();
+          }
+          expect(now).toMatch(LIVE);
+        };
+        await redrawn('');
+        // A drag: many widths in a row, all applied by the tmux server in one go (one client command), so that
+        // poolrun's SIGWINCH, its erase and the terminal's reflows interleave as they do under a hand.
+        const drags = [
+          [90, 70, 45, 30, 52, 80, 100, 60, 33, 75],
+          [41, 95, 28, 64, 100, 36, 88, 47, 70, 31],
+          [55, 99, 26, 72, 38, 90, 44, 100, 29, 80],
+        ];
+        for (const widths of drags) {
+          await tmux(
+            ...widths.flatMap((w, i) => [...(i ? [';'] : []), 'resize-window', '-t', '0', '-x', String(w)]),
+          );
+          await redrawn(await pane());
         }
         writeFileSync(gate, '');
       },
