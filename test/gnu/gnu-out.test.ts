@@ -401,10 +401,17 @@ describe("-j/--jobs: GNU's forms", () => {
     for (const j of ['1', '3', '+1', '-1', '150%', '50%', '0']) {
       const n = 8;
       const args = Array.from({ length: n }, (_, i) => String(i));
-      const cmd = 'sleep 0.6; echo {%}';
+      // Jobs overlap by a barrier, not by a sleep (on a loaded machine starting 8 jobs can take longer than any
+      // sleep): each job marks its start and waits until `k` have started, k the width -j asks for. A tool that
+      // runs fewer at a time never reaches k: its jobs give up after 10 s and its {%} stays lower.
+      const width = parseJobs(j);
+      const k = Math.min(n, width === JOBS_ZERO ? n : width);
+      const barrier = (dir: string) =>
+        `touch ${dir}/{#}; i=0; while [ "$(ls ${dir} | wc -l)" -lt ${k} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo {%}`;
+      const [pd, gd] = [temp(), temp()];
       const [p, g] = await Promise.all([
-        pool(['-j', j, '--each', cmd, ...args]),
-        gnu(['-j', j, cmd, ':::', ...args]),
+        pool(['-j', j, '--each', barrier(pd), ...args]),
+        gnu(['-j', j, barrier(gd), ':::', ...args]),
       ]);
       const max = (b: Buffer) => Math.max(...b.toString().trim().split('\n').map(Number));
       expect(max(p.stdout), `-j ${j}`).toBe(max(g.stdout));
