@@ -15,9 +15,13 @@ describe.each(modes)('the worker started ahead of the CLI (%s mode)', (mode) => 
   it("gives its jobs the run's token, the same as a worker started later", async () => {
     const dir = temp();
     // Two at once on two workers: the first runs on the early thread, the second on one started by the pool.
+    // Each waits for the other to have started (not a sleep: on a loaded machine the first could end before the
+    // second worker is up, and run both); on one worker alone they give up after 20 s and the check fails.
+    const both = (me: string, other: string) =>
+      `touch ${dir}/${me}; i=0; while [ ! -e ${dir}/${other} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo "$POOLRUN_RUN_ID $POOLRUN_WORKER"`;
     const file = writeJobs(dir, [
-      { id: 'a', run: 'echo "$POOLRUN_RUN_ID $POOLRUN_WORKER"; sleep 0.5' },
-      { id: 'b', run: 'echo "$POOLRUN_RUN_ID $POOLRUN_WORKER"; sleep 0.5' },
+      { id: 'a', run: both('a', 'b') },
+      { id: 'b', run: both('b', 'a') },
     ]);
     const r = await poolrun(['-q', '-m', mode, '-w', '2', file]);
     expect(r.code).toBe(0);
