@@ -10,9 +10,13 @@ const jobFile = writeJobs;
 describe.each(modes)('the seed, ported (%s mode)', (mode) => {
   it('9 say_hi jobs on --workers 10: every greeting, in input order, spread over several workers', async () => {
     const dir = temp();
+    // Each greeting waits until two jobs have started (a barrier, not a sleep: on a loaded machine one worker could
+    // finish them all before a second is up). With one worker alone they give up after 20 s, and the check fails.
     const jobs = Array.from({ length: 9 }, (_, i) => ({
       id: `guest${i + 1}`,
-      run: `sleep 0.2; echo "hi guest${i + 1} executed in worker $POOLRUN_WORKER, process $PPID"`,
+      run:
+        `touch ${dir}/started${i + 1}; n=0; while [ "$(ls ${dir} | grep -c started)" -lt 2 ] && [ $n -lt 400 ]; ` +
+        `do sleep 0.05; n=$((n+1)); done; echo "hi guest${i + 1} executed in worker $POOLRUN_WORKER, process $PPID"`,
     }));
     const file = jobFile(dir, jobs);
     const json = join(dir, 'out.json');
