@@ -24,6 +24,7 @@ export default function setup(): void {
     'schema',
     'tsconfig.json',
     'scripts/build-validator.mjs',
+    'scripts/build-bundle.mjs',
     'package.json',
     'native/spawn.c',
   ];
