@@ -1,13 +1,15 @@
 /*
  * poolrun's spawn addon (issue 15): posix_spawn instead of libuv's fork(), whose cost grows with poolrun's memory.
  *
- * spawn(file, argv, envp, cwd) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB] | -errno
+ * spawn(file, argv, envp, cwd) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB, leaderStart] | -errno
  *   The child gets a session and process group of its own (POSIX_SPAWN_SETSID), /dev/null on stdin, the write ends
  *   of two pipes on stdout/stderr, exactly `envp`, every signal at its default and none blocked (as libuv does).
  *   A bare `file` is looked up in envp's PATH, as execvp would (libuv sets environ to the child's, then execvp);
  *   a file the kernel will not run (ENOEXEC) runs with /bin/sh, as glibc's execvp does.
- *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read.
- * reap(pid) -> undefined while it runs | [exitCode, signal, userUs, systemUs, maxRssKiB]
+ *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read. leaderStart: the child's start time
+ *   (/proc/PID/stat field 22, a string as written there, see src/proc/owner.ts), read before anyone can reap it, or
+ *   undefined where /proc cannot tell.
+ * reap(pid, waitMs) -> undefined while it runs | [exitCode, signal, userUs, systemUs, maxRssKiB, groupGone]
  *   wait4 on that pid only, WNOHANG, on the JS thread (libuv's children stay libuv's). An earlier version watched
  *   each child from a thread through a threadsafe function: a child exiting while Node exited (or a worker thread
  *   was torn down) made that thread call into a freed function (SIGSEGV). Now nothing runs off the JS thread.
@@ -17,12 +19,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +152,38 @@ static int spawn_search(pid_t *pid, const char *file, char **argv, char **envp, 
   return e;
 }
 
+/*
+ * Field 22 of /proc/PID/stat (start time, clock ticks since boot) into buf, as written; 0, or -1 when it cannot be
+ * read. The command name (field 2) may hold anything: the fields are counted after its last ')', as owner.ts does.
+ */
+static int read_start(pid_t pid, char *out, size_t outlen) {
+  char path[32], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n;
+  do n = read(fd, buf, sizeof buf - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p || p[1] != ' ') return -1;
+  p += 2; /* field 3 */
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return -1;
+    p++;
+  }
+  size_t len = strcspn(p, " \n");
+  if (len == 0 || len >= outlen) return -1;
+  for (size_t i = 0; i < len; i++)
+    if (p[i] < '0' || p[i] > '9') return -1;
+  memcpy(out, p, len);
+  out[len] = 0;
+  return 0;
+}
+
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value args[4], result;
@@ -194,7 +231,10 @@ done:
   struct rusage self;
   memset(&self, 0, sizeof self);
   getrusage(RUSAGE_SELF, &self);
-  napi_create_array_with_length(env, 4, &result);
+  /* The child is certainly unreaped here (only the JS thread reaps it): its number is its own. */
+  char start[32];
+  int have_start = read_start(pid, start, sizeof start) == 0;
+  napi_create_array_with_length(env, 5, &result);
   napi_value v;
   napi_create_int32(env, pid, &v);
   napi_set_element(env, result, 0, v);
@@ -204,45 +244,76 @@ done:
   napi_set_element(env, result, 2, v);
   napi_create_double(env, (double)self.ru_maxrss, &v);
   napi_set_element(env, result, 3, v);
+  if (have_start)
+    napi_create_string_utf8(env, start, NAPI_AUTO_LENGTH, &v);
+  else
+    napi_get_undefined(env, &v);
+  napi_set_element(env, result, 4, v);
   return result;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* the same number on every Linux architecture */
+#endif
+
+static pid_t wait_nohang(pid_t pid, int *status, struct rusage *ru) {
+  pid_t r;
+  do r = wait4(pid, status, WNOHANG, ru);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
 /*
- * reap(pid): wait4(pid, WNOHANG) on this child only (never libuv's): undefined while it runs, else
- * [code (-1 when signalled), signal, user µs, system µs, maxrss KiB]; [-1, 0, 0, 0, 0] if it was reaped elsewhere.
+ * reap(pid, waitMs): wait4(pid, WNOHANG) on this child only (never libuv's): undefined while it runs, else
+ * [code (-1 when signalled), signal, user µs, system µs, maxrss KiB, groupGone]; [-1, 0, 0, 0, 0, 0] if it was
+ * reaped elsewhere. groupGone is 1 when, the leader reaped, its process group held nobody (kill(-pid, 0): ESRCH):
+ * nothing of the job is left, and nothing can join an empty group, so there is nothing to signal later.
+ * waitMs > 0: while it runs, wait up to that long for its exit (a pidfd, polled) before saying so. The JS side asks
+ * that once both pipes have closed: a process's exit closes its files a moment before it becomes a zombie, and
+ * a timer would free the job's slot a millisecond or more later (a process that closed its stdio on purpose and
+ * runs on costs that wait once).
  * No thread and no threadsafe function: nothing of the addon runs outside the JS thread, so nothing can touch Node
  * once it is exiting or a worker thread is being torn down. The JS side calls it when the child's pipes close and
  * then on a timer (spawn-native.ts).
  */
 static napi_value js_reap(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg, result;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  int32_t pid = 0;
-  if (argc < 1 || napi_get_value_int32(env, arg, &pid) != napi_ok || pid <= 0) {
-    napi_throw_type_error(env, NULL, "reap(pid)");
+  size_t argc = 2;
+  napi_value args[2], result;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t pid = 0, wait_ms = 0;
+  if (argc < 1 || napi_get_value_int32(env, args[0], &pid) != napi_ok || pid <= 0 ||
+      (argc >= 2 && napi_get_value_int32(env, args[1], &wait_ms) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "reap(pid, waitMs)");
     return NULL;
   }
   int status = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
-  pid_t r;
-  do r = wait4((pid_t)pid, &status, WNOHANG, &ru);
-  while (r < 0 && errno == EINTR);
+  pid_t r = wait_nohang((pid_t)pid, &status, &ru);
+  if (r == 0 && wait_ms > 0) {
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (pfd >= 0) {
+      struct pollfd p = {.fd = pfd, .events = POLLIN};
+      poll(&p, 1, wait_ms > 1000 ? 1000 : wait_ms);
+      close(pfd);
+      r = wait_nohang((pid_t)pid, &status, &ru);
+    }
+  }
   if (r == 0) {
     napi_get_undefined(env, &result);
     return result;
   }
-  double vals[5] = {-1, 0, 0, 0, 0};
+  double vals[6] = {-1, 0, 0, 0, 0, 0};
   if (r == pid) {
     if (WIFEXITED(status)) vals[0] = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) vals[1] = WTERMSIG(status);
     vals[2] = (double)ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec;
     vals[3] = (double)ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
     vals[4] = (double)ru.ru_maxrss;
+    vals[5] = kill(-(pid_t)pid, 0) < 0 && errno == ESRCH;
   }
-  napi_create_array_with_length(env, 5, &result);
-  for (uint32_t i = 0; i < 5; i++) {
+  napi_create_array_with_length(env, 6, &result);
+  for (uint32_t i = 0; i < 6; i++) {
     napi_value v;
     napi_create_double(env, vals[i], &v);
     napi_set_element(env, result, i, v);

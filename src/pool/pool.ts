@@ -178,7 +178,7 @@ export class WorkerPool {
         const t = this.byKey.get(m.key);
         if (!t) return;
         t.pgid = m.pid;
-        this.groups.add(m.pid, slot.handle.pid);
+        this.groups.add(m.pid, slot.handle.pid, m.leader);
         if (t.killNow) this.groups.kill(m.pid);
         else if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
         // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
@@ -216,7 +216,7 @@ export class WorkerPool {
         if (t.state === 'cancelled') {
           // Dropped while it waited in this worker (cancel): the executor has reported it already.
           this.byKey.delete(t.key);
-          if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+          if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs, outcome.groupGone === true);
         } else this.finish(t, outcome, slot);
         this.dispatcher.advance(slot);
         return;

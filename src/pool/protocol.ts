@@ -49,7 +49,8 @@ export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & { stdout?: Uint8A
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'spawned'; key: number; pid: number }
+  /** `leader`: the leader's start time as the worker read it before reaping (proc/owner.ts); null: not readable. */
+  | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
   | { type: 'done'; key: number; outcome: WireOutcome }
   /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */

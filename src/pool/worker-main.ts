@@ -154,11 +154,13 @@ async function runOne(w: WireJob): Promise<void> {
     get signal() {
       return (flow.ac ??= new AbortController()).signal;
     },
-    spawned(pid) {
+    spawned(pid, start) {
       flow.pgid = pid;
-      // Read before this worker's loop can reap it: the number is certainly the leader's here.
-      if (!parentPort) flow.leader = leaderStart(pid, process.pid);
-      post({ type: 'spawned', key: w.key, pid });
+      // Read before this worker's loop can reap it: the number is certainly the leader's here (the main thread,
+      // reading it when this message arrives, would often find a tiny job gone already, and pay for it there).
+      const leader = start ?? leaderStart(pid, process.pid);
+      if (!parentPort) flow.leader = leader;
+      post({ type: 'spawned', key: w.key, pid, leader: leader ?? null });
     },
     output(stream, data) {
       post({ type: 'output', key: w.key, stream, data });

@@ -23,14 +23,25 @@ interface Addon {
     argv: string[],
     envp: string[],
     cwd: string | null,
-  ): [pid: number, stdoutFd: number, stderrFd: number, selfMaxRss: number] | number;
+  ):
+    | [pid: number, stdoutFd: number, stderrFd: number, selfMaxRss: number, leaderStart: string | undefined]
+    | number;
   reap(
     pid: number,
-  ): [code: number, signal: number, userUs: number, systemUs: number, maxRss: number] | undefined;
+    waitMs: number,
+  ):
+    | [code: number, signal: number, userUs: number, systemUs: number, maxRss: number, groupGone: number]
+    | undefined;
 }
 
 /** Longest wait between two reaps of a child whose pipes are still open (a grandchild holds them, or it runs). */
 const MAX_POLL_MS = 100;
+/**
+ * How long the reap asked when both pipes have closed may wait for the exit (native/spawn.c reap): an exit closes
+ * the files a moment before the process becomes a zombie, and a timer instead would hold the job's slot for 1 ms
+ * or more. A process that closed its stdio and runs on costs this once.
+ */
+const EXIT_WAIT_MS = 2;
 
 let addon: Addon | undefined;
 let loadError: string | undefined;
@@ -90,6 +101,8 @@ class NativeSpawned extends EventEmitter implements Spawned {
   stderr: Readable;
   readonly exited: Promise<Exit>;
   usage: Usage | null = null;
+  groupGone = false;
+  leaderStart: string | undefined;
 
   constructor(a: Addon, file: string, args: string[], options: SpawnOptions) {
     super();
@@ -105,6 +118,7 @@ class NativeSpawned extends EventEmitter implements Spawned {
     const closed = () => {
       if (--open > 0) return;
       this.usage = exit.usage;
+      this.groupGone = exit.groupGone === true;
       resolveExit(exit);
       this.emit('close', exit.code, exit.signal);
     };
@@ -128,27 +142,29 @@ class NativeSpawned extends EventEmitter implements Spawned {
       });
       return;
     }
-    const [pid, outFd, errFd, selfMaxRss] = r;
+    const [pid, outFd, errFd, selfMaxRss, leaderStart] = r;
     floor = selfMaxRss;
     this.pid = pid;
+    this.leaderStart = leaderStart;
     this.stdout = new Socket({ fd: outFd, readable: true, writable: false });
     this.stderr = new Socket({ fd: errFd, readable: true, writable: false });
     let reaped = false;
     let timer: NodeJS.Timeout | undefined;
     let pipes = 2;
-    const reap = (): boolean => {
+    const reap = (waitMs = 0): boolean => {
       if (reaped) return true;
-      const x = a.reap(pid);
+      const x = a.reap(pid, waitMs);
       if (!x) return false;
       reaped = true;
       clearTimeout(timer);
-      const [code, signal, userUs, sysUs, rss] = x;
+      const [code, signal, userUs, sysUs, rss, gone] = x;
       const usage: Usage = {
         userMs: Math.round(userUs / 1000),
         systemMs: Math.round(sysUs / 1000),
         maxRssKiB: rss > floor ? rss : null,
       };
       exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
+      if (gone) exit.groupGone = true;
       closed();
       return true;
     };
@@ -162,7 +178,7 @@ class NativeSpawned extends EventEmitter implements Spawned {
     const pipeClosed = () => {
       pipes--;
       closed();
-      if (!reap()) poll(1);
+      if (!reap(pipes ? 0 : EXIT_WAIT_MS)) poll(1);
     };
     this.stdout.on('close', pipeClosed);
     this.stderr.on('close', pipeClosed);

@@ -14,6 +14,8 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   /** null on the node path, and when the spawn failed. */
   usage: Usage | null;
+  /** Its process group was empty once it was reaped (native path only): nothing of the job is left to signal. */
+  groupGone?: boolean;
 }
 
 export interface SpawnOptions {
@@ -33,6 +35,13 @@ export interface Spawned extends EventEmitter {
   readonly exited: Promise<Exit>;
   /** The exit's usage, once 'close' has been emitted (null before, and where it is not measured). */
   readonly usage: Usage | null;
+  /** Exit's groupGone, once 'close' has been emitted (false before, and where it is not known). */
+  readonly groupGone?: boolean;
+  /**
+   * The leader's start time (/proc/PID/stat field 22, see proc/owner.ts), read by the spawner before the child
+   * could be reaped (native path); undefined where it was not read.
+   */
+  readonly leaderStart?: string;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }

@@ -5,7 +5,9 @@
  * between any two runs (pids, times) and what only the native path measures (usage).
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import {
   packageCopy,
@@ -279,6 +281,71 @@ describe.skipIf(NODE_ONLY)('the native spawn path', () => {
     const node = await runOn('node', dir, jobs);
     expect(native.results.map((x) => x.usage === null)).toEqual([false, true]);
     expect(node.results.map((x) => x.usage)).toEqual([null, null]);
+  });
+});
+
+/** The addon itself (native/spawn.c), as src/proc/spawn-native.ts calls it. */
+interface RawAddon {
+  spawn(
+    file: string,
+    argv: string[],
+    envp: string[],
+    cwd: string | null,
+  ): [number, number, number, number, string?];
+  reap(pid: number, waitMs: number): [number, number, number, number, number, number] | undefined;
+}
+
+describe.skipIf(NODE_ONLY)('the addon: what each spawn and reap tells the pool (issue 15, B1)', () => {
+  const addon = createRequire(import.meta.url)(
+    fileURLToPath(new URL('../../native/build/poolrun_spawn.node', import.meta.url)),
+  ) as RawAddon;
+  const ENV = ['PATH=/usr/bin:/bin'];
+  /** Reads a pipe to its end (the fds are blocking), then closes it. */
+  const drain = (fd: number): string => {
+    const buf = Buffer.alloc(4096);
+    let s = '';
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) s += buf.toString('utf8', 0, n);
+    closeSync(fd);
+    return s;
+  };
+
+  it('spawn gives the leader start time /proc shows; once both pipes are at end-of-file, one reap with a wait has the exit', () => {
+    // A process closes its files a moment before it becomes a zombie: a reap without a wait often comes too soon.
+    // 200 children, so that an addon not waiting would be caught here many times over.
+    for (let i = 0; i < 200; i++) {
+      const r = addon.spawn(
+        '/bin/sh',
+        ['sh', '-c', `echo $$ $(cut -d' ' -f22 /proc/$$/stat); exit ${i % 7}`],
+        ENV,
+        null,
+      );
+      if (typeof r === 'number') throw new Error(`spawn: errno ${-r}`);
+      const [pid, out, err, , start] = r;
+      const [ownPid, ownStart] = drain(out).trim().split(' ');
+      drain(err);
+      expect([pid, start]).toEqual([Number(ownPid), ownStart]);
+      const x = addon.reap(pid, 1000);
+      expect(x?.slice(0, 2)).toEqual([i % 7, 0]);
+    }
+  });
+
+  it('reap says whether the group is empty: a lone process, yes; one that leaves a background process in it, no', async () => {
+    const cases = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
+    for (const leave of cases) {
+      const cmd = leave ? 'sleep 30 </dev/null >/dev/null 2>&1 & echo $!' : 'true; echo';
+      const r = addon.spawn('/bin/sh', ['sh', '-c', cmd], ENV, null);
+      if (typeof r === 'number') throw new Error(`spawn: errno ${-r}`);
+      const [pid, out, err] = r;
+      const child = Number(drain(out).trim());
+      drain(err);
+      const x = addon.reap(pid, 1000)!;
+      expect(x[5]).toBe(leave ? 0 : 1);
+      if (leave) {
+        const start = pidStart(child);
+        process.kill(-pid, 'SIGKILL');
+        expect(await waitFor(() => !pidAlive(child, start), 5000)).toBe(true);
+      }
+    }
   });
 });
 

@@ -70,7 +70,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     }
     const ranDirect = child !== undefined;
     child ??= spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
-    if (child.pid !== undefined) ctx.spawned(child.pid);
+    if (child.pid !== undefined) ctx.spawned(child.pid, child.leaderStart);
     const spawned = child;
 
     const stream = ctx.capture.stream;
@@ -115,6 +115,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         stderr: e.data,
         usage: spawned.usage,
       };
+      if (spawned.groupGone) outcome.groupGone = true;
       if (ranDirect) outcome.direct = true;
       if (o.file) outcome.stdoutFile = o.file;
       if (e.file) outcome.stderrFile = e.file;
