@@ -21,6 +21,11 @@ export interface Exit {
 export interface SpawnOptions {
   cwd: string | undefined;
   env: NodeJS.ProcessEnv;
+  /**
+   * The caller's thread may wait a few ms inside the spawn for the job to end (a worker, which runs one job at a
+   * time): a tiny job then comes back finished (native path; spawn-native.ts BRIEF_MS). Never on the main thread.
+   */
+  brief?: boolean;
 }
 
 /**
