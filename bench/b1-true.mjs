@@ -34,6 +34,8 @@ const sides = [
     ? [{ name: 'GNU parallel -j2', cmd: ['sh', '-c', `parallel --will-cite -j2 true < ${numbers}`] }]
     : []),
   { name: 'node spawn loop', cmd: [NODE, join(BENCH, 'sides', 'spawn-loop.mjs'), String(n), '2'] },
+  // The floor of the native path: the addon and two sockets per child, nothing else of poolrun.
+  { name: 'node addon loop', cmd: [NODE, join(BENCH, 'sides', 'native-loop.mjs'), String(n), '2'] },
   // Both spawn paths (issue 15): the posix_spawn addon (the goal rows) and Node's child_process (the fallback).
   { name: 'poolrun thread', cmd: poolrunCmd('-q', '-w', '2', lines), env: { POOLRUN_SPAWN: 'native' } },
   {

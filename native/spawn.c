@@ -1,13 +1,20 @@
 /*
  * poolrun's spawn addon (issue 15): posix_spawn instead of libuv's fork(), whose cost grows with poolrun's memory.
  *
- * spawn(file, argv, envp, cwd) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB] | -errno
+ * spawn(file, argv, envp, cwd, briefMs) -> [pid, stdoutFd, stderrFd, selfMaxRssKiB, leaderStart, exit?, out?, err?]
+ *   | -errno
  *   The child gets a session and process group of its own (POSIX_SPAWN_SETSID), /dev/null on stdin, the write ends
  *   of two pipes on stdout/stderr, exactly `envp`, every signal at its default and none blocked (as libuv does).
  *   A bare `file` is looked up in envp's PATH, as execvp would (libuv sets environ to the child's, then execvp);
  *   a file the kernel will not run (ENOEXEC) runs with /bin/sh, as glibc's execvp does.
- *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read.
- * reap(pid) -> undefined while it runs | [exitCode, signal, userUs, systemUs, maxRssKiB]
+ *   The parent ends of the pipes come back as fds (O_CLOEXEC) for JS to read. leaderStart: the child's start time
+ *   (/proc/PID/stat field 22, a string as written there, see src/proc/owner.ts), read before anyone can reap it, or
+ *   undefined where /proc cannot tell. briefMs > 0: a job that has exited, and whose pipes every writer has
+ *   closed, within that long (the calling thread waits: a worker runs one job at a time) comes back finished:
+ *   `exit` as reap gives it, its output as Buffers (undefined when empty), the fds -1. Otherwise nothing of it has
+ *   been read or reaped: the fds are JS's to read as usual. For a tiny job this saves two sockets, their
+ *   events and timers (issue 15, B1).
+ * reap(pid, waitMs) -> undefined while it runs | [exitCode, signal, userUs, systemUs, maxRssKiB, groupGone]
  *   wait4 on that pid only, WNOHANG, on the JS thread (libuv's children stay libuv's). An earlier version watched
  *   each child from a thread through a threadsafe function: a child exiting while Node exited (or a worker thread
  *   was torn down) made that thread call into a freed function (SIGSEGV). Now nothing runs off the JS thread.
@@ -17,14 +24,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void free_strv(char **v) {
@@ -147,12 +158,142 @@ static int spawn_search(pid_t *pid, const char *file, char **argv, char **envp, 
   return e;
 }
 
+/*
+ * Field 22 of /proc/PID/stat (start time, clock ticks since boot) into buf, as written; 0, or -1 when it cannot be
+ * read. The command name (field 2) may hold anything: the fields are counted after its last ')', as owner.ts does.
+ */
+static int read_start(pid_t pid, char *out, size_t outlen) {
+  char path[32], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n;
+  do n = read(fd, buf, sizeof buf - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p || p[1] != ' ') return -1;
+  p += 2; /* field 3 */
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return -1;
+    p++;
+  }
+  size_t len = strcspn(p, " \n");
+  if (len == 0 || len >= outlen) return -1;
+  for (size_t i = 0; i < len; i++)
+    if (p[i] < '0' || p[i] > '9') return -1;
+  memcpy(out, p, len);
+  out[len] = 0;
+  return 0;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* the same number on every Linux architecture */
+#endif
+
+static pid_t wait_nohang(pid_t pid, int *status, struct rusage *ru) {
+  pid_t r;
+  do r = wait4(pid, status, WNOHANG, ru);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* [code (-1 when signalled), signal, user µs, system µs, maxrss KiB, groupGone] of a reaped child (see reap). */
+static napi_value exit_array(napi_env env, pid_t pid, pid_t r, int status, const struct rusage *ru) {
+  double vals[6] = {-1, 0, 0, 0, 0, 0};
+  if (r == pid) {
+    if (WIFEXITED(status)) vals[0] = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) vals[1] = WTERMSIG(status);
+    vals[2] = (double)ru->ru_utime.tv_sec * 1e6 + ru->ru_utime.tv_usec;
+    vals[3] = (double)ru->ru_stime.tv_sec * 1e6 + ru->ru_stime.tv_usec;
+    vals[4] = (double)ru->ru_maxrss;
+    vals[5] = kill(-pid, 0) < 0 && errno == ESRCH;
+  }
+  napi_value result;
+  napi_create_array_with_length(env, 6, &result);
+  for (uint32_t i = 0; i < 6; i++) {
+    napi_value v;
+    napi_create_double(env, vals[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  return result;
+}
+
+static long elapsed_us(const struct timespec *t0) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (t.tv_sec - t0->tv_sec) * 1000000L + (t.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/*
+ * Whether, within budget_ms, the child exits and both pipes reach end-of-file (every writer gone, a grandchild's
+ * too). Nothing is read meanwhile (a pipe with data but writers left does not wake poll: events 0 reports only the
+ * hang-up), and nothing is reaped: when it says no, the child and its pipes are exactly as spawn left them.
+ */
+static int ends_within(pid_t pid, int out, int err, int budget_ms) {
+  int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pfd < 0) return 0;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int exited = 0, out_hup = 0, err_hup = 0, bad = 0;
+  while (!bad && !(exited && out_hup && err_hup)) {
+    long left = budget_ms * 1000L - elapsed_us(&t0);
+    if (left <= 0) break;
+    struct pollfd p[3];
+    int which[3], n = 0;
+    if (!exited) p[n] = (struct pollfd){.fd = pfd, .events = POLLIN}, which[n++] = 0;
+    if (!out_hup) p[n] = (struct pollfd){.fd = out, .events = 0}, which[n++] = 1;
+    if (!err_hup) p[n] = (struct pollfd){.fd = err, .events = 0}, which[n++] = 2;
+    int k = poll(p, (nfds_t)n, (int)((left + 999) / 1000));
+    if (k < 0 && errno != EINTR) break;
+    for (int i = 0; k > 0 && i < n; i++) {
+      short ev = p[i].revents;
+      if (!ev) continue;
+      if (which[i] == 0) exited = 1;
+      else if (!(ev & POLLHUP)) bad = 1;
+      else if (which[i] == 1) out_hup = 1;
+      else err_hup = 1;
+    }
+  }
+  close(pfd);
+  return !bad && exited && out_hup && err_hup;
+}
+
+/* All that is left in a pipe whose writers are gone, as a Buffer (undefined when empty); the fd is closed. */
+static napi_value drain_pipe(napi_env env, int fd) {
+  size_t cap = 0, len = 0;
+  char *buf = NULL;
+  for (;;) {
+    if (cap - len < 4096) {
+      size_t ncap = cap ? cap * 2 : 16384;
+      char *nb = realloc(buf, ncap);
+      if (!nb) break;
+      buf = nb;
+      cap = ncap;
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  napi_value v;
+  if (len) napi_create_buffer_copy(env, len, buf, NULL, &v);
+  else napi_get_undefined(env, &v);
+  free(buf);
+  return v;
+}
+
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value args[4], result;
+  size_t argc = 5;
+  napi_value args[5], result;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 4) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd)");
+  int32_t brief_ms = 0;
+  if (argc < 4 || (argc >= 5 && napi_get_value_int32(env, args[4], &brief_ms) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, briefMs)");
     return NULL;
   }
   napi_valuetype cwd_type;
@@ -194,7 +335,24 @@ done:
   struct rusage self;
   memset(&self, 0, sizeof self);
   getrusage(RUSAGE_SELF, &self);
-  napi_create_array_with_length(env, 4, &result);
+  /* The child is certainly unreaped here (only the JS thread reaps it): its number is its own. */
+  char start[32];
+  int have_start = read_start(pid, start, sizeof start) == 0;
+  /* A brief job ends here: its output and exit come back with it, and its pipes are closed (fds -1). */
+  napi_value finished = NULL, out_data = NULL, err_data = NULL;
+  if (brief_ms > 0 && ends_within(pid, out[0], err[0], brief_ms)) {
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    pid_t r = wait_nohang(pid, &status, &ru);
+    if (r != 0) {
+      finished = exit_array(env, pid, r, status, &ru);
+      out_data = drain_pipe(env, out[0]);
+      err_data = drain_pipe(env, err[0]);
+      out[0] = err[0] = -1;
+    }
+  }
+  napi_create_array_with_length(env, finished ? 8 : 5, &result);
   napi_value v;
   napi_create_int32(env, pid, &v);
   napi_set_element(env, result, 0, v);
@@ -204,50 +362,60 @@ done:
   napi_set_element(env, result, 2, v);
   napi_create_double(env, (double)self.ru_maxrss, &v);
   napi_set_element(env, result, 3, v);
+  if (have_start)
+    napi_create_string_utf8(env, start, NAPI_AUTO_LENGTH, &v);
+  else
+    napi_get_undefined(env, &v);
+  napi_set_element(env, result, 4, v);
+  if (finished) {
+    napi_set_element(env, result, 5, finished);
+    napi_set_element(env, result, 6, out_data);
+    napi_set_element(env, result, 7, err_data);
+  }
   return result;
 }
 
 /*
- * reap(pid): wait4(pid, WNOHANG) on this child only (never libuv's): undefined while it runs, else
- * [code (-1 when signalled), signal, user µs, system µs, maxrss KiB]; [-1, 0, 0, 0, 0] if it was reaped elsewhere.
+ * reap(pid, waitMs): wait4(pid, WNOHANG) on this child only (never libuv's): undefined while it runs, else
+ * [code (-1 when signalled), signal, user µs, system µs, maxrss KiB, groupGone]; [-1, 0, 0, 0, 0, 0] if it was
+ * reaped elsewhere. groupGone is 1 when, the leader reaped, its process group held nobody (kill(-pid, 0): ESRCH):
+ * nothing of the job is left, and nothing can join an empty group, so there is nothing to signal later.
+ * waitMs > 0: while it runs, wait up to that long for its exit (a pidfd, polled) before saying so. The JS side asks
+ * that once both pipes have closed: a process's exit closes its files a moment before it becomes a zombie, and
+ * a timer would free the job's slot a millisecond or more later (a process that closed its stdio on purpose and
+ * runs on costs that wait once).
  * No thread and no threadsafe function: nothing of the addon runs outside the JS thread, so nothing can touch Node
  * once it is exiting or a worker thread is being torn down. The JS side calls it when the child's pipes close and
  * then on a timer (spawn-native.ts).
  */
 static napi_value js_reap(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg, result;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  int32_t pid = 0;
-  if (argc < 1 || napi_get_value_int32(env, arg, &pid) != napi_ok || pid <= 0) {
-    napi_throw_type_error(env, NULL, "reap(pid)");
+  size_t argc = 2;
+  napi_value args[2], result;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t pid = 0, wait_ms = 0;
+  if (argc < 1 || napi_get_value_int32(env, args[0], &pid) != napi_ok || pid <= 0 ||
+      (argc >= 2 && napi_get_value_int32(env, args[1], &wait_ms) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "reap(pid, waitMs)");
     return NULL;
   }
   int status = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
-  pid_t r;
-  do r = wait4((pid_t)pid, &status, WNOHANG, &ru);
-  while (r < 0 && errno == EINTR);
+  pid_t r = wait_nohang((pid_t)pid, &status, &ru);
+  if (r == 0 && wait_ms > 0) {
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (pfd >= 0) {
+      struct pollfd p = {.fd = pfd, .events = POLLIN};
+      poll(&p, 1, wait_ms > 1000 ? 1000 : wait_ms);
+      close(pfd);
+      r = wait_nohang((pid_t)pid, &status, &ru);
+    }
+  }
   if (r == 0) {
     napi_get_undefined(env, &result);
     return result;
   }
-  double vals[5] = {-1, 0, 0, 0, 0};
-  if (r == pid) {
-    if (WIFEXITED(status)) vals[0] = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) vals[1] = WTERMSIG(status);
-    vals[2] = (double)ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec;
-    vals[3] = (double)ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
-    vals[4] = (double)ru.ru_maxrss;
-  }
-  napi_create_array_with_length(env, 5, &result);
-  for (uint32_t i = 0; i < 5; i++) {
-    napi_value v;
-    napi_create_double(env, vals[i], &v);
-    napi_set_element(env, result, i, v);
-  }
-  return result;
+  return exit_array(env, (pid_t)pid, r, status, &ru);
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {

@@ -10,8 +10,11 @@ export interface JobContext {
   capture: CaptureOptions;
   /** Aborted when the main thread asks this job to stop (timeout, halt) — for cooperative kinds. */
   signal: AbortSignal;
-  /** Tell the main thread a process group now exists, so it can kill it. */
-  spawned(pid: number): void;
+  /**
+   * Tell the main thread a process group now exists, so it can kill it. `leaderStart`: its leader's start time
+   * when the spawner read it (proc/spawn-types.ts); otherwise the worker reads it, before it can reap the child.
+   */
+  spawned(pid: number, leaderStart?: string): void;
   /**
    * Sends a piece of output on to the main thread (`--output stream`). False once more of this job's output
    * than the main thread should hold is still unprinted: stop producing, and go on when `whenOutputTaken` says.

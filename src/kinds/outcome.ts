@@ -37,6 +37,11 @@ export interface Outcome {
   usage?: Usage | null;
   /** A command string that ran without /bin/sh (see jobs/direct.ts): a signal death is reported as sh would. */
   direct?: boolean;
+  /**
+   * The job's process group was empty when its leader was reaped (native spawn path): the main thread has nothing
+   * to signal when it lets the group go (proc/groups.ts release).
+   */
+  groupGone?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);

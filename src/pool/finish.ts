@@ -57,7 +57,7 @@ export function settle(
   t.state = 'done';
   clearTimeout(t.timer);
   clearTimeout(t.abortTimer);
-  if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs);
+  if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs, outcome.groupGone === true);
   const kind = kindOf(t.attempt.job);
   kind.finish?.(outcome, t.killReason !== undefined);
   const naturalSuccess = !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);

@@ -177,14 +177,7 @@ export class WorkerPool {
       case 'spawned': {
         const t = this.byKey.get(m.key);
         if (!t) return;
-        t.pgid = m.pid;
-        this.groups.add(m.pid, slot.handle.pid);
-        if (t.killNow) this.groups.kill(m.pid);
-        else if (t.killReason) this.groups.terminate(m.pid, this.killAfterMs);
-        // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
-        // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
-        else armTimeout(t, this.timedOut);
-        this.checkSpawnWaiters();
+        this.spawned(t, slot, m.pid, m.leader);
         return;
       }
       case 'output': {
@@ -207,6 +200,12 @@ export class WorkerPool {
         if (!t) return;
         // Freshly deserialized, so ours to complete in place.
         const outcome = m.outcome as Outcome;
+        // The job ended before its worker sent `spawned`: its group is registered (and let go below) only if
+        // something of it is left.
+        if (m.spawned && t.pgid === undefined) {
+          if (outcome.groupGone) t.pgid = m.spawned.pid;
+          else this.spawned(t, slot, m.spawned.pid, m.spawned.leader);
+        }
         if (!m.outcome.stdout) outcome.stdout = EMPTY;
         if (!m.outcome.stderr) outcome.stderr = EMPTY;
         if (!outcome.skipped) {
@@ -216,7 +215,7 @@ export class WorkerPool {
         if (t.state === 'cancelled') {
           // Dropped while it waited in this worker (cancel): the executor has reported it already.
           this.byKey.delete(t.key);
-          if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs);
+          if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs, outcome.groupGone === true);
         } else this.finish(t, outcome, slot);
         this.dispatcher.advance(slot);
         return;
@@ -224,6 +223,18 @@ export class WorkerPool {
       case 'fatal':
         return; // kept by the handle, reported with the exit
     }
+  }
+
+  /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
+  private spawned(t: Tracked, slot: Slot, pid: number, leader: string | null | undefined): void {
+    t.pgid = pid;
+    this.groups.add(pid, slot.handle.pid, leader);
+    if (t.killNow) this.groups.kill(pid);
+    else if (t.killReason) this.groups.terminate(pid, this.killAfterMs);
+    // A shell job's limit counts from when its process exists, not from when it was handed to the worker:
+    // dispatch and fork/exec took tens of ms under load, and a job with 300ms was killed after 241ms.
+    else armTimeout(t, this.timedOut);
+    this.checkSpawnWaiters();
   }
 
   /** Acknowledges printed output to the worker still running the job, in steps (see OUTPUT_CREDIT). */

@@ -49,8 +49,13 @@ export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & { stdout?: Uint8A
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'spawned'; key: number; pid: number }
+  /** `leader`: the leader's start time as the worker read it before reaping (proc/owner.ts); null: not readable. */
+  | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  | { type: 'done'; key: number; outcome: WireOutcome }
+  /**
+   * `spawned`: the job's process, when the job ended before its `spawned` message was due (worker-main.ts
+   * SPAWNED_DELAY_MS): the main thread takes it as that message first.
+   */
+  | { type: 'done'; key: number; outcome: WireOutcome; spawned?: { pid: number; leader: string | null } }
   /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */
   | { type: 'fatal'; error: SerializedError };

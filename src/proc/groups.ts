@@ -37,10 +37,11 @@ export class ProcessGroups {
   }
 
   /**
-   * A job's leader `pgid` was spawned by `parent` (its worker's pid). Read at once: if the leader has been reaped
+   * A job's leader `pgid` was spawned by `parent` (its worker's pid). `leader`: its start time as its worker read
+   * it before reaping it (null: could not be read); when not given, read at once: if the leader has been reaped
    * already, its number may be someone else's by now, and only a member carrying the token makes it ours.
    */
-  add(pgid: number, parent?: number): void {
+  add(pgid: number, parent?: number, known?: string | null): void {
     // The kernel reused this number, so the old group is empty: its pending SIGKILL must not hit the new one.
     const stale = this.escalations.get(pgid);
     if (stale) {
@@ -48,20 +49,26 @@ export class ProcessGroups {
       this.escalations.delete(pgid);
     }
     if (this.live.has(pgid)) this.watchdog?.remove(pgid);
-    const leader = leaderStart(pgid, parent);
+    const leader = known !== undefined ? (known ?? undefined) : leaderStart(pgid, parent);
     this.live.set(pgid, { serial: this.nextSerial++, leader });
     this.watchdog?.add(pgid, leader);
   }
 
   /**
    * The job's leader has exited and its pipes closed. Anything left in its group (a daemonised grandchild that
-   * closed its stdio) must not outlive the job: TERM it, then KILL after the grace.
+   * closed its stdio) must not outlive the job: TERM it, then KILL after the grace. `gone`: the group was seen
+   * empty after the leader was reaped (the worker's reap, native path): nothing can join an empty group, so there
+   * is nothing to signal, and its number may already be anyone's.
    */
-  release(pgid: number, killAfterMs: number): void {
+  release(pgid: number, killAfterMs: number, gone = false): void {
     const g = this.live.get(pgid);
     if (!g) return;
     g.leader = undefined; // reaped: the job has ended
     if (this.escalations.has(pgid)) return; // already being killed: let that finish
+    if (gone) {
+      this.forget(pgid);
+      return;
+    }
     if (!this.signalOwn(pgid, 'SIGTERM')) {
       this.forget(pgid);
       return;

@@ -17,20 +17,52 @@ import { Readable } from 'node:stream';
 import { nodeSpawn } from './spawn-node.js';
 import type { Exit, Spawned, SpawnOptions, Usage } from './spawn-types.js';
 
+type Reaped = [
+  code: number,
+  signal: number,
+  userUs: number,
+  systemUs: number,
+  maxRss: number,
+  groupGone: number,
+];
+
 interface Addon {
   spawn(
     file: string,
     argv: string[],
     envp: string[],
     cwd: string | null,
-  ): [pid: number, stdoutFd: number, stderrFd: number, selfMaxRss: number] | number;
-  reap(
-    pid: number,
-  ): [code: number, signal: number, userUs: number, systemUs: number, maxRss: number] | undefined;
+    briefMs: number,
+  ):
+    | [
+        pid: number,
+        stdoutFd: number,
+        stderrFd: number,
+        selfMaxRss: number,
+        leaderStart: string | undefined,
+        exit?: Reaped,
+        stdout?: Buffer,
+        stderr?: Buffer,
+      ]
+    | number;
+  reap(pid: number, waitMs: number): Reaped | undefined;
 }
 
 /** Longest wait between two reaps of a child whose pipes are still open (a grandchild holds them, or it runs). */
 const MAX_POLL_MS = 100;
+/**
+ * How long the reap asked when both pipes have closed may wait for the exit (native/spawn.c reap): an exit closes
+ * the files a moment before the process becomes a zombie, and a timer instead would hold the job's slot for 1 ms
+ * or more. A process that closed its stdio and runs on costs this once.
+ */
+const EXIT_WAIT_MS = 2;
+/**
+ * How long the worker waits inside the spawn for a job to end (native/spawn.c spawn briefMs): a job that has
+ * exited and closed its pipes by then comes back whole, output and exit, without the two sockets, their events
+ * and the reaping timer that cost more than a tiny job itself (issue 15, B1). A worker runs one job at a time, so
+ * it had nothing else to do meanwhile, but for messages about that job (output acks, `spawned`: delayed by this).
+ */
+const BRIEF_MS = 3;
 
 let addon: Addon | undefined;
 let loadError: string | undefined;
@@ -78,10 +110,24 @@ const RUNTIME_ERRORS = new Set(
   ['EACCES', 'EAGAIN', 'EMFILE', 'ENFILE', 'ENOENT'].map((c) => constants.errno[c as 'EACCES']),
 );
 
-function ended(): Readable {
+function ended(data?: Buffer): Readable {
   const r = new Readable({ read() {} });
+  if (data) r.push(data);
   r.push(null);
   return r;
+}
+
+/** An exit as the addon's reap gives it; the peak only when above poolrun's own at the spawn (see above). */
+function toExit(x: Reaped, floor: number): Exit {
+  const [code, signal, userUs, sysUs, rss, gone] = x;
+  const usage: Usage = {
+    userMs: Math.round(userUs / 1000),
+    systemMs: Math.round(sysUs / 1000),
+    maxRssKiB: rss > floor ? rss : null,
+  };
+  const exit: Exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
+  if (gone) exit.groupGone = true;
+  return exit;
 }
 
 class NativeSpawned extends EventEmitter implements Spawned {
@@ -90,6 +136,8 @@ class NativeSpawned extends EventEmitter implements Spawned {
   stderr: Readable;
   readonly exited: Promise<Exit>;
   usage: Usage | null = null;
+  groupGone = false;
+  leaderStart: string | undefined;
 
   constructor(a: Addon, file: string, args: string[], options: SpawnOptions) {
     super();
@@ -105,11 +153,11 @@ class NativeSpawned extends EventEmitter implements Spawned {
     const closed = () => {
       if (--open > 0) return;
       this.usage = exit.usage;
+      this.groupGone = exit.groupGone === true;
       resolveExit(exit);
       this.emit('close', exit.code, exit.signal);
     };
-    let floor = 0;
-    const r = a.spawn(file, [file, ...args], env, options.cwd ?? null);
+    const r = a.spawn(file, [file, ...args], env, options.cwd ?? null, options.brief ? BRIEF_MS : 0);
     if (typeof r === 'number') {
       // As Node: a run-time error is an 'error' event; any other (ENOTDIR for a cwd that is a file...) is thrown.
       if (!RUNTIME_ERRORS.has(-r)) {
@@ -128,27 +176,31 @@ class NativeSpawned extends EventEmitter implements Spawned {
       });
       return;
     }
-    const [pid, outFd, errFd, selfMaxRss] = r;
-    floor = selfMaxRss;
+    const [pid, outFd, errFd, floor, leaderStart, finished] = r;
     this.pid = pid;
+    this.leaderStart = leaderStart;
+    if (finished) {
+      // It ended within the spawn: its output is read and it is reaped; the streams only hand the output on.
+      this.stdout = ended(r[6]);
+      this.stderr = ended(r[7]);
+      exit = toExit(finished, floor);
+      this.stdout.on('close', closed);
+      this.stderr.on('close', closed);
+      closed();
+      return;
+    }
     this.stdout = new Socket({ fd: outFd, readable: true, writable: false });
     this.stderr = new Socket({ fd: errFd, readable: true, writable: false });
     let reaped = false;
     let timer: NodeJS.Timeout | undefined;
     let pipes = 2;
-    const reap = (): boolean => {
+    const reap = (waitMs = 0): boolean => {
       if (reaped) return true;
-      const x = a.reap(pid);
+      const x = a.reap(pid, waitMs);
       if (!x) return false;
       reaped = true;
       clearTimeout(timer);
-      const [code, signal, userUs, sysUs, rss] = x;
-      const usage: Usage = {
-        userMs: Math.round(userUs / 1000),
-        systemMs: Math.round(sysUs / 1000),
-        maxRssKiB: rss > floor ? rss : null,
-      };
-      exit = { code: code >= 0 ? code : null, signal: SIGNAL_NAMES.get(signal) ?? null, usage };
+      exit = toExit(x, floor);
       closed();
       return true;
     };
@@ -162,7 +214,7 @@ class NativeSpawned extends EventEmitter implements Spawned {
     const pipeClosed = () => {
       pipes--;
       closed();
-      if (!reap()) poll(1);
+      if (!reap(pipes ? 0 : EXIT_WAIT_MS)) poll(1);
     };
     this.stdout.on('close', pipeClosed);
     this.stderr.on('close', pipeClosed);

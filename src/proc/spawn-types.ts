@@ -14,11 +14,18 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   /** null on the node path, and when the spawn failed. */
   usage: Usage | null;
+  /** Its process group was empty once it was reaped (native path only): nothing of the job is left to signal. */
+  groupGone?: boolean;
 }
 
 export interface SpawnOptions {
   cwd: string | undefined;
   env: NodeJS.ProcessEnv;
+  /**
+   * The caller's thread may wait a few ms inside the spawn for the job to end (a worker, which runs one job at a
+   * time): a tiny job then comes back finished (native path; spawn-native.ts BRIEF_MS). Never on the main thread.
+   */
+  brief?: boolean;
 }
 
 /**
@@ -33,6 +40,13 @@ export interface Spawned extends EventEmitter {
   readonly exited: Promise<Exit>;
   /** The exit's usage, once 'close' has been emitted (null before, and where it is not measured). */
   readonly usage: Usage | null;
+  /** Exit's groupGone, once 'close' has been emitted (false before, and where it is not known). */
+  readonly groupGone?: boolean;
+  /**
+   * The leader's start time (/proc/PID/stat field 22, see proc/owner.ts), read by the spawner before the child
+   * could be reaped (native path); undefined where it was not read.
+   */
+  readonly leaderStart?: string;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }

@@ -486,6 +486,42 @@ describe('timeouts and kills', () => {
     expect(events.filter((e) => e.endsWith(' c'))).toEqual([]);
   });
 
+  it('a job that ended before its worker said `spawned` names its process in `done`: taken as said first', async () => {
+    // Issue 15, B1: a tiny job's worker sends one message back, not two (worker-main.ts SPAWNED_DELAY_MS).
+    const { pool, workers, groups, submit } = makePool(1);
+    const [a, b] = submit([shell('a')], [shell('b')]);
+    const [tc] = pool.submit([probe(shell('c'))]);
+    const c = tc!.attempt as Probe;
+    await tick();
+    const w = workers[0]!;
+    w.ready();
+    const doneWith = (id: string, pid: number, o: Partial<WireOutcome> = {}) =>
+      w.say({
+        type: 'done',
+        key: w.key(id),
+        outcome: { exitCode: 0, signal: null, startedAt: Date.now(), durationMs: 1, ...o },
+        spawned: { pid, leader: '4711' },
+      });
+    // Something of it may be left in its group: registered, then let go (TERM to what is left).
+    doneWith('a', 6001);
+    expect(groups.calls).toEqual([`add 6001 ${w.pid}`, 'release 6001']);
+    expect(a!.result).toMatchObject({ status: 'succeeded' });
+    await tick();
+    // Its group was empty when it was reaped: nothing to register.
+    groups.calls.length = 0;
+    doneWith('b', 6002, { groupGone: true });
+    expect(groups.calls).toEqual(['release 6002']);
+    expect(b!.result).toMatchObject({ status: 'succeeded' });
+    await tick();
+    // Killed before its process was known: killed when it is, as on `spawned`.
+    groups.calls.length = 0;
+    pool.kill(tc!, 'cancel', true);
+    expect(groups.calls).toEqual([]);
+    doneWith('c', 6003, { exitCode: null, signal: 'SIGKILL' });
+    expect(groups.calls.slice(0, 2)).toEqual([`add 6003 ${w.pid}`, 'kill 6003']);
+    expect(c.result).toMatchObject({ status: 'cancelled', killedFor: 'cancel' });
+  });
+
   it('spawnsKnown waits until every running shell job has said its process', async () => {
     const { pool, workers, submit } = makePool(1);
     submit([shell('a')]);

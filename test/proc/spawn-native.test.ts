@@ -5,7 +5,9 @@
  * between any two runs (pids, times) and what only the native path measures (usage).
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import {
   packageCopy,
@@ -279,6 +281,133 @@ describe.skipIf(NODE_ONLY)('the native spawn path', () => {
     const node = await runOn('node', dir, jobs);
     expect(native.results.map((x) => x.usage === null)).toEqual([false, true]);
     expect(node.results.map((x) => x.usage)).toEqual([null, null]);
+  });
+});
+
+/** The addon itself (native/spawn.c), as src/proc/spawn-native.ts calls it. */
+interface RawAddon {
+  spawn(
+    file: string,
+    argv: string[],
+    envp: string[],
+    cwd: string | null,
+    briefMs?: number,
+  ):
+    | [
+        number,
+        number,
+        number,
+        number,
+        string?,
+        [number, number, number, number, number, number]?,
+        Buffer?,
+        Buffer?,
+      ]
+    | number;
+  reap(pid: number, waitMs: number): [number, number, number, number, number, number] | undefined;
+}
+
+describe.skipIf(NODE_ONLY)('the addon: what each spawn and reap tells the pool (issue 15, B1)', () => {
+  const addon = createRequire(import.meta.url)(
+    fileURLToPath(new URL('../../native/build/poolrun_spawn.node', import.meta.url)),
+  ) as RawAddon;
+  const ENV = ['PATH=/usr/bin:/bin'];
+  /** Reads a pipe to its end (the fds are blocking), then closes it. */
+  const drain = (fd: number): string => {
+    const buf = Buffer.alloc(4096);
+    let s = '';
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) s += buf.toString('utf8', 0, n);
+    closeSync(fd);
+    return s;
+  };
+
+  it('spawn gives the leader start time /proc shows; once both pipes are at end-of-file, one reap with a wait has the exit', () => {
+    // A process closes its files a moment before it becomes a zombie: a reap without a wait often comes too soon.
+    // 200 children, so that an addon not waiting would be caught here many times over.
+    for (let i = 0; i < 200; i++) {
+      const r = addon.spawn(
+        '/bin/sh',
+        ['sh', '-c', `echo $$ $(cut -d' ' -f22 /proc/$$/stat); exit ${i % 7}`],
+        ENV,
+        null,
+      );
+      if (typeof r === 'number') throw new Error(`spawn: errno ${-r}`);
+      const [pid, out, err, , start] = r;
+      const [ownPid, ownStart] = drain(out).trim().split(' ');
+      drain(err);
+      expect([pid, start]).toEqual([Number(ownPid), ownStart]);
+      const x = addon.reap(pid, 1000);
+      expect(x?.slice(0, 2)).toEqual([i % 7, 0]);
+    }
+  });
+
+  it('spawn with briefMs: a job ended within it comes back whole; any other comes back untouched, its output all in its pipes', () => {
+    const big = 200_000; // more than a pipe holds: the child blocks writing until someone reads
+    const cases: Array<{ cmd: string; out: string; err: string; code: number; brief: boolean }> = [];
+    for (let i = 0; i < 12; i++) {
+      const code = i % 5;
+      cases.push({ cmd: `exit ${code}`, out: '', err: '', code, brief: true });
+      cases.push({
+        cmd: `echo o${i}; echo e${i} >&2; exit ${code}`,
+        out: `o${i}\n`,
+        err: `e${i}\n`,
+        code,
+        brief: true,
+      });
+    }
+    cases.push({ cmd: `head -c ${big} /dev/zero`, out: '\0'.repeat(big), err: '', code: 0, brief: false });
+    cases.push({ cmd: 'sleep 0.3; echo slow', out: 'slow\n', err: '', code: 0, brief: false });
+    cases.push({
+      cmd: '(sleep 0.3; echo late) & echo early',
+      out: 'early\nlate\n',
+      err: '',
+      code: 0,
+      brief: false,
+    });
+    let finished = 0;
+    for (const c of cases) {
+      const r = addon.spawn('/bin/sh', ['sh', '-c', c.cmd], ENV, null, 20);
+      if (typeof r === 'number') throw new Error(`spawn: errno ${-r}`);
+      const [pid, out, err, , , exit, outData, errData] = r;
+      if (exit) {
+        finished++;
+        expect([out, err]).toEqual([-1, -1]);
+        expect([outData?.toString() ?? '', errData?.toString() ?? '', exit[0], exit[1]]).toEqual([
+          c.out,
+          c.err,
+          c.code,
+          0,
+        ]);
+        expect(c.brief).toBe(true);
+      } else {
+        // Nothing read, nothing reaped: the pipes give everything, and the exit is still there to reap.
+        expect(c.brief ? 'a brief job not finished in 20 ms (a loaded machine?)' : 'untouched').toBeTruthy();
+        expect([drain(out), drain(err)]).toEqual([c.out, c.err]);
+        const x = addon.reap(pid, 1000)!;
+        expect(x.slice(0, 2)).toEqual([c.code, 0]);
+      }
+    }
+    // Every brief job may not have made it on a loaded machine; most must have, and no other did.
+    expect(finished).toBeGreaterThan(12);
+  });
+
+  it('reap says whether the group is empty: a lone process, yes; one that leaves a background process in it, no', async () => {
+    const cases = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
+    for (const leave of cases) {
+      const cmd = leave ? 'sleep 30 </dev/null >/dev/null 2>&1 & echo $!' : 'true; echo';
+      const r = addon.spawn('/bin/sh', ['sh', '-c', cmd], ENV, null);
+      if (typeof r === 'number') throw new Error(`spawn: errno ${-r}`);
+      const [pid, out, err] = r;
+      const child = Number(drain(out).trim());
+      drain(err);
+      const x = addon.reap(pid, 1000)!;
+      expect(x[5]).toBe(leave ? 0 : 1);
+      if (leave) {
+        const start = pidStart(child);
+        process.kill(-pid, 'SIGKILL');
+        expect(await waitFor(() => !pidAlive(child, start), 5000)).toBe(true);
+      }
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { RUN_ID_VAR } from '../../proc/watchdog.js';
 function spawnPiped(
   file: string,
   args: string[],
-  options: { cwd: string | undefined; env: NodeJS.ProcessEnv; detached: boolean },
+  options: { cwd: string | undefined; env: NodeJS.ProcessEnv; detached: boolean; brief: boolean },
 ) {
   // The spawn path (posix_spawn addon or child_process) is chosen in proc/spawn.ts; always a group of its own.
   return spawnJob(file, args, options);
@@ -54,7 +54,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   // The run's token marks the job's processes as ours (proc/owner.ts): a job's env does not replace it.
   const token = base[RUN_ID_VAR];
   if (token !== undefined) extra[RUN_ID_VAR] = token;
-  const options = { cwd: job.cwd, detached: true };
+  // brief: this runs in a worker, one job at a time (proc/spawn-types.ts).
+  const options = { cwd: job.cwd, detached: true, brief: true };
 
   return new Promise<Outcome>((resolve) => {
     let child: ReturnType<typeof spawnPiped> | undefined;
@@ -70,7 +71,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     }
     const ranDirect = child !== undefined;
     child ??= spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
-    if (child.pid !== undefined) ctx.spawned(child.pid);
+    if (child.pid !== undefined) ctx.spawned(child.pid, child.leaderStart);
     const spawned = child;
 
     const stream = ctx.capture.stream;
@@ -115,6 +116,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         stderr: e.data,
         usage: spawned.usage,
       };
+      if (spawned.groupGone) outcome.groupGone = true;
       if (ranDirect) outcome.direct = true;
       if (o.file) outcome.stdoutFile = o.file;
       if (e.file) outcome.stderrFile = e.file;
