@@ -150,7 +150,9 @@ function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number, names?: st
 /** `names`: with --header, each argument position's name; the values ride along for --tag and --results. */
 function job(t: Template, args: Buffer[], index: number, none = 0, names?: string[]): Job {
   const made: Job = { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
-  return withValues(made, args, names ? args.map((_, k) => names[k] ?? String(k + 1)) : undefined);
+  // -N 0: the values are there, made empty (GNU's --tag then prints as many empty values).
+  const values = none ? Array.from({ length: none }, () => Buffer.alloc(0)) : args;
+  return withValues(made, values, names ? values.map((_, k) => names[k] ?? String(k + 1)) : undefined);
 }
 
 function positions(names: Map<string, number>): string[] {
