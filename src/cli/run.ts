@@ -33,6 +33,8 @@ import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
+import { checkResultsNames } from '../gnu/results.js';
+import { hasReplacement } from '../gnu/expand-text.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
 import { Dispatcher } from '../sched/dispatch.js';
@@ -57,6 +59,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
+  // --results NAME with a replacement string: each job's NAME is checked before it runs (gnu/results.ts).
+  if (opts.gnu?.resultsDir !== undefined && hasReplacement(opts.gnu.resultsDir))
+    source = checkResultsNames(source, { dir: opts.gnu.resultsDir, context: opts.gnu.context });
   if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);
   if (opts.fsync) source = fsyncSource(source);
 

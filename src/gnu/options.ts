@@ -4,6 +4,7 @@
  * `--timeout N%` (a percentage of the median runtime: gnu/timeout.ts), and with --pipe takes the command words from the operands.
  */
 import { UsageError } from '../errors.js';
+import { hasReplacement } from './expand-text.js';
 import { parseJobs } from './jobs.js';
 
 export interface GnuRawOptions {
@@ -55,6 +56,8 @@ export interface GnuOptions {
   timeoutPercent?: number;
   /** -r (without --pipe): an argument or input line of only whitespace makes no job (GNU's `/^\s*$/`). */
   skipBlank?: boolean;
+  /** -N (without --pipe): GNU's context replace in --tagstring and a --results NAME (gnu/expand-text.ts). */
+  context?: boolean;
 }
 
 export interface GnuRead {
@@ -145,7 +148,8 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       throw new UsageError(
         "--results: expected a folder (GNU parallel's tree) or a file name ending in .json",
       );
-    if (/\.json$/i.test(raw.results)) {
+    // A name with a replacement string is GNU's NAME, NAME.err, NAME.seq per job (gnu/results.ts).
+    if (/\.json$/i.test(raw.results) && !hasReplacement(raw.results)) {
       if (raw.json !== undefined && raw.json !== raw.results)
         throw new UsageError('--results F.json is --json F.json: give one of them');
       raw.json = raw.results;
@@ -209,5 +213,6 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     set('pipe', pipe);
     args = [];
   }
+  if (raw.maxReplaceArgs !== undefined && !raw.pipe) g.context = true;
   return any ? { options: g, args } : { args };
 }

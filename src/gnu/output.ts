@@ -35,7 +35,7 @@ export class GnuOutput {
 
   event(e: ExecutorEvent): void {
     if (e.event !== 'started' || this.g.tag === undefined) return;
-    this.tags.set(e.job.index, withTab(tagOf(this.g.tag, e.job, e.worker)));
+    this.tags.set(e.job.index, withTab(tagOf(this.g.tag, e.job, e.worker, this.g.context)));
     if (this.tags.size > KEEP_TAGS) this.tags.delete(this.tags.keys().next().value!);
   }
 
@@ -44,7 +44,7 @@ export class GnuOutput {
     if (this.g.resultsDir !== undefined) {
       if (result.status !== 'cancelled' || result.attempts > 0) {
         try {
-          writeResults(this.g.resultsDir, job, result, output);
+          writeResults({ dir: this.g.resultsDir, context: this.g.context }, job, result, output);
         } catch (e) {
           this.warn(`--results ${this.g.resultsDir}: job ${result.id}: ${(e as Error).message}`);
         }
@@ -53,7 +53,7 @@ export class GnuOutput {
       return undefined;
     }
     if (this.g.tag === undefined || !output) return output;
-    const prefix = withTab(tagOf(this.g.tag, job, result.worker));
+    const prefix = withTab(tagOf(this.g.tag, job, result.worker, this.g.context));
     const out: JobOutput = {
       stdout: new LinePrefixer(prefix).push(output.stdout),
       stderr: new LinePrefixer(prefix).push(output.stderr),

@@ -6,11 +6,24 @@
  * cannot be made otherwise. Like GNU, `.`, `..` and the empty value are not escaped: `DIR/1/../stdout` is
  * DIR/stdout (a path never leaves DIR: each `..` only undoes its own source's number). Files are written raw: a
  * value's bytes need not be UTF-8.
+ *
+ * --results NAME with a replacement string in it (`out/{}`, `{1}.txt`): NAME is expanded unquoted, as GNU's
+ * --tagstring is (expand-text.ts), and the job's files are NAME, NAME.err and NAME.seq (GNU 20221122's); a NAME
+ * that ends in `/` is a folder holding seq, stdout and stderr. A value's slashes make folders, as in GNU; but a
+ * value never takes the files outside the folder NAME begins with (its text up to the last `/` before the first
+ * replacement string, else the current folder): a `..` that climbs out of it, an absolute path where NAME begins
+ * with the value, a symbolic link inside it that leads out, or a NAME that names no file is refused (exit 2,
+ * before the job runs; GNU would write there).
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../kinds/types.js';
+import type { JobSource } from '../input/source.js';
 import { valuesOf } from '../input/values.js';
+import { replacementAt } from '../input/replacements.js';
+import { expandText, hasReplacement } from './expand-text.js';
 
 const NAME_MAX = 255;
 
@@ -55,16 +68,127 @@ function makeFolder(dir: string, job: Job): Buffer {
   return folder;
 }
 
-const file = (folder: Buffer, name: string) => Buffer.concat([folder, Buffer.from(`/${name}`)]);
+export interface ResultsSpec {
+  /** --results' text. */
+  dir: string;
+  /** -N: context replace in a NAME (expand-text.ts). */
+  context?: boolean | undefined;
+}
 
 /** Writes one finished job's files. A spilled stream is copied from its file (the printer removes that later). */
-export function writeResults(dir: string, job: Job, result: JobResult, output: JobOutput | undefined): void {
-  const folder = makeFolder(dir, job);
-  writeFileSync(file(folder, 'seq'), String(result.index + 1));
+export function writeResults(
+  spec: ResultsSpec,
+  job: Job,
+  result: JobResult,
+  output: JobOutput | undefined,
+): void {
+  const named = hasReplacement(spec.dir) ? namedResults(spec, job, result.worker) : undefined;
+  let paths: Record<'seq' | 'stdout' | 'stderr', Buffer>;
+  if (named) {
+    const [base, folder] = named;
+    mkdirSync(folder, { recursive: true });
+    inside(spec.dir, folder);
+    paths =
+      base.at(-1) === SLASH_BYTE
+        ? { seq: file(base, 'seq'), stdout: file(base, 'stdout'), stderr: file(base, 'stderr') }
+        : { seq: suffixed(base, '.seq'), stdout: base, stderr: suffixed(base, '.err') };
+  } else {
+    const folder = makeFolder(spec.dir, job);
+    paths = { seq: file(folder, 'seq'), stdout: file(folder, 'stdout'), stderr: file(folder, 'stderr') };
+  }
+  writeFileSync(paths.seq, String(result.index + 1));
   const stream = (name: 'stdout' | 'stderr', head: Buffer | undefined, spilled: string | undefined) => {
-    if (spilled) copyFileSync(spilled, file(folder, name));
-    else writeFileSync(file(folder, name), head ?? Buffer.alloc(0));
+    if (spilled) copyFileSync(spilled, paths[name]);
+    else writeFileSync(paths[name], head ?? Buffer.alloc(0));
   };
   stream('stdout', output?.stdout, output?.stdoutFile);
   stream('stderr', output?.stderr, output?.stderrFile);
+}
+
+const SLASH_BYTE = 0x2f;
+const suffixed = (b: Buffer, s: string) => Buffer.concat([b, Buffer.from(s)]);
+const file = (folder: Buffer, name: string) =>
+  Buffer.concat([folder, Buffer.from(folder.at(-1) === SLASH_BYTE ? name : `/${name}`)]);
+
+/** The folder NAME's files must stay in: its text up to the last `/` before the first replacement string. */
+function rootOf(dir: string): string {
+  let first = dir.length;
+  for (let i = dir.indexOf('{'); i !== -1 && first === dir.length; i = dir.indexOf('{', i + 1))
+    if (replacementAt(dir, i)) first = i;
+  const slash = dir.lastIndexOf('/', first - 1);
+  return slash === -1 ? '.' : dir.slice(0, slash + 1);
+}
+
+/**
+ * A job's NAME, expanded (`slot`: its worker, 1 before it runs), and the folder its files go in; throws a
+ * UsageError when a value would take them out of NAME's folder.
+ */
+export function namedResults(spec: ResultsSpec, job: Job, slot: number | null = 1): [Buffer, Buffer] {
+  const { values, names } = valuesOf(job);
+  const name = expandText(spec.dir, {
+    values,
+    names,
+    seq: job.index + 1,
+    slot: slot ?? 1,
+    context: spec.context === true,
+  });
+  const root = rootOf(spec.dir);
+  const refuse = (why: string): never => {
+    throw new UsageError(
+      `--results ${spec.dir}: job ${job.id} (${JSON.stringify(name.toString('utf8'))}): ${why}; a value may ` +
+        `make folders inside ${root === '.' ? 'the current folder' : root} but never write outside it`,
+    );
+  };
+  if (name.includes(0)) refuse('a NUL byte cannot be in a file name');
+  // Lexically: the components after the root never climb above it.
+  const text = name.toString('latin1');
+  const tail = root === '.' ? text : text.slice(root.length);
+  if (root === '.' && tail.startsWith('/')) refuse('it is an absolute path');
+  let depth = 0;
+  for (const c of tail.split('/')) {
+    if (c === '..') depth--;
+    else if (c !== '' && c !== '.') depth++;
+    if (depth < 0) refuse('a .. climbs out of the folder');
+  }
+  const last = tail.split('/').at(-1)!;
+  if (!text.endsWith('/') && (last === '' || last === '.' || last === '..'))
+    refuse('it names no file (end NAME with / for a folder of seq, stdout, stderr)');
+  const slash = name.lastIndexOf(SLASH_BYTE);
+  const folder = slash === -1 ? Buffer.from('.') : name.subarray(0, slash + 1);
+  return [name, folder.length ? folder : Buffer.from('/')];
+}
+
+/** After the folder is made: a symbolic link inside NAME's folder must not have led out of it. */
+function inside(dir: string, folder: Buffer): void {
+  const root = realpathSync(resolve(rootOf(dir)));
+  const real = realpathSync(folder);
+  if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep))
+    throw new Error(`${real} is outside ${root} (a symbolic link leads out): not written`);
+}
+
+/**
+ * --results NAME: each job's NAME is checked as the job is read, before it runs (namedResults throws a
+ * UsageError: exit 2).
+ */
+export function checkResultsNames(source: JobSource, spec: ResultsSpec): JobSource {
+  const check = (j: Job): Job => {
+    namedResults(spec, j);
+    return j;
+  };
+  const out: JobSource = { ...source };
+  const { jobs, batches } = source;
+  if (Array.isArray(jobs)) (jobs as Job[]).forEach(check);
+  else if (Symbol.asyncIterator in Object(jobs))
+    out.jobs = (async function* () {
+      for await (const j of jobs as AsyncIterable<Job>) yield check(j);
+    })();
+  else
+    out.jobs = (function* () {
+      for (const j of jobs as Iterable<Job>) yield check(j);
+    })();
+  if (batches)
+    out.batches = (async function* () {
+      for await (const b of batches) yield b.map(check);
+    })();
+  return out;
 }

@@ -9,9 +9,11 @@ const SEMAPHORE =
   'poolrun has no semaphore mode: give all the commands to one run (--each CMD, or a job file)';
 const MULTI = 'poolrun runs one job per argument (several per job: -N n with {1}..{n})';
 const SOURCES =
-  "GNU's input sources (:::, ::::, -a, {1}, --colsep, --header, --link) come with issue 16 items 1-3; meanwhile: --each 'CMD {}' ARG... or lines on stdin";
-const REPLACE = "poolrun's replacement strings are fixed: {} {.} {/} {//} {/.} {#} {%}";
-const NOT_WATCHED = 'poolrun does not watch the load or memory: set the pool size with -j/--workers';
+  "poolrun reads GNU's input sources as GNU does (:::, ::::, -a FILE, :::+ and --link, --colsep REGEX, --header :, -N/-n) with the separators fixed; for CSV with quoted fields or trimmed columns, clean the input first (or split it in the command)";
+const REPLACE =
+  "poolrun's replacement strings are fixed: {} {.} {/} {//} {/.} {#} {%}, {n} and its forms, {name} with --header :";
+const MACHINE =
+  'poolrun watches the machine with --memfree SIZE (start a job only while that much memory is available; below half of it, requeue the youngest job), --load N (start only while the load average is below N) and -w auto (size the pool to the machine); it neither suspends jobs nor watches swap, and runs no --limit command';
 
 /** [names, meaning in GNU parallel, the poolrun way] */
 const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
@@ -70,7 +72,6 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     [
       '--xargs',
       '-X',
-      '-m',
       '-s',
       '--max-chars',
       '-x',
@@ -83,24 +84,9 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     ],
     MULTI,
   ],
-  [
-    [
-      '-a',
-      '--arg-file',
-      '--arg-sep',
-      '--arg-file-sep',
-      '-C',
-      '--colsep',
-      '--header',
-      '--link',
-      '--xapply',
-      '-n',
-      '--max-args',
-      '--csv',
-      '--trim',
-    ],
-    SOURCES,
-  ],
+  [['--arg-sep', '--arg-file-sep', '--csv', '--trim'], SOURCES],
+  [['--xapply'], 'write --link (the sources side by side, the shorter ones wrapping around)'],
+  [['-C'], 'write --colsep REGEX'],
   [
     [
       '-I',
@@ -123,7 +109,7 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     ],
     REPLACE,
   ],
-  [['--load', '--memfree', '--memsuspend', '--noswap', '--limit'], NOT_WATCHED],
+  [['--memsuspend', '--noswap', '--limit'], MACHINE],
   [['-P', '--max-procs'], 'the pool size is -j N (or -w/--workers N) here'],
   [['--lb'], 'write --line-buffer'],
   [['--res'], 'write --results'],
@@ -162,7 +148,7 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
   ],
   [['--no-keep-order'], '--order completion prints each job as it finishes'],
   [
-    ['-t', '--verbose', '-v'],
+    ['-t', '-v'],
     '--dry-run prints each command; --joblog FILE records each run; --reporter ndjson streams events',
   ],
   [
@@ -170,8 +156,10 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     'poolrun quotes every substituted value for /bin/sh already; write the command as you would type it',
   ],
   [['--retry-failed'], '--joblog FILE --resume-failed re-runs the jobs the log records as failed'],
-  [['--delay', '--ssh-delay'], 'poolrun starts jobs as soon as a worker is free (no delay between starts)'],
-  [['--timeout-pct'], '--timeout takes a duration'],
+  [
+    ['--timeout-pct'],
+    '--timeout takes a duration or N% (a percentage of the median runtime of succeeded jobs)',
+  ],
   [
     ['-p', '--interactive', '-o', '--open-tty', '--tty', '--tmux', '--tmuxpane'],
     'poolrun gives no job the terminal: jobs read nothing from it (stdin is empty)',

@@ -113,13 +113,14 @@ export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefin
 
 /**
  * A line's columns for `--colsep`: every field, empty ones too (`,d,,` split at `,` is '', d, '', '' as in GNU
- * parallel). A line that is not UTF-8 is split byte by byte (each byte one character), so its bytes reach the
- * command unchanged.
+ * parallel), each without the blanks around it (space, TAB, CR, LF, FF, VT), as GNU parallel's --colsep trims
+ * them (its `--trim lr`, on by default with --colsep). A line that is not UTF-8 is split byte by byte (each byte
+ * one character), so its bytes reach the command unchanged.
  */
 export function splitColumns(line: Buffer, re: RegExp): Buffer[] {
   const text = line.toString('utf8');
   const utf8 = Buffer.byteLength(text) === line.length && Buffer.from(text).equals(line);
   const encoding = utf8 ? 'utf8' : 'latin1';
   const fields = (utf8 ? text : line.toString('latin1')).split(re).map((f) => f ?? '');
-  return fields.map((f) => Buffer.from(f, encoding));
+  return fields.map((f) => Buffer.from(f.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, ''), encoding));
 }

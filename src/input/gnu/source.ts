@@ -82,7 +82,13 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   const multi = sources.length > 1 || (g.perJob ?? 1) > 1 || g.colsep !== undefined;
   const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep) : [b]);
   const compile = (names?: Map<string, number>): Template =>
-    compileTemplate(g.command, { multi, label: g.label, ...(names ? { names } : {}) });
+    compileTemplate(g.command, {
+      multi,
+      label: g.label,
+      // GNU parallel's -N repeats a word holding {} once per argument (context replace); -n does not.
+      context: g.perJobFlag === '-N',
+      ...(names ? { names } : {}),
+    });
 
   const only = sources.length === 1 ? sources[0]! : undefined;
   if (only?.kind === 'file') {
@@ -118,15 +124,22 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
   const total = countJobs(countCombinations(s), g.perJob);
   return {
-    jobs: jobsOf(
-      template,
-      perJobArgs(combinations(s), g.perJob),
-      g.perJob === 0 ? sources.length : 0,
-      names ? positions(names) : undefined,
-    ),
+    jobs:
+      g.perJob === 0
+        ? noArgJobs(template, combinations(s))
+        : jobsOf(template, perJobArgs(combinations(s), g.perJob), 0, names ? positions(names) : undefined),
     total,
     name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
   };
+}
+
+/**
+ * -N 0: a job per combination with every value made empty, as GNU parallel 20221122 runs it: `{}` stands for as
+ * many empty values as the combination has (one per source, or per column with --colsep).
+ */
+function* noArgJobs(t: Template, combos: Iterable<Buffer[]>): Generator<Job> {
+  let index = 0;
+  for (const c of combos) yield job(t, [], index++, Math.max(1, c.length));
 }
 
 function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number, names?: string[]): Generator<Job> {
@@ -137,7 +150,9 @@ function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number, names?: st
 /** `names`: with --header, each argument position's name; the values ride along for --tag and --results. */
 function job(t: Template, args: Buffer[], index: number, none = 0, names?: string[]): Job {
   const made: Job = { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
-  return withValues(made, args, names ? args.map((_, k) => names[k] ?? String(k + 1)) : undefined);
+  // -N 0: the values are there, made empty (GNU's --tag then prints as many empty values).
+  const values = none ? Array.from({ length: none }, () => Buffer.alloc(0)) : args;
+  return withValues(made, values, names ? values.map((_, k) => names[k] ?? String(k + 1)) : undefined);
 }
 
 function positions(names: Map<string, number>): string[] {
@@ -169,7 +184,7 @@ async function* streamJobs(
         continue;
       }
       if (per === undefined) jobs.push(job(template, v, index++, 0, names));
-      else if (per === 0) jobs.push(job(template, [], index++, 1));
+      else if (per === 0) jobs.push(job(template, [], index++, Math.max(1, v.length)));
       else {
         group.push(...v);
         if (++inGroup === per) {

@@ -20,12 +20,27 @@ export interface Slot {
   quote: boolean;
 }
 
+/**
+ * GNU parallel's context replace (-N): a word holding a `{}`-form (not `{n}`, `{#}`, `{%}`) is written once per
+ * argument of the job, space-separated, each copy with that argument (`x{}y` → `xay xby`). The group is
+ * slots[first, end); `lead` is its text before slots[first] (cut from parts[first]), `trail` its text after the
+ * last slot (cut from parts[end]); parts in between stay inside the group.
+ */
+export interface ContextGroup {
+  first: number;
+  end: number;
+  lead: string;
+  trail: string;
+}
+
 export interface Template {
   /** Literal text around the slots: `parts.length === slots.length + 1`. */
   parts: string[];
   slots: Slot[];
   /** No replacement string: the argument is appended (as GNU parallel does), after a space. */
   appends: boolean;
+  /** -N's context groups, in order (see ContextGroup); none without -N. */
+  groups?: ContextGroup[];
 }
 
 /** `line L, column C` for a multi-line template, else `column C` (both from 1). */
@@ -52,6 +67,8 @@ export interface CompileOptions {
   multi?: boolean;
   /** How messages name the command: `--each` (the default) or `the command`. */
   label?: string;
+  /** GNU parallel's -N: context replace (see ContextGroup); checked and used only with `multi`. */
+  context?: boolean;
 }
 
 export function compileTemplate(cmd: string, options: CompileOptions = {}): Template {
@@ -60,6 +77,7 @@ export function compileTemplate(cmd: string, options: CompileOptions = {}): Temp
   if (cmd.trim() === '') throw new UsageError(`${label}: expected a command such as 'gzip {}', got ""`);
   if (cmd.includes('\0')) throw new UsageError(`${label}: the command cannot contain a NUL character`);
   let found: Found[];
+  let groups: Span[] = [];
   let appends = false;
   let text = cmd;
   try {
@@ -104,6 +122,7 @@ export function compileTemplate(cmd: string, options: CompileOptions = {}): Temp
             `several arguments (an assignment, a redirection, a case word…): use {1}, {2}… for one each`,
         );
     }
+    if (options.context && options.multi) groups = contextGroups(text, found, names);
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
     const at = Math.min(e.at, cmd.length);
@@ -122,5 +141,57 @@ export function compileTemplate(cmd: string, options: CompileOptions = {}): Temp
     last = f.at + f.r.length;
   }
   parts.push(text.slice(last));
-  return { parts, slots, appends };
+  const t: Template = { parts, slots, appends };
+  if (options.context && options.multi) t.groups = cutGroups(t, found, groups);
+  return t;
+}
+
+interface Span {
+  from: number;
+  to: number;
+}
+
+const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
+
+/**
+ * The words -N repeats: those holding a `{}`-form. GNU parallel repeats the text between blanks (space, TAB)
+ * around it, whatever sh makes of it (`{};` repeats the `;`, and then a value runs as a command): poolrun takes
+ * it only where that text is exactly one whole plain argument, so each copy is one more argument.
+ */
+function contextGroups(text: string, found: Found[], names: ReadonlyMap<string, number> | undefined): Span[] {
+  const spans: Span[] = [];
+  for (const f of found) {
+    if (parseReplacement(f.r, names).kind !== 'all') continue;
+    if (spans.some((g) => f.at >= g.from && f.at < g.to)) continue;
+    let from = f.at;
+    while (from > 0 && !isBlank(text[from - 1])) from--;
+    let to = f.at + f.r.length;
+    while (to < text.length && !isBlank(text[to])) to++;
+    if (from !== f.wordFrom || to !== f.wordEnd || !f.multi)
+      throw new Refusal(
+        f.at,
+        `${f.r} with -N is written once per argument together with the text around it up to the nearest ` +
+          `blanks (${JSON.stringify(text.slice(from, to))}), as GNU parallel does (x{}y gives xay xby), and ` +
+          `here that text is not one whole argument of the command (an operator, quote, newline or = is in ` +
+          `it, or the word is no plain argument): put blanks around the word, or use {1}, {2}… for one each`,
+      );
+    spans.push({ from, to });
+  }
+  return spans;
+}
+
+/** Turns the groups' text spans into slot ranges, cutting their lead and trail out of the parts around them. */
+function cutGroups(t: Template, found: Found[], spans: Span[]): ContextGroup[] {
+  return spans.map((g) => {
+    const inside = found.flatMap((f, k) => (f.at >= g.from && f.at < g.to ? [k] : []));
+    const first = inside[0]!;
+    const end = inside.at(-1)! + 1;
+    const leadLen = found[first]!.at - g.from;
+    const trailLen = g.to - (found[end - 1]!.at + found[end - 1]!.r.length);
+    const before = t.parts[first]!;
+    const after = t.parts[end]!;
+    t.parts[first] = before.slice(0, before.length - leadLen);
+    t.parts[end] = after.slice(trailLen);
+    return { first, end, lead: before.slice(before.length - leadLen), trail: after.slice(0, trailLen) };
+  });
 }

@@ -23,29 +23,50 @@ const EMPTY = Buffer.alloc(0);
  * by spaces; `{n}` the n-th. A missing one (a short last group of -N) is empty: nothing where it is a plain
  * argument, as GNU parallel has it, and an empty word ('') anywhere else, so that it never shifts a word into
  * another's place. `none` (-N 0, with that many sources): every replacement string is made from the empty
- * string, as GNU parallel does (`{//}` is then `.`; `{}` stands for one empty value per source).
+ * string, as GNU parallel does (`{//}` is then `.`; `{}` stands for one empty value per source). With -N's
+ * context groups (compile.ts ContextGroup), a word holding a `{}`-form is written once per argument instead.
  */
 export function expandArgs(t: Template, args: readonly Buffer[], seq: number, none = 0): string {
-  let out = t.parts[0]!;
-  t.slots.forEach((s, k) => {
-    let word: string;
+  /** Slot k's text; `one`: in a -N context group's copy, the argument a `{}`-form stands for (null: none). */
+  const slotText = (k: number, one?: Buffer | null): string => {
+    const s = t.slots[k]!;
     const { spec } = s;
     const missing = (): string => {
       const v = none ? applyReplacement(spec.op, EMPTY) : EMPTY;
       return v.length ? quoted(s, v, '{}') : s.multi ? '' : "''";
     };
-    if (spec.kind === 'seq') word = safe(s, String(seq));
-    else if (spec.kind === 'worker') word = WORKER;
-    else if (none) word = spec.kind === 'all' ? Array.from({ length: none }, missing).join(' ') : missing();
-    else if (spec.kind === 'all' && args.length !== 1)
-      word = args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
-    else {
-      const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
-      const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
-      word = arg === undefined ? missing() : quoted(s, arg, spec.op);
+    if (spec.kind === 'seq') return safe(s, String(seq));
+    if (spec.kind === 'worker') return WORKER;
+    if (none)
+      return spec.kind === 'all' && one === undefined
+        ? Array.from({ length: none }, missing).join(' ')
+        : missing();
+    if (spec.kind === 'all' && one !== undefined) return one === null ? missing() : quoted(s, one, spec.op);
+    if (spec.kind === 'all' && args.length !== 1)
+      return args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
+    const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
+    const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
+    return arg === undefined ? missing() : quoted(s, arg, spec.op);
+  };
+  // -N's context groups: the group once per argument (per source with -N 0; once, empty, without any).
+  const copies: (Buffer | null)[] = none ? Array<null>(none).fill(null) : args.length ? [...args] : [null];
+  const groups = new Map((t.groups ?? []).map((g) => [g.first, g]));
+  let out = t.parts[0]!;
+  for (let k = 0; k < t.slots.length;) {
+    const g = groups.get(k);
+    if (!g) {
+      out += slotText(k) + t.parts[k + 1]!;
+      k++;
+      continue;
     }
-    out += word + t.parts[k + 1]!;
-  });
+    const copy = (one: Buffer | null): string => {
+      let text = g.lead;
+      for (let j = g.first; j < g.end; j++) text += slotText(j, one) + (j + 1 < g.end ? t.parts[j + 1]! : '');
+      return text + g.trail;
+    };
+    out += copies.map(copy).join(' ') + t.parts[g.end]!;
+    k = g.end;
+  }
   return out;
 }
 

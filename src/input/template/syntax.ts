@@ -95,4 +95,7 @@ export interface Found {
   wordStart: boolean;
   /** It stands where sh reads the name of the command to run. */
   command: boolean;
+  /** Where the shell word holding it begins and ends (GNU parallel's -N context: the word is repeated). */
+  wordFrom: number;
+  wordEnd: number;
 }

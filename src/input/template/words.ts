@@ -64,6 +64,8 @@ export function word(
         multi: (place === 'arg' || place === 'forIn') && !sawEquals,
         wordStart: i === s.bnl(start),
         command: place === 'cmd' || place === 'name',
+        wordFrom: s.base + start,
+        wordEnd: -1,
       };
       mine.push(f);
       plain = false;
@@ -116,6 +118,7 @@ export function word(
     s.i = i + 1;
   }
   if (s.i === start) s.refuse(start, 'expected a word here');
+  for (const f of mine) f.wordEnd = s.base + s.i;
   // `{}>f`, `{}<f`: a bare number before < or > would be a file descriptor.
   const next = src[s.bnl(s.i)];
   if (next === '<' || next === '>' || next === '(') for (const f of mine) f.quote = true;
