@@ -37,7 +37,7 @@ describe('plain status lines', () => {
     const file = jobFile(dir, [
       { id: 'ok', run: 'echo fine' },
       { id: 'bad', run: 'exit 3' },
-      { id: 'slow', run: 'sleep 1.2' },
+      { id: 'slow', run: 'sleep 5' },
       { id: 'killed', run: 'sleep 30' },
     ]);
     const r = await poolrun(['-w', '4', '--timeout', '1s', '--kill-after', '200ms', file]);

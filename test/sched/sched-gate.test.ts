@@ -214,13 +214,19 @@ describe('--memfree: below half of SIZE, the youngest running job is killed and 
       writeFileSync(join(dir, 'meminfo'), meminfo(100));
       expect(await waitFor(() => events(run.out()).some((e) => e.event === 'requeued'), 20_000)).toBe(true);
       writeFileSync(join(dir, 'meminfo'), meminfo(800));
+      // The youngest goes first. Memory is looked at every 200 ms: on a loaded machine this test may write the
+      // 800 only after the next look, which (still below half) rightly puts `old` back too.
       const requeued = events(run.out()).filter((e) => e.event === 'requeued');
-      expect(requeued.map((e) => e.id)).toEqual(['young']);
-      expect(JSON.stringify(requeued[0])).toMatch(/memfree.*not a retry/);
+      expect(requeued[0]!.id).toBe('young');
+      const also = requeued.slice(1).map((e) => e.id);
+      expect(also.length === 0 || (also.length === 1 && also[0] === 'old'), also.join()).toBe(true);
+      for (const e of requeued) expect(JSON.stringify(e)).toMatch(/memfree.*not a retry/);
       const pid = Number(readFileSync(join(cwd, 'young.pids'), 'utf8').trim());
       expect(await waitFor(() => !pidAlive(pid), 20_000)).toBe(true);
       writeFileSync(join(dir, 'meminfo'), meminfo(4 * 1024 * 1024));
       expect(await waitFor(() => started('young') === 2, 20_000)).toBe(true);
+      const oldBack = events(run.out()).some((e) => e.event === 'requeued' && e.id === 'old');
+      if (oldBack) expect(await waitFor(() => started('old') === 2, 20_000)).toBe(true);
       writeFileSync(join(cwd, 'go'), '');
       const r = await run.child;
       expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -232,7 +238,7 @@ describe('--memfree: below half of SIZE, the youngest running job is killed and 
         ['young', 'succeeded', 1],
       ]);
       expect(readFileSync(join(cwd, 'young.pids'), 'utf8').trim().split('\n')).toHaveLength(2);
-      expect(readFileSync(join(cwd, 'old.pids'), 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(readFileSync(join(cwd, 'old.pids'), 'utf8').trim().split('\n')).toHaveLength(oldBack ? 2 : 1);
     },
   );
 });

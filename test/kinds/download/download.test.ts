@@ -173,8 +173,8 @@ describe.each(modes)('download (%s mode)', (mode) => {
     const [res] = readJson(json).results;
     expect(res!.status).toBe('timed-out');
     expect(existsSync(join(dir, 'got.bin'))).toBe(false);
-    // The whole body takes ~6.4s at this rate; the job stopped reading at 1s.
-    expect(r.ms).toBeLessThan(5000);
+    // The whole body takes ~6.4s at this rate; the job stopped reading at 1s: the server could not send it all
+    // (a count, not a wall-clock bound, which a loaded machine stretches).
     const req = server.log.find((l) => l.path === `/slow/${name}`)!;
     expect(req.sent).toBeLessThan(data.length);
   });
