@@ -53,8 +53,8 @@ export type FromWorker =
   | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
   /**
-   * `spawned`: the job's process, when the job ended before its `spawned` message was due (worker-main.ts
-   * SPAWNED_DELAY_MS): the main thread takes it as that message first.
+   * `spawned`: the job's process, for a worker that names it only here (none does today: worker-main.ts posts
+   * `spawned` at once, so that a worker dying mid-job cannot leave the group unknown); taken as that message first.
    */
   | { type: 'done'; key: number; outcome: WireOutcome; spawned?: { pid: number; leader: string | null } }
   /** Sent by a process worker on an uncaught error, just before it exits, so the main thread can say why. */

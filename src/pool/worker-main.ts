@@ -49,15 +49,6 @@ const flow: {
   /** The group leader's start time (process mode only: see the 'disconnect' handler). */
   leader: string | undefined;
 } = { key: -1, unacked: 0, waiter: undefined, ac: undefined, pgid: undefined, leader: undefined };
-/**
- * How long a shell job's `spawned` waits before it is posted (unless the job has a timeout: its limit counts from
- * that message). A job that ends sooner, as most of a run of tiny jobs do, names its process in its `done`
- * instead: one message less for each of them, on both threads (issue 15, B1). Until the message arrives, a kill of
- * the job waits for it (pool.ts: the pid, when it comes, is killed at once), by at most this long.
- */
-const SPAWNED_DELAY_MS = 10;
-/** The running job's `spawned`, not yet posted. */
-let unposted: { pid: number; leader: string | null; timer: NodeJS.Timeout } | undefined;
 /** Something to wait on for a millisecond at a time, without spinning (Atomics.wait on memory nobody writes). */
 let sleeper: Int32Array | undefined;
 
@@ -169,16 +160,10 @@ async function runOne(w: WireJob): Promise<void> {
       // reading it when this message arrives, would often find a tiny job gone already, and pay for it there).
       const leader = start ?? leaderStart(pid, process.pid);
       if (!parentPort) flow.leader = leader;
-      const msg = { type: 'spawned', key: w.key, pid, leader: leader ?? null } as const;
-      if (w.job.timeoutMs !== undefined) {
-        post(msg);
-        return;
-      }
-      const timer = setTimeout(() => {
-        unposted = undefined;
-        post(msg);
-      }, SPAWNED_DELAY_MS);
-      unposted = { pid, leader: msg.leader, timer };
+      // Posted at once, for every job: until the main thread has it, nothing can kill the job's group if this
+      // worker dies (a worker process OOM-killed, a thread ended) — holding it back to save a message for tiny
+      // jobs left such a job running after poolrun (review of issue 15's B1 work).
+      post({ type: 'spawned', key: w.key, pid, leader: leader ?? null });
     },
     output(stream, data) {
       post({ type: 'output', key: w.key, stream, data });
@@ -208,23 +193,13 @@ async function runOne(w: WireJob): Promise<void> {
   }
   if (aborted) outcome.aborted = true;
   const wire = toWire(outcome);
-  let spawned: { pid: number; leader: string | null } | undefined;
-  if (unposted) {
-    clearTimeout(unposted.timer);
-    spawned = { pid: unposted.pid, leader: unposted.leader };
-    unposted = undefined;
-  }
   try {
-    post(
-      spawned
-        ? { type: 'done', key: w.key, outcome: wire, spawned }
-        : { type: 'done', key: w.key, outcome: wire },
-    );
+    post({ type: 'done', key: w.key, outcome: wire });
   } catch (e) {
     // The return value of a call could not be cloned: report that instead of losing the job.
     const error = serializeError(e);
     error.message = `the return value cannot be sent to the main thread: ${error.message}`;
-    post({ type: 'done', key: w.key, outcome: { ...wire, value: undefined, error }, spawned });
+    post({ type: 'done', key: w.key, outcome: { ...wire, value: undefined, error } });
   }
 }
 
