@@ -12,10 +12,20 @@
  * that ends in `/` is a folder holding seq, stdout and stderr. A value's slashes make folders, as in GNU; but a
  * value never takes the files outside the folder NAME begins with (its text up to the last `/` before the first
  * replacement string, else the current folder): a `..` that climbs out of it, an absolute path where NAME begins
- * with the value, a symbolic link inside it that leads out, or a NAME that names no file is refused (exit 2,
- * before the job runs; GNU would write there).
+ * with the value, or a NAME that names no file is refused (exit 2, before the job runs; GNU would write there).
+ * A symbolic link inside it that leads out is found only when the job's files are written, after it ran: nothing
+ * is written through it (no folder made, no file: the files are opened with O_NOFOLLOW), with a warning.
  */
-import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  writeSync,
+} from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { JobOutput } from '../executor/executor.js';
@@ -86,6 +96,9 @@ export function writeResults(
   let paths: Record<'seq' | 'stdout' | 'stderr', Buffer>;
   if (named) {
     const [base, folder] = named;
+    // Checked before the folders are made (an existing link must not lead mkdir out) and after. Where the root
+    // is not there yet, nothing below it is either: no link to follow.
+    if (existsSync(resolve(rootOf(spec.dir)))) inside(spec.dir, deepestExisting(folder));
     mkdirSync(folder, { recursive: true });
     inside(spec.dir, folder);
     paths =
@@ -96,11 +109,9 @@ export function writeResults(
     const folder = makeFolder(spec.dir, job);
     paths = { seq: file(folder, 'seq'), stdout: file(folder, 'stdout'), stderr: file(folder, 'stderr') };
   }
-  writeFileSync(paths.seq, String(result.index + 1));
-  const stream = (name: 'stdout' | 'stderr', head: Buffer | undefined, spilled: string | undefined) => {
-    if (spilled) copyFileSync(spilled, paths[name]);
-    else writeFileSync(paths[name], head ?? Buffer.alloc(0));
-  };
+  writeNoFollow(paths.seq, Buffer.from(String(result.index + 1)));
+  const stream = (name: 'stdout' | 'stderr', head: Buffer | undefined, spilled: string | undefined) =>
+    writeNoFollow(paths[name], head ?? Buffer.alloc(0), spilled);
   stream('stdout', output?.stdout, output?.stdoutFile);
   stream('stderr', output?.stderr, output?.stderrFile);
 }
@@ -158,8 +169,46 @@ export function namedResults(spec: ResultsSpec, job: Job, slot: number | null = 
   return [name, folder.length ? folder : Buffer.from('/')];
 }
 
-/** After the folder is made: a symbolic link inside NAME's folder must not have led out of it. */
-function inside(dir: string, folder: Buffer): void {
+/**
+ * Writes `data` (or the spilled file's bytes) to `path`, never through a symbolic link: a link where a job's file
+ * goes (placed by a value or by anyone) would write wherever it points.
+ */
+function writeNoFollow(path: Buffer, data: Buffer, spilled?: string): void {
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o666,
+  );
+  try {
+    if (!spilled) {
+      for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
+      return;
+    }
+    const from = openSync(spilled, 'r');
+    try {
+      const piece = Buffer.allocUnsafe(1 << 20);
+      for (let n; (n = readSync(from, piece, 0, piece.length, null)) > 0;)
+        for (let off = 0; off < n;) off += writeSync(fd, piece, off, n - off);
+    } finally {
+      closeSync(from);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The deepest folder of `folder`'s path that exists already (`.` or `/` at worst); bytes, not text. */
+function deepestExisting(folder: Buffer): Buffer {
+  let at = folder;
+  while (at.length && !existsSync(at)) {
+    const slash = at.subarray(0, at.at(-1) === SLASH_BYTE ? -1 : undefined).lastIndexOf(SLASH_BYTE);
+    at = slash === -1 ? Buffer.from('.') : slash === 0 ? Buffer.from('/') : at.subarray(0, slash);
+  }
+  return at.length ? at : Buffer.from('.');
+}
+
+/** Before and after the folder is made: a symbolic link inside NAME's folder must not lead out of it. */
+function inside(dir: string, folder: Buffer | string): void {
   const root = realpathSync(resolve(rootOf(dir)));
   const real = realpathSync(folder);
   if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep))
