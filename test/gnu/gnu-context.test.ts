@@ -7,37 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { BIN, rng, track, useTempDirs } from '../helpers.js';
+import { BIN, rng, useTempDirs } from '../helpers.js';
+import { runTool } from './run-tool.js';
 
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
 const temp = useTempDirs();
 
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(file: string, args: string[], cwd: string, input = ''): Promise<Out> {
-  const r = await track(
-    execa(file, args, {
-      cwd,
-      reject: false,
-      input,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-      timeout: 50_000,
-      env: { NO_COLOR: '1', LC_ALL: 'C', PARALLEL_SHELL: '/bin/sh' },
-    }),
-  );
-  return {
-    code: r.exitCode ?? -1,
-    stdout: Buffer.from(r.stdout).toString('latin1'),
-    stderr: Buffer.from(r.stderr).toString('utf8'),
-  };
-}
+const run = runTool;
 
 const gnu = (args: string[], cwd: string, input?: string) =>
   run(GNU, ['--will-cite', '-k', ...args], cwd, input);

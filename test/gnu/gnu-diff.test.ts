@@ -17,8 +17,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { BIN, rng, track, useTempDirs } from '../helpers.js';
+import { BIN, rng, useTempDirs } from '../helpers.js';
+import { runTool } from './run-tool.js';
 
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
@@ -33,24 +33,7 @@ interface Case {
   files: Record<string, string>;
 }
 
-async function run(file: string, args: string[], dir: string, input: string) {
-  const r = await track(
-    execa(file, args, {
-      cwd: dir,
-      reject: false,
-      input,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-      timeout: 50_000,
-      env: { NO_COLOR: '1', LC_ALL: 'C', PARALLEL_SHELL: '/bin/sh' },
-    }),
-  );
-  return {
-    code: r.exitCode ?? -1,
-    stdout: Buffer.from(r.stdout).toString('latin1'),
-    stderr: Buffer.from(r.stderr).toString('utf8'),
-  };
-}
+const run = runTool;
 
 const PLAIN = ['a', 'b.c', 'd/e.tar.gz', '/abs/f.x', 'g/', '1', 'x.y/z', '.', '..', 'h.'];
 const HOSTILE = [

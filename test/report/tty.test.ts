@@ -150,9 +150,13 @@ describe('the TTY view (tmux)', () => {
     expect(body.filter((l) => l !== '')).toEqual(OUTPUT_LINES);
   });
 
-  it('resizing the terminal mid-run (narrower, wider, narrower) garbles neither the screen nor the scrollback', async () => {
+  /**
+   * A run in a terminal that has been used (the live area at the bottom, under 50 earlier lines), resized by
+   * `steps` while it goes on (each step one tmux client command, then poolrun's next frame after tmux's reflow
+   * is waited for); the screen and the scrollback must hold every line once, in order, and nothing of the area.
+   */
+  async function resizedRun(steps: string[][]): Promise<void> {
     const dir = temp();
-    // A terminal that has been used: the live area sits at the bottom, under earlier output.
     const before = Array.from({ length: 50 }, (_, i) => `earlier line ${i + 1}`);
     // The run lasts until the last resize was drawn: a first job (silent) waits for this file.
     const gate = join(dir, 'gate');
@@ -172,11 +176,10 @@ describe('the TTY view (tmux)', () => {
             now = await pane();
           }
           expect(now).toMatch(LIVE);
-          return now;
         };
         await redrawn('');
-        for (const cols of ['38', '70', '30']) {
-          await tmux('resize-window', '-t', '0', '-x', cols);
+        for (const step of steps) {
+          await tmux(...step);
           // tmux has reflowed the pane by now (that change is tmux's own, not a redraw): wait for poolrun's
           // next frame after it, drawn at the new width.
           await redrawn(await pane());
@@ -191,52 +194,22 @@ describe('the TTY view (tmux)', () => {
     const summary = lines.findIndex((l) => l.startsWith('poolrun: 9 jobs'));
     expect(summary).toBeGreaterThan(0);
     expect(lines.slice(0, summary).filter((l) => l !== '')).toEqual([...before, ...OUTPUT_LINES]);
+  }
+  const resize = (w: number) => ['resize-window', '-t', '0', '-x', String(w)];
+
+  it('resizing the terminal mid-run (narrower, wider, narrower) garbles neither the screen nor the scrollback', async () => {
+    await resizedRun([resize(38), resize(70), resize(30)]);
   });
 
   it('dragging the window edge (a burst of resizes) loses no line of the scrollback', async () => {
-    const dir = temp();
-    const before = Array.from({ length: 50 }, (_, i) => `earlier line ${i + 1}`);
-    const gate = join(dir, 'gate');
-    const jobs = [{ id: 'gate', run: `while [ ! -e ${gate} ]; do sleep 0.05; done` }, ...JOBS];
-    const r = await inTmux(
-      ['-w', '4', jobFile(dir, jobs)],
-      { cols: 100, rows: 30 },
-      async (tmux) => {
-        const pane = async () => String((await tmux('capture-pane', '-p', '-t', '0')).stdout);
-        const LIVE = /[░█⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
-        const redrawn = async (seen: string) => {
-          const end = Date.now() + 20_000;
-          let now = await pane();
-          while (Date.now() < end && (now === seen || !LIVE.test(now))) {
-            await sleep(50);
-            now = await pane();
-          }
-          expect(now).toMatch(LIVE);
-        };
-        await redrawn('');
-        // A drag: many widths in a row, all applied by the tmux server in one go (one client command), so that
-        // poolrun's SIGWINCH, its erase and the terminal's reflows interleave as they do under a hand.
-        const drags = [
-          [90, 70, 45, 30, 52, 80, 100, 60, 33, 75],
-          [41, 95, 28, 64, 100, 36, 88, 47, 70, 31],
-          [55, 99, 26, 72, 38, 90, 44, 100, 29, 80],
-        ];
-        for (const widths of drags) {
-          await tmux(
-            ...widths.flatMap((w, i) => [...(i ? [';'] : []), 'resize-window', '-t', '0', '-x', String(w)]),
-          );
-          await redrawn(await pane());
-        }
-        writeFileSync(gate, '');
-      },
-      `printf 'earlier line %s\\n' $(seq 1 50)`,
-    );
-    expect(r.code).toBe(1);
-    expectClean(r.screen);
-    const lines = r.screen.split('\n');
-    const summary = lines.findIndex((l) => l.startsWith('poolrun: 9 jobs'));
-    expect(summary).toBeGreaterThan(0);
-    expect(lines.slice(0, summary).filter((l) => l !== '')).toEqual([...before, ...OUTPUT_LINES]);
+    // A drag: many widths in a row, all applied by the tmux server in one go (one client command), so that
+    // poolrun's SIGWINCH, its erase and the terminal's reflows interleave as they do under a hand.
+    const drags = [
+      [90, 70, 45, 30, 52, 80, 100, 60, 33, 75],
+      [41, 95, 28, 64, 100, 36, 88, 47, 70, 31],
+      [55, 99, 26, 72, 38, 90, 44, 100, 29, 80],
+    ];
+    await resizedRun(drags.map((widths) => widths.flatMap((w, i) => [...(i ? [';'] : []), ...resize(w)])));
   });
 
   it('the live area shows progress and the running jobs with their worker while the run goes on', async () => {
