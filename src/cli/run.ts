@@ -34,7 +34,6 @@ import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { checkResultsNames } from '../gnu/results.js';
-import { hasReplacement } from '../gnu/expand-text.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
 import { Dispatcher } from '../sched/dispatch.js';
@@ -60,7 +59,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const out = sink ?? processSink(() => onStdoutClosed());
   let source = await openSource(opts);
   // --results NAME with a replacement string: each job's NAME is checked before it runs (gnu/results.ts).
-  if (opts.gnu?.resultsDir !== undefined && hasReplacement(opts.gnu.resultsDir))
+  // A `{` may be a --header name, known only once the header is read: each job is looked at.
+  if (opts.gnu?.resultsDir !== undefined && opts.gnu.resultsDir.includes('{'))
     source = checkResultsNames(source, { dir: opts.gnu.resultsDir, context: opts.gnu.context });
   if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);
   if (opts.fsync) source = fsyncSource(source);

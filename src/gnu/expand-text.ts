@@ -24,11 +24,17 @@ type Piece = string | { spec: SlotSpec };
 
 const SPACE = Buffer.from(' ');
 
-/** Whether `text` holds a replacement string (without --header names). */
-export function hasReplacement(text: string): boolean {
+/** Whether `text` holds a replacement string (--header's names too, when given). */
+export function hasReplacement(text: string, names?: readonly string[]): boolean {
+  const map = nameMap(names);
   for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1))
-    if (replacementAt(text, i)) return true;
+    if (replacementAt(text, i, map)) return true;
   return false;
+}
+
+/** --header's names, each to its source's number (the first of a name given twice wins, as GNU's). */
+export function nameMap(names: readonly string[] | undefined): ReadonlyMap<string, number> | undefined {
+  return names ? new Map(names.map((n, k) => [n, k + 1] as const).reverse()) : undefined;
 }
 
 function pieces(text: string, names: ReadonlyMap<string, number> | undefined): Piece[] {
@@ -50,7 +56,7 @@ function pieces(text: string, names: ReadonlyMap<string, number> | undefined): P
 }
 
 export function expandText(text: string, v: TextValues): Buffer {
-  const names = v.names ? new Map(v.names.map((n, k) => [n, k + 1] as const).reverse()) : undefined;
+  const names = nameMap(v.names);
   const n = v.values.length;
   const one = (spec: SlotSpec, arg: Buffer | undefined): Buffer => {
     if (spec.kind === 'seq') return Buffer.from(String(v.seq));

@@ -33,7 +33,7 @@ import type { Job, JobResult } from '../kinds/types.js';
 import type { JobSource } from '../input/source.js';
 import { valuesOf } from '../input/values.js';
 import { replacementAt } from '../input/replacements.js';
-import { expandText, hasReplacement } from './expand-text.js';
+import { expandText, hasReplacement, nameMap } from './expand-text.js';
 
 const NAME_MAX = 255;
 
@@ -92,15 +92,17 @@ export function writeResults(
   result: JobResult,
   output: JobOutput | undefined,
 ): void {
-  const named = hasReplacement(spec.dir) ? namedResults(spec, job, result.worker) : undefined;
+  const names = valuesOf(job).names;
+  const named = hasReplacement(spec.dir, names) ? namedResults(spec, job, result.worker) : undefined;
   let paths: Record<'seq' | 'stdout' | 'stderr', Buffer>;
   if (named) {
     const [base, folder] = named;
     // Checked before the folders are made (an existing link must not lead mkdir out) and after. Where the root
     // is not there yet, nothing below it is either: no link to follow.
-    if (existsSync(resolve(rootOf(spec.dir)))) inside(spec.dir, deepestExisting(folder));
+    const root = rootOf(spec.dir, names);
+    if (existsSync(resolve(root))) inside(root, deepestExisting(folder));
     mkdirSync(folder, { recursive: true });
-    inside(spec.dir, folder);
+    inside(root, folder);
     paths =
       base.at(-1) === SLASH_BYTE
         ? { seq: file(base, 'seq'), stdout: file(base, 'stdout'), stderr: file(base, 'stderr') }
@@ -122,10 +124,11 @@ const file = (folder: Buffer, name: string) =>
   Buffer.concat([folder, Buffer.from(folder.at(-1) === SLASH_BYTE ? name : `/${name}`)]);
 
 /** The folder NAME's files must stay in: its text up to the last `/` before the first replacement string. */
-function rootOf(dir: string): string {
+function rootOf(dir: string, names?: readonly string[]): string {
+  const map = nameMap(names);
   let first = dir.length;
   for (let i = dir.indexOf('{'); i !== -1 && first === dir.length; i = dir.indexOf('{', i + 1))
-    if (replacementAt(dir, i)) first = i;
+    if (replacementAt(dir, i, map)) first = i;
   const slash = dir.lastIndexOf('/', first - 1);
   return slash === -1 ? '.' : dir.slice(0, slash + 1);
 }
@@ -143,7 +146,7 @@ export function namedResults(spec: ResultsSpec, job: Job, slot: number | null = 
     slot: slot ?? 1,
     context: spec.context === true,
   });
-  const root = rootOf(spec.dir);
+  const root = rootOf(spec.dir, names);
   const refuse = (why: string): never => {
     throw new UsageError(
       `--results ${spec.dir}: job ${job.id} (${JSON.stringify(name.toString('utf8'))}): ${why}; a value may ` +
@@ -208,8 +211,8 @@ function deepestExisting(folder: Buffer): Buffer {
 }
 
 /** Before and after the folder is made: a symbolic link inside NAME's folder must not lead out of it. */
-function inside(dir: string, folder: Buffer | string): void {
-  const root = realpathSync(resolve(rootOf(dir)));
+function inside(rootText: string, folder: Buffer | string): void {
+  const root = realpathSync(resolve(rootText));
   const real = realpathSync(folder);
   if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep))
     throw new Error(`${real} is outside ${root} (a symbolic link leads out): not written`);
@@ -221,7 +224,7 @@ function inside(dir: string, folder: Buffer | string): void {
  */
 export function checkResultsNames(source: JobSource, spec: ResultsSpec): JobSource {
   const check = (j: Job): Job => {
-    namedResults(spec, j);
+    if (hasReplacement(spec.dir, valuesOf(j).names)) namedResults(spec, j);
     return j;
   };
   const out: JobSource = { ...source };

@@ -159,6 +159,10 @@ describe.skipIf(!haveGnu)('--results NAME with replacement strings: NAME, NAME.e
     ['o/{#}-{/}', ['a/b', 'c']],
     ['o/v{}', ['a', 'b', 'c'], undefined, ['-N2']],
     ['o/{.}.out', ['a.jpg', 'b.tar.gz']],
+    // --header names, known only once the header is read.
+    ['out/{c}', ['c', 'v1', 'v2'], undefined, ['--header', ':']],
+    ['out/{c}/{#}', ['c', 'v1', 'v2'], undefined, ['--header', ':']],
+    ['o/{d}-{c}', ['c', 'v1'], ['d', 'w1', 'w2'], ['--header', ':']],
   ] as Array<[string, string[], string[]?, string[]?]>)('%s', async (name, values, more, opts) => {
     const base = temp();
     const cmd = ['sh', '-c', 'echo out "$@"; echo err >&2; exit $#', 'sh'];
@@ -179,10 +183,14 @@ describe.skipIf(!haveGnu)('--results NAME with replacement strings: NAME, NAME.e
     ['{}.txt', '../escaped', /climbs out/],
     ['out/{}', '..', /names no file|climbs out/],
     ['out/{}', 'a/.', /names no file/],
+    ['out/{n}', '../escaped', /climbs out/],
+    ['o/{n}/x{1}', '../../x', /climbs out/],
   ])('refused before any job runs: %s with %j', async (name, bad, why) => {
     const base = temp();
     const dir = dirAt(base, 'work');
-    const p = await ours(['--results', name, 'touch', `${base}/ran-{#}`, ':::', bad, 'ok'], dir);
+    const header = name.includes('{n}') ? ['--header', ':'] : [];
+    const values = header.length ? ['n', bad, 'ok'] : [bad, 'ok'];
+    const p = await ours([...header, '--results', name, 'touch', `${base}/ran-{#}`, ':::', ...values], dir);
     expect(p.code).toBe(2);
     expect(p.stderr).toMatch(why);
     expect(p.stderr).toContain(`--results ${name}: job 1`);
