@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { nodeSpawn } from './spawn-node.js';
 import type { Exit, Spawned, SpawnOptions, Usage } from './spawn-types.js';
 
@@ -68,7 +69,8 @@ let addon: Addon | undefined;
 let loadError: string | undefined;
 
 /** The addon's file, beside src/ and dist/ alike (both are two levels under the package). */
-export const ADDON_PATH = new URL('../../native/build/poolrun_spawn.node', import.meta.url);
+/** A path, not a URL's pathname: that is percent-encoded (a space is %20), and the addon would not load. */
+export const ADDON_PATH = fileURLToPath(new URL('../../native/build/poolrun_spawn.node', import.meta.url));
 
 /** true, or why the addon cannot be loaded. */
 export function loadNative(): true | string {
@@ -76,12 +78,11 @@ export function loadNative(): true | string {
   if (loadError !== undefined) return loadError;
   try {
     if (process.platform !== 'linux') throw new Error(`not available on ${process.platform}`);
-    addon = createRequire(import.meta.url)(ADDON_PATH.pathname) as Addon;
+    addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
     return true;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n', 1)[0]! : String(e);
-    loadError =
-      (e as { code?: string }).code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH.pathname} is missing` : msg;
+    loadError = (e as { code?: string }).code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH} is missing` : msg;
     return loadError;
   }
 }

@@ -5,7 +5,16 @@
  * between any two runs (pids, times) and what only the native path measures (usage).
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, closeSync, existsSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -423,6 +432,17 @@ describe('choosing the spawn path', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(existsSync(join(dir, 'ran-x'))).toBe(false);
+  });
+
+  it('installed under a path with a space and a %: the addon still loads (a path, not a URL)', async () => {
+    const dir = join(temp(), 'my tools 100%');
+    mkdirSync(dir);
+    const bin = packageCopy(dir);
+    const v = await poolrunAt(bin, ['--version'], { env: { POOLRUN_SPAWN: '' } });
+    expect(v.stdout).toMatch(/\(spawn: native/);
+    const r = await poolrunAt(bin, ['-q', '--each', 'echo {}', 'ok'], { env: { POOLRUN_SPAWN: 'native' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('ok\n');
   });
 
   it('without the addon (not built at install): child_process, said so; POOLRUN_SPAWN=native is exit 2', async () => {
