@@ -128,20 +128,22 @@ async function both(args: string[]) {
 
 describe('--timeout N% against GNU parallel', () => {
   it('kills the job that runs past N% of the median, and no other', async () => {
+    // Quick jobs of 0.5 s, not 0.05: 200% of a 60 ms median is 120 ms, which a shell's start-up alone passed on a
+    // loaded machine (a clean-clone CI beside two CPU hogs killed a quick job).
     const r = await both([
       '--timeout',
       '200%',
       '-j1',
       'sleep {}; echo {}',
       ':::',
-      '0.05',
-      '0.05',
-      '0.05',
-      '5',
-      '0.05',
+      '0.5',
+      '0.5',
+      '0.5',
+      '8',
+      '0.5',
     ]);
     expect(r.pool).toEqual(r.gnu);
-    expect(r.pool.out).toEqual(['0.05', '0.05', '0.05', '0.05']);
+    expect(r.pool.out).toEqual(['0.5', '0.5', '0.5', '0.5']);
     expect(r.pool.code).toBe(1);
   });
 
