@@ -261,12 +261,27 @@ const init: WorkerInit | undefined = parentPort
   : process.argv[2]
     ? (JSON.parse(process.argv[2]) as WorkerInit)
     : undefined;
-if (init) {
-  const mod = await importModule(init.module);
-  const fn = mod[init.export];
-  if (typeof fn !== 'function')
-    throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
-  await (fn as (...a: unknown[]) => unknown)(...init.args);
+/**
+ * No top-level await in this module, nor in any module a worker loads before it is ready (a test walks the graph):
+ * Node 20's V8 aborts the whole process ("Check failed: (location_) != nullptr" in ExecuteAsyncModule) when a
+ * thread is terminated while it runs the synchronous start of a module that has one, and the pool, the executor's
+ * shutdown and process.exit() all terminate threads that may still be starting.
+ */
+async function start(): Promise<void> {
+  if (init) {
+    const mod = await importModule(init.module);
+    const fn = mod[init.export];
+    if (typeof fn !== 'function')
+      throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
+    await (fn as (...a: unknown[]) => unknown)(...init.args);
+  }
+  await preloadKinds();
+  post({ type: 'ready' });
 }
-await preloadKinds();
-post({ type: 'ready' });
+// A failed start is an uncaught exception, as a rejected top-level await was: the thread's 'error' event, or the
+// process's 'fatal' message above.
+start().catch((err: unknown) =>
+  process.nextTick(() => {
+    throw err;
+  }),
+);
