@@ -4,10 +4,9 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
-import { carriesToken, procAvailable, readStat } from '../proc/owner.js';
+export { killTokenCarriers } from '../proc/owner.js';
 
 /** A fresh name for a folder of spilled output (made when the first job spills). */
 export function spillFolder(): string {
@@ -38,31 +37,6 @@ export function forgetAtExit(end: () => void): void {
 
 function endAllAtExit(): void {
   for (const end of openExecutors) end();
-}
-
-/**
- * SIGKILLs every process that carries the run's token (every job inherits it; see proc/owner.ts), and the group
- * of each that leads its own (a shell job). Synchronous, for an exit path; Linux only (/proc), elsewhere nothing.
- */
-export function killTokenCarriers(token: string): void {
-  if (!procAvailable()) return;
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid || !carriesToken(pid, token)) continue;
-    const stat = readStat(pid);
-    try {
-      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
-    } catch {
-      /* gone meanwhile */
-    }
-  }
 }
 
 /** A process-group registry with a watchdog that kills the groups if this process dies without doing it. */

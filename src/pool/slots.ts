@@ -39,6 +39,7 @@ export function workerStarter(
     // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
     const token = groups.token;
     handle ??= mode === 'thread' ? new ThreadWorker(init, token) : new ProcessWorker(init, token);
+    groups.guard();
     return handle;
   };
 }

@@ -1,4 +1,4 @@
-import { groupIndex, groupMembers, leaderPresent, leaderStart, ownsGroup } from './owner.js';
+import { groupIndex, groupMembers, killTokenCarriers, leaderPresent, leaderStart, ownsGroup } from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
 /**
@@ -108,10 +108,23 @@ export class ProcessGroups {
     this.live.clear();
   }
 
-  /** killAll(), then let the watchdog go: nothing is left for it to guard. */
+  /**
+   * killAll(), then every other process of this run (its token): what a job left outside its group (setsid), the
+   * job of a worker that died before it could say what it spawned, a child a call started. Then the watchdog goes:
+   * nothing is left for it to guard.
+   */
   close(): void {
     this.killAll();
+    killTokenCarriers(this.token);
     this.watchdog?.close();
+  }
+
+  /**
+   * Starts the watchdog now, before any group: a worker is starting, and what it runs (a call that starts
+   * processes, a worker process blocked in a call) must not outlive this process should it die (see watchdog.ts).
+   */
+  guard(): void {
+    this.watchdog?.arm();
   }
 
   /** Signals the group if it still holds a process of this run; false when it holds none (or is gone). */

@@ -159,3 +159,29 @@ export function ownsGroup(
   for (const pid of members(pgid)) if (carriesToken(pid, token)) return true;
   return false;
 }
+
+/**
+ * SIGKILLs every process that carries the run's token (every job inherits it, and so does each worker and each
+ * child a call starts), and the group of each that leads its own (a shell job); never this process. Synchronous,
+ * for an exit path; Linux only (/proc), elsewhere nothing.
+ */
+export function killTokenCarriers(token: string): void {
+  if (!procAvailable()) return;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid || !carriesToken(pid, token)) continue;
+    const stat = readStat(pid);
+    try {
+      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}

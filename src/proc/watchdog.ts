@@ -125,6 +125,11 @@ export class Watchdog {
     if (this.opts.token === undefined && !this.child) this.opts.token = token;
   }
 
+  /** Starts the helper if it has not started (nothing registered yet: it sweeps the run's token). */
+  arm(): void {
+    if (!this.closed && !this.failed && !this.child) this.start();
+  }
+
   /** `leader`: the start time of the group's leader (/proc/PID/stat field 22), undefined when it is gone. */
   add(pgid: number, leader?: string): void {
     if (this.closed || this.failed) return;
