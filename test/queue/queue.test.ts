@@ -142,10 +142,13 @@ describe('poolrun --queue and poolrun worker', () => {
 
   it('SIGKILL one worker while it runs jobs: each job still completes once, on the other worker, attempts 2', async () => {
     const dir = temp();
-    // Each run of a job appends its shell's pid to ID.start, and a line to ID.done once it completes.
+    // Each run of a job appends its shell's pid to ID.start, and a line to ID.done once it completes. No job
+    // completes before the test says so (the file go), however long the second worker takes to start: the first
+    // worker's jobs are still running when it is killed.
+    const go = join(dir, 'go');
     const jobs = Array.from({ length: 4 }, (_, i) => ({
       id: `k${i}`,
-      run: `echo $$ >> ${dir}/k${i}.start; sleep 3; echo x >> ${dir}/k${i}.done; echo done k${i}`,
+      run: `echo $$ >> ${dir}/k${i}.start; while [ ! -e ${go} ]; do sleep 0.05; done; echo x >> ${dir}/k${i}.done; echo done k${i}`,
     }));
     const file = jobFile(dir, jobs);
     // A lock short enough for the test, long enough (a second over BullMQ's renewal at half of it) to be renewed
@@ -167,6 +170,9 @@ describe('poolrun --queue and poolrun worker', () => {
     const b = await worker(['-w', '2', ...lock]);
     a.child.kill('SIGKILL');
     await a.exited;
+    // The killed worker's jobs die with it (its watchdog ends their process groups), before they may complete.
+    expect(await waitFor(() => firstPids.every(([p, start]) => !pidAlive(p, start)), 10_000)).toBe(true);
+    writeFileSync(go, '');
 
     const r = await producer;
     expect(r.exitCode).toBe(0);
@@ -179,7 +185,7 @@ describe('poolrun --queue and poolrun worker', () => {
     }
     // The killed worker's jobs were killed with it (its watchdog ended their process groups): no first run of
     // them completes, now or later.
-    // A shell that is gone writes no .done line: no need to wait out its `sleep 3`.
+    // A shell that is gone writes no .done line: one still alive would have written it by now (go exists).
     expect(await waitFor(() => firstPids.every(([p, start]) => !pidAlive(p, start)), 10_000)).toBe(true);
     for (const j of jobs) expect(readFileSync(join(dir, `${j.id}.done`), 'utf8')).toBe('x\n');
     for (const id of onA)
