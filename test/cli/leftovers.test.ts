@@ -88,7 +88,10 @@ describe.each(modes)('%s mode: nothing a run started outlives it', (mode) => {
     const workers = mode === 'process' ? workerProcesses(run.pid!) : [];
     run.kill('SIGKILL');
     await run;
-    expect(await gone([...children, ...workers]), `still running: ${[...children, ...workers]}`).toBe(true);
+    expect(
+      await gone([...children, ...workers]),
+      `still running: ${[...children, ...workers].join(' ')}`,
+    ).toBe(true);
   });
 });
 
@@ -113,7 +116,10 @@ ex.submit(task(${JSON.stringify(mod)}, 'startChildAndBlock'), ${JSON.stringify(p
       expect(workers.length).toBe(1);
       child.kill(signal);
       await child;
-      expect(await gone([callChild!, ...workers]), `still running: ${[callChild, ...workers]}`).toBe(true);
+      expect(
+        await gone([callChild!, ...workers]),
+        `still running: ${[callChild, ...workers].join(' ')}`,
+      ).toBe(true);
     },
   );
 });
