@@ -1,4 +1,11 @@
-import { groupIndex, groupMembers, killTokenCarriers, leaderPresent, leaderStart, ownsGroup } from './owner.js';
+import {
+  groupIndex,
+  groupMembers,
+  killTokenCarriers,
+  leaderPresent,
+  leaderStart,
+  ownsGroup,
+} from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
 /**
