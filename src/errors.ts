@@ -7,10 +7,16 @@ export class PoolrunError extends Error {
   }
 }
 
-/** Bad command line: nothing ran. */
+/** Bad command line, or a bad option or argument given to the library: nothing ran. */
 export class UsageError extends PoolrunError {
   override readonly exitCode = 2;
 }
+
+/**
+ * The `code` of a job's error when the job could not be copied to a worker (a call's argument is a function, a
+ * symbol, a WeakMap…): it never ran, is not retried, and its future rejects with a UsageError.
+ */
+export const NOT_SENDABLE = 'ERR_POOLRUN_NOT_SENDABLE';
 
 export interface JobFileProblem {
   /** `file:line:col` when known, else the file name. */

@@ -14,10 +14,10 @@ import { callJob, isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
 import { cancelledResult, settleJob, settleTask, toBuffer, toResult } from './results.js';
 import { kindOf } from '../kinds/index.js';
-import { JobFileError } from '../errors.js';
-import type { JobFileProblem } from '../errors.js';
+import { JobFileError, NOT_SENDABLE, type JobFileProblem } from '../errors.js';
 import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
 import { mapTasks } from './map.js';
+import { checkExecutorOptions, checkMapOptions } from './options.js';
 import { JobTracker } from './tracker.js';
 import type { ExecutorOptions, JobInput, JobOutput, MapOptions, ShutdownOptions } from './types.js';
 
@@ -56,6 +56,7 @@ export class Executor {
   readonly #endAtExit: () => void;
 
   constructor(mode: PoolMode, opts: ExecutorOptions = {}) {
+    checkExecutorOptions(mode, opts);
     this.mode = mode;
     // Even a library user's process may be SIGKILLed: its jobs' process groups must not outlive it.
     if (!opts.groups) this.#ownGroups = watchedGroups(opts.killAfter ?? 5000);
@@ -63,9 +64,6 @@ export class Executor {
     this.#opts = opts = { ...opts, groups };
     this.#jobs = new JobTracker<Entry>({ onEvent: opts.onEvent });
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
-    if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
-      throw new RangeError(`maxWorkers must be a positive integer, got ${opts.maxWorkers}`);
-    }
     this.#capture = {
       keep: opts.capture?.keep ?? true,
       stream: opts.capture?.stream ?? false,
@@ -135,6 +133,7 @@ export class Executor {
     items: Iterable<A> | AsyncIterable<A>,
     opts: MapOptions = {},
   ): AsyncGenerator<Awaited<R>> {
+    checkMapOptions(fn, items, opts);
     this.#jobs.checkOpen();
     return mapTasks<A, R>((argLists) => this.#submitTasks(fn, argLists), items, opts);
   }
@@ -328,7 +327,9 @@ export class Executor {
     delete e.evicted;
     const result = toResult(e.job, r, e.attempt);
     const retries = e.job.retries ?? this.#opts.retries ?? 0;
-    const retryable = (r.status === 'failed' || r.status === 'timed-out') && !e.killed;
+    // A job that could not be copied to a worker never ran: another attempt would fail the same way.
+    const retryable =
+      (r.status === 'failed' || r.status === 'timed-out') && !e.killed && r.error?.code !== NOT_SENDABLE;
     if (retryable && e.attempt <= retries) {
       const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
       this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });

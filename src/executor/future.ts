@@ -2,13 +2,14 @@
  * A Future, as in Python's concurrent.futures: the eventual outcome of one submitted piece of work.
  * pending → running → finished, or pending → cancelled. Waiting with a timeout never stops the work itself.
  */
-import { CancelledError, InvalidStateError, TimeoutError } from '../errors.js';
+import { CancelledError, InvalidStateError, TimeoutError, UsageError } from '../errors.js';
+import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
 
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
 
 export interface WaitOptions {
-  /** Milliseconds to wait; rejects with TimeoutError after that. Omitted: wait as long as it takes. */
-  timeout?: number;
+  /** Milliseconds to wait; rejects with TimeoutError after that. Omitted (or null): wait as long as it takes. */
+  timeout?: number | null;
 }
 
 export type DoneCallback<T> = (future: Future<T>) => void;
@@ -58,7 +59,7 @@ export class Future<T> {
 
   /** The value; rejects with the work's error, CancelledError, or TimeoutError after `timeout` ms. */
   async result(opts: WaitOptions = {}): Promise<T> {
-    await this.#wait(opts.timeout);
+    await this.#wait(opts.timeout, 'result()');
     if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
     if (this.#failed) throw this.#error;
     return this.#value as T;
@@ -66,13 +67,15 @@ export class Future<T> {
 
   /** The error the work raised, or undefined when it succeeded. Rejects like result() on cancel and timeout. */
   async exception(opts: WaitOptions = {}): Promise<unknown> {
-    await this.#wait(opts.timeout);
+    await this.#wait(opts.timeout, 'exception()');
     if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
     return this.#failed ? this.#error : undefined;
   }
 
   /** Called with the future when it finishes or is cancelled; at once if it already has. Errors are reported, not thrown. */
   addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== 'function')
+      throw new UsageError(`addDoneCallback(): expected a function, got ${show(fn)}`);
     if (this.done()) this.#invoke(fn);
     else (this.#callbacks ??= []).push(fn);
   }
@@ -131,10 +134,12 @@ export class Future<T> {
     if (this.done()) throw new InvalidStateError(`cannot ${what} a ${this.#state} future`);
   }
 
-  #wait(timeout: number | undefined): Promise<void> {
+  #wait(timeout: number | null | undefined, where: string): Promise<void> {
+    checkTimeout(where, timeout);
     if (this.done()) return Promise.resolve();
     const settled = this.settled();
-    if (timeout === undefined || timeout === Infinity) return settled;
+    // (Past a timer's longest wait, ~24.8 days, Node would fire at once: that is waiting for good.)
+    if (timeout === undefined || timeout === null || timeout > MAX_TIMER_MS) return settled;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new TimeoutError(`the result was not ready within ${timeout}ms`)),

@@ -16,12 +16,11 @@ export function mapTasks<A, R>(
   items: Iterable<A> | AsyncIterable<A>,
   opts: MapOptions = {},
 ): AsyncGenerator<Awaited<R>> {
-  const chunksize = Math.max(1, Math.floor(opts.chunksize ?? 1));
+  // Checked by the caller (options.ts checkMapOptions).
+  const chunksize = opts.chunksize ?? 1;
   const buffersize = opts.buffersize;
-  if (buffersize !== undefined && (!Number.isInteger(buffersize) || buffersize < 1)) {
-    throw new RangeError(`buffersize must be a positive integer, got ${buffersize}`);
-  }
-  const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
+  const deadline =
+    opts.timeout === undefined || opts.timeout === null ? undefined : performance.now() + opts.timeout;
   const futures = new Deque<Future<Awaited<R>>>();
   const source = toAsyncIterator(items);
   let exhausted = false;

@@ -5,7 +5,14 @@
 import type { Job, JobResult, SerializedError } from '../kinds/types.js';
 import type { AttemptResult } from '../pool/pool.js';
 import type { Future } from './future.js';
-import { BrokenWorkerError, CancelledError, RemoteError, TimeoutError } from '../errors.js';
+import {
+  BrokenWorkerError,
+  CancelledError,
+  NOT_SENDABLE,
+  RemoteError,
+  TimeoutError,
+  UsageError,
+} from '../errors.js';
 
 export function settleJob(future: Future<unknown>, result: JobResult): void {
   future.setResult(result);
@@ -88,6 +95,7 @@ export function toError(r: JobResult): Error {
     if (e.stack) err.stack = e.stack;
     return err;
   }
+  if (e.code === NOT_SENDABLE) return new UsageError(e.message);
   if (e.name === 'TimeoutError') return new TimeoutError(e.message);
   if (e.name === 'CancelledError') return new CancelledError(e.message);
   return new RemoteError(e.name, e.message, e.stack);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../kinds/types.js';
+import { checkTaskOptions } from './check.js';
 
 export const TASK = Symbol.for('poolrun.task');
 
@@ -32,6 +33,7 @@ export function task<F extends AnyFn = (...args: unknown[]) => unknown>(
   exportName = 'default',
   options: TaskOptions = {},
 ): Task<Parameters<F>, ReturnType<F>> {
+  checkTaskOptions(module, exportName, options);
   const m = module instanceof URL ? module.href : module;
   const path = /^(file|data|node):/.test(m) ? (m.startsWith('file:') ? fileURLToPath(m) : m) : resolve(m);
   return { [TASK]: true, module: path, export: exportName, options };

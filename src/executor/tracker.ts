@@ -83,10 +83,22 @@ export class JobTracker<E extends TrackedJob, K = E> {
     if (this.#onEvent) this.emit({ event: 'queued', job: e.job, time: Date.now() });
   }
 
-  /** Emits an event; what the listener returns, when it is a promise (output held back), is given back. */
+  /**
+   * Emits an event; what the listener returns, when it is a promise (output held back), is given back, settling
+   * once it has. A listener that throws (or whose promise rejects) is reported as a process warning, as a throwing
+   * done-callback is: it must not break the pool or the jobs that reported through it.
+   */
   emit(ev: ExecutorEvent): PromiseLike<unknown> | undefined {
-    const r = this.#onEvent?.(ev);
-    return isPromiseLike(r) ? r : undefined;
+    if (!this.#onEvent) return undefined;
+    let r: unknown;
+    try {
+      r = this.#onEvent(ev);
+    } catch (e) {
+      warnListener(ev, e);
+      return undefined;
+    }
+    if (!isPromiseLike(r)) return undefined;
+    return Promise.resolve(r).then(undefined, (e: unknown) => warnListener(ev, e));
   }
 
   /**
@@ -129,6 +141,13 @@ export class JobTracker<E extends TrackedJob, K = E> {
     this.#closing ??= close();
     if (wait) await this.#closing;
   }
+}
+
+function warnListener(ev: ExecutorEvent, e: unknown): void {
+  const why = e instanceof Error ? e.message : String(e);
+  process.emitWarning(`an onEvent callback threw on a '${ev.event}' event: ${why}`, {
+    type: 'PoolrunWarning',
+  });
 }
 
 function isPromiseLike(x: unknown): x is PromiseLike<unknown> {

@@ -1,18 +1,26 @@
-import { TimeoutError } from '../errors.js';
+import { TimeoutError, UsageError } from '../errors.js';
+import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
 import type { Future } from './future.js';
 
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
 export const ALL_COMPLETED = 'ALL_COMPLETED';
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+const RETURN_WHEN: readonly unknown[] = [FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED];
+
+/** No timeout (undefined, or null: Python's None), or one past a timer's longest wait (~24.8 days): none. */
+function noTimer(ms: number | null | undefined): ms is null | undefined {
+  return ms === undefined || ms === null || ms > MAX_TIMER_MS;
+}
 
 /** Yields futures as they finish (finished ones first); TimeoutError if `timeout` ms pass with some unfinished. */
 export async function* asCompleted<T>(
   futures: Iterable<Future<T>>,
-  opts: { timeout?: number } = {},
+  opts: { timeout?: number | null } = {},
 ): AsyncGenerator<Future<T>, void, undefined> {
+  checkTimeout('asCompleted()', opts.timeout);
   const all = [...new Set(futures)];
-  const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
+  const deadline = noTimer(opts.timeout) ? undefined : performance.now() + opts.timeout;
   const ready: Future<T>[] = [];
   let wake: (() => void) | undefined;
   for (const f of all) {
@@ -54,10 +62,13 @@ export interface WaitResult<T> {
 /** Waits until `returnWhen` holds or `timeout` ms pass; never throws on timeout (as Python's wait). */
 export async function wait<T>(
   futures: Iterable<Future<T>>,
-  opts: { timeout?: number; returnWhen?: ReturnWhen } = {},
+  opts: { timeout?: number | null; returnWhen?: ReturnWhen } = {},
 ): Promise<WaitResult<T>> {
-  const all = [...new Set(futures)];
+  checkTimeout('wait()', opts.timeout);
   const returnWhen = opts.returnWhen ?? ALL_COMPLETED;
+  if (!RETURN_WHEN.includes(returnWhen))
+    throw new UsageError(`wait(): returnWhen must be ${RETURN_WHEN.join(', ')}, got ${show(returnWhen)}`);
+  const all = [...new Set(futures)];
   const done = new Set<Future<T>>();
   const failed = async (f: Future<T>) => !f.cancelled() && (await f.exception()) !== undefined;
 
@@ -72,7 +83,7 @@ export async function wait<T>(
   for (const f of all) if (f.done()) done.add(f);
   if (!(await satisfied())) {
     await new Promise<void>((resolve) => {
-      const timer = opts.timeout === undefined ? undefined : setTimeout(resolve, Math.max(0, opts.timeout));
+      const timer = noTimer(opts.timeout) ? undefined : setTimeout(resolve, Math.max(0, opts.timeout));
       for (const f of all) {
         f.addDoneCallback((g) => {
           done.add(g);

@@ -4,11 +4,13 @@
  * workers, the width (-w auto), and a worker's jobs starting one after another.
  */
 import type { CaptureOptions } from './protocol.js';
+import type { SerializedError } from '../kinds/types.js';
 import type { Slot, Tracked } from './types.js';
 import type { WorkerSlots } from './slots.js';
 import { Deque } from '../util/deque.js';
 import { kindOf } from '../kinds/index.js';
 import { armTimeout } from './finish.js';
+import { NOT_SENDABLE } from '../errors.js';
 
 /**
  * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
@@ -28,15 +30,26 @@ export class Dispatcher {
   private readonly size: number;
   private readonly capture: CaptureOptions;
   private readonly onTimeout: (t: Tracked) => void;
+  private readonly onUnsendable: (t: Tracked, error: SerializedError) => void;
   private queued = false;
   /** How many workers may be busy at once: `size`, unless -w auto narrows it (setWidth; sched/auto-runner.ts). */
   private width: number;
 
-  constructor(slots: WorkerSlots, capture: CaptureOptions, onTimeout: (t: Tracked) => void) {
+  /**
+   * `onUnsendable`: a job that cannot be copied to a worker (a call's argument is a function, a symbol, a
+   * WeakMap…) ends with this error, never sent; the others of its batch go on.
+   */
+  constructor(
+    slots: WorkerSlots,
+    capture: CaptureOptions,
+    onTimeout: (t: Tracked) => void,
+    onUnsendable: (t: Tracked, error: SerializedError) => void,
+  ) {
     this.slots = slots;
     this.size = slots.all.length;
     this.capture = capture;
     this.onTimeout = onTimeout;
+    this.onUnsendable = onUnsendable;
     this.width = this.size;
   }
 
@@ -67,9 +80,10 @@ export class Dispatcher {
     for (const slot of slots) {
       if (slot?.state !== 'idle') continue;
       if (narrowed && busy >= this.width) break;
-      const unit = this.nextUnit();
+      let unit = this.nextUnit();
+      // A unit none of whose jobs could be sent leaves the worker idle: it takes the next one.
+      while (unit && !this.assign(slot, unit)) unit = this.nextUnit();
       if (!unit) break;
-      this.assign(slot, unit);
       busy++;
     }
     const starting = this.slots.count('starting');
@@ -137,25 +151,72 @@ export class Dispatcher {
     return undefined;
   }
 
-  private assign(slot: Slot, unit: Tracked[]): void {
+  /** Gives the worker a unit: false when none of its jobs could be sent (the worker stays idle). */
+  private assign(slot: Slot, unit: Tracked[]): boolean {
     slot.jobs = new Deque();
     this.slots.busy(slot);
-    this.send(slot, unit);
+    if (!this.send(slot, unit)) {
+      this.slots.idle(slot);
+      return false;
+    }
     this.begin(slot);
+    return true;
   }
 
-  private send(slot: Slot, jobs: Tracked[]): void {
+  /**
+   * Sends jobs to the worker in one message; how many went. A message that cannot be copied to the worker (the
+   * structured clone of a thread's postMessage, the 'advanced' serialization of a process's IPC channel: a call's
+   * argument is a function, a symbol, a WeakMap…) is thrown out by the sending side whole: then each job goes on
+   * its own, and those that cannot be sent fail alone, as Python's pickling error fails only its future.
+   */
+  private send(slot: Slot, jobs: Tracked[]): number {
+    const error = this.post(slot, jobs);
+    if (error === undefined) return jobs.length;
+    if (jobs.length === 1) {
+      this.refuse(jobs[0]!, error);
+      return 0;
+    }
+    let sent = 0;
+    for (const t of jobs) {
+      const e = this.post(slot, [t]);
+      if (e === undefined) sent++;
+      else this.refuse(t, e);
+    }
+    return sent;
+  }
+
+  /** Sends one message; the error the sending side threw (nothing was sent), else undefined. */
+  private post(slot: Slot, jobs: Tracked[]): unknown {
+    try {
+      slot.handle.send({
+        type: 'batch',
+        worker: slot.id,
+        capture: this.capture,
+        jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job })),
+      });
+    } catch (e) {
+      return e ?? new Error(String(e));
+    }
     for (const t of jobs) {
       t.state = 'sent';
       t.slot = slot;
       this.byKey.set(t.key, t);
       slot.jobs.push(t);
     }
-    slot.handle.send({
-      type: 'batch',
-      worker: slot.id,
-      capture: this.capture,
-      jobs: jobs.map((t) => ({ key: t.key, job: t.attempt.job })),
+    return undefined;
+  }
+
+  private refuse(t: Tracked, e: unknown): void {
+    const job = t.attempt.job;
+    const what =
+      job.kind === 'call' ? `the arguments of ${job.call.export}() (${job.call.module})` : `job ${job.id}`;
+    const why = e instanceof Error ? e.message : String(e);
+    this.onUnsendable(t, {
+      name: 'UsageError',
+      message:
+        `${what} cannot be copied to a worker: ${why} ` +
+        '(a worker gets a structured clone: functions, symbols, WeakMaps, WeakSets and promises cannot be copied)',
+      code: NOT_SENDABLE,
     });
   }
 

@@ -108,6 +108,16 @@ export function describeExit(exit: WorkerExit): string {
   return `exit code ${exit.code}`;
 }
 
+/** The outcome of an attempt that fails because workers cannot start: with how the last of them ended. */
+export function brokenOutcome(error: SerializedError, exit: WorkerExit | undefined): Outcome {
+  const outcome = failedOutcome(error);
+  if (exit) {
+    outcome.exitCode = exit.code;
+    outcome.signal = exit.signal;
+  }
+  return outcome;
+}
+
 export function failedOutcome(error: SerializedError | undefined, startedAt?: number): Outcome {
   const now = Date.now();
   return emptyOutcome(startedAt || now, error, now);

@@ -15,7 +15,7 @@ import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
 import { Dispatcher } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
-import { armTimeout, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
+import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 
 export type { Attempt, AttemptResult, KillReason, PoolOptions, StartInfo, Ticket } from './types.js';
 
@@ -36,6 +36,8 @@ export class WorkerPool {
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
   private spawnWaiters: Array<() => void> = [];
+  /** The last worker that failed to start once the pool is broken, and how it ended (BrokenWorkerError's fields). */
+  private brokenBy: { slot: Slot; exit: WorkerExit } | undefined;
   private readonly timedOut = (t: Tracked) => this.kill(t, 'timeout');
 
   constructor(opts: PoolOptions) {
@@ -48,7 +50,9 @@ export class WorkerPool {
       message: (slot, m) => this.onMessage(slot, m),
       exit: (slot, e) => this.onExit(slot, e),
     });
-    this.dispatcher = new Dispatcher(this.slots, opts.capture, this.timedOut);
+    this.dispatcher = new Dispatcher(this.slots, opts.capture, this.timedOut, (t, e) =>
+      this.finish(t, failedOutcome(e), undefined),
+    );
     this.queue = this.dispatcher.queue;
     this.byKey = this.dispatcher.byKey;
   }
@@ -63,7 +67,8 @@ export class WorkerPool {
     const tracked = unit.map((attempt): Tracked => ({ attempt, key: this.nextKey++, state: 'queued' }));
     const broken = this.slots.broken;
     if (broken) {
-      for (const t of tracked) this.finish(t, failedOutcome(broken), undefined);
+      for (const t of tracked)
+        this.finish(t, brokenOutcome(broken, this.brokenBy?.exit), this.brokenBy?.slot);
       return tracked;
     }
     this.queue.push(tracked);
@@ -284,8 +289,9 @@ export class WorkerPool {
     if (!expected && !slot.everReady) {
       const broken = this.slots.startFailed(exit);
       if (broken) {
+        this.brokenBy = { slot, exit };
         for (const unit of this.queue.drain()) {
-          for (const t of unit) if (t.state === 'queued') this.finish(t, failedOutcome(broken), undefined);
+          for (const t of unit) if (t.state === 'queued') this.finish(t, brokenOutcome(broken, exit), slot);
         }
       }
     }

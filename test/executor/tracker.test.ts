@@ -48,8 +48,9 @@ describe('JobTracker', () => {
     expect(built).toBe(1);
   });
 
-  it('emit gives back what the listener returns when it is a promise', () => {
-    const p = Promise.resolve();
+  it('emit gives back a promise that settles with the one the listener returns', async () => {
+    let release!: () => void;
+    const p = new Promise<void>((r) => (release = r));
     const t = new JobTracker<{ job: Job }>({ onEvent: (e) => (e.event === 'output' ? p : 1) });
     const out = {
       event: 'output',
@@ -59,7 +60,14 @@ describe('JobTracker', () => {
       data: Buffer.alloc(0),
       time: 0,
     } as const;
-    expect(t.emit(out)).toBe(p);
+    const held = t.emit(out);
+    let settled = false;
+    void held?.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    release();
+    await held;
+    expect(settled).toBe(true);
     expect(t.emit({ event: 'queued', job: job(0), time: 0 })).toBeUndefined();
   });
 

@@ -335,7 +335,9 @@ describe('a worker that dies', () => {
     for (const p of [a!, b!]) {
       expect(p.result).toMatchObject({
         status: 'failed',
-        worker: null,
+        // The last worker that failed to start, and how it ended (BrokenWorkerError's fields).
+        worker: 1,
+        exitCode: 1,
         error: { name: 'BrokenWorkerError', message: expect.stringContaining('3 in a row') as unknown },
       });
     }

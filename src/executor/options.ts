@@ -1,0 +1,94 @@
+/**
+ * The checks of what a library caller passes: a bad option or argument is a UsageError naming it and its value
+ * (where Python raises ValueError or TypeError), thrown by the call that took it, before anything runs.
+ */
+import { UsageError } from '../errors.js';
+import { checkInteger, checkMs, checkObject, checkTimeout, fail } from './check.js';
+import type { PoolMode } from '../pool/handle.js';
+import { isTask } from './task.js';
+import type { ExecutorOptions, MapOptions } from './types.js';
+
+/** Every option an executor takes (README "The library"); any other key of a plain object is a mistake. */
+const EXECUTOR_KEYS: readonly (keyof ExecutorOptions)[] = [
+  'maxWorkers',
+  'killAfter',
+  'retries',
+  'retryDelay',
+  'captureLimit',
+  'capture',
+  'spillDir',
+  'onEvent',
+  'groups',
+  'initializer',
+  'initargs',
+];
+const CAPTURE_KEYS = ['keep', 'stream', 'spill'];
+const MAP_KEYS: readonly (keyof MapOptions)[] = ['timeout', 'chunksize', 'buffersize'];
+
+export function executorName(mode: PoolMode): string {
+  return mode === 'thread' ? 'ThreadPoolExecutor' : 'ProcessPoolExecutor';
+}
+
+export function checkExecutorOptions(mode: PoolMode, opts: unknown): void {
+  const where = `new ${executorName(mode)}()`;
+  checkObject(where, 'options', opts, EXECUTOR_KEYS);
+  if (opts === undefined) return;
+  const o = opts as Record<string, unknown>;
+  checkInteger(where, 'maxWorkers', o['maxWorkers'], 1);
+  checkMs(where, 'killAfter', o['killAfter']);
+  checkInteger(where, 'retries', o['retries'], 0);
+  checkMs(where, 'retryDelay', o['retryDelay']);
+  checkInteger(where, 'captureLimit', o['captureLimit'], 1);
+  checkObject(where, 'capture', o['capture'], CAPTURE_KEYS);
+  const capture = (o['capture'] ?? {}) as Record<string, unknown>;
+  for (const k of CAPTURE_KEYS) {
+    if (capture[k] !== undefined && typeof capture[k] !== 'boolean')
+      fail(where, `capture.${k}`, 'a boolean', capture[k]);
+  }
+  const spillDir = o['spillDir'];
+  if (spillDir !== undefined && (typeof spillDir !== 'string' || spillDir === ''))
+    fail(where, 'spillDir', 'a folder name', spillDir);
+  if (o['onEvent'] !== undefined && typeof o['onEvent'] !== 'function')
+    fail(where, 'onEvent', 'a function', o['onEvent']);
+  if (o['groups'] !== undefined && (o['groups'] === null || typeof o['groups'] !== 'object'))
+    fail(where, 'groups', 'a process-group registry', o['groups']);
+  const init = o['initializer'];
+  if (init !== undefined && !isTask(init))
+    fail(where, 'initializer', "a task (task('./m.js', 'name'))", init);
+  const initargs = o['initargs'];
+  if (initargs !== undefined) {
+    if (!Array.isArray(initargs)) fail(where, 'initargs', 'an array', initargs);
+    checkSendable(where, 'initargs', initargs, mode);
+  }
+}
+
+/**
+ * Values a worker is started with must survive the trip: a structured clone (a thread's workerData), and JSON
+ * for a process (its start-up arguments). A function, a symbol, a WeakMap… cannot: Python's pickling error.
+ */
+function checkSendable(where: string, name: string, v: unknown, mode: PoolMode): void {
+  try {
+    structuredClone(v);
+    if (mode === 'process') JSON.stringify(v);
+  } catch (e) {
+    throw new UsageError(
+      `${where}: ${name} cannot be copied to a worker: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
+export function checkMapOptions(fn: unknown, items: unknown, opts: unknown): void {
+  const where = 'map()';
+  if (!isTask(fn)) fail(where, 'the function', "a task (task('./m.js', 'name'))", fn);
+  const iterable =
+    items !== null &&
+    items !== undefined &&
+    (Symbol.iterator in Object(items) || Symbol.asyncIterator in Object(items));
+  if (!iterable) fail(where, 'items', 'an iterable or an async iterable', items);
+  checkObject(where, 'options', opts, MAP_KEYS);
+  if (opts === undefined) return;
+  const o = opts as MapOptions;
+  checkTimeout(where, o.timeout);
+  checkInteger(where, 'chunksize', o.chunksize, 1);
+  checkInteger(where, 'buffersize', o.buffersize, 1);
+}
