@@ -27,6 +27,7 @@ import type { JobFileProblem } from '../errors.js';
 import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
 import { Destinations } from './destinations.js';
 import { afterIssues } from './after.js';
+import { duplicateKeys, duplicateMessage } from './duplicates.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../util/utf8.js';
@@ -165,6 +166,13 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     throw problems.error(opts.name);
   }
   const rootIsArray = Array.isArray(doc);
+  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+  // Located by their own scan; reported with every other problem of the file.
+  const duplicates: JobFileProblem[] = duplicateKeys(text, doc, origin).map((d) => ({
+    where: d.where,
+    path: display(d.at),
+    message: duplicateMessage(d),
+  }));
   const issues: Issue[] = checkFile(doc);
   const prefix: Segment[] = rootIsArray ? [] : ['jobs'];
   const list: unknown[] = rootIsArray
@@ -192,15 +200,15 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     }
   });
   issues.push(...afterIssues(list, prefix, bad));
-  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
   const fail = () => {
-    const located =
-      (text.length > LOCATE_BY_JOB && locateByJob(text, origin, issues, display, prefix)) ||
-      locateIssues(text, origin, issues, display);
-    for (const p of sortByLocation(located)) problems.add(p);
+    const located = !issues.length
+      ? []
+      : (text.length > LOCATE_BY_JOB && locateByJob(text, origin, issues, display, prefix)) ||
+        locateIssues(text, origin, issues, display);
+    for (const p of sortByLocation([...duplicates, ...located])) problems.add(p);
     return problems.error(opts.name);
   };
-  if (issues.length) throw fail();
+  if (issues.length || duplicates.length) throw fail();
   const env = sharedEnv(defaults);
   const jobs = list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults, env));
   const places = new Destinations();
