@@ -18,6 +18,7 @@ import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from './source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
+import { printable } from '../util/text.js';
 import {
   documentTooLargeMessage,
   InputTooLarge,
@@ -44,6 +45,8 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
   if (opts.file === undefined) src = stdinSource();
   else {
     const file = opts.file;
+    // The name as messages and locations show it: a control character in it is written as an escape.
+    const shown = printable(file);
     let st: Stats;
     try {
       st = statSync(file);
@@ -51,14 +54,14 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
       const e = err as NodeJS.ErrnoException;
       throw new UsageError(
         e.code === 'ENOENT'
-          ? `job file not found: ${file}${notFoundHint(file)}`
-          : `cannot read job file ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
+          ? `job file not found: ${shown}${notFoundHint(file)}`
+          : `cannot read job file ${shown}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
       );
     }
     if (st.isDirectory())
-      throw new UsageError(`job file is a directory: ${file} (expected a .json, .jsonl or .txt file)`);
+      throw new UsageError(`job file is a directory: ${shown} (expected a .json, .jsonl or .txt file)`);
     // A named pipe, or <(command), is a stream like stdin.
-    src = st.isFile() ? fileSource(file, st) : { kind: 'stream', name: file, chunks: streamOf(file) };
+    src = st.isFile() ? fileSource(file, st) : { kind: 'stream', name: shown, chunks: streamOf(file) };
     baseDir = dirname(resolve(file));
     format ??= formatFromExtension(file);
   }

@@ -31,6 +31,7 @@ import { duplicateKeys, duplicateMessage } from './duplicates.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../util/utf8.js';
+import { printable } from '../util/text.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
@@ -77,20 +78,22 @@ export function sniffFormat(text: string): InputFormat {
 
 /** Reads and parses a whole job file (the library's entry point; the CLI streams). */
 export async function readJobFile(file: string, format?: InputFormat): Promise<ParsedJobs> {
+  // As messages and locations show it: a control character in a file name is written as an escape.
+  const shown = printable(file);
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(
-      e.code === 'ENOENT' ? `job file not found: ${file}` : `cannot read job file ${file}: ${e.message}`,
+      e.code === 'ENOENT' ? `job file not found: ${shown}` : `cannot read job file ${shown}: ${e.message}`,
     );
   });
-  if (st.isDirectory()) throw new UsageError(`job file is a directory: ${file}`);
+  if (st.isDirectory()) throw new UsageError(`job file is a directory: ${shown}`);
   const bytes = await readFile(file).catch((e: Error) => {
-    throw new UsageError(`cannot read job file ${file}: ${e.message}`);
+    throw new UsageError(`cannot read job file ${shown}: ${e.message}`);
   });
-  return parseJobBytes(bytes, { name: file, baseDir: dirname(resolve(file)), format });
+  return parseJobBytes(bytes, { name: shown, baseDir: dirname(resolve(file)), format });
 }
 
 export interface ParseOptions {
-  /** Shown in messages. */
+  /** Shown in messages (a control character in it as an escape: util/text printable). */
   name: string;
   baseDir: string;
   format?: InputFormat | undefined;
@@ -98,12 +101,14 @@ export interface ParseOptions {
 
 /** Bytes of a whole job file: UTF-8 is checked (with the place of the first bad byte) before parsing. */
 export function parseJobBytes(bytes: Buffer, opts: ParseOptions): ParsedJobs {
+  opts = { ...opts, name: printable(opts.name) };
   const format = opts.format ?? sniffFormat(bytes.subarray(0, 64 * 1024).toString('utf8'));
   if (format !== 'json') return parseLineText(bytes, format, opts);
   return { jobs: parseJsonDocument(decodeDocument(bytes, opts.name), opts), format };
 }
 
 export function parseJobText(text: string, opts: ParseOptions): ParsedJobs {
+  opts = { ...opts, name: printable(opts.name) };
   const format = opts.format ?? sniffFormat(text);
   if (format !== 'json') return parseLineText(text, format, opts);
   return { jobs: parseJsonDocument(text.replace(/^\uFEFF/, ''), opts), format };

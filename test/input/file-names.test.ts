@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { poolrun, useTempDirs } from '../helpers.js';
+
+const temp = useTempDirs();
+
+/** Names a terminal would act on, and how poolrun writes them (as it writes job ids). */
+const NAMES: [string, string][] = [
+  ['bad\nname', 'bad\\nname'],
+  ['red\x1b[31mx', 'red\\x1b[31mx'],
+  ['tab\there', 'tab\\there'],
+  ['rtl\u202ex', 'rtl\\u202ex'],
+];
+// eslint-disable-next-line no-control-regex
+const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+describe('a file name with a control character is written escaped in every message', () => {
+  it('a job file with a problem: its locations name it escaped, on one line', async () => {
+    const dir = temp();
+    for (const [raw, shown] of NAMES) {
+      const forms: [string, string][] = [
+        ['.json', '[{"run": "true", "bogus": 1}]'],
+        ['.jsonl', '{"run": "true", "bogus": 1}\n'],
+      ];
+      for (const [ext, text] of forms) {
+        const file = join(dir, raw + ext);
+        writeFileSync(file, text);
+        const r = await poolrun(['-q', file]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toBe(
+          `poolrun: ${join(dir, shown + ext)}:1:${ext === '.json' ? 18 : 17}: jobs[0].bogus: ${r.stderr.split('jobs[0].bogus: ')[1]}`,
+        );
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(r.stderr).not.toMatch(RAW);
+      }
+    }
+  });
+
+  it('a job file not found, a folder, and an output file that cannot be written', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'ok.json'), '["true"]');
+    for (const [raw, shown] of NAMES) {
+      mkdirSync(join(dir, `${raw}.d`));
+      const cases: [string[], string][] = [
+        [[join(dir, `${raw}.json`)], `job file not found: ${join(dir, shown)}.json`],
+        [[join(dir, `${raw}.d`)], `job file is a directory: ${join(dir, shown)}.d`],
+        [['--json', join(dir, `no${raw}`, 'o.json'), join(dir, 'ok.json')], `${join(dir, `no${shown}`)}`],
+        [['--joblog', join(dir, `no${raw}`, 'l.tsv'), join(dir, 'ok.json')], `${join(dir, `no${shown}`)}`],
+      ];
+      for (const [args, want] of cases) {
+        const r = await poolrun(['-q', ...args]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(want);
+        expect(r.stderr).not.toMatch(RAW);
+        expect(r.stderr.split('\n')[0]).toContain(want);
+      }
+    }
+  }, 60_000);
+});
