@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, useTempDirs } from '../helpers.js';
+import { execa } from 'execa';
+import { BIN, poolrun, useTempDirs } from '../helpers.js';
 
 const temp = useTempDirs();
 
@@ -57,4 +58,29 @@ describe('a file name with a control character is written escaped in every messa
       }
     }
   }, 60_000);
+});
+
+describe('a job file whose name is not UTF-8', () => {
+  /** poolrun run by a shell, which passes `printf` bytes as they are (Node would encode a string as UTF-8). */
+  const viaShell = (cwd: string, printfName: string) =>
+    execa('sh', ['-c', `exec "$0" "$1" -q "$(printf '${printfName}')"`, process.execPath, BIN], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
+
+  it('is found by its bytes, and named with \\xHH escapes in a message', async () => {
+    const dir = temp();
+    writeFileSync(Buffer.from(join(dir, 'j\xe9.txt'), 'latin1'), 'echo hi\n');
+    writeFileSync(Buffer.from(join(dir, 'b\xe9\xff.json'), 'latin1'), '[{"run": "true", "bogus": 1}]');
+    const ok = await viaShell(dir, 'j\\351.txt');
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    expect(ok.stdout).toBe('hi');
+    const bad = await viaShell(dir, 'b\\351\\377.json');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^poolrun: b\\xe9\\xff\.json:1:18: jobs\[0\]\.bogus: unknown key/);
+    const missing = await viaShell(dir, 'n\\351.json');
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('job file not found: n\\xe9.json');
+  });
 });
