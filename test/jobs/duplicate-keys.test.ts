@@ -75,4 +75,20 @@ describe('duplicate keys in a job file', () => {
     expect(r.stderr).toContain('<stdin>:1:18: jobs[0].run: duplicate key "run" (first at <stdin>:1:2;');
     expect(readdirSync(cwd)).toEqual([]);
   });
+
+  it('a --call argument (a job document too): exit 2 naming the argument, nothing called', async () => {
+    const dir = temp();
+    writeFileSync(
+      join(dir, 'm.mjs'),
+      "import { writeFileSync } from 'node:fs';\nexport function f(x) { writeFileSync('called', ''); return x; }\n",
+    );
+    const r = await poolrun(['-q', '--call', './m.mjs#f', '{"a": 1}', '{"a": 1, "b": {"c": 1, "c": 2}}'], {
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--call: argument 2:1:24: duplicate key "c" (first at argument 2:1:16;');
+    expect(readdirSync(dir)).toEqual(['m.mjs']);
+    const ok = await poolrun(['-q', '--call', './m.mjs#f', '{"a": "\\"a\\": 1"}'], { cwd: dir });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });
