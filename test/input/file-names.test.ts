@@ -83,4 +83,20 @@ describe('a job file whose name is not UTF-8', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('job file not found: n\\xe9.json');
   });
+
+  it('an input file of -a or :::: is found by its bytes too, and named escaped', async () => {
+    const dir = temp();
+    writeFileSync(Buffer.from(join(dir, 'a\xe9.txt'), 'latin1'), 'v1\n');
+    const sh = (args: string) =>
+      execa('sh', ['-c', `exec "$0" "$1" -q ${args}`, process.execPath, BIN], { cwd: dir, reject: false });
+    const a = await sh(`-a "$(printf 'a\\351.txt')" echo`);
+    expect(a.exitCode, String(a.stderr)).toBe(0);
+    expect(a.stdout).toBe('v1');
+    const missing = await sh(`-a "$(printf 'n\\351\\033.txt')" echo`);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('-a n\\xe9\\x1b.txt: cannot read it');
+    const colons = await sh(`echo :::: "$(printf 'no\\nfile')"`);
+    expect(colons.exitCode).toBe(2);
+    expect(colons.stderr.split('\n')[0]).toBe('poolrun: :::: no\\nfile: cannot read it: no such file');
+  });
 });
