@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import { firstInvalidByte } from '../util/utf8.js';
+import { printable } from '../util/text.js';
 import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
 import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
@@ -25,7 +26,7 @@ export interface ResumeLog {
  * and is refused (exit 2) rather than read whole or half-trusted.
  */
 export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
-  const refuse = (why: string) => new UsageError(`--joblog: cannot resume from ${file}: ${why}`);
+  const refuse = (why: string) => new UsageError(`--joblog: cannot resume from ${printable(file)}: ${why}`);
   const done = new Set<string>();
   let malformed = 0;
   readJoblogLines(file, refuse, (first, lines) => {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
+import { duplicateKeys, duplicateMessage } from '../jobs/duplicates.js';
 import type { Job } from '../kinds/types.js';
 import type { RunOptions } from './options.js';
 import type { JobSource } from '../input/source.js';
@@ -66,11 +67,15 @@ function parseArg(a: string, index: number): unknown {
   if (deep !== -1 && isJson(a)) {
     throw new UsageError(`--call: argument ${index + 1}, column ${deep + 1}: ${depthMessage()}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(a);
+    value = JSON.parse(a);
   } catch {
     return a;
   }
+  const dup = duplicateKeys(a, value, { name: `argument ${index + 1}`, line: 1, column: 1 })[0];
+  if (dup) throw new UsageError(`--call: ${dup.where}: ${duplicateMessage(dup)}`);
+  return value;
 }
 
 function isJson(a: string): boolean {

@@ -4,6 +4,8 @@
  * /proc/self/cmdline; elsewhere the decoded text is the best there is.
  */
 import { readFileSync } from 'node:fs';
+import { printable } from '../util/text.js';
+import { utf8Runs } from '../util/utf8.js';
 
 export function rawArguments(args: readonly string[]): Buffer[] {
   const plain = () => args.map((a) => Buffer.from(a));
@@ -37,4 +39,29 @@ function userArgv(): Buffer[] | undefined {
   const user = entries.slice(entries.length - n);
   const matches = user.every((b, k) => b.toString('utf8') === process.argv[k + 2]);
   return matches ? user : undefined;
+}
+
+/**
+ * A path given as a command-line word, as the user's bytes when they are not UTF-8: Node decoded `j\xe9.txt` to
+ * `j\uFFFD.txt`, which fs would look for as `j\xef\xbf\xbd.txt`. A Buffer (fs takes one as a path) when an
+ * argument decodes to `decoded`, and every argument that does has the same bytes; else `decoded` itself (valid
+ * UTF-8, no /proc, or two different byte strings that read the same).
+ */
+export function rawPath(decoded: string): string | Buffer {
+  if (!decoded.includes('\uFFFD')) return decoded;
+  const same = userArgv()?.filter((u) => u.toString('utf8') === decoded) ?? [];
+  if (same.length === 0 || same.some((u) => !u.equals(same[0]!))) return decoded;
+  return Buffer.from(same[0]!);
+}
+
+/** A path as messages show it: bytes that are not UTF-8 as `\xHH`, control characters escaped (util/text). */
+export function shownPath(path: string | Buffer): string {
+  if (typeof path === 'string') return printable(path);
+  return utf8Runs(path)
+    .map((r) =>
+      'text' in r
+        ? printable(r.text)
+        : Array.from(r.bytes, (b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''),
+    )
+    .join('');
 }

@@ -1,6 +1,7 @@
 /** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
 import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
 import { InputTooLarge } from '../util/limits.js';
+import { shownPath } from './argv.js';
 
 export type ByteSource =
   | {
@@ -14,10 +15,11 @@ export type ByteSource =
 
 const CHUNK = 256 * 1024;
 
-export function fileSource(path: string, st: Stats): ByteSource {
+export function fileSource(path: string | Buffer, st: Stats): ByteSource {
   return {
     kind: 'file',
-    name: path,
+    // Shown in messages and locations: a newline or an escape sequence in a file name is written as an escape.
+    name: shownPath(path),
     size: st.size,
     chunks: () => createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>,
     // One synchronous read: a job file is read before anything else happens, and this is start-up time.

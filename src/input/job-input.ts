@@ -18,6 +18,7 @@ import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from './source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
+import { rawPath, shownPath } from './argv.js';
 import {
   documentTooLargeMessage,
   InputTooLarge,
@@ -44,21 +45,25 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
   if (opts.file === undefined) src = stdinSource();
   else {
     const file = opts.file;
+    // The bytes the user typed, when they are no UTF-8 (a Buffer path): `j\xe9.txt` is found.
+    const path = rawPath(file);
+    // The name as messages and locations show it: a control character in it is written as an escape.
+    const shown = shownPath(path);
     let st: Stats;
     try {
-      st = statSync(file);
+      st = statSync(path);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new UsageError(
         e.code === 'ENOENT'
-          ? `job file not found: ${file}${notFoundHint(file)}`
-          : `cannot read job file ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
+          ? `job file not found: ${shown}${notFoundHint(file)}`
+          : `cannot read job file ${shown}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`,
       );
     }
     if (st.isDirectory())
-      throw new UsageError(`job file is a directory: ${file} (expected a .json, .jsonl or .txt file)`);
+      throw new UsageError(`job file is a directory: ${shown} (expected a .json, .jsonl or .txt file)`);
     // A named pipe, or <(command), is a stream like stdin.
-    src = st.isFile() ? fileSource(file, st) : { kind: 'stream', name: file, chunks: streamOf(file) };
+    src = st.isFile() ? fileSource(path, st) : { kind: 'stream', name: shown, chunks: streamOf(path) };
     baseDir = dirname(resolve(file));
     format ??= formatFromExtension(file);
   }
@@ -74,7 +79,7 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
   }
 }
 
-function streamOf(path: string): AsyncIterable<Buffer> {
+function streamOf(path: string | Buffer): AsyncIterable<Buffer> {
   return createReadStream(path) as AsyncIterable<Buffer>;
 }
 

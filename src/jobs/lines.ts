@@ -14,6 +14,7 @@ import { checkJob } from './schema.js';
 import { Destinations } from './destinations.js';
 import type { Job } from '../kinds/types.js';
 import { AfterChecker, afterAt, afterColumn } from './after.js';
+import { duplicateKeys, duplicateMessage } from './duplicates.js';
 
 export type LineFormat = 'jsonl' | 'lines';
 
@@ -116,6 +117,10 @@ export class JobLineParser {
         return this.fail({ ...syntaxProblem(text, origin, e), path: display([]) });
       }
     }
+    // A repeated key is a problem of its own: the job is not built, its other problems are listed too.
+    const duplicates = this.format === 'jsonl' ? duplicateKeys(text, raw, origin) : [];
+    for (const d of duplicates)
+      this.problems.add({ where: d.where, path: display(d.at), message: duplicateMessage(d) });
     const issues: Issue[] = checkJob(raw);
     issues.push(...jobIssues(raw, []));
     const id = explicitId(raw);
@@ -137,11 +142,11 @@ export class JobLineParser {
     if (this.after) {
       // A job with other problems still holds its id (naming it is no problem); its own `after` is not checked.
       const where = `${this.name}:${n}:${afterColumn(text)}`;
-      const ok = issues.length === 0;
+      const ok = issues.length === 0 && duplicates.length === 0;
       for (const p of this.after.add(index, id ?? String(index + 1), id, ok ? raw : undefined, where))
         issues.push({ at: afterAt([], p.item), message: p.message });
     }
-    if (issues.length === 0) {
+    if (issues.length === 0 && duplicates.length === 0) {
       const job = buildJob(raw, index, this.baseDir);
       const clash = this.places.add(job, n);
       if (!clash) return job;
@@ -151,7 +156,7 @@ export class JobLineParser {
         first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
       });
     }
-    for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
+    if (issues.length) for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
     return undefined;
   }
 

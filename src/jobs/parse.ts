@@ -27,9 +27,11 @@ import type { JobFileProblem } from '../errors.js';
 import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
 import { Destinations } from './destinations.js';
 import { afterIssues } from './after.js';
+import { duplicateKeys, duplicateMessage } from './duplicates.js';
 import { checkFile } from './schema.js';
 import { isPlainObject } from './words.js';
 import { encodingProblem } from '../util/utf8.js';
+import { printable } from '../util/text.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
@@ -76,20 +78,22 @@ export function sniffFormat(text: string): InputFormat {
 
 /** Reads and parses a whole job file (the library's entry point; the CLI streams). */
 export async function readJobFile(file: string, format?: InputFormat): Promise<ParsedJobs> {
+  // As messages and locations show it: a control character in a file name is written as an escape.
+  const shown = printable(file);
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(
-      e.code === 'ENOENT' ? `job file not found: ${file}` : `cannot read job file ${file}: ${e.message}`,
+      e.code === 'ENOENT' ? `job file not found: ${shown}` : `cannot read job file ${shown}: ${e.message}`,
     );
   });
-  if (st.isDirectory()) throw new UsageError(`job file is a directory: ${file}`);
+  if (st.isDirectory()) throw new UsageError(`job file is a directory: ${shown}`);
   const bytes = await readFile(file).catch((e: Error) => {
-    throw new UsageError(`cannot read job file ${file}: ${e.message}`);
+    throw new UsageError(`cannot read job file ${shown}: ${e.message}`);
   });
-  return parseJobBytes(bytes, { name: file, baseDir: dirname(resolve(file)), format });
+  return parseJobBytes(bytes, { name: shown, baseDir: dirname(resolve(file)), format });
 }
 
 export interface ParseOptions {
-  /** Shown in messages. */
+  /** Shown in messages (a control character in it as an escape: util/text printable). */
   name: string;
   baseDir: string;
   format?: InputFormat | undefined;
@@ -97,12 +101,14 @@ export interface ParseOptions {
 
 /** Bytes of a whole job file: UTF-8 is checked (with the place of the first bad byte) before parsing. */
 export function parseJobBytes(bytes: Buffer, opts: ParseOptions): ParsedJobs {
+  opts = { ...opts, name: printable(opts.name) };
   const format = opts.format ?? sniffFormat(bytes.subarray(0, 64 * 1024).toString('utf8'));
   if (format !== 'json') return parseLineText(bytes, format, opts);
   return { jobs: parseJsonDocument(decodeDocument(bytes, opts.name), opts), format };
 }
 
 export function parseJobText(text: string, opts: ParseOptions): ParsedJobs {
+  opts = { ...opts, name: printable(opts.name) };
   const format = opts.format ?? sniffFormat(text);
   if (format !== 'json') return parseLineText(text, format, opts);
   return { jobs: parseJsonDocument(text.replace(/^\uFEFF/, ''), opts), format };
@@ -165,6 +171,13 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     throw problems.error(opts.name);
   }
   const rootIsArray = Array.isArray(doc);
+  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
+  // Located by their own scan; reported with every other problem of the file.
+  const duplicates: JobFileProblem[] = duplicateKeys(text, doc, origin).map((d) => ({
+    where: d.where,
+    path: display(d.at),
+    message: duplicateMessage(d),
+  }));
   const issues: Issue[] = checkFile(doc);
   const prefix: Segment[] = rootIsArray ? [] : ['jobs'];
   const list: unknown[] = rootIsArray
@@ -192,15 +205,15 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     }
   });
   issues.push(...afterIssues(list, prefix, bad));
-  const display = (at: Segment[]) => (rootIsArray ? formatPath(at, 'jobs') : formatPath(at));
   const fail = () => {
-    const located =
-      (text.length > LOCATE_BY_JOB && locateByJob(text, origin, issues, display, prefix)) ||
-      locateIssues(text, origin, issues, display);
-    for (const p of sortByLocation(located)) problems.add(p);
+    const located = !issues.length
+      ? []
+      : (text.length > LOCATE_BY_JOB && locateByJob(text, origin, issues, display, prefix)) ||
+        locateIssues(text, origin, issues, display);
+    for (const p of sortByLocation([...duplicates, ...located])) problems.add(p);
     return problems.error(opts.name);
   };
-  if (issues.length) throw fail();
+  if (issues.length || duplicates.length) throw fail();
   const env = sharedEnv(defaults);
   const jobs = list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults, env));
   const places = new Destinations();

@@ -5,6 +5,7 @@
  */
 import { validateFile, validateJob, type SchemaError } from './schema-validator.js';
 import type { Issue, Segment } from './issues.js';
+import { redactUrl } from '../util/redact.js';
 import { JOB_KINDS } from '../kinds/index.js';
 import { didYouMean, isPlainObject, typeName } from './words.js';
 
@@ -81,7 +82,8 @@ function toIssues(errors: SchemaError[], root: unknown): Issue[] {
 function toIssue(e: SchemaError, at: Segment[]): Issue {
   const ps = e.parentSchema ?? {};
   const wanted = ps.description ?? typeWords(e.params.type);
-  const data = e.data;
+  // A URL is shown without its secrets, whether it parses or not (a message quotes the value).
+  const data = at[at.length - 1] === 'url' && typeof e.data === 'string' ? redactUrl(e.data) : e.data;
   switch (e.keyword) {
     case 'type':
       return { at, message: `expected ${wanted}, got ${typeName(data)}` };

@@ -7,6 +7,7 @@ import { closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { PoolrunError, UsageError } from '../errors.js';
+import { printable } from '../util/text.js';
 
 /** Writing a result file failed at the end of a run (disk full, folder removed meanwhile). */
 export class OutputFileError extends PoolrunError {}
@@ -34,9 +35,11 @@ export function checkWritable(option: string, file: string): void {
   } catch {
     st = undefined; // absent (or a dangling link, which the new file replaces)
   }
-  if (st?.isDirectory()) throw new UsageError(`${option}: ${file} is a folder`);
+  if (st?.isDirectory()) throw new UsageError(`${option}: ${printable(file)} is a folder`);
   if (st && !st.isFile())
-    throw new UsageError(`${option}: cannot write ${file}: it is ${notRegular(st)}, not a regular file`);
+    throw new UsageError(
+      `${option}: cannot write ${printable(file)}: it is ${notRegular(st)}, not a regular file`,
+    );
   probe(option, file, dir);
 }
 
@@ -48,10 +51,15 @@ export function checkFolder(option: string, file: string, dir: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR')
-      throw new UsageError(`${option}: cannot write ${file}: a part of ${dir} is not a folder`);
-    throw new UsageError(`${option}: cannot write ${file}: folder ${dir} does not exist`);
+      throw new UsageError(
+        `${option}: cannot write ${printable(file)}: a part of ${printable(dir)} is not a folder`,
+      );
+    throw new UsageError(
+      `${option}: cannot write ${printable(file)}: folder ${printable(dir)} does not exist`,
+    );
   }
-  if (!isDir) throw new UsageError(`${option}: cannot write ${file}: ${dir} is not a folder`);
+  if (!isDir)
+    throw new UsageError(`${option}: cannot write ${printable(file)}: ${printable(dir)} is not a folder`);
 }
 
 /**
@@ -69,7 +77,7 @@ function probe(option: string, file: string, dir: string): void {
     );
   } catch (e) {
     throw new UsageError(
-      `${option}: cannot write ${file}: folder ${dir} does not take new files (${reason(e)})`,
+      `${option}: cannot write ${printable(file)}: folder ${printable(dir)} does not take new files (${reason(e)})`,
     );
   }
   closeSync(fd);

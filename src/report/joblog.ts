@@ -36,6 +36,7 @@ import type { Job, JobResult } from '../kinds/types.js';
 import { describeJob } from '../kinds/describe.js';
 import { kindOf } from '../kinds/index.js';
 import { UsageError } from '../errors.js';
+import { printable } from '../util/text.js';
 import type { RunObserver } from './types.js';
 import type { Sink } from './sink.js';
 import type { ReportOptions } from './options.js';
@@ -164,7 +165,7 @@ export class JoblogWriter implements RunObserver {
       syncDirSync(dirname(file));
     } catch (e) {
       closeSync(this.fd);
-      throw new UsageError(`--joblog: cannot write ${file}: ${reason(e)}`);
+      throw new UsageError(`--joblog: cannot write ${printable(file)}: ${reason(e)}`);
     }
   }
 
@@ -212,7 +213,7 @@ export class JoblogWriter implements RunObserver {
 
   private failed(e: unknown): void {
     // The run goes on (its jobs matter more than their log), but the user learns that --resume will redo work.
-    if (!this.warned) this.warn(`--joblog: cannot write ${this.file}: ${(e as Error).message}`);
+    if (!this.warned) this.warn(`--joblog: cannot write ${printable(this.file)}: ${(e as Error).message}`);
     this.warned = true;
   }
 }
@@ -225,7 +226,7 @@ export class JoblogWriter implements RunObserver {
 function openJoblog(file: string, append: boolean): number {
   checkFolder('--joblog', file, dirname(resolve(file)));
   const refuse = (st: Stats) =>
-    new UsageError(`--joblog: cannot write ${file}: it is ${notRegular(st)}, not a regular file`);
+    new UsageError(`--joblog: cannot write ${printable(file)}: it is ${notRegular(st)}, not a regular file`);
   let st: Stats | undefined;
   try {
     st = statSync(file);
@@ -240,7 +241,7 @@ function openJoblog(file: string, append: boolean): number {
   try {
     fd = openSync(file, flags, 0o666);
   } catch (e) {
-    throw new UsageError(`--joblog: cannot write ${file}: ${reason(e)}`);
+    throw new UsageError(`--joblog: cannot write ${printable(file)}: ${reason(e)}`);
   }
   const now = fstatSync(fd);
   if (!now.isFile()) {

@@ -10,6 +10,7 @@
  * reads that many ahead (or to the end of the stream) before it starts one.
  */
 import { UsageError } from '../errors.js';
+import { printable } from '../util/text.js';
 import { jobHash } from '../report/joblog.js';
 import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
@@ -37,7 +38,9 @@ export function durationsFrom(text: string, into = new Map<string, number>()): M
  */
 export function readDurations(file: string): Map<string, number> {
   const refuse = (why: string) =>
-    new UsageError(`--schedule longest-first: cannot read durations from --joblog ${file}: ${why}`);
+    new UsageError(
+      `--schedule longest-first: cannot read durations from --joblog ${printable(file)}: ${why}`,
+    );
   const durations = new Map<string, number>();
   // The columns read are ASCII: latin1 keeps every byte of the others as it is, valid UTF-8 or not.
   readJoblogLines(file, refuse, (_first, lines) =>

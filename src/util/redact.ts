@@ -19,15 +19,28 @@ const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)/gi;
 const SECRET_ASSIGNMENT =
   /\b([a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*=)("[^"]*"|'[^']*'|[^\s'"&;]+)/gi;
 
-/** A URL with its secrets masked. A string that is not `scheme://…` is masked as text (see redactText). */
+/**
+ * A value meant as a URL, with its secrets masked. One that does not parse (`http://u:p@exa mple.com/?t=x`,
+ * `http ://u:pw@h`, `h.example/?t=x`, `http:/u:pw@h`) is masked all the same, and more widely, since where its
+ * parts end is a guess: its user and password are everything before the last `@` (a `/` in a password does not
+ * end them), and its query values and fragment go as always.
+ */
 export function redactUrl(url: string): string {
+  const loose = !URL.canParse(url);
   const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
-  if (!m) return redactText(url);
-  return m[1]! + redactRest(m[2]!);
+  if (m) return m[1]! + redactRest(m[2]!, loose);
+  const sep = url.indexOf('://');
+  if (sep >= 0) return maskAssignments(url.slice(0, sep + 3)) + redactRest(url.slice(sep + 3), true);
+  // `http:/h`, `//h`: the slashes are no part of a user name.
+  const lead = /^(?:[a-z][a-z0-9+.-]*:)?\/+/i.exec(url)?.[0] ?? '';
+  return lead + redactRest(url.slice(lead.length), true);
 }
 
-/** The part of a URL after `scheme://`: userinfo, then host and path, then `?query`, then `#fragment`. */
-function redactRest(rest: string): string {
+/**
+ * The part of a URL after `scheme://`: userinfo, then host and path, then `?query`, then `#fragment`. `loose`:
+ * the text is no valid URL, and its userinfo is whatever comes before the last `@`.
+ */
+function redactRest(rest: string, loose = false): string {
   let fragment = '';
   const hash = rest.indexOf('#');
   if (hash >= 0) {
@@ -41,7 +54,7 @@ function redactRest(rest: string): string {
     rest = rest.slice(0, q);
   }
   // The authority ends at the first '/'; its userinfo at the last '@' within it (a password may hold '@').
-  const slash = rest.indexOf('/');
+  const slash = loose && rest.includes('@') ? rest.indexOf('/', rest.lastIndexOf('@')) : rest.indexOf('/');
   const authority = slash >= 0 ? rest.slice(0, slash) : rest;
   const path = slash >= 0 ? rest.slice(slash) : '';
   const at = authority.lastIndexOf('@');
@@ -99,9 +112,10 @@ const SECRET_OPTION =
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
+ * Not the end of a path in a job file's message (`jobs[0].env.TOKEN: cannot contain a NUL character`).
  */
 const SECRET_HEADER =
-  /\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
+  /(?<![.\]])\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;

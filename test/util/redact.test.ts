@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { redactText, redactUrl } from '../../src/util/redact.js';
+import { malformedUrls } from './malformed-urls.js';
 
 const SECRETS = ['s3cr3t', 'hunter2', 'tok_ABC', 'p@ss:w:rd'];
 
@@ -85,5 +86,37 @@ describe('redactText', () => {
       expect(redactUrl(url)).not.toContain(secret);
       expect(redactText(`cmd ${url} tail`)).not.toContain(secret);
     }
+  });
+});
+
+describe('redactUrl of a value that is no valid URL', () => {
+  it.each([
+    ['http://u:PW@exa mple.com/?t=Q1', 'http://***:***@exa mple.com/?t=***'],
+    ['exa mple.com/?t=Q1', 'exa mple.com/?t=***'],
+    ['h/?a=Q1&b=Q2#Q3', 'h/?a=***&b=***#***'],
+    ['http ://u:PW@h/?t=Q1', 'http ://***:***@h/?t=***'],
+    ['http:/h/?t=Q1', 'http:/h/?t=***'],
+    ['u:PW@h', '***:***@h'],
+    ['http://h:99999/x?t=Q1', 'http://h:99999/x?t=***'],
+  ])('%s → %s', (input, shown) => {
+    expect(redactUrl(input)).toBe(shown);
+  });
+
+  it('generated: no secret of a malformed URL survives', () => {
+    for (const { url, secrets } of malformedUrls(3000)) {
+      const shown = redactUrl(url);
+      for (const secret of secrets) expect(shown, url).not.toContain(secret);
+    }
+  });
+});
+
+describe('redactText of a located problem', () => {
+  it('a path ending in a secret-like name is no header: the message stays', () => {
+    for (const line of [
+      'jobs.json:1:31: jobs[0].env.TOKEN: cannot contain a NUL character',
+      'jobs.json:1:9: jobs[0].download.headers.Cookie: expected a string, got a number (5)',
+    ])
+      expect(redactText(line)).toBe(line);
+    expect(redactText("curl -H 'Cookie: sid=s3cr3t' h")).toBe("curl -H 'Cookie: ***' h");
   });
 });

@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { streamedSource, type JobSource } from '../source.js';
 import type { Job } from '../../kinds/types.js';
 import { withValues } from '../values.js';
-import { rawArguments } from '../argv.js';
+import { rawArguments, rawPath, shownPath } from '../argv.js';
 import { LineTooLong, lineTooLongMessage } from '../../util/limits.js';
 import { records } from '../records.js';
 import { compileTemplate, expandArgs, type Template } from '../template/index.js';
@@ -33,7 +33,11 @@ type Spec =
 
 /** The sources in order: `-a FILE`s first (as GNU parallel takes them), then those after the command. */
 function specs(g: GnuInput): Spec[] {
-  let out: Spec[] = g.argFiles.map((f) => file(f, `-a ${f}`, false));
+  // A name as messages show it: control characters and bytes that are not UTF-8 escaped (argv shownPath).
+  let out: Spec[] = g.argFiles.map((f) => {
+    const path = rawPath(f);
+    return file(path, `-a ${shownPath(path)}`, false);
+  });
   const words = rawArguments(g.operands);
   if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
   if (g.implicit === 'stdin') return [...out, file('-', '<stdin>', false)];
@@ -54,7 +58,7 @@ function specs(g: GnuInput): Spec[] {
     if (!mode!.files && cur.kind === 'values') cur.values.push(w);
     else {
       mode!.named = true;
-      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${w.toString('utf8')}`, mode!.linked));
+      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${shownPath(w)}`, mode!.linked));
     }
   }
   if (mode?.files && !mode.named) throw noFile(mode.sep);

@@ -30,7 +30,11 @@ export const download: Kind<'download'> = {
       } catch {
         ok = false;
       }
-      if (!ok) issues.push({ at: [...at, 'url'], message: `not a valid URL: ${JSON.stringify(value.url)}` });
+      if (!ok)
+        issues.push({
+          at: [...at, 'url'],
+          message: `not a valid URL: ${JSON.stringify(redactUrl(value.url))}`,
+        });
     }
     return issues;
   },
