@@ -67,9 +67,9 @@ export class Dispatcher {
     return false;
   }
 
-  /** A job --resume skipped: done in an earlier run, it counts as succeeded. */
-  skipped(job: Job): void {
-    this.handle(this.deps.skipped(job));
+  /** A job --resume skipped: done in an earlier run, it counts as succeeded or failed, as the joblog says. */
+  skipped(job: Job, succeeded: boolean): void {
+    this.handle(this.deps.skipped(job, succeeded));
   }
 
   /** A job started (its first attempt). */

@@ -405,6 +405,53 @@ describe('after with --dry-run, --resume, --report and --queue', () => {
     expect(existsSync(join(cwd, 'shipped'))).toBe(true);
   });
 
+  it('--resume: a dependency the joblog records as failed does not count as succeeded', async () => {
+    const cwd = temp();
+    const log = join(cwd, 'log');
+    const file = writeJobs(cwd, [
+      { id: 'build', run: 'echo building; exit 1' },
+      { id: 'test', after: 'build', run: 'touch tested' },
+      { id: 'ship', after: 'test', run: 'touch shipped' },
+      { id: 'other', run: 'true' },
+    ]);
+    expect((await poolrun(['-q', '--joblog', log, file], { cwd })).code).toBe(1);
+    const out = join(cwd, 'r.json');
+    const second = await poolrun(['-q', '--resume', '--joblog', log, '--json', out, file], { cwd });
+    expect(second.code, second.stderr).toBe(1);
+    expect(existsSync(join(cwd, 'tested'))).toBe(false);
+    expect(existsSync(join(cwd, 'shipped'))).toBe(false);
+    const { results } = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: Array<{ id: string; status: string; error: { message: string } }>;
+    };
+    const by = new Map(results.map((x) => [x.id, x]));
+    expect(by.get('test')!.status).toBe('cancelled');
+    expect(by.get('test')!.error.message).toBe('not run: it runs after "build", which failed');
+    expect(by.get('ship')!.error.message).toMatch(/"test".*"build" failed/);
+    // Its dry run says so too, and runs nothing.
+    const dry = await poolrun(['--dry-run', '--resume', '--joblog', log, file], { cwd });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('# "test" not run: it runs after "build", which failed\n');
+    expect(dry.stdout).not.toContain('touch tested');
+    // --resume-failed runs it again, and then its dependents.
+    const third = await poolrun(['-q', '--resume-failed', '--joblog', log, file], { cwd });
+    expect(third.code).toBe(1);
+    expect(existsSync(join(cwd, 'tested'))).toBe(false);
+  });
+
+  it('--dry-run --resume-failed: a job done earlier is not waited for', async () => {
+    const cwd = temp();
+    const log = join(cwd, 'log');
+    const file = writeJobs(cwd, [
+      { id: 'build', run: 'true' },
+      { id: 'lint', run: 'test -e ok' },
+      { id: 'test', after: ['build', 'lint'], run: 'echo test' },
+    ]);
+    expect((await poolrun(['-q', '--joblog', log, file], { cwd })).code).toBe(1);
+    const dry = await poolrun(['--dry-run', '--resume-failed', '--joblog', log, file], { cwd });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(['test -e ok', '# "test" waits for "lint"', 'echo test', ''].join('\n'));
+  });
+
   it('--report: a bar of a job that waited says how long and for which jobs', async () => {
     const { reportData, attempts } = await import('../browser.js');
     const cwd = temp();
