@@ -180,6 +180,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     // Past the deadline nothing more is printed: in input order, output stops at the first job that was not
     // done in time, as Python's map(timeout) stops yielding (so line N of stdout is still job N's).
     if (!runStop.deadlinePassed) printer.finished(result, jobOutput);
+    // Its dependents learn why it did not succeed before a halt it causes stops what still waits.
+    if (result.status !== 'succeeded') sched?.failed(result);
     onHalt(result);
     sched?.finished(result);
     wakeSubmitter?.();

@@ -486,6 +486,39 @@ describe('after with --dry-run, --resume, --report and --queue', () => {
     ]);
   });
 
+  it('--halt soon after a timeout: its dependents carry the dependency error in --json, JUnit, NDJSON and the summary', async () => {
+    const cwd = temp();
+    const file = writeJobs(cwd, [
+      { id: 'slow', run: 'sleep 5', timeout: '0.3s' },
+      { id: 'dep', after: 'slow', run: 'touch dep' },
+      { id: 'dep2', after: 'dep', run: 'touch dep2' },
+      { id: 'c', run: 'sleep 0.6' },
+    ]);
+    const out = join(cwd, 'o.json');
+    const xml = join(cwd, 'j.xml');
+    const r = await poolrun(['-w', '2', '--halt', 'soon', '--json', out, '--junit', xml, file], { cwd });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: Array<{ id: string; status: string; error: { message: string } | null }>;
+    };
+    const by = new Map(doc.results.map((x) => [x.id, x]));
+    expect(by.get('dep')!.status).toBe('cancelled');
+    expect(by.get('dep')!.error?.message).toBe('not run: it runs after "slow", which timed out');
+    expect(by.get('dep2')!.error?.message).toMatch(/"dep".*"slow" timed out/);
+    const junit = readFileSync(xml, 'utf8');
+    expect(junit).toContain(
+      '<skipped message="cancelled: not run: it runs after &quot;slow&quot;, which timed out"/>',
+    );
+    expect(r.stderr).toContain('cancelled dep (not run: it runs after "slow", which timed out)');
+    const nd = await poolrun(['-w', '2', '--halt', 'soon', '--reporter', 'ndjson', file], { cwd });
+    const events = nd.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; id?: string; error?: { message: string } | null });
+    const fin = events.find((e) => e.event === 'finished' && e.id === 'dep');
+    expect(fin?.error?.message ?? JSON.stringify(fin)).toBe('not run: it runs after "slow", which timed out');
+  });
+
   it('thousands of jobs, each after the one before (a chain longer than the read window) in a file', async () => {
     const cwd = temp();
     const n = 1300;
