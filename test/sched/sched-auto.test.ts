@@ -552,6 +552,14 @@ describe('bad input: exit 2 naming the option', () => {
     [['--max-workers', '4'], /--max-workers goes with --workers auto/],
     [['--schedule', 'x'], /--schedule/],
     [['--schedule', 'longest-first'], /--schedule longest-first needs --joblog/],
+    [
+      ['--shuf', '--schedule', 'longest-first', '--joblog', 'never-written.log'],
+      /--shuf and --schedule longest-first/,
+    ],
+    [
+      ['--schedule=longest-first', '--joblog=never-written.log', '--shuf'],
+      /--shuf and --schedule longest-first/,
+    ],
     [['-w', 'auto', '--queue', 'redis://127.0.0.1:1/0'], /--workers auto/],
     ...OPTION_LIKE_WORDS.map((w): [string[], RegExp] => [[`--schedule=${w}`], /--schedule/]),
     ...OPTION_LIKE_WORDS.map((w): [string[], RegExp] => [
