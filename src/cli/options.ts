@@ -1,7 +1,7 @@
 /** The command line, validated into RunOptions. Every bad value is a UsageError naming the option and value. */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
+import { durationProblem, parseDuration } from '../util/duration.js';
 import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
@@ -115,9 +115,7 @@ export function duration(name: string, value: string | undefined, allowZero = fa
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
   if (ms === undefined || (!allowZero && ms === 0)) {
-    throw new UsageError(
-      `${name}: expected a duration such as 500ms, 30s, 2m, 1h or a number of seconds, got "${value}"`,
-    );
+    throw new UsageError(`${name}: ${durationProblem(value, allowZero ? '0' : '1ms')}`);
   }
   return ms;
 }

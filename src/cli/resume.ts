@@ -2,7 +2,9 @@
  * `--resume` / `--resume-failed`: leave out the jobs an earlier run's joblog records as done. A job is matched
  * by its id and the hash of what it does, so an edited job runs again. `--resume` skips every job the log
  * records as finished, failed ones included (GNU parallel's meaning); `--resume-failed` skips only those that
- * succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again.
+ * succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again. A job left out counts
+ * for the jobs that run `after` it as what the log records: succeeded only with Exitval 0 and Signal 0, so with
+ * `--resume` the dependents of a job that failed earlier end cancelled, as in the run that failed.
  */
 import { UsageError } from '../errors.js';
 import { firstInvalidByte } from '../util/utf8.js';
@@ -13,8 +15,8 @@ import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
 import type { JobSource } from './source.js';
 
 export interface ResumeLog {
-  /** Keys (id + hash) of the jobs to leave out. */
-  done: Set<string>;
+  /** Keys (id + hash) of the jobs to leave out, each with whether it succeeded (the last line for it). */
+  done: Map<string, boolean>;
   /** Lines that could not be read as poolrun joblog lines. */
   malformed: number;
 }
@@ -27,7 +29,7 @@ export interface ResumeLog {
  */
 export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
   const refuse = (why: string) => new UsageError(`--joblog: cannot resume from ${printable(file)}: ${why}`);
-  const done = new Set<string>();
+  const done = new Map<string, boolean>();
   let malformed = 0;
   readJoblogLines(file, refuse, (first, lines) => {
     lines.forEach((line, k) => {
@@ -38,35 +40,43 @@ export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
     const parsed = parseJoblog(lines.map((l) => `${l.toString('utf8')}\n`).join(''));
     malformed += parsed.malformed;
     for (const e of parsed.entries) {
-      if (!rerunFailed || (e.exitval === 0 && e.signal === 0)) done.add(joblogKey(e.id, e.hash));
+      const ok = e.exitval === 0 && e.signal === 0;
+      const key = joblogKey(e.id, e.hash);
+      // The last line for a job says how it ended (a --resume-failed run appends its new outcome).
+      if (!rerunFailed || ok) done.set(key, ok);
     }
   });
   return { done, malformed };
 }
 
-function isDone(log: ResumeLog, job: Job): boolean {
-  return log.done.size > 0 && log.done.has(joblogKey(job.id, jobHash(job)));
+/** undefined: not done; true: done and succeeded; false: done, failed. */
+function doneAs(log: ResumeLog, job: Job): boolean | undefined {
+  return log.done.size > 0 ? log.done.get(joblogKey(job.id, jobHash(job))) : undefined;
 }
+
+/** A job left out, and whether the log records it succeeded. */
+export type OnSkip = (job: Job, succeeded: boolean) => void;
 
 /**
  * The source without the jobs the log records as done; each one left out is reported to `onSkip` as the
  * iteration passes it (so output printed in input order can step over its position).
  */
-export function skipDone(source: JobSource, log: ResumeLog, onSkip: (job: Job) => void): JobSource {
+export function skipDone(source: JobSource, log: ResumeLog, onSkip: OnSkip): JobSource {
   const { jobs, name } = source;
   if (source.total !== undefined && Symbol.iterator in Object(jobs)) {
     const list = Array.isArray(jobs) ? (jobs as Job[]) : [...(jobs as Iterable<Job>)];
     // Hashed once: the count needs to know which are done before the run, the iteration as it goes.
-    const done = list.map((j) => isDone(log, j));
-    const total = done.filter((d) => !d).length;
+    const done = list.map((j) => doneAs(log, j));
+    const total = done.filter((d) => d === undefined).length;
     return { name, total, jobs: skipping(list, done, onSkip) };
   }
   return { name, jobs: skippingAsync(jobs, log, onSkip) };
 }
 
-function* skipping(jobs: Job[], done: boolean[], onSkip: (job: Job) => void): Generator<Job> {
+function* skipping(jobs: Job[], done: Array<boolean | undefined>, onSkip: OnSkip): Generator<Job> {
   for (let i = 0; i < jobs.length; i++) {
-    if (done[i]) onSkip(jobs[i]!);
+    const d = done[i];
+    if (d !== undefined) onSkip(jobs[i]!, d);
     else yield jobs[i]!;
   }
 }
@@ -74,10 +84,11 @@ function* skipping(jobs: Job[], done: boolean[], onSkip: (job: Job) => void): Ge
 async function* skippingAsync(
   jobs: Iterable<Job> | AsyncIterable<Job>,
   log: ResumeLog,
-  onSkip: (job: Job) => void,
+  onSkip: OnSkip,
 ): AsyncGenerator<Job> {
   for await (const j of jobs) {
-    if (isDone(log, j)) onSkip(j);
+    const d = doneAs(log, j);
+    if (d !== undefined) onSkip(j, d);
     else yield j;
   }
 }

@@ -37,7 +37,7 @@ import { checkResultsNames } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
 import { Dispatcher } from '../sched/dispatch.js';
-import { dryRunLine, startOrder } from '../sched/dry-run.js';
+import { DryRunOrder } from '../sched/dry-run.js';
 import { RunStop } from './stop/run-stop.js';
 import { haltPolicy } from './stop/halt.js';
 import { startDeadline } from './stop/deadline.js';
@@ -66,7 +66,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   if (opts.fsync) source = fsyncSource(source);
 
   let skipped = 0;
-  let onSkip: (job: Job) => void = () => {};
+  let onSkip: (job: Job, succeeded: boolean) => void = () => {};
   if (opts.joblog !== undefined && (opts.resume || opts.resumeFailed)) {
     // Loaded only here: it brings the joblog reader, which a run without --resume has no use for.
     const { readResumeLog, skipDone } = await import('./resume.js');
@@ -76,9 +76,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
         `poolrun: warning: --joblog ${opts.joblog}: ${log.malformed} line(s) are not poolrun joblog lines; ignored\n`,
       );
     }
-    source = skipDone(source, log, (job) => {
+    source = skipDone(source, log, (job, succeeded) => {
       skipped++;
-      onSkip(job);
+      onSkip(job, succeeded);
     });
   }
 
@@ -87,8 +87,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   if (opts.dryRun) {
     discardPrestarted();
-    for await (const j of startOrder(source.jobs)) {
-      if (!out.stdout(dryRunLine(j))) await out.drained();
+    const order = new DryRunOrder();
+    onSkip = (job, succeeded) => order.skipped(job, succeeded);
+    for await (const { job: j, text } of order.items(source.jobs)) {
+      if (!out.stdout(text)) await out.drained();
       source.finished?.(j);
     }
     await out.drained();
@@ -166,8 +168,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     opts.json !== undefined || opts.junit !== undefined || opts.report !== undefined || ndjson;
 
   // A job --resume leaves out still holds its place in input order: step the printer over it.
-  onSkip = (job) => {
-    sched?.skipped(job);
+  onSkip = (job, succeeded) => {
+    sched?.skipped(job, succeeded);
     if (opts.order === 'input' && !runStop.deadlinePassed)
       printer.finished(cancelledResult(job, 0), undefined);
   };
@@ -178,6 +180,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     // Past the deadline nothing more is printed: in input order, output stops at the first job that was not
     // done in time, as Python's map(timeout) stops yielding (so line N of stdout is still job N's).
     if (!runStop.deadlinePassed) printer.finished(result, jobOutput);
+    // Its dependents learn why it did not succeed before a halt it causes stops what still waits.
+    if (result.status !== 'succeeded') sched?.failed(result);
     onHalt(result);
     sched?.finished(result);
     wakeSubmitter?.();

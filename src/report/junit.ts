@@ -82,7 +82,7 @@ export class JunitFile implements RunObserver {
     if (r.status === 'succeeded') return props ? `${open}>\n${props}    </testcase>` : `${open}/>`;
     if (r.status === 'cancelled') {
       this.skipped++;
-      return `${open}>\n      <skipped message="cancelled: never started"/>\n    </testcase>`;
+      return `${open}>\n${props}      <skipped message="${xmlAttr(skippedMessage(r))}"/>\n    </testcase>`;
     }
     this.failures++;
     const message = failureMessage(r);
@@ -97,6 +97,13 @@ export class JunitFile implements RunObserver {
       `    </testcase>`
     );
   }
+}
+
+/** Why a cancelled job did not finish: its error (a dependency that failed, the run stopping...) when it has one. */
+function skippedMessage(r: JobResult): string {
+  const why = r.error?.message.split('\n', 1)[0];
+  if (why) return `cancelled: ${redactText(why)}`;
+  return r.startedAt === null ? 'cancelled: never started' : 'cancelled while running';
 }
 
 function failureMessage(r: JobResult): string {

@@ -10,6 +10,8 @@ export interface SchedRaw {
   schedule?: string;
   joblog?: string;
   queue?: string;
+  /** --shuf (GNU's): a start order of its own, which longest-first would override. */
+  shuf?: boolean;
 }
 
 export interface SchedOptions {
@@ -48,6 +50,10 @@ export function autoSchedOptions(raw: SchedRaw, cores = availableParallelism()):
   if (out.schedule === 'longest-first' && raw.joblog === undefined)
     throw new UsageError(
       '--schedule longest-first needs --joblog FILE: the durations come from the runs that log records',
+    );
+  if (out.schedule === 'longest-first' && raw.shuf)
+    throw new UsageError(
+      '--shuf and --schedule longest-first cannot be combined: each chooses the order jobs start in (pick one)',
     );
   const max = autoWorkers(raw, cores);
   if (max !== undefined) {

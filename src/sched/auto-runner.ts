@@ -5,7 +5,7 @@
  */
 import type { ExecutorEvent } from '../executor/executor.js';
 import type { RunObserver } from '../report/types.js';
-import { initialWidth, step, TICK_MS, WINDOW_TICKS, type Limits } from './auto-width.js';
+import { initialWidth, TICK_MS, WidthController, type Limits } from './auto-width.js';
 import { readMachine, type Reading } from './pressure.js';
 
 export interface WidthChange {
@@ -25,9 +25,7 @@ export interface AutoWidthOptions {
 }
 
 export class AutoWidth {
-  private width: number;
-  /** The last WINDOW_TICKS readings, oldest first. */
-  private readonly history: Reading[] = [];
+  private readonly controller: WidthController;
   private readonly running = new Set<number>();
   private readonly waiting = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -37,11 +35,12 @@ export class AutoWidth {
     private readonly opts: AutoWidthOptions,
     start: number,
   ) {
-    this.width = start;
+    this.controller = new WidthController(opts.limits, start);
     this.read = opts.read ?? (() => readMachine());
     opts.setWidth(start);
     opts.onWidth({ width: start, time: Date.now(), why: 'start' });
-    this.history.push(this.read());
+    // The baseline reading: the first tick measures from it.
+    this.controller.tick(this.read(), { running: 0, waiting: 0 });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     // Never what keeps the program alive.
     this.timer.unref();
@@ -72,18 +71,9 @@ export class AutoWidth {
   }
 
   tick(): void {
-    const cur = this.read();
-    const d = step(
-      this.width,
-      this.history,
-      cur,
-      { running: this.running.size, waiting: this.waiting.size },
-      this.opts.limits,
-    );
-    this.history.push(cur);
-    if (this.history.length > WINDOW_TICKS) this.history.shift();
-    if (d.width === this.width) return;
-    this.width = d.width;
+    const before = this.controller.width;
+    const d = this.controller.tick(this.read(), { running: this.running.size, waiting: this.waiting.size });
+    if (d.width === before) return;
     this.opts.setWidth(d.width);
     this.opts.onWidth({ width: d.width, time: Date.now(), why: d.why });
   }

@@ -12,7 +12,10 @@
  * where the kernel has no PSI: CPU, the runnable tasks beyond the cores while no CPU is idle; memory,
  * MemAvailable under 5% of the total; IO, the CPU time spent in iowait. Over a window, so that one busy tick (an
  * fsync, a compiler starting) does not halve the pool; idle CPU is the last tick's, so widening is quick.
- * Widening asks for less pressure than narrowing needs (hysteresis).
+ * Widening asks for less pressure than narrowing needs (hysteresis). After a narrowing, the pool neither narrows
+ * again nor widens until a whole fresh window (WINDOW_TICKS readings, all taken after the change) says so: the
+ * window that caused a narrowing still holds that pressure for WINDOW_TICKS ticks, and without this hold one
+ * burst would halve the pool on each of them (16 → 8 → 4 → 2).
  */
 import type { Reading } from './pressure.js';
 
@@ -157,4 +160,35 @@ export function step(
   const s = windowSignals(history, cur, limits.cores);
   if (!s) return { width, change: 'hold', why: 'first reading' };
   return decide(width, s, demand, limits);
+}
+
+/**
+ * The controller with its memory: the last WINDOW_TICKS readings and how many of them were taken since the last
+ * narrowing (the hold above). AutoWidth drives it, a reading per tick.
+ */
+export class WidthController {
+  /** The last WINDOW_TICKS readings, oldest first. */
+  private readonly history: Reading[] = [];
+  /** Readings in `history` taken after the last narrowing; undefined before any. */
+  private fresh: number | undefined;
+
+  constructor(
+    private readonly limits: Limits,
+    public width = initialWidth(limits),
+  ) {}
+
+  /** A reading, taken now, and the demand now: the decision (already applied to `width`). */
+  tick(cur: Reading, demand: Demand): Decision {
+    let d = step(this.width, this.history, cur, demand, this.limits);
+    // Nor widens: a window that still holds the ticks before the change would flip it back and forth.
+    if (d.change !== 'hold' && this.fresh !== undefined && this.fresh < WINDOW_TICKS)
+      d = { width: this.width, change: 'hold', why: `settling after narrowing (${d.why})` };
+    this.history.push(cur);
+    if (this.history.length > WINDOW_TICKS) this.history.shift();
+    // This reading was taken before the change it led to: the fresh ones start with the next.
+    if (d.change === 'narrow') this.fresh = 0;
+    else if (this.fresh !== undefined) this.fresh = Math.min(WINDOW_TICKS, this.fresh + 1);
+    this.width = d.width;
+    return d;
+  }
 }

@@ -49,10 +49,13 @@ export class DepTracker {
     return this.unseen.size > 0;
   }
 
-  /** A job skipped by --resume (done in an earlier run): it counts as succeeded. */
-  skipped(job: Job): DepOutcome[] {
+  /**
+   * A job skipped by --resume (done in an earlier run): it counts as what the joblog records, succeeded or
+   * failed (its dependents are then cancelled, as in the run where it failed).
+   */
+  skipped(job: Job, succeeded = true): DepOutcome[] {
     this.register(job);
-    return this.finished(job.index, 'succeeded', job.id);
+    return this.finished(job.index, succeeded ? 'succeeded' : 'failed', job.id);
   }
 
   /** Adds a job (in input order); returns it ready, cancelled (a dependency did not succeed) or nothing (held). */

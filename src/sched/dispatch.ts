@@ -20,6 +20,9 @@ export interface DispatcherOptions {
   read?: () => MachineReading;
 }
 
+/** The error of a job held here when the run stops (a halt, a deadline, a signal). */
+const STOPPED = { name: 'CancelledError', message: 'not run: the run stopped while it waited' };
+
 export class Dispatcher {
   private readonly deps = new DepTracker();
   private readonly gate: StartGate;
@@ -67,9 +70,9 @@ export class Dispatcher {
     return false;
   }
 
-  /** A job --resume skipped: done in an earlier run, it counts as succeeded. */
-  skipped(job: Job): void {
-    this.handle(this.deps.skipped(job));
+  /** A job --resume skipped: done in an earlier run, it counts as succeeded or failed, as the joblog says. */
+  skipped(job: Job, succeeded: boolean): void {
+    this.handle(this.deps.skipped(job, succeeded));
   }
 
   /** A job started (its first attempt). */
@@ -82,6 +85,15 @@ export class Dispatcher {
       this.gate.started(Date.now());
       this.pump();
     }
+  }
+
+  /**
+   * A job that did not succeed, before the run reacts to it (a halt): its dependents end cancelled naming it.
+   * Nothing starts here; finished() follows (and finds them settled already).
+   */
+  failed(result: JobResult): void {
+    for (const o of this.deps.finished(result.index, result.status, result.id))
+      if (!o.ready) this.report(o.job, o.error);
   }
 
   /** A job finished (whoever reported it): its dependents follow; a worker may be free for the gate. */
@@ -102,12 +114,9 @@ export class Dispatcher {
     // Parked jobs are the runner's (it cancels them with its pending ones).
     this.parked.length = 0;
     const waiting = this.ready.splice(0);
-    const drained = this.deps.drain(() => ({
-      name: 'CancelledError',
-      message: 'not run: the run stopped while it waited',
-    }));
-    for (const job of waiting) this.report(job, undefined);
-    for (const o of drained) this.report(o.job, undefined);
+    const drained = this.deps.drain(() => STOPPED);
+    for (const job of waiting) this.report(job, STOPPED);
+    for (const o of drained) this.report(o.job, o.ready ? STOPPED : o.error);
     this.checkIdle();
   }
 
@@ -133,7 +142,7 @@ export class Dispatcher {
   private handle(outs: DepOutcome[]): void {
     for (const o of outs) {
       if (!o.ready) this.report(o.job, o.error);
-      else if (this.stopped) this.report(o.job, undefined);
+      else if (this.stopped) this.report(o.job, STOPPED);
       else if (!this.gate.active) this.opts.runner.submitJobs([o.job]);
       else this.ready.push(o.job);
     }

@@ -1,7 +1,7 @@
 /** The command line's --delay, --memfree and --load, checked: a bad value is a UsageError naming the option. */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
+import { durationProblem, parseDuration } from '../util/duration.js';
 import { parseLoad, parseSize, type GateOptions } from './gate.js';
 
 export interface RawSchedOptions {
@@ -14,10 +14,7 @@ export function schedOptions(raw: RawSchedOptions, queue: boolean): GateOptions 
   const out: GateOptions = {};
   if (raw.delay !== undefined) {
     const ms = parseDuration(raw.delay);
-    if (ms === undefined)
-      throw new UsageError(
-        `--delay: expected a duration such as 500ms, 30s, 2m, 1h or a number of seconds, got ${JSON.stringify(raw.delay)}`,
-      );
+    if (ms === undefined) throw new UsageError(`--delay: ${durationProblem(raw.delay)}`);
     if (ms > 0) out.delayMs = ms;
   }
   if (raw.memfree !== undefined) {

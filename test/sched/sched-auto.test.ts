@@ -15,6 +15,7 @@ import {
   signals,
   step,
   windowSignals,
+  WidthController,
   WINDOW_TICKS,
   WIDEN_BELOW,
   type Demand,
@@ -70,15 +71,11 @@ function run(
   readings: Reading[],
   demand: (width: number) => Demand = () => ({ running: 1e6, waiting: 1e6 }),
 ): number[] {
-  let width = initialWidth(limits);
-  const history: Reading[] = [];
+  const c = new WidthController(limits);
   const widths: number[] = [];
   for (const r of readings) {
-    const d = demand(width);
-    width = step(width, history, r, { ...d, running: Math.min(width, d.running) }, limits).width;
-    history.push(r);
-    if (history.length > WINDOW_TICKS) history.shift();
-    widths.push(width);
+    const d = demand(c.width);
+    widths.push(c.tick(r, { ...d, running: Math.min(c.width, d.running) }).width);
   }
   return widths;
 }
@@ -91,22 +88,38 @@ describe('-w auto: the controller', () => {
     const readings = [
       ...Array.from({ length: 6 }, () => m(idle)),
       ...Array.from({ length: 5 }, () => m({ idle: 0, cpu: 1 })),
-      ...Array.from({ length: 3 }, () => m({ idle: 0.9, memory: 0.5 })),
+      ...Array.from({ length: 12 }, () => m({ idle: 0.9, memory: 0.5 })),
       ...Array.from({ length: 3 }, () => m({ idle: 0.9, io: 0.8 })),
-      ...Array.from({ length: 8 }, () => m(idle)),
+      ...Array.from({ length: 10 }, () => m(idle)),
     ];
     expect(run(limits, readings)).toEqual([
       // first reading: a baseline; then doubling up to --max-workers
       2, 4, 8, 16, 16, 16,
-      // CPU pressure, measured over the last 5 ticks: once it passes 70% of them, halves to the cores
-      16, 16, 16, 8, 4,
-      // memory pressure: down to 1 (the CPU pressure still in the window halves it first)
-      2, 1, 1,
-      // IO pressure: stays at 1
-      1, 1, 1,
-      // idle again: once the IO pressure has left the window (it is above 15% for 4 more ticks), widens
-      1, 1, 1, 1, 2, 4, 8, 16,
+      // CPU pressure, measured over the last 5 ticks: once it passes 70% of them, halves once
+      16, 16, 16, 8, 8,
+      // memory pressure: each halving waits for a whole window taken after the one before (down to 1)
+      8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 2, 2,
+      // IO pressure
+      2, 2, 2,
+      // idle again: the IO pressure narrows once more, then a fresh window without pressure widens
+      2, 1, 1, 1, 1, 1, 1, 2, 4, 8,
     ]);
+  });
+
+  it('one burst of pressure halves the pool once, not on every tick the window still holds it', () => {
+    const limits = { cores: 2, max: 16 };
+    const m = machine(2);
+    const readings = [
+      ...Array.from({ length: 4 }, () => m({ idle: 0.9 })),
+      ...Array.from({ length: 5 }, () => m({ idle: 0, cpu: 1 })),
+      ...Array.from({ length: 12 }, () => m({ idle: 0.9 })),
+    ];
+    const widths = run(limits, readings);
+    expect(widths.slice(0, 4)).toEqual([2, 4, 8, 16]);
+    // 16 → 8 and no further: the window keeps the burst for 5 more ticks, and a window taken after the change
+    // has none of it.
+    expect(Math.min(...widths.slice(4))).toBe(8);
+    expect(widths.at(-1)).toBe(16);
   });
 
   it('does not widen what is not saturated, nor past what waits', () => {
@@ -153,9 +166,10 @@ describe('-w auto: the controller', () => {
       m({ idle: 0.9 }), // 16
       // 8 runnable beyond 2 cores and, once the window holds only these ticks, nothing idle: CPU pressure
       ...Array.from({ length: 5 }, () => m({ idle: 0 }, { runnable: 9 })),
-      ...Array.from({ length: 3 }, () => m({ idle: 0.9 }, { memAvailable: 0.02 })),
+      ...Array.from({ length: 14 }, () => m({ idle: 0.9 }, { memAvailable: 0.02 })),
     ]);
-    expect(widths).toEqual([2, 4, 8, 16, 16, 16, 16, 16, 8, 4, 2, 1]);
+    // Each halving after the first waits for a window of readings taken after it.
+    expect(widths).toEqual([2, 4, 8, 16, 16, 16, 16, 16, 8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 2, 2, 2]);
     const s = signals(m({ idle: 0.5 }), m({ idle: 0.5 }), 2);
     expect(s.source).toBe('proc');
   });
@@ -552,6 +566,14 @@ describe('bad input: exit 2 naming the option', () => {
     [['--max-workers', '4'], /--max-workers goes with --workers auto/],
     [['--schedule', 'x'], /--schedule/],
     [['--schedule', 'longest-first'], /--schedule longest-first needs --joblog/],
+    [
+      ['--shuf', '--schedule', 'longest-first', '--joblog', 'never-written.log'],
+      /--shuf and --schedule longest-first/,
+    ],
+    [
+      ['--schedule=longest-first', '--joblog=never-written.log', '--shuf'],
+      /--shuf and --schedule longest-first/,
+    ],
     [['-w', 'auto', '--queue', 'redis://127.0.0.1:1/0'], /--workers auto/],
     ...OPTION_LIKE_WORDS.map((w): [string[], RegExp] => [[`--schedule=${w}`], /--schedule/]),
     ...OPTION_LIKE_WORDS.map((w): [string[], RegExp] => [

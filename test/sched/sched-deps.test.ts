@@ -405,6 +405,53 @@ describe('after with --dry-run, --resume, --report and --queue', () => {
     expect(existsSync(join(cwd, 'shipped'))).toBe(true);
   });
 
+  it('--resume: a dependency the joblog records as failed does not count as succeeded', async () => {
+    const cwd = temp();
+    const log = join(cwd, 'log');
+    const file = writeJobs(cwd, [
+      { id: 'build', run: 'echo building; exit 1' },
+      { id: 'test', after: 'build', run: 'touch tested' },
+      { id: 'ship', after: 'test', run: 'touch shipped' },
+      { id: 'other', run: 'true' },
+    ]);
+    expect((await poolrun(['-q', '--joblog', log, file], { cwd })).code).toBe(1);
+    const out = join(cwd, 'r.json');
+    const second = await poolrun(['-q', '--resume', '--joblog', log, '--json', out, file], { cwd });
+    expect(second.code, second.stderr).toBe(1);
+    expect(existsSync(join(cwd, 'tested'))).toBe(false);
+    expect(existsSync(join(cwd, 'shipped'))).toBe(false);
+    const { results } = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: Array<{ id: string; status: string; error: { message: string } }>;
+    };
+    const by = new Map(results.map((x) => [x.id, x]));
+    expect(by.get('test')!.status).toBe('cancelled');
+    expect(by.get('test')!.error.message).toBe('not run: it runs after "build", which failed');
+    expect(by.get('ship')!.error.message).toMatch(/"test".*"build" failed/);
+    // Its dry run says so too, and runs nothing.
+    const dry = await poolrun(['--dry-run', '--resume', '--joblog', log, file], { cwd });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('# "test" not run: it runs after "build", which failed\n');
+    expect(dry.stdout).not.toContain('touch tested');
+    // --resume-failed runs it again, and then its dependents.
+    const third = await poolrun(['-q', '--resume-failed', '--joblog', log, file], { cwd });
+    expect(third.code).toBe(1);
+    expect(existsSync(join(cwd, 'tested'))).toBe(false);
+  });
+
+  it('--dry-run --resume-failed: a job done earlier is not waited for', async () => {
+    const cwd = temp();
+    const log = join(cwd, 'log');
+    const file = writeJobs(cwd, [
+      { id: 'build', run: 'true' },
+      { id: 'lint', run: 'test -e ok' },
+      { id: 'test', after: ['build', 'lint'], run: 'echo test' },
+    ]);
+    expect((await poolrun(['-q', '--joblog', log, file], { cwd })).code).toBe(1);
+    const dry = await poolrun(['--dry-run', '--resume-failed', '--joblog', log, file], { cwd });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(['test -e ok', '# "test" waits for "lint"', 'echo test', ''].join('\n'));
+  });
+
   it('--report: a bar of a job that waited says how long and for which jobs', async () => {
     const { reportData, attempts } = await import('../browser.js');
     const cwd = temp();
@@ -437,6 +484,39 @@ describe('after with --dry-run, --resume, --report and --queue', () => {
       ['b', 'cancelled'],
       ['c', 'succeeded'],
     ]);
+  });
+
+  it('--halt soon after a timeout: its dependents carry the dependency error in --json, JUnit, NDJSON and the summary', async () => {
+    const cwd = temp();
+    const file = writeJobs(cwd, [
+      { id: 'slow', run: 'sleep 5', timeout: '0.3s' },
+      { id: 'dep', after: 'slow', run: 'touch dep' },
+      { id: 'dep2', after: 'dep', run: 'touch dep2' },
+      { id: 'c', run: 'sleep 0.6' },
+    ]);
+    const out = join(cwd, 'o.json');
+    const xml = join(cwd, 'j.xml');
+    const r = await poolrun(['-w', '2', '--halt', 'soon', '--json', out, '--junit', xml, file], { cwd });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: Array<{ id: string; status: string; error: { message: string } | null }>;
+    };
+    const by = new Map(doc.results.map((x) => [x.id, x]));
+    expect(by.get('dep')!.status).toBe('cancelled');
+    expect(by.get('dep')!.error?.message).toBe('not run: it runs after "slow", which timed out');
+    expect(by.get('dep2')!.error?.message).toMatch(/"dep".*"slow" timed out/);
+    const junit = readFileSync(xml, 'utf8');
+    expect(junit).toContain(
+      '<skipped message="cancelled: not run: it runs after &quot;slow&quot;, which timed out"/>',
+    );
+    expect(r.stderr).toContain('cancelled dep (not run: it runs after "slow", which timed out)');
+    const nd = await poolrun(['-w', '2', '--halt', 'soon', '--reporter', 'ndjson', file], { cwd });
+    const events = nd.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; id?: string; error?: { message: string } | null });
+    const fin = events.find((e) => e.event === 'finished' && e.id === 'dep');
+    expect(fin?.error?.message ?? JSON.stringify(fin)).toBe('not run: it runs after "slow", which timed out');
   });
 
   it('thousands of jobs, each after the one before (a chain longer than the read window) in a file', async () => {

@@ -126,12 +126,19 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         resolve(outcome);
         return;
       }
+      // Node reports -errno; a shell says 127 (not found) or 126 (found, cannot be executed): so does poolrun.
+      outcome.exitCode = shellStatus(spawnError);
       void explainSpawnError(spawnError, file, job.cwd).then((error) => {
         outcome.error = error;
         resolve(outcome);
       });
     });
   });
+}
+
+/** The exit status a shell gives a program it cannot start: 127 not found, 126 for the rest (EACCES, EISDIR...). */
+export function shellStatus(e: Error): number {
+  return (e as { code?: unknown }).code === 'ENOENT' ? 127 : 126;
 }
 
 /** `spawn /bin/sh ENOENT` when the cwd is missing misleads: say which of the two is missing. */
