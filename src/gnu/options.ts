@@ -27,6 +27,8 @@ export interface GnuRawOptions {
   recend?: string;
   /** `-N`: with --pipe, records per block (without it, gnu-in's arguments per job). */
   maxReplaceArgs?: string;
+  /** `-n`: with --pipe, the same as -N (GNU parallel counts records either way). */
+  maxArgs?: string;
 }
 
 export interface PipeOptions {
@@ -201,13 +203,16 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
             : Buffer.from('\n'),
       dropBlankLines: raw.runIfEmpty === false,
     };
-    if (raw.maxReplaceArgs !== undefined) {
-      const v = raw.maxReplaceArgs.trim();
+    // GNU's -n is -N with --pipe: records per block.
+    const records = raw.maxReplaceArgs ?? raw.maxArgs;
+    if (records !== undefined) {
+      const flag = raw.maxReplaceArgs !== undefined ? '-N' : '-n';
+      if (raw.maxReplaceArgs !== undefined && raw.maxArgs !== undefined)
+        throw new UsageError('-N and -n both give the records per block with --pipe: give one of them');
+      const v = records.trim();
       const n = /^\d{1,9}$/.test(v) ? Number(v) : 0;
       if (n < 1)
-        throw new UsageError(
-          `-N: expected a number of records per block (1 or more), got "${raw.maxReplaceArgs}"`,
-        );
+        throw new UsageError(`${flag}: expected a number of records per block (1 or more), got "${records}"`);
       pipe.records = n;
     }
     set('pipe', pipe);

@@ -57,3 +57,19 @@ describe.skipIf(!existsSync(GNU))('--pipe replacement strings, against GNU paral
     await same(['--dry-run', '--pipe', '-N2', 'wc', '-l'], '1\n2\n3\n');
   });
 });
+
+describe.skipIf(!existsSync(GNU))('--pipe -n N is -N N, against GNU parallel', () => {
+  it('blocks of N records, generated sizes', async () => {
+    const r = rng(3);
+    for (let i = 0; i < 4; i++) {
+      const lines = 1 + Math.floor(r() * 60);
+      const n = 1 + Math.floor(r() * 12);
+      const input = Array.from({ length: lines }, (_, k) => `${k}\n`).join('');
+      await same(['--pipe', i % 2 ? '--max-args' : '-n', String(n), 'wc -l; echo {#}'], input);
+    }
+    await same(
+      ['--pipe', '-n', '500', 'wc', '-l'],
+      Array.from({ length: 2000 }, (_, k) => `${k}\n`).join(''),
+    );
+  });
+});
