@@ -27,6 +27,8 @@ export interface GnuRawOptions {
   recend?: string;
   /** `-N`: with --pipe, records per block (without it, gnu-in's arguments per job). */
   maxReplaceArgs?: string;
+  /** `--header :`: with --pipe, the first line is repeated at the top of every block. */
+  header?: string;
   /** `-n`: with --pipe, the same as -N (GNU parallel counts records either way). */
   maxArgs?: string;
 }
@@ -40,6 +42,8 @@ export interface PipeOptions {
   records?: number;
   recstart: Buffer;
   recend: Buffer;
+  /** --header :: the input's first line is the header, put at the top of every block (not counted in it). */
+  header?: boolean;
   /** -r: blank lines are dropped from the input before it is cut (GNU's `s/^\s*\n//gm`). */
   dropBlankLines: boolean;
 }
@@ -214,6 +218,13 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       if (n < 1)
         throw new UsageError(`${flag}: expected a number of records per block (1 or more), got "${records}"`);
       pipe.records = n;
+    }
+    if (raw.header !== undefined) {
+      if (raw.header !== ':')
+        throw new UsageError(
+          `--header with --pipe: only --header : (the first line is the header) is supported, got "${raw.header}"`,
+        );
+      pipe.header = true;
     }
     set('pipe', pipe);
     args = [];

@@ -151,6 +151,34 @@ export function pipeCommand(command: string): (seq: number) => string {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * --header :: takes the input's first line (through its newline) off and hands it to `onHeader`; the rest is the
+ * data. An input with no newline has no header, as with GNU parallel: it is all data.
+ */
+export async function* splitHeader(
+  input: AsyncIterable<Buffer>,
+  onHeader: (header: Buffer) => void,
+): AsyncGenerator<Buffer> {
+  const head: Buffer[] = [];
+  let found = false;
+  for await (const chunk of input) {
+    if (found) {
+      yield chunk;
+      continue;
+    }
+    const i = chunk.indexOf(10);
+    if (i === -1) {
+      head.push(chunk);
+      continue;
+    }
+    head.push(chunk.subarray(0, i + 1));
+    onHeader(Buffer.concat(head));
+    found = true;
+    if (i + 1 < chunk.length) yield chunk.subarray(i + 1);
+  }
+  if (!found && head.length) yield Buffer.concat(head);
+}
+
 /** The --pipe job source: one shell job per block; `finished` releases a block (its file, and a place ahead). */
 export function pipeSource(opts: PipeSourceOptions): JobSource {
   if (!opts.input && process.stdin.isTTY)
@@ -163,13 +191,14 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
   let wake: (() => void) | undefined;
   let warned = false;
   const input = opts.input ?? (process.stdin as AsyncIterable<Buffer>);
+  let header: Buffer | undefined;
   // Checked before anything is read: a bad command is exit 2 at once.
   const command = pipeCommand(opts.pipe.command);
 
   async function* gen(): AsyncGenerator<Job[]> {
     let n = 0;
     try {
-      const it = blocks(input, {
+      const it = blocks(opts.pipe.header ? splitHeader(input, (h) => (header = h)) : input, {
         blockSize: opts.pipe.blockSize,
         ...(opts.pipe.records !== undefined ? { records: opts.pipe.records } : {}),
         recstart: opts.pipe.recstart,
@@ -188,7 +217,7 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
         const index = n++;
         const file = join(dir, String(index + 1));
         if (!opts.dryRun) {
-          writeFileSync(file, block, { mode: 0o600 });
+          writeFileSync(file, header ? Buffer.concat([header, block]) : block, { mode: 0o600 });
           open.add(index);
         }
         const job: Job = {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { BIN, rng, useTempDirs } from '../helpers.js';
 import { runTool } from './run-tool.js';
-import { pipeCommand } from '../../src/gnu/pipe.js';
+import { pipeCommand, splitHeader } from '../../src/gnu/pipe.js';
 
 const GNU = '/usr/bin/parallel';
 const temp = useTempDirs();
@@ -72,4 +72,45 @@ describe.skipIf(!existsSync(GNU))('--pipe -n N is -N N, against GNU parallel', (
       Array.from({ length: 2000 }, (_, k) => `${k}\n`).join(''),
     );
   });
+});
+
+it('splitHeader: the first line, across chunks; no newline, no header', async () => {
+  async function split(chunks: string[]): Promise<[string | undefined, string]> {
+    let header: string | undefined;
+    async function* input() {
+      for (const c of chunks) yield await Promise.resolve(Buffer.from(c));
+    }
+    let rest = '';
+    for await (const b of splitHeader(input(), (h) => (header = h.toString()))) rest += b.toString();
+    return [header, rest];
+  }
+  expect(await split(['He', 'ad', 'er\n1', '\n2\n'])).toEqual(['Header\n', '1\n2\n']);
+  expect(await split(['H\n'])).toEqual(['H\n', '']);
+  expect(await split(['H', 'x'])).toEqual([undefined, 'Hx']);
+});
+
+describe.skipIf(!existsSync(GNU))('--pipe --header :, against GNU parallel', () => {
+  it('the first line at the top of every block: generated inputs, -N, --block, --recstart', async () => {
+    const r = rng(5);
+    const inputs = ['H\n', 'H', '', 'H\nxa\nb\nxc\nd\n'];
+    for (let i = 0; i < 6; i++) {
+      const lines = Math.floor(r() * 12);
+      inputs.push('name,n\n' + Array.from({ length: lines }, (_, k) => `x${k},${k * 7}\n`).join(''));
+    }
+    const cuts = [
+      ['-N', '2'],
+      ['-N', '1'],
+      ['--block', '9'],
+      ['--recstart', 'x', '-N', '2'],
+    ];
+    for (const [i, input] of inputs.entries())
+      await same(['--pipe', '--header', ':', ...cuts[i % cuts.length]!, 'cat; echo -'], input);
+  });
+});
+
+it('--pipe --header other than : is exit 2 saying so', async () => {
+  const r = await runTool(process.execPath, [BIN, '--pipe', '--header', 'H', 'cat'], temp(), 'H\n1\n');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/--header with --pipe: only --header :/);
+  expect(r.stdout).toBe('');
 });
