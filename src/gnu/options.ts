@@ -145,14 +145,17 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     raw.output = 'stream';
     set('lineBuffer', true);
   }
-  if (raw.tag && raw.tagstring !== undefined)
-    throw new UsageError('--tag and --tagstring: give one of them (--tagstring {} is --tag)');
-  if (raw.tag) set('tag', true);
-  if (raw.tagstring !== undefined) set('tag', raw.tagstring);
+  // As GNU parallel: a --tagstring wins over --tag; an empty one is no tag (with --tag, the values are).
+  if (raw.tagstring !== undefined && raw.tagstring !== '') set('tag', raw.tagstring);
+  else if (raw.tag) set('tag', true);
   if (raw.results !== undefined) {
     if (raw.results === '' || raw.results === '-')
       throw new UsageError(
         "--results: expected a folder (GNU parallel's tree) or a file name ending in .json",
+      );
+    if (/\.(csv|tsv)$/i.test(raw.results) && !hasReplacement(raw.results))
+      throw new UsageError(
+        `--results ${raw.results}: poolrun writes no CSV/TSV table; write --results F.json (every result, in input order) or --joblog F (GNU's joblog)`,
       );
     // A name with a replacement string is GNU's NAME, NAME.err, NAME.seq per job (gnu/results.ts).
     if (/\.json$/i.test(raw.results) && !hasReplacement(raw.results)) {
