@@ -9,7 +9,7 @@
  *   - a value with a newline (poolrun: one argument; GNU: two);
  *   - a `{}`-form after `=` in a word, where a job has several arguments (poolrun refuses `v={}`);
  *   - `{-k}` with -N/-n (GNU wraps around past a short group; poolrun: empty);
- *   - `:::+`/`::::+` after `-a FILE`, and an empty source beside `-a` (GNU is irregular there; poolrun has one rule);
+ *   - an empty source beside `-a` (GNU is irregular there; poolrun has one rule); `:::+` after `-a`: gnu-argfile-link;
  *   - an empty source with --link or --header (GNU 20221122 crashes: no oracle);
  *   - `{#}` in --tagstring (GNU 20221122 prints another job's number there when jobs overlap; poolrun the job's).
  */
