@@ -8,6 +8,7 @@ import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
 import { gnuInput, type GnuInput, type GnuRawOptions as GnuInputRawOptions } from '../input/gnu/options.js';
 import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
+import { parseHalt } from '../gnu/halt.js';
 import { schedOptions, type RawSchedOptions } from '../sched/options.js';
 import type { GateOptions } from '../sched/gate.js';
 import { autoWorkers, autoSchedOptions, type SchedOptions } from '../sched/auto-options.js';
@@ -36,6 +37,11 @@ export interface RunOptions extends SchedOptions, ReportOptions {
   retries: number;
   retryDelayMs: number;
   halt: Halt;
+  /**
+   * GNU parallel's exit status (contract §1a): a command given as words with `:::`/`::::`/`-a`/`--pipe`/stdin
+   * lines, not --each or a job file. 1-100 failed jobs, 101 more; with --halt, the halting job's status.
+   */
+  gnuStatus?: boolean;
   // json, reporter, junit, report, joblog, resume, resumeFailed, quiet, color: ReportOptions (report/options.ts).
   dryRun: boolean;
   captureLimit: number;
@@ -142,13 +148,15 @@ export function bytes(name: string, value: string | undefined, dflt: number): nu
 }
 
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
+  // GNU parallel's exit status is for its form (a command given as words), not --each / --call / a job file.
+  const eachGiven = raw.each !== undefined || raw.call !== undefined;
   // GNU parallel's habits first: -j becomes --workers, --line-buffer --output stream, --pipe takes the command words.
   const gnu = gnuOptions(raw, args);
   args = gnu.args;
   if (raw.each !== undefined && raw.call !== undefined)
     throw new UsageError('--each and --call cannot be used together');
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
-  let halt = oneOf('--halt', raw.halt, ['never', 'soon', 'now'] as const, 'never');
+  let halt = parseHalt(raw.halt);
   if (raw.failFast) {
     // commander fills in --halt's default ('never'): only an explicit other value conflicts.
     if (raw.halt !== undefined && halt !== 'soon' && halt !== 'never')
@@ -209,6 +217,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     throw new UsageError(
       '--format is for job files; --each reads one argument per line (or per NUL with -0)',
     );
+  if ((gnuIn || opts.gnu?.pipe) && !eachGiven) opts.gnuStatus = true;
   if (gnuIn) opts.gnuInput = gnuIn;
   else if (raw.each !== undefined) {
     opts.each = raw.each;

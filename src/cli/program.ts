@@ -19,6 +19,7 @@ a name, not an option); an option after JOBFILE is an error.
   {#} job number (1-based)   {%} worker slot (1..n)   no replacement string: the argument is appended
 
 Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
+             (GNU parallel's form CMD ::: A B: 1-100 the number of failed jobs, 101 more; --halt: the job's)
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
              130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
 
@@ -74,10 +75,8 @@ export function buildProgram(version: string): Command {
     .addOption(
       new Option(
         '--halt <when>',
-        'on the first failure: soon = start nothing new; now = also kill running jobs',
-      )
-        .choices(['never', 'soon', 'now'])
-        .default('never'),
+        "on the first failure: soon = start nothing new; now = also kill running jobs (GNU's soon,fail=1, now,fail=1, 0, 1, 2 too)",
+      ).default('never'),
     )
     .option('--fail-fast', 'same as --halt soon')
     .option('--delay <dur>', 'at least this long between two job starts')

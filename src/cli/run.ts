@@ -19,6 +19,7 @@ import {
   type JobOutput,
 } from '../executor/executor.js';
 import { rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { discardPrestarted, runToken } from '../pool/prestart.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -28,7 +29,7 @@ import { createObservers, statusDisplay } from '../report/index.js';
 import { chalkFor } from '../report/color.js';
 import { inGitHubActions } from '../report/github.js';
 import { processSink, type Sink } from '../report/sink.js';
-import { count, emptySummary, type RunInfo, type StopReason, type Summary } from '../report/types.js';
+import { count, emptySummary, type RunInfo, type Summary } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
@@ -291,7 +292,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     stopLeanHeap();
   }
   await out.drained();
-  const status = exitStatus(summary, runStop.reason);
+  const status = exitStatus(summary, runStop, opts.gnuStatus === true);
   return status === EXIT.ok && unwritten ? EXIT.failed : status;
 
   /**
@@ -354,8 +355,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   }
 }
 
-function exitStatus(summary: Summary, stop: StopReason | undefined): number {
-  switch (stop) {
+function exitStatus(summary: Summary, runStop: RunStop, gnu: boolean): number {
+  switch (runStop.reason) {
     case 'SIGINT':
       return EXIT.sigint;
     case 'SIGTERM':
@@ -366,9 +367,19 @@ function exitStatus(summary: Summary, stop: StopReason | undefined): number {
       return EXIT.sigpipe;
     case 'deadline':
       return EXIT.deadline;
-    default:
-      return summary.succeeded === summary.total ? EXIT.ok : EXIT.failed;
   }
+  if (summary.succeeded === summary.total) return EXIT.ok;
+  if (!gnu) return EXIT.failed;
+  // GNU parallel's form (contract §1a): --halt exits with the halting job's status (255 for a timeout, 128+n for
+  // signal n); otherwise 1-100 is the number of failed (or timed-out) jobs, 101 more than 100.
+  const h = runStop.haltedBy;
+  if (runStop.reason === 'halt' && h) {
+    if (h.status === 'timed-out') return 255;
+    if (h.exitCode !== null) return h.exitCode & 255 || EXIT.failed;
+    const n = h.signal ? osConstants.signals[h.signal as NodeJS.Signals] : undefined;
+    return n ? 128 + n : EXIT.failed;
+  }
+  return Math.min(101, Math.max(1, summary.failed + summary.timedOut));
 }
 
 /** Command-line settings that a job does not set itself (the job file wins, as its defaults do). */

@@ -27,6 +27,10 @@ export interface GnuRawOptions {
   recend?: string;
   /** `-N`: with --pipe, records per block (without it, gnu-in's arguments per job). */
   maxReplaceArgs?: string;
+  /** `--header :`: with --pipe, the first line is repeated at the top of every block. */
+  header?: string;
+  /** `-n`: with --pipe, the same as -N (GNU parallel counts records either way). */
+  maxArgs?: string;
 }
 
 export interface PipeOptions {
@@ -38,6 +42,8 @@ export interface PipeOptions {
   records?: number;
   recstart: Buffer;
   recend: Buffer;
+  /** --header :: the input's first line is the header, put at the top of every block (not counted in it). */
+  header?: boolean;
   /** -r: blank lines are dropped from the input before it is cut (GNU's `s/^\s*\n//gm`). */
   dropBlankLines: boolean;
 }
@@ -139,14 +145,17 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     raw.output = 'stream';
     set('lineBuffer', true);
   }
-  if (raw.tag && raw.tagstring !== undefined)
-    throw new UsageError('--tag and --tagstring: give one of them (--tagstring {} is --tag)');
-  if (raw.tag) set('tag', true);
-  if (raw.tagstring !== undefined) set('tag', raw.tagstring);
+  // As GNU parallel: a --tagstring wins over --tag; an empty one is no tag (with --tag, the values are).
+  if (raw.tagstring !== undefined && raw.tagstring !== '') set('tag', raw.tagstring);
+  else if (raw.tag) set('tag', true);
   if (raw.results !== undefined) {
     if (raw.results === '' || raw.results === '-')
       throw new UsageError(
         "--results: expected a folder (GNU parallel's tree) or a file name ending in .json",
+      );
+    if (/\.(csv|tsv)$/i.test(raw.results) && !hasReplacement(raw.results))
+      throw new UsageError(
+        `--results ${raw.results}: poolrun writes no CSV/TSV table; write --results F.json (every result, in input order) or --joblog F (GNU's joblog)`,
       );
     // A name with a replacement string is GNU's NAME, NAME.err, NAME.seq per job (gnu/results.ts).
     if (/\.json$/i.test(raw.results) && !hasReplacement(raw.results)) {
@@ -201,14 +210,24 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
             : Buffer.from('\n'),
       dropBlankLines: raw.runIfEmpty === false,
     };
-    if (raw.maxReplaceArgs !== undefined) {
-      const v = raw.maxReplaceArgs.trim();
+    // GNU's -n is -N with --pipe: records per block.
+    const records = raw.maxReplaceArgs ?? raw.maxArgs;
+    if (records !== undefined) {
+      const flag = raw.maxReplaceArgs !== undefined ? '-N' : '-n';
+      if (raw.maxReplaceArgs !== undefined && raw.maxArgs !== undefined)
+        throw new UsageError('-N and -n both give the records per block with --pipe: give one of them');
+      const v = records.trim();
       const n = /^\d{1,9}$/.test(v) ? Number(v) : 0;
       if (n < 1)
-        throw new UsageError(
-          `-N: expected a number of records per block (1 or more), got "${raw.maxReplaceArgs}"`,
-        );
+        throw new UsageError(`${flag}: expected a number of records per block (1 or more), got "${records}"`);
       pipe.records = n;
+    }
+    if (raw.header !== undefined) {
+      if (raw.header !== ':')
+        throw new UsageError(
+          `--header with --pipe: only --header : (the first line is the header) is supported, got "${raw.header}"`,
+        );
+      pipe.header = true;
     }
     set('pipe', pipe);
     args = [];

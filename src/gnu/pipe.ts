@@ -19,6 +19,7 @@ import { streamedSource, type JobSource } from '../input/source.js';
 import { quoteText } from '../input/quote.js';
 import type { PipeOptions } from './options.js';
 import { withValues } from '../input/values.js';
+import { compileTemplate, expandArgs } from '../input/template/index.js';
 
 const TWO_GB = 2 ** 31 - 1;
 
@@ -133,6 +134,49 @@ export interface PipeSourceOptions {
   workers: number;
   warn: (message: string) => void;
   input?: AsyncIterable<Buffer>;
+  /** --dry-run: each job is the command alone (no block file is written), as GNU's --dry-run prints it. */
+  dryRun?: boolean;
+}
+
+/**
+ * The command for block `seq` (1-based), expanded as GNU parallel's --pipe does: `{#}` the job number, `{%}` the
+ * worker slot, `{}` `{1}` `{-1}` and their forms one empty argument (`''`; `{//}` is `.`). A command without a
+ * replacement string is run as it is: nothing is appended.
+ */
+export function pipeCommand(command: string): (seq: number) => string {
+  const t = compileTemplate(command, { label: '--pipe' });
+  if (t.appends) return () => command;
+  return (seq) => expandArgs(t, [EMPTY], seq);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * --header :: takes the input's first line (through its newline) off and hands it to `onHeader`; the rest is the
+ * data. An input with no newline has no header, as with GNU parallel: it is all data.
+ */
+export async function* splitHeader(
+  input: AsyncIterable<Buffer>,
+  onHeader: (header: Buffer) => void,
+): AsyncGenerator<Buffer> {
+  const head: Buffer[] = [];
+  let found = false;
+  for await (const chunk of input) {
+    if (found) {
+      yield chunk;
+      continue;
+    }
+    const i = chunk.indexOf(10);
+    if (i === -1) {
+      head.push(chunk);
+      continue;
+    }
+    head.push(chunk.subarray(0, i + 1));
+    onHeader(Buffer.concat(head));
+    found = true;
+    if (i + 1 < chunk.length) yield chunk.subarray(i + 1);
+  }
+  if (!found && head.length) yield Buffer.concat(head);
 }
 
 /** The --pipe job source: one shell job per block; `finished` releases a block (its file, and a place ahead). */
@@ -147,11 +191,14 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
   let wake: (() => void) | undefined;
   let warned = false;
   const input = opts.input ?? (process.stdin as AsyncIterable<Buffer>);
+  let header: Buffer | undefined;
+  // Checked before anything is read: a bad command is exit 2 at once.
+  const command = pipeCommand(opts.pipe.command);
 
   async function* gen(): AsyncGenerator<Job[]> {
     let n = 0;
     try {
-      const it = blocks(input, {
+      const it = blocks(opts.pipe.header ? splitHeader(input, (h) => (header = h)) : input, {
         blockSize: opts.pipe.blockSize,
         ...(opts.pipe.records !== undefined ? { records: opts.pipe.records } : {}),
         recstart: opts.pipe.recstart,
@@ -169,13 +216,15 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
         while (open.size >= ahead) await new Promise<void>((resolve) => (wake = resolve));
         const index = n++;
         const file = join(dir, String(index + 1));
-        writeFileSync(file, block, { mode: 0o600 });
-        open.add(index);
+        if (!opts.dryRun) {
+          writeFileSync(file, header ? Buffer.concat([header, block]) : block, { mode: 0o600 });
+          open.add(index);
+        }
         const job: Job = {
           id: String(index + 1),
           index,
           kind: 'run',
-          run: `exec <${quoteText(file)}\n${opts.pipe.command}`,
+          run: opts.dryRun ? command(index + 1) : `exec <${quoteText(file)}\n${command(index + 1)}`,
         };
         yield [withValues(job, [])];
       }

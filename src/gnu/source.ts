@@ -4,10 +4,11 @@ import type { JobSource } from '../input/source.js';
 import type { GnuOptions } from './options.js';
 import { pipeSource } from './pipe.js';
 
-export function pipeSourceFor(opts: { gnu?: GnuOptions; workers: number }): JobSource {
+export function pipeSourceFor(opts: { gnu?: GnuOptions; workers: number; dryRun?: boolean }): JobSource {
   return pipeSource({
     pipe: opts.gnu!.pipe!,
     workers: opts.workers,
+    dryRun: opts.dryRun === true,
     warn: (m) => process.stderr.write(`poolrun: ${m}\n`),
   });
 }

@@ -483,7 +483,7 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
       [['--pipe', '-N', '0', 'cat'], /-N/],
       [['--pipe'], /--pipe: expected a command/],
       [['--block', '1k', '--each', 'echo', 'a'], /--block goes with --pipe/],
-      [['--tag', '--tagstring', 'x', '--each', 'echo', 'a'], /--tag and --tagstring/],
+      [['--results', 'r.csv', '--each', 'echo', 'a'], /--results r\.csv/],
       [['--timeout', '0%', '--each', 'echo', 'a'], /--timeout/],
       [
         ['--timeout', '50%', '--queue', 'redis://127.0.0.1:1', '--each', 'echo', 'a'],

@@ -9,6 +9,7 @@ export function haltPolicy(stop: RunStop, halt: Halt): (result: JobResult) => vo
     if (halt === 'never' || (result.status !== 'failed' && result.status !== 'timed-out')) return;
     if (stop.reason) return;
     stop.reason = 'halt';
+    stop.haltedBy = result;
     stop.stopStarting(halt === 'now');
   };
 }

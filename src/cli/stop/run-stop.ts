@@ -4,6 +4,7 @@
  * result), so it can be tested with a plain EventEmitter and fake actions.
  */
 import type { StopReason } from '../../report/types.js';
+import type { JobResult } from '../../kinds/types.js';
 
 export type Interrupt = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
 
@@ -24,6 +25,8 @@ export interface StopActions {
 export class RunStop {
   /** Why the run stopped early; undefined while it has not. */
   reason: StopReason | undefined;
+  /** The failure that halted the run (--halt): GNU parallel's form exits with its status. */
+  haltedBy: JobResult | undefined;
   /** The first signal (or closed stdout) that interrupted the run. */
   interrupted: Interrupt | undefined;
   /** Past --deadline: nothing more is printed. */

@@ -47,8 +47,6 @@ function specs(g: GnuInput): Spec[] {
     if (isSeparator(w)) {
       if (mode?.files && !mode.named) throw noFile(mode.sep);
       const sep = w.toString('latin1');
-      // `:::+` first links to the -a source before it, if any (GNU parallel does so for `:::+`; for `::::+` there
-      // it does not; poolrun has one rule).
       const linked = sep.endsWith('+') && out.length > 0;
       mode = { files: sep.startsWith('::::'), linked, sep, named: false };
       if (!mode.files) out.push({ kind: 'values', values: [], linked: mode.linked });
@@ -62,6 +60,12 @@ function specs(g: GnuInput): Spec[] {
     }
   }
   if (mode?.files && !mode.named) throw noFile(mode.sep);
+  // With -a, GNU parallel 20221122 applies the `+` of the k-th source after the command to the k-th source of the
+  // whole list, -a ones first (`-a A CMD ::: x :::+ 1` links A and x, and crosses 1): the same here.
+  if (g.argFiles.length) {
+    const flags = out.slice(g.argFiles.length).map((x) => x.linked);
+    out.forEach((x, j) => (x.linked = j > 0 && flags[j] === true));
+  }
   // GNU parallel 20221122 ignores a `:::` with no values when -a gave a source (elsewhere it is one empty value).
   if (g.argFiles.length) out = out.filter((x) => x.kind !== 'values' || x.values.length > 0);
   const stdin = out.filter((s) => s.kind === 'file' && s.path === '-');
