@@ -41,7 +41,7 @@ export function duplicateMessage(d: DuplicateKey): string {
 /** Keys written in a valid JSON text: the colons outside strings. */
 function keysInText(text: string): number {
   let n = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const quote = text.indexOf('"', i);
     const end = quote === -1 ? text.length : quote;
     for (let k = i; k < end; k++) if (text.charCodeAt(k) === 0x3a) n++;
