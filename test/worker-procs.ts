@@ -15,3 +15,14 @@ export function childPids(pid: number): number[] {
   }
   return out;
 }
+
+/** The worker processes of a poolrun in process mode: its children but the watchdog (a /bin/sh, see watchdog.ts). */
+export function workerPids(pid: number): number[] {
+  return childPids(pid).filter((p) => {
+    try {
+      return !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('poolrun-watchdog');
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}

@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, pidAlive, pidStart, readJson, track, useTempDirs, waitFor } from '../../helpers.js';
-import { childPids } from '../../worker-procs.js';
+import { workerPids } from '../../worker-procs.js';
 
 const temp = useTempDirs();
 
@@ -59,7 +59,7 @@ async function killMidway(
     );
     // The worker process is started before any job is given to it.
     let workers: number[] = [];
-    expect(await waitFor(() => (workers = childPids(run.pid!)).length === 1, 30_000, 5)).toBe(true);
+    expect(await waitFor(() => (workers = workerPids(run.pid!)).length === 1, 30_000, 5)).toBe(true);
     const worker = workers[0]!;
     const start = pidStart(worker);
     let stopped = false;

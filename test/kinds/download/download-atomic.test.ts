@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, pidAlive, pidStart, poolrun, readJson, track, useTempDirs, waitFor } from '../../helpers.js';
-import { childPids } from '../../worker-procs.js';
+import { workerPids } from '../../worker-procs.js';
 import { bytes, sha256, startServer, type TestServer } from '../../download-server.js';
 
 let server: TestServer;
@@ -42,7 +42,7 @@ describe('download atomicity (process mode)', () => {
         .filter((n) => !['jobs.json', 'out.json'].includes(n))
         .reduce((sum, n) => sum + (statSync(join(dir, n), { throwIfNoEntry: false })?.size ?? 0), 0);
     expect(await waitFor(() => landed() > 256 * 1024, 30_000, 5)).toBe(true);
-    const workers = childPids(run.pid!);
+    const workers = workerPids(run.pid!);
     expect(workers).toHaveLength(1);
     const start = pidStart(workers[0]!);
     process.kill(workers[0]!, 'SIGKILL');
