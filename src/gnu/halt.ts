@@ -27,5 +27,5 @@ export function parseHalt(value: string | undefined): HaltWhen {
       'poolrun halts on a failure only (success= and done= are not supported); to stop the run after a time, use --deadline DUR';
   else why = "expected never, soon, now, soon,fail=1, now,fail=1, or GNU parallel's 0, 1 or 2";
   const nearest = when ? ` (nearest: --halt ${when}, which stops on the first failure)` : '';
-  throw new UsageError(`--halt: "${value}" is not supported: ${why}${nearest}`);
+  throw new UsageError(`--halt: ${JSON.stringify(value)} is not supported: ${why}${nearest}`);
 }
