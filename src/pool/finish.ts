@@ -31,6 +31,8 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
       return;
     case 'worker':
       slot.handle.kill();
+      // What the job started (a call's child processes) is in no group: found by its worker's tag.
+      groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, killAfterMs, t.killNow);
       return;
     case 'abort':
       if (t.killNow) {

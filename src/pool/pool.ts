@@ -268,6 +268,8 @@ export class WorkerPool {
     const current = held[0];
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
       if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
+      // What the job started outside a group (a call's children), including any started after it was stopped.
+      this.groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, this.killAfterMs, current.killNow);
       this.finish(current, diedOutcome(current, slot, exit), slot);
     }
     // Jobs of the batch that had not started never ran: they go back to the front of the queue.

@@ -20,6 +20,8 @@ import { importModule } from '../kinds/call/call.js';
 import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
+import { kindOf } from '../kinds/index.js';
+import { startTagging, tagChildren } from './worker-tag.js';
 import type { ThreadWorkerData } from './thread.js';
 
 const post: (m: FromWorker) => void = parentPort
@@ -179,6 +181,8 @@ async function runOne(w: WireJob): Promise<void> {
   let outcome: Outcome;
   let aborted = false;
   try {
+    // A job stopped by ending its worker (a call): what it starts is found by the worker's tag (worker-tag.ts).
+    tagChildren(kindOf(w.job).stop === 'worker');
     outcome = await execute(ctx);
   } catch (e) {
     outcome = emptyOutcome(Date.now(), serializeError(e));
@@ -253,6 +257,8 @@ if (parentPort) {
 const data = parentPort ? (workerData as ThreadWorkerData | undefined) : undefined;
 // A thread started before the run set its token (pool/prestart.ts) is given it here, before any job.
 if (data?.runToken !== undefined) process.env[RUN_ID_VAR] = data.runToken;
+// What its calls start is marked as this worker's, from here (its initializer's processes too): worker-tag.ts.
+startTagging();
 // The queue URL (cli/queue-options.ts QUEUE_ENV), with its password, is poolrun's, never a job's: no shell job,
 // call or copy sees it (a job could read the password, or become a producer into the same queue).
 delete process.env.POOLRUN_QUEUE;

@@ -5,6 +5,8 @@ import {
   leaderPresent,
   leaderStart,
   ownsGroup,
+  signalTagged,
+  workerTag,
 } from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
@@ -28,6 +30,8 @@ interface Group {
 export class ProcessGroups {
   private readonly live = new Map<number, Group>();
   private readonly escalations = new Map<number, NodeJS.Timeout>();
+  /** The SIGKILL due to what an ended worker started (endWorkerChildren), by the worker's tag. */
+  private readonly taggedKills = new Map<string, NodeJS.Timeout>();
   private nextSerial = 1;
   /** Kills what is registered here if this process dies without doing it (see watchdog.ts). */
   readonly watchdog: Watchdog | undefined;
@@ -103,8 +107,37 @@ export class ProcessGroups {
     this.forget(pgid);
   }
 
+  /**
+   * A worker has been ended under a job (a call's timeout, a cancel) or has died under one: the processes it
+   * started that still run are in no group poolrun knows (a call's children), so they are found by the worker's
+   * tag (owner.ts WORKER_TAG_VAR), which they inherit: SIGTERM now, SIGKILL after `killAfterMs` (with `now`,
+   * SIGKILL at once). Called again for the same worker once it has exited (it may have started a child meanwhile):
+   * SIGTERM to what is found, and the SIGKILL is still due, or due anew if it has been sent already.
+   */
+  endWorkerChildren(pid: number, threadId: number, killAfterMs: number, now = false): void {
+    const tag = workerTag(this.token, pid, threadId);
+    if (now) {
+      clearTimeout(this.taggedKills.get(tag));
+      this.taggedKills.delete(tag);
+      signalTagged(tag, 'SIGKILL');
+      return;
+    }
+    if (!signalTagged(tag, 'SIGTERM') || this.taggedKills.has(tag)) return;
+    const timer = setTimeout(() => {
+      this.taggedKills.delete(tag);
+      signalTagged(tag, 'SIGKILL');
+    }, killAfterMs);
+    timer.unref();
+    this.taggedKills.set(tag, timer);
+  }
+
   /** SIGKILL every group now (second Ctrl-C, exit). Synchronous, so it is safe in an exit path. */
   killAll(): void {
+    for (const [tag, timer] of this.taggedKills) {
+      clearTimeout(timer);
+      signalTagged(tag, 'SIGKILL');
+    }
+    this.taggedKills.clear();
     const members = groupIndex();
     for (const pgid of this.live.keys()) {
       this.signalOwn(pgid, 'SIGKILL', members);

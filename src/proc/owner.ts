@@ -166,22 +166,70 @@ export function ownsGroup(
  * for an exit path; Linux only (/proc), elsewhere nothing.
  */
 export function killTokenCarriers(token: string): void {
-  if (!procAvailable()) return;
+  signalCarriers('SIGKILL', (pid) => carriesToken(pid, token));
+}
+
+/**
+ * What a worker's calls start (their child processes, and whatever those start) inherits WORKER_TAG_VAR: the tags
+ * of the workers it descends from, space-separated (a poolrun run inside another's call adds its own), each
+ * `TOKEN:PID.THREADID` (workerTag; pool/worker-tag.ts sets it). When a call times out, is cancelled, or its worker
+ * dies under it, the main thread ends the processes carrying that worker's tag (signalTagged): they are in no
+ * group poolrun knows. A process started with an environment of its own making (`env: {}`) does not carry it.
+ */
+export const WORKER_TAG_VAR = 'POOLRUN_WORKER_TAG';
+
+/** The tag of the worker `pid`/`threadId` (0 for a worker process) of the run whose token is `token`. */
+export function workerTag(token: string, pid: number, threadId: number): string {
+  return `${token}:${pid}.${threadId}`;
+}
+
+/**
+ * Sends `signal` to every process whose WORKER_TAG_VAR holds `tag` (and to the group of each that leads its own:
+ * a child the call started `detached`); never this process. Synchronous; Linux only (/proc), elsewhere nothing.
+ * How many it found.
+ */
+export function signalTagged(tag: string, signal: NodeJS.Signals): number {
+  return signalCarriers(signal, (pid) => envValue(pid, WORKER_TAG_VAR)?.split(' ').includes(tag) === true);
+}
+
+/** Signals every process (never this one) that `matches`: the process, or its group when it leads one. How many. */
+function signalCarriers(signal: NodeJS.Signals, matches: (pid: number) => boolean): number {
+  if (!procAvailable()) return 0;
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
-    return;
+    return 0;
   }
+  let n = 0;
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (pid === process.pid || !carriesToken(pid, token)) continue;
+    if (pid === process.pid || !matches(pid)) continue;
     const stat = readStat(pid);
     try {
-      process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+      process.kill(stat?.pgrp === pid ? -pid : pid, signal);
+      n++;
     } catch {
       /* gone meanwhile */
     }
   }
+  return n;
+}
+
+/** The value of variable `name` in process `pid`'s environment; undefined if absent or unreadable. */
+function envValue(pid: number, name: string): string | undefined {
+  let env: Buffer;
+  try {
+    env = Buffer.concat([NUL, readFileSync(`/proc/${pid}/environ`)]);
+  } catch {
+    return undefined;
+  }
+  // Entries are NUL-terminated (a NUL is put before the first); the last may lack its NUL.
+  const key = `\0${name}=`;
+  const at = env.indexOf(key);
+  if (at < 0) return undefined;
+  const start = at + key.length;
+  const end = env.indexOf(0, start);
+  return env.toString('latin1', start, end < 0 ? env.length : end);
 }
