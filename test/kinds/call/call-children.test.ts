@@ -4,7 +4,7 @@
  * (POOLRUN_WORKER_TAG, proc/owner.ts), which they inherit. Each check runs while the run is still going on (a
  * shell job waits for a file the test writes afterwards), so the end-of-run sweep cannot be what ended them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProcessPoolExecutor, ThreadPoolExecutor, TimeoutError, task } from '../../../dist/index.js';
@@ -75,11 +75,14 @@ async function allGone(procs: Array<[number, number | undefined]>): Promise<bool
   return waitFor(() => living(procs).length === 0, 15_000, 50);
 }
 
-/** A shell job that keeps the run going until `done` exists (ignoring SIGTERM if `ignoreTerm`). */
+/**
+ * A shell job that keeps the run going until `done` exists (ignoring SIGTERM if `ignoreTerm`); it creates
+ * `${done}.started` first.
+ */
 function keeper(done: string, ignoreTerm = false) {
   return {
     id: 'keeper',
-    run: `${ignoreTerm ? "trap '' TERM; " : ''}while [ ! -e ${done} ]; do sleep 0.05; done`,
+    run: `${ignoreTerm ? "trap '' TERM; " : ''}: > ${done}.started; while [ ! -e ${done} ]; do sleep 0.05; done`,
   };
 }
 
@@ -150,8 +153,8 @@ describe.each(modes)('%s mode: a call’s child processes die with the call', (m
     ]);
     const run = startPoolrun(['-m', mode, '-w', '2', '-q', '--kill-after', '60s', jobs]);
     const procs = identify(await waitForPids(pids, CALLS.tree));
-    // The keeper is running (its shell has started its loop) before the signal.
-    await new Promise((r) => setTimeout(r, 200));
+    // The keeper is running (it has started its loop) before the signal.
+    expect(await waitFor(() => existsSync(`${done}.started`), 40_000, 50)).toBe(true);
     run.kill('SIGINT');
     const ended = await allGone(procs);
     const still = living(procs);
