@@ -17,7 +17,7 @@
  * The bundler is rolldown (from node_modules). Where it cannot be loaded, this prints one line and removes
  * dist/bundle/: bin/poolrun.js then runs dist/cli/start.js, the same program from its files.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,7 +54,7 @@ function inPackage(id) {
   return BUNDLED_PACKAGES.some((p) => id.includes(`/node_modules/${p}/`));
 }
 
-async function bundle(rolldown, name, entry, groups) {
+async function bundle(rolldown, name, entry, groups, format = 'esm') {
   const build = await rolldown({
     input: { [name]: join(dist, entry) },
     platform: 'node',
@@ -64,12 +64,33 @@ async function bundle(rolldown, name, entry, groups) {
   });
   await build.write({
     dir: `${out}.tmp`,
-    format: 'esm',
-    entryFileNames: '[name].js',
-    chunkFileNames: `${name}-[name]-[hash].js`,
+    format,
+    entryFileNames: format === 'cjs' ? '[name].cjs' : '[name].js',
+    chunkFileNames: `${name}-[name]-[hash].${format === 'cjs' ? 'cjs' : 'js'}`,
     codeSplitting: { groups },
   });
   await build.close();
+}
+
+/** Whether an ESTree node holds an `import()` anywhere below it. */
+function hasImportExpression(node) {
+  if (!node || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some(hasImportExpression);
+  if (node.type === 'ImportExpression') return true;
+  for (const key of Object.keys(node)) if (key !== 'parent' && hasImportExpression(node[key])) return true;
+  return false;
+}
+
+/**
+ * The CLI's chunks V8's code cache may serve (bin/poolrun.js, scripts/build-code-cache.mjs): code compiled from
+ * a cache there has no loader for `import()`, so a chunk with one is left out. Written to cacheable.json.
+ */
+async function listCacheable(dir) {
+  const { parseAst } = await import('rolldown/parseAst');
+  const names = readdirSync(dir).filter(
+    (f) => f.endsWith('.cjs') && !hasImportExpression(parseAst(readFileSync(join(dir, f), 'utf8'))),
+  );
+  writeFileSync(join(dir, 'cacheable.json'), `${JSON.stringify(names.sort())}\n`);
 }
 
 try {
@@ -78,10 +99,16 @@ try {
   const start = closure('cli/start.js');
   // A job file's reader is imported when the run has one (cli/source.ts), the common case: it goes with main.
   const main = closure('cli/main.js', 'input/job-input.js');
-  await bundle(rolldown, 'cli', 'cli/start.js', [
-    { name: 'start', priority: 2, test: (id) => start.has(id) },
-    { name: 'main', priority: 1, test: (id) => (main.has(id) && !start.has(id)) || inPackage(id) },
-  ]);
+  await bundle(
+    rolldown,
+    'cli',
+    'cli/start.js',
+    [
+      { name: 'start', priority: 2, test: (id) => start.has(id) },
+      { name: 'main', priority: 1, test: (id) => (main.has(id) && !start.has(id)) || inPackage(id) },
+    ],
+    'cjs',
+  );
   // Not worker-main.js itself: its top-level await (the preloads) must not hold up the chunks it imports,
   // which the preloaded halves import too.
   const entry = join(dist, 'pool/worker-main.js');
@@ -89,7 +116,8 @@ try {
   await bundle(rolldown, 'worker-main', 'pool/worker-main.js', [
     { name: 'ready', test: (id) => id !== entry && worker.has(id) },
   ]);
-  if (!existsSync(join(`${out}.tmp`, 'cli.js')) || !existsSync(join(`${out}.tmp`, 'worker-main.js')))
+  await listCacheable(`${out}.tmp`);
+  if (!existsSync(join(`${out}.tmp`, 'cli.cjs')) || !existsSync(join(`${out}.tmp`, 'worker-main.js')))
     throw new Error('the bundler wrote no entry');
   rmSync(out, { recursive: true, force: true });
   renameSync(`${out}.tmp`, out);

@@ -12,6 +12,7 @@ import { escapeControls } from '../util/text.js';
 import { isGnuForm } from '../input/gnu/form.js';
 import { gnuOnlyOption } from '../gnu/unknown.js';
 import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
+import { describeCodeCache } from './code-cache.js';
 
 function version(): string {
   try {
@@ -93,7 +94,8 @@ export async function main(argv: string[]): Promise<number> {
       optionsFirst(args);
     // A bad POOLRUN_SPAWN (or =native without the addon) is a usage error before anything runs.
     spawnPath();
-    if (raw.verbose) process.stderr.write(`poolrun: ${describeSpawnPath()}\n`);
+    if (raw.verbose)
+      process.stderr.write(`poolrun: ${describeSpawnPath()}\npoolrun: ${describeCodeCache()}\n`);
     return await run(toRunOptions(raw, args));
   } catch (e) {
     if (e instanceof PoolrunError) {

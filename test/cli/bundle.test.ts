@@ -4,23 +4,29 @@
  * to where the bundle is missing or older than the build.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { FIXTURES, ROOT, packageCopy, poolrun, poolrunAt, useTempDirs, type CliResult } from '../helpers.js';
 
 const temp = useTempDirs('all');
 
-/** The poolrun files a run loaded (main thread and workers), from Node's ESM debug lines, relative to `root`. */
+/**
+ * The poolrun files a run loaded (main thread and workers), from Node's debug lines for ES modules and CommonJS
+ * (the CLI's chunks are CommonJS, the worker's ES modules), relative to `root`.
+ */
 function loaded(stderr: string, root: string): string[] {
   const files = new Set<string>();
-  for (const m of stderr.matchAll(/Storing file:\/\/(\S+) \(/g)) {
-    const path = decodeURIComponent(m[1]!);
-    if (path.startsWith(root) && !path.includes('/node_modules/')) files.add(relative(root, path));
-  }
+  const paths = [
+    ...[...stderr.matchAll(/Storing file:\/\/(\S+) \(/g)].map((m) => decodeURIComponent(m[1]!)),
+    ...[...stderr.matchAll(/^MODULE \d+: load "([^"]+)"/gm)].map((m) => m[1]!),
+  ];
+  for (const path of paths)
+    if (path.startsWith(root) && !path.includes('/node_modules/') && !path.endsWith('.node'))
+      files.add(relative(root, path));
   return [...files].sort();
 }
 
-const DEBUG = { env: { NODE_DEBUG: 'esm' } };
+const DEBUG = { env: { NODE_DEBUG: 'esm,module' } };
 
 describe('the bundled start path', () => {
   it.each(['thread', 'process'])('one shell job in %s mode loads dist/bundle/ chunks only', async (mode) => {
@@ -31,8 +37,11 @@ describe('the bundled start path', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('one\n');
     const files = loaded(r.stderr, ROOT);
-    // bin, the two entries, the start and main chunks, the worker's chunk and its run and call halves.
+    // bin, the two entries, the start and main chunks (and the bundler's runtime), the worker's chunk.
     expect(files.filter((f) => !f.startsWith('dist/bundle/'))).toEqual(['bin/poolrun.js']);
+    expect(files).toContain('dist/bundle/cli.cjs');
+    expect(files.some((f) => /^dist\/bundle\/cli-main-.*\.cjs$/.test(f))).toBe(true);
+    expect(files).toContain('dist/bundle/worker-main.js');
     expect(files.length).toBeLessThanOrEqual(9);
   });
 
@@ -44,7 +53,7 @@ describe('the bundled start path', () => {
     writeFileSync(file, 'echo one\n');
     // Older than the files by more than a copy's reordering: a bare tsc after a build.
     const old = (Date.now() - 60_000) / 1000;
-    utimesSync(join(root, 'dist/bundle/cli.js'), old, old);
+    utimesSync(join(root, 'dist/bundle/cli.cjs'), old, old);
     const stale = await poolrunAt(bin, ['-q', file], DEBUG);
     expect(stale.code).toBe(0);
     expect(loaded(stale.stderr, root)).toContain('dist/cli/main.js');
@@ -109,7 +118,7 @@ describe('the bundle and the files are the same program', () => {
   it('gives the same status, stdout and stderr for generated command lines', async () => {
     const files = packageCopy(temp());
     rmSync(join(dirname(dirname(files)), 'dist/bundle'), { recursive: true });
-    expect(existsSync(join(ROOT, 'dist/bundle/cli.js'))).toBe(true);
+    expect(existsSync(join(ROOT, 'dist/bundle/cli.cjs'))).toBe(true);
     const [one, other] = [temp(), temp()];
     const all = cases(one);
     cases(other);
@@ -129,4 +138,64 @@ describe('the bundle and the files are the same program', () => {
     // 5 lone command lines and 8 option sets over 7 inputs.
     expect(all.length).toBeGreaterThan(50);
   }, 240_000);
+});
+
+/**
+ * V8's code cache for the CLI's chunks (bin/poolrun.js, scripts/build-code-cache.mjs): written by the build, used
+ * by every run, and never more than a speed-up: a cache V8 does not take (damaged, another chunk's, another Node's)
+ * or none at all gives the same program.
+ */
+describe('the code cache of the bundle', () => {
+  it('the build writes one for the main chunk; a damaged, foreign or missing cache only costs time', async () => {
+    const dir = temp();
+    const bin = packageCopy(dir);
+    const bundle = join(dirname(dirname(bin)), 'dist/bundle');
+    const caches = readdirSync(bundle).filter((f) => f.endsWith('.cjs.cache'));
+    expect(caches.some((f) => /^cli-main-.*\.cjs\.cache$/.test(f))).toBe(true);
+    // Chunks with an import() are never given one (code compiled from a cache has no loader for it).
+    const listed = JSON.parse(readFileSync(join(bundle, 'cacheable.json'), 'utf8')) as string[];
+    for (const f of caches) expect(listed).toContain(f.slice(0, -'.cache'.length));
+    writeFileSync(join(dir, 'jobs.jsonl'), '{"id":"a","run":"echo a"}\n{"id":"b","run":"exit 3"}\n');
+    const args = ['--verbose', '-q', '-w', '1', 'jobs.jsonl'];
+    const run = () => poolrunAt(bin, args, { cwd: dir });
+    const good = await run();
+    expect(good.code).toBe(1);
+    expect(good.stdout).toBe('a\n');
+    expect(good.stderr).toMatch(
+      new RegExp(`^poolrun: code cache: ${caches.length} chunks compiled from it$`, 'm'),
+    );
+    const rest = (r: CliResult) => ({
+      code: r.code,
+      stdout: r.stdout,
+      stderr: r.stderr.replace(/^poolrun: code cache: .*\n/m, ''),
+    });
+    const saved = new Map(caches.map((f) => [f, readFileSync(join(bundle, f))]));
+    const damage: Array<[string, (data: Buffer, f: string) => Buffer]> = [
+      ['random bytes', (d) => Buffer.from(d.map(() => Math.floor(Math.random() * 256)))],
+      ['truncated', (d) => d.subarray(0, d.length >> 1)],
+      [
+        'flipped bytes in the middle',
+        (d) => Buffer.from(d.map((b, i) => (i > d.length / 2 && i < d.length / 2 + 64 ? b ^ 0xff : b))),
+      ],
+      ['empty', () => Buffer.alloc(0)],
+      ["another chunk's", (d, f) => saved.get(caches.find((g) => g !== f)!) ?? d],
+    ];
+    for (const [what, change] of damage) {
+      for (const f of caches) writeFileSync(join(bundle, f), change(saved.get(f)!, f));
+      const r = await run();
+      expect({ what, ...rest(r) }).toEqual({ what, ...rest(good) });
+      expect(r.stderr, what).toMatch(/^poolrun: code cache: .*rejected by V8/m);
+    }
+    for (const [f, data] of saved) writeFileSync(join(bundle, f), data);
+    // V8 flags of the user's own: V8 refuses a cache made under other flags.
+    const flags = await poolrunAt(bin, args, { cwd: dir, env: { NODE_OPTIONS: '--max-semi-space-size=2' } });
+    expect(rest(flags)).toEqual(rest(good));
+    expect(flags.stderr).toMatch(
+      new RegExp(`^poolrun: code cache: 0 chunks compiled from it, ${caches.length} rejected by V8`, 'm'),
+    );
+    for (const f of caches) rmSync(join(bundle, f));
+    const none = await run();
+    expect(rest(none)).toEqual(rest(good));
+    expect(none.stderr).toMatch(/^poolrun: code cache: 0 chunks compiled from it, \d+ without one$/m);
+  });
 });

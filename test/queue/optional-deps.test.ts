@@ -93,7 +93,7 @@ describe('package.json', () => {
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         if (e.isDirectory()) walk(join(d, e.name));
-        else if (e.name.endsWith('.js')) files.push(join(d, e.name));
+        else if (/\.c?js$/.test(e.name)) files.push(join(d, e.name));
       }
     };
     walk(join(ROOT, 'dist'));

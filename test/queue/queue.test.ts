@@ -9,6 +9,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import {
   BIN,
@@ -321,16 +322,21 @@ export async function resolve(specifier, context, next) {
       join(dir, 'register.mjs'),
       `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`,
     );
-    const env = { NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` };
+    // The CLI's chunks are CommonJS (scripts/build-bundle.mjs), which the hook does not see: Node's module debug
+    // lines name them.
+    const env = { NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}`, NODE_DEBUG: 'module' };
     const file = jobFile(dir, ['echo local']);
     const local = await poolrun(['-w', '2', file], { env });
     expect(local.stdout).toBe('local\n');
-    const loaded = readFileSync(log, 'utf8');
+    const required = [...local.stderr.matchAll(/^MODULE \d+: load "([^"]+)"/gm)].map(
+      (m) => pathToFileURL(m[1]!).href,
+    );
+    const loaded = [readFileSync(log, 'utf8'), ...required].join('\n') + '\n';
     // The modules of dist/ behind what was loaded: a file of dist/, or each module a chunk of dist/bundle/ holds
     // (scripts/build-bundle.mjs writes a `// dist/…` line before each).
     const modules = new Set<string>();
     for (const url of new Set(loaded.split('\n'))) {
-      const m = /\/(dist\/.*\.js)$/.exec(url);
+      const m = /\/(dist\/.*\.c?js)$/.exec(url);
       if (!m) continue;
       if (!m[1]!.startsWith('dist/bundle/')) modules.add(m[1]!);
       else
