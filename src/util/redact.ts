@@ -10,8 +10,8 @@
 
 export const MASK = '***';
 
-/** `scheme://` then everything up to white space or a quote: what a URL in a line of text can be. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)/gi;
+/** Where a URL in a line of text starts: `scheme://`. Where it ends: see urlEnd. */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)/gi;
 /**
  * `password=x`, `--password=x`, `MYSQL_PWD=x`, `GITHUB_TOKEN=x`, `api_key=x`… outside a URL (an environment
  * assignment, an option). Only `=`: a colon is too common in ordinary text to mask after.
@@ -89,26 +89,62 @@ function redactQuery(query: string): string {
     .join('');
 }
 
-/** Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. */
+/**
+ * Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. A URL that
+ * does not parse is redacted as redactUrl does (its user and password are all before its last `@`); one cut in
+ * two by a space (`http://u:pw@exa mple.com/?t=x`) loses the query values of its tail too (BARE_QUERY).
+ */
 export function redactText(text: string): string {
-  if (!text.includes('://') && !HINT.test(text)) return text;
+  if (!text.includes('://') && !text.includes('?') && !text.includes('@') && !HINT.test(text)) return text;
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
+    if (m.index < last) continue; // inside the URL before (`http://h/?u=http://…`): redacted with it
+    const start = m.index + m[1]!.length;
     // Punctuation that ends a sentence is not part of the URL (`… to http://h/x?…: a download …`).
-    const rest = m[2]!.replace(/[.,:;!)\]]+$/, '');
+    const rest = text.slice(start, urlEnd(text, start)).replace(/[.,:;!)\]]+$/, '');
     out += maskAssignments(text.slice(last, m.index));
-    out += m[1]! + redactRest(rest);
-    last = m.index + m[1]!.length + rest.length;
+    out += redactUrl(m[1]! + rest);
+    last = start + rest.length;
   }
   return out + maskAssignments(text.slice(last));
+}
+
+/**
+ * Where a URL in text ends: at white space, `<`, `>` or a backtick (none of which a URL holds), or at a quote
+ * followed by white space, punctuation or the end (`"http://h/x",`, `'http://h/x'`). A quote followed by more of
+ * the word is in the URL (`http://u:p'w@h`, `?t='x`: both legal), so its secret is masked whole.
+ */
+function urlEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (/[\s<>`]/.test(c)) return i;
+    if ((c === '"' || c === "'") && (i + 1 === text.length || /[\s.,:;!?)\]}>'"`]/.test(text[i + 1]!))) {
+      // Unless the word goes on to the `@` that ends a user and password (`http://u':p@h`, `http://u:p'@h`).
+      const word = /^[^\s<>`]*/.exec(text.slice(from))![0];
+      const at = word.lastIndexOf('@');
+      if (at > i - from && !/[/?#]/.test(word.slice(0, at))) return urlEnd(text, from + at + 1);
+      return i;
+    }
+  }
+  return text.length;
+}
+
+/**
+ * A job's id, or another label a user gave (a `--tagstring` tag), as poolrun shows or stores it. One that is a
+ * URL (the most common id of a download) is redacted as a URL, so one that does not parse
+ * (`http://u:pw@exa mple.com/?t=x`) is masked whole; any other is free text.
+ */
+export function redactId(id: string): string {
+  const lead = /^\s*(?=(?:[a-z][a-z0-9+.-]*\s*:\/|\/\/))/i.exec(id);
+  return lead ? lead[0] + redactUrl(id.slice(lead[0].length)) : redactText(id);
 }
 
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
 const HINT = /pass|pwd|secret|token|key|auth|bearer|cookie|session|-u\b|--user\b/i;
 /** `--password VALUE`, `-p`-less long options with a space before the value. */
 const SECRET_OPTION =
-  /(^|\s)(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
+  /(^|[\s'"`(<[{,=])(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
@@ -120,8 +156,24 @@ const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
 
+/** Bytes that are a label (a --tag): redacted as text, each byte kept as it is (latin1), the same Buffer if clean. */
+export function redactBytes(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const shown = redactText(text);
+  return shown === text ? bytes : Buffer.from(shown, 'latin1');
+}
+
+/**
+ * A URL without its scheme, or the tail of one a space cut off (`exa mple.com/?t=x`): a word with a `.` or `/`
+ * before its `?`, and something after it. Its query values and fragment go (a quote ends it as it ends a URL).
+ */
+const BARE_QUERY =
+  /(^|[\s'"`(<=])([^\s'"`<>?#]*[./][^\s'"`<>?#]*\?)((?:[^\s'"`<>]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
+/** `user:password@host` without a scheme (`u:pw@h`, `:pw@h`): user and password go. */
+const BARE_USERINFO = /(^|[\s'"`(<=,])([^\s'"`<>@/:]*):([^\s'"`<>]*)@(?=[a-z0-9[])/gi;
+
 function maskAssignments(text: string): string {
-  return text
+  return maskBare(text)
     .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
     .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
     .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
@@ -130,4 +182,16 @@ function maskAssignments(text: string): string {
       USER_OPTION,
       (_m, lead: string, opt: string, sep: string, user: string) => `${lead}${opt}${sep}${user}:${MASK}`,
     );
+}
+
+function maskBare(text: string): string {
+  if (!text.includes('?') && !text.includes('@')) return text;
+  return text
+    .replace(BARE_QUERY, (_m, lead: string, word: string, query: string) => {
+      const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
+      return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
+    })
+    .replace(BARE_USERINFO, (_m, lead: string, user: string, pw: string) => {
+      return `${lead}${user ? MASK : ''}:${pw ? MASK : ''}@`;
+    });
 }
