@@ -192,6 +192,16 @@ describe('secrets in job ids and labels', () => {
       { cwd: dir },
     );
     expect(tagstring.code, tagstring.stderr).toBe(0);
+    // --results: a value is a folder name (DIR/1/<value>/), or part of NAME's.
+    const results = await poolrun(['--results', f('res'), 'sh', '-c', 'echo hi', ':::', ...values], {
+      cwd: dir,
+    });
+    expect(results.code, results.stderr).toBe(0);
+    const named = await poolrun(['--results', f('named/{}.out'), 'sh', '-c', 'echo hi', ':::', ...values], {
+      cwd: dir,
+    });
+    expect(named.code, named.stderr).toBe(0);
+    const folders = (readdirSync(dir, { recursive: true }) as string[]).map((name) => ({ name, text: name }));
     // Job files refused for an id: a duplicate, an `after` naming no job.
     const twice = g.text();
     const dup = await poolrun([
@@ -220,6 +230,9 @@ describe('secrets in job ids and labels', () => {
       ...outputs('--resume-failed --dry-run', resumedFailed),
       ...outputs('--tag', tagged),
       ...outputs('--tagstring', tagstring),
+      ...outputs('--results', results),
+      ...outputs('--results NAME', named),
+      ...folders,
       ...outputs('duplicate id', dup),
       ...outputs('unknown after', unknown),
       ...writtenFiles(dir, new Set([file, f('dup.json'), f('unknown.json')])),
@@ -238,6 +251,7 @@ describe('secrets in job ids and labels', () => {
     expect(dup.stderr).toContain('duplicate id');
     expect(unknown.stderr).toContain('unknown id');
     expect(tagged.stdout.split('\n').filter(Boolean)).toHaveLength(values.length);
+    expect(readdirSync(f('res/1')).length).toBeGreaterThan(0);
   }, 120_000);
 
   it('redactId and redactText: a masked id is masked already (the joblog stores it, --resume masks again)', () => {
