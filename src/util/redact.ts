@@ -153,6 +153,9 @@ const SECRET_OPTION =
 const SECRET_HEADER =
   /(?<![.\]])\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
+/** A JSON member whose key says it is a secret (`{"password":"x"}`, a `call`'s argument as --dry-run shows it). */
+const SECRET_JSON =
+  /("[a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^\s,}\]]+)/gi;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
 
@@ -175,6 +178,7 @@ const BARE_USERINFO = /(^|[\s'"`(<=,])([^\s'"`<>@/:]*):([^\s'"`<>]*)@(?=[a-z0-9[
 function maskAssignments(text: string): string {
   return maskBare(text)
     .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
+    .replace(SECRET_JSON, (_m, key: string) => `${key}"${MASK}"`)
     .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
     .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)

@@ -265,6 +265,14 @@ describe('secrets in job ids and labels', () => {
     for (const { url } of malformedUrls(2000, 3)) expect(redactId(redactId(url)), url).toBe(redactId(url));
   });
 
+  it("a call's argument that is a JSON object with a secret-named key, as --dry-run shows it", () => {
+    const line =
+      'call m.mjs#f({"password":"Zq1","apiKey": "Zq2","db_token":17,"user":"ann"}, "API_TOKEN=Zq3")';
+    expect(redactText(line)).toBe(
+      'call m.mjs#f({"password":"***","apiKey": "***","db_token":"***","user":"ann"}, "API_TOKEN=***")',
+    );
+  });
+
   it.each([99, 100, 101, 102])(
     'generated (seed %i): no core of a secret survives redactText in any surrounding',
     (seed) => {
