@@ -119,6 +119,12 @@ function urlEnd(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text[i]!;
     if (/[\s<>`]/.test(c)) return i;
+    // A quote a shell or JSON escaped is in the word: `'…'\''…'` (sh), `\"` (JSON).
+    if (text.startsWith("'\\''", i)) {
+      i += 3;
+      continue;
+    }
+    if (text[i - 1] === '\\') continue;
     if ((c === '"' || c === "'") && (i + 1 === text.length || /[\s.,:;!?)\]}>'"`]/.test(text[i + 1]!))) {
       // Unless the word goes on to the `@` that ends a user and password (`http://u':p@h`, `http://u:p'@h`).
       const word = /^[^\s<>`]*/.exec(text.slice(from))![0];
@@ -142,9 +148,9 @@ export function redactId(id: string): string {
 
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
 const HINT = /pass|pwd|secret|token|key|auth|bearer|cookie|session|-u\b|--user\b/i;
-/** `--password VALUE`, `-p`-less long options with a space before the value. */
+/** `--password VALUE`, `-p`-less long options with a space before the value (after a JSON `\n` too). */
 const SECRET_OPTION =
-  /(^|[\s'"`(<[{,=])(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
+  /(^|[\s'"`(<[{,=]|\\[ntr])(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
@@ -171,7 +177,7 @@ export function redactBytes(bytes: Buffer): Buffer {
  * before its `?`, and something after it. Its query values and fragment go (a quote ends it as it ends a URL).
  */
 const BARE_QUERY =
-  /(^|[\s'"`(<=])([^\s'"`<>?#]*[./][^\s'"`<>?#]*\?)((?:[^\s'"`<>]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
+  /(^|[\s'"`(<=])([^\s'"`<>?#]*[./][^\s'"`<>?#]*\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 /** `user:password@host` without a scheme (`u:pw@h`, `:pw@h`): user and password go. */
 const BARE_USERINFO = /(^|[\s'"`(<=,])([^\s'"`<>@/:]*):([^\s'"`<>]*)@(?=[a-z0-9[])/gi;
 

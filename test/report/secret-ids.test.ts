@@ -66,6 +66,8 @@ function generator(seed: number) {
       `${c}, then`,
       `a\t${c}\tb`,
       `a\n${c}\nb`,
+      JSON.stringify(`a\n${c}\tb`),
+      `echo '${c.replace(/'/g, "'\\''")}' done`,
       `url=${c}`,
       `{"url":"${c}"}`,
       `fetch ${c}: failed`,
@@ -113,7 +115,7 @@ describe('secrets in job ids and labels', () => {
         const id = `${i}:${g.text()}`.slice(kind === 0 ? `${i}:`.length : 0);
         const what = g.pick(['exit 0', 'exit 3', 'echo hi']);
         if (what === 'exit 3') failing.push(id);
-        jobs.push({ id, run: ['sh', '-c', what] });
+        jobs.push({ id, run: ['sh', '-c', what], env: { API_TOKEN: g.text(), DB_URL: g.url() } });
         finished++;
       } else if (kind === 2) {
         jobs.push({ id: g.text(), run: ['sh', '-c', 'exit 3', g.text()] });
