@@ -10,8 +10,8 @@
 
 export const MASK = '***';
 
-/** Where a URL in a line of text starts: `scheme://`. Where it ends: see urlEnd. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)/gi;
+/** Where a URL in a line of text is: at each `://`, its scheme before it (see schemeStart), its end (urlEnd). */
+const URL_IN_TEXT = /:\/\//g;
 /**
  * `password=x`, `--password=x`, `MYSQL_PWD=x`, `GITHUB_TOKEN=x`, `api_key=x`… outside a URL (an environment
  * assignment, an option). Only `=`: a colon is too common in ordinary text to mask after.
@@ -99,15 +99,28 @@ export function redactText(text: string): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
-    if (m.index < last) continue; // inside the URL before (`http://h/?u=http://…`): redacted with it
-    const start = m.index + m[1]!.length;
+    const from = schemeStart(text, m.index);
+    if (from < last || from === m.index) continue; // in the URL before (`http://h/?u=http://…`), or no scheme
+    const start = m.index + 3;
     // Punctuation that ends a sentence is not part of the URL (`… to http://h/x?…: a download …`).
     const rest = text.slice(start, urlEnd(text, start)).replace(/[.,:;!)\]]+$/, '');
-    out += maskAssignments(text.slice(last, m.index));
-    out += redactUrl(m[1]! + rest);
+    out += maskAssignments(text.slice(last, from));
+    out += redactUrl(text.slice(from, start) + rest);
     last = start + rest.length;
   }
   return out + maskAssignments(text.slice(last));
+}
+
+/**
+ * Where the scheme before the `://` at `colon` begins: a letter, then letters, digits, `+`, `.`, `-` (`x_http://`
+ * is `http://`). Scanned back from the `://`, not matched from every word boundary: a long `a.a.a.…` made that
+ * quadratic.
+ */
+function schemeStart(text: string, colon: number): number {
+  let from = colon;
+  while (from > 0 && /[a-z0-9+.-]/i.test(text[from - 1]!)) from--;
+  while (from < colon && !/[a-z]/i.test(text[from]!)) from++;
+  return from;
 }
 
 /**
@@ -177,10 +190,7 @@ export function redactBytes(bytes: Buffer): Buffer {
  * before its `?`, and something after it. Its query values and fragment go (a quote ends it as it ends a URL).
  */
 const BARE_QUERY =
-  /(^|[\s'"`(<=])([^\s'"`<>?#]*[./][^\s'"`<>?#]*\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
-/** `user:password@host` without a scheme (`u:pw@h`, `:pw@h`): user and password go. */
-const BARE_USERINFO = /(^|[\s'"`(<=,])([^\s'"`<>@/:]*):([^\s'"`<>]*)@(?=[a-z0-9[])/gi;
-
+  /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 function maskAssignments(text: string): string {
   return maskBare(text)
     .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
@@ -196,12 +206,27 @@ function maskAssignments(text: string): string {
 
 function maskBare(text: string): string {
   if (!text.includes('?') && !text.includes('@')) return text;
-  return text
-    .replace(BARE_QUERY, (_m, lead: string, word: string, query: string) => {
-      const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
-      return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
-    })
-    .replace(BARE_USERINFO, (_m, lead: string, user: string, pw: string) => {
-      return `${lead}${user ? MASK : ''}:${pw ? MASK : ''}@`;
-    });
+  text = text.replace(BARE_QUERY, (m, lead: string, word: string, query: string) => {
+    if (!/[./]/.test(word)) return m;
+    const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
+    return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
+  });
+  return text.includes('@') ? text.replace(/[^\s'"`<>]+/g, maskBareUserinfo) : text;
+}
+
+/**
+ * `user:password@host` without a scheme (`u:pw@h`, `DB=:pw@h`): in a word, the user after the last `(`, `=` or `,`
+ * before the first `:`, the password up to the last `@`. Scanned, not matched by one regular expression: a long
+ * word of `=` or `,:` made that quadratic.
+ */
+function maskBareUserinfo(word: string): string {
+  const at = word.lastIndexOf('@');
+  if (at < 1 || !/[a-z0-9[]/i.test(word[at + 1] ?? '')) return word;
+  const colon = word.indexOf(':');
+  if (colon < 0 || colon > at) return word;
+  const lead =
+    Math.max(word.lastIndexOf('(', colon), word.lastIndexOf('=', colon), word.lastIndexOf(',', colon)) + 1;
+  if (/[@/]/.test(word.slice(lead, colon))) return word;
+  const masked = `${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@`;
+  return word.slice(0, lead) + masked + word.slice(at + 1);
 }

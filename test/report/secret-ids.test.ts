@@ -275,6 +275,15 @@ describe('secrets in job ids and labels', () => {
     );
   });
 
+  it('a scheme after a word character, and a bare user:password@host, are masked', () => {
+    expect(redactText('x_http://u:Zq1@h/p and DB=ann:Zq2@db.example:5432')).toBe(
+      'x_http://***:***@h/p and DB=***:***@db.example:5432',
+    );
+    expect(redactText('mail ann@example.com, git@github.com:o/r')).toBe(
+      'mail ann@example.com, git@github.com:o/r',
+    );
+  });
+
   it.each([99, 100, 101, 102])(
     'generated (seed %i): no core of a secret survives redactText in any surrounding',
     (seed) => {
