@@ -1,14 +1,16 @@
 /**
  * `--resume` / `--resume-failed`: leave out the jobs an earlier run's joblog records as done. A job is matched
- * by its id and the hash of what it does, so an edited job runs again. `--resume` skips every job the log
- * records as finished, failed ones included (GNU parallel's meaning); `--resume-failed` skips only those that
- * succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again. A job left out counts
+ * by its id and the hash of what it does, so an edited job runs again. The log holds ids as every output shows
+ * them, secrets masked (util/redact.ts): a job's id is masked the same way before it is compared. `--resume`
+ * skips every job the log records as finished, failed ones included (GNU parallel's meaning); `--resume-failed`
+ * skips only those that succeeded. Jobs poolrun cancelled or killed are not in the log, so both run them again. A job left out counts
  * for the jobs that run `after` it as what the log records: succeeded only with Exitval 0 and Signal 0, so with
  * `--resume` the dependents of a job that failed earlier end cancelled, as in the run that failed.
  */
 import { UsageError } from '../errors.js';
 import { firstInvalidByte } from '../util/utf8.js';
 import { printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
 import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
@@ -41,7 +43,8 @@ export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
     malformed += parsed.malformed;
     for (const e of parsed.entries) {
       const ok = e.exitval === 0 && e.signal === 0;
-      const key = joblogKey(e.id, e.hash);
+      // The log stores ids masked (report/joblog.ts); one an older poolrun wrote raw is masked here alike.
+      const key = joblogKey(redactId(e.id), e.hash);
       // The last line for a job says how it ended (a --resume-failed run appends its new outcome).
       if (!rerunFailed || ok) done.set(key, ok);
     }
@@ -51,7 +54,7 @@ export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
 
 /** undefined: not done; true: done and succeeded; false: done, failed. */
 function doneAs(log: ResumeLog, job: Job): boolean | undefined {
-  return log.done.size > 0 ? log.done.get(joblogKey(job.id, jobHash(job))) : undefined;
+  return log.done.size > 0 ? log.done.get(joblogKey(redactId(job.id), jobHash(job))) : undefined;
 }
 
 /** A job left out, and whether the log records it succeeded. */

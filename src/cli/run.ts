@@ -34,6 +34,7 @@ import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
+import { redactText } from '../util/redact.js';
 import { checkResultsNames } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
@@ -151,7 +152,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const reporting = await createObservers(opts, out, runInfo);
   const observers = reporting.observers;
   // GNU parallel's output habits (--tag, --results DIR, --line-buffer): src/gnu/output.ts.
-  const gnuOut = opts.gnu ? new GnuOutput(opts.gnu, (m) => out.stderr(`poolrun: ${m}\n`)) : undefined;
+  const gnuOut = opts.gnu
+    ? new GnuOutput(opts.gnu, (m) => out.stderr(`poolrun: ${redactText(m)}\n`))
+    : undefined;
   const printer = new OutputPrinter(
     {
       order: opts.order,

@@ -34,6 +34,7 @@ import type { JobSource } from '../input/source.js';
 import { valuesOf } from '../input/values.js';
 import { replacementAt } from '../input/replacements.js';
 import { expandText, hasReplacement, nameMap } from './expand-text.js';
+import { redactBytes } from '../util/redact.js';
 
 const NAME_MAX = 255;
 
@@ -54,7 +55,7 @@ export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
   const { values, names } = valuesOf(job);
   const parts: Buffer[] = [Buffer.from(dir)];
   values.forEach((v, i) => {
-    const e = escapeValue(v);
+    const e = escapeValue(redactBytes(v)); // a folder name others may list: no secret (util/redact.ts)
     parts.push(Buffer.from(names?.[i] ?? String(i + 1)), cut ? e.subarray(0, NAME_MAX) : e);
   });
   const SLASH = Buffer.from('/');
@@ -140,7 +141,7 @@ function rootOf(dir: string, names?: readonly string[]): string {
 export function namedResults(spec: ResultsSpec, job: Job, slot: number | null = 1): [Buffer, Buffer] {
   const { values, names } = valuesOf(job);
   const name = expandText(spec.dir, {
-    values,
+    values: values.map(redactBytes),
     names,
     seq: job.index + 1,
     slot: slot ?? 1,

@@ -6,6 +6,7 @@
 import type { Job } from '../kinds/types.js';
 import { valuesOf } from '../input/values.js';
 import { expandText } from './expand-text.js';
+import { redactBytes } from '../util/redact.js';
 
 const TAB = 0x09;
 const NL = 0x0a;
@@ -38,8 +39,12 @@ export class LinePrefixer {
  */
 export function tagOf(spec: true | string, job: Job, slot: number | null, context = false): Buffer {
   const { values, names } = valuesOf(job);
-  if (spec === true) return joinSpaced(values);
-  return expandText(spec, { values, names, seq: job.index + 1, slot, context });
+  // poolrun's label on the output, not the job's output: its secrets are masked (util/redact.ts).
+  return redactBytes(
+    spec === true
+      ? joinSpaced(values)
+      : expandText(spec, { values, names, seq: job.index + 1, slot, context }),
+  );
 }
 
 function joinSpaced(parts: Buffer[]): Buffer {

@@ -9,6 +9,7 @@
  */
 import { isPlainObject } from './words.js';
 import type { Issue, Segment } from './issues.js';
+import { redactId } from '../util/redact.js';
 
 /** The ids a schema-valid `after` value names, as strings, each once, in the order written. */
 export function afterIds(raw: unknown): string[] | undefined {
@@ -114,7 +115,7 @@ export class AfterChecker {
           problems.push({
             index: e.index,
             item: r.item,
-            message: `unknown id "${r.id}": no job has it`,
+            message: `unknown id "${redactId(r.id)}": no job has it`,
             ...(e.where === undefined ? {} : { where: e.where }),
           });
         else out.push({ to, item: r.item });

@@ -15,6 +15,7 @@ import { Destinations } from './destinations.js';
 import type { Job } from '../kinds/types.js';
 import { AfterChecker, afterAt, afterColumn } from './after.js';
 import { duplicateKeys, duplicateMessage } from './duplicates.js';
+import { redactId } from '../util/redact.js';
 
 export type LineFormat = 'jsonl' | 'lines';
 
@@ -130,7 +131,7 @@ export class JobLineParser {
       if (first !== undefined) {
         issues.push({
           at: id === undefined ? [] : ['id'],
-          message: `duplicate id "${id ?? String(index + 1)}"`,
+          message: `duplicate id "${redactId(id ?? String(index + 1))}"`,
           first: {
             at: [],
             path: `jobs[${first}]`,

@@ -33,6 +33,7 @@ import { isPlainObject } from './words.js';
 import { encodingProblem } from '../util/utf8.js';
 import { printable } from '../util/text.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
+import { redactId } from '../util/redact.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'lines';
 
@@ -199,7 +200,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       const idAt = (k: number, has: boolean): Segment[] => [...prefix, k, ...(has ? ['id'] : [])];
       issues.push({
         at: idAt(i, id !== undefined),
-        message: `duplicate id "${id ?? String(i + 1)}"`,
+        message: `duplicate id "${redactId(id ?? String(i + 1))}"`,
         first: { at: idAt(first, explicitId(list[first]) !== undefined), path: `jobs[${first}]` },
       });
     }

@@ -11,6 +11,7 @@ import { Deque } from '../util/deque.js';
 import { kindOf } from '../kinds/index.js';
 import { armTimeout } from './finish.js';
 import { NOT_SENDABLE } from '../errors.js';
+import { redactId } from '../util/redact.js';
 
 /**
  * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
@@ -209,7 +210,9 @@ export class Dispatcher {
   private refuse(t: Tracked, e: unknown): void {
     const job = t.attempt.job;
     const what =
-      job.kind === 'call' ? `the arguments of ${job.call.export}() (${job.call.module})` : `job ${job.id}`;
+      job.kind === 'call'
+        ? `the arguments of ${job.call.export}() (${job.call.module})`
+        : `job ${redactId(job.id)}`;
     const why = e instanceof Error ? e.message : String(e);
     this.onUnsendable(t, {
       name: 'UsageError',

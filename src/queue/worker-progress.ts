@@ -9,6 +9,7 @@ import type { Future } from '../executor/future.js';
 import type { JobResult } from '../kinds/types.js';
 import { describeEnd } from '../results/describe.js';
 import { clock, printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 import type { CaptureRequest, Progress } from './protocol.js';
 
 /** Streamed output is sent in pieces of at most this size, at most this often. */
@@ -58,7 +59,7 @@ export function reportEvent(t: Tracked, e: ExecutorEvent, r: Reporter): void {
       });
       if (!r.quiet)
         r.log(
-          `${clock(e.time)} started ${t.runId}/${printable(e.job.id)} (worker ${e.worker}` +
+          `${clock(e.time)} started ${t.runId}/${printable(redactId(e.job.id))} (worker ${e.worker}` +
             `${t.prior.attempts + e.attempt > 1 ? `, attempt ${t.prior.attempts + e.attempt}` : ''})`,
         );
       return;
@@ -76,7 +77,7 @@ export function reportEvent(t: Tracked, e: ExecutorEvent, r: Reporter): void {
       };
       sendProgress(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
       r.log(
-        `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(e.job.id)}${describeEnd(result)}; retrying`,
+        `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(redactId(e.job.id))}${describeEnd(result)}; retrying`,
       );
       return;
     }
@@ -91,7 +92,9 @@ export function reportEvent(t: Tracked, e: ExecutorEvent, r: Reporter): void {
       t.result = e.result;
       if (!r.quiet) {
         const done = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
-        r.log(`${clock(e.time)} ${done.status} ${t.runId}/${printable(e.job.id)}${describeEnd(done)}`);
+        r.log(
+          `${clock(e.time)} ${done.status} ${t.runId}/${printable(redactId(e.job.id))}${describeEnd(done)}`,
+        );
       }
       return;
     }

@@ -18,7 +18,7 @@ import { formatDuration } from '../util/duration.js';
 import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
-import { redactText } from '../util/redact.js';
+import { redactId, redactText } from '../util/redact.js';
 import { checkWireJob } from './validate.js';
 import { flushOutput, priorAttempts, reportEvent, type Reporter, type Tracked } from './worker-progress.js';
 import {
@@ -202,7 +202,9 @@ class QueueWorker {
       const shown = checked.problems.slice(0, MAX_PROBLEMS).map((p) => redactText(p));
       const more = checked.problems.length - shown.length;
       const why = `poolrun worker refused the job: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
-      this.#log(`poolrun worker: ${printable(bullJob.id ?? '?')}: ${why}`);
+      // The BullMQ id holds the job's id with `:` and `%` escaped (protocol.ts): unescaped to be redacted.
+      const id = (bullJob.id ?? '?').replace(/%3A/g, ':').replace(/%25/g, '%');
+      this.#log(`poolrun worker: ${printable(redactId(id))}: ${why}`);
       throw new this.#libs.bullmq.UnrecoverableError(why);
     }
     const data = checked.wire;

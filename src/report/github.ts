@@ -4,7 +4,7 @@
  */
 import type { JobResult } from '../kinds/types.js';
 import { endReason } from './summary.js';
-import { redactText } from '../util/redact.js';
+import { redactId, redactText } from '../util/redact.js';
 
 export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.GITHUB_ACTIONS === 'true';
@@ -21,7 +21,7 @@ export function escapeProperty(s: string): string {
 }
 
 export function groupStart(id: string): string {
-  return `::group::${escapeData(id)}\n`;
+  return `::group::${escapeData(redactId(id))}\n`;
 }
 
 export const GROUP_END = '::endgroup::\n';
@@ -29,7 +29,7 @@ export const GROUP_END = '::endgroup::\n';
 /** The annotation for a job that did not succeed (cancelled jobs get none: they did not fail). */
 export function errorAnnotation(r: JobResult): string | undefined {
   if (r.status !== 'failed' && r.status !== 'timed-out') return undefined;
-  const title = `${r.status === 'timed-out' ? 'timed out' : 'failed'}: ${r.id}`;
+  const title = `${r.status === 'timed-out' ? 'timed out' : 'failed'}: ${redactId(r.id)}`;
   const why: string[] = [];
   const reason = endReason(r);
   if (reason) why.push(reason);

@@ -37,6 +37,7 @@ import { describeJob } from '../kinds/describe.js';
 import { kindOf } from '../kinds/index.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 import type { RunObserver } from './types.js';
 import type { Sink } from './sink.js';
 import type { ReportOptions } from './options.js';
@@ -94,7 +95,7 @@ export function formatJoblogLine(result: JobResult, job: Job, received: number):
     String(exitval(result)),
     String(signal),
     escapeField(describeJob(job)),
-    escapeField(result.id),
+    escapeField(redactId(result.id)),
     jobHash(job),
   ];
   return `${fields.join('\t')}\n`;

@@ -8,6 +8,7 @@ import type { ExecutorEvent } from '../executor/executor.js';
 import { encodeBytes, encodeResult, stringify } from './encode.js';
 import { LineSplitter } from './lines.js';
 import { redactError, redactResult } from './redacted.js';
+import { redactId } from '../util/redact.js';
 import type { RunEnd, RunObserver } from './types.js';
 
 export class NdjsonReporter implements RunObserver {
@@ -17,13 +18,13 @@ export class NdjsonReporter implements RunObserver {
 
   event(e: ExecutorEvent): void {
     const time = new Date(e.time).toISOString();
-    const head = { event: e.event, id: e.job.id, index: e.job.index, time };
+    const head = { event: e.event, id: redactId(e.job.id), index: e.job.index, time };
     switch (e.event) {
       case 'queued':
         this.emit(head);
         return;
       case 'waiting':
-        this.emit({ ...head, after: e.after });
+        this.emit({ ...head, after: e.after.map(redactId) });
         return;
       case 'requeued':
         this.flushOutput(head, e.attempt);

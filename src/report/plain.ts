@@ -8,6 +8,7 @@ import { formatDuration } from '../util/duration.js';
 import { describeEnd, Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { statusColor } from './color.js';
 import { clock, printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 import type { RunEnd, RunObserver } from './types.js';
 
 export { clock } from '../util/text.js';
@@ -27,23 +28,23 @@ export class PlainReporter implements RunObserver {
     switch (e.event) {
       case 'started':
         this.write(
-          `${time(e.time)} ${statusColor(c, 'started')('started')} ${printable(e.job.id)} ` +
+          `${time(e.time)} ${statusColor(c, 'started')('started')} ${printable(redactId(e.job.id))} ` +
             `(worker ${e.worker}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''})`,
         );
         return;
       case 'retry':
         this.write(
-          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(e.job.id)}` +
+          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(redactId(e.job.id))}` +
             `${describeEnd(e.result)}; retrying${e.delayMs ? ` in ${formatDuration(e.delayMs)}` : ''}`,
         );
         return;
       case 'requeued':
-        this.write(`${time(e.time)} ${c.yellow('requeued')} ${printable(e.job.id)} (${e.reason})`);
+        this.write(`${time(e.time)} ${c.yellow('requeued')} ${printable(redactId(e.job.id))} (${e.reason})`);
         return;
       case 'finished':
         this.slowest.add(e.result);
         this.write(
-          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(e.job.id)}` +
+          `${time(e.time)} ${statusColor(c, e.result.status)(e.result.status)} ${printable(redactId(e.job.id))}` +
             describeEnd(e.result),
         );
         return;

@@ -16,6 +16,7 @@ import { errorAnnotation, GROUP_END, groupStart } from './github.js';
 import { LineSplitter } from './lines.js';
 import type { Sink } from './sink.js';
 import { KINDS } from '../kinds/index.js';
+import { redactId } from '../util/redact.js';
 
 export interface PrinterOptions {
   order: Order;
@@ -145,7 +146,9 @@ export class OutputPrinter {
   }
 
   private printFailed(h: Held, e: unknown): void {
-    this.sink.stderr(`poolrun: could not print the output of ${h.result.id}: ${(e as Error).message}\n`);
+    this.sink.stderr(
+      `poolrun: could not print the output of ${redactId(h.result.id)}: ${(e as Error).message}\n`,
+    );
   }
 
   /** Prints one finished job; returns a promise only when it has to wait. */
@@ -269,7 +272,9 @@ export class OutputPrinter {
     const color = this.opts.colors?.[toStdout ? 'stdout' : 'stderr'];
     const prefix = this.opts.linePrefix
       ? this.opts.linePrefix(job)
-      : Buffer.from(color ? jobColor(color, job.index)(`[${job.id}]`) + ' ' : `[${job.id}] `);
+      : Buffer.from(
+          color ? jobColor(color, job.index)(`[${redactId(job.id)}]`) + ' ' : `[${redactId(job.id)}] `,
+        );
     const parts: Buffer[] = [];
     for (const p of pieces) {
       parts.push(prefix, p);

@@ -6,7 +6,7 @@
  * a GitHub annotation) are redacted where they are made.
  */
 import type { JobResult, SerializedError } from '../kinds/types.js';
-import { redactText } from '../util/redact.js';
+import { redactId, redactText } from '../util/redact.js';
 
 export function redactError(e: SerializedError): SerializedError {
   const message = redactText(e.message);
@@ -17,9 +17,13 @@ export function redactError(e: SerializedError): SerializedError {
   return out;
 }
 
-/** The same result, or a copy whose error is redacted when it held something to mask. */
+/**
+ * The same result, or a copy whose id and error are redacted when they held something to mask: an id is the
+ * user's label, often the URL a job fetches, and a results file stores it.
+ */
 export function redactResult<R extends JobResult>(r: R): R {
-  if (!r.error) return r;
-  const error = redactError(r.error);
-  return error === r.error ? r : { ...r, error };
+  const id = redactId(r.id);
+  const error = r.error && redactError(r.error);
+  if (id === r.id && error === r.error) return r;
+  return error ? { ...r, id, error } : { ...r, id };
 }

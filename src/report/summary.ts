@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { JobResult } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
-import { redactText } from '../util/redact.js';
+import { redactId, redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { statusColor } from './color.js';
 import { printable } from '../util/text.js';
@@ -78,7 +78,7 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
   const lines = [summaryLine(run.summary, run.stop, c)];
   const slow = o.slowest?.jobs ?? [];
   if (run.summary.total > 1 && slow.length) {
-    const list = slow.map((j) => `${printable(j.id)} ${formatDuration(j.ms)}`).join(', ');
+    const list = slow.map((j) => `${printable(redactId(j.id))} ${formatDuration(j.ms)}`).join(', ');
     lines.push(`  slowest: ${list}`);
   }
   const heavy = heaviestLine(o.slowest?.heaviest);
@@ -86,7 +86,7 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
   const max = o.maxFailures ?? 20;
   for (const r of run.failures.slice(0, max)) {
     const status = c ? statusColor(c, r.status)(r.status) : r.status;
-    lines.push(`  ${status} ${printable(r.id)}${describeEnd(r)}`);
+    lines.push(`  ${status} ${printable(redactId(r.id))}${describeEnd(r)}`);
   }
   if (run.failures.length > max) lines.push(`  … and ${run.failures.length - max} more`);
   if (o.joblog !== undefined && run.failures.length) {

@@ -9,7 +9,7 @@
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../kinds/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { redactText } from '../util/redact.js';
+import { redactId, redactText } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { OutputFileError } from './files.js';
 import { stderrTail } from './tail.js';
@@ -92,7 +92,7 @@ export class TimelineReport implements RunObserver {
   event(e: ExecutorEvent): void {
     switch (e.event) {
       case 'waiting':
-        this.waits.set(e.job.index, { time: e.time, after: e.after });
+        this.waits.set(e.job.index, { time: e.time, after: e.after.map(redactId) });
         return;
       case 'started':
         this.running.set(e.job.index, {
@@ -204,6 +204,7 @@ export class TimelineReport implements RunObserver {
   private job(index: number, id: string, more: boolean): number {
     let j = this.retrying.get(index);
     if (j === undefined) {
+      id = redactId(id);
       j = this.jobIds.push(id.length > ID_CHARS ? `${id.slice(0, ID_CHARS - 1)}…` : id) - 1;
       this.jobIndex.push(index);
     }

@@ -10,6 +10,7 @@ import type { Sink } from './sink.js';
 import { Slowest, summaryLines, type SummaryOptions } from './summary.js';
 import { LiveScreen, type TerminalStream } from './terminal.js';
 import { clockDuration, printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 import { fit, width } from './width.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 
@@ -55,7 +56,12 @@ export class TtyReporter implements RunObserver {
   event(e: ExecutorEvent): void {
     switch (e.event) {
       case 'started':
-        this.running.set(e.job.index, { id: e.job.id, worker: e.worker, since: e.time, attempt: e.attempt });
+        this.running.set(e.job.index, {
+          id: redactId(e.job.id),
+          worker: e.worker,
+          since: e.time,
+          attempt: e.attempt,
+        });
         return;
       case 'retry':
       case 'requeued':

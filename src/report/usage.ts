@@ -6,6 +6,7 @@
 import type { JobResult, Usage } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
 import { formatBytes, printable } from '../util/text.js';
+import { redactId } from '../util/redact.js';
 
 /** `CPU 1.20s (user 1.10s, system 100ms), peak 160 MiB`; the peak left out when unknown. */
 export function formatUsage(u: Usage): string {
@@ -35,7 +36,7 @@ export function heaviestLine(h: Heaviest | undefined): string | undefined {
   if (!h?.jobs.length) return undefined;
   const list = h.jobs.map(({ id, cpuMs, usage }) => {
     const peak = usage.maxRssKiB === null ? '' : ` peak ${formatBytes(usage.maxRssKiB * 1024)}`;
-    return `${printable(id)} CPU ${formatDuration(cpuMs)}${peak}`;
+    return `${printable(redactId(id))} CPU ${formatDuration(cpuMs)}${peak}`;
   });
   return `  heaviest: ${list.join(', ')}`;
 }

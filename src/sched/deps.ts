@@ -8,6 +8,7 @@
  * Memory: a byte per job (its state), explicit ids by name, and the jobs that wait.
  */
 import type { Job } from '../kinds/types.js';
+import { redactId } from '../util/redact.js';
 
 /** What became of a job the tracker was holding, or of one just added. */
 export type DepOutcome =
@@ -102,7 +103,7 @@ export class DepTracker {
     status: 'succeeded' | 'failed' | 'timed-out' | 'cancelled',
     id: string,
   ): DepOutcome[] {
-    return this.settle(index, id, status === 'succeeded' ? undefined : `"${id}" ${verb(status)}`);
+    return this.settle(index, id, status === 'succeeded' ? undefined : `"${redactId(id)}" ${verb(status)}`);
   }
 
   /** A job is done: succeeded (no `root`), or not, because of `root`; what waited on it follows. */
@@ -164,7 +165,8 @@ export class DepTracker {
    * The cancellation of `job`, which runs after `dep`; `root` says which job did not succeed and how. The
    * message names both the dependency and, when it is further up the chain, the job that failed.
    */
-  private cancel(job: Job, dep: string, root: string): DepOutcome {
+  private cancel(job: Job, id: string, root: string): DepOutcome {
+    const dep = redactId(id); // as `root` names it
     const direct = root.startsWith(`"${dep}" `);
     const message = direct
       ? `not run: it runs after "${dep}", which ${root.slice(dep.length + 3)}`

@@ -8,6 +8,7 @@
 import { describeJob } from '../kinds/describe.js';
 import type { Job } from '../kinds/types.js';
 import { DepTracker, type DepOutcome } from './deps.js';
+import { redactId, redactText } from '../util/redact.js';
 
 export interface DryRunItem {
   job: Job;
@@ -41,7 +42,10 @@ export class DryRunOrder {
     while (this.work.length) {
       const o = this.work.shift()!;
       if (!o.ready) {
-        yield { job: o.job, text: `# ${JSON.stringify(o.job.id)} ${o.error.message}\n` };
+        yield {
+          job: o.job,
+          text: `# ${JSON.stringify(redactId(o.job.id))} ${redactText(o.error.message)}\n`,
+        };
         continue;
       }
       yield this.item(o.job);
@@ -57,7 +61,7 @@ export class DryRunOrder {
 export function dryRunLine(job: Job, done: ReadonlySet<string> = new Set()): string {
   const after = (job.after ?? []).filter((a) => !done.has(a));
   const waits = after.length
-    ? `# ${JSON.stringify(job.id)} waits for ${after.map((a) => JSON.stringify(a)).join(', ')}\n`
+    ? `# ${JSON.stringify(redactId(job.id))} waits for ${after.map((a) => JSON.stringify(redactId(a))).join(', ')}\n`
     : '';
   return `${waits}${describeJob(job)}\n`;
 }

@@ -10,8 +10,8 @@
 
 export const MASK = '***';
 
-/** `scheme://` then everything up to white space or a quote: what a URL in a line of text can be. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)/gi;
+/** Where a URL in a line of text is: at each `://`, its scheme before it (see schemeStart), its end (urlEnd). */
+const URL_IN_TEXT = /:\/\//g;
 /**
  * `password=x`, `--password=x`, `MYSQL_PWD=x`, `GITHUB_TOKEN=x`, `api_key=x`… outside a URL (an environment
  * assignment, an option). Only `=`: a colon is too common in ordinary text to mask after.
@@ -89,26 +89,81 @@ function redactQuery(query: string): string {
     .join('');
 }
 
-/** Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. */
+/**
+ * Free text (a command line, an error message): every URL in it is redacted, and every `password=…`. A URL that
+ * does not parse is redacted as redactUrl does (its user and password are all before its last `@`); one cut in
+ * two by a space (`http://u:pw@exa mple.com/?t=x`) loses the query values of its tail too (BARE_QUERY).
+ */
 export function redactText(text: string): string {
-  if (!text.includes('://') && !HINT.test(text)) return text;
+  if (!text.includes('://') && !text.includes('?') && !text.includes('@') && !HINT.test(text)) return text;
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
+    const from = schemeStart(text, m.index);
+    if (from < last || from === m.index) continue; // in the URL before (`http://h/?u=http://…`), or no scheme
+    const start = m.index + 3;
     // Punctuation that ends a sentence is not part of the URL (`… to http://h/x?…: a download …`).
-    const rest = m[2]!.replace(/[.,:;!)\]]+$/, '');
-    out += maskAssignments(text.slice(last, m.index));
-    out += m[1]! + redactRest(rest);
-    last = m.index + m[1]!.length + rest.length;
+    const rest = text.slice(start, urlEnd(text, start)).replace(/[.,:;!)\]]+$/, '');
+    out += maskAssignments(text.slice(last, from));
+    out += redactUrl(text.slice(from, start) + rest);
+    last = start + rest.length;
   }
   return out + maskAssignments(text.slice(last));
 }
 
+/**
+ * Where the scheme before the `://` at `colon` begins: a letter, then letters, digits, `+`, `.`, `-` (`x_http://`
+ * is `http://`). Scanned back from the `://`, not matched from every word boundary: a long `a.a.a.…` made that
+ * quadratic.
+ */
+function schemeStart(text: string, colon: number): number {
+  let from = colon;
+  while (from > 0 && /[a-z0-9+.-]/i.test(text[from - 1]!)) from--;
+  while (from < colon && !/[a-z]/i.test(text[from]!)) from++;
+  return from;
+}
+
+/**
+ * Where a URL in text ends: at white space, `<`, `>` or a backtick (none of which a URL holds), or at a quote
+ * followed by white space, punctuation or the end (`"http://h/x",`, `'http://h/x'`). A quote followed by more of
+ * the word is in the URL (`http://u:p'w@h`, `?t='x`: both legal), so its secret is masked whole.
+ */
+function urlEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (/[\s<>`]/.test(c)) return i;
+    // A quote a shell or JSON escaped is in the word: `'…'\''…'` (sh), `\"` (JSON).
+    if (text.startsWith("'\\''", i)) {
+      i += 3;
+      continue;
+    }
+    if (text[i - 1] === '\\') continue;
+    if ((c === '"' || c === "'") && (i + 1 === text.length || /[\s.,:;!?)\]}>'"`]/.test(text[i + 1]!))) {
+      // Unless the word goes on to the `@` that ends a user and password (`http://u':p@h`, `http://u:p'@h`).
+      const word = /^[^\s<>`]*/.exec(text.slice(from))![0];
+      const at = word.lastIndexOf('@');
+      if (at > i - from && !/[/?#]/.test(word.slice(0, at))) return urlEnd(text, from + at + 1);
+      return i;
+    }
+  }
+  return text.length;
+}
+
+/**
+ * A job's id, or another label a user gave (a `--tagstring` tag), as poolrun shows or stores it. One that is a
+ * URL (the most common id of a download) is redacted as a URL, so one that does not parse
+ * (`http://u:pw@exa mple.com/?t=x`) is masked whole; any other is free text.
+ */
+export function redactId(id: string): string {
+  const lead = /^\s*(?=(?:[a-z][a-z0-9+.-]*\s*:\/|\/\/))/i.exec(id);
+  return lead ? lead[0] + redactUrl(id.slice(lead[0].length)) : redactText(id);
+}
+
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
 const HINT = /pass|pwd|secret|token|key|auth|bearer|cookie|session|-u\b|--user\b/i;
-/** `--password VALUE`, `-p`-less long options with a space before the value. */
+/** `--password VALUE`, `-p`-less long options with a space before the value (after a JSON `\n` too). */
 const SECRET_OPTION =
-  /(^|\s)(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
+  /(^|[\s'"`(<[{,=]|\\[ntr])(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
@@ -117,12 +172,29 @@ const SECRET_OPTION =
 const SECRET_HEADER =
   /(?<![.\]])\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
+/** A JSON member whose key says it is a secret (`{"password":"x"}`, a `call`'s argument as --dry-run shows it). */
+const SECRET_JSON =
+  /("[a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^\s,}\]]+)/gi;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
 
+/** Bytes that are a label (a --tag): redacted as text, each byte kept as it is (latin1), the same Buffer if clean. */
+export function redactBytes(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const shown = redactText(text);
+  return shown === text ? bytes : Buffer.from(shown, 'latin1');
+}
+
+/**
+ * A URL without its scheme, or the tail of one a space cut off (`exa mple.com/?t=x`): a word with a `.` or `/`
+ * before its `?`, and something after it. Its query values and fragment go (a quote ends it as it ends a URL).
+ */
+const BARE_QUERY =
+  /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 function maskAssignments(text: string): string {
-  return text
+  return maskBare(text)
     .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
+    .replace(SECRET_JSON, (_m, key: string) => `${key}"${MASK}"`)
     .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
     .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
@@ -130,4 +202,31 @@ function maskAssignments(text: string): string {
       USER_OPTION,
       (_m, lead: string, opt: string, sep: string, user: string) => `${lead}${opt}${sep}${user}:${MASK}`,
     );
+}
+
+function maskBare(text: string): string {
+  if (!text.includes('?') && !text.includes('@')) return text;
+  text = text.replace(BARE_QUERY, (m, lead: string, word: string, query: string) => {
+    if (!/[./]/.test(word)) return m;
+    const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
+    return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
+  });
+  return text.includes('@') ? text.replace(/[^\s'"`<>]+/g, maskBareUserinfo) : text;
+}
+
+/**
+ * `user:password@host` without a scheme (`u:pw@h`, `DB=:pw@h`): in a word, the user after the last `(`, `=` or `,`
+ * before the first `:`, the password up to the last `@`. Scanned, not matched by one regular expression: a long
+ * word of `=` or `,:` made that quadratic.
+ */
+function maskBareUserinfo(word: string): string {
+  const at = word.lastIndexOf('@');
+  if (at < 1 || !/[a-z0-9[]/i.test(word[at + 1] ?? '')) return word;
+  const colon = word.indexOf(':');
+  if (colon < 0 || colon > at) return word;
+  const lead =
+    Math.max(word.lastIndexOf('(', colon), word.lastIndexOf('=', colon), word.lastIndexOf(',', colon)) + 1;
+  if (/[@/]/.test(word.slice(lead, colon))) return word;
+  const masked = `${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@`;
+  return word.slice(0, lead) + masked + word.slice(at + 1);
 }
