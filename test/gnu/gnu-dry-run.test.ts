@@ -11,7 +11,7 @@
  * `$v{}`, `~{}`, `{}>f` (poolrun quotes a safe value there too), `-q` (poolrun's is --quiet).
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, rng, track, useTempDirs } from '../helpers.js';
@@ -227,5 +227,49 @@ describe.skipIf(!haveGnu)('--dry-run quotes as GNU parallel quotes, against GNU 
     );
     expect(sh.exitCode).toBe(0);
     expect(Buffer.from(sh.stdout).toString('utf8')).toBe(vs.map((v) => `${v}\0`).join(''));
+  });
+});
+
+describe.skipIf(!haveGnu)('--header : names take the suffixes {1} takes, against GNU parallel', () => {
+  it('{name.} {name/} {name//} {name/.} in the command, --tagstring and --results NAME', async () => {
+    const home = temp();
+    mkdirSync(join(home, '.parallel'));
+    writeFileSync(join(home, '.parallel', 'will-cite'), '');
+    const dir = temp();
+    const tree = (to: string) => [
+      '-k',
+      '--header',
+      ':',
+      '--tagstring',
+      '{a.}|{b/}|{a//}',
+      '--results',
+      `${to}/{a/.}`,
+      'printf',
+      '[%s]\\n',
+      '{a.}',
+      '{a/}',
+      '{a//}',
+      '{a/.}',
+      '{b}',
+      '{b.}',
+      ':::',
+      'a',
+      'd/x.tar.gz',
+      'e.f/g',
+      ':::',
+      'b',
+      "y'.z",
+    ];
+    const [g, p] = await Promise.all([
+      dry(GNU, tree('g'), dir, home),
+      dry(process.execPath, [BIN, '-q', ...tree('p')], dir, home),
+    ]);
+    expect(p.code, p.err).toBe(0);
+    expect(p.out.toString('utf8')).toBe(g.out.toString('utf8'));
+    for (const name of ['x.tar', 'g'])
+      for (const ext of ['', '.err', '.seq'])
+        expect(readFileSync(join(dir, 'p', name + ext), 'latin1'), name + ext).toBe(
+          readFileSync(join(dir, 'g', name + ext), 'latin1'),
+        );
   });
 });
