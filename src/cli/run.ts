@@ -162,6 +162,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
+      ...(opts.gnu?.keepOrder ? { ordered: true } : {}),
     },
     reporting.sink,
   );
