@@ -34,6 +34,7 @@ import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
+import { tagDryRun } from '../gnu/tag.js';
 import { checkResultsNames } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
@@ -91,7 +92,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     const order = new DryRunOrder();
     onSkip = (job, succeeded) => order.skipped(job, succeeded);
     for await (const { job: j, text } of order.items(source.jobs)) {
-      if (!out.stdout(text)) await out.drained();
+      if (!out.stdout(tagDryRun(opts.gnu, j, text))) await out.drained();
       source.finished?.(j);
     }
     await out.drained();

@@ -3,12 +3,14 @@
  * seeded command lines whose values hold quotes, `$`, backquotes, blanks, newlines (through `-0 ::::`), tabs,
  * `--x=y`, `-rf`, UTF-8 and empty strings, in templates with `{}` alone, inside words, in a composed command
  * (`echo {} | wc`), with several sources and -N. Many values ride in one invocation, so each case costs two
- * spawns. Then the quoted commands are run by /bin/sh, which must see each value as the one argument it was.
+ * spawns; some cases are tagged (--tag, --tagstring: GNU tags each line printed). Then the quoted commands are
+ * run by /bin/sh, which must see each value as the one argument it was.
  * A failure prints its seed: GNU_DRY_SEED=n runs that one case, GNU_DRY_CASES=n runs more.
  *
  * Left out on purpose, each a difference the README's "Coming from GNU parallel" table names: bytes that are
  * not UTF-8 (poolrun writes them as `"$(printf '\351')"`), a `:::` value with a newline (GNU: two values),
- * `$v{}`, `~{}`, `{}>f` (poolrun quotes a safe value there too), `-q` (poolrun's is --quiet).
+ * `$v{}`, `~{}`, `{}>f` (poolrun quotes a safe value there too), `-q` (poolrun's is --quiet), `{#}` in --tagstring
+ * (GNU 20221122 prints another job's number).
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -190,7 +192,9 @@ describe.skipIf(!haveGnu)('--dry-run quotes as GNU parallel quotes, against GNU 
       const c = generate(seed);
       const dir = temp();
       for (const [name, bytes] of Object.entries(c.files)) writeFileSync(join(dir, name), bytes);
-      const args = ['--dry-run', '-k', ...c.argv];
+      // Every third case tagged: GNU tags each line of the dry-run output.
+      const tag = [[], [], ['--tag'], ['--tagstring', '<{}>{1/}|{1.}']][seed % 4]!;
+      const args = ['--dry-run', '-k', ...tag, ...c.argv];
       const [g, p] = await Promise.all([
         dry(GNU, args, dir, home),
         dry(process.execPath, [BIN, ...args], dir, home),
