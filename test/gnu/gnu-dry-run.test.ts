@@ -76,6 +76,10 @@ const PIECES = [
   '日本',
   '🙂',
   '\r',
+  '\x01',
+  '\x1b[0m',
+  '\x7f',
+  '\u00a0',
 ];
 
 /** Templates that poolrun and GNU both take (poolrun refuses values inside quotes and as command names). */
@@ -207,7 +211,7 @@ describe.skipIf(!haveGnu)('--dry-run quotes as GNU parallel quotes, against GNU 
     }
   }, 300_000);
 
-  it('the quoted words are the values to /bin/sh: one sh reads them all back', async () => {
+  it('the quoted words are the values to /bin/sh: one sh reads them all back, and a real run gets them too', async () => {
     const r = rng(77);
     const vs: string[] = [];
     for (let n = 0; n < 200; n++) {
@@ -231,6 +235,15 @@ describe.skipIf(!haveGnu)('--dry-run quotes as GNU parallel quotes, against GNU 
     );
     expect(sh.exitCode).toBe(0);
     expect(Buffer.from(sh.stdout).toString('utf8')).toBe(vs.map((v) => `${v}\0`).join(''));
+    // And the run itself: the same values, in order.
+    const ran = await dry(
+      process.execPath,
+      [BIN, '-q', '-k', '-0', 'printf', '%s\\\\0', '{}', '::::', 'in'],
+      dir,
+      dir,
+    );
+    expect(ran.code, ran.err).toBe(0);
+    expect(ran.out.toString('utf8')).toBe(vs.map((v) => `${v}\0`).join(''));
   });
 });
 
