@@ -22,7 +22,7 @@ import { quoteText } from '../../src/input/quote.js';
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
 const temp = useTempDirs();
-const CASES = Number(process.env.GNU_DRY_CASES ?? 16);
+const CASES = Number(process.env.GNU_DRY_CASES ?? 12);
 const ONLY = process.env.GNU_DRY_SEED === undefined ? undefined : Number(process.env.GNU_DRY_SEED);
 
 /** Pieces of hostile values; a value is one to four of them. */
