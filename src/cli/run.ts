@@ -163,7 +163,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
-      ...(opts.gnu?.keepOrder ? { ordered: true } : {}),
+      ...(opts.gnu?.keepOrder && opts.order === 'input' ? { ordered: true } : {}),
     },
     reporting.sink,
   );
