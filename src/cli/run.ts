@@ -35,6 +35,7 @@ import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
+import { tagDryRun } from '../gnu/tag.js';
 import { checkResultsNames } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
@@ -92,7 +93,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     const order = new DryRunOrder();
     onSkip = (job, succeeded) => order.skipped(job, succeeded);
     for await (const { job: j, text } of order.items(source.jobs)) {
-      if (!out.stdout(text)) await out.drained();
+      if (!out.stdout(tagDryRun(opts.gnu, j, text))) await out.drained();
       source.finished?.(j);
     }
     await out.drained();
@@ -165,6 +166,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
+      ...(opts.gnu?.keepOrder && opts.order === 'input' ? { ordered: true } : {}),
     },
     reporting.sink,
   );

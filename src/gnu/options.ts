@@ -55,6 +55,8 @@ export interface GnuOptions {
   resultsDir?: string;
   /** --line-buffer: stream whole lines, with no `[id] ` prefix (GNU prints them bare, or tagged). */
   lineBuffer?: boolean;
+  /** -k with --line-buffer: lines in input order, the oldest unfinished job's as they come (GNU's). */
+  keepOrder?: boolean;
   pipe?: PipeOptions;
   /** --shuf: run the jobs in a random order (read all of them first). */
   shuf?: boolean;
@@ -144,6 +146,7 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       );
     raw.output = 'stream';
     set('lineBuffer', true);
+    if (raw.keepOrder) set('keepOrder', true);
   }
   // As GNU parallel: a --tagstring wins over --tag; an empty one is no tag (with --tag, the values are).
   if (raw.tagstring !== undefined && raw.tagstring !== '') set('tag', raw.tagstring);

@@ -1,19 +1,30 @@
 /**
- * Shell quoting for values substituted into `/bin/sh -c` commands (`--each`). A value is always one word of
- * literal text: nothing in it is expanded, split, globbed or run.
+ * Shell quoting for values substituted into `/bin/sh -c` commands (`--each`, GNU parallel's form). A value is
+ * always one word of literal text: nothing in it is expanded, split, globbed or run. The quoting is GNU
+ * parallel's own (shell_quote_scalar_default), so that `--dry-run` prints the bytes `parallel --dry-run` prints.
  */
-import { singleQuote } from '../util/shell.js';
 import { utf8Runs } from '../util/utf8.js';
 
 /**
- * Words that mean the same to sh whether quoted or not. `=` is left out on purpose: a bare `a=b` in command
- * position is an assignment, not a word. A leading `~` or `#` would be special, and neither is in the set.
+ * Words that mean the same to sh whether quoted or not: GNU parallel's set, `[-_.+a-zA-Z0-9/]` (ASCII only;
+ * its Perl regex sees bytes). Where a bare word would mean more than its text (`$v{}`, `~{}`, `{}>f`, a command
+ * name), template/expand.ts quotes it all the same.
  */
-const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
+const SAFE = /^[-_.+a-zA-Z0-9/]+$/;
 
-/** Quotes text: safe words stay bare, anything else goes in single quotes (`'` itself as `'\''`). */
+/**
+ * In single quotes as GNU parallel writes them: `'` itself as `'"'"'`, and the `''` this leaves at either end
+ * dropped (`'a` is `"'"'a'`, `'` is `"'"`). Never bare: the result starts with `'` or `"`.
+ */
+export function gnuSingleQuote(s: string): string {
+  if (s === '') return "''";
+  const q = `'${s.replace(/'/g, `'"'"'`)}'`;
+  return q.replace(/^''/, '').replace(/''$/, '');
+}
+
+/** Quotes text as GNU parallel does: safe words stay bare, the empty word is `''`, the rest gnuSingleQuote. */
 export function quoteText(s: string): string {
-  return SAFE.test(s) ? s : singleQuote(s);
+  return SAFE.test(s) ? s : gnuSingleQuote(s);
 }
 
 /**
@@ -21,7 +32,8 @@ export function quoteText(s: string): string {
  * reaches the kernel as UTF-8, so bytes that are not valid UTF-8 cannot be written into it as they are: sh
  * makes them at run time with `printf` and octal escapes (POSIX, and a builtin in dash and bash), inside
  * double quotes so they stay part of the same word. Command substitution only strips trailing newlines, and
- * such a run never holds a newline (0x0a is valid UTF-8), so the bytes arrive exactly.
+ * such a run never holds a newline (0x0a is valid UTF-8), so the bytes arrive exactly. (GNU parallel writes
+ * the bytes themselves; this is the one place its --dry-run and poolrun's differ.)
  */
 export function quoteBytes(buf: Uint8Array): string {
   if (buf.length === 0) return "''";
@@ -30,7 +42,7 @@ export function quoteBytes(buf: Uint8Array): string {
   return runs
     .map((r) =>
       'text' in r
-        ? singleQuote(r.text)
+        ? gnuSingleQuote(r.text)
         : `"$(printf '${Array.from(r.bytes, (b) => '\\' + b.toString(8).padStart(3, '0')).join('')}')"`,
     )
     .join('');

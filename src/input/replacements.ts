@@ -77,7 +77,7 @@ const POSITIONAL = /^\{(-?[1-9][0-9]{0,5})(\.|\/|\/\/|\/\.)?\}/;
 /**
  * The replacement string that starts at `src[i]`, if one does: `{}` `{.}` `{/}` `{//}` `{/.}` `{#}` `{%}`,
  * GNU parallel's positional ones `{1}` `{1.}` `{1/}` `{1//}` `{1/.}` (`{-1}`: the last), and with `--header :` a column's name
- * `{name}` (`names`).
+ * `{name}` (`names`), with the same suffixes (`{name.}` `{name/}` `{name//}` `{name/.}`).
  */
 export function replacementAt(
   src: string,
@@ -91,7 +91,22 @@ export function replacementAt(
   if (m) return m[0];
   if (names && names.size) {
     const close = src.indexOf('}', i + 1);
-    if (close !== -1 && names.has(src.slice(i + 1, close))) return src.slice(i, close + 1);
+    if (close !== -1 && named(src.slice(i + 1, close), names)) return src.slice(i, close + 1);
+  }
+  return undefined;
+}
+
+/** Suffixes a `{name}` takes, as `{1}` does (GNU: `{name.}` is `{1.}`); longest first. */
+const NAME_OPS = ['/.', '//', '/', '.'] as const;
+
+/** `name`, or `name` and one of the suffixes, as --header's names give them (the exact name first). */
+function named(inner: string, names: ReadonlyMap<string, number>): SlotSpec | undefined {
+  const pos = names.get(inner);
+  if (pos !== undefined) return { kind: 'pos', pos, op: '{}' };
+  for (const op of NAME_OPS) {
+    const at =
+      inner.length > op.length && inner.endsWith(op) ? names.get(inner.slice(0, -op.length)) : undefined;
+    if (at !== undefined) return { kind: 'pos', pos: at, op: `{${op}}` as Op };
   }
   return undefined;
 }
@@ -101,8 +116,8 @@ export function parseReplacement(token: string, names?: ReadonlyMap<string, numb
   if (token === '{#}') return { kind: 'seq', op: '{}' };
   if (token === '{%}') return { kind: 'worker', op: '{}' };
   if ((REPLACEMENTS as readonly string[]).includes(token)) return { kind: 'all', op: token as Op };
-  const named = names?.get(token.slice(1, -1));
-  if (named !== undefined) return { kind: 'pos', pos: named, op: '{}' };
+  const byName = names && named(token.slice(1, -1), names);
+  if (byName) return byName;
   const m = POSITIONAL.exec(token)!;
   return { kind: 'pos', pos: Number(m[1]), op: `{${m[2] ?? ''}}` as Op };
 }

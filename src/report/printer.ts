@@ -33,6 +33,11 @@ export interface PrinterOptions {
   onPrinted?: () => void;
   /** `--output stream`: the prefix of a job's lines instead of `[id] ` (GNU's --line-buffer, --tag). */
   linePrefix?: (job: { id: string; index: number }) => Buffer;
+  /**
+   * `--output stream` in input order (GNU's `-k --line-buffer`): the oldest unfinished job's lines are printed as
+   * they come; a later job's are held (in memory) until every job before it has finished.
+   */
+  ordered?: boolean;
 }
 
 interface Held {
@@ -52,6 +57,11 @@ export class OutputPrinter {
   private idleWaiters: Array<() => void> = [];
   private piece: Buffer | undefined;
   private stdoutAtLineStart = true;
+  /** `ordered`: the lines of jobs after the oldest unfinished one, by index, in the order they came. */
+  private readonly waiting = new Map<
+    number,
+    { job: { id: string; index: number }; lines: Array<{ stream: 'stdout' | 'stderr'; pieces: Buffer[] }> }
+  >();
 
   constructor(
     private readonly opts: PrinterOptions,
@@ -67,7 +77,21 @@ export class OutputPrinter {
   output(job: Job, stream: 'stdout' | 'stderr', data: Buffer): void {
     if (this.opts.output !== 'stream') return;
     const pieces = this.lines.push(`${job.index}\0${stream}`, data);
-    if (pieces.length) this.writeLines(job, stream, pieces);
+    if (!pieces.length) return;
+    if (this.opts.ordered && job.index !== this.next) {
+      const w = this.waiting.get(job.index);
+      if (w) w.lines.push({ stream, pieces });
+      else
+        this.waiting.set(job.index, { job: { id: job.id, index: job.index }, lines: [{ stream, pieces }] });
+    } else this.writeLines(job, stream, pieces);
+  }
+
+  /** `ordered`: the lines job `index` printed while an earlier job ran (stream mode never waits to print). */
+  private writeWaiting(index: number): void {
+    const w = this.waiting.get(index);
+    if (!w) return;
+    this.waiting.delete(index);
+    for (const { stream, pieces } of w.lines) this.writeLines(w.job, stream, pieces);
   }
 
   finished(result: JobResult, output: JobOutput | undefined): void {
@@ -81,6 +105,8 @@ export class OutputPrinter {
       this.next++;
       this.enqueue(h);
     }
+    // The oldest unfinished job is printed live from now on: first what it printed so far.
+    if (this.opts.ordered) this.writeWaiting(this.next);
   }
 
   /** Prints whatever is still held (the run ended before an earlier job did), in order, and waits for it all. */
@@ -104,6 +130,7 @@ export class OutputPrinter {
       for (const f of [h.output?.stdoutFile, h.output?.stderrFile]) if (f) rmSync(f, { force: true });
     }
     this.held.clear();
+    this.waiting.clear();
   }
 
   private enqueue(h: Held): void {
@@ -194,6 +221,7 @@ export class OutputPrinter {
   private printBody(result: JobResult, output: JobOutput | undefined): Promise<void> | undefined {
     const o = this.opts;
     if (o.output === 'stream') {
+      this.writeWaiting(result.index);
       this.flushPartial(result, 'stdout');
       this.flushPartial(result, 'stderr');
     } else if (o.output === 'group' && output) {

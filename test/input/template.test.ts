@@ -226,8 +226,14 @@ describe('values in plain words are accepted, each one quoted word', () => {
     expect(x('./{} x')).toBe("./'ab' x");
     expect(x('x=1 /bin/{} x')).toBe("x=1 /bin/'ab' x");
     expect(x('case x in {}) ;; esac')).toBe("case x in 'ab') ;; esac");
-    for (const word of ['if', 'fi', 'esac', 'done', 'then', 'for', 'in'])
-      expect(x('echo {}', word)).toBe(`echo '${word}'`);
+    // A reserved word as an argument is only a word, also in a for list (GNU parallel leaves it bare); in a case
+    // pattern, where sh reads `esac`, it is quoted.
+    for (const word of ['if', 'fi', 'esac', 'done', 'do', 'then', 'for', 'in']) {
+      expect(x('echo {}', word)).toBe(`echo ${word}`);
+      expect(x('for v in {}; do echo $v; done', word)).toBe(`for v in ${word}; do echo $v; done`);
+      expect(x('case x in {}) ;; esac', word)).toBe(`case x in '${word}') ;; esac`);
+    }
+    expect(x('echo {}=z w={}')).toBe('echo ab=z w=ab');
     expect(x('echo {#} {%}')).toBe('echo 7 "$POOLRUN_WORKER"');
   });
 });

@@ -88,6 +88,17 @@ export function countJobs(count: number, perJob: number | undefined): number {
   return perJob === undefined || perJob === 0 ? count : Math.ceil(count / perJob);
 }
 
+/**
+ * Each argument's place in its combination (1-based: its source, or column with --colsep), as columnsOf() reads it
+ * back from a job's arguments made by perJobArgs: GNU parallel names --results' levels by it (`-N2 ::: a b` is
+ * `1/a/1/b`) and --header's names stand for it.
+ */
+const COLUMNS = Symbol('poolrun.columns');
+
+export function columnsOf(args: readonly Buffer[]): readonly number[] | undefined {
+  return (args as { [COLUMNS]?: number[] })[COLUMNS];
+}
+
 /** Groups combinations into jobs' arguments: -N/-n n of them each (a short last group is shorter). */
 export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefined): Generator<Buffer[]> {
   if (perJob === undefined) {
@@ -99,16 +110,20 @@ export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefin
     return;
   }
   let job: Buffer[] = [];
+  let cols: number[] = [];
   let n = 0;
+  const made = () => Object.defineProperty(job, COLUMNS, { value: cols, enumerable: false });
   for (const c of combos) {
     job.push(...c);
+    for (let k = 1; k <= c.length; k++) cols.push(k);
     if (++n === perJob) {
-      yield job;
+      yield made();
       job = [];
+      cols = [];
       n = 0;
     }
   }
-  if (n > 0) yield job;
+  if (n > 0) yield made();
 }
 
 /**

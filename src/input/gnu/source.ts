@@ -20,6 +20,7 @@ import {
   countCombinations,
   countJobs,
   perJobArgs,
+  columnsOf,
   splitColumns,
   type Value,
 } from './combine.js';
@@ -160,7 +161,13 @@ function job(t: Template, args: Buffer[], index: number, none = 0, names?: strin
   const made: Job = { id: String(index + 1), index, kind: 'run', run: expandArgs(t, args, index + 1, none) };
   // -N 0: the values are there, made empty (GNU's --tag then prints as many empty values).
   const values = none ? Array.from({ length: none }, () => Buffer.alloc(0)) : args;
-  return withValues(made, values, names ? values.map((_, k) => names[k] ?? String(k + 1)) : undefined);
+  // Each value is named by its place in its combination (-N: `1 2 1 2`), as GNU names --results' levels.
+  const cols = none ? undefined : columnsOf(args);
+  const label = (k: number): string => {
+    const c = cols?.[k] ?? k + 1;
+    return names?.[c - 1] ?? String(c);
+  };
+  return withValues(made, values, names || cols ? values.map((_, k) => label(k)) : undefined);
 }
 
 function positions(names: Map<string, number>): string[] {

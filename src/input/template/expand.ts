@@ -6,7 +6,6 @@ import { singleQuote } from '../../util/shell.js';
 import { quoteBytes } from '../quote.js';
 import { applyReplacement, type SlotSpec } from '../replacements.js';
 import type { Slot, Template } from './compile.js';
-import { RESERVED } from './syntax.js';
 
 /** What sh sees for the worker slot, which is only known when the job starts (src/kinds/run/run.ts sets it). */
 const WORKER = '"$POOLRUN_WORKER"';
@@ -74,7 +73,11 @@ function quoted(s: Slot, arg: Buffer, op: SlotSpec['op']): string {
   return safe(s, quoteBytes(applyReplacement(op, arg ?? EMPTY)));
 }
 
-/** A safe word stays bare, unless where it stands a bare word would mean more than its text. */
+/**
+ * A safe word stays bare, unless where it stands a bare word would mean more than its text (words.ts sets
+ * `quote`: `$v{}`, `~{}`, `{}>f`, a command name, a case pattern, a for list). A reserved word as an argument
+ * (`echo if`) is only a word, as GNU parallel leaves it.
+ */
 function safe(s: Slot, word: string): string {
-  return (s.quote || RESERVED.has(word)) && !/^['"]/.test(word) ? singleQuote(word) : word;
+  return s.quote && !/^['"]/.test(word) ? singleQuote(word) : word;
 }

@@ -3,7 +3,7 @@
  * give an argument a meaning beyond its text, the characters that end a word, and what the reader records.
  */
 
-/** dash's reserved words: a value that spells one is quoted wherever it stands. */
+/** dash's reserved words (a value stands only where they do not count, or quoted: words.ts). */
 export const RESERVED = new Set([
   'if',
   'then',

@@ -109,7 +109,7 @@ export function word(
       // `NAME=` at the start of a command word: an assignment. A bare value before the `=` could make one.
       if ((place === 'cmd' || place === 'name') && plain && /^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
         assignment = true;
-      for (const f of mine) f.quote = true;
+      // Elsewhere (`echo {}=x`) the `=` is text: the value before it stays as GNU parallel writes it.
       for (const f of mine) f.multi = false;
       tilde = false;
       s.nameArgs = false; // export NAME=value: after the =, a value is only the value
