@@ -88,3 +88,29 @@ describe('map() over an iterable that throws', () => {
     },
   );
 });
+
+describe('map() over an async iterable yields as the source produces', () => {
+  it('a result is yielded before the source ends (a source that waits for its consumer does not deadlock)', async () => {
+    const { ThreadPoolExecutor, task } = await import('../../dist/index.js');
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    let seen: (() => void) | undefined;
+    const consumerSaw1 = new Promise<void>((r) => (seen = r));
+    async function* source() {
+      yield 1;
+      // The next item exists only once the consumer has the first result (a reply to it, say).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 5_000)));
+      const first = await Promise.race([consumerSaw1.then(() => 'seen' as const), late]);
+      clearTimeout(timer);
+      if (first === 'late') throw new Error('the first result was held back until the source ended');
+      yield 2;
+    }
+    const got: number[] = [];
+    for await (const v of ex.map(task(join(FIXTURES, 'tasks.mjs'), 'square'), source())) {
+      got.push(v as number);
+      seen!();
+    }
+    expect(got).toEqual([1, 4]);
+    await ex.shutdown();
+  });
+});
