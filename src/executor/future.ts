@@ -4,6 +4,7 @@
  */
 import { CancelledError, InvalidStateError, TimeoutError, UsageError } from '../errors.js';
 import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
+import { keepAlive } from './keep-alive.js';
 
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
 
@@ -121,6 +122,14 @@ export class Future<T> {
     return true;
   }
 
+  /**
+   * @internal Whether an executor (or the queue producer) owns this future: waiting for it keeps the program
+   * alive (keep-alive.ts), as the work it waits for will settle it.
+   */
+  get owned(): boolean {
+    return this.#onCancel !== undefined;
+  }
+
   /** @internal Resolves when the future is done, without throwing. */
   settled(): Promise<void> {
     if (this.done()) return Promise.resolve();
@@ -138,15 +147,22 @@ export class Future<T> {
     checkTimeout(where, timeout);
     if (this.done()) return Promise.resolve();
     const settled = this.settled();
+    // Someone waits for it: the program is not done, even after shutdown({wait: false}) let the pool go.
+    const release = this.owned ? keepAlive() : undefined;
     // (Past a timer's longest wait, ~24.8 days, Node would fire at once: that is waiting for good.)
-    if (timeout === undefined || timeout === null || timeout > MAX_TIMER_MS) return settled;
+    if (timeout === undefined || timeout === null || timeout > MAX_TIMER_MS)
+      return release ? settled.then(release) : settled;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new TimeoutError(`the result was not ready within ${timeout}ms`)),
+        () => {
+          release?.();
+          reject(new TimeoutError(`the result was not ready within ${timeout}ms`));
+        },
         Math.max(0, timeout),
       );
       void settled.then(() => {
         clearTimeout(timer);
+        release?.();
         resolve();
       });
     });

@@ -1,6 +1,12 @@
 /**
  * Executor.map(): calls a task on every item and yields results in input order, submitting at once (arrays and
  * other iterables, as in Python), as the source produces (async iterables), or at most `buffersize` ahead.
+ *
+ * An iterable that throws: Python's map() raises, having consumed its input eagerly; so does this one when a
+ * synchronous iterable throws while map() takes it in (all of it, or the first `buffersize` items), and the futures
+ * it had submitted are cancelled (those running finish unseen). Later (an async iterable, or past `buffersize`),
+ * the loop yields the results of the items before the failing one, then rejects with the iterable's error. Never
+ * an unhandled rejection. Leaving the loop early closes the iterable (its `return()`), as `for…of` would.
  */
 import { TimeoutError } from '../errors.js';
 import { Deque } from '../util/deque.js';
@@ -19,46 +25,125 @@ export function mapTasks<A, R>(
   // Checked by the caller (options.ts checkMapOptions).
   const chunksize = opts.chunksize ?? 1;
   const buffersize = opts.buffersize;
+  const ahead = buffersize ?? Infinity;
   const deadline =
     opts.timeout === undefined || opts.timeout === null ? undefined : performance.now() + opts.timeout;
   const futures = new Deque<Future<Awaited<R>>>();
-  const source = toAsyncIterator(items);
+  const source = toIterator(items);
+  /** The source has ended (done, or threw: `failure`); nothing more is taken from it. */
   let exhausted = false;
+  let failure: { error: unknown } | undefined;
+  /** The consumer has left (or map() threw): nothing more is submitted. */
+  let closed = false;
+  /** An async source is being read (one reader at a time); `wake` tells the results loop of new futures. */
+  let pumping = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
 
-  // Pulls up to `n` items (or all when n is Infinity) and submits them in chunks.
-  const fill = async (n: number) => {
+  const submit = (chunk: A[]) => {
+    for (const f of submitChunk(chunk.map((a) => [a]))) futures.push(f as Future<Awaited<R>>);
+  };
+  const failed = (error: unknown) => {
+    exhausted = true;
+    failure = { error };
+  };
+
+  // Takes up to `n` items of a synchronous source and submits them in chunks.
+  const fillSync = (iterator: Iterator<A>, n: number) => {
     let chunk: A[] = [];
     while (!exhausted && n > 0) {
-      const next = source.sync ? source.sync.next() : await source.async!.next();
-      if (next.done) {
-        exhausted = true;
+      let value: A;
+      try {
+        const next = iterator.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        value = next.value;
+      } catch (e) {
+        failed(e);
         break;
       }
-      chunk.push(next.value);
+      chunk.push(value);
       n--;
       if (chunk.length >= chunksize) {
-        for (const f of submitChunk(chunk.map((a) => [a]))) futures.push(f as Future<Awaited<R>>);
+        submit(chunk);
         chunk = [];
       }
     }
-    if (chunk.length)
-      for (const f of submitChunk(chunk.map((a) => [a]))) futures.push(f as Future<Awaited<R>>);
+    if (chunk.length) submit(chunk);
   };
 
-  const ahead = buffersize ?? Infinity;
+  // Reads an async source while fewer than `ahead` futures wait to be yielded, submitting in chunks.
+  const pump = async (iterator: AsyncIterator<A>) => {
+    if (pumping || exhausted || closed) return;
+    pumping = true;
+    let chunk: A[] = [];
+    try {
+      while (!exhausted && !closed && futures.length + chunk.length < ahead) {
+        let value: A;
+        try {
+          const next = await iterator.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          value = next.value;
+        } catch (e) {
+          failed(e);
+          break;
+        }
+        if (closed) break;
+        chunk.push(value);
+        if (chunk.length >= chunksize) {
+          submit(chunk);
+          chunk = [];
+          notify();
+        }
+      }
+      if (chunk.length && !closed) submit(chunk);
+    } catch (e) {
+      // submit() itself threw (the executor was shut down meanwhile): the loop rejects with it, in order.
+      failure ??= { error: e };
+      exhausted = true;
+    } finally {
+      pumping = false;
+      notify();
+    }
+  };
+
+  const more = (n: number) => {
+    if (source.sync) fillSync(source.sync, n);
+    else void pump(source.async!);
+  };
+
   // Python submits everything when map() is called; do the same for synchronous input.
-  if (source.sync) void fill(ahead);
-  const pumping = source.sync ? undefined : fill(ahead);
+  if (source.sync) {
+    fillSync(source.sync, ahead);
+    if (failure) {
+      closed = true;
+      for (const f of futures.drain()) f.cancel();
+      throw failure.error;
+    }
+  } else void pump(source.async!);
 
   async function* results(): AsyncGenerator<Awaited<R>> {
     try {
       for (;;) {
-        if (futures.length === 0) {
-          if (pumping) await pumping;
-          if (futures.length === 0) {
-            if (exhausted) return;
-            await fill(buffersize ?? chunksize);
-            if (futures.length === 0) return;
+        while (futures.length === 0) {
+          if (exhausted && !pumping) {
+            if (failure) throw failure.error;
+            return;
+          }
+          if (source.sync) fillSync(source.sync, buffersize ?? chunksize);
+          else {
+            const woken = new Promise<void>((resolve) => (wake = resolve));
+            void pump(source.async!);
+            await woken;
           }
         }
         const f = futures.shift()!;
@@ -74,20 +159,33 @@ export function mapTasks<A, R>(
           }
           throw e;
         });
-        if (buffersize !== undefined && !exhausted) await fill(1);
+        if (buffersize !== undefined && !exhausted) more(1);
         yield value;
       }
     } finally {
+      closed = true;
       for (const f of futures.drain()) f.cancel();
+      if (!exhausted) closeSource(source);
     }
   }
   return results();
 }
 
-function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
+function toIterator<T>(items: Iterable<T> | AsyncIterable<T>): {
   sync?: Iterator<T>;
   async?: AsyncIterator<T>;
 } {
   if (Symbol.iterator in Object(items)) return { sync: (items as Iterable<T>)[Symbol.iterator]() };
   return { async: (items as AsyncIterable<T>)[Symbol.asyncIterator]() };
+}
+
+/** The consumer left before the source ended: close it as `for…of` would (a generator's `finally` runs). */
+function closeSource<T>(source: { sync?: Iterator<T>; async?: AsyncIterator<T> }): void {
+  try {
+    if (source.sync) source.sync.return?.();
+    // Not awaited: a source stuck in next() would hold up the consumer's `break`.
+    else void Promise.resolve(source.async!.return?.()).catch(() => {});
+  } catch {
+    /* a return() that throws: the loop is over anyway */
+  }
 }

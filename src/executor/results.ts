@@ -15,16 +15,35 @@ import {
 } from '../errors.js';
 
 export function settleJob(future: Future<unknown>, result: JobResult): void {
+  if (settledElsewhere(future, result)) return;
   future.setResult(result);
 }
 
 /** A task's future carries the function's value, or the error it raised (as Python's does). */
 export function settleTask(future: Future<unknown>, r: JobResult): void {
+  if (settledElsewhere(future, r)) return;
   if (r.status === 'succeeded') future.setResult(r.value);
   else if (r.status === 'cancelled' && !r.error) {
     // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
     if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
   } else future.setException(toError(r));
+}
+
+/**
+ * A future finished by someone other than its executor (setResult()/setException() are not public, yet callable
+ * from JavaScript): its outcome stays what they set, and the executor's own result is dropped with a warning
+ * instead of an InvalidStateError thrown where nobody can catch it (the pool's message handler).
+ */
+function settledElsewhere(future: Future<unknown>, r: JobResult): boolean {
+  if (!future.done()) return false;
+  // Cancelled by the executor itself (the future marks itself): nothing to tell.
+  if (future.cancelled()) return true;
+  process.emitWarning(
+    `job ${r.id} ${r.status}, but its future was already finished by other code ` +
+      '(setResult/setException called from outside the executor): that outcome stands, this one is dropped',
+    { type: 'PoolrunWarning' },
+  );
+  return true;
 }
 
 export function toBuffer(u: Uint8Array): Buffer {

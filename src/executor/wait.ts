@@ -1,6 +1,7 @@
 import { TimeoutError, UsageError } from '../errors.js';
 import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
 import type { Future } from './future.js';
+import { keepAlive } from './keep-alive.js';
 
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
@@ -30,8 +31,11 @@ export async function* asCompleted<T>(
     });
   }
   let yielded = 0;
+  // Waiting for an executor's futures keeps the program alive (keep-alive.ts).
+  const owned = all.some((f) => f.owned);
   while (yielded < all.length) {
     if (ready.length === 0) {
+      const release = owned ? keepAlive() : undefined;
       await new Promise<void>((resolve, reject) => {
         wake = resolve;
         if (deadline !== undefined) {
@@ -45,7 +49,7 @@ export async function* asCompleted<T>(
             resolve();
           };
         }
-      });
+      }).finally(release);
       wake = undefined;
       continue;
     }
@@ -82,6 +86,8 @@ export async function wait<T>(
 
   for (const f of all) if (f.done()) done.add(f);
   if (!(await satisfied())) {
+    // Waiting for an executor's futures keeps the program alive (keep-alive.ts).
+    const release = all.some((f) => f.owned) ? keepAlive() : undefined;
     await new Promise<void>((resolve) => {
       const timer = noTimer(opts.timeout) ? undefined : setTimeout(resolve, Math.max(0, opts.timeout));
       for (const f of all) {
@@ -95,7 +101,7 @@ export async function wait<T>(
           });
         });
       }
-    });
+    }).finally(release);
   }
   for (const f of all) if (f.done()) done.add(f);
   return { done, notDone: new Set(all.filter((f) => !done.has(f))) };

@@ -140,3 +140,135 @@ describe('worker processes and jobs never outlive the program', () => {
     await runApp(how, 'thread');
   });
 });
+
+/**
+ * shutdown({wait: false, cancelFutures: true}) with a job and a call running (acceptance probe: a program awaiting
+ * a running future got exit 13, "unsettled top-level await", and its job was killed). As in Python, only pending
+ * futures are cancelled: a program that still awaits a running one (result(), map(), asCompleted(), wait()) gets
+ * it; one whose code is done exits at once, its workers and jobs killed.
+ */
+const AWAITING_APP = `
+import { ProcessPoolExecutor, ThreadPoolExecutor, task, asCompleted, wait } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [how, mode, dir, tasks, secs] = process.argv.slice(2);
+const workers = new Set();
+const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+const ex = new Pool({ maxWorkers: 2, onEvent: (e) => e.event === 'started' && workers.add(e.pid) });
+const sleepMs = task(tasks, 'sleepMs');
+const job = ex.submit({ run: \`echo $$ > \${dir}/shell.pid; sleep \${secs}; echo done > \${dir}/done.flag\` });
+const calls = ex.map(sleepMs, [Number(secs) * 1000]);
+const pending = ex.submit({ run: \`echo never > \${dir}/never.flag\` });
+while (!job.running() || !existsSync(join(dir, 'shell.pid')) || workers.size < (mode === 'process' ? 2 : 1))
+  await new Promise((r) => setTimeout(r, 20));
+writeFileSync(join(dir, 'pids.json'), JSON.stringify({ shell: Number(readFileSync(join(dir, 'shell.pid'), 'utf8')), workers: mode === 'process' ? [...workers] : [] }));
+await ex.shutdown({ wait: false, cancelFutures: true });
+console.log('pending cancelled', pending.cancelled(), 'job running', job.running());
+if (how === 'result') {
+  console.log('job', (await job.result()).status);
+  for await (const v of calls) console.log('call', v);
+} else if (how === 'asCompleted') {
+  for await (const f of asCompleted([job])) console.log('job', (await f.result()).status);
+  for await (const v of calls) console.log('call', v);
+} else if (how === 'wait') {
+  const { notDone } = await wait([job]);
+  console.log('job', notDone.size === 0 ? (await job.result()).status : 'not done');
+  for await (const v of calls) console.log('call', v);
+}
+// 'none': the program's code is done here, its job and call still running.
+`;
+
+describe('shutdown({wait: false, cancelFutures: true}) with work running', () => {
+  const temp = useTempDirs();
+
+  async function runAwaiting(how: string, mode: 'process' | 'thread', secs: number) {
+    const dir = temp();
+    const app = join(dir, 'app.mjs');
+    writeFileSync(app, AWAITING_APP);
+    const child = track(
+      execa(process.execPath, [app, how, mode, dir, tasks, String(secs)], {
+        reject: false,
+        timeout: 60_000,
+      }),
+    );
+    const r = await child;
+    const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as AppPids;
+    const all = [pids.shell, ...pids.workers];
+    expect(await waitFor(() => all.every((p) => !pidAlive(p)), 10_000)).toBe(true);
+    expect(existsSync(join(dir, 'never.flag'))).toBe(false);
+    return { ...r, done: existsSync(join(dir, 'done.flag')) };
+  }
+
+  it.each([
+    ['process', 'result'],
+    ['process', 'asCompleted'],
+    ['process', 'wait'],
+    ['thread', 'result'],
+  ] as const)(
+    '%s pool, the program awaits the running futures (%s, then map()): they finish and resolve',
+    async (mode, how) => {
+      const r = await runAwaiting(how, mode, 1);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.split('\n')).toEqual([
+        'pending cancelled true job running true',
+        'job succeeded',
+        'call 1000',
+      ]);
+      expect(r.done).toBe(true);
+    },
+  );
+
+  it.each(['process', 'thread'] as const)(
+    '%s pool, the program’s code is done without awaiting: it exits at once; workers and job are gone',
+    async (mode) => {
+      const r = await runAwaiting('none', mode, 30);
+      expect(r.timedOut).toBe(false);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('pending cancelled true job running true');
+      expect(r.done).toBe(false);
+    },
+  );
+});
+
+/**
+ * A future finished by user code (setResult()/setException() are not in the .d.ts, yet callable from JavaScript)
+ * before its work ends (acceptance probe: the executor's own settling threw an uncaught InvalidStateError and the
+ * program exited 1). What the user set stands; the executor's result is dropped with a PoolrunWarning.
+ */
+describe('a future settled by other code than its executor', () => {
+  const temp = useTempDirs();
+
+  it.each(['process', 'thread'])('%s pool: the program goes on; a PoolrunWarning says so', async (mode) => {
+    const dir = temp();
+    const app = join(dir, 'app.mjs');
+    writeFileSync(
+      app,
+      `
+import { ProcessPoolExecutor, ThreadPoolExecutor, task } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+const Pool = process.argv[2] === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+const ex = new Pool({ maxWorkers: 1 });
+const call = ex.submit(task(process.argv[3], 'square'), 3);
+call.setResult(99);
+const failing = ex.submit(task(process.argv[3], 'fail'), 'boom');
+failing.setResult('mine');
+const job = ex.submit({ run: 'echo hi' });
+job.setException(new Error('set by me'));
+const running = ex.submit(task(process.argv[3], 'sleepMs'), 300);
+while (!running.running()) await new Promise((r) => setTimeout(r, 10));
+running.setResult(-1);
+console.log(await call.result(), await failing.result(), (await job.exception()).message, await running.result());
+await ex.shutdown();
+console.log('shut down');
+`,
+    );
+    const r = await track(execa(process.execPath, [app, mode, tasks], { reject: false, timeout: 60_000 }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('99 mine set by me -1\nshut down');
+    expect(r.stderr).not.toContain('InvalidStateError');
+    expect(r.stderr.match(/PoolrunWarning: job \S+ \S+, but its future was already finished/g)).toHaveLength(
+      4,
+    );
+  });
+});
