@@ -223,8 +223,11 @@ export class OutputPrinter {
     if (o.values) {
       this.out(`${stringify(result.status === 'succeeded' ? (result.value ?? null) : null)}\n`);
     } else if (o.output !== 'none' && KINDS[result.kind].returnsValue && result.value !== null) {
-      // A call job in a job file: its return value is part of what it printed, after its own output.
-      this.out(`${stringify(result.value)}\n`);
+      // A call job in a job file: its return value is part of what it printed, after its own output (with
+      // --output stream, a line of it, with its prefix).
+      const line = `${stringify(result.value)}\n`;
+      if (o.output === 'stream') this.writeLines(result, 'stdout', [Buffer.from(line)]);
+      else this.out(line);
     }
   }
 

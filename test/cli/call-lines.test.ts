@@ -120,4 +120,16 @@ describe('--call: line N of stdout is job N', () => {
       .join('');
     expect(r.stdout).toBe(expected);
   });
+
+  it('a job file with --output stream: the value is a line of the job, with its [id] prefix', async () => {
+    const dir = temp();
+    const mod = module();
+    const file = writeJobs(dir, [
+      { id: 'a', call: { module: mod, export: 'f', args: ['ok:{"v":1}'] } },
+      { id: 'b', call: { module: mod, export: 'f', args: ['null'] } },
+      { id: 'c', call: { module: mod, export: 'f', args: ['throw'] } },
+    ]);
+    const r = await poolrun(['-q', '--output', 'stream', file]);
+    expect(r.stdout).toBe('[a] printed ok:{"v":1}\n[a] {"v":1}\n');
+  });
 });
