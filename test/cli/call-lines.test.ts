@@ -10,13 +10,17 @@ import { poolrun, rng, useTempDirs, writeJobs } from '../helpers.js';
 
 const temp = useTempDirs();
 
-/** f("ok:V") returns V; "undef" undefined; "null" null; "throw" throws; "hang" never ends (--timeout ends it). */
+/**
+ * f("ok:V") returns V; "undef" undefined; "null" null; "throw" throws; "crash" ends its worker; "hang" never ends
+ * (--timeout ends it).
+ */
 const MODULE = `
 export async function f(what) {
   if (what.startsWith('ok:')) { console.log('printed ' + what); return JSON.parse(what.slice(3)); }
   if (what === 'undef') return undefined;
   if (what === 'null') return null;
   if (what === 'throw') throw new Error('thrown for ' + what);
+  if (what === 'crash') process.exit(3);
   if (what === 'hang') return new Promise(() => setInterval(() => {}, 1000));
   throw new Error('unknown case ' + what);
 }
@@ -81,6 +85,26 @@ describe('--call: line N of stdout is job N', () => {
     expect(r.code).toBe(1);
   });
 
+  it.each(['thread', 'process'])(
+    '%s mode: a call that ends its worker has its line too (null)',
+    async (mode) => {
+      const r = await poolrun([
+        '-q',
+        '-m',
+        mode,
+        '-w',
+        '1',
+        '--call',
+        `${module()}#f`,
+        'ok:1',
+        'crash',
+        'ok:3',
+      ]);
+      expect(r.stdout).toBe('1\nnull\n3\n');
+      expect(r.code).toBe(1);
+    },
+  );
+
   it('--halt soon: the jobs it cancels still have their line (null)', async () => {
     const r = await poolrun([
       '-q',
@@ -97,6 +121,26 @@ describe('--call: line N of stdout is job N', () => {
     ]);
     expect(r.stdout).toBe('1\nnull\nnull\nnull\n');
     expect(r.code).toBe(1);
+  });
+
+  it('--resume: the arguments it skips have their line (null), the rest their value', async () => {
+    const mod = module();
+    const log = join(temp(), 'joblog');
+    const first = await poolrun(['-q', '--joblog', log, '--call', `${mod}#f`, 'ok:1', 'ok:2']);
+    expect(first.stdout).toBe('1\n2\n');
+    const r = await poolrun([
+      '-q',
+      '--joblog',
+      log,
+      '--resume',
+      '--call',
+      `${mod}#f`,
+      'ok:1',
+      'ok:2',
+      'ok:3',
+    ]);
+    expect(r.stdout).toBe('null\nnull\n3\n');
+    expect(r.code).toBe(0);
   });
 
   it('--order completion: still one line per argument', async () => {
