@@ -1,6 +1,6 @@
 /**
- * `--junit FILE` (`-`: stdout): JUnit XML for CI test-report panes. One <testcase> per job (name = id, time in seconds);
- * <failure> for a job that failed or timed out, with its exit status and the tail of its stderr; <skipped>
+ * `--junit FILE` (`-`: stdout): JUnit XML for CI test-report panes. One <testcase> per job (name = id, time in
+ * seconds); <failure> for a job that failed or timed out, with its exit status and the tail of its stderr; <skipped>
  * for a cancelled one. Text is escaped and stripped of characters XML 1.0 cannot hold. Test cases are spooled
  * to disk as jobs finish and written in input order, atomically, at the end.
  */

@@ -22,7 +22,7 @@ export interface PrinterOptions {
   output: OutputMode;
   /**
    * --call: stdout carries one JSON line per job (its return value); what the functions printed goes to stderr.
-   * false when stdout carries something else (NDJSON events, `--json -`): the values are in that, not beside it.
+   * false when stdout carries something else (NDJSON events, `--json -`, `--junit -`): the values are in that.
    */
   values: boolean;
   /** GitHub Actions: fold each job's grouped output in ::group::/::endgroup::, annotate failures. */
@@ -222,7 +222,12 @@ export class OutputPrinter {
     const o = this.opts;
     if (o.values) {
       this.out(`${stringify(result.status === 'succeeded' ? (result.value ?? null) : null)}\n`);
-    } else if (o.output !== 'none' && KINDS[result.kind].returnsValue && result.value !== null) {
+    } else if (
+      o.output !== 'none' &&
+      KINDS[result.kind].returnsValue &&
+      result.status === 'succeeded' &&
+      result.value !== null
+    ) {
       // A call job in a job file: its return value is part of what it printed, after its own output (with
       // --output stream, a line of it, with its prefix).
       const line = `${stringify(result.value)}\n`;
