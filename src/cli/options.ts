@@ -204,8 +204,16 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (queue) opts.queue = queue;
   const gate = schedOptions(raw, queue !== undefined);
   if (gate) opts.gate = gate;
-  if (opts.reporter === 'ndjson' && opts.json === '-') {
-    throw new UsageError('--reporter ndjson and --json - both write to stdout: give --json a file name');
+  // One thing on stdout: the NDJSON events, the --json document or the JUnit XML.
+  const onStdout = [
+    ...(opts.reporter === 'ndjson' ? ['--reporter ndjson'] : []),
+    ...(opts.json === '-' ? ['--json -'] : []),
+    ...(opts.junit === '-' ? ['--junit -'] : []),
+  ];
+  if (onStdout.length > 1) {
+    const file = opts.json === '-' ? '--json' : '--junit';
+    const both = onStdout.length === 2 ? 'both' : 'all';
+    throw new UsageError(`${onStdout.join(' and ')} ${both} write to stdout: give ${file} a file name`);
   }
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');

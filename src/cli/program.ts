@@ -92,7 +92,7 @@ export function buildProgram(version: string): Command {
         .choices(['auto', 'tty', 'plain', 'ndjson'])
         .default('auto'),
     )
-    .option('--junit <file>', 'write JUnit XML, one testcase per job')
+    .option('--junit <file>', 'write JUnit XML, one testcase per job (- for stdout)')
     .option('--joblog <file>', "write one line per finished job (GNU parallel's joblog format)")
     .option('--resume', 'with --joblog: skip jobs the log records as finished (succeeded or failed)')
     .option('--resume-failed', 'with --joblog: skip jobs the log records as succeeded; re-run failed ones')

@@ -140,10 +140,12 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   const summary = emptySummary();
   const failures: JobResult[] = [];
-  // NDJSON events and `--json -` own stdout: job output is not printed (NDJSON still streams it as events).
+  // NDJSON events, `--json -` and `--junit -` own stdout: neither job output nor --call's values are printed
+  // (they are in the events and results; NDJSON still streams output as events).
   const ndjson = statusDisplay(opts) === 'ndjson';
-  const output = opts.json === '-' || ndjson ? 'none' : opts.output;
-  const values = opts.call !== undefined;
+  const ownsStdout = opts.json === '-' || opts.junit === '-' || ndjson;
+  const output = ownsStdout ? 'none' : opts.output;
+  const values = opts.call !== undefined && !ownsStdout;
   const runInfo: RunInfo = {
     total: source.total,
     workers: opts.workers,
@@ -162,7 +164,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       output,
       values,
       github: inGitHubActions(),
-      annotations: ndjson || values ? 'stderr' : 'stdout',
+      annotations: ownsStdout || values ? 'stderr' : 'stdout',
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
       onPrinted: () => wakeSubmitter?.(),
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),

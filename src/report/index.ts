@@ -23,7 +23,7 @@ export interface Reporting {
 export async function createObservers(opts: ReportOptions, sink: Sink, run: RunInfo): Promise<Reporting> {
   // Checked before anything starts: a typo in a path costs nothing.
   if (opts.json !== undefined && opts.json !== '-') checkWritable('--json', opts.json);
-  if (opts.junit !== undefined) checkWritable('--junit', opts.junit);
+  if (opts.junit !== undefined && opts.junit !== '-') checkWritable('--junit', opts.junit);
   if (opts.report !== undefined) checkWritable('--report', opts.report);
   const observers: RunObserver[] = [];
   const summary = {
@@ -56,7 +56,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
   }
   if (opts.junit !== undefined) {
     const { JunitFile } = await import('./junit.js');
-    observers.push(new JunitFile(opts.junit, run));
+    observers.push(new JunitFile(opts.junit, run, out));
   }
   if (opts.joblog !== undefined) {
     const { joblogObserver } = await import('./joblog.js');

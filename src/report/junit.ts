@@ -1,6 +1,6 @@
 /**
- * `--junit FILE`: JUnit XML for CI test-report panes. One <testcase> per job (name = id, time in seconds);
- * <failure> for a job that failed or timed out, with its exit status and the tail of its stderr; <skipped>
+ * `--junit FILE` (`-`: stdout): JUnit XML for CI test-report panes. One <testcase> per job (name = id, time in
+ * seconds); <failure> for a job that failed or timed out, with its exit status and the tail of its stderr; <skipped>
  * for a cancelled one. Text is escaped and stripped of characters XML 1.0 cannot hold. Test cases are spooled
  * to disk as jobs finish and written in input order, atomically, at the end.
  */
@@ -14,6 +14,7 @@ import { redactText } from '../util/redact.js';
 import { endReason } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
+import type { Sink } from './sink.js';
 import { usageProperties } from './usage.js';
 import { KINDS } from '../kinds/index.js';
 
@@ -48,6 +49,8 @@ export class JunitFile implements RunObserver {
   constructor(
     private readonly target: string,
     private readonly info: RunInfo,
+    /** Where `--junit -` writes (stdout, through the live view's sink when there is one). */
+    private readonly sink?: Sink,
   ) {
     this.suite =
       info.name.startsWith('<') || info.name.startsWith('-') ? 'poolrun' : redactText(basename(info.name));
@@ -68,7 +71,8 @@ export class JunitFile implements RunObserver {
       `  <testsuite name="${xmlAttr(this.suite)}" ${counts} timestamp="${new Date(this.info.startedAt).toISOString()}">\n`;
     const tail = `${this.spool.count ? '\n' : ''}  </testsuite>\n</testsuites>\n`;
     try {
-      await this.spool.writeFile(this.target, head, tail);
+      if (this.target === '-' && this.sink) await this.spool.writeStdout(this.sink, head, tail);
+      else await this.spool.writeFile(this.target, head, tail);
     } catch (e) {
       throw new OutputFileError(`--junit: could not write ${this.target}: ${(e as Error).message}`);
     } finally {

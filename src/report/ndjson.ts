@@ -68,7 +68,9 @@ export class NdjsonReporter implements RunObserver {
 
   end(run: RunEnd): void {
     const stop = run.stop ? { stop: run.stop } : {};
-    this.emit({ event: 'summary', time: new Date().toISOString(), ...run.summary, ...stop });
+    // A run-level event: no job's, but the keys every event has (as `width`).
+    const time = new Date().toISOString();
+    this.emit({ event: 'summary', id: null, index: null, time, ...run.summary, ...stop });
   }
 
   private output(head: object, attempt: number, stream: 'stdout' | 'stderr', data: Buffer): void {

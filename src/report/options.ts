@@ -7,6 +7,7 @@ export interface ReportOptions {
   /** --json: the results document (`-`: stdout). */
   json?: string;
   reporter: ReporterKind;
+  /** --junit: JUnit XML (`-`: stdout). */
   junit?: string;
   /** --report: the HTML timeline of the run. */
   report?: string;

@@ -21,7 +21,10 @@ import { redactId } from '../util/redact.js';
 export interface PrinterOptions {
   order: Order;
   output: OutputMode;
-  /** --call: stdout carries each return value as a JSON line; what the functions printed goes to stderr. */
+  /**
+   * --call: stdout carries one JSON line per job (its return value); what the functions printed goes to stderr.
+   * false when stdout carries something else (NDJSON events, `--json -`, `--junit -`): the values are in that.
+   */
   values: boolean;
   /** GitHub Actions: fold each job's grouped output in ::group::/::endgroup::, annotate failures. */
   github?: boolean;
@@ -241,14 +244,26 @@ export class OutputPrinter {
     return undefined;
   }
 
-  /** A call's return value: the data of --call, or part of what a call job in a job file printed. */
+  /**
+   * A call's return value: the data of --call, or part of what a call job in a job file printed. With --call every
+   * job has its line, so line N is job N's: its value, or `null` when it returned nothing or did not succeed (threw,
+   * timed out, was cancelled or not run); the results (--json) say which.
+   */
   private printValue(result: JobResult): void {
     const o = this.opts;
-    if (o.values && result.status === 'succeeded') {
-      this.out(`${stringify(result.value ?? null)}\n`);
-    } else if (o.output !== 'none' && KINDS[result.kind].returnsValue && result.value !== null) {
-      // A call job in a job file: its return value is part of what it printed, after its own output.
-      this.out(`${stringify(result.value)}\n`);
+    if (o.values) {
+      this.out(`${stringify(result.status === 'succeeded' ? (result.value ?? null) : null)}\n`);
+    } else if (
+      o.output !== 'none' &&
+      KINDS[result.kind].returnsValue &&
+      result.status === 'succeeded' &&
+      result.value !== null
+    ) {
+      // A call job in a job file: its return value is part of what it printed, after its own output (with
+      // --output stream, a line of it, with its prefix).
+      const line = `${stringify(result.value)}\n`;
+      if (o.output === 'stream') this.writeLines(result, 'stdout', [Buffer.from(line)]);
+      else this.out(line);
     }
   }
 
