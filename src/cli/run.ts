@@ -196,6 +196,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   };
 
   const onEvent = (e: ExecutorEvent): void | Promise<void> => {
+    // --queue: every result names its worker's host; null for a job that ran nowhere (README, "--queue").
+    if (opts.queue && e.event === 'finished') e.result.host ??= null;
     percentTimeout?.event(e);
     for (const o of observers) o.event(e);
     gnuOut?.event(e);
@@ -230,7 +232,12 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const ex: JobRunner = opts.queue
     ? await (
         await import('../queue/open.js')
-      ).openQueueRunner(opts.queue, { ...runnerOptions, quiet: opts.quiet })
+      ).openQueueRunner(opts.queue, {
+        ...runnerOptions,
+        quiet: opts.quiet,
+        halt: opts.halt,
+        deadlineMs: opts.deadlineMs,
+      })
     : new Executor(opts.mode, runnerOptions);
   sched = new Dispatcher({
     runner: ex,

@@ -58,8 +58,8 @@ export interface JobResult {
   pid: number | null;
   /** worker_threads id of the worker in thread mode; 0 in process mode. */
   threadId: number | null;
-  /** Host name of the machine that ran the job (queue mode only). */
-  host?: string;
+  /** Host name of the machine that ran the job (queue mode only; null when it ran nowhere). */
+  host?: string | null;
   startedAt: string | null;
   durationMs: number | null;
   /** CPU time and peak memory of a shell job on the native spawn path; null elsewhere (README: what each job cost). */

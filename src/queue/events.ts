@@ -2,7 +2,6 @@
 import type { Job, JobResult } from '../kinds/types.js';
 import type { ExecutorEvent } from '../executor/executor.js';
 import { failedResult as failedOf } from '../executor/results.js';
-import type { ExecutorOptions } from '../executor/executor.js';
 import {
   WIRE_VERSION,
   type CaptureRequest,
@@ -11,6 +10,7 @@ import {
   type WireResult,
 } from './protocol.js';
 import { checkResult } from './validate.js';
+import type { QueueRunnerOptions } from './settings.js';
 
 /** A worker's progress message (checked) as the event a local Executor would have emitted. */
 export function progressEvent(job: Job, p: Progress): ExecutorEvent {
@@ -61,13 +61,15 @@ export function bulkJobs(
   runId: string,
   capture: CaptureRequest,
   ttlMs: number,
-  opts: Pick<ExecutorOptions, 'retries' | 'retryDelay'>,
+  opts: Pick<QueueRunnerOptions, 'retries' | 'retryDelay' | 'halt' | 'deadlineMs'>,
 ) {
   const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
   return batch.map((e) => {
     const job: Job = { ...e.job, retries: e.job.retries ?? opts.retries ?? 0 };
     if (opts.retryDelay) job.retryDelayMs = opts.retryDelay;
     const data: WireJob = { v: WIRE_VERSION, runId, job, capture, ttlMs };
+    if (opts.halt === 'soon' || opts.halt === 'now') data.halt = opts.halt;
+    if (opts.deadlineMs !== undefined) data.deadline = true;
     return {
       name: e.job.kind,
       data,

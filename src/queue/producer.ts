@@ -30,13 +30,13 @@ import {
   type QueueSettings,
 } from './settings.js';
 import { checkProgress } from './validate.js';
+import { advanceRun, closeRun, openRun } from './run-state.js';
 import {
   CONTROL_CHANNEL,
   PREFIX,
   QUEUE_NAME,
   bullJobId,
   resultKey,
-  runKey,
   type CaptureRequest,
   type RunState,
   type WireResult,
@@ -118,7 +118,7 @@ export class QueueExecutor implements JobRunner {
 
   /** @internal */
   async start(): Promise<void> {
-    await this.#client.set(runKey(this.runId), 'run', 'PX', this.#aliveMs);
+    await openRun(this.#client, this.runId, this.#aliveMs, this.#opts.deadlineMs);
     this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
     this.#events.on('completed', ({ jobId, returnvalue }) =>
       this.#onCompleted(jobId, returnvalue as unknown as WireResult | string),
@@ -130,9 +130,7 @@ export class QueueExecutor implements JobRunner {
       t.unref();
       this.#timers.push(t);
     };
-    every(this.#aliveMs / 4, () => {
-      this.#client.set(runKey(this.runId), this.#state, 'PX', this.#aliveMs).catch(() => {});
-    });
+    every(this.#aliveMs / 4, () => void this.#advance(this.#state).catch(() => {}));
     every(SWEEP_AFTER_MS / 2, () => void this.#sweep());
     this.#link.watch((e) => this.#onLost(e));
   }
@@ -161,7 +159,7 @@ export class QueueExecutor implements JobRunner {
     if (this.#state === 'run') this.#state = 'cancel';
     for (const e of this.#batch.splice(0)) this.#finish(e, cancelledResult(e.job, 0));
     this.#afterAdding(async () => {
-      await this.#client.set(runKey(this.runId), this.#state, 'PX', this.#aliveMs);
+      await this.#advance(this.#state);
       // Waiting jobs are taken out of the queue; a job a worker has already taken reports by itself (the
       // worker skips it, seeing the run's state, or it was already running).
       await Promise.all(
@@ -183,7 +181,7 @@ export class QueueExecutor implements JobRunner {
     if (this.#state !== 'kill') {
       this.#state = 'kill';
       this.#afterAdding(async () => {
-        await this.#client.set(runKey(this.runId), 'kill', 'PX', this.#aliveMs);
+        await this.#advance('kill');
         await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId: this.runId, action: 'kill' }));
       });
       // Workers kill within their --kill-after and report. One that died meanwhile cannot: do not wait forever.
@@ -196,6 +194,10 @@ export class QueueExecutor implements JobRunner {
       this.#timers.push(t);
     }
     if (opts.now) this.#giveUp('killed on its worker; not waiting for the confirmation (second Ctrl-C)');
+  }
+
+  #advance(state: RunState): Promise<void> {
+    return advanceRun(this.#client, this.runId, state, this.#aliveMs);
   }
 
   #giveUp(why: string): void {
@@ -221,8 +223,7 @@ export class QueueExecutor implements JobRunner {
     // Redis may be gone (the run was failed for it): every step is bounded, the disconnect at the end is not.
     const limit = this.#lost ? 0 : this.#settings.timeoutMs;
     await bounded(this.#control, limit);
-    // The run is over: a job of it that still turns up somewhere is skipped.
-    if (!this.#lost) await bounded(this.#client.del(runKey(this.runId)), limit);
+    if (!this.#lost) await bounded(closeRun(this.#client, this.runId), limit);
     await bounded(this.#events.close(), Math.min(limit, 2000));
     await bounded(this.#queue.close(), Math.min(limit, 2000));
     await this.#link.close();

@@ -21,6 +21,11 @@ export function runKey(runId: string): string {
 }
 export type RunState = 'run' | 'cancel' | 'kill';
 
+/** Lives until a run's --deadline (by the Redis server's clock): once it is gone, no job of the run starts. */
+export function deadlineKey(runId: string): string {
+  return `${PREFIX}:${QUEUE_NAME}:poolrun-deadline:${runId}`;
+}
+
 /** BullMQ job id: run id + job id, so adding the same job twice in a run stores it once. */
 export function bullJobId(runId: string, jobId: string): string {
   // BullMQ refuses ':' in custom ids; '%' is escaped first so that the mapping stays one-to-one.
@@ -44,6 +49,13 @@ export interface WireJob {
   capture: CaptureRequest;
   /** How long a stored result lives (the producer's --queue-ttl). */
   ttlMs: number;
+  /**
+   * The run's --halt (absent: never). The worker that ran a job which failed or timed out stops the run itself
+   * before it takes another job: it knows before the producer does.
+   */
+  halt?: 'soon' | 'now';
+  /** The run has a --deadline: its deadlineKey() tells whether it has passed. */
+  deadline?: true;
 }
 
 /**

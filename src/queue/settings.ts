@@ -13,6 +13,10 @@ export interface QueueSettings {
 export interface QueueRunnerOptions extends ExecutorOptions {
   /** No notices on stderr (the "no worker" hint). */
   quiet?: boolean;
+  /** --halt: travels with every job, so that the worker that ran a failing job stops the run at once. */
+  halt?: 'never' | 'soon' | 'now';
+  /** --deadline: no worker starts a job of the run after it (measured by the Redis server's clock). */
+  deadlineMs?: number;
 }
 
 /** Jobs per addBulk call. */

@@ -25,7 +25,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
 const MAX_CAPTURE = 2 ** 40;
 
-const ENVELOPE_KEYS = ['v', 'runId', 'job', 'capture', 'ttlMs'];
+const ENVELOPE_KEYS = ['v', 'runId', 'job', 'capture', 'ttlMs', 'halt', 'deadline'];
 const CAPTURE_KEYS = ['limit', 'keep', 'stream'];
 /** What a producer adds to a job as the job file has it (ids as strings, durations in ms). */
 const WIRE_ONLY = ['kind', 'index', 'timeoutMs', 'retryDelayMs'];
@@ -59,6 +59,10 @@ export function checkWireJob(
   }
   if (!isCount(data.ttlMs, MAX_TTL_MS) || data.ttlMs === 0)
     say(['ttlMs'], `expected a time to live from 1ms to a year, got ${typeName(data.ttlMs)}`);
+  if ('halt' in data && data.halt !== 'soon' && data.halt !== 'now')
+    say(['halt'], `expected "soon" or "now", got ${typeName(data.halt)}`);
+  if ('deadline' in data && data.deadline !== true)
+    say(['deadline'], `expected true, got ${typeName(data.deadline)}`);
   problems.push(...jobProblems(data.job));
   if (problems.length) return { problems };
   return { wire: data as unknown as WireJob };

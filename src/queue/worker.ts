@@ -20,6 +20,7 @@ import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
 import { redactId, redactText } from '../util/redact.js';
 import { checkWireJob } from './validate.js';
+import { advanceRun, runStateFor } from './run-state.js';
 import { flushOutput, priorAttempts, reportEvent, type Reporter, type Tracked } from './worker-progress.js';
 import {
   CONTROL_CHANNEL,
@@ -209,8 +210,9 @@ class QueueWorker {
     }
     const data = checked.wire;
     const prior = priorAttempts(bullJob);
-    // A run whose producer stopped it, or died (its key expired), gets nothing more started.
-    const state = await this.#client.get(runKey(data.runId));
+    // A run whose producer (or a worker, --halt) stopped it, past its --deadline, or whose producer died (its key
+    // expired), gets nothing more started.
+    const state = await runStateFor(this.#client, data);
     if (state !== 'run' || this.#stopping) {
       if (this.#stopping && state === 'run' && token) {
         await bullJob.moveToWait(token);
@@ -237,6 +239,9 @@ class QueueWorker {
     } finally {
       this.#tracked.delete(job);
     }
+    // --halt: this worker knows of the failure first; the run is stopped before its slot takes another job.
+    const status = t.returning ? undefined : t.result?.status;
+    if (data.halt && (status === 'failed' || status === 'timed-out')) await this.#halt(data.runId, data.halt);
     flushOutput(t);
     await t.chain;
     if (t.returning && token) {
@@ -268,6 +273,18 @@ class QueueWorker {
       if (m.action === 'kill' && typeof m.runId === 'string') this.#killRun(m.runId);
     } catch {
       // not ours
+    }
+  }
+
+  /** Stops a run as its producer's --halt would: no worker starts a job of it any more; `now` kills its jobs. */
+  async #halt(runId: string, halt: 'soon' | 'now'): Promise<void> {
+    try {
+      await advanceRun(this.#client, runId, halt === 'now' ? 'kill' : 'cancel');
+      if (halt === 'soon') return;
+      this.#killRun(runId);
+      await this.#client.publish(CONTROL_CHANNEL, JSON.stringify({ runId, action: 'kill' }));
+    } catch {
+      // Redis trouble: the link's watch reports it; the producer stops the run when the result reaches it.
     }
   }
 

@@ -151,7 +151,14 @@ export class TimelineReport implements RunObserver {
     if (r.worker === null || r.startedAt === null) return;
     const job = this.job(r.index, r.id, status === 'retried');
     const start = Date.parse(r.startedAt) - this.info.startedAt;
-    this.push(job, this.lane(r.worker, r.host, r.pid ?? 0), start, r.durationMs ?? 0, status, r.attempts);
+    this.push(
+      job,
+      this.lane(r.worker, r.host ?? undefined, r.pid ?? 0),
+      start,
+      r.durationMs ?? 0,
+      status,
+      r.attempts,
+    );
     const last = this.a.job.length - 1;
     this.a.exit[last] = r.exitCode;
     this.a.sig[last] = r.signal;

@@ -181,6 +181,8 @@ function badMessages(dir: string): Array<{ name: string; data: unknown }> {
     ],
     ['capture limit NaN-like', { ...b, capture: { limit: 'lots', keep: true, stream: true } }],
     ['ttl huge', { ...b, ttlMs: 1e30 }],
+    ['halt not soon or now', { ...b, halt: 'never' }],
+    ['deadline not true', { ...b, deadline: 1 }],
   ];
   for (const [name, data] of specials) out.push({ name, data });
   return out;
