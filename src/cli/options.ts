@@ -175,6 +175,21 @@ export function bytes(name: string, value: string | undefined, dflt: number): nu
   throw new UsageError(`${name}: expected a size from 1KiB to 1GiB such as 512K or 4M, got "${value}"`);
 }
 
+/** `--joblog -` writes the joblog on stdout (GNU's): nothing to read back, and stdout must not be taken. */
+function joblogToStdout(opts: RunOptions): void {
+  const flag = opts.resumeFailed ? '--resume-failed' : '--resume';
+  if (opts.resume || opts.resumeFailed)
+    throw new UsageError(`${flag} reads the earlier run's log: give --joblog a file name, not - (stdout)`);
+  if (opts.schedule === 'longest-first')
+    throw new UsageError(
+      '--schedule longest-first reads durations from the joblog: give --joblog a file name, not - (stdout)',
+    );
+  if (opts.json === '-')
+    throw new UsageError('--joblog - and --json - both write to stdout: give one of them a file name');
+  if (opts.reporter === 'ndjson')
+    throw new UsageError('--joblog - and --reporter ndjson both write to stdout: give --joblog a file name');
+}
+
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   // GNU parallel's exit status is for its form (a command given as words), not --each / --call / a job file.
   const eachGiven = raw.each !== undefined || raw.call !== undefined;
@@ -226,7 +241,11 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.format !== undefined)
     opts.format = oneOf('--format', raw.format, ['json', 'jsonl', 'lines'] as const, 'json');
   if (raw.json !== undefined) opts.json = raw.json;
-  if (raw.junit !== undefined) opts.junit = raw.junit;
+  if (raw.junit !== undefined) {
+    if (raw.junit === '-' || raw.junit === '')
+      throw new UsageError('--junit: expected a file name for the JUnit XML, such as junit.xml');
+    opts.junit = raw.junit;
+  }
   if (raw.report !== undefined) {
     if (raw.report === '-' || raw.report === '')
       throw new UsageError('--report: expected a file name for the HTML report, such as run.html');
@@ -246,6 +265,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }
+  if (opts.joblog === '-') joblogToStdout(opts);
   const gnuIn = gnuInput(raw, args);
   if (raw.null && raw.each === undefined && !gnuIn)
     throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');

@@ -160,7 +160,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       github: inGitHubActions(),
       annotations: ndjson || values ? 'stderr' : 'stdout',
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
-      onPrinted: () => wakeSubmitter?.(),
+      onPrinted: (r) => {
+        reporting.printed?.(r);
+        wakeSubmitter?.();
+      },
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
     },
     reporting.sink,
