@@ -106,7 +106,7 @@ const MAX_WORKERS = 10_000;
 export function parseWorkers(
   value: string | undefined,
   cores = availableParallelism(),
-  flag = '-w/--workers',
+  flag = '--workers',
   auto = true,
 ): number {
   if (value === undefined) return cores;

@@ -75,9 +75,9 @@ export function workerInvocation(program: Command): RawWorkerOptions | undefined
 function workerWidth(value: string | undefined): number {
   if (value?.trim().toLowerCase() === 'auto')
     throw new UsageError(
-      'worker -w/--workers: auto is not supported by poolrun worker; give N, N%, +N or -N (cores plus or minus N)',
+      '--workers: auto is for a local run; poolrun worker takes N, N%, +N or -N (cores plus or minus N)',
     );
-  return parseWorkers(value, undefined, 'worker -w/--workers', false);
+  return parseWorkers(value, undefined, '--workers', false);
 }
 
 export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {

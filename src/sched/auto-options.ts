@@ -28,7 +28,7 @@ export function autoWorkers(raw: SchedRaw, cores = availableParallelism()): numb
   if (w === undefined || !/^auto/i.test(w)) return undefined;
   if (w !== 'auto')
     throw new UsageError(
-      `${raw.workersFlag ?? '-w/--workers'}: expected N, N%, +N, -N or auto, got "${raw.workers}"`,
+      `${raw.workersFlag ?? '--workers'}: expected N, N%, +N, -N or auto, got "${raw.workers}"`,
     );
   return maxWorkers(raw, cores);
 }
@@ -62,7 +62,7 @@ export function autoSchedOptions(raw: SchedRaw, cores = availableParallelism()):
   if (max !== undefined) {
     if (raw.queue !== undefined)
       throw new UsageError(
-        `${raw.workersFlag ?? '-w/--workers'} auto is for a local pool; with --queue the workers serving the queue set their own -w`,
+        `${raw.workersFlag ?? '--workers'} auto is for a local pool; with --queue the workers serving the queue set their own -w`,
       );
     out.auto = { max, cores };
   } else if (raw.maxWorkers !== undefined) {
