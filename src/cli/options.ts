@@ -1,6 +1,7 @@
 /** The command line, validated into RunOptions. Every bad value is a UsageError naming the option and value. */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
+import { JOBS_ZERO } from '../gnu/jobs.js';
 import { durationProblem, parseDuration } from '../util/duration.js';
 import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
@@ -60,6 +61,8 @@ export interface RunOptions extends SchedOptions, ReportOptions {
 export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawOptions, RawSchedOptions {
   verbose?: boolean;
   workers?: string;
+  /** Set by toRunOptions when the pool size came as -j/--jobs, to name it so in messages. */
+  workersFlag?: string;
   mode?: string;
   chunksize?: string;
   order?: string;
@@ -91,18 +94,43 @@ export interface RawOptions extends RawQueueOptions, GnuRawOptions, GnuInputRawO
   schedule?: string;
 }
 
-export function parseWorkers(value: string | undefined, cores = availableParallelism()): number {
+const MAX_WORKERS = 10_000;
+
+/**
+ * `-w/--workers` and `-j/--jobs`, one setting with every form (GNU parallel's -j and poolrun's -w alike):
+ *   N     N workers; 0 is GNU's "as many as possible" (JOBS_ZERO: each started only when a job waits for one)
+ *   N%    N percent of the cores (at least 1)
+ *   +N    cores + N            -N   cores - N (at least 1)
+ * `auto` is read before this, by sched/auto-options.ts. `flag` names the option as the user wrote it.
+ */
+export function parseWorkers(
+  value: string | undefined,
+  cores = availableParallelism(),
+  flag = '--workers',
+  auto = true,
+): number {
   if (value === undefined) return cores;
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
-  if (pct) {
-    const p = Number(pct[1]);
-    if (p > 0 && p <= 10_000) return Math.max(1, Math.floor((cores * p) / 100));
-  } else if (/^\d+$/.test(value.trim())) {
-    const n = Number(value);
-    if (n >= 1 && n <= 10_000) return n;
+  const v = value.trim();
+  let m = /^(\d{1,6})$/.exec(v);
+  if (m) {
+    const n = Number(m[1]);
+    if (n === 0) return JOBS_ZERO;
+    if (n <= MAX_WORKERS) return n;
+  } else if ((m = /^(\d{1,6}(?:\.\d{1,6})?)%$/.exec(v))) {
+    const p = Number(m[1]);
+    if (p > 0 && p <= 1_000_000) return Math.min(MAX_WORKERS, Math.max(1, Math.floor((cores * p) / 100)));
+  } else if ((m = /^([+-])(\d{1,6})$/.exec(v))) {
+    const n = Number(m[2]);
+    return Math.min(MAX_WORKERS, Math.max(1, m[1] === '+' ? cores + n : cores - n));
   }
-  throw new UsageError(
-    `--workers: expected a number of workers (1-10000) or a percentage of cores such as 50%, got "${value}"`,
+  throw new UsageError(`${flag}: expected ${workersForms(auto)}, got "${value}"`);
+}
+
+/** What -w/-j take, for messages. */
+export function workersForms(auto: boolean): string {
+  return (
+    `N workers (1-${MAX_WORKERS}; 0: as many as possible, ${JOBS_ZERO}), N% of cores such as 50%, ` +
+    `+N or -N (cores plus or minus N)${auto ? ', or auto' : ''}`
   );
 }
 
@@ -147,9 +175,34 @@ export function bytes(name: string, value: string | undefined, dflt: number): nu
   throw new UsageError(`${name}: expected a size from 1KiB to 1GiB such as 512K or 4M, got "${value}"`);
 }
 
+/** `--joblog -` writes the joblog on stdout (GNU's): nothing to read back, and stdout must not be taken. */
+function joblogToStdout(opts: RunOptions): void {
+  const flag = opts.resumeFailed ? '--resume-failed' : '--resume';
+  if (opts.resume || opts.resumeFailed)
+    throw new UsageError(`${flag} reads the earlier run's log: give --joblog a file name, not - (stdout)`);
+  if (opts.schedule === 'longest-first')
+    throw new UsageError(
+      '--schedule longest-first reads durations from the joblog: give --joblog a file name, not - (stdout)',
+    );
+  if (opts.json === '-')
+    throw new UsageError('--joblog - and --json - both write to stdout: give one of them a file name');
+  if (opts.reporter === 'ndjson')
+    throw new UsageError('--joblog - and --reporter ndjson both write to stdout: give --joblog a file name');
+  if (opts.junit === '-')
+    throw new UsageError('--joblog - and --junit - both write to stdout: give one of them a file name');
+}
+
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   // GNU parallel's exit status is for its form (a command given as words), not --each / --call / a job file.
   const eachGiven = raw.each !== undefined || raw.call !== undefined;
+  // -j/--jobs is -w/--workers (every form: N, N%, +N, -N, 0, auto), named as the user wrote it in messages.
+  if (raw.jobs !== undefined) {
+    if (raw.workers !== undefined)
+      throw new UsageError('-j/--jobs and -w/--workers both set the pool size: give one of them');
+    raw.workers = raw.jobs;
+    raw.workersFlag = '-j/--jobs';
+    delete raw.jobs;
+  }
   // GNU parallel's habits first: -j becomes --workers, --line-buffer --output stream, --pipe takes the command words.
   const gnu = gnuOptions(raw, args);
   args = gnu.args;
@@ -168,7 +221,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     args: [],
     nullSeparated: raw.null ?? false,
     mode,
-    workers: autoWorkers(raw) ?? parseWorkers(raw.workers),
+    workers: autoWorkers(raw) ?? parseWorkers(raw.workers, undefined, raw.workersFlag),
     chunksize: integer('--chunksize', raw.chunksize, 1, 100_000, 1),
     order: oneOf('--order', raw.order, ['input', 'completion'] as const, 'input'),
     output: oneOf('--output', raw.output, ['group', 'stream', 'none'] as const, 'group'),
@@ -190,7 +243,12 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.format !== undefined)
     opts.format = oneOf('--format', raw.format, ['json', 'jsonl', 'lines'] as const, 'json');
   if (raw.json !== undefined) opts.json = raw.json;
-  if (raw.junit !== undefined) opts.junit = raw.junit;
+  if (raw.junit !== undefined) {
+    // `-` is stdout (as --json -).
+    if (raw.junit === '')
+      throw new UsageError('--junit: expected a file name for the JUnit XML, such as junit.xml, or - (stdout)');
+    opts.junit = raw.junit;
+  }
   if (raw.report !== undefined) {
     if (raw.report === '-' || raw.report === '')
       throw new UsageError('--report: expected a file name for the HTML report, such as run.html');
@@ -218,6 +276,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }
+  if (opts.joblog === '-') joblogToStdout(opts);
   const gnuIn = gnuInput(raw, args);
   if (raw.null && raw.each === undefined && !gnuIn)
     throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');

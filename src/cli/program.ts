@@ -41,7 +41,7 @@ export function buildProgram(version: string): Command {
     .argument('[args...]', 'job file (.json, .jsonl, .txt; - for stdin); with --each/--call: their arguments')
     .option(
       '-w, --workers <n>',
-      'pool size: a number, N% of available cores, or auto (follows idle CPU and pressure) (default: available cores)',
+      'pool size: N, N% of available cores, +N/-N (cores plus/minus N), 0 = 1000, or auto (follows idle CPU and pressure) (default: available cores)',
     )
     .option('--max-workers <n>', 'with -w auto: the widest the pool may grow (default: 8 per core)')
     .option(
@@ -136,10 +136,7 @@ export function buildProgram(version: string): Command {
     )
     .option('--queue-timeout <dur>', 'with --queue: how long to retry an unreachable Redis (default 10s)')
     // GNU parallel's habits (issue 16; read in src/gnu/options.ts).
-    .option(
-      '-j, --jobs <n>',
-      "GNU parallel's pool size: N, N% of cores, +N/-N cores plus/minus N, 0 = 1000 (as many as possible)",
-    )
+    .option('-j, --jobs <n>', "the same as -w/--workers (GNU parallel's name for it)")
     .option('-k, --keep-order', 'accepted: output is in input order by default (--order input)')
     .option('--group', "accepted: each job's output is printed whole by default (--output group)")
     .option(

@@ -166,7 +166,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       github: inGitHubActions(),
       annotations: ownsStdout || values ? 'stderr' : 'stdout',
       colors: { stdout: chalkFor(process.stdout, opts.color), stderr: chalkFor(process.stderr, opts.color) },
-      onPrinted: () => wakeSubmitter?.(),
+      onPrinted: (r) => {
+        reporting.printed?.(r);
+        wakeSubmitter?.();
+      },
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
       ...(opts.gnu?.keepOrder && opts.order === 'input' ? { ordered: true } : {}),
     },
@@ -249,7 +252,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     opts.gnu?.timeoutPercent !== undefined && ex instanceof Executor
       ? new (await import('../gnu/timeout.js')).TimeoutPercent({
           percent: opts.gnu.timeoutPercent,
-          timeOut: (j) => ex.timeOut(j),
+          // Only jobs without a limit of their own: neither a timeout nor `"timeout": null` (the job file wins).
+          timeOut: (j) => j.timeoutMs === undefined && !j.noTimeout && ex.timeOut(j),
         })
       : undefined;
   const auto =
@@ -396,8 +400,14 @@ function exitStatus(summary: Summary, runStop: RunStop, gnu: boolean): number {
   return Math.min(101, Math.max(1, summary.failed + summary.timedOut));
 }
 
-/** Command-line settings that a job does not set itself (the job file wins, as its defaults do). */
+/** A job's own field, then the file's defaults (both in job already), then the option; `"timeout": null` wins. */
 function applyCliDefaults(job: Job, opts: RunOptions): Job {
+  // No limit, even under --timeout N%; the mark stays off the queue's wire (its workers would refuse it).
+  if (job.noTimeout) {
+    if (!opts.queue) return job;
+    const { noTimeout: _, ...rest } = job;
+    return rest;
+  }
   if (opts.timeoutMs !== undefined && job.timeoutMs === undefined)
     return { ...job, timeoutMs: opts.timeoutMs };
   return job;

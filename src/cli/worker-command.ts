@@ -42,7 +42,10 @@ export function addWorkerCommand(program: Command): void {
     .command('worker')
     .description('serve jobs from a shared queue (BullMQ on Redis) on a local pool')
     .option('--queue <url>', `Redis URL: redis://host:6379/0 (rediss:// for TLS); default: $${QUEUE_ENV}`)
-    .option('-w, --workers <n>', 'pool size: a number, or N% of available cores (default: available cores)')
+    .option(
+      '-w, --workers <n>',
+      'pool size: N, N% of available cores, +N/-N (cores plus/minus N), 0 = 1000 (default: available cores)',
+    )
     .addOption(
       new Option('-m, --mode <mode>', 'thread: worker threads; process: worker processes')
         .choices(['thread', 'process'])
@@ -68,6 +71,15 @@ export function workerInvocation(program: Command): RawWorkerOptions | undefined
   return invoked.get(program);
 }
 
+/** The worker's -w: every form of a local run's but auto (the worker's pool has a fixed width). */
+function workerWidth(value: string | undefined): number {
+  if (value?.trim().toLowerCase() === 'auto')
+    throw new UsageError(
+      '--workers: auto is for a local run; poolrun worker takes N, N%, +N or -N (cores plus or minus N)',
+    );
+  return parseWorkers(value, undefined, '--workers', false);
+}
+
 export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
   const source = queueSource(raw.queue);
   if (source === undefined)
@@ -78,7 +90,7 @@ export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
     throw new UsageError(`--lock-duration: expected at least 1s, got "${raw.lockDuration}"`);
   return {
     url: queueUrl(source.name, source.value),
-    workers: parseWorkers(raw.workers),
+    workers: workerWidth(raw.workers),
     mode,
     lockDurationMs,
     killAfterMs: duration('--kill-after', raw.killAfter ?? '5s', true)!,

@@ -119,6 +119,7 @@ export function buildJob(
   } else if (env) job.env = env;
   const timeout = pick('timeout');
   if (typeof timeout === 'string' || typeof timeout === 'number') job.timeoutMs = parseDuration(timeout)!;
+  else if (timeout === null) job.noTimeout = true;
   const retries = pick('retries');
   if (typeof retries === 'number') job.retries = retries;
   const after = afterIds(obj);

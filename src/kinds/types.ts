@@ -21,6 +21,11 @@ export interface JobCommon {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /**
+   * `"timeout": null` in the job or the file's defaults: no limit, whatever `--timeout` says. Read (and removed)
+   * where the CLI fills in its options (cli/run.ts applyCliDefaults); a job without timeoutMs has no limit anyway.
+   */
+  noTimeout?: true;
   retries?: number;
   /** Wait before the first retry (doubling after); set by a queue producer for its workers, not by job files. */
   retryDelayMs?: number;

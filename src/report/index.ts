@@ -8,11 +8,14 @@ import { checkWritable } from './files.js';
 import { PlainReporter } from './plain.js';
 import type { Sink } from './sink.js';
 import type { RunInfo, RunObserver } from './types.js';
+import type { JobResult } from '../kinds/types.js';
 
 export interface Reporting {
   observers: RunObserver[];
   /** Where job output goes: through the live view when there is one, so it scrolls above it. */
   sink: Sink;
+  /** Told each time a job's output has been printed (`--joblog -` writes the job's line after it). */
+  printed?: (result: JobResult) => void;
 }
 
 /**
@@ -28,7 +31,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
   const observers: RunObserver[] = [];
   const summary = {
     argv: process.argv.slice(2),
-    ...(opts.joblog !== undefined ? { joblog: opts.joblog } : {}),
+    ...(opts.joblog !== undefined && opts.joblog !== '-' ? { joblog: opts.joblog } : {}),
   };
   let out = sink;
   const display = statusDisplay(opts);
@@ -58,7 +61,13 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
     const { JunitFile } = await import('./junit.js');
     observers.push(new JunitFile(opts.junit, run, out));
   }
-  if (opts.joblog !== undefined) {
+  let printed: Reporting['printed'];
+  if (opts.joblog === '-') {
+    const { JoblogStdout } = await import('./joblog-stdout.js');
+    const log = new JoblogStdout(out);
+    observers.push(log);
+    printed = (r) => log.printed(r);
+  } else if (opts.joblog !== undefined) {
     const { joblogObserver } = await import('./joblog.js');
     observers.push(joblogObserver(opts.joblog, opts, out));
   }
@@ -67,7 +76,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
     const mode = opts.queue ? 'queue' : opts.mode;
     observers.push(new TimelineReport(opts.report, run, { mode, argv: summary.argv }));
   }
-  return { observers, sink: out };
+  return printed ? { observers, sink: out, printed } : { observers, sink: out };
 }
 
 export function statusDisplay(opts: ReportOptions): 'tty' | 'plain' | 'ndjson' | 'none' {

@@ -56,7 +56,7 @@ export const JOBLOG_COLUMNS = [
   'JobHash',
 ] as const;
 
-const HEADER = `${JOBLOG_COLUMNS.join('\t')}\n`;
+export const HEADER = `${JOBLOG_COLUMNS.join('\t')}\n`;
 
 /**
  * What a job does, hashed: its kind and action, cwd and env. Not its id or position (the log matches those
@@ -260,7 +260,7 @@ export function joblogObserver(file: string, opts: ReportOptions, sink: Sink): J
 }
 
 /** GNU parallel's Receive: bytes of output the job wrote on stdout (as kept; 0 with --output none). */
-function received(r: JobResult, out: JobOutput | undefined): number {
+export function received(r: JobResult, out: JobOutput | undefined): number {
   if (out?.stdoutFile) {
     try {
       return statSync(out.stdoutFile).size;

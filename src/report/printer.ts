@@ -33,7 +33,7 @@ export interface PrinterOptions {
   /** Colours for the `[id] ` prefixes of `--output stream`, per stream (level 0: none). */
   colors?: { stdout: ChalkInstance; stderr: ChalkInstance };
   /** Called each time a finished job's output has been printed (the submitter waits on the backlog). */
-  onPrinted?: () => void;
+  onPrinted?: (result: JobResult) => void;
   /** `--output stream`: the prefix of a job's lines instead of `[id] ` (GNU's --line-buffer, --tag). */
   linePrefix?: (job: { id: string; index: number }) => Buffer;
   /**
@@ -159,7 +159,7 @@ export class OutputPrinter {
         void this.resumeAfter(printing, h);
         return;
       }
-      this.opts.onPrinted?.();
+      this.opts.onPrinted?.(h.result);
     }
     this.busy = false;
     for (const w of this.idleWaiters.splice(0)) w();
@@ -171,7 +171,7 @@ export class OutputPrinter {
     } catch (e) {
       this.printFailed(h, e);
     }
-    this.opts.onPrinted?.();
+    this.opts.onPrinted?.(h.result);
     this.pump();
   }
 

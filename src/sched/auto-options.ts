@@ -6,6 +6,8 @@ import { SCHEDULES, type Schedule } from './longest-first.js';
 
 export interface SchedRaw {
   workers?: string;
+  /** How the pool size was given, for messages: `-w/--workers` (the default) or `-j/--jobs`. */
+  workersFlag?: string;
   maxWorkers?: string;
   schedule?: string;
   joblog?: string;
@@ -20,13 +22,14 @@ export interface SchedOptions {
   schedule: Schedule;
 }
 
-const WORKERS_WORDS = 'a number of workers (1-10000), a percentage of cores such as 50%, or auto';
-
 /** `-w auto`: the pool's size (its bound, --max-workers); undefined for any other -w, which parseWorkers reads. */
 export function autoWorkers(raw: SchedRaw, cores = availableParallelism()): number | undefined {
   const w = raw.workers?.trim();
   if (w === undefined || !/^auto/i.test(w)) return undefined;
-  if (w !== 'auto') throw new UsageError(`--workers: expected ${WORKERS_WORDS}, got "${raw.workers}"`);
+  if (w !== 'auto')
+    throw new UsageError(
+      `${raw.workersFlag ?? '--workers'}: expected N, N%, +N, -N or auto, got "${raw.workers}"`,
+    );
   return maxWorkers(raw, cores);
 }
 
@@ -59,7 +62,7 @@ export function autoSchedOptions(raw: SchedRaw, cores = availableParallelism()):
   if (max !== undefined) {
     if (raw.queue !== undefined)
       throw new UsageError(
-        '--workers auto is for a local pool; with --queue the workers serving the queue set their own -w',
+        `${raw.workersFlag ?? '--workers'} auto is for a local pool; with --queue the workers serving the queue set their own -w`,
       );
     out.auto = { max, cores };
   } else if (raw.maxWorkers !== undefined) {

@@ -134,7 +134,8 @@ describe('usage errors: exit 2, one line naming the problem, and a pointer to --
     [['--bogus', 'jobs.json'], /^poolrun: unknown option '--bogus'$/],
     [['--worker', '2', 'jobs.json'], /^poolrun: unknown option '--worker'$/],
     [['--workers', 'lots', 'jobs.json'], /^poolrun: --workers: expected .*, got "lots"$/],
-    [['--workers', '0', 'jobs.json'], /^poolrun: --workers: expected .*, got "0"$/],
+    // 0 is GNU's "as many as possible" (-w and -j are one setting): a negative count past the sign is not.
+    [['--workers', '1-2', 'jobs.json'], /^poolrun: --workers: expected .*, got "1-2"$/],
     [['--mode', 'fiber', 'jobs.json'], /^poolrun: option '-m, --mode <mode>' argument 'fiber' is invalid/],
     [
       ['--timeout', '5 parsecs', 'jobs.json'],
