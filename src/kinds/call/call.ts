@@ -1,5 +1,7 @@
 import { isMainThread } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CallSpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
@@ -20,6 +22,58 @@ export function importModule(specifier: string): Promise<Record<string, unknown>
     p.catch(() => modules.delete(specifier));
   }
   return p;
+}
+
+/**
+ * The function a module exports under `name`, bound to what it is looked up on; or undefined, with the names of the
+ * functions it does export. A CommonJS module's `module.exports` is the namespace's `default`, and Node finds only
+ * some of its names statically (`exports.g = …` yes, `module.exports = { f }` no): there, the name is also looked
+ * up on `default`, as `require(module)[name]` would find it.
+ */
+export function exportedFunction(
+  specifier: string,
+  mod: Record<string, unknown>,
+  name: string,
+): { fn: (...a: unknown[]) => unknown; names?: undefined } | { fn?: undefined; names: string[] } {
+  const own = mod[name];
+  if (typeof own === 'function') return { fn: own as (...a: unknown[]) => unknown };
+  const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function' && k !== 'default');
+  const exports = mod.default;
+  if (
+    isCommonJs(specifier, mod) &&
+    exports !== null &&
+    (typeof exports === 'object' || typeof exports === 'function')
+  ) {
+    const target = exports as Record<string, unknown>;
+    const fn = target[name];
+    if (typeof fn === 'function' && name !== 'default')
+      return { fn: (...a: unknown[]) => (fn as (...b: unknown[]) => unknown).apply(target, a) };
+    for (const k of Object.keys(target))
+      if (typeof target[k] === 'function' && !names.includes(k)) names.push(k);
+    return { names };
+  }
+  if (typeof exports === 'function') names.push('default');
+  return { names };
+}
+
+/** Whether Node loaded the module as CommonJS: its CommonJS loader keeps it in require.cache. */
+function isCommonJs(specifier: string, mod: Record<string, unknown>): boolean {
+  if ('module.exports' in mod) return true; // Node 23 names module.exports in the namespace
+  let file: string;
+  try {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(specifier).href;
+    if (!url.startsWith('file:')) return false;
+    file = fileURLToPath(url);
+  } catch {
+    return false;
+  }
+  const cache = createRequire(file).cache;
+  if (file in cache) return true;
+  try {
+    return realpathSync(file) in cache;
+  } catch {
+    return false;
+  }
 }
 
 type Write = typeof process.stdout.write;
@@ -49,15 +103,14 @@ export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome>
       process.chdir(job.cwd);
     }
     const mod = await importModule(spec.module);
-    const fn = mod[spec.export];
-    if (typeof fn !== 'function') {
-      const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+    const { fn, names } = exportedFunction(spec.module, mod, spec.export);
+    if (!fn) {
       throw new TypeError(
         `${spec.module} has no exported function "${spec.export}"` +
           (names.length ? ` (it exports: ${names.join(', ')})` : ''),
       );
     }
-    outcome.value = await (fn as (...a: unknown[]) => unknown)(...spec.args);
+    outcome.value = await fn(...spec.args);
   } catch (e) {
     outcome.error = serializeError(e);
   } finally {
