@@ -17,6 +17,7 @@ import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
 import { emptyOutcome } from '../kinds/outcome.js';
 import { exportedFunction, importModule } from '../kinds/call/call.js';
+import { bufferPaths } from './buffers.js';
 import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
@@ -197,6 +198,11 @@ async function runOne(w: WireJob): Promise<void> {
   }
   if (aborted) outcome.aborted = true;
   const wire = toWire(outcome);
+  // A thread's clone loses a Buffer's class (a process's serialization keeps it): say where they were.
+  if (parentPort && outcome.value !== undefined) {
+    const paths = bufferPaths(outcome.value);
+    if (paths.length) wire.bufferPaths = paths;
+  }
   try {
     post({ type: 'done', key: w.key, outcome: wire });
   } catch (e) {
