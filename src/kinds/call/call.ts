@@ -8,6 +8,7 @@ import type { Outcome } from '../outcome.js';
 import { Capture } from '../capture.js';
 import { emptyOutcome } from '../outcome.js';
 import { serializeError } from '../outcome.js';
+import { errnoCode, JobError, toSerialized } from '../job-error.js';
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -95,24 +96,32 @@ export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome>
   try {
     if (job.cwd !== undefined && job.cwd !== process.cwd()) {
       if (!isMainThread && !process.send) {
-        throw new Error(
+        throw new JobError(
+          'Error',
           'cwd is not supported for call jobs in thread mode (a thread cannot chdir); use --mode process',
         );
       }
-      previousCwd = process.cwd();
-      process.chdir(job.cwd);
+      const here = process.cwd();
+      try {
+        process.chdir(job.cwd);
+      } catch (e) {
+        throw new JobError('Error', `cwd does not exist or is not a directory: ${job.cwd}`, errnoCode(e));
+      }
+      previousCwd = here;
     }
     const mod = await importModule(spec.module);
     const { fn, names } = exportedFunction(spec.module, mod, spec.export);
     if (!fn) {
-      throw new TypeError(
+      throw new JobError(
+        'TypeError',
         `${spec.module} has no exported function "${spec.export}"` +
           (names.length ? ` (it exports: ${names.join(', ')})` : ''),
       );
     }
     outcome.value = await fn(...spec.args);
   } catch (e) {
-    outcome.error = serializeError(e);
+    // poolrun's own errors carry no stack (it would point inside poolrun); the function's keep theirs.
+    outcome.error = e instanceof JobError ? toSerialized(e.name, e) : serializeError(e);
   } finally {
     if (previousCwd !== undefined) process.chdir(previousCwd);
     restoreEnv?.();

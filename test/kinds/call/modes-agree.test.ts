@@ -77,3 +77,39 @@ describe.each(['thread', 'process'])('a call in %s mode', (mode) => {
     }
   });
 });
+
+describe("a call's errors that poolrun makes carry no stack of poolrun's", () => {
+  it.each(['thread', 'process'])(
+    'a missing export; a cwd that is missing or a file (%s mode)',
+    async (mode) => {
+      const dir = temp();
+      writeFileSync(join(dir, 't.mjs'), TASKS);
+      writeFileSync(join(dir, 'afile'), 'x');
+      const jobs = join(dir, 'jobs.json');
+      writeFileSync(
+        jobs,
+        JSON.stringify([
+          { id: 'missing', call: { module: './t.mjs', export: 'zz' } },
+          { id: 'nocwd', cwd: 'nope', call: { module: './t.mjs', export: 'buf' } },
+          { id: 'filecwd', cwd: 'afile', call: { module: './t.mjs', export: 'buf' } },
+        ]),
+      );
+      const json = join(dir, 'r.json');
+      const r = await poolrun(['--mode', mode, '--json', json, jobs], { cwd: dir });
+      expect(r.code).toBe(1);
+      const { results } = JSON.parse(readFileSync(json, 'utf8')) as {
+        results: Array<{ id: string; error: Record<string, unknown> }>;
+      };
+      for (const x of results) expect(x.error, x.id).not.toHaveProperty('stack');
+      expect(results[0]!.error.message).toContain('has no exported function "zz"');
+      if (mode === 'process') {
+        expect(results[1]!.error.message).toBe(
+          `cwd does not exist or is not a directory: ${join(dir, 'nope')}`,
+        );
+        expect(results[2]!.error.message).toBe(
+          `cwd does not exist or is not a directory: ${join(dir, 'afile')}`,
+        );
+      } else expect(results[1]!.error.message).toContain('cwd is not supported for call jobs in thread mode');
+    },
+  );
+});
