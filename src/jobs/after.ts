@@ -8,6 +8,7 @@
  * jobs that have an `after` are kept with their edges.
  */
 import { isPlainObject } from './words.js';
+import { checkableAfter } from './ids.js';
 import type { Issue, Segment } from './issues.js';
 import { redactId } from '../util/redact.js';
 
@@ -194,7 +195,7 @@ export function findCycles(
 }
 
 /** `after` problems of a whole JSON document's jobs (schema-valid, ids unique), as issues to locate. */
-export function afterIssues(list: unknown[], prefix: Segment[], bad: Set<Segment | undefined>): Issue[] {
+export function afterIssues(list: unknown[], prefix: Segment[]): Issue[] {
   const checker = new AfterChecker('any');
   const issues: Issue[] = [];
   const toIssue = (p: AfterProblem): Issue => ({
@@ -203,8 +204,8 @@ export function afterIssues(list: unknown[], prefix: Segment[], bad: Set<Segment
   });
   list.forEach((raw, i) => {
     const own = explicitId(raw);
-    // A job with other problems still holds its id; its own `after` is not checked.
-    for (const p of checker.add(i, own ?? String(i + 1), own, bad.has(i) ? undefined : raw))
+    // A job with other problems still holds its id; its own `after` is checked when it is valid itself.
+    for (const p of checker.add(i, own ?? String(i + 1), own, checkableAfter(raw) ? raw : undefined))
       issues.push(toIssue(p));
   });
   for (const p of checker.end()) issues.push(toIssue(p));

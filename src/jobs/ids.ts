@@ -31,3 +31,26 @@ export class IdRegistry {
     return undefined;
   }
 }
+
+const isId = (v: unknown): v is string | number =>
+  (typeof v === 'string' && v !== '' && !v.includes('\0')) || Number.isInteger(v);
+
+/**
+ * The id of a job as written, when it can be compared with the others' even if the job has other problems (every
+ * problem of a file is reported at once): the id, undefined for a job named by its position, null when the job is
+ * neither a command nor an object or its id is not one the schema takes (that problem is reported by itself).
+ */
+export function checkableId(raw: unknown): string | undefined | null {
+  if (typeof raw === 'string') return undefined; // a command: named by its position
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const id = (raw as { id?: unknown }).id;
+  if (id === undefined) return undefined;
+  return isId(id) ? String(id) : null;
+}
+
+/** Whether a job's `after` is one the schema takes, so the ids it names can be checked whatever else is wrong. */
+export function checkableAfter(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const after = (raw as { after?: unknown }).after;
+  return Array.isArray(after) ? after.every(isId) : isId(after);
+}

@@ -6,7 +6,7 @@
 import type { JobFileProblem } from '../errors.js';
 import { encodingProblem } from '../util/utf8.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
-import { IdRegistry } from './ids.js';
+import { checkableAfter, checkableId, IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue } from './issues.js';
 import { locateIssues, syntaxProblem, type Origin } from './locate.js';
 import { buildJob, explicitId, jobIssues } from './normalize.js';
@@ -125,8 +125,12 @@ export class JobLineParser {
     const issues: Issue[] = checkJob(raw);
     issues.push(...jobIssues(raw, []));
     const id = explicitId(raw);
-    if (issues.length === 0) {
-      const first = this.ids.add(index, id);
+    const fieldsOk = issues.length === 0;
+    // Every problem at once: a job with other problems still has its id (and its `after`) checked when that is
+    // valid itself.
+    const ownId = checkableId(raw);
+    if (ownId !== null) {
+      const first = this.ids.add(index, ownId);
       this.remember(index, n, id === undefined ? 1 : idColumn(text));
       if (first !== undefined) {
         issues.push({
@@ -141,21 +145,23 @@ export class JobLineParser {
       }
     }
     if (this.after) {
-      // A job with other problems still holds its id (naming it is no problem); its own `after` is not checked.
+      // A job with other problems still holds its id (naming it is no problem) and has its `after` checked.
       const where = `${this.name}:${n}:${afterColumn(text)}`;
-      const ok = issues.length === 0 && duplicates.length === 0;
+      const ok = checkableAfter(raw);
       for (const p of this.after.add(index, id ?? String(index + 1), id, ok ? raw : undefined, where))
         issues.push({ at: afterAt([], p.item), message: p.message });
     }
-    if (issues.length === 0 && duplicates.length === 0) {
+    if (fieldsOk) {
+      // Built when its own fields are valid, so its destination is compared whatever else is wrong with it.
       const job = buildJob(raw, index, this.baseDir);
       const clash = this.places.add(job, n);
-      if (!clash) return job;
-      issues.push({
-        at: [job.kind, 'to'],
-        message: clash.message,
-        first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
-      });
+      if (!clash && issues.length === 0 && duplicates.length === 0) return job;
+      if (clash)
+        issues.push({
+          at: [job.kind, 'to'],
+          message: clash.message,
+          first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
+        });
     }
     if (issues.length) for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);
     return undefined;

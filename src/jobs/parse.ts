@@ -11,7 +11,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Job } from '../kinds/types.js';
 import { JOB_KINDS } from '../kinds/index.js';
-import { IdRegistry } from './ids.js';
+import { checkableId, IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue, type Segment } from './issues.js';
 import { JobLineParser } from './lines.js';
 import {
@@ -189,12 +189,15 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
   const defaults = isPlainObject(doc) && isPlainObject(doc.defaults) ? doc.defaults : undefined;
   if (defaults) issues.push(...defaultsIssues(defaults, ['defaults']));
   list.forEach((raw, i) => issues.push(...jobIssues(raw, [...prefix, i])));
-  // Ids of jobs that are wrong anyway would only add noise.
+  // Jobs with problems of their own fields (not built below).
   const bad = new Set(issues.filter((x) => x.at.length > prefix.length).map((x) => x.at[prefix.length]));
+  const fileLevel = issues.some((x) => x.at.length <= prefix.length || x.at[0] === 'defaults');
+  // Every problem at once: a job with another problem still has its id and its `after` checked, when those are
+  // valid themselves (an invalid one is its own problem).
   const ids = new IdRegistry();
   list.forEach((raw, i) => {
-    if (bad.has(i)) return;
-    const id = explicitId(raw);
+    const id = checkableId(raw);
+    if (id === null) return;
     const first = ids.add(i, id);
     if (first !== undefined) {
       const idAt = (k: number, has: boolean): Segment[] => [...prefix, k, ...(has ? ['id'] : [])];
@@ -205,7 +208,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
-  issues.push(...afterIssues(list, prefix, bad));
+  issues.push(...afterIssues(list, prefix));
   const fail = () => {
     const located = !issues.length
       ? []
@@ -214,21 +217,28 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
     for (const p of sortByLocation([...duplicates, ...located])) problems.add(p);
     return problems.error(opts.name);
   };
-  if (issues.length || duplicates.length) throw fail();
-  const env = sharedEnv(defaults);
-  const jobs = list.map((raw, i) => buildJob(raw, i, opts.baseDir, defaults, env));
+  // Jobs whose own fields are all valid are built, and their destinations compared, even when other jobs have
+  // problems; a problem outside the jobs (`defaults`, the document) leaves nothing to build them with.
+  const env = fileLevel ? undefined : sharedEnv(defaults);
+  const jobs: Job[] = [];
   const places = new Destinations();
-  for (const job of jobs) {
-    const clash = places.add(job);
-    if (!clash) continue;
-    const toAt = (j: Job): Segment[] => [...prefix, j.index, j.kind, 'to'];
-    issues.push({
-      at: toAt(job),
-      message: clash.message,
-      first: { at: toAt(jobs[clash.first]!), path: display([...prefix, clash.first]) },
+  const built = new Map<number, Job>();
+  if (!fileLevel)
+    list.forEach((raw, i) => {
+      if (bad.has(i)) return;
+      const job = buildJob(raw, i, opts.baseDir, defaults, env);
+      jobs.push(job);
+      built.set(i, job);
+      const clash = places.add(job);
+      if (!clash) return;
+      const toAt = (j: Job): Segment[] => [...prefix, j.index, j.kind, 'to'];
+      issues.push({
+        at: toAt(job),
+        message: clash.message,
+        first: { at: toAt(built.get(clash.first)!), path: display([...prefix, clash.first]) },
+      });
     });
-  }
-  if (issues.length) throw fail();
+  if (issues.length || duplicates.length) throw fail();
   return jobs;
 }
 

@@ -93,6 +93,10 @@ export function diedOutcome(current: Tracked, slot: Slot, exit: WorkerExit): Out
       };
   if (!current.killReason && exit.error?.stack) error.stack = exit.error.stack;
   const outcome = failedOutcome(error, current.start?.startedAt);
+  // A worker poolrun ended (a call's timeout, a cancel) ends as the mode ends it — a thread with code 1, a process
+  // by SIGKILL — which says nothing of the job: it has neither, in either mode. A worker that died by itself says
+  // how it died.
+  if (current.killReason) return outcome;
   outcome.exitCode = exit.code;
   outcome.signal = exit.signal;
   return outcome;

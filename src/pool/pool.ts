@@ -16,6 +16,7 @@ import { kindOf } from '../kinds/index.js';
 import { Dispatcher } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
+import { restoreBuffers } from './buffers.js';
 
 export type { Attempt, AttemptResult, KillReason, PoolOptions, StartInfo, Ticket } from './types.js';
 
@@ -205,6 +206,10 @@ export class WorkerPool {
         if (!t) return;
         // Freshly deserialized, so ours to complete in place.
         const outcome = m.outcome as Outcome;
+        if (m.outcome.bufferPaths) {
+          outcome.value = restoreBuffers(outcome.value, m.outcome.bufferPaths);
+          delete m.outcome.bufferPaths;
+        }
         // The job ended before its worker sent `spawned`: its group is registered (and let go below) only if
         // something of it is left.
         if (m.spawned && t.pgid === undefined) {

@@ -45,7 +45,12 @@ export const OUTPUT_RESUME = 128 * 1024;
 export const OUTPUT_ACK_STEP = 32 * 1024;
 
 /** An Outcome as it crosses to the main thread: empty output is left out (cloning an empty buffer still costs). */
-export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & { stdout?: Uint8Array; stderr?: Uint8Array };
+export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & {
+  stdout?: Uint8Array;
+  stderr?: Uint8Array;
+  /** A thread's call value: where it held Buffers, which the clone made Uint8Arrays (pool/buffers.ts). */
+  bufferPaths?: Array<Array<string | number>>;
+};
 
 export type FromWorker =
   | { type: 'ready' }

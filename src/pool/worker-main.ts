@@ -16,7 +16,8 @@ import type {
 import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
 import { emptyOutcome } from '../kinds/outcome.js';
-import { importModule } from '../kinds/call/call.js';
+import { exportedFunction, importModule } from '../kinds/call/call.js';
+import { bufferPaths } from './buffers.js';
 import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
@@ -197,6 +198,11 @@ async function runOne(w: WireJob): Promise<void> {
   }
   if (aborted) outcome.aborted = true;
   const wire = toWire(outcome);
+  // A thread's clone loses a Buffer's class (a process's serialization keeps it): say where they were.
+  if (parentPort && outcome.value !== undefined) {
+    const paths = bufferPaths(outcome.value);
+    if (paths.length) wire.bufferPaths = paths;
+  }
   try {
     post({ type: 'done', key: w.key, outcome: wire });
   } catch (e) {
@@ -276,10 +282,9 @@ const init: WorkerInit | undefined = parentPort
 async function start(): Promise<void> {
   if (init) {
     const mod = await importModule(init.module);
-    const fn = mod[init.export];
-    if (typeof fn !== 'function')
-      throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
-    await (fn as (...a: unknown[]) => unknown)(...init.args);
+    const { fn } = exportedFunction(init.module, mod, init.export);
+    if (!fn) throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
+    await fn(...init.args);
   }
   await preloadKinds();
   post({ type: 'ready' });

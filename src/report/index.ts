@@ -82,6 +82,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
 export function statusDisplay(opts: ReportOptions): 'tty' | 'plain' | 'ndjson' | 'none' {
   if (opts.reporter === 'ndjson') return 'ndjson';
   if (opts.quiet) return 'none';
-  if (opts.reporter === 'auto') return process.stderr.isTTY ? 'tty' : 'plain';
+  // A dumb terminal (TERM=dumb: Emacs shell, some CI) cannot move the cursor: it gets lines, as a pipe does.
+  if (opts.reporter === 'auto') return process.stderr.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
   return opts.reporter;
 }

@@ -38,7 +38,11 @@ export class Slowest {
 export function endReason(r: JobResult): string | undefined {
   if (r.status === 'timed-out') return r.error?.message ?? 'timed out';
   if (r.signal) return `killed by ${r.signal}`;
-  if (r.exitCode !== null) return `exit status ${r.exitCode}`;
+  // A program that could not be started (127/126) has an exit status and an error that says why: both are shown.
+  if (r.exitCode !== null) {
+    const why = errorLine(r);
+    return why === undefined ? `exit status ${r.exitCode}` : `${why} (exit status ${r.exitCode})`;
+  }
   if (r.error) return redactText(`${r.error.name}: ${r.error.message}`);
   return undefined;
 }

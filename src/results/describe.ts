@@ -1,6 +1,5 @@
 /** A finished job in a few words, as every status display and a queue worker's log line show it. */
 import type { JobResult } from '../kinds/types.js';
-import { KINDS } from '../kinds/index.js';
 import { formatDuration } from '../util/duration.js';
 import { redactText } from '../util/redact.js';
 import { formatBytes, printable } from '../util/text.js';
@@ -19,11 +18,11 @@ export function describeEnd(r: JobResult): string {
 }
 
 /**
- * The first line of the error of a job that did not succeed, when its exit status does not say it all: a shell
- * job's exit status does; a crashed worker, a spawn error, a call that threw need their message.
+ * The first line of the error of a job that did not succeed: a crashed worker, a program that could not be
+ * started (`command not found: NAME`, beside its 127), a call that threw. A shell job that just exited non-zero
+ * has no error: its exit status says it all.
  */
 export function errorLine(r: JobResult): string | undefined {
-  if (!r.error || r.status === 'succeeded' || (KINDS[r.kind].exitStatus && r.exitCode !== null))
-    return undefined;
+  if (!r.error || r.status === 'succeeded') return undefined;
   return redactText(r.error.message.split('\n', 1)[0]!);
 }

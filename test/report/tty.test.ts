@@ -298,4 +298,19 @@ describe('the TTY view (raw bytes under script)', () => {
     const text = raw.replace(/\x1b\[\d+m/g, '');
     expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} succeeded a \(worker 1, \d+ms, exit 0\)\r?$/m);
   });
+
+  it('TERM=dumb: the plain lines, no cursor codes; --reporter tty, asked for, still draws', async () => {
+    const dir = temp();
+    const jobs = jobFile(dir, [
+      { id: 'a', run: 'sleep 0.5; echo A' },
+      { id: 'b', run: 'exit 3' },
+      { id: 'c', run: 'sleep 0.8; echo C' },
+    ]);
+    const raw = await inScript([jobs], { TERM: 'dumb' });
+    expect(raw).not.toMatch(/\x1b\[(\?25|\d*[ABJK])/);
+    expect(raw).toMatch(/^\d\d:\d\d:\d\d\.\d{3} failed b \(worker \d, \d+ms, exit 3\)\r?$/m);
+    expect(raw).toMatch(/^poolrun: 3 jobs: 2 succeeded, 1 failed in /m);
+    const asked = await inScript(['--reporter', 'tty', jobs], { TERM: 'dumb' });
+    expect(asked).toContain('\x1b[?25l');
+  });
 });

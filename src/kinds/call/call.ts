@@ -1,11 +1,14 @@
 import { isMainThread } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CallSpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
 import { Capture } from '../capture.js';
 import { emptyOutcome } from '../outcome.js';
 import { serializeError } from '../outcome.js';
+import { errnoCode, JobError, toSerialized } from '../job-error.js';
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -20,6 +23,58 @@ export function importModule(specifier: string): Promise<Record<string, unknown>
     p.catch(() => modules.delete(specifier));
   }
   return p;
+}
+
+/**
+ * The function a module exports under `name`, bound to what it is looked up on; or undefined, with the names of the
+ * functions it does export. A CommonJS module's `module.exports` is the namespace's `default`, and Node finds only
+ * some of its names statically (`exports.g = …` yes, `module.exports = { f }` no): there, the name is also looked
+ * up on `default`, as `require(module)[name]` would find it.
+ */
+export function exportedFunction(
+  specifier: string,
+  mod: Record<string, unknown>,
+  name: string,
+): { fn: (...a: unknown[]) => unknown; names?: undefined } | { fn?: undefined; names: string[] } {
+  const own = mod[name];
+  if (typeof own === 'function') return { fn: own as (...a: unknown[]) => unknown };
+  const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function' && k !== 'default');
+  const exports = mod.default;
+  if (
+    isCommonJs(specifier, mod) &&
+    exports !== null &&
+    (typeof exports === 'object' || typeof exports === 'function')
+  ) {
+    const target = exports as Record<string, unknown>;
+    const fn = target[name];
+    if (typeof fn === 'function' && name !== 'default')
+      return { fn: (...a: unknown[]) => (fn as (...b: unknown[]) => unknown).apply(target, a) };
+    for (const k of Object.keys(target))
+      if (typeof target[k] === 'function' && !names.includes(k)) names.push(k);
+    return { names };
+  }
+  if (typeof exports === 'function') names.push('default');
+  return { names };
+}
+
+/** Whether Node loaded the module as CommonJS: its CommonJS loader keeps it in require.cache. */
+function isCommonJs(specifier: string, mod: Record<string, unknown>): boolean {
+  if ('module.exports' in mod) return true; // Node 23 names module.exports in the namespace
+  let file: string;
+  try {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(specifier).href;
+    if (!url.startsWith('file:')) return false;
+    file = fileURLToPath(url);
+  } catch {
+    return false;
+  }
+  const cache = createRequire(file).cache;
+  if (file in cache) return true;
+  try {
+    return realpathSync(file) in cache;
+  } catch {
+    return false;
+  }
 }
 
 type Write = typeof process.stdout.write;
@@ -41,25 +96,32 @@ export async function runCall(spec: CallSpec, ctx: JobContext): Promise<Outcome>
   try {
     if (job.cwd !== undefined && job.cwd !== process.cwd()) {
       if (!isMainThread && !process.send) {
-        throw new Error(
+        throw new JobError(
+          'Error',
           'cwd is not supported for call jobs in thread mode (a thread cannot chdir); use --mode process',
         );
       }
-      previousCwd = process.cwd();
-      process.chdir(job.cwd);
+      const here = process.cwd();
+      try {
+        process.chdir(job.cwd);
+      } catch (e) {
+        throw new JobError('Error', `cwd does not exist or is not a directory: ${job.cwd}`, errnoCode(e));
+      }
+      previousCwd = here;
     }
     const mod = await importModule(spec.module);
-    const fn = mod[spec.export];
-    if (typeof fn !== 'function') {
-      const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-      throw new TypeError(
+    const { fn, names } = exportedFunction(spec.module, mod, spec.export);
+    if (!fn) {
+      throw new JobError(
+        'TypeError',
         `${spec.module} has no exported function "${spec.export}"` +
           (names.length ? ` (it exports: ${names.join(', ')})` : ''),
       );
     }
-    outcome.value = await (fn as (...a: unknown[]) => unknown)(...spec.args);
+    outcome.value = await fn(...spec.args);
   } catch (e) {
-    outcome.error = serializeError(e);
+    // poolrun's own errors carry no stack (it would point inside poolrun); the function's keep theirs.
+    outcome.error = e instanceof JobError ? toSerialized(e.name, e) : serializeError(e);
   } finally {
     if (previousCwd !== undefined) process.chdir(previousCwd);
     restoreEnv?.();

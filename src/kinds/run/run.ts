@@ -4,7 +4,9 @@ import type { Outcome } from '../outcome.js';
 import { Capture } from '../capture.js';
 import { plainArgv, shellEnv } from './direct.js';
 import { spawnJob } from '../../proc/spawn.js';
-import { serializeError } from '../outcome.js';
+import { emptyOutcome } from '../outcome.js';
+import { errnoCode } from '../job-error.js';
+import type { SerializedError } from '../types.js';
 import { RUN_ID_VAR } from '../../proc/watchdog.js';
 
 function spawnPiped(
@@ -62,15 +64,28 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     const argv = typeof command === 'string' ? plainArgv(command) : undefined;
     const direct = argv && shellEnv(base, extra, job.cwd ?? process.cwd(), argv[0]!);
     if (argv && direct) {
-      child = spawnPiped(argv[0]!, argv.slice(1), { ...options, env: direct });
-      if (child.pid === undefined) {
+      try {
+        child = spawnPiped(argv[0]!, argv.slice(1), { ...options, env: direct });
+      } catch {
+        // Thrown (a cwd that is a file: ENOTDIR...): the shell's own spawn below says it.
+      }
+      if (child?.pid === undefined) {
         // Not found, not executable, not a binary...: let the shell try, and say what it says.
-        child.on('error', () => {});
+        child?.on('error', () => {});
         child = undefined;
       }
     }
     const ranDirect = child !== undefined;
-    child ??= spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
+    if (!child) {
+      try {
+        child = spawnPiped(file, args, { ...options, env: { ...base, ...extra } });
+      } catch (e) {
+        // Node's spawn throws some errors instead of emitting them (ENOTDIR for a cwd that is a file): the job
+        // fails as one that emitted it does, with a shell's exit status and a message that names the cause.
+        void notStarted(e, file, job.cwd, startedAt).then(resolve);
+        return;
+      }
+    }
     if (child.pid !== undefined) ctx.spawned(child.pid, child.leaderStart);
     const spawned = child;
 
@@ -127,8 +142,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         return;
       }
       // Node reports -errno; a shell says 127 (not found) or 126 (found, cannot be executed): so does poolrun.
-      outcome.exitCode = shellStatus(spawnError);
-      void explainSpawnError(spawnError, file, job.cwd).then((error) => {
+      void explainSpawnError(spawnError, file, job.cwd).then(([status, error]) => {
+        outcome.exitCode = status;
         outcome.error = error;
         resolve(outcome);
       });
@@ -136,22 +151,45 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   });
 }
 
+/** The outcome of a job whose process could not be created at all (spawn threw). */
+async function notStarted(
+  e: unknown,
+  file: string,
+  cwd: string | undefined,
+  startedAt: number,
+): Promise<Outcome> {
+  const error = e instanceof Error ? e : new Error(String(e));
+  const [status, serialized] = await explainSpawnError(error, file, cwd);
+  const outcome = emptyOutcome(startedAt, serialized);
+  outcome.exitCode = status;
+  return outcome;
+}
+
 /** The exit status a shell gives a program it cannot start: 127 not found, 126 for the rest (EACCES, EISDIR...). */
 export function shellStatus(e: Error): number {
   return (e as { code?: unknown }).code === 'ENOENT' ? 127 : 126;
 }
 
-/** `spawn /bin/sh ENOENT` when the cwd is missing misleads: say which of the two is missing. */
-async function explainSpawnError(e: Error, file: string, cwd: string | undefined) {
-  const se = serializeError(e);
-  if (se.code === 'ENOENT' && cwd !== undefined) {
+/**
+ * The exit status and the error of a job that could not be started, in words that name the cause: `spawn /bin/sh
+ * ENOENT` when the cwd is missing misleads, and `spawn ENOTDIR` says nothing. A cwd that is not a folder (missing,
+ * or a file) is 127 whatever the spawn said; the error has no stack (it would point inside poolrun).
+ */
+async function explainSpawnError(
+  e: Error,
+  file: string,
+  cwd: string | undefined,
+): Promise<[number, SerializedError]> {
+  const code = errnoCode(e);
+  const error = (message: string): SerializedError => ({ name: 'Error', message, ...(code ? { code } : {}) });
+  if (cwd !== undefined) {
     const isDir = await stat(cwd).then(
       (s) => s.isDirectory(),
       () => false,
     );
-    if (!isDir) return { ...se, message: `cwd does not exist or is not a directory: ${cwd}` };
+    if (!isDir) return [127, error(`cwd does not exist or is not a directory: ${cwd}`)];
   }
-  if (se.code === 'ENOENT') return { ...se, message: `command not found: ${file}` };
-  if (se.code === 'EACCES') return { ...se, message: `permission denied: ${file}` };
-  return se;
+  if (code === 'ENOENT') return [127, error(`command not found: ${file}`)];
+  if (code === 'EACCES') return [126, error(`permission denied: ${file}`)];
+  return [shellStatus(e), error(`cannot run ${file}: ${code ?? e.message}`)];
 }

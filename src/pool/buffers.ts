@@ -1,0 +1,53 @@
+/**
+ * A call's return value reaches the main thread as a process worker sends it (Node's advanced serialization keeps a
+ * Buffer a Buffer) or as a thread posts it (the structured clone makes it a plain Uint8Array, which JSON writes as
+ * `{"0":104,…}`). So that both modes give the same value — a Buffer, `{"type":"Buffer","data":[…]}` in JSON — a
+ * thread lists where its value holds Buffers, and the main thread makes those Buffers again.
+ */
+
+export type ValuePath = Array<string | number>;
+
+/** Past this many Buffers, the rest are left as they are (a value with millions of them is not walked twice). */
+const MAX_PATHS = 10_000;
+
+/** Where `value` holds a Buffer (itself, or in arrays and plain objects, at any depth); [] when nowhere. */
+export function bufferPaths(value: unknown): ValuePath[] {
+  const out: ValuePath[] = [];
+  if (value === null || typeof value !== 'object') return out;
+  const seen = new Set<object>();
+  const stack: Array<{ v: unknown; at: ValuePath }> = [{ v: value, at: [] }];
+  while (stack.length && out.length < MAX_PATHS) {
+    const { v, at } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (Buffer.isBuffer(v)) {
+      out.push(at);
+      continue;
+    }
+    if (ArrayBuffer.isView(v) || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, at: [...at, i] }));
+    else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+      for (const k of Object.keys(v)) stack.push({ v: (v as Record<string, unknown>)[k], at: [...at, k] });
+  }
+  return out;
+}
+
+/** `value` (a clone) with the Uint8Arrays at `paths` made Buffers again (over the same memory). */
+export function restoreBuffers(value: unknown, paths: ValuePath[]): unknown {
+  const asBuffer = (u: unknown) =>
+    u instanceof Uint8Array && !Buffer.isBuffer(u) ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : u;
+  let root = value;
+  for (const path of paths) {
+    if (path.length === 0) {
+      root = asBuffer(root);
+      continue;
+    }
+    let parent: unknown = root;
+    for (const k of path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | null)?.[k];
+    if (parent === null || typeof parent !== 'object') continue;
+    const key = path[path.length - 1]!;
+    const container = parent as Record<string | number, unknown>;
+    container[key] = asBuffer(container[key]);
+  }
+  return root;
+}
