@@ -246,7 +246,9 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.junit !== undefined) {
     // `-` is stdout (as --json -).
     if (raw.junit === '')
-      throw new UsageError('--junit: expected a file name for the JUnit XML, such as junit.xml, or - (stdout)');
+      throw new UsageError(
+        '--junit: expected a file name for the JUnit XML, such as junit.xml, or - (stdout)',
+      );
     opts.junit = raw.junit;
   }
   if (raw.report !== undefined) {

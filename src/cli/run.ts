@@ -19,7 +19,6 @@ import {
   type JobOutput,
 } from '../executor/executor.js';
 import { rmSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { discardPrestarted, runToken } from '../pool/prestart.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import { ProcessGroups } from '../proc/groups.js';
@@ -29,7 +28,7 @@ import { createObservers, statusDisplay } from '../report/index.js';
 import { chalkFor } from '../report/color.js';
 import { inGitHubActions } from '../report/github.js';
 import { processSink, type Sink } from '../report/sink.js';
-import { count, emptySummary, type RunInfo, type Summary } from '../report/types.js';
+import { count, emptySummary, type RunInfo } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
 import { reader } from './reader.js';
@@ -45,17 +44,9 @@ import { RunStop } from './stop/run-stop.js';
 import { haltPolicy } from './stop/halt.js';
 import { startDeadline } from './stop/deadline.js';
 import { stdoutClosedPolicy, watchSignals } from './stop/signals.js';
+import { EXIT, applyCliDefaults, exitStatus } from './exit-status.js';
 
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  deadline: 124,
-  sighup: 129,
-  sigint: 130,
-  sigpipe: 141,
-  sigterm: 143,
-} as const;
+export { EXIT };
 
 export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
@@ -371,44 +362,4 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       });
     }
   }
-}
-
-function exitStatus(summary: Summary, runStop: RunStop, gnu: boolean): number {
-  switch (runStop.reason) {
-    case 'SIGINT':
-      return EXIT.sigint;
-    case 'SIGTERM':
-      return EXIT.sigterm;
-    case 'SIGHUP':
-      return EXIT.sighup;
-    case 'EPIPE':
-      return EXIT.sigpipe;
-    case 'deadline':
-      return EXIT.deadline;
-  }
-  if (summary.succeeded === summary.total) return EXIT.ok;
-  if (!gnu) return EXIT.failed;
-  // GNU parallel's form (contract §1a): --halt exits with the halting job's status (255 for a timeout, 128+n for
-  // signal n); otherwise 1-100 is the number of failed (or timed-out) jobs, 101 more than 100.
-  const h = runStop.haltedBy;
-  if (runStop.reason === 'halt' && h) {
-    if (h.status === 'timed-out') return 255;
-    if (h.exitCode !== null) return h.exitCode & 255 || EXIT.failed;
-    const n = h.signal ? osConstants.signals[h.signal as NodeJS.Signals] : undefined;
-    return n ? 128 + n : EXIT.failed;
-  }
-  return Math.min(101, Math.max(1, summary.failed + summary.timedOut));
-}
-
-/** A job's own field, then the file's defaults (both in job already), then the option; `"timeout": null` wins. */
-function applyCliDefaults(job: Job, opts: RunOptions): Job {
-  // No limit, even under --timeout N%; the mark stays off the queue's wire (its workers would refuse it).
-  if (job.noTimeout) {
-    if (!opts.queue) return job;
-    const { noTimeout: _, ...rest } = job;
-    return rest;
-  }
-  if (opts.timeoutMs !== undefined && job.timeoutMs === undefined)
-    return { ...job, timeoutMs: opts.timeoutMs };
-  return job;
 }
