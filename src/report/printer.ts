@@ -17,6 +17,7 @@ import { LineSplitter } from './lines.js';
 import type { Sink } from './sink.js';
 import { KINDS } from '../kinds/index.js';
 import { redactId } from '../util/redact.js';
+import { printable } from '../util/text.js';
 
 export interface PrinterOptions {
   order: Order;
@@ -177,7 +178,7 @@ export class OutputPrinter {
 
   private printFailed(h: Held, e: unknown): void {
     this.sink.stderr(
-      `poolrun: could not print the output of ${redactId(h.result.id)}: ${(e as Error).message}\n`,
+      `poolrun: could not print the output of ${printable(redactId(h.result.id))}: ${(e as Error).message}\n`,
     );
   }
 
@@ -313,11 +314,11 @@ export class OutputPrinter {
   ): void {
     const toStdout = stream === 'stdout' && !this.opts.values;
     const color = this.opts.colors?.[toStdout ? 'stdout' : 'stderr'];
+    // The id as the status lines show it: masked, and one line that cannot drive the terminal.
+    const id = printable(redactId(job.id));
     const prefix = this.opts.linePrefix
       ? this.opts.linePrefix(job)
-      : Buffer.from(
-          color ? jobColor(color, job.index)(`[${redactId(job.id)}]`) + ' ' : `[${redactId(job.id)}] `,
-        );
+      : Buffer.from(color ? jobColor(color, job.index)(`[${id}]`) + ' ' : `[${id}] `);
     const parts: Buffer[] = [];
     for (const p of pieces) {
       parts.push(prefix, p);

@@ -48,4 +48,28 @@ describe('--output stream', () => {
     }
     expect(lines.map((l) => l.slice(7)).join('')).toBe('x'.repeat(300000));
   });
+
+  it('the [id] prefix shows an id as the status lines do: control characters escaped, one line, secrets masked', async () => {
+    const dir = temp();
+    // Every C0 control but NUL (refused in an id), DEL, a C1 CSI, line separators and a bidi override, each in an id of its own.
+    const controls = [...Array.from({ length: 31 }, (_, i) => i + 1), 0x7f, 0x9b, 0x2028, 0x2029, 0x202e];
+    const jobs = controls.map((c, i) => ({ id: `a${String.fromCharCode(c)}b${i}`, run: `echo out${i}` }));
+    jobs.push({ id: 'https://u:hunter2@example.com/x?t=s3cret', run: 'echo url' });
+    const file = jobFile(dir, jobs);
+    for (const mode of ['thread', 'process']) {
+      const r = await poolrun(['-q', '-m', mode, '--output', 'stream', file]);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split('\n').slice(0, -1);
+      expect(lines).toHaveLength(jobs.length);
+      // eslint-disable-next-line no-control-regex
+      for (const l of lines) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+      controls.forEach((_, i) =>
+        expect(lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^\\[a\\\\(x[0-9a-f]{2}|u[0-9a-f]{4}|n|t)b${i}\\] out${i}$`)),
+        ),
+      );
+      expect(r.stdout).not.toMatch(/hunter2|s3cret/);
+      expect(lines).toContain('[https://***:***@example.com/x?t=***] url');
+    }
+  });
 });
