@@ -275,6 +275,10 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     const both = onStdout.length === 2 ? 'both' : 'all';
     throw new UsageError(`${onStdout.join(' and ')} ${both} write to stdout: give ${file} a file name`);
   }
+  if (opts.dryRun && onStdout.length)
+    throw new UsageError(
+      `--dry-run prints the commands on stdout, where ${onStdout[0]} writes too: a dry run has no results to report`,
+    );
   if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
     throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
   }

@@ -103,6 +103,12 @@ describe('stdout has one owner', () => {
     [['--reporter', 'ndjson', '--junit', '-'], /--reporter ndjson and --junit - both write to stdout/],
     [['--json', '-', '--junit', '-'], /--json - and --junit - both write to stdout/],
     [['--reporter', 'ndjson', '--json', '-'], /--reporter ndjson and --json - both write to stdout/],
+    [['--dry-run', '--json', '-'], /--dry-run prints the commands on stdout, where --json - writes too/],
+    [
+      ['--dry-run', '--reporter', 'ndjson'],
+      /--dry-run prints the commands on stdout, where --reporter ndjson/,
+    ],
+    [['--dry-run', '--junit', '-'], /--dry-run prints the commands on stdout, where --junit - writes too/],
   ])('%j is refused, exit 2', async (opts, message) => {
     const r = await poolrun(['-q', ...opts, '--each', 'echo {}', 'a']);
     expect(r.code).toBe(2);
