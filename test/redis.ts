@@ -1,7 +1,9 @@
 /** A real redis-server on 127.0.0.1 for a test file, and real `poolrun worker` processes serving it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { BIN } from './helpers.js';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { Redis } from 'ioredis';
+import { BIN, pidAlive, tempDir } from './helpers.js';
 
 export interface RedisServer {
   port: number;
@@ -129,5 +131,53 @@ export async function startWorker(url: string, args: string[] = []): Promise<Wor
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
+  };
+}
+
+/**
+ * A queue test file's fixture: one redis-server for the file (stopped after it, and checked gone by pid), and after
+ * each test what it registered undone (workers, folders; last first) and the queue emptied.
+ */
+export function useQueue(prefix: string) {
+  let server: RedisServer | undefined;
+  let cleanups: Array<() => void | Promise<void>> = [];
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    if (!server) return;
+    await server.stop();
+    expect(pidAlive(server.pid)).toBe(false);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups = [];
+    const r = new Redis(server!.url);
+    await r.flushall();
+    r.disconnect();
+  });
+  const onCleanup = (fn: () => void | Promise<void>): void => {
+    cleanups.push(fn);
+  };
+  /** A temp folder, removed after the test. */
+  const temp = (): string => {
+    const t = tempDir(prefix);
+    onCleanup(t.cleanup);
+    return t.dir;
+  };
+  /** `poolrun worker` on the file's server (or `url`), killed by pid after the test. */
+  const worker = async (args: string[], url = server!.url): Promise<WorkerProcess> => {
+    const w = await startWorker(url, args);
+    onCleanup(() => w.stop());
+    return w;
+  };
+  return {
+    /** The file's redis-server (set once beforeAll has run). */
+    get redis(): RedisServer {
+      return server!;
+    },
+    onCleanup,
+    temp,
+    worker,
   };
 }

@@ -3,7 +3,7 @@
  * --order completion through the queue; a job whose worker dies twice fails; the stop sequence (a worker's third
  * SIGTERM, the producer's second Ctrl-C, a silent worker given up on). A real redis-server, real workers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,39 +13,18 @@ import {
   CLI_TIMEOUT_MS,
   pidAlive,
   readJson,
-  tempDir,
   track,
   waitFor,
   writeJobs,
   type ResultsDoc,
 } from '../helpers.js';
-import { startRedis, startWorker, type RedisServer, type WorkerProcess } from '../redis.js';
+import { startWorker, useQueue, type WorkerProcess } from '../redis.js';
 
-let redis: RedisServer;
-let cleanups: Array<() => void | Promise<void>> = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  const r = new Redis(redis.url);
-  await r.flushall();
-  r.disconnect();
-});
-
-function temp(): string {
-  const t = tempDir('poolrun-promises-queue-');
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const queue = useQueue('poolrun-promises-queue-');
+const { temp, onCleanup } = queue;
 async function worker(args: string[]): Promise<WorkerProcess> {
-  const w = await startWorker(redis.url, args);
-  cleanups.push(async () => {
+  const w = await startWorker(queue.redis.url, args);
+  onCleanup(async () => {
     if (w.child.signalCode === null && w.child.exitCode === null) w.child.kill('SIGCONT');
     await w.stop();
   });
@@ -54,7 +33,7 @@ async function worker(args: string[]): Promise<WorkerProcess> {
 /** A producer run as a subprocess whose stdout and stderr can be watched while it runs. */
 function producer(args: string[]) {
   const child = track(
-    execa(process.execPath, [BIN, '--queue', redis.url, ...args], {
+    execa(process.execPath, [BIN, '--queue', queue.redis.url, ...args], {
       reject: false,
       timeout: CLI_TIMEOUT_MS,
       stripFinalNewline: false,
@@ -159,7 +138,7 @@ describe('delivery', () => {
     ]);
     const lock = ['-w', '1', '--lock-duration', '4s'];
     // Should a run outlive its killed worker, it is not left behind.
-    cleanups.push(() => {
+    onCleanup(() => {
       for (const pid of lines(starts).map(Number)) if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
     });
     const a = await worker(lock);
@@ -241,8 +220,8 @@ describe('stopping', () => {
     const { w, p, json, pid } = await stoppedWorkerRun(dir);
     p.child.kill('SIGINT');
     // The first Ctrl-C was taken (the run key says kill) before the second is sent.
-    const r0 = new Redis(redis.url);
-    cleanups.push(() => void r0.disconnect());
+    const r0 = new Redis(queue.redis.url);
+    onCleanup(() => void r0.disconnect());
     const killed = async () => {
       for (const k of await r0.keys('*'))
         if ((await r0.type(k)) === 'string' && (await r0.get(k)) === 'kill') return true;

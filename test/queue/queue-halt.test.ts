@@ -4,52 +4,26 @@
  * job starts. And every queue result has a `host` key, null for a job that ran nowhere. A real redis-server, two
  * real workers, the CLI as producer; each case is compared with the same job file run locally.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import {
   BIN,
   CLI_TIMEOUT_MS,
   poolrun,
   readJson,
   rng,
-  tempDir,
   track,
   waitFor,
   writeJobs,
   type ResultsDoc,
 } from '../helpers.js';
-import { startRedis, startWorker, type RedisServer } from '../redis.js';
+import { useQueue } from '../redis.js';
 
-let redis: RedisServer;
-let cleanups: Array<() => void | Promise<void>> = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  const r = new Redis(redis.url);
-  await r.flushall();
-  r.disconnect();
-});
-
-function temp(): string {
-  const t = tempDir('poolrun-queue-halt-');
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-async function worker(args: string[]): Promise<void> {
-  const w = await startWorker(redis.url, args);
-  cleanups.push(() => w.stop());
-}
+const queue = useQueue('poolrun-queue-halt-');
+const { temp, worker, onCleanup } = queue;
 /** Results carry `host` in queue mode. */
 const hostOf = (r: object) => (r as { host?: string | null }).host;
 const statuses = (doc: ResultsDoc) => Object.fromEntries(doc.results.map((r) => [r.id, r.status]));
@@ -119,7 +93,7 @@ describe('--halt and --deadline through the queue', () => {
         mkdirSync(dir);
         const file = writeJobs(dir, haltJobs(dir, fail));
         const json = join(dir, 'out.json');
-        const how = where === 'queue' ? ['--queue', redis.url] : ['-w', String(SLOTS)];
+        const how = where === 'queue' ? ['--queue', queue.redis.url] : ['-w', String(SLOTS)];
         const r = await poolrun([...how, '-q', '--kill-after', '1s', ...halt, '--json', json, file]);
         const what = `seed ${seed}, case ${n}: ${where} ${halt.join(' ')}, failing job j${fail}\n${r.stderr}`;
         expect(r.code, what).toBe(1);
@@ -147,13 +121,17 @@ describe('--halt and --deadline through the queue', () => {
     const file = writeJobs(dir, jobs);
     const json = join(dir, 'out.json');
     const child = track(
-      execa(process.execPath, [BIN, '--queue', redis.url, '-q', '--deadline', '2s', '--json', json, file], {
-        reject: false,
-        timeout: CLI_TIMEOUT_MS,
-        env: { NO_COLOR: '1' },
-      }),
+      execa(
+        process.execPath,
+        [BIN, '--queue', queue.redis.url, '-q', '--deadline', '2s', '--json', json, file],
+        {
+          reject: false,
+          timeout: CLI_TIMEOUT_MS,
+          env: { NO_COLOR: '1' },
+        },
+      ),
     );
-    cleanups.push(() => {
+    onCleanup(() => {
       child.kill('SIGCONT');
       child.kill('SIGKILL');
     });
@@ -185,7 +163,7 @@ describe('queue results always have a host key', () => {
       { id: 'ok', run: 'echo ok' },
     ]);
     const json = join(dir, 'out.json');
-    const r = await poolrun(['--queue', redis.url, '-q', '--json', json, file]);
+    const r = await poolrun(['--queue', queue.redis.url, '-q', '--json', json, file]);
     expect(r.code, r.stderr).toBe(1);
     const doc = readJson(json);
     const byId = Object.fromEntries(doc.results.map((x) => [x.id, x]));

@@ -2,7 +2,7 @@
  * The distributed mode, end to end: a real redis-server on 127.0.0.1 (started here, stopped by pid), real
  * `poolrun worker` processes, and the CLI as a producer subprocess.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -19,42 +19,14 @@ import {
   poolrun,
   track,
   readJson,
-  tempDir,
   waitFor,
   type ResultsDoc,
   writeJobs,
 } from '../helpers.js';
-import { freePort, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../redis.js';
+import { freePort, startRedis, useQueue } from '../redis.js';
 
-let redis: RedisServer;
-let cleanups: Array<() => void | Promise<void>> = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-  expect(pidAlive(redis.pid)).toBe(false);
-});
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-  // Each test starts from an empty queue.
-  const r = new Redis(redis.url);
-  await r.flushall();
-  r.disconnect();
-});
-
-function temp(): string {
-  const t = tempDir('poolrun-queue-');
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-async function worker(args: string[], url = redis.url): Promise<WorkerProcess> {
-  const w = await startWorker(url, args);
-  cleanups.push(() => w.stop());
-  return w;
-}
+const queue = useQueue('poolrun-queue-');
+const { temp, worker, onCleanup } = queue;
 const jobFile = writeJobs;
 /** What a result says about the job, without where and when it ran. */
 function jobFields(doc: ResultsDoc) {
@@ -78,7 +50,7 @@ describe('poolrun --queue and poolrun worker', () => {
     writeFileSync(join(dir, 'src.txt'), 'copied\n');
     const server = createHttpServer((_req, res) => res.end('downloaded\n'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    onCleanup(() => new Promise<void>((r) => server.close(() => r())));
     const { port } = server.address() as AddressInfo;
     const jobs = Array.from({ length: 100 }, (_, i) => {
       const id = `j${i}`;
@@ -114,7 +86,7 @@ describe('poolrun --queue and poolrun worker', () => {
     const a = await worker(['-w', '2', '-m', 'thread']);
     await worker(['-w', '2', '-m', 'process']);
     const queueJson = join(dir, 'queue.json');
-    const queued = await poolrun(['--queue', redis.url, '--json', queueJson, file]);
+    const queued = await poolrun(['--queue', queue.redis.url, '--json', queueJson, file]);
 
     expect(local.code).toBe(1);
     expect(queued.code).toBe(local.code);
@@ -158,7 +130,7 @@ describe('poolrun --queue and poolrun worker', () => {
     const a = await worker(['-w', '2', ...lock]);
     const json = join(dir, 'out.json');
     const producer = track(
-      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+      execa(process.execPath, [BIN, '--queue', queue.redis.url, '--json', json, file], {
         reject: false,
         stripFinalNewline: false,
         env: { NO_COLOR: '1' },
@@ -208,7 +180,7 @@ describe('poolrun --queue and poolrun worker', () => {
     const b = await worker(['-w', '2', '-m', 'process']);
     const json = join(dir, 'out.json');
     const producer = track(
-      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+      execa(process.execPath, [BIN, '--queue', queue.redis.url, '--json', json, file], {
         reject: false,
         stripFinalNewline: false,
         env: { NO_COLOR: '1' },
@@ -228,7 +200,7 @@ describe('poolrun --queue and poolrun worker', () => {
     expect(doc.summary.cancelled).toBe(8);
     // The workers go on serving the next run...
     expect(pidAlive(a.pid) && pidAlive(b.pid)).toBe(true);
-    const next = await poolrun(['--queue', redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
+    const next = await poolrun(['--queue', queue.redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
     expect(next.stdout).toBe('next\nnext\n');
     // ...and nothing of the cancelled run started: its queued jobs were ahead of the next run's in the queue, so
     // by the time both of those ran on the two workers, every one of them had been taken (and skipped).
@@ -246,7 +218,7 @@ describe('poolrun --queue and poolrun worker', () => {
     await worker(['-w', '1', '--kill-after', '1s']);
     // --queue-timeout 1s: the run key lives 2 × 1s + 10s without its producer's refresh.
     const producer = track(
-      execa(process.execPath, [BIN, '--queue', redis.url, '--queue-timeout', '1s', file], {
+      execa(process.execPath, [BIN, '--queue', queue.redis.url, '--queue-timeout', '1s', file], {
         reject: false,
       }),
     );
@@ -259,7 +231,7 @@ describe('poolrun --queue and poolrun worker', () => {
     expect(a.stderr()).toMatch(/has no producer any more: killing its jobs/);
     // The dead run's queued jobs are ahead of the next run's: once two of those have run on the two workers, the
     // dead run's were taken (and skipped). None of them started.
-    const next = await poolrun(['--queue', redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
+    const next = await poolrun(['--queue', queue.redis.url, jobFile(temp(), ['echo next', 'echo next'])]);
     expect(next.stdout).toBe('next\nnext\n');
     expect(pidFiles()).toHaveLength(2);
   });
@@ -271,7 +243,7 @@ describe('poolrun --queue and poolrun worker', () => {
       { id: 'slow', run: `echo $$ > ${dir}/slow.pid; sleep 30` },
     ]);
     await worker(['-w', '2']);
-    const r = await poolrun(['--queue', redis.url, '--deadline', '2s', '--json', '-', file]);
+    const r = await poolrun(['--queue', queue.redis.url, '--deadline', '2s', '--json', '-', file]);
     expect(r.code).toBe(124);
     const doc = JSON.parse(r.stdout) as ResultsDoc;
     expect(doc.results.map((x) => x.status)).toEqual(['succeeded', 'cancelled']);
@@ -350,7 +322,7 @@ export async function resolve(specifier, context, next) {
 
     rmSync(log);
     await worker(['-w', '1']);
-    const queued = await poolrun(['--queue', redis.url, file], { env });
+    const queued = await poolrun(['--queue', queue.redis.url, file], { env });
     expect(queued.stdout).toBe('local\n');
     expect(readFileSync(log, 'utf8')).toMatch(
       /node_modules\/bullmq\/.*node_modules\/ioredis\/|node_modules\/ioredis\/.*node_modules\/bullmq\//s,
@@ -366,7 +338,7 @@ export async function resolve(specifier, context, next) {
     ]);
     const json = join(dir, 'out.json');
     const producer = track(
-      execa(process.execPath, [BIN, '--queue', redis.url, '--json', json, file], {
+      execa(process.execPath, [BIN, '--queue', queue.redis.url, '--json', json, file], {
         reject: false,
         stripFinalNewline: false,
         env: { NO_COLOR: '1' },
@@ -403,7 +375,7 @@ export async function resolve(specifier, context, next) {
 
   it('Redis lost mid-run: producer and worker retry, then give up with a clear error; the job is killed', async () => {
     const own = await startRedis();
-    cleanups.push(() => own.stop());
+    onCleanup(() => own.stop());
     const dir = temp();
     const w = await worker(['-w', '1', '--queue-timeout', '2s'], own.url);
     const file = jobFile(dir, [{ id: 'long', run: `echo $$ > ${dir}/long.pid; sleep 30` }]);
@@ -445,7 +417,7 @@ export async function resolve(specifier, context, next) {
     const json = join(dir, 'out.json');
     const r = await poolrun([
       '--queue',
-      redis.url,
+      queue.redis.url,
       '--capture-limit',
       '64K',
       '--queue-ttl',
@@ -460,7 +432,7 @@ export async function resolve(specifier, context, next) {
     expect((doc.results[0] as { stdoutTruncated?: boolean }).stdoutTruncated).toBe(true);
     expect(r.stdout).toBe(`${'a'.repeat(65536)}small\n`);
 
-    const client = new Redis(redis.url);
+    const client = new Redis(queue.redis.url);
     try {
       const keys = await client.keys('bull:poolrun:r*');
       const jobKeys = keys.filter((k) => /\.(big|small)$/.test(k));
