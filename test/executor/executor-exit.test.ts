@@ -154,13 +154,15 @@ import { join } from 'node:path';
 
 const [how, mode, dir, tasks, secs] = process.argv.slice(2);
 const workers = new Set();
+let started = 0;
 const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
-const ex = new Pool({ maxWorkers: 2, onEvent: (e) => e.event === 'started' && workers.add(e.pid) });
+const ex = new Pool({ maxWorkers: 2, onEvent: (e) => e.event === 'started' && (started++, workers.add(e.pid)) });
 const sleepMs = task(tasks, 'sleepMs');
 const job = ex.submit({ run: \`echo $$ > \${dir}/shell.pid; sleep \${secs}; echo done > \${dir}/done.flag\` });
 const calls = ex.map(sleepMs, [Number(secs) * 1000]);
 const pending = ex.submit({ run: \`echo never > \${dir}/never.flag\` });
-while (!job.running() || !existsSync(join(dir, 'shell.pid')) || workers.size < (mode === 'process' ? 2 : 1))
+// Both the job and map()'s call have started (a call still pending is cancelled by shutdown, as in Python).
+while (!job.running() || !existsSync(join(dir, 'shell.pid')) || started < 2 || workers.size < (mode === 'process' ? 2 : 1))
   await new Promise((r) => setTimeout(r, 20));
 writeFileSync(join(dir, 'pids.json'), JSON.stringify({ shell: Number(readFileSync(join(dir, 'shell.pid'), 'utf8')), workers: mode === 'process' ? [...workers] : [] }));
 await ex.shutdown({ wait: false, cancelFutures: true });
