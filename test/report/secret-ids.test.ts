@@ -8,9 +8,10 @@
  * them or in any file written. The joblog stores ids masked, and --resume still leaves out the jobs it records.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, poolrun, readJson, rng, useTempDirs, writeJobs, type CliResult } from '../helpers.js';
+import { FIXTURES, poolrun, readJson, rng, useTempDirs, writeJobs } from '../helpers.js';
+import { leaks, outputs, writtenFiles } from './leaks.js';
 import { malformedUrls } from '../util/malformed-urls.js';
 import { redactId, redactText } from '../../src/util/redact.js';
 
@@ -75,31 +76,6 @@ function generator(seed: number) {
   const text = () => inText(random() < 0.75 ? url() : assignment());
   return { cores, pick, random, url, text, assignment };
 }
-
-function writtenFiles(dir: string, inputs: Set<string>): Array<{ name: string; text: string }> {
-  const out: Array<{ name: string; text: string }> = [];
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const file = join(dir, name);
-    if (inputs.has(file) || !statSync(file).isFile()) continue;
-    out.push({ name, text: readFileSync(file, 'latin1') });
-  }
-  return out;
-}
-
-function leaks(secrets: string[], places: Array<{ name: string; text: string }>): string[] {
-  const found: string[] = [];
-  for (const s of secrets)
-    for (const p of places) {
-      const at = p.text.indexOf(s);
-      if (at >= 0) found.push(`${p.name}: …${JSON.stringify(p.text.slice(Math.max(0, at - 60), at + 30))}…`);
-    }
-  return found;
-}
-
-const outputs = (name: string, r: CliResult) => [
-  { name: `${name} stdout`, text: r.stdout },
-  { name: `${name} stderr`, text: r.stderr },
-];
 
 describe('secrets in job ids and labels', () => {
   it('generated: ids, after, argv, commands, call messages: no secret in any output or file, thread and process mode; --resume matches the masked ids', async () => {

@@ -8,19 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BIN,
-  FIXTURES,
-  pidAlive,
-  poolrun,
-  readJson,
-  useTempDirs,
-  waitFor,
-  writeJobs,
-  type CliResult,
-} from '../helpers.js';
+import { BIN, FIXTURES, pidAlive, poolrun, readJson, useTempDirs, waitFor, writeJobs } from '../helpers.js';
+import { leaks as leaksOf, outputs, writtenFiles } from './leaks.js';
 import { startServer, type TestServer } from '../download-server.js';
 import { redactText } from '../../src/util/redact.js';
 import { freePort, ping } from '../redis.js';
@@ -47,32 +38,8 @@ function secret(): string {
   return `${around[rnd(around.length)]}Zq${randomBytes(6).toString('hex')}${around[rnd(around.length)]}`;
 }
 const core = (s: string) => /Zq[0-9a-f]{12}/.exec(s)![0];
-
-/** Every file under `dir`, but the inputs the test wrote (they hold the secrets on purpose). */
-function writtenFiles(dir: string, inputs: Set<string>): Array<{ name: string; text: string }> {
-  const out: Array<{ name: string; text: string }> = [];
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const file = join(dir, name);
-    if (inputs.has(file) || !statSync(file).isFile()) continue;
-    out.push({ name, text: readFileSync(file, 'latin1') });
-  }
-  return out;
-}
-
-function leaks(secrets: string[], places: Array<{ name: string; text: string }>): string[] {
-  const found: string[] = [];
-  for (const s of secrets)
-    for (const p of places) {
-      const at = p.text.indexOf(core(s));
-      if (at >= 0) found.push(`${p.name}: …${p.text.slice(Math.max(0, at - 60), at + 30)}…`);
-    }
-  return found;
-}
-
-const outputs = (name: string, r: CliResult) => [
-  { name: `${name} stdout`, text: r.stdout },
-  { name: `${name} stderr`, text: r.stderr },
-];
+/** A secret is found by its core (`Zq` and 12 hex digits), however it was quoted or escaped. */
+const leaks = (secrets: string[], places: Parameters<typeof leaksOf>[1]) => leaksOf(secrets, places, core);
 
 describe('secrets in job files, templates and URLs', () => {
   it('a local run: no secret in stdout, stderr, --json, --junit, --joblog, --report, NDJSON, GitHub lines, --dry-run or the rerun hint', async () => {
