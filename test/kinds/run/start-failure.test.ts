@@ -39,11 +39,14 @@ describe.each(['native', 'node'])('a program that cannot start (POOLRUN_SPAWN=%s
     expect(by.get('noexec')!.error!.message).toContain('noexec.sh');
     expect(by.get('dir')!.exitCode).toBe(126);
     expect(by.get('shell')!.exitCode).toBe(127);
+    // The joblog is in the order jobs ended (as GNU's): by Seq (column 1), the input order.
     const exitvals = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
       .slice(1)
-      .map((l) => l.split('\t')[6]);
+      .map((l) => l.split('\t'))
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map((f) => f[6]);
     expect(exitvals).toEqual(['127', '126', '126', '127']);
     expect(r.stderr).not.toMatch(/exit -\d/);
     expect(r.stderr).toMatch(/exit 127/);
