@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BIN, tempDir, writeJobs } from '../helpers.js';
@@ -150,10 +150,29 @@ describe('the TTY view (tmux)', () => {
     expect(body.filter((l) => l !== '')).toEqual(OUTPUT_LINES);
   });
 
+  /** The pid of the poolrun process whose command line has `arg` (a run's unique job file). */
+  function poolrunPid(arg: string): number | undefined {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        if (argv[0] === process.execPath && argv.includes(BIN) && argv.includes(arg)) return Number(d);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return undefined;
+  }
+
   /**
    * A run in a terminal that has been used (the live area at the bottom, under 50 earlier lines), resized by
    * `steps` while it goes on (each step one tmux client command, then poolrun's next frame after tmux's reflow
    * is waited for); the screen and the scrollback must hold every line once, in order, and nothing of the area.
+   *
+   * Each step is taken between two of poolrun's writes: poolrun is stopped (SIGSTOP) and tmux has drawn all it
+   * wrote before the resize, and poolrun goes on (SIGCONT) after tmux's reflow. A frame still on its way to the
+   * terminal when the terminal reflows is erased by a count made for the width it was written at; no program
+   * can see that race from its side (README, "Watching a run"), so the test does not stage it.
    */
   async function resizedRun(steps: string[][]): Promise<void> {
     const dir = temp();
@@ -161,11 +180,22 @@ describe('the TTY view (tmux)', () => {
     // The run lasts until the last resize was drawn: a first job (silent) waits for this file.
     const gate = join(dir, 'gate');
     const jobs = [{ id: 'gate', run: `while [ ! -e ${gate} ]; do sleep 0.05; done` }, ...JOBS];
+    const file = jobFile(dir, jobs);
     const r = await inTmux(
-      ['-w', '4', jobFile(dir, jobs)],
+      ['-w', '4', file],
       { cols: 100, rows: 30 },
       async (tmux) => {
         const pane = async () => String((await tmux('capture-pane', '-p', '-t', '0')).stdout);
+        // tmux has drawn everything poolrun wrote: the pane holds still while poolrun is stopped.
+        const settled = async () => {
+          let was = await pane();
+          for (;;) {
+            await sleep(100);
+            const now = await pane();
+            if (now === was) return;
+            was = now;
+          }
+        };
         // The live area (its bar or spinner, at any width) redrawn since `seen`, within a generous ceiling.
         const LIVE = /[░█⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
         const redrawn = async (seen: string) => {
@@ -178,8 +208,24 @@ describe('the TTY view (tmux)', () => {
           expect(now).toMatch(LIVE);
         };
         await redrawn('');
+        const pid = poolrunPid(file);
+        expect(pid).toBeGreaterThan(0);
+        const resume = () => {
+          try {
+            process.kill(pid!, 'SIGCONT');
+          } catch {
+            // already gone
+          }
+        };
+        cleanups.push(resume);
         for (const step of steps) {
-          await tmux(...step);
+          process.kill(pid!, 'SIGSTOP');
+          try {
+            await settled();
+            await tmux(...step);
+          } finally {
+            resume();
+          }
           // tmux has reflowed the pane by now (that change is tmux's own, not a redraw): wait for poolrun's
           // next frame after it, drawn at the new width.
           await redrawn(await pane());

@@ -58,7 +58,10 @@ const GROWTH_KIB = 64 * 1024;
 /** Peak RSS in KiB of poolrun run with `args` on a job file of one job printing one line (in place of `file`). */
 async function footprint(dir: string, args: string[], file: string): Promise<number> {
   const small = jobFile(dir, [{ id: 'big', run: 'echo one' }], 'small.json');
-  const m = await measureWith(dir, args.map((a) => (a === file ? small : a)));
+  const m = await measureWith(
+    dir,
+    args.map((a) => (a === file ? small : a)),
+  );
   expect(m.code).toBe(0);
   return m.maxRssKiB;
 }
