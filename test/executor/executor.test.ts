@@ -28,6 +28,7 @@ const squareWithPid = task<typeof T.squareWithPid>(tasks, 'squareWithPid');
 const sayHi = task<typeof T.sayHi>(tasks, 'sayHi');
 const sleepMs = task<typeof T.sleepMs>(tasks, 'sleepMs');
 const sleepAsync = task<typeof T.sleepAsync>(tasks, 'sleepAsync');
+const untilFile = task<typeof T.untilFile>(tasks, 'untilFile');
 
 const pools = {
   thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
@@ -423,38 +424,67 @@ describe('jobs through the library', () => {
 
 describe('asCompleted and wait', () => {
   it('asCompleted yields futures as they finish; TimeoutError when some stay unfinished', async () => {
+    // Each call ends when the test creates its file: the order they finish in is the test's, whatever the load.
+    const t = tempDir();
+    const gate = (name: string) => join(t.dir, name);
     const ex = new ThreadPoolExecutor({ maxWorkers: 3 });
-    const fs = [ex.submit(sleepAsync, 300), ex.submit(sleepAsync, 20), ex.submit(sleepAsync, 150)];
-    const order: number[] = [];
-    for await (const f of asCompleted(fs)) order.push(await f.result());
-    expect(order).toEqual([20, 150, 300]);
-    const slow = ex.submit(sleepAsync, 500);
-    const got: number[] = [];
-    await expect(
-      (async () => {
-        for await (const f of asCompleted([fs[0]!, slow], { timeout: 100 })) got.push(await f.result());
-      })(),
-    ).rejects.toBeInstanceOf(TimeoutError);
-    expect(got).toEqual([300]);
-    await ex.shutdown();
+    try {
+      const fs = ['a', 'b', 'c'].map((n) => ex.submit(untilFile, gate(n), n));
+      const completed = asCompleted(fs)[Symbol.asyncIterator]();
+      const order: string[] = [];
+      for (const n of ['b', 'c', 'a']) {
+        writeFileSync(gate(n), '');
+        const next = await completed.next();
+        order.push(await next.value!.result());
+      }
+      expect(order).toEqual(['b', 'c', 'a']);
+      expect((await completed.next()).done).toBe(true);
+      const slow = ex.submit(untilFile, gate('slow'), 'slow');
+      const got: string[] = [];
+      await expect(
+        (async () => {
+          for await (const f of asCompleted([fs[0]!, slow], { timeout: 100 })) got.push(await f.result());
+        })(),
+      ).rejects.toBeInstanceOf(TimeoutError);
+      expect(got).toEqual(['a']);
+      expect(slow.done()).toBe(false);
+      writeFileSync(gate('slow'), '');
+      expect(await slow.result()).toBe('slow');
+    } finally {
+      writeFileSync(gate('slow'), '');
+      await ex.shutdown();
+      t.cleanup();
+    }
   });
 
   it('wait: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED and timeout', async () => {
+    // b and c end when the test creates their files, a at once: which is done is the test's choice, not the load's.
+    const t = tempDir();
+    const gate = (name: string) => join(t.dir, name);
     const ex = new ThreadPoolExecutor({ maxWorkers: 3 });
-    const a = ex.submit(sleepAsync, 50);
-    const b = ex.submit(sleepAsync, 400);
-    const first = await wait([a, b], { returnWhen: FIRST_COMPLETED });
-    expect([...first.done]).toEqual([a]);
-    expect([...first.notDone]).toEqual([b]);
-    const boom = ex.submit(task(tasks, 'fail'), 'x');
-    const c = ex.submit(sleepAsync, 400);
-    const fe = await wait([boom, c], { returnWhen: FIRST_EXCEPTION });
-    expect(fe.done.has(boom)).toBe(true);
-    expect(fe.notDone.has(c)).toBe(true);
-    const timed = await wait([c], { timeout: 10 });
-    expect(timed.notDone.has(c)).toBe(true);
-    const all = await wait([a, b, c]);
-    expect(all.done.size).toBe(3);
-    await ex.shutdown();
+    try {
+      const a = ex.submit(sleepAsync, 0);
+      const b = ex.submit(untilFile, gate('b'), 'b');
+      const first = await wait([a, b], { returnWhen: FIRST_COMPLETED });
+      expect([...first.done]).toEqual([a]);
+      expect([...first.notDone]).toEqual([b]);
+      const boom = ex.submit(task(tasks, 'fail'), 'x');
+      const c = ex.submit(untilFile, gate('c'), 'c');
+      const fe = await wait([boom, c], { returnWhen: FIRST_EXCEPTION });
+      expect(fe.done.has(boom)).toBe(true);
+      expect(fe.notDone.has(c)).toBe(true);
+      const timed = await wait([c], { timeout: 10 });
+      expect(timed.notDone.has(c)).toBe(true);
+      writeFileSync(gate('b'), '');
+      writeFileSync(gate('c'), '');
+      const all = await wait([a, b, c]);
+      expect(all.done.size).toBe(3);
+      expect(all.notDone.size).toBe(0);
+    } finally {
+      writeFileSync(gate('b'), '');
+      writeFileSync(gate('c'), '');
+      await ex.shutdown();
+      t.cleanup();
+    }
   });
 });
