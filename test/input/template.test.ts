@@ -111,6 +111,32 @@ describe('a replacement string is refused wherever it is not a plain word, with 
   });
 });
 
+/**
+ * A redirection before the command, with its file descriptor's number (`2>/dev/null eval …`): the digits are
+ * part of the redirection (sh's IO_NUMBER), so the command's name is still to come and is checked as without it.
+ */
+describe('a redirection with a file descriptor number before the command changes nothing of the above', () => {
+  const prefixes = ['2>/dev/null ', '1>&2 ', '2>&- ', '0<&0 ', '3<>/dev/null ', '10>/dev/null ', 'x=1 2>&1 '];
+  const shapes = NOT_PLAIN.filter((t) => !/^(for |if |f\(\)|#|R=)/.test(t));
+  const cases = shapes.flatMap((shape, k) => {
+    const p = prefixes[k % prefixes.length]!;
+    return REPLACEMENTS.map((r) => [p + shape.replace('R', r), p.length + shape.indexOf('R'), r] as const);
+  });
+  it.each(cases)('%j', (t, at, r) => {
+    expect(refusal(t)).toMatch(new RegExp(`^--each: ${esc(r)} at ${where(t, at)} `));
+  });
+
+  it('in a list and after command, too; a word that only ends in digits is a word', () => {
+    for (const t of ['echo a; 2>&1 eval {}', 'true && 2>/dev/null trap {} EXIT', '2>&1 command eval {}'])
+      expect(refusal(t)).toMatch(/is an argument of eval, trap or alias/);
+    expect(refusal('2>&1 {} x')).toMatch(/would be the name of the command to run/);
+    const x = (t: string) => expandTemplate(compileTemplate(t), Buffer.from('a b'), 1);
+    expect(x('2>/dev/null echo {}')).toBe("2>/dev/null echo 'a b'");
+    expect(x('echo a2>f {}')).toBe("echo a2>f 'a b'");
+    expect(x('echo {} 2>&1')).toBe("echo 'a b' 2>&1");
+  });
+});
+
 /** Constructs sh would not read to their end; `^` marks the opener the message must point at. */
 const UNCLOSED = [
   "echo ^'x",

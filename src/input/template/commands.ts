@@ -57,6 +57,16 @@ export function list(s: ReadState, open: number | undefined): void {
         place = 'cmd';
       continue;
     }
+    // `2>f`, `0<&3`: digits right before < or > are the redirection's file descriptor (sh's IO_NUMBER), not a
+    // word; the command's name is still to come (`2>/dev/null eval …` runs eval).
+    if (place === 'cmd' || place === 'name' || place === 'arg') {
+      let j = i;
+      while (j < src.length && src[j]! >= '0' && src[j]! <= '9') j++;
+      if (j > i && (src[j] === '<' || src[j] === '>')) {
+        s.i = j;
+        continue;
+      }
+    }
     const op = operator(s, i);
     if (op) {
       s.i = op.end;
