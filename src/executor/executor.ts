@@ -30,6 +30,10 @@ interface Entry {
   future: Future<unknown>;
   settle: (future: Future<unknown>, result: JobResult) => void;
   attempt: number;
+  /** Attempts that reached a worker and started (a cancelled job reports these, not the ones queued). */
+  started: number;
+  /** The attempt that failed last, while its retry waits: what a cancelled job reports of its runs. */
+  failed?: JobResult;
   ticket?: Ticket;
   retryTimer?: NodeJS.Timeout;
   killed?: boolean;
@@ -166,7 +170,7 @@ export class Executor {
 
   #submit(jobs: Job[], settle: Entry['settle']): Future<unknown>[] {
     const entries = jobs.map((job): Entry => {
-      const entry = { job, attempt: 0, settle } as Entry;
+      const entry = { job, attempt: 0, started: 0, settle } as Entry;
       entry.future = new Future<unknown>(() => this.#cancelEntry(entry));
       this.#jobs.add(entry);
       return entry;
@@ -182,12 +186,17 @@ export class Executor {
 
   /** @internal Cancels every job that has not started (halt, deadline, signals). */
   cancelPending(): void {
-    this.pool.drainQueue();
+    // Attempts still in the queue: a first one (its future pending) or a retry, or a run again after an
+    // eviction (its future running), which must end here too or the run would wait for it forever.
+    const queued = new Set(this.pool.drainQueue());
     for (const e of this.#jobs.values()) {
       if (e.future.state === 'pending') this.#finishCancelled(e);
       else if (e.retryTimer) {
         clearTimeout(e.retryTimer);
         delete e.retryTimer;
+        this.#finishCancelled(e);
+      } else if (e.ticket && queued.has(e.ticket.attempt)) {
+        delete e.ticket;
         this.#finishCancelled(e);
       }
     }
@@ -284,6 +293,7 @@ export class Executor {
     return {
       job: e.job,
       onStart: (info) => {
+        e.started = attemptNo;
         // (Attempt 1 again after an eviction: the future is running already.)
         if (attemptNo === 1 && e.future.state === 'pending') e.future.setRunning();
         if (this.#jobs.listening)
@@ -334,6 +344,7 @@ export class Executor {
       const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
       this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
       removeSpills(r);
+      e.failed = result;
       const again = () => {
         delete e.retryTimer;
         this.#runAttempts([[e]]);
@@ -365,12 +376,17 @@ export class Executor {
     if (!this.#jobs.isLive(e)) return;
     // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
     // cancelled result (a job) or a CancelledError (a task).
-    if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, cancelledResult(e.job, e.attempt));
+    if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, this.#cancelled(e));
     this.#reportCancelled(e);
   }
 
+  /** A cancelled job's result: the attempts that started, and what the last of them did (a retry was waiting). */
+  #cancelled(e: Entry): JobResult {
+    return cancelledResult(e.job, e.started, e.failed);
+  }
+
   #reportCancelled(e: Entry): void {
-    if (this.#jobs.isLive(e)) this.#jobs.finish(e, cancelledResult(e.job, e.attempt));
+    if (this.#jobs.isLive(e)) this.#jobs.finish(e, this.#cancelled(e));
   }
 
   async #close(): Promise<void> {

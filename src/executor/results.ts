@@ -79,7 +79,13 @@ export function toResult(job: Job, r: AttemptResult, attempts: number): JobResul
   return result;
 }
 
-export function cancelledResult(job: Job, attempts: number): JobResult {
+/**
+ * A cancelled job's result. `failed`: the attempt that failed last while the job waited for its retry, whose
+ * facts (worker, start, duration, exit status, usage, output) it keeps; without it the job never ran. Its error
+ * is not kept: a cancelled task's future fails with CancelledError, as in Python.
+ */
+export function cancelledResult(job: Job, attempts: number, failed?: JobResult): JobResult {
+  if (failed) return { ...failed, status: 'cancelled', attempts, error: null };
   return {
     id: job.id,
     index: job.index,
