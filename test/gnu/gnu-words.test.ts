@@ -102,6 +102,17 @@ describe.skipIf(!haveGnu)('a {} in a word holding = after the command name: seve
   }, 300_000);
 });
 
+describe('an = after the command name is text (without GNU at hand too)', () => {
+  it.each([
+    [['echo', '--opt={}', ':::', 'a', ':::', 'b c'], '--opt=a b c\n'],
+    [['-N2', 'echo', '--opt={}', ':::', 'a', 'b', 'c'], '--opt=a --opt=b\n--opt=c\n'],
+    [['printf', '[%s]', '{}=x', ';', 'echo', ':::', 'x', ':::', 'y z'], '[x][y z=x]\n'],
+  ])('%j', async (args, out) => {
+    const p = await ours(args, temp());
+    expect([p.code, p.stdout], p.stderr).toEqual([0, out]);
+  });
+});
+
 describe('the assignments poolrun still refuses with several arguments (README: v={})', () => {
   it.each([
     ['v={} before the command', ['v={}', 'echo', ':::', 'a', ':::', 'b'], 'column 3'],
