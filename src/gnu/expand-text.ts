@@ -5,7 +5,13 @@
  * `{name}`. With -N, GNU's context replace: the text between blanks (space, TAB) around a `{}`-form is written
  * once per argument, the copies joined by spaces (`x{}y` → `xay xby`), as in the command.
  */
-import { applyReplacement, parseReplacement, replacementAt, type SlotSpec } from '../input/replacements.js';
+import {
+  applyReplacement,
+  argIndex,
+  parseReplacement,
+  replacementAt,
+  type SlotSpec,
+} from '../input/replacements.js';
 
 export interface TextValues {
   /** The job's arguments, in order. */
@@ -55,22 +61,29 @@ function pieces(text: string, names: ReadonlyMap<string, number> | undefined): P
   return out;
 }
 
-export function expandText(text: string, v: TextValues): Buffer {
-  const names = nameMap(v.names);
+/**
+ * `text` is a string, or bytes (a --tagstring after its escapes, which may make any byte): bytes are read as
+ * latin1, one character each, and --header's names with them.
+ */
+export function expandText(given: string | Buffer, v: TextValues): Buffer {
+  const bytes = typeof given !== 'string';
+  const text = bytes ? given.toString('latin1') : given;
+  const names = nameMap(bytes ? v.names?.map((x) => Buffer.from(x).toString('latin1')) : v.names);
+  const literal = (p: string): Buffer => Buffer.from(p, bytes ? 'latin1' : 'utf8');
   const n = v.values.length;
   const one = (spec: SlotSpec, arg: Buffer | undefined): Buffer => {
     if (spec.kind === 'seq') return Buffer.from(String(v.seq));
     if (spec.kind === 'worker') return Buffer.from(v.slot === null ? '' : String(v.slot));
     if (spec.kind === 'pos') {
-      const at = spec.pos! > 0 ? spec.pos! - 1 : n + spec.pos!;
-      const a = at >= 0 ? v.values[at] : undefined;
+      const at = argIndex(spec.pos!, n);
+      const a = at === undefined ? undefined : v.values[at];
       return a === undefined ? Buffer.alloc(0) : applyReplacement(spec.op, a);
     }
     if (arg !== undefined) return applyReplacement(spec.op, arg);
     return join(v.values.map((a) => applyReplacement(spec.op, a)));
   };
   const render = (ps: Piece[], arg?: Buffer): Buffer =>
-    Buffer.concat(ps.map((p) => (typeof p === 'string' ? Buffer.from(p) : one(p.spec, arg))));
+    Buffer.concat(ps.map((p) => (typeof p === 'string' ? literal(p) : one(p.spec, arg))));
   if (!v.context) return render(pieces(text, names));
   // Context replace: groups between blanks; a space separates groups, a TAB begins the next one (GNU's tokens).
   const out: Buffer[] = [];

@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.js';
 import { hasReplacement } from './expand-text.js';
 import { parseJobs } from './jobs.js';
+import { checkTagstring } from './tag.js';
 
 export interface GnuRawOptions {
   jobs?: string;
@@ -149,6 +150,7 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     if (raw.keepOrder) set('keepOrder', true);
   }
   // As GNU parallel: a --tagstring wins over --tag; an empty one is no tag (with --tag, the values are).
+  if (raw.tagstring !== undefined) checkTagstring(raw.tagstring);
   if (raw.tagstring !== undefined && raw.tagstring !== '') set('tag', raw.tagstring);
   else if (raw.tag) set('tag', true);
   if (raw.results !== undefined) {

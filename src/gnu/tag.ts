@@ -3,6 +3,7 @@
  * parallel prints it: a line is tagged when its first byte is printed, so output without a final newline has its
  * last line tagged too, and a job that prints nothing prints no tag.
  */
+import { UsageError } from '../errors.js';
 import type { Job } from '../kinds/types.js';
 import { valuesOf } from '../input/values.js';
 import { expandText } from './expand-text.js';
@@ -41,16 +42,61 @@ export class LinePrefixer {
 }
 
 /**
- * The tag of a job: `--tag` is its arguments joined by spaces; `--tagstring STR` is STR expanded, unquoted
- * (expand-text.ts; with -N, `context`, as GNU's context replace).
+ * A --tagstring's escapes, as GNU parallel's unquote_printf turns them into bytes before it reads the
+ * replacement strings, one substitution after another: `\t` `\n` `\r`, then `\ddd` and `\d` as Perl reads
+ * them in a double-quoted string (octal, up to 3 octal digits: `\101` is A, `\0` NUL, `\189` is 0x01 then 89;
+ * `\8` is 8). Nothing else is an escape (`\\t` is a backslash and a TAB, `\x41` stays). A code past 0xFF (`\400`)
+ * makes Perl print the whole text as UTF-8: so does this.
+ */
+export function unquoteTag(text: string): Buffer {
+  let wide = false;
+  const octal = (digits: string): string => {
+    const m = /^[0-7]{1,3}/.exec(digits);
+    if (!m) return digits; // `\8`, `\9`: the digit itself
+    const code = parseInt(m[0], 8);
+    if (code > 0xff) wide = true;
+    return String.fromCharCode(code) + digits.slice(m[0].length);
+  };
+  const s = Buffer.from(text)
+    .toString('latin1')
+    .replace(/\\t/g, '\t')
+    .replace(/\\n/g, '\n')
+    .replace(/\\r/g, '\r')
+    .replace(/\\([0-9]{3})/g, (_, d: string) => octal(d))
+    .replace(/\\([0-9])/g, (_, d: string) => octal(d));
+  return Buffer.from(s, wide ? 'utf8' : 'latin1');
+}
+
+/**
+ * A --tagstring with GNU's `{= perl =}` (also one its escapes make) is refused, as in the command: exit 2
+ * before anything runs.
+ */
+export function checkTagstring(text: string): void {
+  const perl = /\{=[\s\S]*=\}/;
+  const at = text.search(perl);
+  if (at !== -1 || perl.test(unquoteTag(text).toString('latin1')))
+    throw new UsageError(
+      `--tagstring: {= … =}${at === -1 ? ' (made by its \\ escapes)' : ` at column ${at + 1}`} is a Perl ` +
+        'expression, which poolrun does not run: tag with {} {.} {/} {//} {/.} {n} {#} {%} instead',
+    );
+}
+
+/** Each --tagstring's bytes, unquoted once. */
+const unquoted = new Map<string, Buffer>();
+
+/**
+ * The tag of a job: `--tag` is its arguments joined by spaces; `--tagstring STR` is STR with its escapes
+ * (unquoteTag) expanded, unquoted (expand-text.ts; with -N, `context`, as GNU's context replace).
  */
 export function tagOf(spec: true | string, job: Job, slot: number | null, context = false): Buffer {
   const { values, names } = valuesOf(job);
+  let text = spec === true ? undefined : unquoted.get(spec);
+  if (spec !== true && text === undefined) unquoted.set(spec, (text = unquoteTag(spec)));
   // poolrun's label on the output, not the job's output: its secrets are masked (util/redact.ts).
   return redactBytes(
-    spec === true
+    text === undefined
       ? joinSpaced(values)
-      : expandText(spec, { values, names, seq: job.index + 1, slot, context }),
+      : expandText(text, { values, names, seq: job.index + 1, slot, context }),
   );
 }
 

@@ -111,6 +111,18 @@ function named(inner: string, names: ReadonlyMap<string, number>): SlotSpec | un
   return undefined;
 }
 
+/**
+ * The 0-based index of positional `pos` (1-based; from the end when negative) among `n` arguments, or undefined
+ * when there is none. GNU parallel indexes its Perl array with `n + pos` for a negative one, and Perl counts a
+ * negative index from the end again: `{-k}` past the first argument wraps around once (`{-2}` of one argument is
+ * it; `{-3}` of two is the second), and is nothing past twice n.
+ */
+export function argIndex(pos: number, n: number): number | undefined {
+  let at = pos > 0 ? pos - 1 : n + pos;
+  if (at < 0) at += n;
+  return at >= 0 && at < n ? at : undefined;
+}
+
 /** The meaning of a replacement string found by replacementAt (with the same `names`). */
 export function parseReplacement(token: string, names?: ReadonlyMap<string, number>): SlotSpec {
   if (token === '{#}') return { kind: 'seq', op: '{}' };

@@ -65,8 +65,8 @@ const FORMS = ['{}', '{.}', '{/}', '{//}', '{/.}'];
 const FIXED = ['{1}', '{2}', '{-1}', '{#}', '{1.}', '{2/}'];
 
 /**
- * A word of literal text and replacement strings, written so that it is one plain argument. No `=`: poolrun
- * refuses a `{}` after one where a job has several arguments (README: `v={}`), on purpose.
+ * A word of literal text and replacement strings, written so that it is one plain argument (an `=` in it is
+ * text: it comes after the command name).
  */
 function word(r: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -74,7 +74,9 @@ function word(r: () => number): string {
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n; k++) {
     const x = r();
-    parts.push(x < 0.45 ? pick(FORMS) : x < 0.7 ? pick(FIXED) : pick(['x', 'y-', '.z', ':', '@']));
+    parts.push(
+      x < 0.45 ? pick(FORMS) : x < 0.7 ? pick(FIXED) : pick(['x', 'y-', '.z', ':', '@', '=', '--o=']),
+    );
   }
   return parts.join('');
 }

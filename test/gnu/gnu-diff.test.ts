@@ -7,8 +7,6 @@
  *
  * Left out on purpose, each a difference the README's "Coming from GNU parallel" table names:
  *   - a value with a newline (poolrun: one argument; GNU: two);
- *   - a `{}`-form after `=` in a word, where a job has several arguments (poolrun refuses `v={}`);
- *   - `{-k}` with -N/-n (GNU wraps around past a short group; poolrun: empty);
  *   - an empty source beside `-a` (GNU is irregular there; poolrun has one rule); `:::+` after `-a`: gnu-argfile-link;
  *   - an empty source with --link or --header (GNU 20221122 crashes: no oracle);
  *   - `{#}` in --tagstring (GNU 20221122 prints another job's number there when jobs overlap; poolrun the job's).
@@ -118,11 +116,11 @@ function generate(seed: number): Case {
   }
   // The command: printf shows each argument in brackets; words of replacement strings, alone or inside text.
   const refs = [...FORMS, ...POSITIONAL, ...names.map((n) => `{${n}}`)];
-  if (perArgs.length === 0) refs.push('{-1}');
+  refs.push('{-1}', '{-2}', '{-3/}');
   const words: string[] = [];
   for (let k = Math.floor(r() * 4); k > 0; k--) {
     const parts = Array.from({ length: 1 + Math.floor(r() * 2) }, () =>
-      r() < 0.6 ? pick(refs) : pick(['x', '-', '.z', ':', '@']),
+      r() < 0.6 ? pick(refs) : pick(['x', '-', '.z', ':', '@', '=']),
     );
     words.push(parts.join(''));
   }

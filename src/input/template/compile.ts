@@ -172,8 +172,9 @@ function contextGroups(text: string, found: Found[], names: ReadonlyMap<string, 
         f.at,
         `${f.r} with -N is written once per argument together with the text around it up to the nearest ` +
           `blanks (${JSON.stringify(text.slice(from, to))}), as GNU parallel does (x{}y gives xay xby), and ` +
-          `here that text is not one whole argument of the command (an operator, quote, newline or = is in ` +
-          `it, or the word is no plain argument): put blanks around the word, or use {1}, {2}… for one each`,
+          `here that text is not one whole argument of the command (an operator, quote or newline is in it, ` +
+          `or the word is no plain argument: an assignment, a redirection…): put blanks around the word, or ` +
+          `use {1}, {2}… for one each`,
       );
     spans.push({ from, to });
   }

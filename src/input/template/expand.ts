@@ -4,7 +4,7 @@
  */
 import { singleQuote } from '../../util/shell.js';
 import { quoteBytes } from '../quote.js';
-import { applyReplacement, type SlotSpec } from '../replacements.js';
+import { applyReplacement, argIndex, type SlotSpec } from '../replacements.js';
 import type { Slot, Template } from './compile.js';
 
 /** What sh sees for the worker slot, which is only known when the job starts (src/kinds/run/run.ts sets it). */
@@ -43,8 +43,8 @@ export function expandArgs(t: Template, args: readonly Buffer[], seq: number, no
     if (spec.kind === 'all' && one !== undefined) return one === null ? missing() : quoted(s, one, spec.op);
     if (spec.kind === 'all' && args.length !== 1)
       return args.length === 0 ? missing() : args.map((a) => quoted(s, a, spec.op)).join(' ');
-    const at = spec.pos! > 0 ? spec.pos! - 1 : args.length + spec.pos!;
-    const arg = spec.kind === 'all' ? args[0] : at >= 0 ? args[at] : undefined;
+    const at = spec.kind === 'all' ? 0 : argIndex(spec.pos!, args.length);
+    const arg = at === undefined ? undefined : args[at];
     return arg === undefined ? missing() : quoted(s, arg, spec.op);
   };
   // -N's context groups: the group once per argument (per source with -N 0; once, empty, without any).

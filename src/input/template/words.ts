@@ -25,6 +25,11 @@ export function word(
   let tilde = false;
   let sawEquals = false;
   let assignment = false;
+  /**
+   * An argument of export, readonly, local…: `export v={}` with several values would make each value after the
+   * first a NAME (or NAME=value) of its own. Any other argument holding `=` (`--opt={}`, `{}=x`) is only text.
+   */
+  const namesVars = s.nameArgs;
   for (;;) {
     const i = s.bnl(s.i);
     s.i = i;
@@ -61,7 +66,7 @@ export function word(
         at: s.base + i,
         r,
         quote: afterName === i || tilde || (place !== 'arg' && place !== 'redir'),
-        multi: (place === 'arg' || place === 'forIn') && !sawEquals,
+        multi: (place === 'arg' || place === 'forIn') && !namesVars,
         wordStart: i === s.bnl(start),
         command: place === 'cmd' || place === 'name',
         wordFrom: s.base + start,
@@ -109,8 +114,7 @@ export function word(
       // `NAME=` at the start of a command word: an assignment. A bare value before the `=` could make one.
       if ((place === 'cmd' || place === 'name') && plain && /^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
         assignment = true;
-      // Elsewhere (`echo {}=x`) the `=` is text: the value before it stays as GNU parallel writes it.
-      for (const f of mine) f.multi = false;
+      // Elsewhere (`echo {}=x`, `echo --opt={}`) the `=` is text: a `{}` there is several words as anywhere.
       tilde = false;
       s.nameArgs = false; // export NAME=value: after the =, a value is only the value
     } else if (c === ':' && sawEquals) tilde = false;
