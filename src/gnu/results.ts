@@ -16,18 +16,10 @@
  * A symbolic link inside it that leads out is found only when the job's files are written, after it ran: nothing
  * is written through it (no folder made, no file: the files are opened with O_NOFOLLOW), with a warning.
  */
-import {
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  realpathSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { mkdirsSync } from '../util/mkdirs.js';
 import type { JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import type { JobSource } from '../input/source.js';
@@ -70,11 +62,11 @@ export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
 function makeFolder(dir: string, job: Job): Buffer {
   let folder = resultsFolder(dir, job);
   try {
-    mkdirSync(folder, { recursive: true });
+    mkdirsSync(folder);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw e;
     folder = resultsFolder(dir, job, true);
-    mkdirSync(folder, { recursive: true });
+    mkdirsSync(folder);
   }
   return folder;
 }
@@ -102,7 +94,7 @@ export function writeResults(
     // is not there yet, nothing below it is either: no link to follow.
     const root = rootOf(spec.dir, names);
     if (existsSync(resolve(root))) inside(root, deepestExisting(folder));
-    mkdirSync(folder, { recursive: true });
+    mkdirsSync(folder);
     inside(root, folder);
     paths =
       base.at(-1) === SLASH_BYTE

@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { writeAll } from '../util/atomic.js';
+import { mkdirsSync } from '../util/mkdirs.js';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -45,7 +46,7 @@ export class Capture {
     }
     this.truncated = true;
     if (this.opts.spill) {
-      mkdirSync(this.opts.spillDir, { recursive: true });
+      mkdirsSync(this.opts.spillDir);
       this.file = join(this.opts.spillDir, this.name);
       this.fd = openSync(this.file, 'wx', 0o600);
       for (const c of this.chunks) writeAll(this.fd, c);

@@ -4,10 +4,11 @@
  * and the folder is synced so the rename itself survives a crash.
  */
 import { dirname, join } from 'node:path';
-import { chmod, link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { JobError, errnoCode, fsError } from './job-error.js';
 import { tempBeside } from '../util/atomic.js';
+import { mkdirs } from '../util/mkdirs.js';
 
 /**
  * Runs `create`, which makes an entry in the folder of `to`. When that folder is missing it is made, as
@@ -22,7 +23,7 @@ export async function inFolderOf<T>(name: string, to: string, create: () => Prom
     // When the folder was there all along, the second try fails as the first did, for its own reason.
     const folder = dirname(to);
     try {
-      await mkdir(folder, { recursive: true });
+      await mkdirs(folder);
     } catch (e2) {
       throw fsError(name, e2, 'create the folder', folder);
     }
