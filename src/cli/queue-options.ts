@@ -40,12 +40,29 @@ export function queueUrl(name: string, value: string): string {
     u = undefined;
   }
   const db = u?.pathname.replace(/^\//, '') ?? '';
-  if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname || !/^\d*$/.test(db)) {
+  if (
+    !u ||
+    (u.protocol !== 'redis:' && u.protocol !== 'rediss:') ||
+    !u.hostname ||
+    !/^\d*$/.test(db) ||
+    !decodes(u.username) ||
+    !decodes(u.password)
+  ) {
     throw new UsageError(
       `${name}: expected a Redis URL such as redis://host:6379/0 (rediss:// for TLS), got ${shownValue(value)}`,
     );
   }
   return value;
+}
+
+/** The Redis client percent-decodes the user and password: a `%` not followed by two hex digits would throw. */
+function decodes(part: string): boolean {
+  try {
+    // The value is used: a bundler drops a call it deems pure whose result is not (rolldown did).
+    return typeof decodeURIComponent(part) === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /**
