@@ -67,8 +67,10 @@ function specs(g: GnuInput): Spec[] {
     const flags = out.slice(g.argFiles.length).map((x) => x.linked);
     out.forEach((x, j) => (x.linked = j > 0 && flags[j] === true));
   }
-  // GNU parallel 20221122 ignores a `:::` with no values when -a gave a source (elsewhere it is one empty value).
-  if (g.argFiles.length) out = out.filter((x) => x.kind !== 'values' || x.values.length > 0);
+  // GNU parallel 20221122 drops a separator that is the last word of the command line when it is the first one
+  // (`-a A CMD :::`: A alone); any other `:::` with no values is a source, one empty value among others (combine.ts):
+  // `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`. Without -a, a lone `:::` stays a source with nothing (runs nothing).
+  if (g.argFiles.length && words.length === 1) out = out.slice(0, g.argFiles.length);
   const stdin = out.filter((s) => s.kind === 'file' && s.path === '-');
   if (stdin.length > 1) throw new UsageError('stdin (-) can be the input of one source only, not of two');
   return out;
