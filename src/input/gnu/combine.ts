@@ -99,6 +99,11 @@ export function columnsOf(args: readonly Buffer[]): readonly number[] | undefine
   return (args as { [COLUMNS]?: number[] })[COLUMNS];
 }
 
+/** `args` with each one's place in its combination (`cols`), for columnsOf(). */
+export function withColumns(args: Buffer[], cols: number[]): Buffer[] {
+  return Object.defineProperty(args, COLUMNS, { value: cols, enumerable: false });
+}
+
 /** Groups combinations into jobs' arguments: -N/-n n of them each (a short last group is shorter). */
 export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefined): Generator<Buffer[]> {
   if (perJob === undefined) {
@@ -112,7 +117,7 @@ export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefin
   let job: Buffer[] = [];
   let cols: number[] = [];
   let n = 0;
-  const made = () => Object.defineProperty(job, COLUMNS, { value: cols, enumerable: false });
+  const made = () => withColumns(job, cols);
   for (const c of combos) {
     job.push(...c);
     for (let k = 1; k <= c.length; k++) cols.push(k);

@@ -22,6 +22,7 @@ import {
   perJobArgs,
   columnsOf,
   splitColumns,
+  withColumns,
   type Value,
 } from './combine.js';
 import { isSeparator } from './form.js';
@@ -122,14 +123,12 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
     }
   }
   let names: Map<string, number> | undefined;
+  let labels: string[] | undefined;
   if (g.header) {
-    names = new Map();
-    let offset = 0;
-    for (const vs of values) {
-      const head = vs.shift() ?? [];
-      head.forEach((n, k) => names!.set(n.toString('utf8'), offset + k + 1));
-      offset += head.length;
-    }
+    const all: Buffer[] = [];
+    for (const vs of values) all.push(...(vs.shift() ?? []));
+    labels = all.map((n) => n.toString('utf8'));
+    names = nameMap(labels);
   }
   const template = compile(names);
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
@@ -138,7 +137,7 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
     jobs:
       g.perJob === 0
         ? noArgJobs(template, combinations(s))
-        : jobsOf(template, perJobArgs(combinations(s), g.perJob), 0, names ? positions(names) : undefined),
+        : jobsOf(template, perJobArgs(combinations(s), g.perJob), 0, labels),
     total,
     name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
   };
@@ -169,12 +168,18 @@ function job(t: Template, args: Buffer[], index: number, none = 0, names?: strin
     const c = cols?.[k] ?? k + 1;
     return names?.[c - 1] ?? String(c);
   };
-  return withValues(made, values, names || cols ? values.map((_, k) => label(k)) : undefined);
+  return withValues(made, values, names || cols ? values.map((_, k) => label(k)) : undefined, cols);
 }
 
-function positions(names: Map<string, number>): string[] {
-  const out: string[] = [];
-  for (const [n, pos] of names) out[pos - 1] ??= n;
+/**
+ * --header's names, each to its place (1-based); a name given twice stands for its first place, as in GNU parallel
+ * (which replaces `{name}` in the command when it reads the first).
+ */
+function nameMap(labels: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  labels.forEach((n, k) => {
+    if (!out.has(n)) out.set(n, k + 1);
+  });
   return out;
 }
 
@@ -189,31 +194,33 @@ async function* streamJobs(
   let index = 0;
   const per = g.perJob;
   let group: Buffer[] = [];
+  let cols: number[] = [];
   let inGroup = 0;
   for await (const batch of input) {
     const jobs: Job[] = [];
     for (const b of batch) {
       const v = valueOf(b);
       if (!template) {
-        const header = new Map(v.map((n, k) => [n.toString('utf8'), k + 1]));
-        template = compile(header);
-        names = positions(header);
+        names = v.map((n) => n.toString('utf8'));
+        template = compile(nameMap(names));
         continue;
       }
       if (per === undefined) jobs.push(job(template, v, index++, 0, names));
       else if (per === 0) jobs.push(job(template, [], index++, Math.max(1, v.length)));
       else {
         group.push(...v);
+        v.forEach((_, k) => cols.push(k + 1));
         if (++inGroup === per) {
-          jobs.push(job(template, group, index++, 0, names));
+          jobs.push(job(template, withColumns(group, cols), index++, 0, names));
           group = [];
+          cols = [];
           inGroup = 0;
         }
       }
     }
     if (jobs.length) yield jobs;
   }
-  if (inGroup > 0 && template) yield [job(template, group, index++, 0, names)];
+  if (inGroup > 0 && template) yield [job(template, withColumns(group, cols), index++, 0, names)];
   // A header and nothing else: the command is still checked.
   if (!template) compile(new Map());
 }
