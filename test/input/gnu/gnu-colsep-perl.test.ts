@@ -44,7 +44,7 @@ function separator(r: () => number): string {
     if (k < 0.85) return pick(['\\h', '\\s', '\\H', '\\d', '\\W']);
     return pick(['[\\;\\:]', '[,\\-.]', '\\x2c', '\\073', '[]x]']);
   };
-  const piece = () => atom() + (r() < 0.4 ? '+' : '');
+  const piece = () => atom() + (r() < 0.4 ? '+' : r() < 0.15 ? '*' : '');
   let s = piece();
   if (r() < 0.3) s += piece();
   if (r() < 0.2) s += `|${piece()}`;
@@ -75,11 +75,20 @@ describe.skipIf(!existsSync(GNU))('--colsep: Perl forms split as in GNU parallel
       '(?i)A',
       '\\y',
       '(?x) ; | , ',
+      // Separators that match empty text: Perl's split, not JavaScript's (a last empty field kept, none first).
+      '|',
+      '\\b',
+      ',*',
+      'x*',
+      '(,)',
+      '(?=b)',
+      '(,)|(;)',
+      '\\s*',
     ];
     for (let i = 0; i < 30; i++) seps.push(separator(r));
     for (const sep of seps) {
       const values = Array.from({ length: 5 }, () => line(r));
-      values.push('a,b;c:d  e\tf  g, h', '{x}y]z');
+      values.push('a,b;c:d  e\tf  g, h', '{x}y]z', ',x,');
       const args = ['--colsep', sep, 'printf', '[%s]', ':::', ...values];
       const [g, p] = await Promise.all([
         runTool(GNU, ['--will-cite', '-k', ...args], dir),
