@@ -36,13 +36,18 @@ type Spec =
 /** The sources in order: `-a FILE`s first (as GNU parallel takes them), then those after the command. */
 function specs(g: GnuInput): Spec[] {
   // A name as messages show it: control characters and bytes that are not UTF-8 escaped (argv shownPath).
-  let out: Spec[] = g.argFiles.map((f) => {
+  const out: Spec[] = g.argFiles.map((f) => {
     const path = rawPath(f);
     return file(path, `-a ${shownPath(path)}`, false);
   });
   const words = rawArguments(g.operands);
   if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
   if (g.implicit === 'stdin') return [...out, file('-', '<stdin>', false)];
+  // GNU parallel 20221122 drops a separator that is the last word of the command line when it is the first one
+  // (`-a A CMD :::` or `-a A CMD ::::`: A alone); any other `:::` with no values is a source, one empty value among
+  // others (combine.ts): `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`. Without -a, a lone `:::` stays a source with
+  // nothing (runs nothing) and a lone `::::` is refused.
+  if (out.length && words.length === 1 && isSeparator(words[0]!)) return out;
   // `:::: a b` is `:::: a :::: b` (and `::::+ a b` links both), as in GNU parallel.
   let mode: { files: boolean; linked: boolean; sep: string; named: boolean } | undefined;
   for (const w of words) {
@@ -68,10 +73,6 @@ function specs(g: GnuInput): Spec[] {
     const flags = out.slice(g.argFiles.length).map((x) => x.linked);
     out.forEach((x, j) => (x.linked = j > 0 && flags[j] === true));
   }
-  // GNU parallel 20221122 drops a separator that is the last word of the command line when it is the first one
-  // (`-a A CMD :::`: A alone); any other `:::` with no values is a source, one empty value among others (combine.ts):
-  // `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`. Without -a, a lone `:::` stays a source with nothing (runs nothing).
-  if (g.argFiles.length && words.length === 1) out = out.slice(0, g.argFiles.length);
   const stdin = out.filter((s) => s.kind === 'file' && s.path === '-');
   if (stdin.length > 1) throw new UsageError('stdin (-) can be the input of one source only, not of two');
   return out;

@@ -44,6 +44,7 @@ describe.skipIf(!existsSync(GNU))(':::+ and ::::+ after -a, against GNU parallel
     const cases: string[][] = [
       ['-a', 'A', 'printf', '[%s]', ':::'],
       ['-a', 'A', 'printf', '[%s]', ':::+'],
+      ['-a', 'A', 'printf', '[%s]', '::::'],
       ['-a', 'A', 'printf', '[%s]', ':::', 'x', ':::'],
       ['-a', 'A', 'printf', '[%s]', ':::', ':::', 'x'],
       ['-a', 'A', '-N2', 'printf', '[%s]', '{/}', ':::', 'x', 'y', ':::'],
