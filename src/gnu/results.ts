@@ -42,14 +42,59 @@ export function escapeValue(v: Buffer): Buffer {
   return Buffer.from(out);
 }
 
+/**
+ * Perl's numeric value of a name (`no warnings 'numeric'`): its leading number after blanks (`2x` is 2, `1e1` 10,
+ * `.5` 0.5, `0x3` 0), `inf`/`infinity`/`nan` in any case, else 0.
+ */
+export function perlNumber(s: string): number {
+  const m =
+    /^[\t\n\v\f\r ]*([+-]?)(?:((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|(inf(?:inity)?)|(nan))/i.exec(s);
+  if (!m) return 0;
+  const sign = m[1] === '-' ? -1 : 1;
+  if (m[2] !== undefined) return sign * Number(m[2]);
+  return m[3] !== undefined ? sign * Infinity : NaN;
+}
+
+/** GNU's header_indexes_sorted: by the names' numbers (`<=>`), then their bytes (`cmp`); equal ones keep their order. */
+function byName(a: string, b: string): number {
+  const x = perlNumber(a);
+  const y = perlNumber(b);
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The order of a job's values in its --results folder, as GNU parallel 20221122 makes it: each combination's
+ * values (-N puts several in a job, one after the other) sorted by their names, a --header name or the place
+ * number (so numbered ones keep their order): `--header : ::: zz 1 ::: aa x` is DIR/aa/x/zz/1.
+ */
+export function levelOrder(names: readonly string[] | undefined, places?: readonly number[]): number[] {
+  const all = Array.from({ length: names?.length ?? 0 }, (_, k) => k);
+  if (!names) return all;
+  const out: number[] = [];
+  let group: number[] = [];
+  const flush = () => out.push(...group.sort((i, j) => byName(names[i]!, names[j]!)));
+  for (const k of all) {
+    if (k > 0 && places && places[k]! <= places[k - 1]!) {
+      flush();
+      group = [];
+    }
+    group.push(k);
+  }
+  flush();
+  return out;
+}
+
 /** The folder of one job's results (without the trailing slash). */
 export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
-  const { values, names } = valuesOf(job);
+  const { values, names, places } = valuesOf(job);
   const parts: Buffer[] = [Buffer.from(dir)];
-  values.forEach((v, i) => {
-    const e = escapeValue(redactBytes(v)); // a folder name others may list: no secret (util/redact.ts)
+  const order = names ? levelOrder(names, places) : values.map((_, i) => i);
+  for (const i of order) {
+    const e = escapeValue(redactBytes(values[i]!)); // a folder name others may list: no secret (util/redact.ts)
     parts.push(Buffer.from(names?.[i] ?? String(i + 1)), cut ? e.subarray(0, NAME_MAX) : e);
-  });
+  }
   const SLASH = Buffer.from('/');
   const out: Buffer[] = [];
   parts.forEach((p, i) => {

@@ -14,10 +14,17 @@ export interface JobValues {
   values: Buffer[];
   /** The name of each value's source (`--header`), else its 1-based source number; same length as values. */
   names?: string[];
+  /** Each value's place in its combination (1-based; -N puts several combinations in a job); absent: 1, 2, …. */
+  places?: readonly number[];
 }
 
-export function withValues<J extends Job>(job: J, values: Buffer[], names?: string[]): J {
-  const v: JobValues = names ? { values, names } : { values };
+export function withValues<J extends Job>(
+  job: J,
+  values: Buffer[],
+  names?: string[],
+  places?: readonly number[],
+): J {
+  const v: JobValues = { values, ...(names ? { names } : {}), ...(places ? { places } : {}) };
   Object.defineProperty(job, VALUES, { value: v, enumerable: true, configurable: true, writable: true });
   return job;
 }

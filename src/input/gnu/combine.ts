@@ -99,6 +99,11 @@ export function columnsOf(args: readonly Buffer[]): readonly number[] | undefine
   return (args as { [COLUMNS]?: number[] })[COLUMNS];
 }
 
+/** `args` with each one's place in its combination (`cols`), for columnsOf(). */
+export function withColumns(args: Buffer[], cols: number[]): Buffer[] {
+  return Object.defineProperty(args, COLUMNS, { value: cols, enumerable: false });
+}
+
 /** Groups combinations into jobs' arguments: -N/-n n of them each (a short last group is shorter). */
 export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefined): Generator<Buffer[]> {
   if (perJob === undefined) {
@@ -112,7 +117,7 @@ export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefin
   let job: Buffer[] = [];
   let cols: number[] = [];
   let n = 0;
-  const made = () => Object.defineProperty(job, COLUMNS, { value: cols, enumerable: false });
+  const made = () => withColumns(job, cols);
   for (const c of combos) {
     job.push(...c);
     for (let k = 1; k <= c.length; k++) cols.push(k);
@@ -136,6 +141,31 @@ export function splitColumns(line: Buffer, re: RegExp): Buffer[] {
   const text = line.toString('utf8');
   const utf8 = Buffer.byteLength(text) === line.length && Buffer.from(text).equals(line);
   const encoding = utf8 ? 'utf8' : 'latin1';
-  const fields = (utf8 ? text : line.toString('latin1')).split(re).map((f) => f ?? '');
+  const fields = perlSplit(utf8 ? text : line.toString('latin1'), re);
   return fields.map((f) => Buffer.from(f.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, ''), encoding));
+}
+
+/**
+ * Perl's `split /re/, $line, -1` (GNU parallel's): a match must end after the start of the field it ends (so a
+ * zero-width match at a field's start does not count, there or at the line's start), a capture group's text is a
+ * field too, and the text after the last match is the last field, even empty (`split //` of `ab` is a, b, '';
+ * JavaScript's split drops that last one).
+ */
+export function perlSplit(text: string, re: RegExp): string[] {
+  const g = new RegExp(re.source, `${re.flags.replace(/[gy]/g, '')}g`);
+  const out: string[] = [];
+  let s = 0;
+  while (s < text.length) {
+    g.lastIndex = s;
+    let m = g.exec(text);
+    if (m && m.index === s && m[0] === '') {
+      g.lastIndex = s + (text.codePointAt(s)! > 0xffff ? 2 : 1);
+      m = g.exec(text);
+    }
+    if (!m) break;
+    out.push(text.slice(s, m.index), ...m.slice(1).map((c) => c ?? ''));
+    s = m.index + m[0].length;
+  }
+  out.push(text.slice(s));
+  return out;
 }

@@ -13,6 +13,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { isGnuForm, isSeparator } from './form.js';
+import { perlToJs } from './perl-regex.js';
 
 /** commander's values for the options of this form (program.ts). */
 export interface GnuRawOptions {
@@ -159,10 +160,12 @@ function checkColsep(value: string): RegExp {
   if (value === '')
     throw new UsageError('--colsep: expected a separator such as , or \\t or a regular expression, got ""');
   try {
-    // GNU parallel's --colsep is a Perl regular expression; JavaScript's is the nearest (the u flag: a
-    // character is a character, as for Perl on UTF-8 text).
-    return new RegExp(value, 'u');
+    // GNU parallel's --colsep is a Perl regular expression: its forms are translated to JavaScript's
+    // (perl-regex.ts; the u flag: a character is a character, as for Perl on UTF-8 text).
+    const { source, flags } = perlToJs(value);
+    return new RegExp(source, flags);
   } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`--colsep ${JSON.stringify(value)}: ${e.message}`);
     throw new UsageError(
       `--colsep: not a regular expression: ${JSON.stringify(value)} (${(e as Error).message})`,
     );

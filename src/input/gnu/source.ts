@@ -22,6 +22,7 @@ import {
   perJobArgs,
   columnsOf,
   splitColumns,
+  withColumns,
   type Value,
 } from './combine.js';
 import { isSeparator } from './form.js';
@@ -35,13 +36,18 @@ type Spec =
 /** The sources in order: `-a FILE`s first (as GNU parallel takes them), then those after the command. */
 function specs(g: GnuInput): Spec[] {
   // A name as messages show it: control characters and bytes that are not UTF-8 escaped (argv shownPath).
-  let out: Spec[] = g.argFiles.map((f) => {
+  const out: Spec[] = g.argFiles.map((f) => {
     const path = rawPath(f);
     return file(path, `-a ${shownPath(path)}`, false);
   });
   const words = rawArguments(g.operands);
   if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
   if (g.implicit === 'stdin') return [...out, file('-', '<stdin>', false)];
+  // GNU parallel 20221122 drops a separator that is the last word of the command line when it is the first one
+  // (`-a A CMD :::` or `-a A CMD ::::`: A alone); any other `:::` with no values is a source, one empty value among
+  // others (combine.ts): `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`. Without -a, a lone `:::` stays a source with
+  // nothing (runs nothing) and a lone `::::` is refused.
+  if (out.length && words.length === 1 && isSeparator(words[0]!)) return out;
   // `:::: a b` is `:::: a :::: b` (and `::::+ a b` links both), as in GNU parallel.
   let mode: { files: boolean; linked: boolean; sep: string; named: boolean } | undefined;
   for (const w of words) {
@@ -67,8 +73,6 @@ function specs(g: GnuInput): Spec[] {
     const flags = out.slice(g.argFiles.length).map((x) => x.linked);
     out.forEach((x, j) => (x.linked = j > 0 && flags[j] === true));
   }
-  // GNU parallel 20221122 ignores a `:::` with no values when -a gave a source (elsewhere it is one empty value).
-  if (g.argFiles.length) out = out.filter((x) => x.kind !== 'values' || x.values.length > 0);
   const stdin = out.filter((s) => s.kind === 'file' && s.path === '-');
   if (stdin.length > 1) throw new UsageError('stdin (-) can be the input of one source only, not of two');
   return out;
@@ -120,14 +124,12 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
     }
   }
   let names: Map<string, number> | undefined;
+  let labels: string[] | undefined;
   if (g.header) {
-    names = new Map();
-    let offset = 0;
-    for (const vs of values) {
-      const head = vs.shift() ?? [];
-      head.forEach((n, k) => names!.set(n.toString('utf8'), offset + k + 1));
-      offset += head.length;
-    }
+    const all: Buffer[] = [];
+    for (const vs of values) all.push(...(vs.shift() ?? []));
+    labels = all.map((n) => n.toString('utf8'));
+    names = nameMap(labels);
   }
   const template = compile(names);
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
@@ -136,7 +138,7 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
     jobs:
       g.perJob === 0
         ? noArgJobs(template, combinations(s))
-        : jobsOf(template, perJobArgs(combinations(s), g.perJob), 0, names ? positions(names) : undefined),
+        : jobsOf(template, perJobArgs(combinations(s), g.perJob), 0, labels),
     total,
     name: sources[0]?.kind === 'file' ? sources[0].shown : ':::',
   };
@@ -167,12 +169,18 @@ function job(t: Template, args: Buffer[], index: number, none = 0, names?: strin
     const c = cols?.[k] ?? k + 1;
     return names?.[c - 1] ?? String(c);
   };
-  return withValues(made, values, names || cols ? values.map((_, k) => label(k)) : undefined);
+  return withValues(made, values, names || cols ? values.map((_, k) => label(k)) : undefined, cols);
 }
 
-function positions(names: Map<string, number>): string[] {
-  const out: string[] = [];
-  for (const [n, pos] of names) out[pos - 1] ??= n;
+/**
+ * --header's names, each to its place (1-based); a name given twice stands for its first place, as in GNU parallel
+ * (which replaces `{name}` in the command when it reads the first).
+ */
+function nameMap(labels: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  labels.forEach((n, k) => {
+    if (!out.has(n)) out.set(n, k + 1);
+  });
   return out;
 }
 
@@ -187,31 +195,33 @@ async function* streamJobs(
   let index = 0;
   const per = g.perJob;
   let group: Buffer[] = [];
+  let cols: number[] = [];
   let inGroup = 0;
   for await (const batch of input) {
     const jobs: Job[] = [];
     for (const b of batch) {
       const v = valueOf(b);
       if (!template) {
-        const header = new Map(v.map((n, k) => [n.toString('utf8'), k + 1]));
-        template = compile(header);
-        names = positions(header);
+        names = v.map((n) => n.toString('utf8'));
+        template = compile(nameMap(names));
         continue;
       }
       if (per === undefined) jobs.push(job(template, v, index++, 0, names));
       else if (per === 0) jobs.push(job(template, [], index++, Math.max(1, v.length)));
       else {
         group.push(...v);
+        v.forEach((_, k) => cols.push(k + 1));
         if (++inGroup === per) {
-          jobs.push(job(template, group, index++, 0, names));
+          jobs.push(job(template, withColumns(group, cols), index++, 0, names));
           group = [];
+          cols = [];
           inGroup = 0;
         }
       }
     }
     if (jobs.length) yield jobs;
   }
-  if (inGroup > 0 && template) yield [job(template, group, index++, 0, names)];
+  if (inGroup > 0 && template) yield [job(template, withColumns(group, cols), index++, 0, names)];
   // A header and nothing else: the command is still checked.
   if (!template) compile(new Map());
 }

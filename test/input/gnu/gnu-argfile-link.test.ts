@@ -36,4 +36,40 @@ describe.skipIf(!existsSync(GNU))(':::+ and ::::+ after -a, against GNU parallel
       expect(p.code).toBe(g.code);
     }
   });
+  it('generated command lines with empty sources: a `:::` with no values is one empty value, but for a lone `:::` right after the command', async () => {
+    const r = rng(7);
+    const dir = temp();
+    const files = { A: '.bashrc\n', B: 'b1\nb2\n', C: 'c1\n', E: '' };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const cases: string[][] = [
+      ['-a', 'A', 'printf', '[%s]', ':::'],
+      ['-a', 'A', 'printf', '[%s]', ':::+'],
+      ['-a', 'A', 'printf', '[%s]', '::::'],
+      ['-a', 'A', 'printf', '[%s]', ':::', 'x', ':::'],
+      ['-a', 'A', 'printf', '[%s]', ':::', ':::', 'x'],
+      ['-a', 'A', '-N2', 'printf', '[%s]', '{/}', ':::', 'x', 'y', ':::'],
+    ];
+    for (let i = 0; i < 16; i++) {
+      const args = ['-a', r() < 0.7 ? 'A' : 'B'];
+      if (r() < 0.4) args.push('-a', r() < 0.5 ? 'B' : 'E');
+      if (r() < 0.2) args.push('-N2');
+      args.push('printf', '[%s]');
+      const n = 1 + Math.floor(r() * 4);
+      for (let k = 0; k < n; k++) {
+        const plus = r() < 0.3 ? '+' : '';
+        if (r() < 0.75)
+          args.push(`:::${plus}`, ...['x', 'y'].slice(0, Math.floor(r() * 3)).map((v) => v + k));
+        else args.push(`::::${plus}`, r() < 0.5 ? 'C' : 'E');
+      }
+      cases.push(args);
+    }
+    for (const args of cases) {
+      const [g, p] = await Promise.all([
+        runTool(GNU, ['--will-cite', '-k', ...args], dir),
+        runTool(process.execPath, [BIN, '-q', '-k', ...args], dir),
+      ]);
+      expect(p.stdout, `${JSON.stringify(args)}\n${p.stderr}`).toBe(g.stdout);
+      expect(p.code).toBe(g.code);
+    }
+  });
 });
