@@ -8,6 +8,7 @@ import type { InputFormat } from '../jobs/parse.js';
 import type { QueueSettings } from '../queue/producer.js';
 import { queueSettings, type RawQueueOptions } from './queue-options.js';
 import { gnuInput, type GnuInput, type GnuRawOptions as GnuInputRawOptions } from '../input/gnu/options.js';
+import { isGnuForm } from '../input/gnu/form.js';
 import { gnuOptions, type GnuOptions, type GnuRawOptions } from '../gnu/options.js';
 import { parseHalt } from '../gnu/halt.js';
 import { schedOptions, type RawSchedOptions } from '../sched/options.js';
@@ -203,6 +204,12 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     raw.workersFlag = '-j/--jobs';
     delete raw.jobs;
   }
+  // GNU parallel's command form (`CMD ::: A B`, `-a FILE`, `seq 3 | poolrun echo`, --pipe): its --retries N is N
+  // tries in all, and its --timeout 0 is no limit (GNU's man page; its --retries 0, forever, is one try here).
+  const gnuForm =
+    raw.pipe === true || (raw.each === undefined && raw.call === undefined && isGnuForm(args, raw.argFile));
+  const gnuRetries = gnuForm && raw.retries !== undefined;
+  if (gnuForm && raw.timeout !== undefined && parseDuration(raw.timeout) === 0) delete raw.timeout;
   // GNU parallel's habits first: -j becomes --workers, --line-buffer --output stream, --pipe takes the command words.
   const gnu = gnuOptions(raw, args);
   args = gnu.args;
@@ -226,7 +233,7 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     order: oneOf('--order', raw.order, ['input', 'completion'] as const, 'input'),
     output: oneOf('--output', raw.output, ['group', 'stream', 'none'] as const, 'group'),
     killAfterMs: duration('--kill-after', raw.killAfter, true) ?? 5000,
-    retries: integer('--retries', raw.retries, 0, 1000, 0),
+    retries: Math.max(0, integer('--retries', raw.retries, 0, 1000, 0) - (gnuRetries ? 1 : 0)),
     retryDelayMs: duration('--retry-delay', raw.retryDelay, true) ?? 0,
     halt,
     reporter: oneOf('--reporter', raw.reporter, ['auto', 'tty', 'plain', 'ndjson'] as const, 'auto'),
