@@ -73,9 +73,29 @@ export class ShutdownError extends PoolrunError {}
 
 /** The error of a `call` job whose function threw, rebuilt in the main thread with the original name and stack. */
 export class RemoteError extends PoolrunError {
-  constructor(name: string, message: string, stack?: string) {
+  /** The thrown error's `code` (`ENOENT`, or a task's own), when it had a string one. */
+  declare readonly code?: string;
+
+  constructor(
+    name: string,
+    message: string,
+    stack?: string,
+    extra: { code?: string; props?: Record<string, string | number | boolean | null> } = {},
+  ) {
     super(message);
     this.name = name;
     if (stack) this.stack = stack;
+    // Only the thrown error's own properties are listed, as on the error itself.
+    Object.defineProperty(this, 'exitCode', { enumerable: false });
+    for (const [k, v] of Object.entries(extra.props ?? {}))
+      if (!(k in this))
+        Object.defineProperty(this, k, { value: v, enumerable: true, writable: true, configurable: true });
+    if (extra.code !== undefined)
+      Object.defineProperty(this, 'code', {
+        value: extra.code,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
 }

@@ -123,7 +123,10 @@ export function toError(r: JobResult): Error {
   if (e.code === NOT_SENDABLE) return new UsageError(e.message);
   if (e.name === 'TimeoutError') return new TimeoutError(e.message);
   if (e.name === 'CancelledError') return new CancelledError(e.message);
-  return new RemoteError(e.name, e.message, e.stack);
+  return new RemoteError(e.name, e.message, e.stack, {
+    ...(e.code !== undefined ? { code: e.code } : {}),
+    ...(e.props ? { props: e.props } : {}),
+  });
 }
 
 /** A job that failed with no attempt result to show (the queue lost it, say): a cancelled result, failed. */

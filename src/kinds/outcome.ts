@@ -98,9 +98,40 @@ export function serializeError(err: unknown): SerializedError {
     if (err.stack) out.stack = err.stack;
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string') out.code = code;
+    const props = ownProps(err);
+    if (props) out.props = props;
     return out;
   }
   return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
+}
+
+/** At most this many of an error's own properties travel with it, each a string cut to PROP_CHARS. */
+const MAX_PROPS = 20;
+const PROP_CHARS = 1000;
+
+/**
+ * An error's own enumerable properties besides name, message, stack and code whose values are plain (a string,
+ * a finite number, a boolean, null): what Python's pickling of an exception would carry of its attributes (an
+ * errno, a path, a status), so the caller's error has them too. Objects and functions stay behind.
+ */
+function ownProps(err: Error): Record<string, string | number | boolean | null> | undefined {
+  const out: Record<string, string | number | boolean | null> = {};
+  let n = 0;
+  for (const k of Object.keys(err)) {
+    if (k === 'name' || k === 'message' || k === 'stack' || k === 'code' || n >= MAX_PROPS) continue;
+    let v: unknown;
+    try {
+      v = (err as unknown as Record<string, unknown>)[k];
+    } catch {
+      continue;
+    }
+    if (typeof v === 'string') out[k] = v.length > PROP_CHARS ? v.slice(0, PROP_CHARS) : v;
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null)
+      out[k] = v;
+    else continue;
+    n++;
+  }
+  return n ? out : undefined;
 }
 
 function safeString(v: unknown): string {

@@ -42,6 +42,8 @@ export interface SerializedError {
   message: string;
   stack?: string;
   code?: string;
+  /** The error's own plain properties (an errno, a path…), as thrown; the library's RemoteError has them. */
+  props?: Record<string, string | number | boolean | null>;
 }
 
 /** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */

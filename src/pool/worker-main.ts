@@ -209,6 +209,8 @@ async function runOne(w: WireJob): Promise<void> {
     // The return value of a call could not be cloned: report that instead of losing the job.
     const error = serializeError(e);
     error.message = `the return value cannot be sent to the main thread: ${error.message}`;
+    // The same name in both modes: a thread's structured clone says DataCloneError, a process's v8.serialize Error.
+    error.name = 'DataCloneError';
     post({ type: 'done', key: w.key, outcome: { ...wire, value: undefined, error } });
   }
 }

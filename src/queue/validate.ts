@@ -165,7 +165,19 @@ export function checkResult(value: unknown): JobResult | undefined {
         typeof error.name === 'string' &&
         typeof error.message === 'string' &&
         optional(error.stack, (v) => typeof v === 'string') &&
-        optional(error.code, (v) => typeof v === 'string')));
+        optional(error.code, (v) => typeof v === 'string') &&
+        optional(
+          error.props,
+          (v) =>
+            isPlainObject(v) &&
+            Object.values(v).every(
+              (p) =>
+                typeof p === 'string' ||
+                typeof p === 'boolean' ||
+                p === null ||
+                (typeof p === 'number' && Number.isFinite(p)),
+            ),
+        )));
   return ok ? (r as unknown as JobResult) : undefined;
 }
 

@@ -1,0 +1,52 @@
+/**
+ * An error thrown in a worker reaches the caller with what Python's pickling would carry: its name, message,
+ * `code` and its other plain own properties (errno, syscall, path, a task's own fields), in both pools alike;
+ * a return value that cannot be sent is a DataCloneError in both.
+ */
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProcessPoolExecutor, RemoteError, ThreadPoolExecutor, task } from '../../dist/index.js';
+import { useTempDirs } from '../helpers.js';
+
+const temp = useTempDirs();
+
+const MODULE = `import { readFileSync } from 'node:fs';
+export function readMissing() { return readFileSync('/nonexistent/poolrun-x'); }
+export function custom() {
+  const e = new Error('mine'); e.code = 'E_MINE'; e.extra = 42; e.flag = true; e.none = null; e.obj = { a: 1 };
+  e.fn = () => 1; e.long = 'x'.repeat(5000);
+  throw e;
+}
+export function unsendable() { return () => 1; }
+`;
+
+describe.each([
+  ['ThreadPoolExecutor', ThreadPoolExecutor],
+  ['ProcessPoolExecutor', ProcessPoolExecutor],
+] as const)('%s: what a thrown error carries', (_name, Pool) => {
+  it('code and plain own properties; not objects, functions or poolrun fields', async () => {
+    const mod = join(temp(), 'errs.mjs');
+    writeFileSync(mod, MODULE);
+    const ex = new Pool({ maxWorkers: 1 });
+    try {
+      const fsErr = (await ex.submit(task(mod, 'readMissing')).exception()) as RemoteError &
+        Record<string, unknown>;
+      expect(fsErr).toBeInstanceOf(RemoteError);
+      expect(fsErr.code).toBe('ENOENT');
+      expect(fsErr).toMatchObject({ syscall: 'open', path: '/nonexistent/poolrun-x', errno: -2 });
+      const mine = (await ex.submit(task(mod, 'custom')).exception()) as RemoteError &
+        Record<string, unknown>;
+      expect(mine.message).toBe('mine');
+      expect(mine).toMatchObject({ code: 'E_MINE', extra: 42, flag: true, none: null });
+      expect(mine.long).toBe('x'.repeat(1000));
+      expect('obj' in mine || 'fn' in mine).toBe(false);
+      expect(Object.keys(mine).sort()).toEqual(['code', 'extra', 'flag', 'long', 'name', 'none']);
+      const clone = await ex.submit(task(mod, 'unsendable')).exception();
+      expect(clone).toMatchObject({ name: 'DataCloneError' });
+      expect((clone as Error).message).toMatch(/cannot be sent to the main thread/);
+    } finally {
+      await ex.shutdown();
+    }
+  });
+});
