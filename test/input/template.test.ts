@@ -126,6 +126,12 @@ describe('a redirection with a file descriptor number before the command changes
     expect(refusal(t)).toMatch(new RegExp(`^--each: ${esc(r)} at ${where(t, at)} `));
   });
 
+  it("GNU parallel's {= perl =} is refused in --each as in the command form (it ran as text)", () => {
+    expect(refusal('echo {= 1 =} x')).toMatch(/^--each: \{= … =\} at column 6 is a Perl expression/);
+    expect(refusal('echo {=uc=}')).toMatch(/is a Perl expression, which poolrun does not run/);
+    expect(refusal('echo a;\n  f {= s/x/y/ =}')).toMatch(/at line 2, column 5 is a Perl expression/);
+  });
+
   it('in a list and after command, too; a word that only ends in digits is a word', () => {
     for (const t of ['echo a; 2>&1 eval {}', 'true && 2>/dev/null trap {} EXIT', '2>&1 command eval {}'])
       expect(refusal(t)).toMatch(/is an argument of eval, trap or alias/);

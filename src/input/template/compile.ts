@@ -76,6 +76,13 @@ export function compileTemplate(cmd: string, options: CompileOptions = {}): Temp
   const label = options.label ?? '--each';
   if (cmd.trim() === '') throw new UsageError(`${label}: expected a command such as 'gzip {}', got ""`);
   if (cmd.includes('\0')) throw new UsageError(`${label}: the command cannot contain a NUL character`);
+  // GNU parallel's `{= perl =}` runs Perl on each value; poolrun runs none, in any form (it ran as text here).
+  const perl = cmd.search(/\{=[\s\S]*=\}/);
+  if (perl !== -1)
+    throw new UsageError(
+      `${label}: {= … =} at ${position(cmd, perl)} is a Perl expression, which poolrun does not run: ` +
+        'transform the value in the command instead (v={}; … "${v%.gz}")',
+    );
   let found: Found[];
   let groups: Span[] = [];
   let appends = false;
