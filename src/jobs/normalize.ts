@@ -48,14 +48,42 @@ export function normalizeJob(
 /** Checks of one job that the schema cannot express. Safe on any value: what is not as expected is skipped. */
 export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
   if (!isPlainObject(raw)) return [];
-  const issues = commonIssues(raw, at);
+  const issues = [...halfPairs(raw, at), ...commonIssues(raw, at)];
   for (const k of JOB_KINDS) if (k in raw) issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
   return issues;
 }
 
 /** Checks of `defaults` that the schema cannot express. */
 export function defaultsIssues(defaults: unknown, at: Segment[]): Issue[] {
-  return isPlainObject(defaults) ? commonIssues(defaults, at) : [];
+  return isPlainObject(defaults) ? [...halfPairs(defaults, at), ...commonIssues(defaults, at)] : [];
+}
+
+/**
+ * Strings (and keys) holding half of a UTF-16 pair (`"\ud800"` in JSON): no character, so no text a command,
+ * path or id could take; it would become U+FFFD on its way out. Reported where it is, as bytes that are not
+ * UTF-8 are. Iterative: call arguments may nest deep.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function halfPairs(raw: unknown, at: Segment[]): Issue[] {
+  const out: Issue[] = [];
+  const message =
+    'holds half of a UTF-16 surrogate pair (a lone \\ud800–\\udfff escape), which is no character: write the character, or both halves';
+  const todo: Array<[unknown, Segment[]]> = [[raw, at]];
+  while (todo.length && out.length < 20) {
+    const [v, path] = todo.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) out.push({ at: path, message });
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => todo.push([x, [...path, i]]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) out.push({ at: path, message: `a key ${message}` });
+        todo.push([x, [...path, k]]);
+      }
+    }
+  }
+  return out;
 }
 
 function commonIssues(raw: Raw, at: Segment[]): Issue[] {
