@@ -215,7 +215,7 @@ function maskBare(text: string): string {
 }
 
 /**
- * `user:password@host` without a scheme (`u:pw@h`, `DB=:pw@h`): in a word, the user after the last `(`, `=` or `,`
+ * `user:password@host` without a scheme (`u:pw@h`, `DB=:pw@h`, `//u:pw@h`): in a word, the user after the last `(`, `=` or `,`
  * before the first `:`, the password up to the last `@`. Scanned, not matched by one regular expression: a long
  * word of `=` or `,:` made that quadratic.
  */
@@ -224,8 +224,10 @@ function maskBareUserinfo(word: string): string {
   if (at < 1 || !/[a-z0-9[]/i.test(word[at + 1] ?? '')) return word;
   const colon = word.indexOf(':');
   if (colon < 0 || colon > at) return word;
-  const lead =
+  let lead =
     Math.max(word.lastIndexOf('(', colon), word.lastIndexOf('=', colon), word.lastIndexOf(',', colon)) + 1;
+  // A scheme-relative URL (`//u:pw@h/x`), as a URL with its scheme is.
+  if (word.startsWith('//', lead)) lead += 2;
   if (/[@/]/.test(word.slice(lead, colon))) return word;
   const masked = `${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@`;
   return word.slice(0, lead) + masked + word.slice(at + 1);

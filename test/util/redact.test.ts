@@ -35,6 +35,17 @@ describe('redactText', () => {
     expect(out).toContain('MYSQL_PWD=***');
     expect(out).toContain('--password=***');
   });
+  it('masks the user and password of a scheme-relative URL as of one with its scheme (and as an id shows it)', () => {
+    for (const [text, shown] of [
+      ['echo //u:S8@h/x', 'echo //***:***@h/x'],
+      ["curl '//u:S8@h:80/x?t=1'", "curl '//***:***@h:80/x?t=***'"],
+      ['x=//:S8@h', 'x=//:***@h'],
+      ['(//u:S8@h)', '(//***:***@h)'],
+    ])
+      expect(redactText(text)).toBe(shown);
+    expect(redactText('echo //h/x a:b@c')).toBe('echo //h/x ***:***@c');
+    expect(redactText('ls //srv/share')).toBe('ls //srv/share');
+  });
   it('masks secrets given as option values and HTTP credentials written out', () => {
     const cases: Array<[string, string]> = [
       ['mysql --password hunter2 db', 'mysql --password *** db'],
