@@ -35,7 +35,7 @@ import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
 import { tagDryRun } from '../gnu/tag.js';
-import { checkResultsNames } from '../gnu/results.js';
+import { checkResultsNames, prepareResultsRoot } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
 import { leanHeapLater } from './lean-heap.js';
 import { Dispatcher } from '../sched/dispatch.js';
@@ -54,6 +54,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let source = await openSource(opts);
   // --results NAME with a replacement string: each job's NAME is checked before it runs (gnu/results.ts).
   // A `{` may be a --header name, known only once the header is read: each job is looked at.
+  if (opts.gnu?.resultsDir !== undefined && !opts.dryRun) prepareResultsRoot(opts.gnu.resultsDir);
   if (opts.gnu?.resultsDir !== undefined && opts.gnu.resultsDir.includes('{'))
     source = checkResultsNames(source, { dir: opts.gnu.resultsDir, context: opts.gnu.context });
   if (opts.gnu?.shuf) source = await (await import('../gnu/source.js')).shuffled(source);

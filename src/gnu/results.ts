@@ -260,6 +260,24 @@ function inside(rootText: string, folder: Buffer | string): void {
  * --results NAME: each job's NAME is checked as the job is read, before it runs (namedResults throws a
  * UsageError: exit 2).
  */
+/**
+ * Before anything runs: makes `--results`' folder (up to its first `{`, which may be a replacement string or a
+ * --header name not read yet). One that cannot be made is exit 2, as GNU parallel dies at its mkdir; it was
+ * a warning per job and exit 0, every job's output lost.
+ */
+export function prepareResultsRoot(dir: string): void {
+  const brace = dir.indexOf('{');
+  const root = brace === -1 ? dir : dir.slice(0, dir.lastIndexOf('/', brace) + 1) || '.';
+  try {
+    mkdirsSync(root);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(
+      `--results ${JSON.stringify(dir)}: cannot make the folder ${JSON.stringify(root)} (${err.code ?? err.message})`,
+    );
+  }
+}
+
 export function checkResultsNames(source: JobSource, spec: ResultsSpec): JobSource {
   const check = (j: Job): Job => {
     if (hasReplacement(spec.dir, valuesOf(j).names)) namedResults(spec, j);

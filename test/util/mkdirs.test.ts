@@ -1,7 +1,8 @@
 /**
  * mkdir -p without Node 20's endless loop (src/util/mkdirs.ts): a folder under /proc, which mkdir(2) answers
  * with ENOENT although the parent exists, is an error at once, in the library's functions and through the CLI
- * (a copy's destination, --results), where it spun at full CPU deaf to SIGTERM.
+ * (a copy's destination, --results), where it spun at full CPU deaf to SIGTERM. A --results folder that
+ * cannot be made is exit 2 before anything runs.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ describe('mkdirsSync / mkdirs', () => {
 
 describe('a destination under /proc through the CLI ends, with the reason', () => {
   it.each(['thread', 'process'])(
-    'a copy to /proc/x/y fails (%s mode); --results /proc/x ends',
+    'a copy to /proc/x/y fails (%s mode); --results there is exit 2',
     async (mode) => {
       const dir = temp();
       writeFileSync(join(dir, 'src.txt'), 'x');
@@ -49,13 +50,21 @@ describe('a destination under /proc through the CLI ends, with the reason', () =
       );
       expect(copy.code, copy.stderr).toBe(1);
       expect(copy.stderr).toMatch(/ENOENT/);
-      const results = await poolrun(
-        ['-m', mode, '-q', '--results', '/proc/poolrun-x', '--each', 'true', 'x'],
-        {
+      // A --results folder that cannot be made is exit 2 before anything runs (GNU parallel dies at its mkdir).
+      const cases: Array<[string, string]> = [
+        ['/proc/poolrun-x', 'ENOENT'],
+        ['/proc/poolrun-x/{}', 'ENOENT'],
+        ['/sys/poolrun-x/{1}/y', 'EPERM'],
+      ];
+      for (const [res, code] of cases) {
+        const marker = join(dir, 'ran');
+        const r = await poolrun(['-m', mode, '-q', '--results', res, '--each', `touch ${marker}`, 'x'], {
           cwd: dir,
-        },
-      );
-      expect(results.stderr).toMatch(/--results \/proc\/poolrun-x: job 1: ENOENT/);
+        });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(new RegExp(`--results .*: cannot make the folder .*\\(${code}\\)`));
+        expect(existsSync(marker)).toBe(false);
+      }
       expect(existsSync('/proc/poolrun-x')).toBe(false);
     },
   );

@@ -36,13 +36,13 @@ describe('redactText', () => {
     expect(out).toContain('--password=***');
   });
   it('masks the user and password of a scheme-relative URL as of one with its scheme (and as an id shows it)', () => {
-    for (const [text, shown] of [
+    const cases: Array<[string, string]> = [
       ['echo //u:S8@h/x', 'echo //***:***@h/x'],
       ["curl '//u:S8@h:80/x?t=1'", "curl '//***:***@h:80/x?t=***'"],
       ['x=//:S8@h', 'x=//:***@h'],
       ['(//u:S8@h)', '(//***:***@h)'],
-    ])
-      expect(redactText(text)).toBe(shown);
+    ];
+    for (const [text, shown] of cases) expect(redactText(text)).toBe(shown);
     expect(redactText('echo //h/x a:b@c')).toBe('echo //h/x ***:***@c');
     expect(redactText('ls //srv/share')).toBe('ls //srv/share');
   });
