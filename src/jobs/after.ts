@@ -33,6 +33,10 @@ export interface AfterProblem {
   message: string;
   /** `file:line:col` of the `after` field, when the reader gave it (a JSONL line read before the check). */
   where?: string;
+  /** The `after` is the file's `defaults.after` (the job has none of its own): `item` is a position in that. */
+  inherited?: true;
+  /** The job names itself (located at the job when its `after` is inherited: the job is what to change). */
+  self?: true;
 }
 
 interface Edges {
@@ -41,6 +45,8 @@ interface Edges {
   where: string | undefined;
   /** The ids as written (strings), with the array position of each. */
   refs: Array<{ id: string; item: number | undefined }>;
+  /** The ids are the file's `defaults.after`, whose unknown ids the caller reports once (see afterIssues). */
+  inherited: boolean;
 }
 
 export class AfterChecker {
@@ -54,7 +60,7 @@ export class AfterChecker {
 
   /**
    * Records a job (every job, in input order, with its effective id) and checks what can be checked now.
-   * `raw` is the job as written, schema-valid.
+   * `raw` is the job as written, schema-valid. `inherited`: its `after` is the file's `defaults.after`.
    */
   add(
     index: number,
@@ -62,6 +68,7 @@ export class AfterChecker {
     explicitId: string | undefined,
     raw: unknown,
     where?: string,
+    inherited = false,
   ): AfterProblem[] {
     if (index >= this.flags.length) {
       const bigger = new Uint8Array(Math.max(this.flags.length * 2, index + 1));
@@ -82,13 +89,26 @@ export class AfterChecker {
       const ref = String(x);
       const item = Array.isArray(ids) ? k : undefined;
       if (ref === id) {
-        problems.push({ index, item, message: `a job cannot run after itself ("${ref}")` });
+        problems.push(
+          inherited
+            ? {
+                index,
+                item,
+                inherited,
+                self: true,
+                message:
+                  `a job cannot run after itself ("${redactId(ref)}"): it has no "after" of its own, so it ` +
+                  'takes defaults.after; give it "after": [] to wait for nothing',
+              }
+            : { index, item, message: `a job cannot run after itself ("${ref}")` },
+        );
         return;
       }
       if (this.mode === 'earlier' && this.resolve(ref) === undefined) {
         problems.push({
           index,
           item,
+          ...(inherited ? { inherited } : {}),
           message:
             `unknown id "${ref}": no job before this one has it ` +
             '(a job read from a stream can only run after jobs read before it)',
@@ -97,7 +117,7 @@ export class AfterChecker {
       }
       refs.push({ id: ref, item });
     });
-    if (this.mode === 'any' && refs.length) this.withAfter.push({ index, id, where, refs });
+    if (this.mode === 'any' && refs.length) this.withAfter.push({ index, id, where, refs, inherited });
     return problems;
   }
 
@@ -107,19 +127,22 @@ export class AfterChecker {
     const edges = new Map<number, Array<{ to: number; item: number | undefined }>>();
     const ids = new Map<number, string>();
     const wheres = new Map<number, string>();
+    const inherited = new Set<number>();
     for (const e of this.withAfter) {
       ids.set(e.index, e.id);
+      if (e.inherited) inherited.add(e.index);
       const out: Array<{ to: number; item: number | undefined }> = [];
       for (const r of e.refs) {
         const to = this.resolve(r.id);
-        if (to === undefined)
-          problems.push({
-            index: e.index,
-            item: r.item,
-            message: `unknown id "${redactId(r.id)}": no job has it`,
-            ...(e.where === undefined ? {} : { where: e.where }),
-          });
-        else out.push({ to, item: r.item });
+        if (to === undefined) {
+          if (!e.inherited)
+            problems.push({
+              index: e.index,
+              item: r.item,
+              message: `unknown id "${redactId(r.id)}": no job has it`,
+              ...(e.where === undefined ? {} : { where: e.where }),
+            });
+        } else out.push({ to, item: r.item });
       }
       edges.set(e.index, out);
       if (e.where !== undefined) wheres.set(e.index, e.where);
@@ -127,15 +150,29 @@ export class AfterChecker {
     for (const cycle of findCycles(edges)) {
       const names = cycle.map((c) => `"${ids.get(c.index) ?? String(c.index + 1)}"`);
       names.push(names[0]!);
-      const where = wheres.get(cycle[0]!.index);
+      const first = cycle[0]!.index;
+      const where = wheres.get(first);
+      // Located at the `after` that leaves the cycle's first job: defaults.after when that job takes it.
+      const taking = cycle.filter((c) => inherited.has(c.index)).map((c) => `"${ids.get(c.index)!}"`);
       problems.push({
-        index: cycle[0]!.index,
+        index: first,
         item: cycle[0]!.item,
-        message: `dependency cycle: ${names.join(' → ')} (each runs after the next)`,
+        message:
+          `dependency cycle: ${names.join(' → ')} (each runs after the next` +
+          (taking.length
+            ? `; ${taking.join(', ')} ${taking.length > 1 ? 'take' : 'takes'} defaults.after, ` +
+              'which "after": [] on a job opts out of)'
+            : ')'),
+        ...(inherited.has(first) ? { inherited: true as const } : {}),
         ...(where === undefined ? {} : { where }),
       });
     }
     return problems;
+  }
+
+  /** Whether a job with this id has been added. */
+  has(ref: string): boolean {
+    return this.resolve(ref) !== undefined;
   }
 
   /** The position of the job with this id, if one has been added. */
@@ -194,20 +231,41 @@ export function findCycles(
   return cycles;
 }
 
-/** `after` problems of a whole JSON document's jobs (schema-valid, ids unique), as issues to locate. */
-export function afterIssues(list: unknown[], prefix: Segment[]): Issue[] {
+/**
+ * `after` problems of a whole JSON document's jobs (schema-valid, ids unique), as issues to locate. A job without
+ * an `after` of its own (a command string too) takes `defaults.after`: an unknown id of it is reported once, at
+ * defaults.after; a job it names that does not opt out (`"after": []`) runs after itself, reported at the job.
+ */
+export function afterIssues(list: unknown[], prefix: Segment[], defaults?: unknown): Issue[] {
   const checker = new AfterChecker('any');
   const issues: Issue[] = [];
+  const shared = isPlainObject(defaults) && checkableAfter(defaults) ? { after: defaults.after } : undefined;
   const toIssue = (p: AfterProblem): Issue => ({
-    at: afterAt([...prefix, p.index], p.item),
+    at: !p.inherited
+      ? afterAt([...prefix, p.index], p.item)
+      : p.self
+        ? [...prefix, p.index]
+        : afterAt(['defaults'], p.item),
     message: p.message,
   });
   list.forEach((raw, i) => {
     const own = explicitId(raw);
+    const takes = shared && (typeof raw === 'string' || (isPlainObject(raw) && !('after' in raw)));
     // A job with other problems still holds its id; its own `after` is checked when it is valid itself.
-    for (const p of checker.add(i, own ?? String(i + 1), own, checkableAfter(raw) ? raw : undefined))
+    const checked = takes ? shared : checkableAfter(raw) ? raw : undefined;
+    for (const p of checker.add(i, own ?? String(i + 1), own, checked, undefined, !!takes))
       issues.push(toIssue(p));
   });
+  if (shared) {
+    const v = shared.after;
+    (Array.isArray(v) ? v : [v]).forEach((x, k) => {
+      if (!checker.has(String(x)))
+        issues.push({
+          at: afterAt(['defaults'], Array.isArray(v) ? k : undefined),
+          message: `unknown id "${redactId(String(x))}": no job has it`,
+        });
+    });
+  }
   for (const p of checker.end()) issues.push(toIssue(p));
   return issues;
 }

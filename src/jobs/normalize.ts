@@ -150,8 +150,9 @@ export function buildJob(
   else if (timeout === null) job.noTimeout = true;
   const retries = pick('retries');
   if (typeof retries === 'number') job.retries = retries;
-  const after = afterIds(obj);
-  if (after) job.after = after;
+  // Its own `after`, else the defaults' (`"after": []`: it waits for nothing, whatever the defaults say).
+  const after = afterIds(obj) ?? afterIds(d);
+  if (after?.length) job.after = after;
   return Object.assign(job, action(obj, baseDir));
 }
 

@@ -208,7 +208,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       });
     }
   });
-  issues.push(...afterIssues(list, prefix));
+  issues.push(...afterIssues(list, prefix, defaults));
   const fail = () => {
     const located = !issues.length
       ? []

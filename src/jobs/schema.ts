@@ -95,6 +95,13 @@ function toIssue(e: SchemaError, at: Segment[]): Issue {
       const key = String(e.params.additionalProperty);
       const allowed = Object.keys(ps.properties ?? {});
       // A long key is no typo of a short one (and its edit distance costs its length times theirs).
+      // A default `id` would give every job the same one: ids are unique.
+      if (key === 'id' && at.length === 1 && at[0] === 'defaults')
+        return {
+          at: [...at, key],
+          key: true,
+          message: 'unknown key "id": ids are unique, so "id" has no default',
+        };
       const guess = key.length <= 64 ? didYouMean(key, allowed) : '';
       const hint = guess || ` (expected one of ${allowed.map((k) => `"${k}"`).join(', ')})`;
       return { at: [...at, key], key: true, message: `unknown key "${key}"${hint}` };
