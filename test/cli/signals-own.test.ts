@@ -77,6 +77,10 @@ async function foreignGroupAt(pgid: number): Promise<ChildProcess> {
   for (let i = 0; i < 200; i++) {
     // Another process may have taken the number between our write and our fork: wait for it to be free again.
     expect(await waitFor(() => !numberHeld(pgid), 30_000, 50)).toBe(true);
+    // Then a few clock ticks (10 ms): a pid and its start time in ticks name a process, so a number reused in the
+    // tick its leader started in is that leader to anyone (README, "Signals reach only our own"). Without ns_last_pid the kernel
+    // reuses a number only after going through pid_max; here it is forced, so it is forced a tick later.
+    await new Promise((r) => setTimeout(r, 40));
     // The counter is the whole machine's: put it back at once, so that processes of other tests, started
     // meanwhile, do not get the numbers of processes they have just seen die.
     const before = Number(readFileSync(NS_LAST_PID, 'utf8'));
