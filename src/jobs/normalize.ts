@@ -65,7 +65,28 @@ export function defaultsIssues(defaults: unknown, at: Segment[]): Issue[] {
  */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Whether any string or key in `raw` holds a lone surrogate: a walk with no path kept, for every job read. */
+function anyHalfPair(raw: unknown): boolean {
+  const todo: unknown[] = [raw];
+  while (todo.length) {
+    const v = todo.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) todo.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const k in v) {
+        if (LONE_SURROGATE.test(k)) return true;
+        todo.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return false;
+}
+
 function halfPairs(raw: unknown, at: Segment[]): Issue[] {
+  // The paths are built only for a job that has one (a million JSONL jobs would each allocate one per value).
+  if (!anyHalfPair(raw)) return [];
   const out: Issue[] = [];
   const message =
     'holds half of a UTF-16 surrogate pair (a lone \\ud800–\\udfff escape), which is no character: write the character, or both halves';
