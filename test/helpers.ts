@@ -32,6 +32,13 @@ export interface CliResult {
 /** A CLI run is given up (killed) before its test times out, so the test reports what the CLI printed. */
 export const CLI_TIMEOUT_MS = 50_000;
 
+/**
+ * For a test that loops over many generated cases (each CLI run bounded by CLI_TIMEOUT_MS): its time scales with
+ * the case count and with the machine's load. 10–35 s on an idle 2-core machine became 2–3× that with two CPU hogs
+ * beside the suite, and a 24 s one passed 60 s (a loaded run failed on it, having found nothing wrong).
+ */
+export const GENERATED_TIMEOUT_MS = 300_000;
+
 interface Spawned {
   pid?: number;
   kill: (signal?: NodeJS.Signals) => boolean;

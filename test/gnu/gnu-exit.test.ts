@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, rng, useTempDirs } from '../helpers.js';
+import { BIN, GENERATED_TIMEOUT_MS, rng, useTempDirs } from '../helpers.js';
 import { runTool, type Out } from './run-tool.js';
 
 const GNU = '/usr/bin/parallel';
@@ -41,23 +41,27 @@ function codes(seed: number, n: number, failures: number): string[] {
 }
 
 describe.skipIf(!existsSync(GNU))('exit status in GNU parallel form, against GNU parallel', () => {
-  it('the number of failed jobs, generated sets of exit codes (0..7 failures), every input form', async () => {
-    for (let seed = 1; seed <= 8; seed++) {
-      const set = codes(seed, 8, seed - 1);
-      const lines = set.join('\n') + '\n';
-      const form = seed % 4;
-      const cmd = ['echo', 'x{}x;', 'exit', '{}'];
-      const status =
-        form === 0
-          ? await same([...cmd, ':::', ...set])
-          : form === 1
-            ? await same([...cmd, '::::', 'codes'], '', { codes: lines })
-            : form === 2
-              ? await same(['-a', 'codes', ...cmd], '', { codes: lines })
-              : await same(cmd, lines);
-      expect(status).toBe(seed - 1);
-    }
-  });
+  it(
+    'the number of failed jobs, generated sets of exit codes (0..7 failures), every input form',
+    async () => {
+      for (let seed = 1; seed <= 8; seed++) {
+        const set = codes(seed, 8, seed - 1);
+        const lines = set.join('\n') + '\n';
+        const form = seed % 4;
+        const cmd = ['echo', 'x{}x;', 'exit', '{}'];
+        const status =
+          form === 0
+            ? await same([...cmd, ':::', ...set])
+            : form === 1
+              ? await same([...cmd, '::::', 'codes'], '', { codes: lines })
+              : form === 2
+                ? await same(['-a', 'codes', ...cmd], '', { codes: lines })
+                : await same(cmd, lines);
+        expect(status).toBe(seed - 1);
+      }
+    },
+    GENERATED_TIMEOUT_MS,
+  );
 
   it('100 failures exit 100, 101 and 150 exit 101; -N counts jobs, not arguments', async () => {
     for (const n of [100, 101, 150]) {
@@ -87,14 +91,18 @@ describe.skipIf(!existsSync(GNU))('exit status in GNU parallel form, against GNU
 });
 
 describe.skipIf(!existsSync(GNU))('--halt in GNU parallel spellings, against GNU parallel (-j1)', () => {
-  it('generated job sets: the same output and the halting job exit status', async () => {
-    const spellings = ['now,fail=1', 'soon,fail=1', '0', '1', '2', 'never'];
-    for (let seed = 1; seed <= 12; seed++) {
-      const set = codes(seed * 7, 6, seed % 4);
-      const halt = spellings[seed % spellings.length]!;
-      await same(['-j1', '--halt', halt, 'echo {}; exit {}', ':::', ...set]);
-    }
-  });
+  it(
+    'generated job sets: the same output and the halting job exit status',
+    async () => {
+      const spellings = ['now,fail=1', 'soon,fail=1', '0', '1', '2', 'never'];
+      for (let seed = 1; seed <= 12; seed++) {
+        const set = codes(seed * 7, 6, seed % 4);
+        const halt = spellings[seed % spellings.length]!;
+        await same(['-j1', '--halt', halt, 'echo {}; exit {}', ':::', ...set]);
+      }
+    },
+    GENERATED_TIMEOUT_MS,
+  );
 
   it('a job killed by a signal halts with 128+n; a timed-out one with 255', async () => {
     expect(await same(['-j1', '--halt', 'now,fail=1', 'echo {}; kill -9 $$', ':::', 'a', 'b'])).toBe(137);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, rng, track, useTempDirs } from '../helpers.js';
+import { BIN, GENERATED_TIMEOUT_MS, rng, track, useTempDirs } from '../helpers.js';
 
 const GNU = '/usr/bin/parallel';
 const temp = useTempDirs();
@@ -31,92 +31,96 @@ function tree(dir: string): Record<string, string> {
 describe.skipIf(!existsSync(GNU))(
   '--results DIR levels with -N and several sources, against GNU parallel',
   () => {
-    it('the same tree', async () => {
-      const home = temp();
-      mkdirSync(join(home, '.parallel'));
-      writeFileSync(join(home, '.parallel', 'will-cite'), '');
-      const lines = join(temp(), 'lines');
-      writeFileSync(lines, 'a,b\nc\nd,e,f\ng\nh\n');
-      const cases = [
-        ['-N2', 'echo', ':::', 'a', 'b', 'c', 'd', 'e'],
-        ['-N2', 'echo', ':::', 'a', 'b', 'c', ':::', 'x', 'y'],
-        ['-n2', 'echo', ':::', 'a', 'b', 'c'],
-        ['-N2', '--colsep', ',', 'echo', ':::', 'a,b', 'c', 'd,e,f', 'g'],
-        ['-N2', '--header', ':', 'echo', ':::', 'h', 'a', 'b', 'c', ':::', 'k', 'x'],
-        ['echo', ':::', 'a', 'b', ':::', 'c', 'd'],
-      ];
-      const run = (file: string, args: string[], cwd: string) =>
-        track(
-          execa(file, args, {
-            cwd,
-            reject: false,
-            stdin: 'ignore',
-            env: { HOME: home, PATH: process.env.PATH, PARALLEL_SHELL: '/bin/sh', LC_ALL: 'C' },
-            extendEnv: false,
-            timeout: 50_000,
-          }),
-        );
-      // --header: GNU sorts each combination's levels by name, numbers first by value (`<=>`), then bytes (`cmp`).
-      cases.push(
-        ['--header', ':', 'echo', ':::', 'zz', '1', ':::', 'aa', 'x'],
-        ['--colsep', ',', '--header', ':', 'echo', ':::', 'zz,aa', 'v1,v2'],
-        ['-N2', '--header', ':', 'echo', ':::', 'zz', '1', '2', '3', ':::', 'aa', 'x'],
-        // One file source, read as it arrives: -N's levels are numbered by place in the line too.
-        ['-N2', 'echo', '::::', lines],
-        ['-N2', '--colsep', ',', 'echo', '::::', lines],
-        // A name given twice: both levels carry it, and {aa} is the first.
-        ['--header', ':', 'echo', '{aa}', ':::', 'aa', '1', ':::', 'aa', '2', ':::', 'B', 'b'],
-      );
-      const r = rng(11);
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-      const pool = [
-        'zz',
-        'aa',
-        'B',
-        'b',
-        '10',
-        '9',
-        '2x',
-        'x2',
-        '-1',
-        '1e1',
-        '.5',
-        '0x3',
-        'inf',
-        'a b',
-        '_',
-        'aa',
-      ];
-      for (let i = 0; i < 12; i++) {
-        const c: string[] = ['--header', ':'];
-        const colsep = r() < 0.4;
-        if (colsep) c.push('--colsep', ',');
-        if (r() < 0.3) c.push('-N2');
-        c.push('echo');
-        const n = 1 + Math.floor(r() * 3);
-        for (let k = 0; k < n; k++) {
-          const width = colsep ? 1 + Math.floor(r() * 3) : 1;
-          const row = (f: () => string) => Array.from({ length: width }, f).join(',');
-          c.push(
-            ':::',
-            row(() => pick(pool)),
+    it(
+      'the same tree',
+      async () => {
+        const home = temp();
+        mkdirSync(join(home, '.parallel'));
+        writeFileSync(join(home, '.parallel', 'will-cite'), '');
+        const lines = join(temp(), 'lines');
+        writeFileSync(lines, 'a,b\nc\nd,e,f\ng\nh\n');
+        const cases = [
+          ['-N2', 'echo', ':::', 'a', 'b', 'c', 'd', 'e'],
+          ['-N2', 'echo', ':::', 'a', 'b', 'c', ':::', 'x', 'y'],
+          ['-n2', 'echo', ':::', 'a', 'b', 'c'],
+          ['-N2', '--colsep', ',', 'echo', ':::', 'a,b', 'c', 'd,e,f', 'g'],
+          ['-N2', '--header', ':', 'echo', ':::', 'h', 'a', 'b', 'c', ':::', 'k', 'x'],
+          ['echo', ':::', 'a', 'b', ':::', 'c', 'd'],
+        ];
+        const run = (file: string, args: string[], cwd: string) =>
+          track(
+            execa(file, args, {
+              cwd,
+              reject: false,
+              stdin: 'ignore',
+              env: { HOME: home, PATH: process.env.PATH, PARALLEL_SHELL: '/bin/sh', LC_ALL: 'C' },
+              extendEnv: false,
+              timeout: 50_000,
+            }),
           );
-          for (let v = 0; v < 1 + Math.floor(r() * 2); v++)
-            c.push(row(() => pick(['p', 'q', 'r', '1']) + k + v));
+        // --header: GNU sorts each combination's levels by name, numbers first by value (`<=>`), then bytes (`cmp`).
+        cases.push(
+          ['--header', ':', 'echo', ':::', 'zz', '1', ':::', 'aa', 'x'],
+          ['--colsep', ',', '--header', ':', 'echo', ':::', 'zz,aa', 'v1,v2'],
+          ['-N2', '--header', ':', 'echo', ':::', 'zz', '1', '2', '3', ':::', 'aa', 'x'],
+          // One file source, read as it arrives: -N's levels are numbered by place in the line too.
+          ['-N2', 'echo', '::::', lines],
+          ['-N2', '--colsep', ',', 'echo', '::::', lines],
+          // A name given twice: both levels carry it, and {aa} is the first.
+          ['--header', ':', 'echo', '{aa}', ':::', 'aa', '1', ':::', 'aa', '2', ':::', 'B', 'b'],
+        );
+        const r = rng(11);
+        const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+        const pool = [
+          'zz',
+          'aa',
+          'B',
+          'b',
+          '10',
+          '9',
+          '2x',
+          'x2',
+          '-1',
+          '1e1',
+          '.5',
+          '0x3',
+          'inf',
+          'a b',
+          '_',
+          'aa',
+        ];
+        for (let i = 0; i < 12; i++) {
+          const c: string[] = ['--header', ':'];
+          const colsep = r() < 0.4;
+          if (colsep) c.push('--colsep', ',');
+          if (r() < 0.3) c.push('-N2');
+          c.push('echo');
+          const n = 1 + Math.floor(r() * 3);
+          for (let k = 0; k < n; k++) {
+            const width = colsep ? 1 + Math.floor(r() * 3) : 1;
+            const row = (f: () => string) => Array.from({ length: width }, f).join(',');
+            c.push(
+              ':::',
+              row(() => pick(pool)),
+            );
+            for (let v = 0; v < 1 + Math.floor(r() * 2); v++)
+              c.push(row(() => pick(['p', 'q', 'r', '1']) + k + v));
+          }
+          cases.push(c);
         }
-        cases.push(c);
-      }
-      for (const c of cases) {
-        const dir = temp();
-        const [g, p] = await Promise.all([
-          run(GNU, ['-k', '--results', 'r', ...c], join(dir)),
-          (mkdirSync(join(dir, 'p')),
-          run(process.execPath, [BIN, '-q', '-k', '--results', 'r', ...c], join(dir, 'p'))),
-        ]);
-        expect(g.exitCode).toBe(0);
-        expect(p.exitCode, p.stderr).toBe(0);
-        expect(tree(join(dir, 'p', 'r')), JSON.stringify(c)).toEqual(tree(join(dir, 'r')));
-      }
-    });
+        for (const c of cases) {
+          const dir = temp();
+          const [g, p] = await Promise.all([
+            run(GNU, ['-k', '--results', 'r', ...c], join(dir)),
+            (mkdirSync(join(dir, 'p')),
+            run(process.execPath, [BIN, '-q', '-k', '--results', 'r', ...c], join(dir, 'p'))),
+          ]);
+          expect(g.exitCode).toBe(0);
+          expect(p.exitCode, p.stderr).toBe(0);
+          expect(tree(join(dir, 'p', 'r')), JSON.stringify(c)).toEqual(tree(join(dir, 'r')));
+        }
+      },
+      GENERATED_TIMEOUT_MS,
+    );
   },
 );

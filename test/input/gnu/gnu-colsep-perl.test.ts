@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { BIN, poolrun, rng, useTempDirs } from '../../helpers.js';
+import { BIN, GENERATED_TIMEOUT_MS, poolrun, rng, useTempDirs } from '../../helpers.js';
 import { runTool } from '../../gnu/run-tool.js';
 import { perlToJs } from '../../../src/input/gnu/perl-regex.js';
 
@@ -59,45 +59,49 @@ function line(r: () => number): string {
 }
 
 describe.skipIf(!existsSync(GNU))('--colsep: Perl forms split as in GNU parallel', () => {
-  it('the forms of the report and generated separators', async () => {
-    const dir = temp();
-    const r = rng(2024);
-    const seps = [
-      '\\,',
-      '\\;',
-      '\\:',
-      '[[:space:]]+',
-      '\\h',
-      '\\h+',
-      ']',
-      '{',
-      'x{1}',
-      '(?i)A',
-      '\\y',
-      '(?x) ; | , ',
-      // Separators that match empty text: Perl's split, not JavaScript's (a last empty field kept, none first).
-      '|',
-      '\\b',
-      ',*',
-      'x*',
-      '(,)',
-      '(?=b)',
-      '(,)|(;)',
-      '\\s*',
-    ];
-    for (let i = 0; i < 30; i++) seps.push(separator(r));
-    for (const sep of seps) {
-      const values = Array.from({ length: 5 }, () => line(r));
-      values.push('a,b;c:d  e\tf  g, h', '{x}y]z', ',x,');
-      const args = ['--colsep', sep, 'printf', '[%s]', ':::', ...values];
-      const [g, p] = await Promise.all([
-        runTool(GNU, ['--will-cite', '-k', ...args], dir),
-        runTool(process.execPath, [BIN, '-q', '-k', ...args], dir),
-      ]);
-      expect(p.stdout, `${JSON.stringify(args)}\n${p.stderr}`).toBe(g.stdout);
-      expect(p.code, JSON.stringify(args)).toBe(g.code);
-    }
-  });
+  it(
+    'the forms of the report and generated separators',
+    async () => {
+      const dir = temp();
+      const r = rng(2024);
+      const seps = [
+        '\\,',
+        '\\;',
+        '\\:',
+        '[[:space:]]+',
+        '\\h',
+        '\\h+',
+        ']',
+        '{',
+        'x{1}',
+        '(?i)A',
+        '\\y',
+        '(?x) ; | , ',
+        // Separators that match empty text: Perl's split, not JavaScript's (a last empty field kept, none first).
+        '|',
+        '\\b',
+        ',*',
+        'x*',
+        '(,)',
+        '(?=b)',
+        '(,)|(;)',
+        '\\s*',
+      ];
+      for (let i = 0; i < 30; i++) seps.push(separator(r));
+      for (const sep of seps) {
+        const values = Array.from({ length: 5 }, () => line(r));
+        values.push('a,b;c:d  e\tf  g, h', '{x}y]z', ',x,');
+        const args = ['--colsep', sep, 'printf', '[%s]', ':::', ...values];
+        const [g, p] = await Promise.all([
+          runTool(GNU, ['--will-cite', '-k', ...args], dir),
+          runTool(process.execPath, [BIN, '-q', '-k', ...args], dir),
+        ]);
+        expect(p.stdout, `${JSON.stringify(args)}\n${p.stderr}`).toBe(g.stdout);
+        expect(p.code, JSON.stringify(args)).toBe(g.code);
+      }
+    },
+    GENERATED_TIMEOUT_MS,
+  );
 
   it('what JavaScript cannot do is exit 2 naming --colsep', async () => {
     for (const sep of ['(?i:a)', 'a(?i)b', '\\K', '(?>a)', '[[:nope:]]', '\\g{-1}']) {
