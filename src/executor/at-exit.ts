@@ -2,18 +2,15 @@
  * What ends a process's executors when it exits (see openExecutors), and the process-group and spill-folder
  * helpers an Executor is built with.
  */
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempRoot } from '../util/temp-root.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
 export { killTokenCarriers } from '../proc/owner.js';
 
 /** A fresh name for a folder of spilled output (made when the first job spills). */
 export function spillFolder(): string {
-  return join(
-    tmpdir(),
-    `poolrun-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`,
-  );
+  return join(tempRoot(), `spill-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`);
 }
 
 /**

@@ -4,9 +4,9 @@
  * tagged, instead of `[id] `). run.ts hands every executor event to event() and every finished job's output
  * through finished(); the printer takes linePrefix for `--output stream`.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempFolder } from '../util/temp-root.js';
 import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import type { GnuOptions } from './options.js';
@@ -66,7 +66,7 @@ export class GnuOutput {
   /** A spilled stream, tagged into a new file piece by piece (the old one is removed). */
   private tagFile(path: string, prefix: Buffer): string {
     if (this.spillDir === undefined) {
-      const dir = (this.spillDir = mkdtempSync(join(tmpdir(), 'poolrun-tag-')));
+      const dir = (this.spillDir = tempFolder('tag-'));
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     }
     const dir = this.spillDir;

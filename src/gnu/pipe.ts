@@ -10,9 +10,9 @@
  * its job has finished. Backpressure: a new block is read only while fewer than 2 × workers blocks wait or run,
  * so poolrun holds one block in memory and at most 2 × workers on disk, however long stdin is.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempFolder } from '../util/temp-root.js';
 import { UsageError } from '../errors.js';
 import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from '../input/source.js';
@@ -183,7 +183,7 @@ export async function* splitHeader(
 export function pipeSource(opts: PipeSourceOptions): JobSource {
   if (!opts.input && process.stdin.isTTY)
     throw new UsageError('--pipe reads the blocks from stdin, which is a terminal: pipe the input in');
-  const dir = mkdtempSync(join(tmpdir(), 'poolrun-pipe-'));
+  const dir = tempFolder('pipe-');
   const remove = () => rmSync(dir, { recursive: true, force: true });
   process.on('exit', remove);
   const ahead = Math.max(2, opts.workers * 2);

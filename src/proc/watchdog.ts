@@ -15,9 +15,11 @@
  * A group not yet registered (poolrun killed between a worker's spawn() and the batch that carries its `+`
  * line, at most BATCH_MS later) or a process that left its group (setsid) would escape that; so the watchdog also looks
  * for processes whose environment carries this run's token (POOLRUN_RUN_ID, inherited by every job and its
- * descendants) and signals them too. Linux only (/proc); elsewhere the registry alone is used.
+ * descendants) and signals them too. Linux only (/proc); elsewhere the registry alone is used. Then it removes
+ * poolrun's temp folder (util/temp-root.ts), which poolrun's own exit would have removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tempRootName } from '../util/temp-root.js';
 
 export const RUN_ID_VAR = 'POOLRUN_RUN_ID';
 
@@ -30,6 +32,7 @@ const SCRIPT = `
 trap '' INT HUP TERM
 grace_ticks=$1
 token=$2
+tmproot=$3
 groups=' '
 while read -r op pg st; do
   [ "$op" = q ] && exit 0
@@ -39,6 +42,8 @@ while read -r op pg st; do
     -) case $groups in *" $pg:"*) rest=\${groups#* $pg:}; groups="\${groups%% $pg:*} \${rest#* }" ;; esac ;;
   esac
 done
+# poolrun is gone: its temp folder (util/temp-root.ts: spilled output, spools) goes too, once the jobs are dead.
+[ -n "$tmproot" ] && trap 'rm -rf -- "$tmproot"' EXIT
 # The fields of /proc/PID/stat after the command name, which may hold anything (spaces, parentheses, newlines:
 # its lines are joined): $3 is the group, \${20} the start time.
 stat_of() {
@@ -176,7 +181,7 @@ export class Watchdog {
     delete env[RUN_ID_VAR]; // the helper must not find itself, nor be found by an enclosing run's watchdog
     const ticks = String(Math.ceil(this.opts.killAfterMs / 100));
     try {
-      const child = spawn('/bin/sh', ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? ''], {
+      const child = spawn('/bin/sh', ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? '', tempRootName()], {
         detached: true,
         stdio: ['pipe', 'ignore', 'ignore'],
         env,

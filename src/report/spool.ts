@@ -3,9 +3,9 @@
  * appended to a temp file as it comes, in completion order, and only its offset is remembered; at the end they
  * are copied out in input order. A million-job run costs ~12 bytes of memory per job, not a whole result.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempFolder } from '../util/temp-root.js';
 import type { Sink } from './sink.js';
 import { writeAll, writeFileAtomicWith } from '../util/atomic.js';
 
@@ -33,7 +33,7 @@ export class OrderedSpool {
 
   add(index: number, record: string): void {
     if (this.fd === undefined) {
-      this.dir = mkdtempSync(join(tmpdir(), 'poolrun-spool-'));
+      this.dir = tempFolder('spool-');
       this.fd = openSync(join(this.dir, 'records'), 'w+', 0o600);
       process.once('exit', this.cleanup);
     }
