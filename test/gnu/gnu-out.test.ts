@@ -325,7 +325,7 @@ describe('--pipe: blocks as GNU parallel cuts them', () => {
         '1K',
         '-j',
         '2',
-        `cat >/dev/null; ls ${tmp}/poolrun-pipe-*/ | wc -l >> ${log}`,
+        `cat >/dev/null; ls ${tmp}/poolrun-*/pipe-*/ | wc -l >> ${log}`,
       ],
       { input: data, env: { TMPDIR: tmp }, reject: false },
     );
