@@ -24,6 +24,9 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
   if (!slot) return;
   switch (kindOf(t.attempt.job).stop) {
     case 'group':
+      // The worker is told too: the job is over once its group is, not when a process that left the group
+      // (setsid) closes the job's pipes (kinds/run/run.ts).
+      slot.handle.send({ type: 'abort', key: t.key });
       // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
       if (t.pgid === undefined) return;
       if (t.killNow) groups.kill(t.pgid);

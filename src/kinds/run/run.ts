@@ -37,6 +37,9 @@ export function envMayHaveChanged(): void {
  * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
  * tree with `kill(-pgid)`. Settles when the process has exited and its stdout/stderr are closed, as a shell
  * would: grandchildren that keep the pipes open keep the job running (and are killed with it on timeout).
+ * Once poolrun kills the job (its timeout, a cancel, a stop: the main thread says `abort`), the job is over
+ * when its group is empty: a process that left the group (`setsid`) and holds the pipes is not waited for (it
+ * dies at the run's end, by the run's token), or a timeout would last as long as that process does.
  */
 export function runShell(command: string | string[], ctx: JobContext): Promise<Outcome> {
   const { job } = ctx;
@@ -88,6 +91,25 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     }
     if (child.pid !== undefined) ctx.spawned(child.pid, child.leaderStart);
     const spawned = child;
+    let closed = false;
+    const signal = ctx.signal;
+    const onAbort = () => {
+      const pgid = spawned.pid;
+      if (pgid === undefined) return;
+      // What the group's processes wrote before they died is read for a moment more, then the pipes are let go.
+      const check = () => {
+        if (closed) return;
+        if (!groupEmpty(pgid)) setTimeout(check, 50).unref();
+        else
+          setTimeout(() => {
+            spawned.stdout.destroy();
+            spawned.stderr.destroy();
+          }, 100).unref();
+      };
+      check();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
 
     const stream = ctx.capture.stream;
     const { stdout, stderr } = child;
@@ -120,6 +142,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       spawnError = e;
     });
     child.on('close', (code, signal) => {
+      closed = true;
+      ctx.signal.removeEventListener('abort', onAbort);
       const o = out.finish();
       const e = err.finish();
       const outcome: Outcome = {
@@ -149,6 +173,17 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       });
     });
   });
+}
+
+/** No process of ours is left in group `pgid` (a zombie leader not yet reaped still counts). */
+function groupEmpty(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (e) {
+    // EPERM: the number is another user's group by now.
+    return errnoCode(e) === 'ESRCH' || errnoCode(e) === 'EPERM';
+  }
 }
 
 /** The outcome of a job whose process could not be created at all (spawn threw). */

@@ -1,0 +1,57 @@
+/**
+ * A job poolrun kills (its timeout, a cancel, Ctrl-C) is over when its process group is: a process that left the
+ * group (`setsid`) and still holds the job's stdout is not waited for. It dies at the run's end (it carries the
+ * run's token). Before, the timeout or the Ctrl-C lasted as long as that process did.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidAlive, poolrun, readJson, type ResultsDoc, useTempDirs, waitFor } from '../../helpers.js';
+import { modes, readNumbers, startPoolrun, writeJobs } from '../../cli/failure-helpers.js';
+
+const temp = useTempDirs();
+
+/** Job `esc`: leaves a `sleep 60` outside its group holding its stdout, says so, prints, and sleeps itself. */
+function escJobs(dir: string, extra: object = {}) {
+  const pids = join(dir, 'pids');
+  const file = writeJobs(dir, [
+    {
+      id: 'esc',
+      run: `setsid sleep 60 & echo $! >> ${pids}; echo $$ >> ${pids}; echo before; touch ${dir}/ready; sleep 61`,
+      ...extra,
+    },
+  ]);
+  return { file, pids };
+}
+
+describe.each(modes)('%s mode: a killed job whose escaped process holds its pipes', (mode) => {
+  it('a timeout ends it once its group is dead, with what it printed; the escapee dies at the run end', async () => {
+    const dir = temp();
+    const { file, pids } = escJobs(dir, { timeout: '1s' });
+    const out = join(dir, 'out.json');
+    const r = await poolrun(['-m', mode, '--kill-after', '1s', '--json', out, file]);
+    expect(r.code, r.stderr).toBe(1);
+    const [res] = readJson<ResultsDoc>(out).results;
+    expect(res!.status).toBe('timed-out');
+    // 1 s, plus the grace: never the escapee's 60 s.
+    expect(res!.durationMs).toBeLessThan(20_000);
+    expect(r.stdout).toContain('before');
+    const [escapee] = readNumbers(pids);
+    expect(await waitFor(() => !pidAlive(escapee!), 10_000)).toBe(true);
+  });
+
+  it('Ctrl-C: poolrun exits 130 once the group is dead, and the escapee is gone', async () => {
+    const dir = temp();
+    const { file, pids } = escJobs(dir);
+    const run = startPoolrun(['-m', mode, '--kill-after', '1s', '--json', join(dir, 'out.json'), file]);
+    expect(await waitFor(() => existsSync(join(dir, 'ready')), 20_000)).toBe(true);
+    const t0 = Date.now();
+    run.kill('SIGINT');
+    const r = await run;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(readFileSync(join(dir, 'out.json'), 'utf8')).toContain('"cancelled"');
+    const [escapee, job] = readNumbers(pids);
+    expect(await waitFor(() => !pidAlive(escapee!) && !pidAlive(job!), 10_000)).toBe(true);
+  });
+});
