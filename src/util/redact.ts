@@ -2,7 +2,9 @@
  * The one redactor. Every place that shows or stores a URL or a command line (messages, --dry-run, the joblog,
  * the rerun hint, --json, NDJSON, JUnit, --report, a download's .part.meta) passes it through here, so a secret
  * has one way out and it is masked there: a URL's user and password, every query value and the fragment become
- * `***`; `password=VALUE` outside a URL too. Host, port and path stay, so the message still says where.
+ * `***`; outside a URL, the value of an assignment, option or JSON member whose name is a secret's (`DB_PASS=VALUE`,
+ * `--passphrase VALUE`, `"api_key": VALUE`: isSecretName) and `mysql -pVALUE` too.
+ * Host, port and path stay, so the message still says where.
  *
  * Works on text, not on a parsed URL: a URL object re-encodes and normalises (`HTTP://h:80/a/../b` → `http://h/b`),
  * and a value that does not parse as a URL (`redis://:pa ss@h`) must be masked all the same.
@@ -13,11 +15,74 @@ export const MASK = '***';
 /** Where a URL in a line of text is: at each `://`, its scheme before it (see schemeStart), its end (urlEnd). */
 const URL_IN_TEXT = /:\/\//g;
 /**
- * `password=x`, `--password=x`, `MYSQL_PWD=x`, `GITHUB_TOKEN=x`, `api_key=x`… outside a URL (an environment
- * assignment, an option). Only `=`: a colon is too common in ordinary text to mask after.
+ * A name before `=` (`DB_PASS=x`, `--passphrase=x`, `password = x`, spaces round `=` only when before it too:
+ * `REDIS_PASS= cmd` sets nothing secret), outside a URL (an environment assignment, an option). Only `=`: a colon
+ * is too common in ordinary text to mask after. Whether the name is a secret's is isSecretName's to say.
  */
-const SECRET_ASSIGNMENT =
-  /\b([a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*=)("[^"]*"|'[^']*'|[^\s'"&;]+)/gi;
+const ASSIGNMENT_NAME = /(?<![\w.-])([\w.-]*\w)(=|[ \t]+==?[ \t]*)/g;
+/** A value as a shell word: quoted parts and unquoted characters up to white space, `&` or `;`. */
+const ASSIGNED_VALUE = /(?:"[^"]*"|'[^']*'|[^\s'"&;])+/y;
+/**
+ * Words that make a name a secret's wherever they are in it (`MYSQL_PWD`, `dbPassword`, `GITHUB_TOKEN`,
+ * `GPG_PASSPHRASE`, `GOOGLE_APPLICATION_CREDENTIALS`, `ssh_private_key`, `api_key`, `AWS_ACCESS_KEY_ID`), looked
+ * for in the name lower-cased with its separators taken out.
+ */
+const SECRET_WORDS = /password|passwd|passphrase|pwd|secret|token|credential|privatekey|apikey|accesskey/;
+/**
+ * Words that make a name a secret's when they end it (a number after them aside): `DB_PASS`, `PASS`, `DB_PW`,
+ * `npm_config__auth`, `AWS_CREDS`, openssl's `-passin`. Not `bypass`, `author`, `pass_through`, `auth_type`.
+ */
+const SECRET_LAST = /^(?:pass|pw|auth|oauth|creds?|passin|passout)\d*$/;
+/**
+ * `…_KEY` (`STRIPE_KEY`, `apiKey`, `SSH_KEY`) is a secret's, but not a bare `key` (`sort --key=2`) and not a key
+ * that names a place in data (`sort_key`, `primary_key`, `cacheKey`).
+ */
+const DATA_KEY = new Set(
+  'sort primary foreign partition shard hash range cache group index join routing route row column col field lookup dedup idempotency unique composite compound natural surrogate map dict object hot shortcut'.split(
+    ' ',
+  ),
+);
+
+/** Whether a name (a variable, an option without its dashes, a JSON key) says its value is a secret. */
+export function isSecretName(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  if (SECRET_WORDS.test(words.join(''))) return true;
+  while (words.length > 1 && /^\d+$/.test(words[words.length - 1]!)) words.pop();
+  const last = words[words.length - 1];
+  if (last === undefined) return false;
+  if (SECRET_LAST.test(last)) return true;
+  return /^keys?$/.test(last) && words.length > 1 && !DATA_KEY.has(words[words.length - 2]!);
+}
+
+/**
+ * Every match of `name` (a global expression whose group 1 is a name, its match ending where a value starts)
+ * whose name is a secret's: the value `value` (a sticky expression) matches there becomes `***`. A name that is
+ * no secret's is passed over, not its value: `X=DB_PASS=x` masks x. One scan, linear in the text.
+ */
+function maskNamed(text: string, name: RegExp, value: RegExp, quote = ''): string {
+  let out = '';
+  let last = 0;
+  name.lastIndex = 0;
+  for (let m = name.exec(text); m; m = name.exec(text)) {
+    if (m[0] === '') {
+      name.lastIndex++;
+      continue;
+    }
+    if (!isSecretName(m[1]!)) continue;
+    const at = m.index + m[0].length;
+    value.lastIndex = at;
+    const v = value.exec(text);
+    if (!v || v[0] === '') continue;
+    out += text.slice(last, at) + quote + MASK + quote;
+    last = at + v[0].length;
+    name.lastIndex = last;
+  }
+  return out + text.slice(last);
+}
 
 /**
  * A value meant as a URL, with its secrets masked. One that does not parse (`http://u:p@exa mple.com/?t=x`,
@@ -160,10 +225,19 @@ export function redactId(id: string): string {
 }
 
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
-const HINT = /pass|pwd|secret|token|key|auth|bearer|cookie|session|-u\b|--user\b/i;
-/** `--password VALUE`, `-p`-less long options with a space before the value (after a JSON `\n` too). */
-const SECRET_OPTION =
-  /(^|[\s'"`(<[{,=]|\\[ntr])(--?[a-z0-9-]*(?:password|passwd|secret|token|api-?key|access-?key)[a-z0-9-]*)(\s+)("[^"]*"|'[^']*'|[^\s'"]+)/gi;
+const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mariadb|-u\b|--user\b/i;
+/**
+ * `--password VALUE`, `--pass VALUE`, `-pass VALUE` (openssl): an option whose name is a secret's (isSecretName)
+ * with a space before the value (after a JSON `\n` too).
+ */
+const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_-]*)(\s+)/gi;
+const OPTION_VALUE = /"[^"]*"|'[^']*'|[^\s'"]+/y;
+/**
+ * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that
+ * command (to `;`, `&`, `|` or a line's end). `-p` alone asks for it and is left, as is `-P` (a port).
+ */
+const MYSQL_COMMAND = /(?<![\w.-])(?:mysql\w*|mariadb[\w-]*)(?![\w.-])[^;&|\n]*/g;
+const MYSQL_P = /(^|[\s'"])-p(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
@@ -172,9 +246,9 @@ const SECRET_OPTION =
 const SECRET_HEADER =
   /(?<![.\]])\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
-/** A JSON member whose key says it is a secret (`{"password":"x"}`, a `call`'s argument as --dry-run shows it). */
-const SECRET_JSON =
-  /("[a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_-]*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^\s,}\]]+)/gi;
+/** A JSON member whose key says it is a secret (`{"db_pass":"x"}`, a `call`'s argument as --dry-run shows it). */
+const JSON_KEY = /"((?:[^"\\\n]|\\.)*)"\s*:\s*/g;
+const JSON_VALUE = /"(?:[^"\\]|\\.)*"|[^\s,}\]]+/y;
 /** `curl -u user:pw`, `--user user:pw`: the password after the colon. */
 const USER_OPTION = /(^|\s)(-u|--user|--proxy-user)(\s*|=)("?[^\s:"']+):("[^"]*"|'[^']*'|[^\s'"]+)/g;
 
@@ -192,10 +266,12 @@ export function redactBytes(bytes: Buffer): Buffer {
 const BARE_QUERY =
   /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 function maskAssignments(text: string): string {
-  return maskBare(text)
-    .replace(SECRET_ASSIGNMENT, (_m, key: string) => `${key}${MASK}`)
-    .replace(SECRET_JSON, (_m, key: string) => `${key}"${MASK}"`)
-    .replace(SECRET_OPTION, (_m, lead: string, opt: string, space: string) => `${lead}${opt}${space}${MASK}`)
+  text = maskBare(text);
+  text = maskNamed(text, ASSIGNMENT_NAME, ASSIGNED_VALUE);
+  text = maskNamed(text, JSON_KEY, JSON_VALUE, '"');
+  text = maskNamed(text, SECRET_OPTION, OPTION_VALUE);
+  text = text.replace(MYSQL_COMMAND, (cmd) => cmd.replace(MYSQL_P, (_m, lead: string) => `${lead}-p${MASK}`));
+  return text
     .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
     .replace(

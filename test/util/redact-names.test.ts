@@ -1,0 +1,204 @@
+/**
+ * Secret-NAMED values outside a URL: an assignment (`DB_PASS=x`, `password = x`, `export …`, `env … cmd`), an
+ * option (`--pass x`, `--passphrase=x`), a JSON member (`"db_pass": "x"`). Names are generated over prefixes,
+ * suffixes, case and separators; a list of near-miss names (`bypass`, `author`, `monkey`, `sort_key`…) must stay.
+ */
+import { describe, expect, it } from 'vitest';
+import { redactId, redactText } from '../../src/util/redact.js';
+
+const SECRET = 'Zq7f3a9c1b';
+
+/** The part of a name that makes it secret, as written in UPPER_SNAKE. */
+const CORES = [
+  'PASS',
+  'PASSWORD',
+  'PASSWD',
+  'PWD',
+  'PW',
+  'PASSPHRASE',
+  'SECRET',
+  'TOKEN',
+  'AUTH',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'CREDS',
+  'PRIVATE_KEY',
+  'API_KEY',
+  'ACCESS_KEY',
+  'SECRET_ACCESS_KEY',
+  'KEY',
+];
+/** What comes before it (`KEY` needs one: a bare `key` is `sort --key=2`). */
+const PREFIXES = ['', 'DB_', 'SMTP_', 'REDIS_', 'AWS_', 'STRIPE_', 'MY_APP_', 'npm_config__', 'X1_'];
+/** What may come after it and keep the name secret. */
+const SUFFIXES = ['', '_1', '2'];
+
+/** `DB_PASS` spelled as written in a shell, a config, a JS object, an option. */
+function spellings(words: string[]): string[] {
+  const lower = words.map((w) => w.toLowerCase());
+  const camel = lower.map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+  return [words.join('_'), lower.join('_'), lower.join('-'), lower.join('.'), camel, words.join('-')];
+}
+
+function secretNames(): string[] {
+  const names = new Set<string>();
+  for (const core of CORES)
+    for (const prefix of PREFIXES)
+      for (const suffix of SUFFIXES) {
+        if (core === 'KEY' && prefix === '') continue;
+        if (core === 'KEY' && suffix !== '') continue;
+        const words = `${prefix}${core}${suffix}`.split('_').filter(Boolean);
+        for (const s of spellings(words)) names.add(s);
+      }
+  for (const n of [
+    '_auth',
+    'npm_config__auth',
+    '_authToken',
+    'GPG_PASSPHRASE',
+    'passwd_file',
+    'keystore_pass',
+  ])
+    names.add(n);
+  return [...names];
+}
+
+/** Names that hold a secret word's letters but are ordinary words: their values stay. */
+const NEAR_MISSES = [
+  'bypass',
+  'BYPASS',
+  'compass',
+  'passive',
+  'passenger',
+  'passage',
+  'passport',
+  'pass_through',
+  'pass_file',
+  'passes',
+  'author',
+  'authors',
+  'authority',
+  'auth_type',
+  'auth_method',
+  'monkey',
+  'hockey',
+  'keyboard',
+  'keys_dir',
+  'key',
+  'KEY',
+  'key_file',
+  'key_id',
+  'sort_key',
+  'sortKey',
+  'primary_key',
+  'partition_key',
+  'cache_key',
+  'hotkey',
+  'turnkey',
+  'spw',
+  'pwm',
+  'classpath',
+  'PATH',
+  'HOME',
+  'user',
+];
+
+describe('secret-named assignments, options and JSON members', () => {
+  const names = secretNames();
+  it(`generated: the value of each of ${names.length} secret names is masked in every form`, () => {
+    expect(names.length).toBeGreaterThan(300);
+    for (const name of names) {
+      const opt = name.replace(/[_.]/g, '-').replace(/^-+/, '');
+      const forms = [
+        `${name}=${SECRET}`,
+        `${name}=${SECRET} cmd`,
+        `export ${name}=${SECRET}`,
+        `env ${name}=${SECRET} ./run.sh`,
+        `${name} = ${SECRET}`,
+        `${name}='${SECRET} x'`,
+        `${name}="${SECRET}"; echo done`,
+        `sh -c '${name}=${SECRET} true; exit 1'`,
+        `{"${name}": "${SECRET}"}`,
+        `{"${name}":${SECRET}1}`,
+        `--${opt}=${SECRET}`,
+        `tool --${opt} ${SECRET} x`,
+        `tool --${opt} '${SECRET}' x`,
+        `FOO=bar ${name}=${SECRET}`,
+        `X=${name}=${SECRET}`,
+      ];
+      for (const form of forms) {
+        expect(redactText(form), form).not.toContain(SECRET);
+        expect(redactId(form), form).not.toContain(SECRET);
+      }
+    }
+  });
+
+  it('the forms of the report are masked as shown', () => {
+    const cases: Array<[string, string]> = [
+      ['DB_PASS=x', 'DB_PASS=***'],
+      ['SMTP_PASS=x', 'SMTP_PASS=***'],
+      ['PASS=x', 'PASS=***'],
+      ['REDIS_PASS=', 'REDIS_PASS='],
+      ['REDIS_PASS= cmd', 'REDIS_PASS= cmd'],
+      ['npm_config__auth=x', 'npm_config__auth=***'],
+      ['password = x', 'password = ***'],
+      ['password =x y', 'password =*** y'],
+      [
+        'AWS_SECRET_ACCESS_KEY=x STRIPE_KEY=y API_KEY=z',
+        'AWS_SECRET_ACCESS_KEY=*** STRIPE_KEY=*** API_KEY=***',
+      ],
+      ['export DB_PASS=x', 'export DB_PASS=***'],
+      ['env DB_PASS=x cmd', 'env DB_PASS=*** cmd'],
+      ['{"db_pass": "x", "n": 1}', '{"db_pass": "***", "n": 1}'],
+      ['gpg --passphrase=x --batch', 'gpg --passphrase=*** --batch'],
+      ['gpg --passphrase x --batch', 'gpg --passphrase *** --batch'],
+      ['tool --pass x', 'tool --pass ***'],
+      ['tool --token x', 'tool --token ***'],
+      ['openssl enc -pass pass:x -in f', 'openssl enc -pass *** -in f'],
+      ['DB_PASS=x true; mysql -px -e 1; exit 1', 'DB_PASS=*** true; mysql -p*** -e 1; exit 1'],
+      ['mysqldump -uroot -pS3 db > d.sql', 'mysqldump -uroot -p*** db > d.sql'],
+      ["/usr/bin/mysql -h h '-pS3' db", "/usr/bin/mysql -h h '-p***' db"],
+      ['DB_PASS="a b"c x', 'DB_PASS=*** x'],
+      ['x=1&token=t;b', 'x=1&token=***;b'],
+    ];
+    for (const [input, shown] of cases) expect(redactText(input), input).toBe(shown);
+  });
+
+  it('near-miss names and ordinary commands keep their values', () => {
+    for (const name of NEAR_MISSES) {
+      for (const form of [
+        `${name}=v1`,
+        `${name} = v1`,
+        `{"${name}": "v1"}`,
+        `tool --${name.replace(/_/g, '-')} v1`,
+      ]) {
+        expect(redactText(form), form).toBe(form);
+      }
+    }
+    for (const line of [
+      'sort --key=2,3 f',
+      'sort --key 2 f',
+      'ssh --key-file ~/.ssh/id f',
+      'rsync --bypass=1 a b',
+      'mysql -P 3306 -h h db',
+      'mysql -p db',
+      'echo -pX',
+      'grep -p x f',
+      'test "$a" = b',
+      'a == b',
+    ])
+      expect(redactText(line), line).toBe(line);
+  });
+
+  it('a long run of `=` or names stays linear', () => {
+    for (const text of [
+      'a='.repeat(50_000),
+      'DB_PASS'.repeat(20_000),
+      'x_'.repeat(50_000) + '=',
+      'mysql -'.repeat(30_000),
+    ]) {
+      const t0 = Date.now();
+      redactText(text);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    }
+  });
+});
