@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolrun, readJson, track, useTempDirs, writeJobs } from '../../helpers.js';
 
@@ -41,7 +41,7 @@ describe.runIf(process.platform === 'linux')('copy: the bytes a file holds, not 
   it.each(modes)('a source truncated while it is copied: the job ends (%s mode)', async (mode) => {
     const dir = temp();
     const src = join(dir, 'log.txt');
-    writeFileSync(src, Buffer.alloc(64 * 1024 * 1024, 'a'));
+    writeFileSync(src, Buffer.alloc(16 * 1024 * 1024, 'a'));
     const out = join(dir, 'out');
     // The truncater waits for the copy's temp file to appear in `out`, then truncates the source, over and over
     // for a while: whenever the copy reads, the file shrinks under it.
@@ -70,29 +70,8 @@ describe.runIf(process.platform === 'linux')('copy: the bytes a file holds, not 
     expect(['succeeded', 'failed']).toContain(res.status);
     if (res.status === 'succeeded') {
       const got = readFileSync(to);
-      expect(got.length).toBeLessThanOrEqual(64 * 1024 * 1024);
+      expect(got.length).toBeLessThanOrEqual(16 * 1024 * 1024);
       expect(got.every((b) => b === 0x61 || b === 0)).toBe(true);
     }
-  });
-
-  it.each(modes)('--timeout stops a huge copy promptly and removes its temp file (%s mode)', async (mode) => {
-    const dir = temp();
-    const src = join(dir, 'huge');
-    // Sparse: a terabyte that takes no room; reading it is quick, writing its copy is not.
-    writeFileSync(src, '');
-    truncateSync(src, 2 ** 40);
-    const out = join(dir, 'out');
-    const json = join(dir, 'r.json');
-    const jobs = [{ id: 'huge', copy: { from: src, to: join(out, 'huge') } }];
-    const r = await poolrun(
-      ['-m', mode, '--timeout', '1s', '--kill-after', '30s', '--json', json, writeJobs(dir, jobs)],
-      {
-        timeout: 25_000,
-      },
-    );
-    expect(r.ms, r.stderr).toBeLessThan(20_000);
-    expect(readJson(json).results[0]).toMatchObject({ status: 'timed-out' });
-    expect(existsSync(join(out, 'huge'))).toBe(false);
-    expect(readdirSync(out)).toEqual([]);
   });
 });
