@@ -1,13 +1,13 @@
 /**
  * `copy` jobs: a file or a folder tree, copied inside the worker (no `cp` process per file). The data goes
- * through fs.copyFile (copy_file_range, or a reflink where the file system has them) into an exclusively created
- * temp file or temp tree beside the destination, which is renamed into place: `to` is absent or complete, never
+ * through a reflink where the file system has them, else a read/write loop that stops at end of file (whatever the
+ * size said) and between chunks when the job is stopped, into an exclusively created temp file or temp tree beside
+ * the destination, which is renamed into place: `to` is absent or complete, never
  * partial. With `fsync` (the job field or --fsync) the data and the folders are also synced, so that this holds
  * after a power loss too; without it, as with `cp`, the kernel writes them back when it will. Modes and modification times are kept, except the set-user-ID and set-group-ID bits,
  * which are dropped as `cp` without `-p` drops them (a copy of a setuid binary, made by root, must not be one).
  */
-import { constants, createWriteStream, existsSync, type Stats } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { constants, existsSync, type Stats } from 'node:fs';
 import {
   chmod,
   copyFile,
@@ -46,6 +46,10 @@ const NAME = 'CopyError';
 const TREE_PARALLEL = 4;
 /** Set-user-ID and set-group-ID: never kept on a copy, of a file or of a folder. */
 const SETID = 0o6000;
+/** One read/write chunk of a copy. */
+const CHUNK = 1024 * 1024;
+/** Chunk buffers no copy is using, reused by the next (a tree copies TREE_PARALLEL files at once). */
+const spare: Buffer[] = [];
 
 /** The mode a copy gets: the source's permission and sticky bits, never its set-id bits. */
 function copyMode(st: Stats): number {
@@ -88,15 +92,16 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
 
   if (src.isFile()) {
     const tmp = tempBeside(to);
+    let copied: number;
     try {
-      src = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false, durable));
+      copied = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false, durable, signal));
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
       await removeTree(tmp);
       throw e;
     }
-    moved.bytes += src.size;
+    moved.bytes += copied;
   } else {
     await copyTree(from, to, src, overwrite, signal, moved, durable);
   }
@@ -110,9 +115,65 @@ function pathOf(fd: number, name: string): string {
   return procFd ? `/proc/self/fd/${fd}` : name;
 }
 
+/** Set once a reflink has failed as unsupported here: later copies go straight to the read/write loop. */
+let noReflink = false;
+/** Source file systems a reflink could not cross from (EXDEV): their later copies skip the attempt. */
+const crossed = new Set<number>();
+const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS', 'ENOTTY']);
+
 /**
- * Copies one file's data, mode and times into a new file at `tmp`, synced; returns what was copied. `shown` names
- * it in errors. `exposed`: `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
+ * A reflink of the open source into a new `tmp` (COPYFILE_FICLONE_FORCE: one FICLONE ioctl, never libuv's
+ * sendfile loop, which trusts st_size and spins forever on a file truncated meanwhile or on a sysfs file, and
+ * copies nothing of a /proc file, and which nothing can stop on libuv's thread pool). False: not possible here.
+ */
+async function reflink(fd: number, dev: number, from: string, tmp: string): Promise<boolean> {
+  if (noReflink || crossed.has(dev)) return false;
+  try {
+    await copyFile(pathOf(fd, from), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch (e) {
+    const code = errnoCode(e);
+    // EXDEV: not the destination's file system (another one's copies may still reflink).
+    if (code === 'EXDEV') {
+      crossed.add(dev);
+      return false;
+    }
+    if (code !== undefined && NO_REFLINK.has(code)) {
+      noReflink = true;
+      return false;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Copies the open `src` into `out` chunk by chunk until a read returns nothing: the bytes the file holds, not the
+ * size stat gave (a /proc file says 0, a sysfs file 4096, a file truncated meanwhile its old size). The job's
+ * signal is checked between chunks, so a timeout, deadline or signal stops even a huge copy at once.
+ */
+async function copyLoop(src: FileHandle, out: FileHandle, signal: AbortSignal): Promise<number> {
+  const buf = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
+  try {
+    let pos = 0;
+    for (;;) {
+      signal.throwIfAborted();
+      const { bytesRead } = await src.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) return pos;
+      let done = 0;
+      while (done < bytesRead) {
+        const { bytesWritten } = await out.write(buf, done, bytesRead - done, pos + done);
+        done += bytesWritten;
+      }
+      pos += bytesRead;
+    }
+  } finally {
+    spare.push(buf);
+  }
+}
+
+/**
+ * Copies one file's data, mode and times into a new file at `tmp`, synced; returns the bytes copied. `shown`
+ * names it in errors. `exposed`: `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
  * The source is opened once and that open file is what is copied, with its own mode and times: no name is looked
  * up twice. O_NONBLOCK: a FIFO put in a file's place does not hang the copy; `nofollow` (inside a tree): a file
  * swapped for a symbolic link meanwhile is not followed, as `cp -r` does not follow it.
@@ -124,7 +185,8 @@ async function copyData(
   exposed: boolean,
   nofollow: boolean,
   durable: boolean,
-): Promise<Stats> {
+  signal: AbortSignal,
+): Promise<number> {
   let src: FileHandle;
   try {
     src = await open(from, constants.O_RDONLY | constants.O_NONBLOCK | (nofollow ? constants.O_NOFOLLOW : 0));
@@ -135,34 +197,33 @@ async function copyData(
     const st = await src.stat();
     if (!st.isFile())
       throw new JobError(NAME, `cannot copy ${from}: not a regular file (it changed during the copy)`);
+    let fh: FileHandle | undefined;
     try {
-      if (exposed && st.mode & SETID) {
-        // fs.copyFile gives the new file the source's mode, set-id bits included, before it can be changed: a
-        // setuid temp file, for a moment, where others can reach it. Copied by hand into a private file instead.
-        await pipeline(
-          src.createReadStream({ start: 0, autoClose: false }),
-          createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
-        );
+      let bytes: number;
+      // A reflink gives the new file the source's mode, set-id bits included, before it can be changed: a setuid
+      // temp file, for a moment, where others can reach it. Such a file is copied into a private file instead.
+      // A file stat calls empty may not be (/proc): copied by reading it, so that what it holds is copied.
+      if (!(exposed && st.mode & SETID) && st.size > 0 && (await reflink(src.fd, st.dev, from, tmp))) {
+        // Read-only is enough to chmod, fsync and set times, and works for a copy of a read-only file.
+        fh = await open(tmp, 'r');
+        bytes = (await fh.stat()).size;
       } else {
-        // EXCL: the temp name is ours alone. FICLONE: a reflink where the file system can, else copy_file_range.
-        await copyFile(pathOf(src.fd, from), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        // EXCL: the temp name is ours alone; 0600 until the data is in and the mode is set.
+        fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+        bytes = await copyLoop(src, fh, signal);
       }
-    } catch (e) {
-      throw fsError(NAME, e, 'write', shown);
-    }
-    // Read-only is enough to fsync and set times, and works for a copy of a read-only file.
-    const fh = await open(tmp, 'r');
-    try {
-      if (st.mode & SETID) await fh.chmod(copyMode(st));
+      await fh.chmod(copyMode(st));
       await fh.utimes(st.atime, st.mtime);
       // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
       if (durable) await fh.datasync();
+      return bytes;
     } catch (e) {
+      if (signal.aborted) throw e;
+      if (e instanceof JobError) throw e;
       throw fsError(NAME, e, 'write', shown);
     } finally {
-      await fh.close();
+      await fh?.close();
     }
-    return st;
   } finally {
     await src.close();
   }
@@ -237,8 +298,9 @@ async function copyTree(
     }
     await eachLimit(files, TREE_PARALLEL, async (f) => {
       signal.throwIfAborted();
-      const st = await copyData(f.src, f.dst, shown(f.dst), false, true, durable);
-      moved.bytes += st.size;
+      // Read, then added: `moved.bytes += await …` would add to the total read before the await (lanes overlap).
+      const n = await copyData(f.src, f.dst, shown(f.dst), false, true, durable, signal);
+      moved.bytes += n;
     });
     signal.throwIfAborted();
     for (let i = dirs.length - 1; i >= 0; i--) {
