@@ -256,8 +256,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       : undefined;
 
   function notice(message: string): void {
-    // Through the live view's sink, when there is one, so the notice scrolls above it.
-    if (!opts.quiet) reporting.sink.stderr(`poolrun: ${message}\n`);
+    // Through the live view's sink, when there is one, so the notice scrolls above it. NDJSON keeps stderr
+    // silent: the summary event carries the stop (`stop`), as with --quiet.
+    if (!opts.quiet && opts.reporter !== 'ndjson') reporting.sink.stderr(`poolrun: ${message}\n`);
   }
 
   const onHalt = haltPolicy(runStop, opts.halt);
