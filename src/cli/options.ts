@@ -249,6 +249,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (deadlineMs !== undefined) opts.deadlineMs = deadlineMs;
   if (raw.format !== undefined)
     opts.format = oneOf('--format', raw.format, ['json', 'jsonl', 'lines'] as const, 'json');
+  if (raw.json === '')
+    throw new UsageError('--json: expected a file name for the results, such as results.json, or - (stdout)');
   if (raw.json !== undefined) opts.json = raw.json;
   if (raw.junit !== undefined) {
     // `-` is stdout (as --json -).
@@ -263,6 +265,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
       throw new UsageError('--report: expected a file name for the HTML report, such as run.html');
     opts.report = raw.report;
   }
+  if (raw.joblog === '')
+    throw new UsageError('--joblog: expected a file name for the joblog, such as run.log, or - (stdout)');
   if (raw.joblog !== undefined) opts.joblog = raw.joblog;
   if (raw.fsync === true) opts.fsync = true;
   if (raw.color === false) opts.color = false;

@@ -31,6 +31,7 @@ import { processSink, type Sink } from '../report/sink.js';
 import { count, emptySummary, type RunInfo } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { openSource, type JobSource } from './source.js';
+import { checkDistinctFiles } from './same-file.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
@@ -51,6 +52,7 @@ export { EXIT };
 export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   let onStdoutClosed = () => {};
   const out = sink ?? processSink(() => onStdoutClosed());
+  await checkDistinctFiles(opts);
   let source = await openSource(opts);
   // --results NAME with a replacement string: each job's NAME is checked before it runs (gnu/results.ts).
   // A `{` may be a --header name, known only once the header is read: each job is looked at.
@@ -254,8 +256,9 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       : undefined;
 
   function notice(message: string): void {
-    // Through the live view's sink, when there is one, so the notice scrolls above it.
-    if (!opts.quiet) reporting.sink.stderr(`poolrun: ${message}\n`);
+    // Through the live view's sink, when there is one, so the notice scrolls above it. NDJSON keeps stderr
+    // silent: the summary event carries the stop (`stop`), as with --quiet.
+    if (!opts.quiet && opts.reporter !== 'ndjson') reporting.sink.stderr(`poolrun: ${message}\n`);
   }
 
   const onHalt = haltPolicy(runStop, opts.halt);

@@ -45,6 +45,8 @@ export class JunitFile implements RunObserver {
   private failures = 0;
   private skipped = 0;
   private readonly suite: string;
+  /** Jobs whose attempt failed and whose next one has not started yet (waiting out --retry-delay). */
+  private readonly retryWaits = new Set<number>();
 
   constructor(
     private readonly target: string,
@@ -57,8 +59,11 @@ export class JunitFile implements RunObserver {
   }
 
   event(e: ExecutorEvent): void {
+    if (e.event === 'retry') this.retryWaits.add(e.job.index);
+    else if (e.event === 'started') this.retryWaits.delete(e.job.index);
     if (e.event !== 'finished') return;
-    this.spool.add(e.result.index, this.testcase(redactResult(e.result), e.output));
+    const waited = this.retryWaits.delete(e.result.index);
+    this.spool.add(e.result.index, this.testcase(redactResult(e.result), e.output, waited));
   }
 
   async end(run: RunEnd): Promise<void> {
@@ -80,13 +85,13 @@ export class JunitFile implements RunObserver {
     }
   }
 
-  private testcase(r: JobResult, output: JobOutput | undefined): string {
+  private testcase(r: JobResult, output: JobOutput | undefined, waitedForRetry = false): string {
     const open = `    <testcase name="${xmlAttr(r.id)}" classname="${xmlAttr(this.suite)}" time="${seconds(r.durationMs)}"`;
     const props = usageProperties(r, xmlAttr);
     if (r.status === 'succeeded') return props ? `${open}>\n${props}    </testcase>` : `${open}/>`;
     if (r.status === 'cancelled') {
       this.skipped++;
-      return `${open}>\n${props}      <skipped message="${xmlAttr(skippedMessage(r))}"/>\n    </testcase>`;
+      return `${open}>\n${props}      <skipped message="${xmlAttr(skippedMessage(r, waitedForRetry))}"/>\n    </testcase>`;
     }
     this.failures++;
     const message = failureMessage(r);
@@ -104,9 +109,11 @@ export class JunitFile implements RunObserver {
 }
 
 /** Why a cancelled job did not finish: its error (a dependency that failed, the run stopping...) when it has one. */
-function skippedMessage(r: JobResult): string {
+function skippedMessage(r: JobResult, waitedForRetry: boolean): string {
   const why = r.error?.message.split('\n', 1)[0];
   if (why) return `cancelled: ${redactText(why)}`;
+  // Its last attempt had ended on its own: the stop came while the retry waited, nothing was killed.
+  if (waitedForRetry) return `cancelled while waiting to retry (attempt ${r.attempts}: ${failureMessage(r)})`;
   return r.startedAt === null ? 'cancelled: never started' : 'cancelled while running';
 }
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Summary } from './types.js';
 import { TIMELINE_SCRIPT } from './timeline-script.js';
 import { formatDuration } from '../util/duration.js';
+import { wellFormedJson } from './encode.js';
 
 /** What the page's script draws from. Attempts are columns (one array per field): compact, quick to parse. */
 export interface TimelineData {
@@ -90,7 +91,7 @@ export function htmlEscape(s: string): string {
 
 /** JSON that can sit in a <script> element: no `<`, `>` or `&` (so no `</script>`), no line separators. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(
+  return wellFormedJson(JSON.stringify(value)).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

@@ -109,7 +109,11 @@ export class TimelineReport implements RunObserver {
         this.attempt(e.result, undefined, 'retried');
         return;
       case 'finished':
-        this.running.delete(e.job.index);
+        // Cancelled while its retry waited: its last attempt is already drawn (retried), and counted once.
+        if (!this.running.delete(e.job.index) && this.retrying.has(e.job.index)) {
+          this.retrying.delete(e.job.index);
+          return;
+        }
         if (e.result.startedAt === null || e.result.worker === null) this.notStarted++;
         else this.attempt(e.result, e.output, e.result.status);
         return;

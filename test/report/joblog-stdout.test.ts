@@ -91,6 +91,12 @@ describe('--joblog - (stdout)', () => {
       [['--joblog', '-', '--reporter', 'ndjson'], /--joblog - and --reporter ndjson/],
       [['--joblog', '-', '--junit', '-'], /--joblog - and --junit - both write to stdout/],
       [['--junit='], /--junit: expected a file name/],
+      [['--json='], /--json: expected a file name/],
+      [['--joblog='], /--joblog: expected a file name/],
+      [['--json', ''], /--json: expected a file name/],
+      [['--joblog', ''], /--joblog: expected a file name/],
+      [['--junit', ''], /--junit: expected a file name/],
+      [['--report='], /--report: expected a file name/],
     ];
     for (const [words, msg] of cases) {
       const r = await poolrun([...words, jobs], { cwd: dir });

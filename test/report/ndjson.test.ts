@@ -1,7 +1,8 @@
 /** `--reporter ndjson`: the event stream on stdout, parsed line by line. */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { poolrun, useTempDirs, writeJobs } from '../helpers.js';
+import { poolrun, useTempDirs, waitFor, writeJobs } from '../helpers.js';
+import { startPoolrun } from '../cli/failure-helpers.js';
 
 const temp = useTempDirs();
 const jobFile = writeJobs;
@@ -131,10 +132,30 @@ describe('--reporter ndjson', () => {
     const file = jobFile(dir, ['sleep 5', 'sleep 5']);
     const r = await poolrun(['--reporter', 'ndjson', '--deadline', '2s', '--kill-after', '100ms', file]);
     expect(r.code).toBe(124);
+    expect(r.stderr).toBe(''); // no "--deadline reached" notice: stderr stays silent
     const evs = events(r.stdout);
     expect(evs[evs.length - 1]).toMatchObject({ event: 'summary', stop: 'deadline', total: 2 });
     const clash = await poolrun(['--reporter', 'ndjson', '--json', '-', file]);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/^poolrun: --reporter ndjson and --json - both write to stdout/);
+  });
+
+  it('a signal: stderr stays silent (first and second SIGINT, SIGTERM); the summary says the stop', async () => {
+    const dir = temp();
+    const file = jobFile(dir, ['sleep 5', 'sleep 5']);
+    for (const signals of [['SIGINT'], ['SIGINT', 'SIGINT'], ['SIGTERM']] as const) {
+      const child = startPoolrun(['--reporter', 'ndjson', '--kill-after', '3s', file]);
+      let seen = '';
+      child.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+      expect(await waitFor(() => (seen.match(/"started"/g) ?? []).length === 2, 20_000)).toBe(true);
+      for (const sig of signals) {
+        child.kill(sig);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const r = await child;
+      expect(r.stderr, signals.join(' ')).toBe('');
+      const evs = events(String(r.stdout));
+      expect(evs[evs.length - 1]).toMatchObject({ event: 'summary', stop: signals[0] });
+    }
   });
 });

@@ -273,3 +273,10 @@ function readError(e: NodeJS.ErrnoException): string {
       return e.code ?? e.message;
   }
 }
+
+/** The files the sources read (`-a FILE`, `:::: FILE`; `-` is stdin), as messages show them. */
+export function inputFiles(g: GnuInput): { path: Buffer | string; shown: string }[] {
+  return specs(g)
+    .filter((s): s is Spec & { kind: 'file' } => s.kind === 'file')
+    .map((s) => ({ path: s.path, shown: s.shown }));
+}

@@ -1,0 +1,86 @@
+/**
+ * No output file is an input or another output (F5): `--json jobs.json jobs.json` would replace the job file
+ * with the results, `--json out --junit out` keep one document of two. Checked before anything runs (exit 2).
+ * The same file is the same device and inode when it exists, else the same path once its folder is resolved.
+ * The joblog that --resume (or --schedule longest-first) reads is appended to on purpose: it is no input here.
+ */
+import { fstatSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { printable } from '../util/text.js';
+import type { RunOptions } from './options.js';
+
+interface Named {
+  /** `--json out.json`, `the job file jobs.json`: how a message names it. */
+  what: string;
+  key: string | undefined;
+}
+
+export async function checkDistinctFiles(opts: RunOptions): Promise<void> {
+  const outputs: Named[] = [];
+  const out = (option: string, path: string | undefined) => {
+    if (path === undefined || path === '-' || path === '') return;
+    outputs.push({ what: `${option} ${printable(path)}`, key: fileKey(path) });
+  };
+  out('--json', opts.json);
+  out('--junit', opts.junit);
+  out('--report', opts.report);
+  out('--joblog', opts.joblog);
+  out('--results', opts.gnu?.resultsDir);
+  if (!outputs.length) return;
+
+  const inputs: Named[] = [];
+  let readsStdin = false;
+  if (opts.call === undefined && !opts.gnu?.pipe) {
+    if (opts.gnuInput) {
+      const { inputFiles } = await import('../input/gnu/source.js');
+      for (const f of inputFiles(opts.gnuInput)) {
+        if (f.path === '-') readsStdin = true;
+        else inputs.push({ what: `the input ${f.shown}`, key: fileKey(f.path) });
+      }
+      if (opts.gnuInput.implicit === 'stdin') readsStdin = true;
+    } else if (opts.each !== undefined) readsStdin = opts.args.length === 0;
+    else if (opts.jobFile === undefined || opts.jobFile === '-') readsStdin = true;
+    else inputs.push({ what: `the job file ${printable(opts.jobFile)}`, key: fileKey(opts.jobFile) });
+  } else if (opts.gnu?.pipe) readsStdin = true;
+  if (readsStdin) {
+    // `poolrun --json jobs.json < jobs.json`: stdin is that file.
+    try {
+      const st = fstatSync(0);
+      if (st.isFile()) inputs.push({ what: 'the input on stdin', key: `${st.dev}:${st.ino}` });
+    } catch {
+      /* no stdin */
+    }
+  }
+
+  for (const [i, o] of outputs.entries()) {
+    if (o.key === undefined) continue;
+    const input = inputs.find((x) => x.key === o.key);
+    if (input)
+      throw new UsageError(
+        `${o.what} is ${input.what}: writing it would destroy the input; give ${o.what.split(' ')[0]} another file name`,
+      );
+    const other = outputs.slice(0, i).find((x) => x.key === o.key);
+    if (other)
+      throw new UsageError(
+        `${other.what} and ${o.what} are the same file: one would overwrite the other; give each its own file name`,
+      );
+  }
+}
+
+/** Device and inode of an existing file; else its path with the folder resolved (links followed). */
+function fileKey(path: Buffer | string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    /* absent: by path */
+  }
+  const p = typeof path === 'string' ? path : path.toString('utf8');
+  const abs = resolve(p);
+  try {
+    return `path:${join(realpathSync(dirname(abs)), basename(abs))}`;
+  } catch {
+    return `path:${abs}`;
+  }
+}
