@@ -181,11 +181,15 @@ export class Watchdog {
     delete env[RUN_ID_VAR]; // the helper must not find itself, nor be found by an enclosing run's watchdog
     const ticks = String(Math.ceil(this.opts.killAfterMs / 100));
     try {
-      const child = spawn('/bin/sh', ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? '', tempRootName()], {
-        detached: true,
-        stdio: ['pipe', 'ignore', 'ignore'],
-        env,
-      });
+      const child = spawn(
+        '/bin/sh',
+        ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? '', tempRootName()],
+        {
+          detached: true,
+          stdio: ['pipe', 'ignore', 'ignore'],
+          env,
+        },
+      );
       child.on('error', () => {
         this.failed = true;
       });
