@@ -32,6 +32,7 @@ import {
   resultKey,
   runKey,
   type WireJob,
+  type WireJobResult,
   type WireResult,
 } from './protocol.js';
 
@@ -251,11 +252,11 @@ class QueueWorker {
     const r = t.result ?? cancelledResult(job, 0);
     const result: JobResult = { ...r, attempts: prior.attempts + r.attempts };
     if (r.startedAt !== null) result.host = this.#host;
-    return this.#wireResult(bullJob, data, boundResult(result, t.capture));
+    return this.#wireResult(bullJob, data, boundResult(result, t.result && t.output, t.capture));
   }
 
   /** Small results travel in BullMQ's return value; large ones are stored once, under their own key. */
-  async #wireResult(bullJob: BullJob, data: WireJob, result: JobResult): Promise<WireResult> {
+  async #wireResult(bullJob: BullJob, data: WireJob, result: WireJobResult): Promise<WireResult> {
     const json = JSON.stringify(result);
     if (json.length <= INLINE_RESULT_LIMIT) return { v: WIRE_VERSION, result };
     await this.#client.set(resultKey(bullJob.id!), json, 'PX', data.ttlMs);
