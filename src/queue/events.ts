@@ -1,9 +1,10 @@
 /** What the queue producer makes of what workers send: ExecutorEvents, and results for jobs the queue failed. */
 import type { Job, JobResult } from '../kinds/types.js';
-import type { ExecutorEvent } from '../executor/executor.js';
+import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import { failedResult as failedOf } from '../executor/results.js';
 import {
   WIRE_VERSION,
+  unwireResult,
   type CaptureRequest,
   type Progress,
   type WireJob,
@@ -84,22 +85,37 @@ export function bulkJobs(
 }
 
 type Read = { job: Job; attempts: number };
+/** A worker's result as the producer reports it: the result, and the exact bytes of its output. */
+export type Received = { result: JobResult; output?: JobOutput };
 
 /** A worker's return value: the job's result, `stored` (read it from its own key), or failed as unreadable. */
-export function readWire(e: Read, value: unknown): JobResult | 'stored' {
+export function readWire(e: Read, value: unknown, capture: CaptureRequest): Received | 'stored' {
   const wire = parseJson<WireResult>(value);
   if (wire && typeof wire === 'object' && wire.v === WIRE_VERSION) {
     if ('result' in wire) {
-      const result = checkResult(wire.result);
-      if (result) return { ...result, id: e.job.id, index: e.job.index };
+      const got = received(e, wire.result, capture);
+      if (got) return got;
     } else if ('stored' in wire) return 'stored';
   }
-  return failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)');
+  return { result: failedResult(e, 'the worker sent a result this poolrun cannot read (another version?)') };
 }
 
 /** A large result as read from its own key (null: not there). */
-export function readStored(e: Read, json: string | null): JobResult {
-  const result = json === null ? undefined : checkResult(parseJson<unknown>(json));
-  if (!result) return failedResult(e, 'the result of the job was not found in Redis');
-  return { ...result, id: e.job.id, index: e.job.index };
+export function readStored(e: Read, json: string | null, capture: CaptureRequest): Received {
+  if (json === null) return { result: failedResult(e, 'the result of the job was not found in Redis') };
+  const got = received(e, parseJson<unknown>(json), capture);
+  return got ?? { result: failedResult(e, 'the worker stored a result this poolrun cannot read') };
+}
+
+/** A result a worker sent, checked, its output bytes rebuilt and cut to the producer's limit. */
+function received(e: Read, value: unknown, capture: CaptureRequest): Received | undefined {
+  const checked = checkResult(value);
+  let got: ReturnType<typeof unwireResult>;
+  try {
+    got = checked && unwireResult(checked, capture);
+  } catch {
+    return undefined; // a result no check foresaw: unreadable, as any other
+  }
+  if (!got) return undefined;
+  return { result: { ...got.result, id: e.job.id, index: e.job.index }, output: got.output };
 }

@@ -13,7 +13,7 @@ import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Job, JobResult } from '../kinds/types.js';
 import { Future } from '../executor/future.js';
-import type { ShutdownOptions } from '../executor/executor.js';
+import type { JobOutput, ShutdownOptions } from '../executor/executor.js';
 import { JobTracker } from '../executor/tracker.js';
 import { cancelledResult } from '../executor/results.js';
 import { bulkJobs, failedResult, progressEvent, readStored, readWire } from './events.js';
@@ -300,13 +300,16 @@ export class QueueExecutor implements JobRunner {
   #onCompleted(jobId: string, value: WireResult | string): void {
     const e = this.#jobs.get(jobId);
     if (!e) return;
-    const read = readWire(e, value);
-    if (read !== 'stored') return this.#finish(e, read);
+    const read = readWire(e, value, this.#capture);
+    if (read !== 'stored') return this.#finish(e, read.result, read.output);
     // A large result, stored once under its own key.
-    this.#client
-      .get(resultKey(jobId))
-      .then((json) => this.#finish(e, readStored(e, json)))
-      .catch(() => {}); // Redis trouble: the link's watch reports it
+    this.#client.get(resultKey(jobId)).then(
+      (json) => {
+        const stored = readStored(e, json, this.#capture);
+        this.#finish(e, stored.result, stored.output);
+      },
+      () => {}, // Redis trouble: the link's watch reports it
+    );
   }
 
   #onFailed(jobId: string, reason: unknown): void {
@@ -323,13 +326,17 @@ export class QueueExecutor implements JobRunner {
       this.#finish(e, failedResult(e, 'the job was removed from the queue by someone else'));
   }
 
-  #finish(e: Entry, result: JobResult): void {
+  /** `output`: the exact bytes a worker sent; without them (a result made here) the result's own text. */
+  #finish(e: Entry, result: JobResult, output?: JobOutput): void {
     if (e.state === 'done') return;
     e.state = 'done';
     this.#jobs.finish(e, result, () =>
       result.status === 'cancelled' && result.startedAt === null
         ? undefined
-        : { stdout: Buffer.from(result.stdout, 'utf8'), stderr: Buffer.from(result.stderr, 'utf8') },
+        : (output ?? {
+            stdout: Buffer.from(result.stdout, 'utf8'),
+            stderr: Buffer.from(result.stderr, 'utf8'),
+          }),
     );
     // A future cancelled through cancel() is done already.
     if (!e.future.done()) e.future.setResult(result);

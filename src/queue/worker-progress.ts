@@ -4,7 +4,7 @@
  * and the attempts made before this worker took the job (queue/worker.ts takes jobs and stops).
  */
 import type { Job as BullJob } from 'bullmq';
-import type { ExecutorEvent } from '../executor/executor.js';
+import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { Future } from '../executor/future.js';
 import type { JobResult } from '../kinds/types.js';
 import { describeEnd } from '../results/describe.js';
@@ -26,6 +26,8 @@ export interface Tracked {
   failures: number;
   future?: Future<JobResult>;
   result?: JobResult;
+  /** The bytes of the result's output, as the local Executor kept them. */
+  output?: JobOutput;
   /** Progress messages, sent in order; the result waits for them. */
   chain: Promise<void>;
   /** Killed to be handed back to the queue (second signal), not cancelled. */
@@ -90,6 +92,7 @@ export function reportEvent(t: Tracked, e: ExecutorEvent, r: Reporter): void {
       return;
     case 'finished': {
       t.result = e.result;
+      t.output = e.output;
       if (!r.quiet) {
         const done = { ...e.result, attempts: t.prior.attempts + e.result.attempts };
         r.log(

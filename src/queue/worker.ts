@@ -8,7 +8,7 @@
  * returns them to the queue for another worker; a third kills everything at once.
  */
 import { hostname } from 'node:os';
-import type { Job as BullJob, Worker as BullWorker } from 'bullmq';
+import type { Job as BullJob, JobJson, Worker as BullWorker } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import { Executor, cancelledResult, type ExecutorEvent } from '../executor/executor.js';
 import type { Job, JobResult } from '../kinds/types.js';
@@ -32,6 +32,7 @@ import {
   resultKey,
   runKey,
   type WireJob,
+  type WireJobResult,
   type WireResult,
 } from './protocol.js';
 
@@ -107,7 +108,8 @@ class QueueWorker {
       sub.on('message', (_channel: string, message: string) => this.#onControl(message));
       await sub.subscribe(CONTROL_CHANNEL);
       const lock = this.#opts.lockDurationMs;
-      this.#bull = new this.#libs.bullmq.Worker(QUEUE_NAME, (job, token) => this.#process(job, token), {
+      const Readable = readableWorker(this.#libs, this.#client, (line) => this.#log(line));
+      this.#bull = new Readable(QUEUE_NAME, (job, token) => this.#process(job, token), {
         connection: this.#client,
         prefix: PREFIX,
         concurrency: this.#opts.workers,
@@ -198,13 +200,14 @@ class QueueWorker {
 
   async #process(bullJob: BullJob, token: string | undefined): Promise<WireResult> {
     // A message is input: one of the wrong shape fails its own job, with what is wrong, and nothing else.
-    const checked = checkWireJob(bullJob.data);
+    const unreadable = unreadableData(bullJob);
+    const checked = unreadable === undefined ? checkWireJob(bullJob.data) : { problems: [unreadable] };
     if (checked.problems) {
       const shown = checked.problems.slice(0, MAX_PROBLEMS).map((p) => redactText(p));
       const more = checked.problems.length - shown.length;
       const why = `poolrun worker refused the job: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
       // The BullMQ id holds the job's id with `:` and `%` escaped (protocol.ts): unescaped to be redacted.
-      const id = (bullJob.id ?? '?').replace(/%3A/g, ':').replace(/%25/g, '%');
+      const id = shownId(bullJob.id ?? '?');
       this.#log(`poolrun worker: ${printable(redactId(id))}: ${why}`);
       throw new this.#libs.bullmq.UnrecoverableError(why);
     }
@@ -251,11 +254,11 @@ class QueueWorker {
     const r = t.result ?? cancelledResult(job, 0);
     const result: JobResult = { ...r, attempts: prior.attempts + r.attempts };
     if (r.startedAt !== null) result.host = this.#host;
-    return this.#wireResult(bullJob, data, boundResult(result, t.capture));
+    return this.#wireResult(bullJob, data, boundResult(result, t.result && t.output, t.capture));
   }
 
   /** Small results travel in BullMQ's return value; large ones are stored once, under their own key. */
-  async #wireResult(bullJob: BullJob, data: WireJob, result: JobResult): Promise<WireResult> {
+  async #wireResult(bullJob: BullJob, data: WireJob, result: WireJobResult): Promise<WireResult> {
     const json = JSON.stringify(result);
     if (json.length <= INLINE_RESULT_LIMIT) return { v: WIRE_VERSION, result };
     await this.#client.set(resultKey(bullJob.id!), json, 'PX', data.ttlMs);
@@ -313,5 +316,93 @@ class QueueWorker {
 
   #log(line: string): void {
     if (!this.#opts.quiet) process.stderr.write(`${line}\n`);
+  }
+}
+
+/** A BullMQ job id as a log line shows it: the job's id with `:` and `%` unescaped (protocol.ts bullJobId). */
+function shownId(bullId: string): string {
+  return bullId.replace(/%3A/g, ':').replace(/%25/g, '%');
+}
+
+/** Marks, in place of a message's data, that BullMQ could not read it (its `data` field is not JSON). */
+const UNREADABLE = '__poolrunUnreadable';
+
+function unreadableData(job: BullJob): string | undefined {
+  const data = job.data as Record<string, unknown> | null;
+  const why = data && typeof data === 'object' ? data[UNREADABLE] : undefined;
+  return typeof why === 'string' ? why : undefined;
+}
+
+/**
+ * BullMQ's Worker, made to fail a message it cannot read instead of leaving it active for ever: BullMQ parses a
+ * job's `data` and `opts` fields itself, before any processor sees them, and a parse error left the job taken but
+ * never processed (re-fetched every lock period, logged once and without its id). Data that is not JSON reaches
+ * the processor as a marker, which refuses it as any bad message; options that are not JSON lose the job's id on
+ * the way, so the job is found by the lock this fetch took and failed here.
+ */
+function readableWorker(libs: QueueLibs, client: RedisClient, log: (line: string) => void) {
+  const { Worker, UnrecoverableError } = libs.bullmq;
+  return class ReadableWorker extends Worker {
+    protected override createJob(data: JobJson, jobId: string) {
+      try {
+        return super.createJob(data, jobId);
+      } catch (e) {
+        const why = `data: not JSON (${(e as Error).message})`;
+        return super.createJob({ ...data, data: JSON.stringify({ [UNREADABLE]: why }) }, jobId);
+      }
+    }
+
+    protected override async moveToActive(token: string, name?: string) {
+      try {
+        return await super.moveToActive(token, name);
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+        await this.#failTaken(token, e.message).catch(() => {});
+        return undefined as unknown as BullJob;
+      }
+    }
+
+    /** The job this worker's fetch with `token` made active: its lock holds the token. */
+    async #failTaken(token: string, error: string): Promise<void> {
+      const base = `${PREFIX}:${QUEUE_NAME}:`;
+      const ids = await client.lrange(`${base}active`, 0, -1);
+      if (ids.length === 0) return;
+      const locks = await client.mget(ids.map((id) => `${base}${id}:lock`));
+      const id = ids[locks.indexOf(token)];
+      if (id === undefined) return;
+      // Which of the fields BullMQ parses is not JSON (data is handled by createJob).
+      const fields = ['opts', 'progress', 'parent'];
+      const raw = await client.hmget(`${base}${id}`, ...fields);
+      const bad = fields.filter((_f, i) => raw[i] !== null && !parses(raw[i]!));
+      const why = `poolrun worker refused the job: ${bad.join(', ') || 'a field'}: not JSON (${redactText(error)})`;
+      log(`poolrun worker: ${printable(redactId(shownId(id)))}: ${why}`);
+      const job = super.createJob(
+        {
+          id,
+          name: 'unreadable',
+          data: '{}',
+          opts: {},
+          progress: 0,
+          delay: 0,
+          priority: 0,
+          timestamp: Date.now(),
+          attemptsStarted: 1,
+          attemptsMade: 0,
+          stalledCounter: 0,
+        } as JobJson,
+        id,
+      );
+      job.token = token;
+      await job.moveToFailed(new UnrecoverableError(why), token, false);
+    }
+  };
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
