@@ -1,8 +1,7 @@
 export { Future, type FutureState, type WaitOptions, type DoneCallback } from './executor/future.js';
+export { ThreadPoolExecutor, ProcessPoolExecutor } from './executor/pools.js';
 export {
   Executor,
-  ThreadPoolExecutor,
-  ProcessPoolExecutor,
   type ExecutorOptions,
   type ExecutorEvent,
   type JobInput,

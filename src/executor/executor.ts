@@ -12,14 +12,14 @@ import type { ProcessGroups } from '../proc/groups.js';
 import { Future } from './future.js';
 import { callJob, isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
-import { cancelledResult, settleJob, settleTask, toBuffer, toResult } from './results.js';
+import { cancelledResult, outputOf, removeSpills, settleJob, settleTask, toResult } from './results.js';
 import { kindOf } from '../kinds/index.js';
 import { JobFileError, NOT_SENDABLE, type JobFileProblem } from '../errors.js';
 import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
 import { mapTasks } from './map.js';
 import { checkExecutorOptions, checkMapOptions } from './options.js';
 import { JobTracker } from './tracker.js';
-import type { ExecutorOptions, JobInput, JobOutput, MapOptions, ShutdownOptions } from './types.js';
+import type { ExecutorOptions, JobInput, MapOptions, ShutdownOptions } from './types.js';
 
 export type * from './types.js';
 export { spillFolder } from './at-exit.js';
@@ -354,12 +354,7 @@ export class Executor {
       return;
     }
     // Events are built only for a listener: the library's map() and submit() have none, a million times over.
-    this.#jobs.finish(e, result, () => {
-      const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
-      if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
-      if (r.stderrFile) output.stderrFile = r.stderrFile;
-      return output;
-    });
+    this.#jobs.finish(e, result, () => outputOf(r));
     e.settle(e.future, result);
   }
 
@@ -397,20 +392,4 @@ export class Executor {
     this.#ownGroups?.close();
     if (!this.#opts.spillDir) rmSync(this.#capture.spillDir, { recursive: true, force: true });
   }
-}
-
-export class ThreadPoolExecutor extends Executor {
-  constructor(opts: ExecutorOptions = {}) {
-    super('thread', opts);
-  }
-}
-
-export class ProcessPoolExecutor extends Executor {
-  constructor(opts: ExecutorOptions = {}) {
-    super('process', opts);
-  }
-}
-
-function removeSpills(r: AttemptResult): void {
-  for (const f of [r.stdoutFile, r.stderrFile]) if (f) rmSync(f, { force: true });
 }

@@ -5,6 +5,8 @@
 import type { Job, JobResult, SerializedError } from '../kinds/types.js';
 import type { AttemptResult } from '../pool/pool.js';
 import type { Future } from './future.js';
+import type { JobOutput } from './types.js';
+import { rmSync } from 'node:fs';
 import {
   BrokenWorkerError,
   CancelledError,
@@ -44,6 +46,19 @@ function settledElsewhere(future: Future<unknown>, r: JobResult): boolean {
     { type: 'PoolrunWarning' },
   );
   return true;
+}
+
+/** An attempt's output as an event gives it: the bytes kept, and the files spilled past the capture limit. */
+export function outputOf(r: AttemptResult): JobOutput {
+  const output: JobOutput = { stdout: toBuffer(r.stdout), stderr: toBuffer(r.stderr) };
+  if (r.stdoutFile) output.stdoutFile = r.stdoutFile;
+  if (r.stderrFile) output.stderrFile = r.stderrFile;
+  return output;
+}
+
+/** Removes the files an attempt spilled its output to (an attempt that is not the job's last). */
+export function removeSpills(r: AttemptResult): void {
+  for (const f of [r.stdoutFile, r.stderrFile]) if (f) rmSync(f, { force: true });
 }
 
 export function toBuffer(u: Uint8Array): Buffer {

@@ -33,9 +33,8 @@ import { checkProgress } from './validate.js';
 import { advanceRun, closeRun, openRun } from './run-state.js';
 import {
   CONTROL_CHANNEL,
-  PREFIX,
-  QUEUE_NAME,
   bullJobId,
+  expireJobKeys,
   resultKey,
   type CaptureRequest,
   type RunState,
@@ -343,14 +342,7 @@ export class QueueExecutor implements JobRunner {
     if (!this.#lost) {
       // The result is read: the job's keys go after the run's time to live, whether or not BullMQ's own
       // age-based clean-up ever runs again on this queue.
-      const key = `${PREFIX}:${QUEUE_NAME}:${e.id}`;
-      this.#client
-        .multi()
-        .pexpire(key, this.#settings.ttlMs)
-        .pexpire(`${key}:logs`, this.#settings.ttlMs)
-        .pexpire(resultKey(e.id), this.#settings.ttlMs)
-        .exec()
-        .catch(() => {});
+      expireJobKeys(this.#client, e.id, this.#settings.ttlMs);
     }
   }
 

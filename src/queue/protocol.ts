@@ -4,9 +4,10 @@
  * this file must not load bullmq or ioredis.
  */
 import { isUtf8 } from 'node:buffer';
+import type { Redis as RedisClient } from 'ioredis';
 import type { JobOutput } from '../executor/types.js';
 import type { Job, JobResult } from '../kinds/types.js';
-import { stringify } from '../report/encode.js';
+import { stringify } from '../util/json.js';
 
 /** The BullMQ queue every poolrun producer and worker of one Redis database uses. */
 export const QUEUE_NAME = 'poolrun';
@@ -196,4 +197,16 @@ export function unwireResult(
     result[stream] = bytes.length ? bytes.toString('utf8') : '';
   }
   return { result, output };
+}
+
+/** A job's keys (its hash, its logs, its result) expire `ttlMs` from now: its result has been read. */
+export function expireJobKeys(client: RedisClient, id: string, ttlMs: number): void {
+  const key = `${PREFIX}:${QUEUE_NAME}:${id}`;
+  client
+    .multi()
+    .pexpire(key, ttlMs)
+    .pexpire(`${key}:logs`, ttlMs)
+    .pexpire(resultKey(id), ttlMs)
+    .exec()
+    .catch(() => {});
 }

@@ -5,7 +5,8 @@
  * base64 with `"encoding": "base64"` (`stdoutEncoding`/`stderrEncoding` in results).
  */
 import type { ExecutorEvent } from '../executor/executor.js';
-import { encodeBytes, encodeResult, stringify } from './encode.js';
+import { encodeBytes, encodeResult } from './encode.js';
+import { stringify } from '../util/json.js';
 import { LineSplitter } from './lines.js';
 import { redactError, redactResult } from './redacted.js';
 import { redactId } from '../util/redact.js';

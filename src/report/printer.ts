@@ -11,7 +11,7 @@ import type { Job, JobResult } from '../kinds/types.js';
 import type { Order, OutputMode } from './options.js';
 import { Deque } from '../util/deque.js';
 import { jobColor } from './color.js';
-import { stringify } from './encode.js';
+import { stringify } from '../util/json.js';
 import { errorAnnotation, GROUP_END, groupStart } from './github.js';
 import { LineSplitter } from './lines.js';
 import type { Sink } from './sink.js';

@@ -4,7 +4,8 @@
  * comes on a normal finish and after a stop (SIGINT, SIGTERM, --deadline, --halt) alike.
  */
 import type { ExecutorEvent } from '../executor/executor.js';
-import { encodeResult, stringify } from './encode.js';
+import { encodeResult } from './encode.js';
+import { stringify } from '../util/json.js';
 import { redactResult } from './redacted.js';
 import type { Sink } from './sink.js';
 import { OrderedSpool } from './spool.js';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Summary } from './types.js';
 import { TIMELINE_SCRIPT } from './timeline-script.js';
 import { formatDuration } from '../util/duration.js';
-import { wellFormedJson } from './encode.js';
+import { wellFormedJson } from '../util/json.js';
 
 /** What the page's script draws from. Attempts are columns (one array per field): compact, quick to parse. */
 export interface TimelineData {

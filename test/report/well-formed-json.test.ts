@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify, wellFormedJson } from '../../src/report/encode.js';
+import { stringify, wellFormedJson } from '../../src/util/json.js';
 import { poolrun, useTempDirs } from '../helpers.js';
 
 const temp = useTempDirs();
