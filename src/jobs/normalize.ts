@@ -53,7 +53,7 @@ export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
     if (!(k in raw)) continue;
     issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
     const to = isPlainObject(raw[k]) ? (raw[k] as Raw).to : undefined;
-    if (typeof to === 'string' && NAMES_FOLDER.test(to))
+    if (typeof to === 'string' && to !== '' && NAMES_FOLDER.test(to))
       issues.push({ at: [...at, k, 'to'], message: folderTo(to) });
   }
   return issues;

@@ -50,6 +50,12 @@ describe('a `to` that names a folder', () => {
           expect(problems.map((p) => p.path)).toEqual([`job.${kind}.to`]);
         } else expect(problems, `${kind} ${to}`).toEqual([]);
       }
+      // An empty `to` is the schema's problem, said once.
+      const problems: JobFileProblem[] = [];
+      normalizeJob(make(''), 0, { baseDir: '/tmp', where: 'submit()', path: 'job' }, problems);
+      expect(problems.map((p) => p.message)).toEqual([
+        "expected a path (relative paths start from the job file's folder), got an empty string",
+      ]);
     }
   });
 
