@@ -49,8 +49,26 @@ export function normalizeJob(
 export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
   if (!isPlainObject(raw)) return [];
   const issues = [...halfPairs(raw, at), ...commonIssues(raw, at)];
-  for (const k of JOB_KINDS) if (k in raw) issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
+  for (const k of JOB_KINDS) {
+    if (!(k in raw)) continue;
+    issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
+    const to = isPlainObject(raw[k]) ? (raw[k] as Raw).to : undefined;
+    if (typeof to === 'string' && to !== '' && NAMES_FOLDER.test(to))
+      issues.push({ at: [...at, k, 'to'], message: folderTo(to) });
+  }
   return issues;
+}
+
+/**
+ * A `to` (copy, download) is the exact path of the result, never a folder to put it in: one that can only name a
+ * folder (`out/`, `out/.`, `..`) is refused, as `cp f missing/` and `curl -o out/` fail, rather than read as a
+ * file named like the folder (resolving drops the slash).
+ */
+const NAMES_FOLDER = /(?:^|\/)\.{0,2}$/;
+
+function folderTo(to: string): string {
+  const end = to.endsWith('/') ? '/' : to.slice(to.lastIndexOf('/'));
+  return `names a folder (it ends in "${end}"): \`to\` is the exact path of the result, never a folder to put it in; give the file's name`;
 }
 
 /** Checks of `defaults` that the schema cannot express. */

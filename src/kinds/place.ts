@@ -6,6 +6,7 @@
 import { dirname, join } from 'node:path';
 import { chmod, link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { JobError, errnoCode, fsError } from './job-error.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/mkdirs.js';
@@ -38,6 +39,29 @@ export async function lstatOrUndefined(path: string): Promise<Stats | undefined>
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/**
+ * What a file that replaces `to` keeps of it, as `curl -o` and `wget -O` (which rewrite the file in place) and
+ * poolrun's own results files do: its permission bits (a 0600 file stays 0600, never widened to 0666 & ~umask)
+ * and, when root writes it, its owner. undefined when `to` is not a regular file (absent, or a symbolic link,
+ * which is replaced, not followed). Set-id bits are never kept (the new content is data).
+ */
+export interface Kept {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export async function keptOf(to: string): Promise<Kept | undefined> {
+  const st = await lstatOrUndefined(to).catch(() => undefined);
+  return st?.isFile() ? { mode: st.mode & 0o1777, uid: st.uid, gid: st.gid } : undefined;
+}
+
+/** Gives the open replacement what it keeps of the file it replaces (the owner first: chown clears set-id bits). */
+export async function applyKept(fh: FileHandle, kept: Kept): Promise<void> {
+  if (process.getuid?.() === 0) await fh.chown(kept.uid, kept.gid);
+  await fh.chmod(kept.mode);
 }
 
 export function destinationExists(name: string, to: string): JobError {

@@ -11,7 +11,7 @@ import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
 import { redactResult } from './redacted.js';
 import { redactText } from '../util/redact.js';
-import { endReason } from './summary.js';
+import { endReason, errorLine } from './summary.js';
 import { stderrTail } from './tail.js';
 import type { RunEnd, RunInfo, RunObserver } from './types.js';
 import type { Sink } from './sink.js';
@@ -110,8 +110,8 @@ export class JunitFile implements RunObserver {
 
 /** Why a cancelled job did not finish: its error (a dependency that failed, the run stopping...) when it has one. */
 function skippedMessage(r: JobResult, waitedForRetry: boolean): string {
-  const why = r.error?.message.split('\n', 1)[0];
-  if (why) return `cancelled: ${redactText(why)}`;
+  const why = errorLine(r);
+  if (why) return `cancelled: ${why}`;
   // Its last attempt had ended on its own: the stop came while the retry waited, nothing was killed.
   if (waitedForRetry) return `cancelled while waiting to retry (attempt ${r.attempts}: ${failureMessage(r)})`;
   return r.startedAt === null ? 'cancelled: never started' : 'cancelled while running';

@@ -2,7 +2,7 @@
 import type { JobResult } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
 import { redactText } from '../util/redact.js';
-import { formatBytes, printable } from '../util/text.js';
+import { escapeControls, formatBytes, printable } from '../util/text.js';
 
 export function describeEnd(r: JobResult): string {
   const parts: string[] = [];
@@ -17,12 +17,17 @@ export function describeEnd(r: JobResult): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+/** A stack trace some message carries at its end (`\n    at f (file:1:2)`): where poolrun was, not why. */
+const STACK = /\n[ \t]+at [\s\S]*$/;
+
 /**
- * The first line of the error of a job that did not succeed: a crashed worker, a program that could not be
- * started (`command not found: NAME`, beside its 127), a call that threw. A shell job that just exited non-zero
- * has no error: its exit status says it all.
+ * The error of a job that did not succeed, on one line: a crashed worker, a program that could not be started
+ * (`command not found: NAME`, beside its 127), a call that threw, a copy or download that failed. A shell job that
+ * just exited non-zero has no error: its exit status says it all. Control characters are escaped (`\n`), not cut
+ * at: a file name in a message may hold a newline, and the text after it is part of the name (and of the reason).
+ * Only a trailing stack trace is left out.
  */
 export function errorLine(r: JobResult): string | undefined {
   if (!r.error || r.status === 'succeeded') return undefined;
-  return redactText(r.error.message.split('\n', 1)[0]!);
+  return escapeControls(redactText(r.error.message.replace(STACK, '')));
 }

@@ -197,4 +197,14 @@ describe('what a finished job line says', () => {
     };
     expect(describeEnd(r)).toBe(' (worker 2, 120ms, ENOSPC: no space left)');
   });
+  it('a newline that is part of the message (a file name) is escaped, not cut at; so are other controls', () => {
+    const at = (message: string): string =>
+      describeEnd({ ...base, status: 'failed', error: { name: 'CopyError', message } });
+    expect(at('cannot copy /d/fi\nfo: not a regular file')).toBe(
+      ' (worker 2, 120ms, cannot copy /d/fi\\nfo: not a regular file)',
+    );
+    expect(at('source not found: /d/a\r\x1b[31mb\u202e')).toBe(
+      ' (worker 2, 120ms, source not found: /d/a\\x0d\\x1b[31mb\\u202e)',
+    );
+  });
 });

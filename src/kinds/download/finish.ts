@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { DownloadSpec } from '../types.js';
 import type { Moved } from '../outcome.js';
 import { JobError, fsError } from '../job-error.js';
-import { placeFile, syncDir } from '../place.js';
+import { applyKept, keptOf, placeFile, syncDir, type Kept } from '../place.js';
 import { networkError, showUrl } from './http-client.js';
 import { discardPart, type Paths } from './part.js';
 import { readLock } from './part-lock.js';
@@ -40,6 +40,9 @@ export async function finish(b: Finish): Promise<void> {
   let size = -1;
   try {
     if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
+    // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part.
+    const kept = spec.overwrite ? await keptOf(paths.to) : undefined;
+    if (kept) await keep(fh, kept, paths.part);
     if (spec.fsync === true) await fh.datasync();
     size = (await fh.stat()).size;
   } catch (e) {
@@ -87,6 +90,14 @@ export async function finish(b: Finish): Promise<void> {
   }
   if (b.resumable && paths.meta) await rm(paths.meta, { force: true });
   if (spec.fsync === true) await syncDir(dirname(paths.to));
+}
+
+async function keep(fh: FileHandle, kept: Kept, part: string): Promise<void> {
+  try {
+    await applyKept(fh, kept);
+  } catch (e) {
+    throw fsError(NAME, e, 'set the mode of', part);
+  }
 }
 
 async function writeBody(
