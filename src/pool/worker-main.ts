@@ -196,7 +196,9 @@ async function runOne(w: WireJob): Promise<void> {
     flow.leader = undefined;
     afterJob(w.job);
   }
-  if (aborted) outcome.aborted = true;
+  // Only a kind stopped by its abort signal (copy, download) ends `aborted`. A shell job is told too when poolrun
+  // kills its group (kinds/run/run.ts lets its pipes go), but its status stays its leader's, as before.
+  if (aborted && kindOf(w.job).stop === 'abort') outcome.aborted = true;
   const wire = toWire(outcome);
   // A thread's clone loses a Buffer's class (a process's serialization keeps it): say where they were.
   if (parentPort && outcome.value !== undefined) {
