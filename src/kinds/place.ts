@@ -3,7 +3,7 @@
  * written beside the destination (a rename across file systems is not atomic), synced, then renamed into place,
  * and the folder is synced so the rename itself survives a crash.
  */
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { chmod, link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -145,7 +145,7 @@ export async function placeDir(name: string, tmp: string, to: string, overwrite:
 }
 
 /** Makes a rename or a new entry in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string | Buffer): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
@@ -167,11 +167,13 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
-async function makeWritable(dir: string): Promise<void> {
+/** Names read as bytes: a folder whose name is not UTF-8 is reached too. */
+async function makeWritable(dir: string | Buffer): Promise<void> {
   try {
     await chmod(dir, 0o700);
-    for (const ent of await readdir(dir, { withFileTypes: true })) {
-      if (ent.isDirectory()) await makeWritable(join(dir, ent.name));
+    for (const ent of await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) {
+      if (ent.isDirectory())
+        await makeWritable(Buffer.concat([Buffer.from(dir), Buffer.from('/'), ent.name]));
     }
   } catch {
     /* best effort */

@@ -94,7 +94,16 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     const tmp = tempBeside(to);
     let copied: number;
     try {
-      copied = await inFolderOf(NAME, to, () => copyData(from, tmp, to, true, false, durable, signal));
+      copied = await inFolderOf(NAME, to, () =>
+        copyData(
+          { bytes: Buffer.from(from), shown: from },
+          { bytes: Buffer.from(tmp), shown: to },
+          true,
+          false,
+          durable,
+          signal,
+        ),
+      );
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
     } catch (e) {
@@ -110,7 +119,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
 
 /** Where an open file can be opened again by the kernel (fs.copyFile takes a path): /proc, else its name. */
 let procFd: boolean | undefined;
-function pathOf(fd: number, name: string): string {
+function pathOf(fd: number, name: Buffer): string | Buffer {
   procFd ??= existsSync('/proc/self/fd');
   return procFd ? `/proc/self/fd/${fd}` : name;
 }
@@ -126,7 +135,7 @@ const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS', 'ENOTTY
  * sendfile loop, which trusts st_size and spins forever on a file truncated meanwhile or on a sysfs file, and
  * copies nothing of a /proc file, and which nothing can stop on libuv's thread pool). False: not possible here.
  */
-async function reflink(fd: number, dev: number, from: string, tmp: string): Promise<boolean> {
+async function reflink(fd: number, dev: number, from: Buffer, tmp: Buffer): Promise<boolean> {
   if (noReflink || crossed.has(dev)) return false;
   try {
     await copyFile(pathOf(fd, from), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
@@ -172,16 +181,15 @@ async function copyLoop(src: FileHandle, out: FileHandle, signal: AbortSignal): 
 }
 
 /**
- * Copies one file's data, mode and times into a new file at `tmp`, synced; returns the bytes copied. `shown`
- * names it in errors. `exposed`: `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
+ * Copies one file's data, mode and times into a new file at `tmp`, synced; returns the bytes copied (each path's
+ * `shown` names it in errors). `exposed`: `tmp` sits in a folder others can reach (not inside a private 0700 temp tree).
  * The source is opened once and that open file is what is copied, with its own mode and times: no name is looked
  * up twice. O_NONBLOCK: a FIFO put in a file's place does not hang the copy; `nofollow` (inside a tree): a file
  * swapped for a symbolic link meanwhile is not followed, as `cp -r` does not follow it.
  */
 async function copyData(
-  from: string,
-  tmp: string,
-  shown: string,
+  from: TreePath,
+  tmp: TreePath,
   exposed: boolean,
   nofollow: boolean,
   durable: boolean,
@@ -189,27 +197,34 @@ async function copyData(
 ): Promise<number> {
   let src: FileHandle;
   try {
-    src = await open(from, constants.O_RDONLY | constants.O_NONBLOCK | (nofollow ? constants.O_NOFOLLOW : 0));
+    src = await open(
+      from.bytes,
+      constants.O_RDONLY | constants.O_NONBLOCK | (nofollow ? constants.O_NOFOLLOW : 0),
+    );
   } catch (e) {
-    throw fsError(NAME, e, 'read', from);
+    throw fsError(NAME, e, 'read', from.shown);
   }
   try {
     const st = await src.stat();
     if (!st.isFile())
-      throw new JobError(NAME, `cannot copy ${from}: not a regular file (it changed during the copy)`);
+      throw new JobError(NAME, `cannot copy ${from.shown}: not a regular file (it changed during the copy)`);
     let fh: FileHandle | undefined;
     try {
       let bytes: number;
       // A reflink gives the new file the source's mode, set-id bits included, before it can be changed: a setuid
       // temp file, for a moment, where others can reach it. Such a file is copied into a private file instead.
       // A file stat calls empty may not be (/proc): copied by reading it, so that what it holds is copied.
-      if (!(exposed && st.mode & SETID) && st.size > 0 && (await reflink(src.fd, st.dev, from, tmp))) {
+      if (
+        !(exposed && st.mode & SETID) &&
+        st.size > 0 &&
+        (await reflink(src.fd, st.dev, from.bytes, tmp.bytes))
+      ) {
         // Read-only is enough to chmod, fsync and set times, and works for a copy of a read-only file.
-        fh = await open(tmp, 'r');
+        fh = await open(tmp.bytes, 'r');
         bytes = (await fh.stat()).size;
       } else {
         // EXCL: the temp name is ours alone; 0600 until the data is in and the mode is set.
-        fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+        fh = await open(tmp.bytes, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
         bytes = await copyLoop(src, fh, signal);
       }
       await fh.chmod(copyMode(st));
@@ -220,7 +235,7 @@ async function copyData(
     } catch (e) {
       if (signal.aborted) throw e;
       if (e instanceof JobError) throw e;
-      throw fsError(NAME, e, 'write', shown);
+      throw fsError(NAME, e, 'write', tmp.shown);
     } finally {
       await fh?.close();
     }
@@ -229,16 +244,29 @@ async function copyData(
   }
 }
 
+/** A path inside a tree: its bytes (a name need not be UTF-8) and how messages show it. */
+interface TreePath {
+  bytes: Buffer;
+  shown: string;
+}
+
 interface DirEntry {
-  src: string;
-  dst: string;
+  src: TreePath;
+  dst: TreePath;
   st: Stats;
+}
+
+const SLASH = Buffer.from(sep);
+
+/** `name` inside `dir`, as bytes: names that are not UTF-8 are copied as they are, not as U+FFFD. */
+function inside(dir: TreePath, name: Buffer): TreePath {
+  return { bytes: Buffer.concat([dir.bytes, SLASH, name]), shown: join(dir.shown, name.toString()) };
 }
 
 /**
  * A tree is built in a hidden temp folder beside `to`, then renamed into place: complete or absent. Folders
  * get their modes and times last (a read-only folder must stay writable while it is filled, and adding
- * entries changes its mtime).
+ * entries changes its mtime). Names are read and made as bytes, so a name that is not UTF-8 is copied as it is.
  */
 async function copyTree(
   from: string,
@@ -250,67 +278,73 @@ async function copyTree(
   durable: boolean,
 ): Promise<void> {
   const tmp = tempBeside(to);
-  const shown = (p: string) => join(to, relative(tmp, p));
   try {
     await inFolderOf(NAME, to, () => mkdir(tmp, { mode: 0o700 }));
   } catch (e) {
     throw fsError(NAME, e, 'create a folder in', dirname(to));
   }
   try {
-    const dirs: DirEntry[] = [{ src: from, dst: tmp, st: root }];
-    const files: Array<{ src: string; dst: string }> = [];
+    const top: DirEntry = {
+      src: { bytes: Buffer.from(from), shown: from },
+      // Shown as where it is going: the temp folder's name means nothing to the user.
+      dst: { bytes: Buffer.from(tmp), shown: to },
+      st: root,
+    };
+    const dirs: DirEntry[] = [top];
+    const files: Array<{ src: TreePath; dst: TreePath }> = [];
     // Breadth first: every folder is made before any file, and the reverse order finishes children first.
     for (let i = 0; i < dirs.length; i++) {
       signal.throwIfAborted();
       const dir = dirs[i]!;
       let entries;
       try {
-        entries = await readdir(dir.src, { withFileTypes: true });
+        entries = await readdir(dir.src.bytes, { withFileTypes: true, encoding: 'buffer' });
       } catch (e) {
-        throw fsError(NAME, e, 'read the folder', dir.src);
+        throw fsError(NAME, e, 'read the folder', dir.src.shown);
       }
       for (const ent of entries) {
-        const s = join(dir.src, ent.name);
-        const d = join(dir.dst, ent.name);
+        const s = inside(dir.src, ent.name);
+        const d = inside(dir.dst, ent.name);
         if (ent.isDirectory()) {
-          const st = await lstat(s);
+          const st = await lstat(s.bytes);
           try {
-            await mkdir(d, { mode: 0o700 });
+            await mkdir(d.bytes, { mode: 0o700 });
           } catch (e) {
-            throw fsError(NAME, e, 'create the folder', shown(d));
+            throw fsError(NAME, e, 'create the folder', d.shown);
           }
           dirs.push({ src: s, dst: d, st });
         } else if (ent.isFile()) {
           files.push({ src: s, dst: d });
         } else if (ent.isSymbolicLink()) {
-          // Kept as a link, as `cp -a` and rsync -a do: its target may be relative to the tree.
+          // Kept as a link, as `cp -a` and rsync -a do: its target may be relative to the tree (and its bytes
+          // are kept too).
           try {
-            const st = await lstat(s);
-            await symlink(await readlink(s), d);
-            await lutimes(d, st.atime, st.mtime);
+            const st = await lstat(s.bytes);
+            await symlink(await readlink(s.bytes, { encoding: 'buffer' }), d.bytes);
+            await lutimes(d.bytes, st.atime, st.mtime);
           } catch (e) {
-            throw fsError(NAME, e, 'copy the symbolic link', s);
+            throw fsError(NAME, e, 'copy the symbolic link', s.shown);
           }
         } else {
-          throw new JobError(NAME, `cannot copy ${s}: not a regular file, folder or symbolic link`);
+          throw new JobError(NAME, `cannot copy ${s.shown}: not a regular file, folder or symbolic link`);
         }
       }
     }
     await eachLimit(files, TREE_PARALLEL, async (f) => {
       signal.throwIfAborted();
       // Read, then added: `moved.bytes += await …` would add to the total read before the await (lanes overlap).
-      const n = await copyData(f.src, f.dst, shown(f.dst), false, true, durable, signal);
+      const n = await copyData(f.src, f.dst, false, true, durable, signal);
       moved.bytes += n;
     });
     signal.throwIfAborted();
     for (let i = dirs.length - 1; i >= 0; i--) {
       const dir = dirs[i]!;
       try {
-        if (durable) await syncDir(dir.dst);
-        await chmod(dir.dst, copyMode(dir.st));
-        await utimes(dir.dst, dir.st.atime, dir.st.mtime);
+        if (durable) await syncDir(dir.dst.bytes);
+        await chmod(dir.dst.bytes, copyMode(dir.st));
+        await utimes(dir.dst.bytes, dir.st.atime, dir.st.mtime);
       } catch (e) {
-        throw fsError(NAME, e, 'finish the folder', shown(dir.dst));
+        throw fsError(NAME, e, 'finish the folder', dir.dst.shown);
       }
     }
     await placeDir(NAME, tmp, to, overwrite);
