@@ -35,6 +35,8 @@ import { checkDistinctFiles } from './same-file.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
+import { escapeControls } from '../util/text.js';
+import { JobFileError } from '../errors.js';
 import { tagDryRun } from '../gnu/tag.js';
 import { checkResultsNames, prepareResultsRoot } from '../gnu/results.js';
 import { fsyncSource } from './fsync.js';
@@ -266,6 +268,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
   const clearDeadline = startDeadline(runStop, opts.deadlineMs);
 
   let unwritten = false;
+  let badInput: JobFileError | undefined;
   try {
     await submitAll(source);
     await ex.shutdown({ wait: true });
@@ -305,6 +308,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     stopLeanHeap();
   }
   await out.drained();
+  if (badInput) return EXIT.usage;
   const status = exitStatus(summary, runStop, opts.gnuStatus === true);
   return status === EXIT.ok && unwritten ? EXIT.failed : status;
 
@@ -320,11 +324,28 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     const resume = window - (window >> 2);
     // A known list reports its never-started jobs as cancelled; a stream is not read any further.
     const known = src.total !== undefined;
-    const next = reader(src, known ? undefined : runStop.stopped);
+    let read = 0;
+    const nextBatch = reader(src, known ? undefined : runStop.stopped);
+    // A bad line of streamed input, once jobs were submitted, stops the run as a signal would (nothing more
+    // starts, running trees get TERM then KILL) and the results so far are still written: --json, --junit,
+    // --report, the joblog and the summary say what ran. The run then exits 2 with the line's location.
+    const next = async (room: number): Promise<Job[] | undefined> => {
+      try {
+        return await nextBatch(room);
+      } catch (e) {
+        if (!(e instanceof JobFileError) || read === 0) throw e;
+        badInput = e;
+        reporting.sink.stderr(`poolrun: ${escapeControls(redactText(e.message), true)}\n`);
+        if (!runStop.reason) {
+          runStop.reason = 'input';
+          runStop.stopStarting(true);
+        }
+        return undefined;
+      }
+    };
     let chunk: Job[] = [];
     const notRun: Job[] = [];
     const unfinished = () => ex.pending + printer.backlog + sched!.held;
-    let read = 0;
     for (let batch = await next(window); batch; batch = await next(window - unfinished())) {
       read += batch.length;
       for (let i = 0; i < batch.length; i++) {

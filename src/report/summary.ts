@@ -54,6 +54,7 @@ const STOPPED: Record<StopReason, string> = {
   SIGTERM: 'terminated (SIGTERM)',
   SIGHUP: 'hung up (SIGHUP)',
   EPIPE: 'stdout closed',
+  input: 'stopped at a bad line of input',
 };
 
 export function summaryLine(s: Summary, stop?: StopReason, c?: ChalkInstance): string {

@@ -23,7 +23,8 @@ export function count(summary: Summary, r: JobResult): void {
 }
 
 /** Why a run stopped early, if it did. */
-export type StopReason = 'halt' | 'deadline' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
+/** `input`: a bad line of input read as it arrived (the run exits 2). */
+export type StopReason = 'halt' | 'deadline' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE' | 'input';
 
 export interface RunEnd {
   summary: Summary;
