@@ -243,8 +243,10 @@ const MYSQL_P = /(^|[\s'"])-p(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
  * Not the end of a path in a job file's message (`jobs[0].env.TOKEN: cannot contain a NUL character`).
  */
-const SECRET_HEADER =
-  /(?<![.\]])\b([a-z0-9-]*(?:authorization|token|api-?key|secret|passw(?:or)?d|cookie|session)[a-z0-9-]*:[ \t]*)([^'"\n]+)/gi;
+const HEADER_NAME = /(?<![\w.\]-])([a-z0-9][\w-]*)(:[ \t]*)(?=[^'"\s])/gi;
+/** Header names that carry a secret though isSecretName would not say so of them as a variable's. */
+const SECRET_HEADER_NAME = /authorization|token|api-?key|secret|passw(?:or)?d|cookie|session/i;
+const HEADER_VALUE = /[^'"\n]+/y;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** A JSON member whose key says it is a secret (`{"db_pass":"x"}`, a `call`'s argument as --dry-run shows it). */
 const JSON_KEY = /"((?:[^"\\\n]|\\.)*)"\s*:\s*/g;
@@ -271,13 +273,36 @@ function maskAssignments(text: string): string {
   text = maskNamed(text, JSON_KEY, JSON_VALUE, '"');
   text = maskNamed(text, SECRET_OPTION, OPTION_VALUE);
   text = text.replace(MYSQL_COMMAND, (cmd) => cmd.replace(MYSQL_P, (_m, lead: string) => `${lead}-p${MASK}`));
-  return text
-    .replace(SECRET_HEADER, (_m, name: string) => `${name}${MASK}`)
+  return maskHeaders(text)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
     .replace(
       USER_OPTION,
       (_m, lead: string, opt: string, sep: string, user: string) => `${lead}${opt}${sep}${user}:${MASK}`,
     );
+}
+
+/**
+ * A header written out whose name says it carries a secret (`X-Auth: …`, `Ssh-Key: …`, not `Author: …` or
+ * `Sort-Key: …`): its value, to the end of the quoted word or line. Scanned name by name (each run of name
+ * characters is tried once, from its start), so that long runs of them stay linear.
+ */
+function maskHeaders(text: string): string {
+  if (!text.includes(':')) return text;
+  let out = '';
+  let from = 0;
+  HEADER_NAME.lastIndex = 0;
+  for (let m = HEADER_NAME.exec(text); m; m = HEADER_NAME.exec(text)) {
+    const name = m[1]!;
+    if (!(SECRET_HEADER_NAME.test(name) || isSecretName(name))) continue;
+    const at = m.index + m[0].length;
+    HEADER_VALUE.lastIndex = at;
+    const value = HEADER_VALUE.exec(text);
+    if (!value) continue;
+    out += text.slice(from, at) + MASK;
+    from = at + value[0].length;
+    HEADER_NAME.lastIndex = from;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 function maskBare(text: string): string {

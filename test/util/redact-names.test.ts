@@ -124,6 +124,10 @@ describe('secret-named assignments, options and JSON members', () => {
         `tool --${opt} '${SECRET}' x`,
         `FOO=bar ${name}=${SECRET}`,
         `X=${name}=${SECRET}`,
+        // A header named after it (curl -H, wget --header), as `X-Auth` or `X-Api-Key` is.
+        `curl -H '${opt}: ${SECRET}' https://h/`,
+        `curl -H "X-${opt}:${SECRET}" https://h/`,
+        `wget --header='${opt}: Basic ${SECRET} x' https://h/`,
       ];
       for (const form of forms) {
         expect(redactText(form), form).not.toContain(SECRET);
@@ -170,6 +174,7 @@ describe('secret-named assignments, options and JSON members', () => {
         `${name} = v1`,
         `{"${name}": "v1"}`,
         `tool --${name.replace(/_/g, '-')} v1`,
+        `curl -H '${name.replace(/_/g, '-')}: v1' https://h/`,
       ]) {
         expect(redactText(form), form).toBe(form);
       }
@@ -195,6 +200,11 @@ describe('secret-named assignments, options and JSON members', () => {
       'DB_PASS'.repeat(20_000),
       'x_'.repeat(50_000) + '=',
       'mysql -'.repeat(30_000),
+      // Header names (`X-Auth: …`): each run of name characters is tried once.
+      'pass'.repeat(25_000),
+      'key-'.repeat(25_000),
+      'auth_'.repeat(20_000) + ':',
+      'x-token:'.repeat(15_000),
     ]) {
       const t0 = Date.now();
       redactText(text);
