@@ -95,7 +95,10 @@ export function redactUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
   if (m) return m[1]! + redactRest(m[2]!, loose);
   const sep = url.indexOf('://');
-  if (sep >= 0) return maskAssignments(url.slice(0, sep + 3)) + redactRest(url.slice(sep + 3), true);
+  // A `://` after a `?` or `#` is inside the query or fragment (`//h?k=-http://`), not after a scheme: masking
+  // what is before it as text would find this same query and come back here for ever.
+  if (sep >= 0 && !/[?#]/.test(url.slice(0, sep)))
+    return maskAssignments(url.slice(0, sep + 3)) + redactRest(url.slice(sep + 3), true);
   // `http:/h`, `//h`: the slashes are no part of a user name.
   const lead = /^(?:[a-z][a-z0-9+.-]*:)?\/+/i.exec(url)?.[0] ?? '';
   return lead + redactRest(url.slice(lead.length), true);
@@ -265,8 +268,11 @@ export function redactBytes(bytes: Buffer): Buffer {
  * A URL without its scheme, or the tail of one a space cut off (`exa mple.com/?t=x`): a word with a `.` or `/`
  * before its `?`, and something after it. Its query values and fragment go (a quote ends it as it ends a URL).
  */
-const BARE_QUERY =
-  /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
+/** A run of a bare URL's characters that ends in `?`: tried once from its start, so that scanning stays linear. */
+const QUERY_RUN = /(?<![^\s'"`<>?#])[^\s'"`<>?#]+\?/g;
+/** What follows the `?`: query values and fragment (a quote ends it as it ends a URL). */
+const QUERY_TAIL = /(?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+/y;
+const QUERY_LEAD = /[\s'"`(<=]/;
 function maskAssignments(text: string): string {
   text = maskBare(text);
   text = maskNamed(text, ASSIGNMENT_NAME, ASSIGNED_VALUE);
@@ -288,30 +294,66 @@ function maskAssignments(text: string): string {
  */
 function maskHeaders(text: string): string {
   if (!text.includes(':')) return text;
+  const names = new RegExp(HEADER_NAME);
+  const values = new RegExp(HEADER_VALUE);
   let out = '';
   let from = 0;
-  HEADER_NAME.lastIndex = 0;
-  for (let m = HEADER_NAME.exec(text); m; m = HEADER_NAME.exec(text)) {
+  for (let m = names.exec(text); m; m = names.exec(text)) {
     const name = m[1]!;
     if (!(SECRET_HEADER_NAME.test(name) || isSecretName(name))) continue;
     const at = m.index + m[0].length;
-    HEADER_VALUE.lastIndex = at;
-    const value = HEADER_VALUE.exec(text);
+    values.lastIndex = at;
+    const value = values.exec(text);
     if (!value) continue;
     out += text.slice(from, at) + MASK;
     from = at + value[0].length;
-    HEADER_NAME.lastIndex = from;
+    names.lastIndex = from;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/**
+ * Each word (after white space, a quote, `(`, `<` or `=`) with a `.` or `/` before its `?` and something after
+ * it: its query values and fragment are masked (redactUrl). A word cannot hold a `?`, so every start inside one
+ * run of word characters ends at the same `?`: each run is scanned once, from its start, and the leftmost start
+ * in it is taken (at the run's start, else after its first `(` or `=`).
+ */
+export function maskBareQueries(text: string): string {
+  // Its own regular expressions: redactUrl below comes back here for the word it masks.
+  const runs = new RegExp(QUERY_RUN);
+  const tails = new RegExp(QUERY_TAIL);
+  let out = '';
+  let from = 0;
+  for (let m = runs.exec(text); m; m = runs.exec(text)) {
+    const run = m.index;
+    const q = run + m[0].length; // just past the '?'
+    let word = -1;
+    if (run === 0 || QUERY_LEAD.test(text[run - 1]!)) word = run;
+    else
+      for (let k = run; k < q - 2; k++)
+        if (text[k] === '(' || text[k] === '=') {
+          word = k + 1;
+          break;
+        }
+    if (word < 0) continue;
+    tails.lastIndex = q;
+    const tailMatch = tails.exec(text);
+    if (!tailMatch) continue;
+    const query = tailMatch[0];
+    const end = q + query.length;
+    runs.lastIndex = end;
+    const head = text.slice(word, q);
+    if (!/[./]/.test(head)) continue;
+    const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
+    out += text.slice(from, word) + redactUrl(head + query.slice(0, query.length - tail.length)) + tail;
+    from = end;
   }
   return from === 0 ? text : out + text.slice(from);
 }
 
 function maskBare(text: string): string {
   if (!text.includes('?') && !text.includes('@')) return text;
-  text = text.replace(BARE_QUERY, (m, lead: string, word: string, query: string) => {
-    if (!/[./]/.test(word)) return m;
-    const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
-    return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
-  });
+  if (text.includes('?')) text = maskBareQueries(text);
   return text.includes('@') ? text.replace(/[^\s'"`<>]+/g, maskBareUserinfo) : text;
 }
 
