@@ -49,8 +49,9 @@ export async function lstatOrUndefined(path: string): Promise<Stats | undefined>
  */
 export interface Kept {
   mode: number;
-  uid: number;
-  gid: number;
+  /** The owner to keep (as root); none: the file stays ours. */
+  uid?: number;
+  gid?: number;
 }
 
 export async function keptOf(to: string): Promise<Kept | undefined> {
@@ -60,7 +61,8 @@ export async function keptOf(to: string): Promise<Kept | undefined> {
 
 /** Gives the open replacement what it keeps of the file it replaces (the owner first: chown clears set-id bits). */
 export async function applyKept(fh: FileHandle, kept: Kept): Promise<void> {
-  if (process.getuid?.() === 0) await fh.chown(kept.uid, kept.gid);
+  if (process.getuid?.() === 0 && kept.uid !== undefined && kept.gid !== undefined)
+    await fh.chown(kept.uid, kept.gid);
   await fh.chmod(kept.mode);
 }
 

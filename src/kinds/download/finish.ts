@@ -40,9 +40,10 @@ export async function finish(b: Finish): Promise<void> {
   let size = -1;
   try {
     if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
-    // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part.
+    // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part; a new
+    // file gets what any program's new file gets (the part was 0600 while it was written).
     const kept = spec.overwrite ? await keptOf(paths.to) : undefined;
-    if (kept) await keep(fh, kept, paths.part);
+    await keep(fh, kept ?? { mode: 0o666 & ~process.umask() }, paths.part);
     if (spec.fsync === true) await fh.datasync();
     size = (await fh.stat()).size;
   } catch (e) {

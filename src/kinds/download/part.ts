@@ -91,6 +91,8 @@ async function readMeta(file: string): Promise<PartMeta | undefined> {
 /**
  * A new, empty part: whatever was at the keyed name (an old part, a planted symbolic link or hard link) is
  * removed, never written through, and the file is created O_EXCL: ours alone. A private part's name is new.
+ * Mode 0600 while it is written: a download that replaces a 0600 file must not be readable by others on its way
+ * (a reader that opens it then keeps reading); finish() gives it its mode before it is placed.
  */
 export async function createPart(paths: Paths): Promise<FileHandle> {
   try {
@@ -98,7 +100,7 @@ export async function createPart(paths: Paths): Promise<FileHandle> {
     return await open(
       paths.part,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW,
-      0o666,
+      0o600,
     );
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw e; // the folder is missing: inFolderOf makes it
@@ -122,6 +124,8 @@ export async function openResumed(part: string, have: number): Promise<FileHandl
     await fh.close();
     return undefined;
   }
+  // Private while it grows, as a new part is (one an older poolrun left may be 0644).
+  if ((st.mode & 0o077) !== 0) await fh.chmod(0o600).catch(() => {});
   return fh;
 }
 

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, readJson, type ResultsDoc, useTempDirs, writeJobs } from '../../helpers.js';
+import { poolrun, readJson, type ResultsDoc, useTempDirs, waitFor, writeJobs } from '../../helpers.js';
 import { bytes, startServer, type TestServer } from '../../download-server.js';
 
 // A download that replaces a file never widens its permissions (contract §9): it keeps the old file's mode, as
@@ -87,3 +95,48 @@ describe.each(['thread', 'process'] as const)(
     });
   },
 );
+
+// While a download is written, its part holds the new data: it must be readable by no one else, whatever the
+// file it replaces or the umask (a reader that opens it then could read all of it later). Before, it was created
+// 0666 minus the umask (0644 here) and got the kept mode only at the end.
+describe.each(['thread', 'process'] as const)('the part is private while it is written (%s mode)', (mode) => {
+  it('over a 0600 file, a 0644 file and a new name: the .part is 0600 until it is placed with its mode', async () => {
+    const dir = temp();
+    const data = bytes(300_000, 9);
+    const cases: Array<[string, number | undefined, number]> = [
+      ['secret', 0o600, 0o600],
+      ['shared', 0o644, 0o644],
+      ['fresh', undefined, 0o666 & ~umask],
+    ];
+    // One name per job: /hang-end/ hangs only the first request for a name.
+    for (const [to, before] of cases) {
+      server.serve(`private-${to}-${mode}.bin`, data);
+      if (before === undefined) continue;
+      writeFileSync(join(dir, to), 'old');
+      chmodSync(join(dir, to), before);
+    }
+    // /hang-end/ sends the whole body but never ends it: the part is there, full, until the timeout.
+    const file = writeJobs(
+      dir,
+      cases.map(([to]) => ({
+        id: to,
+        download: { url: `${server.url}/hang-end/private-${to}-${mode}.bin`, to, overwrite: true },
+      })),
+    );
+    const run = poolrun(['-w', '3', '-m', mode, '--timeout', '3s', '--retries', '1', file], { cwd: dir });
+    const parts = () => readdirSync(dir).filter((f) => f.endsWith('.part'));
+    expect(await waitFor(() => parts().length === 3, 30_000)).toBe(true);
+    // Written as far as the server sent it, and private.
+    expect(
+      await waitFor(() => parts().every((p) => lstatSync(join(dir, p)).size === data.length), 30_000),
+    ).toBe(true);
+    const seen = parts().map((p) => [p.split('.')[0], (lstatSync(join(dir, p)).mode & 0o777).toString(8)]);
+    expect(seen.sort()).toEqual(cases.map(([to]) => [to, '600']).sort());
+    // The retry finds the part whole (416) and places it with the mode it should have.
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const got = cases.map(([to]) => [to, (lstatSync(join(dir, to)).mode & 0o777).toString(8)]);
+    expect(got).toEqual(cases.map(([to, , want]) => [to, want.toString(8)]));
+    for (const [to] of cases) expect(readFileSync(join(dir, to)).equals(data), to).toBe(true);
+  }, 120_000);
+});
