@@ -17,12 +17,13 @@ import {
   open,
   readdir,
   readlink,
+  realpath,
   stat,
   symlink,
   utimes,
   type FileHandle,
 } from 'node:fs/promises';
-import { dirname, join, relative, isAbsolute, sep } from 'node:path';
+import { basename, dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { CopySpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
@@ -73,7 +74,8 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   }
   if (!src.isFile() && !src.isDirectory())
     throw new JobError(NAME, `cannot copy ${from}: not a regular file or a folder`);
-  if (src.isDirectory() && isWithin(to, from))
+  // Into itself by name, or through a symbolic link on the way to `to` (`to: link/x`, link → from).
+  if (src.isDirectory() && (isWithin(to, from) || isWithin(await realDestination(to), await realpathOr(from))))
     throw new JobError(NAME, `cannot copy the folder ${from} into itself (${to})`);
 
   let dest: Stats | undefined;
@@ -284,6 +286,7 @@ async function copyTree(
     throw fsError(NAME, e, 'create a folder in', dirname(to));
   }
   try {
+    const made = await lstat(tmp);
     const top: DirEntry = {
       src: { bytes: Buffer.from(from), shown: from },
       // Shown as where it is going: the temp folder's name means nothing to the user.
@@ -307,6 +310,10 @@ async function copyTree(
         const d = inside(dir.dst, ent.name);
         if (ent.isDirectory()) {
           const st = await lstat(s.bytes);
+          // The temp tree itself, reached another way (a bind mount of `to`'s folder inside `from`): stop
+          // rather than copy the copy into itself until names are too long.
+          if (st.dev === made.dev && st.ino === made.ino)
+            throw new JobError(NAME, `cannot copy the folder ${from} into itself (${to})`);
           try {
             await mkdir(d.bytes, { mode: 0o700 });
           } catch (e) {
@@ -370,6 +377,25 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   if (failure) throw failure.error;
+}
+
+async function realpathOr(path: string): Promise<string> {
+  return realpath(path).catch(() => path);
+}
+
+/** Where `to` really is: its deepest existing folder resolved (symbolic links and all), the rest appended. */
+async function realDestination(to: string): Promise<string> {
+  const rest: string[] = [];
+  for (let dir = to; ; ) {
+    try {
+      return join(await realpath(dir), ...rest.reverse());
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return to;
+      rest.push(basename(dir));
+      dir = parent;
+    }
+  }
 }
 
 function isWithin(child: string, parent: string): boolean {
