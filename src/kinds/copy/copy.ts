@@ -17,13 +17,13 @@ import {
   open,
   readdir,
   readlink,
-  realpath,
   stat,
   symlink,
   utimes,
   type FileHandle,
 } from 'node:fs/promises';
-import { basename, dirname, join, relative, isAbsolute, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { eachLimit, isWithin, realDestination, realpathOr } from './paths.js';
 import type { CopySpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
@@ -75,7 +75,10 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
   if (!src.isFile() && !src.isDirectory())
     throw new JobError(NAME, `cannot copy ${from}: not a regular file or a folder`);
   // Into itself by name, or through a symbolic link on the way to `to` (`to: link/x`, link → from).
-  if (src.isDirectory() && (isWithin(to, from) || isWithin(await realDestination(to), await realpathOr(from))))
+  if (
+    src.isDirectory() &&
+    (isWithin(to, from) || isWithin(await realDestination(to), await realpathOr(from)))
+  )
     throw new JobError(NAME, `cannot copy the folder ${from} into itself (${to})`);
 
   let dest: Stats | undefined;
@@ -359,46 +362,4 @@ async function copyTree(
     await removeTree(tmp);
     throw e;
   }
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts and is thrown. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    while (next < items.length && !failure) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failure) throw failure.error;
-}
-
-async function realpathOr(path: string): Promise<string> {
-  return realpath(path).catch(() => path);
-}
-
-/** Where `to` really is: its deepest existing folder resolved (symbolic links and all), the rest appended. */
-async function realDestination(to: string): Promise<string> {
-  const rest: string[] = [];
-  for (let dir = to; ; ) {
-    try {
-      return join(await realpath(dir), ...rest.reverse());
-    } catch {
-      const parent = dirname(dir);
-      if (parent === dir) return to;
-      rest.push(basename(dir));
-      dir = parent;
-    }
-  }
-}
-
-function isWithin(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
