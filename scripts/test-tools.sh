@@ -13,6 +13,7 @@ need tmux tmux               # renders the live TTY view as a person sees it
 need chromium chromium       # opens --report pages headless (never a downloaded browser)
 need parallel parallel       # GNU parallel: the oracle for its own habits (same argv, compare bytes)
 need cc gcc                  # compiles the spawn addon at npm install (poolrun falls back to Node without it)
+need strace strace           # observes which files and folders --fsync syncs (test/kinds/fsync.test.ts)
 # GNU time measures poolrun's peak RSS (`time` alone is the shell keyword).
 [ -x /usr/bin/time ] || MISSING+=(time)
 

@@ -9,13 +9,18 @@ import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { JobError, errnoCode, fsError } from './job-error.js';
 import { tempBeside } from '../util/atomic.js';
-import { mkdirs } from '../util/mkdirs.js';
+import { folderOf, mkdirs } from '../util/mkdirs.js';
 
 /**
  * Runs `create`, which makes an entry in the folder of `to`. When that folder is missing it is made, as
  * `mkdir -p` and `curl --create-dirs` do, and `create` runs once more: no mkdir per job in the usual case.
  */
-export async function inFolderOf<T>(name: string, to: string, create: () => Promise<T>): Promise<T> {
+export async function inFolderOf<T>(
+  name: string,
+  to: string,
+  create: () => Promise<T>,
+  durable = false,
+): Promise<T> {
   try {
     return await create();
   } catch (e) {
@@ -24,7 +29,10 @@ export async function inFolderOf<T>(name: string, to: string, create: () => Prom
     // When the folder was there all along, the second try fails as the first did, for its own reason.
     const folder = dirname(to);
     try {
-      await mkdirs(folder);
+      const made = await mkdirs(folder);
+      // With fsync, each new folder's name is synced in the folder that holds it, as the file's is later: a
+      // power loss must not take away the folder a succeeded job's file is in.
+      if (durable) for (const d of made) await syncDir(folderOf(d));
     } catch (e2) {
       throw fsError(name, e2, 'create the folder', folder);
     }

@@ -54,8 +54,9 @@ export function mkdirsSync(path: PathLike): void {
   }
 }
 
-/** mkdirsSync, without blocking. */
-export async function mkdirs(path: PathLike): Promise<void> {
+/** mkdirsSync, without blocking. Returns the folders it made, outermost first (made by another meanwhile: not). */
+export async function mkdirs(path: PathLike): Promise<Buffer[]> {
+  const made: Buffer[] = [];
   const missing: Buffer[] = [];
   for (let p: Buffer | undefined = Buffer.from(path); p; p = parentOf(p)) {
     try {
@@ -69,8 +70,15 @@ export async function mkdirs(path: PathLike): Promise<void> {
   for (const d of missing.reverse()) {
     try {
       await mkdir(d);
+      made.push(d);
     } catch (e) {
       if (code(e) !== 'EEXIST' || !(await stat(d)).isDirectory()) throw e;
     }
   }
+  return made;
+}
+
+/** The folder that holds `p` (`.` for a lone relative name). */
+export function folderOf(p: Buffer): Buffer {
+  return parentOf(p) ?? Buffer.from('.');
 }

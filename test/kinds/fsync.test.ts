@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, poolrun, rng, track, useTempDirs, writeJobs } from '../helpers.js';
@@ -83,6 +83,9 @@ describe.skipIf(!canTrace)('fsync: off by default, on with the field or --fsync'
       const jobs: unknown[] = [];
       const expected: Syncs = { fsync: 0, fdatasync: 0 };
       const checks: Array<() => void> = [];
+      // The destinations' folders exist: which job makes a missing one first is a race (see the next describe).
+      mkdirSync(join(dir, 'out', 'sub0'), { recursive: true });
+      mkdirSync(join(dir, 'out', 'sub1'), { recursive: true });
       const n = 2 + Math.floor(r() * 4);
       for (let i = 0; i < n; i++) {
         const field = r() < 0.5 ? true : r() < 0.5 ? false : undefined;
@@ -131,6 +134,70 @@ describe.skipIf(!canTrace)('fsync: off by default, on with the field or --fsync'
     });
   }
 });
+
+/** Runs poolrun under strace -y; returns its exit code and the paths of the folders and files it synced. */
+async function syncedPaths(
+  dir: string,
+  args: string[],
+): Promise<{ code: number; stderr: string; paths: string[] }> {
+  const log = join(dir, 'strace-y.log');
+  const r = await track(
+    execa(
+      'strace',
+      ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync', '-o', log, process.execPath, BIN, ...args],
+      {
+        reject: false,
+        timeout: 60_000,
+        env: { NO_COLOR: '1' },
+      },
+    ),
+  );
+  const paths = [...readFileSync(log, 'utf8').matchAll(/\bf(?:data)?sync\(\d+<([^>]*)>/g)].map((m) => m[1]!);
+  return { code: r.exitCode ?? -1, stderr: String(r.stderr), paths };
+}
+
+describe.skipIf(!canTrace)(
+  '--fsync: folders the job made on the way to its destination are synced too',
+  () => {
+    // A job whose destination's folders are missing makes them (mkdir -p). With fsync each new folder's name must
+    // be synced in the folder that holds it, or a power loss can take the folder, and the "succeeded" file in it.
+    for (const kind of ['file', 'tree', 'download'] as const) {
+      for (const depth of [1, 2, 3]) {
+        it(`${kind}, ${depth} missing folder(s): each one's parent is synced; without --fsync nothing`, async () => {
+          const dir = temp();
+          const missing = Array.from({ length: depth }, (_, k) => `n${k}`);
+          const folder = join(dir, 'out', ...missing);
+          mkdirSync(join(dir, 'out'));
+          const to = join(folder, 'dest');
+          let job: unknown;
+          if (kind === 'file') {
+            writeFileSync(join(dir, 'src.txt'), 'data\n');
+            job = { copy: { from: join(dir, 'src.txt'), to } };
+          } else if (kind === 'tree') {
+            makeTree(join(dir, 'tree'), 1, 2, rng(depth));
+            job = { copy: { from: join(dir, 'tree'), to } };
+          } else {
+            server.serve(`nf-${depth}`, bytes(5000, depth));
+            job = { download: { url: `${server.url}/ok/nf-${depth}`, to } };
+          }
+          const file = writeJobs(dir, [job]);
+          const plain = await syncedPaths(dir, ['-q', file]);
+          expect(plain.code, plain.stderr).toBe(0);
+          expect(plain.paths).toEqual([]);
+          rmSync(join(dir, 'out', 'n0'), { recursive: true });
+          const run = await syncedPaths(dir, ['-q', '--fsync', file]);
+          expect(run.code, run.stderr).toBe(0);
+          // out (holds n0), n0 (holds n1)…: every folder above a new one, and the destination's own folder.
+          const parents = [
+            join(dir, 'out'),
+            ...missing.map((_, k) => join(dir, 'out', ...missing.slice(0, k + 1))),
+          ];
+          for (const p of parents) expect(run.paths, p).toContain(p);
+        });
+      }
+    }
+  },
+);
 
 describe('the "fsync" field', () => {
   const bad: unknown[] = ['true', 'yes', 1, 0, null, [], {}, 'false', '--fsync'];

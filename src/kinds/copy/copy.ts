@@ -99,15 +99,19 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     const tmp = tempBeside(to);
     let copied: number;
     try {
-      copied = await inFolderOf(NAME, to, () =>
-        copyData(
-          { bytes: Buffer.from(from), shown: from },
-          { bytes: Buffer.from(tmp), shown: to },
-          true,
-          false,
-          durable,
-          signal,
-        ),
+      copied = await inFolderOf(
+        NAME,
+        to,
+        () =>
+          copyData(
+            { bytes: Buffer.from(from), shown: from },
+            { bytes: Buffer.from(tmp), shown: to },
+            true,
+            false,
+            durable,
+            signal,
+          ),
+        durable,
       );
       signal.throwIfAborted();
       await placeFile(NAME, tmp, to, overwrite);
@@ -284,7 +288,7 @@ async function copyTree(
 ): Promise<void> {
   const tmp = tempBeside(to);
   try {
-    await inFolderOf(NAME, to, () => mkdir(tmp, { mode: 0o700 }));
+    await inFolderOf(NAME, to, () => mkdir(tmp, { mode: 0o700 }), durable);
   } catch (e) {
     throw fsError(NAME, e, 'create a folder in', dirname(to));
   }

@@ -54,7 +54,7 @@ async function download(spec: DownloadSpec, signal: AbortSignal, moved: Moved): 
     throw fsError(NAME, e, 'reach', to);
   }
   const keyed = partPaths(spec.url, to);
-  const lock = await inFolderOf(NAME, to, () => lockPart(keyed.lock));
+  const lock = await inFolderOf(NAME, to, () => lockPart(keyed.lock), spec.fsync === true);
   if (!lock) {
     // Another download of this URL to this file is under way: a part of our own, never a shared one.
     const paths: Paths = { to, part: tempBeside(to), meta: undefined };
@@ -127,7 +127,7 @@ async function transfer(
       const length = res.headers['content-length'];
       expected = length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : undefined;
       start = 0;
-      fh = await inFolderOf(NAME, paths.to, () => createPart(paths));
+      fh = await inFolderOf(NAME, paths.to, () => createPart(paths), spec.fsync === true);
       if (spec.sha256) hash = createHash('sha256');
       wroteMeta = await saveMeta(paths, spec.url, res, expected);
     } else {
