@@ -13,7 +13,7 @@
  * (GNU 20221122 prints another job's number).
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, rng, track, useTempDirs } from '../helpers.js';
@@ -288,5 +288,29 @@ describe.skipIf(!haveGnu)('--header : names take the suffixes {1} takes, against
         expect(readFileSync(join(dir, 'p', name + ext), 'latin1'), name + ext).toBe(
           readFileSync(join(dir, 'g', name + ext), 'latin1'),
         );
+  });
+});
+
+describe('--dry-run changes no file', () => {
+  it('with --results DIR (flat, a template) or F.json, --joblog and --json: prints the commands, writes nothing', async () => {
+    for (const extra of [
+      ['--results', 'out'],
+      ['--results', 'out/{1}/x'],
+      ['--results', 'out.json'],
+      ['--joblog', 'log.tsv'],
+      ['--json', 'r.json'],
+    ]) {
+      const dir = temp();
+      const r = await track(
+        execa(process.execPath, [BIN, '--dry-run', ...extra, 'echo', ':::', 'a', 'b c'], {
+          cwd: dir,
+          reject: false,
+          env: { NO_COLOR: '1' },
+        }),
+      );
+      expect(r.exitCode, `${extra.join(' ')}: ${String(r.stderr)}`).toBe(0);
+      expect(r.stdout, extra.join(' ')).toBe("echo a\necho 'b c'");
+      expect(readdirSync(dir), extra.join(' ')).toEqual([]);
+    }
   });
 });
