@@ -73,8 +73,8 @@ export class ShutdownError extends PoolrunError {}
 
 /** The error of a `call` job whose function threw, rebuilt in the main thread with the original name and stack. */
 export class RemoteError extends PoolrunError {
-  /** The thrown error's `code` (`ENOENT`, or a task's own), when it had a string one. */
-  declare readonly code?: string;
+  /** The thrown error's `code` (`ENOENT`, or a task's own): a string, or a plain number or boolean as it was. */
+  declare readonly code?: string | number | boolean;
 
   constructor(
     name: string,

@@ -28,7 +28,7 @@ interface Entry {
   job: Job;
   /** A job's future resolves to its JobResult; a task's to the function's value (settle decides). */
   future: Future<unknown>;
-  settle: (future: Future<unknown>, result: JobResult) => void;
+  settle: (future: Future<unknown>, result: JobResult, returned?: { value: unknown }) => void;
   attempt: number;
   /** Attempts that reached a worker and started (a cancelled job reports these, not the ones queued). */
   started: number;
@@ -355,7 +355,7 @@ export class Executor {
     }
     // Events are built only for a listener: the library's map() and submit() have none, a million times over.
     this.#jobs.finish(e, result, () => outputOf(r));
-    e.settle(e.future, result);
+    e.settle(e.future, result, { value: r.value });
   }
 
   #cancelEntry(e: Entry): boolean {

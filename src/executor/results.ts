@@ -22,9 +22,13 @@ export function settleJob(future: Future<unknown>, result: JobResult): void {
 }
 
 /** A task's future carries the function's value, or the error it raised (as Python's does). */
-export function settleTask(future: Future<unknown>, r: JobResult): void {
+/**
+ * `returned`: what the function returned, as the worker sent it. The JobResult's `value` is null for `undefined`
+ * (results are JSON), but a task that returns nothing resolves to `undefined`, as Python's gives `None`.
+ */
+export function settleTask(future: Future<unknown>, r: JobResult, returned?: { value: unknown }): void {
   if (settledElsewhere(future, r)) return;
-  if (r.status === 'succeeded') future.setResult(r.value);
+  if (r.status === 'succeeded') future.setResult(returned ? returned.value : r.value);
   else if (r.status === 'cancelled' && !r.error) {
     // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
     if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));

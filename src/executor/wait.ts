@@ -77,7 +77,8 @@ export async function wait<T>(
   const failed = async (f: Future<T>) => !f.cancelled() && (await f.exception()) !== undefined;
 
   const satisfied = async (): Promise<boolean> => {
-    if (returnWhen === FIRST_COMPLETED) return done.size > 0;
+    // No futures at all: nothing to wait for, whatever returnWhen says (Python returns at once).
+    if (returnWhen === FIRST_COMPLETED) return done.size > 0 || all.length === 0;
     if (returnWhen === FIRST_EXCEPTION) {
       for (const f of done) if (await failed(f)) return true;
     }

@@ -118,7 +118,9 @@ function ownProps(err: Error): Record<string, string | number | boolean | null> 
   const out: Record<string, string | number | boolean | null> = {};
   let n = 0;
   for (const k of Object.keys(err)) {
-    if (k === 'name' || k === 'message' || k === 'stack' || k === 'code' || n >= MAX_PROPS) continue;
+    if (k === 'name' || k === 'message' || k === 'stack' || n >= MAX_PROPS) continue;
+    // A string code travels as `code` (serializeError); any other plain one (an HTTP status, a number) here.
+    if (k === 'code' && typeof (err as { code?: unknown }).code === 'string') continue;
     let v: unknown;
     try {
       v = (err as unknown as Record<string, unknown>)[k];

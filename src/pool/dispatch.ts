@@ -47,7 +47,7 @@ export class Dispatcher {
     onUnsendable: (t: Tracked, error: SerializedError) => void,
   ) {
     this.slots = slots;
-    this.size = slots.all.length;
+    this.size = slots.size;
     this.capture = capture;
     this.onTimeout = onTimeout;
     this.onUnsendable = onUnsendable;

@@ -45,8 +45,13 @@ export function workerStarter(
 }
 
 export class WorkerSlots {
-  /** Slot `id` is `all[id - 1]`: undefined while it has no worker. */
-  readonly all: (Slot | undefined)[];
+  /**
+   * Slot `id` is `all[id - 1]`: undefined while it has no worker. It grows as workers start (each in the lowest
+   * free slot), never to more than `size`: a pool of a million possible workers that runs three holds three.
+   */
+  readonly all: (Slot | undefined)[] = [];
+  /** How many workers may run at once (maxWorkers). */
+  readonly size: number;
   /** close() was called: idle workers are ended rather than given work. */
   closing = false;
   /** Set once workers cannot start: every attempt submitted from then on fails with it. */
@@ -58,7 +63,7 @@ export class WorkerSlots {
   private released = false;
 
   constructor(size: number, start: (id: number) => WorkerHandle, events: SlotEvents) {
-    this.all = new Array<Slot | undefined>(size).fill(undefined);
+    this.size = size;
     this.start = start;
     this.events = events;
   }
@@ -80,7 +85,7 @@ export class WorkerSlots {
 
   /** Every slot has a worker (starting or not). */
   full(): boolean {
-    return !this.all.includes(undefined);
+    return this.all.length >= this.size && !this.all.includes(undefined);
   }
 
   /** Every worker has exited. */
