@@ -226,6 +226,8 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
           kind: 'run',
           run: opts.dryRun ? command(index + 1) : `exec <${quoteText(file)}\n${command(index + 1)}`,
         };
+        // The joblog and --resume know it as its command, as GNU parallel does, not by its temp file.
+        if (!opts.dryRun) job.shown = command(index + 1);
         yield [withValues(job, [])];
       }
     } finally {

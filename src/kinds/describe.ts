@@ -7,5 +7,5 @@ import { redactText } from '../util/redact.js';
  * so it goes through the one redactor: a URL's user, password and query values, `password=…`, never appear.
  */
 export function describeJob(job: Job): string {
-  return redactText(kindOf(job).describe(job));
+  return redactText(job.shown ?? kindOf(job).describe(job));
 }

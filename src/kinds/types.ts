@@ -31,6 +31,11 @@ export interface JobCommon {
   retryDelayMs?: number;
   /** Ids of the jobs this one starts after, once each has succeeded (src/sched/). */
   after?: string[];
+  /**
+   * What `--dry-run`, the joblog's Command and `--resume`'s hash take the job to be, where that is not its action:
+   * a `--pipe` job's command, without the redirect that feeds it its block from a temp file.
+   */
+  shown?: string;
 }
 
 export type Job = JobCommon & JobAction;

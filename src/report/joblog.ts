@@ -63,7 +63,7 @@ export const HEADER = `${JOBLOG_COLUMNS.join('\t')}\n`;
  * separately), nor timeout or retries (how patiently it runs, not what it does).
  */
 export function jobHash(job: Job): string {
-  const action = kindOf(job).hashed(job);
+  const action = job.shown ?? kindOf(job).hashed(job);
   const what = { kind: job.kind, action, cwd: job.cwd ?? null, env: job.env ?? null };
   return createHash('sha256').update(stableJson(what)).digest('hex').slice(0, 16);
 }

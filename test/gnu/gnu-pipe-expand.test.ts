@@ -114,3 +114,62 @@ it('--pipe --header other than : is exit 2 saying so', async () => {
   expect(r.stderr).toMatch(/--header with --pipe: only --header :/);
   expect(r.stdout).toBe('');
 });
+
+describe.skipIf(!existsSync(GNU))('--pipe jobs in the joblog, against GNU parallel', () => {
+  /** The joblog's Seq, Exitval and Command columns: the rest are times and sizes. */
+  const columns = (log: string) =>
+    log
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .map((f) => [f[0], f[6], f[8]].join('\t'))
+      .join('\n');
+
+  it('Command is the job as --dry-run shows it, never the temp file that feeds it (generated commands)', async () => {
+    const r = rng(61);
+    for (let i = 0; i < 6; i++) {
+      const cmd = ['cat', 'wc -l', 'echo {#}; cat', "sed 's/^/x /'", 'cat >/dev/null; exit 3'][
+        Math.floor(r() * 5)
+      ]!;
+      const n = String(1 + Math.floor(r() * 3));
+      const input = Array.from({ length: 1 + Math.floor(r() * 7) }, (_, k) => `l${k}\n`).join('');
+      const dir = temp();
+      const args = ['-j1', '--pipe', '-N', n, '--joblog', '-', cmd];
+      const [g, p] = await Promise.all([
+        runTool(GNU, ['--will-cite', '-k', ...args], dir, input),
+        runTool(process.execPath, [BIN, '-q', ...args], dir, input),
+      ]);
+      const what = `${JSON.stringify(args)}\n${p.stderr}`;
+      expect(p.code, what).toBe(g.code);
+      // Job output and log lines interleave as GNU's do; compare the log lines (those with 9+ tab fields).
+      const logOf = (s: string) =>
+        s
+          .split('\n')
+          .filter((l) => l.split('\t').length >= 9)
+          .join('\n');
+      expect(columns(logOf(p.stdout)), what).toBe(columns(logOf(g.stdout)));
+      expect(p.stdout, what).not.toMatch(/exec <|poolrun-/);
+    }
+  });
+
+  it('--resume with the same input skips the blocks the log records (the job is its command and number)', async () => {
+    const dir = temp();
+    const log = `${dir}/log.tsv`;
+    const first = await runTool(
+      process.execPath,
+      [BIN, '-q', '--pipe', '-N1', '--joblog', log, 'cat'],
+      dir,
+      'a\nb\n',
+    );
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('a\nb\n');
+    const again = await runTool(
+      process.execPath,
+      [BIN, '-q', '--pipe', '-N1', '--joblog', log, '--resume', 'cat'],
+      dir,
+      'a\nb\nc\n',
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe('c\n');
+  });
+});
