@@ -44,10 +44,10 @@ function specs(g: GnuInput): Spec[] {
   if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
   if (g.implicit === 'stdin') return [...out, file('-', '<stdin>', false)];
   // GNU parallel 20221122 drops a separator that is the last word of the command line when it is the first one
-  // (`-a A CMD :::` or `-a A CMD ::::`: A alone); any other `:::` with no values is a source, one empty value among
-  // others (combine.ts): `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`. Without -a, a lone `:::` stays a source with
-  // nothing (runs nothing) and a lone `::::` is refused.
-  if (out.length && words.length === 1 && isSeparator(words[0]!)) return out;
+  // (`-a A CMD :::` or `-a A CMD ::::`: A alone; `CMD :::` or `CMD ::::` without -a: no source, so stdin, as
+  // `CMD` alone); any other `:::` with no values is a source, one empty value among others (combine.ts):
+  // `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`.
+  if (words.length === 1 && isSeparator(words[0]!)) return out.length ? out : [file('-', '<stdin>', false)];
   // `:::: a b` is `:::: a :::: b` (and `::::+ a b` links both), as in GNU parallel.
   let mode: { files: boolean; linked: boolean; sep: string; named: boolean } | undefined;
   for (const w of words) {

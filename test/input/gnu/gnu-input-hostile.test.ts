@@ -131,7 +131,11 @@ describe('refused: exit 2, naming where, nothing run', () => {
     ],
     ['no command before :::', [':::', 'echo a'], /expected a command before ":::"/],
     ['-a without a command', ['-a', 'f'], /expected a command before the input/],
-    [':::: without a file', ['echo', '::::'], /::::: expected a file name/],
+    [
+      ':::: without a file, before another source',
+      ['echo', '::::', ':::', 'a'],
+      /::::: expected a file name/,
+    ],
     ['a missing file', ['echo', '::::', 'nope'], /:::: nope: cannot read it: no such file/],
     ['a missing -a file', ['-a', 'nope', 'echo'], /-a nope: cannot read it: no such file/],
     ['stdin twice', ['echo', '::::', '-', '::::', '-'], /stdin \(-\) can be the input of one source only/],

@@ -219,6 +219,11 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     ['-N2 from stdin', ['-N2', 'echo', '{2}', '{1}'], 'a\nb\nc\n'],
     ['hostile lines stay values', ['echo', '{}'], '$(echo PWNED)\n;echo PWNED\n--help\n:::\n'],
     ['an executable script is the command', ['./show.sh'], 'a\nb\n'],
+    // A separator as the last word, with nothing after it, is no source: stdin is the input, as with none.
+    ['CMD ::: (a trailing lone separator)', ['echo', ':::'], '1\n2\n3\n'],
+    ['CMD ::::', ['echo', '{#}', '{}', '::::'], 'a\nb\n'],
+    ['CMD :::+', ['echo', 'x', ':::+'], '1\n2\n'],
+    ['CMD ::::+', ['echo', '{}', '::::+'], '1\n'],
   ])('stdin form: %s', async (_, argv, stdin) => {
     const files = { 'show.sh': Buffer.from('#!/bin/sh\necho "[$1]"\n') };
     const dir = temp();
