@@ -44,6 +44,18 @@ export function mapTasks<A, R>(
     w?.();
   };
 
+  const timedOut = () => new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
+  /** The consumer left (or the loop ended): cancel what has not started, close the source once. */
+  let sourceClosed = false;
+  const leave = () => {
+    closed = true;
+    for (const f of futures.drain()) f.cancel();
+    if (!exhausted && !sourceClosed) {
+      sourceClosed = true;
+      closeSource(source);
+    }
+  };
+
   const submit = (chunk: A[]) => {
     for (const f of submitChunk(chunk.map((a) => [a]))) futures.push(f as Future<Awaited<R>>);
   };
@@ -143,19 +155,20 @@ export function mapTasks<A, R>(
           else {
             const woken = new Promise<void>((resolve) => (wake = resolve));
             void pump(source.async!);
-            await woken;
+            // One deadline from the call, also while the source is stalled: its pending read is abandoned.
+            if (!(await wokenBefore(woken, deadline))) throw timedOut();
           }
         }
         const f = futures.shift()!;
         const left = deadline === undefined ? undefined : deadline - performance.now();
         if (left !== undefined && left <= 0 && !f.done()) {
           futures.unshift(f);
-          throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
+          throw timedOut();
         }
         const value = await f.result(left === undefined ? {} : { timeout: left }).catch((e: unknown) => {
           if (e instanceof TimeoutError) {
             futures.unshift(f);
-            throw new TimeoutError(`map(): results not ready within ${opts.timeout}ms`);
+            throw timedOut();
           }
           throw e;
         });
@@ -163,12 +176,45 @@ export function mapTasks<A, R>(
         yield value;
       }
     } finally {
-      closed = true;
-      for (const f of futures.drain()) f.cancel();
-      if (!exhausted) closeSource(source);
+      leave();
     }
   }
-  return results();
+  return closingEarly(results(), leave);
+}
+
+/**
+ * The generator, whose return() and throw() first run `leave`: a generator not yet started (or busy awaiting a
+ * result) would run its `finally` only later or never, while its futures were submitted at once.
+ */
+function closingEarly<T>(gen: AsyncGenerator<T>, leave: () => void): AsyncGenerator<T> {
+  const ret = gen.return.bind(gen);
+  const thr = gen.throw.bind(gen);
+  gen.return = (value) => {
+    leave();
+    return ret(value);
+  };
+  gen.throw = (error: unknown) => {
+    leave();
+    return thr(error);
+  };
+  return gen;
+}
+
+/** True when `woken` settles first; false once the deadline (if any) passes. */
+async function wokenBefore(woken: Promise<void>, deadline: number | undefined): Promise<boolean> {
+  if (deadline === undefined) {
+    await woken;
+    return true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([woken.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function toIterator<T>(items: Iterable<T> | AsyncIterable<T>): {

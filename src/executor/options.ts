@@ -58,18 +58,18 @@ export function checkExecutorOptions(mode: PoolMode, opts: unknown): void {
   const initargs = o['initargs'];
   if (initargs !== undefined) {
     if (!Array.isArray(initargs)) fail(where, 'initargs', 'an array', initargs);
-    checkSendable(where, 'initargs', initargs, mode);
+    checkSendable(where, 'initargs', initargs);
   }
 }
 
 /**
- * Values a worker is started with must survive the trip: a structured clone (a thread's workerData), and JSON
- * for a process (its start-up arguments). A function, a symbol, a WeakMap… cannot: Python's pickling error.
+ * Values a worker is started with must survive the trip: a structured clone (a thread's workerData, a process's
+ * first IPC message, with advanced serialization). A function, a symbol, a WeakMap… cannot: Python's pickling
+ * error.
  */
-function checkSendable(where: string, name: string, v: unknown, mode: PoolMode): void {
+function checkSendable(where: string, name: string, v: unknown): void {
   try {
     structuredClone(v);
-    if (mode === 'process') JSON.stringify(v);
   } catch (e) {
     throw new UsageError(
       `${where}: ${name} cannot be copied to a worker: ${e instanceof Error ? e.message : String(e)}`,

@@ -4,6 +4,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import type { SerializedError } from '../kinds/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { Mailbox, WORKER_ENTRY } from './handle.js';
+import { INIT_FLAG } from './protocol.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 
 const ENTRY = fileURLToPath(WORKER_ENTRY);
@@ -17,7 +18,9 @@ export class ProcessWorker implements WorkerHandle {
 
   /** `runToken`: for a worker started before the run set it in process.env (prestart.ts). */
   constructor(init?: WorkerInit, runToken?: string) {
-    this.child = fork(ENTRY, init ? [JSON.stringify(init)] : [], {
+    // The initializer and its arguments come as the first message, cloned as task arguments are (advanced
+    // serialization: Map, Date, BigInt, undefined, NaN, cycles), never as JSON in argv.
+    this.child = fork(ENTRY, init ? [INIT_FLAG] : [], {
       serialization: 'advanced',
       // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
       // ordered stdout.
@@ -28,6 +31,7 @@ export class ProcessWorker implements WorkerHandle {
       ...(runToken === undefined ? {} : { env: { ...process.env, [RUN_ID_VAR]: runToken } }),
     });
     this.pid = this.child.pid ?? -1;
+    if (init) this.send({ type: 'init', init });
     this.child.on('message', (m: FromWorker) => {
       if (m.type === 'fatal') this.fatal = m.error;
       this.mailbox.message(m);

@@ -20,7 +20,12 @@ export interface WireJob {
   job: Job;
 }
 
+/** A worker process started with this argument waits for an `init` message before it starts. */
+export const INIT_FLAG = '--poolrun-init';
+
 export type ToWorker =
+  /** A process's initializer, the first message it gets (a thread has it in its workerData). */
+  | { type: 'init'; init: WorkerInit }
   /** `worker` is the slot (1..n) the jobs run on: shell jobs see it as POOLRUN_WORKER (GNU parallel's {%}). */
   | { type: 'batch'; worker: number; capture: CaptureOptions; jobs: WireJob[] }
   /** Skip a job of a batch that has not started yet. */

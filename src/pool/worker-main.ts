@@ -13,7 +13,7 @@ import type {
   WireOutcome,
   WorkerInit,
 } from './protocol.js';
-import { OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
+import { INIT_FLAG, OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './protocol.js';
 import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
 import { emptyOutcome } from '../kinds/outcome.js';
 import { exportedFunction, importModule } from '../kinds/call/call.js';
@@ -81,6 +81,9 @@ function onMessage(msg: ToWorker): void {
         flow.waiter = undefined;
         go();
       }
+      break;
+    case 'init':
+      gotInit?.(msg.init);
       break;
     case 'exit':
       if (parentPort) parentPort.close();
@@ -272,10 +275,12 @@ startTagging();
 // The queue URL (cli/queue-options.ts QUEUE_ENV), with its password, is poolrun's, never a job's: no shell job,
 // call or copy sees it (a job could read the password, or become a producer into the same queue).
 delete process.env.POOLRUN_QUEUE;
-const init: WorkerInit | undefined = parentPort
+/** A process's initializer arrives as its first message (INIT_FLAG): see onMessage's 'init'. */
+let gotInit: ((init: WorkerInit) => void) | undefined;
+const init: Promise<WorkerInit> | WorkerInit | undefined = parentPort
   ? data?.init
-  : process.argv[2]
-    ? (JSON.parse(process.argv[2]) as WorkerInit)
+  : process.argv[2] === INIT_FLAG
+    ? new Promise<WorkerInit>((resolve) => (gotInit = resolve))
     : undefined;
 /**
  * No top-level await in this module, nor in any module a worker loads before it is ready (a test walks the graph):
@@ -285,10 +290,11 @@ const init: WorkerInit | undefined = parentPort
  */
 async function start(): Promise<void> {
   if (init) {
-    const mod = await importModule(init.module);
-    const { fn } = exportedFunction(init.module, mod, init.export);
-    if (!fn) throw new TypeError(`initializer: ${init.module} has no exported function "${init.export}"`);
-    await fn(...init.args);
+    const { module, export: name, args } = await init;
+    const mod = await importModule(module);
+    const { fn } = exportedFunction(module, mod, name);
+    if (!fn) throw new TypeError(`initializer: ${module} has no exported function "${name}"`);
+    await fn(...args);
   }
   await preloadKinds();
   post({ type: 'ready' });

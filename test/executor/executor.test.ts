@@ -285,6 +285,25 @@ export function noteAndFail(file) { appendFileSync(file, 'x'); throw new Error('
     expect(vals).toEqual([42, 42, 42, 42]);
     await ex.shutdown();
   });
+
+  it('initargs reach each worker as a structured clone (Map, Date, undefined, NaN, bigint, cycles)', async () => {
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    const ex = make({
+      maxWorkers: 1,
+      initializer: task(tasks, 'initArgs'),
+      initargs: [new Map([[1, 2]]), new Date(0), undefined, NaN, 1n, cyclic],
+    });
+    expect(await ex.submit(task(tasks, 'describeInitArgs')).result()).toEqual([
+      'Map [[1,2]]',
+      'Date 0',
+      'undefined',
+      'number NaN',
+      'bigint 1',
+      'cyclic',
+    ]);
+    await ex.shutdown();
+  });
 });
 
 describe('Future', () => {
