@@ -215,12 +215,10 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
             : Buffer.from('\n'),
       dropBlankLines: raw.runIfEmpty === false,
     };
-    // GNU's -n is -N with --pipe: records per block.
+    // GNU's -n is -N with --pipe: records per block (with both, -N counts, as in GNU parallel).
     const records = raw.maxReplaceArgs ?? raw.maxArgs;
     if (records !== undefined) {
       const flag = raw.maxReplaceArgs !== undefined ? '-N' : '-n';
-      if (raw.maxReplaceArgs !== undefined && raw.maxArgs !== undefined)
-        throw new UsageError('-N and -n both give the records per block with --pipe: give one of them');
       const v = records.trim();
       const n = /^\d{1,9}$/.test(v) ? Number(v) : 0;
       if (n < 1)

@@ -72,6 +72,12 @@ describe.skipIf(!existsSync(GNU))('--pipe -n N is -N N, against GNU parallel', (
       Array.from({ length: 2000 }, (_, k) => `${k}\n`).join(''),
     );
   });
+
+  it('-N and -n together: -N counts, in either order', async () => {
+    const input = Array.from({ length: 7 }, (_, k) => `${k}\n`).join('');
+    await same(['-j1', '--pipe', '-N1', '-n', '3', 'wc -l'], input);
+    await same(['-j1', '--pipe', '-n', '3', '-N2', 'wc -l'], input);
+  });
 });
 
 it('splitHeader: the first line, across chunks; no newline, no header', async () => {

@@ -133,11 +133,8 @@ function gnuOptionsUsed(raw: GnuRawOptions): string[] {
   return used;
 }
 
+/** -N, else -n: with both, -N is the one that counts, in either order, as in GNU parallel 20221122. */
 function perJob(raw: GnuRawOptions): { perJob?: number; perJobFlag?: '-N' | '-n' } {
-  if (raw.maxReplaceArgs !== undefined && raw.maxArgs !== undefined)
-    throw new UsageError(
-      '-N and -n cannot be used together: -N n gives {1}…{n}, -n n only groups the arguments',
-    );
   const flag = raw.maxReplaceArgs !== undefined ? '-N' : raw.maxArgs !== undefined ? '-n' : undefined;
   if (!flag) return {};
   const value = (flag === '-N' ? raw.maxReplaceArgs : raw.maxArgs)!;

@@ -141,7 +141,11 @@ describe('refused: exit 2, naming where, nothing run', () => {
     ['stdin twice', ['echo', '::::', '-', '::::', '-'], /stdin \(-\) can be the input of one source only/],
     ['-N not a number', ['-N', 'x', 'echo', ':::', 'a'], /-N: expected a number of arguments per job/],
     ['-n negative', ['-n', '-1', 'echo', ':::', 'a'], /-n: expected a number/],
-    ['-N and -n', ['-N1', '-n1', 'echo', ':::', 'a'], /-N and -n cannot be used together/],
+    [
+      '-N bad beside a good -n',
+      ['-N', 'x', '-n1', 'echo', ':::', 'a'],
+      /-N: expected a number of arguments per job/,
+    ],
     ['a bad --colsep', ['--colsep', '(', 'echo', ':::', 'a'], /--colsep: not a regular expression/],
     [
       '--header other than :',

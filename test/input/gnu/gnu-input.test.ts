@@ -198,6 +198,10 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     ['-N2: a missing {2} is empty', ['-N2', 'echo', 'x{2}y', 'z', ':::', 'a', 'b', 'c']],
     ['-n2 appends', ['-n2', 'echo', ':::', 'a', 'b', 'c']],
     ['-N0 runs once per argument', ['-N0', 'echo', 'hi', ':::', 'a', 'b']],
+    // -N and -n together: -N counts, in either order (GNU parallel 20221122).
+    ['-n1 -N2: -N counts', ['-n1', '-N2', 'echo', '{1}-{2}', ':::', 'a', 'b', 'c']],
+    ['-N1 -n2: -N counts', ['-N1', '-n2', 'echo', ':::', 'a', 'b', 'c']],
+    ['-n2 -N0: -N counts', ['-n2', '-N0', 'echo', 'x', ':::', 'a', 'b']],
     ['--colsep', ['--colsep', '[,;]+', 'echo', '{2}-{1}', '{}', ':::', 'a,;b', 'c', ',d,,']],
     ['--header :', ['--header', ':', 'echo', '{x}-{y}', '{1}', ':::', 'x', 'a', 'b', ':::', 'y', 'c']],
     ['values that look like options and separators', ['echo', ':::', '-rf', '--help', '-a', '-N2']],
