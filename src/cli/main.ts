@@ -7,8 +7,7 @@ import { run, EXIT } from './run.js';
 import { PoolrunError, UsageError } from '../errors.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
-import { redactText } from '../util/redact.js';
-import { escapeControls } from '../util/text.js';
+import { shown } from './shown.js';
 import { isGnuForm } from '../input/gnu/form.js';
 import { gnuOnlyOption } from '../gnu/unknown.js';
 import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
@@ -23,14 +22,6 @@ function version(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/**
- * A message for stderr, which may quote words of the command line or of a file: secrets masked (util/redact),
- * characters a terminal would act on written as escapes (report/text escapeControls).
- */
-function shown(text: string): string {
-  return escapeControls(redactText(text), true);
 }
 
 /** The job-file form takes one word; an option written after it is not read as one: say so. */

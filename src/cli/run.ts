@@ -35,7 +35,7 @@ import { checkDistinctFiles } from './same-file.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
-import { escapeControls } from '../util/text.js';
+import { shown } from './shown.js';
 import { JobFileError } from '../errors.js';
 import { tagDryRun } from '../gnu/tag.js';
 import { checkResultsNames, prepareResultsRoot } from '../gnu/results.js';
@@ -335,7 +335,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       } catch (e) {
         if (!(e instanceof JobFileError) || read === 0) throw e;
         badInput = e;
-        reporting.sink.stderr(`poolrun: ${escapeControls(redactText(e.message), true)}\n`);
+        reporting.sink.stderr(`poolrun: ${shown(e.message)}\n`);
         if (!runStop.reason) {
           runStop.reason = 'input';
           runStop.stopStarting(true);

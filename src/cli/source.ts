@@ -1,4 +1,5 @@
 /** Where the jobs come from: a job file, stdin, the arguments of --each or --call. */
+import { isJson } from '../util/json.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
@@ -76,13 +77,4 @@ function parseArg(a: string, index: number): unknown {
   const dup = duplicateKeys(a, value, { name: `argument ${index + 1}`, line: 1, column: 1 })[0];
   if (dup) throw new UsageError(`--call: ${dup.where}: ${duplicateMessage(dup)}`);
   return value;
-}
-
-function isJson(a: string): boolean {
-  try {
-    JSON.parse(a);
-    return true;
-  } catch {
-    return false;
-  }
 }

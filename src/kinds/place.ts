@@ -8,7 +8,7 @@ import { chmod, link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/p
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { JobError, errnoCode, fsError } from './job-error.js';
-import { tempBeside } from '../util/atomic.js';
+import { keptFrom, tempBeside, type Kept } from '../util/atomic.js';
 import { folderOf, mkdirs } from '../util/mkdirs.js';
 
 /**
@@ -49,22 +49,10 @@ export async function lstatOrUndefined(path: string): Promise<Stats | undefined>
   }
 }
 
-/**
- * What a file that replaces `to` keeps of it, as `curl -o` and `wget -O` (which rewrite the file in place) and
- * poolrun's own results files do: its permission bits (a 0600 file stays 0600, never widened to 0666 & ~umask)
- * and, when root writes it, its owner. undefined when `to` is not a regular file (absent, or a symbolic link,
- * which is replaced, not followed). Set-id bits are never kept (the new content is data).
- */
-export interface Kept {
-  mode: number;
-  /** The owner to keep (as root); none: the file stays ours. */
-  uid?: number;
-  gid?: number;
-}
-
+/** What a file that replaces `to` keeps of it (util/atomic keptFrom, as poolrun's results files do). */
 export async function keptOf(to: string): Promise<Kept | undefined> {
   const st = await lstatOrUndefined(to).catch(() => undefined);
-  return st?.isFile() ? { mode: st.mode & 0o1777, uid: st.uid, gid: st.gid } : undefined;
+  return st && keptFrom(st);
 }
 
 /** Gives the open replacement what it keeps of the file it replaces (the owner first: chown clears set-id bits). */

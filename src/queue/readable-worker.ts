@@ -1,4 +1,5 @@
 /** The queue worker's BullMQ side: a Worker that fails a message it cannot read, and how job ids are shown. */
+import { isJson } from '../util/json.js';
 import type { Job as BullJob, JobJson, Worker as BullWorker } from 'bullmq';
 import type { Redis as RedisClient } from 'ioredis';
 import { printable } from '../util/text.js';
@@ -64,7 +65,7 @@ export function readableWorker(
       // Which of the fields BullMQ parses is not JSON (data is handled by createJob).
       const fields = ['opts', 'progress', 'parent'];
       const raw = await client.hmget(`${base}${id}`, ...fields);
-      const bad = fields.filter((_f, i) => raw[i] !== null && !parses(raw[i]!));
+      const bad = fields.filter((_f, i) => raw[i] !== null && !isJson(raw[i]!));
       const why = `poolrun worker refused the job: ${bad.join(', ') || 'a field'}: not JSON (${redactText(error)})`;
       log(`poolrun worker: ${printable(redactId(shownId(id)))}: ${why}`);
       const job = super.createJob(
@@ -87,13 +88,4 @@ export function readableWorker(
       await job.moveToFailed(new UnrecoverableError(why), token, false);
     }
   };
-}
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import {
   closeSync,
   fchmodSync,
@@ -54,21 +55,28 @@ export function tempBeside(to: string): string {
   return nameBeside(to, '.', `.${randomBytes(4).toString('hex')}.poolrun-tmp`);
 }
 
-interface Keep {
+/** What a file keeps of the file it replaces (keptFrom). */
+export interface Kept {
   mode: number;
-  uid: number;
-  gid: number;
+  /** The owner to keep (as root); none: the file stays ours. */
+  uid?: number;
+  gid?: number;
 }
 
 /**
- * What a results file keeps of the file it replaces: its mode (a 0600 file stays 0600) and, when root writes it,
- * its owner, as `>` would. undefined for a new file, created as any program's new file is (0666 & ~umask).
+ * What a file that replaces one of these stats keeps of it, as `>`, `curl -o` and `wget -O` do: its mode (a 0600
+ * file stays 0600) and, when root writes it, its owner. Set-id bits are never kept (the new content is data; as
+ * root it keeps its owner, so a 4755 would stay setuid). undefined unless it is a regular file (a symbolic link
+ * is replaced, not its target: nothing of the target is kept).
  */
-function existing(file: string): Keep | undefined {
+export function keptFrom(st: Stats): Kept | undefined {
+  return st.isFile() ? { mode: st.mode & 0o1777, uid: st.uid, gid: st.gid } : undefined;
+}
+
+/** keptFrom of `file` as it is now; undefined for a new file, created as any new file is (0666 & ~umask). */
+function existing(file: string): Kept | undefined {
   try {
-    const st = lstatSync(file); // a symbolic link is replaced, not its target: nothing of the target is kept
-    // Set-id bits are never kept (a results file is data; as root it keeps its owner, so a 4755 would stay setuid).
-    return st.isFile() ? { mode: st.mode & 0o1777, uid: st.uid, gid: st.gid } : undefined;
+    return keptFrom(lstatSync(file));
   } catch {
     return undefined;
   }
@@ -104,7 +112,9 @@ export async function writeFileAtomicWith(
   try {
     await fill((b) => writeAll(fd, b));
     if (keep !== undefined) {
-      if (process.getuid?.() === 0) fchownSync(fd, keep.uid, keep.gid); // before the mode: chown clears set-id
+      // Before the mode: chown clears set-id bits.
+      if (process.getuid?.() === 0 && keep.uid !== undefined && keep.gid !== undefined)
+        fchownSync(fd, keep.uid, keep.gid);
       fchmodSync(fd, keep.mode);
     }
     fsyncSync(fd);

@@ -40,3 +40,13 @@ function stringifyAny(value: unknown, indent?: number): string {
 function bigintReplacer(_key: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v;
 }
+
+/** Whether `text` is one JSON document. */
+export function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -63,7 +63,13 @@ export function isSecretName(name: string): boolean {
  * whose name is a secret's: the value `value` (a sticky expression) matches there becomes `***`. A name that is
  * no secret's is passed over, not its value: `X=DB_PASS=x` masks x. One scan, linear in the text.
  */
-function maskNamed(text: string, name: RegExp, value: RegExp, quote = ''): string {
+function maskNamed(
+  text: string,
+  name: RegExp,
+  value: RegExp,
+  quote = '',
+  secret: (name: string) => boolean = isSecretName,
+): string {
   let out = '';
   let last = 0;
   name.lastIndex = 0;
@@ -72,7 +78,7 @@ function maskNamed(text: string, name: RegExp, value: RegExp, quote = ''): strin
       name.lastIndex++;
       continue;
     }
-    if (!isSecretName(m[1]!)) continue;
+    if (!secret(m[1]!)) continue;
     const at = m.index + m[0].length;
     value.lastIndex = at;
     const v = value.exec(text);
@@ -289,27 +295,12 @@ function maskAssignments(text: string): string {
 
 /**
  * A header written out whose name says it carries a secret (`X-Auth: …`, `Ssh-Key: …`, not `Author: …` or
- * `Sort-Key: …`): its value, to the end of the quoted word or line. Scanned name by name (each run of name
- * characters is tried once, from its start), so that long runs of them stay linear.
+ * `Sort-Key: …`): its value, to the end of the quoted word or line. HEADER_NAME tries each run of name
+ * characters once, from its start, so that long runs of them stay linear.
  */
 function maskHeaders(text: string): string {
   if (!text.includes(':')) return text;
-  const names = new RegExp(HEADER_NAME);
-  const values = new RegExp(HEADER_VALUE);
-  let out = '';
-  let from = 0;
-  for (let m = names.exec(text); m; m = names.exec(text)) {
-    const name = m[1]!;
-    if (!(SECRET_HEADER_NAME.test(name) || isSecretName(name))) continue;
-    const at = m.index + m[0].length;
-    values.lastIndex = at;
-    const value = values.exec(text);
-    if (!value) continue;
-    out += text.slice(from, at) + MASK;
-    from = at + value[0].length;
-    names.lastIndex = from;
-  }
-  return from === 0 ? text : out + text.slice(from);
+  return maskNamed(text, HEADER_NAME, HEADER_VALUE, '', (n) => SECRET_HEADER_NAME.test(n) || isSecretName(n));
 }
 
 /**

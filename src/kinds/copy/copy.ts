@@ -102,15 +102,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
       copied = await inFolderOf(
         NAME,
         to,
-        () =>
-          copyData(
-            { bytes: Buffer.from(from), shown: from },
-            { bytes: Buffer.from(tmp), shown: to },
-            true,
-            false,
-            durable,
-            signal,
-          ),
+        () => copyData(treePath(from), treePath(tmp, to), true, false, durable, signal),
         durable,
       );
       signal.throwIfAborted();
@@ -267,6 +259,11 @@ interface DirEntry {
 
 const SLASH = Buffer.from(sep);
 
+/** A path given as text; `shown` names it in messages (a temp name is shown as where it is going). */
+function treePath(path: string, shown = path): TreePath {
+  return { bytes: Buffer.from(path), shown };
+}
+
 /** `name` inside `dir`, as bytes: names that are not UTF-8 are copied as they are, not as U+FFFD. */
 function inside(dir: TreePath, name: Buffer): TreePath {
   return { bytes: Buffer.concat([dir.bytes, SLASH, name]), shown: join(dir.shown, name.toString()) };
@@ -295,9 +292,9 @@ async function copyTree(
   try {
     const made = await lstat(tmp);
     const top: DirEntry = {
-      src: { bytes: Buffer.from(from), shown: from },
+      src: treePath(from),
       // Shown as where it is going: the temp folder's name means nothing to the user.
-      dst: { bytes: Buffer.from(tmp), shown: to },
+      dst: treePath(tmp, to),
       st: root,
     };
     const dirs: DirEntry[] = [top];

@@ -10,7 +10,9 @@ import { dirname } from 'node:path';
 import type { DownloadSpec } from '../types.js';
 import type { Moved } from '../outcome.js';
 import { JobError, fsError } from '../job-error.js';
-import { applyKept, keptOf, placeFile, syncDir, type Kept } from '../place.js';
+import { applyKept, keptOf, placeFile, syncDir } from '../place.js';
+import type { Kept } from '../../util/atomic.js';
+import { umask } from '../../util/umask.js';
 import { networkError, showUrl } from './http-client.js';
 import { discardPart, type Paths } from './part.js';
 import { readLock } from './part-lock.js';
@@ -43,7 +45,7 @@ export async function finish(b: Finish): Promise<void> {
     // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part; a new
     // file gets what any program's new file gets (the part was 0600 while it was written).
     const kept = spec.overwrite ? await keptOf(paths.to) : undefined;
-    await keep(fh, kept ?? { mode: 0o666 & ~process.umask() }, paths.part);
+    await keep(fh, kept ?? { mode: 0o666 & ~umask() }, paths.part);
     if (spec.fsync === true) await fh.datasync();
     size = (await fh.stat()).size;
   } catch (e) {

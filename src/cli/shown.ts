@@ -1,0 +1,10 @@
+import { redactText } from '../util/redact.js';
+import { escapeControls } from '../util/text.js';
+
+/**
+ * A message for stderr, which may quote words of the command line or of a file: secrets masked (util/redact),
+ * characters a terminal would act on written as escapes (util/text escapeControls).
+ */
+export function shown(text: string): string {
+  return escapeControls(redactText(text), true);
+}
