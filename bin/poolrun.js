@@ -2,14 +2,19 @@
 // The CLI: dist/bundle/cli.cjs, its start path in a few CommonJS chunks (scripts/build-bundle.mjs), or
 // dist/cli/start.js, the same program from its ~70 files where the build made no bundle, or made it before the
 // files (a bare `tsc` after `npm run build`; a copy of the package may reorder the times by a little).
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+//
+// CommonJS (bin/package.json), not an ES module: Node's ES module loader costs ~4 ms to start and its static
+// imports ~3 ms more, before the first line runs (BENCHMARKS.md, "B6: the entry as CommonJS").
+'use strict';
+const { createHash } = require('node:crypto');
+const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { createRequire } = Module;
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-const mtime = (path) => statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;
+const mtime = (path) => statSync(join(__dirname, path), { throwIfNoEntry: false })?.mtimeMs;
 const bundle = mtime('../dist/bundle/cli.cjs');
 const fresh = bundle !== undefined && bundle >= (mtime('../dist/cli/start.js') ?? 0) - 2000;
 
@@ -44,9 +49,9 @@ function intact(file) {
 /** The chunks without `import()` (none can run from code compiled here): dist/bundle/cacheable.json. */
 let listed;
 const cacheable = () =>
-  (listed ??= JSON.parse(readFileSync(new URL('../dist/bundle/cacheable.json', import.meta.url), 'utf8')));
+  (listed ??= JSON.parse(readFileSync(join(__dirname, '../dist/bundle/cacheable.json'), 'utf8')));
 if (fresh) {
-  const folder = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
+  const folder = join(__dirname, '../dist/bundle/');
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
     if (!filename.startsWith(folder) || !filename.endsWith('.cjs'))
@@ -73,18 +78,22 @@ if (fresh) {
 
 if (fresh) globalThis[Symbol.for('poolrun.codeCache')] = stats;
 
-const { start } = fresh
-  ? createRequire(import.meta.url)('../dist/bundle/cli.cjs')
-  : await import('../dist/cli/start.js');
+async function run() {
+  const { start } = fresh
+    ? require('../dist/bundle/cli.cjs')
+    : await import(pathToFileURL(join(__dirname, '../dist/cli/start.js')).href);
+  return start(process.argv.slice(2));
+}
 
-const code = await start(process.argv.slice(2));
-if (writeCache)
-  for (const { filename, script } of compiled) {
-    // After the run: the cache then holds the functions the run compiled, not only the chunk's top level.
-    const data = script.createCachedData();
-    writeFileSync(`${filename}.cache.tmp`, Buffer.concat([digest(data), data]));
-    renameSync(`${filename}.cache.tmp`, `${filename}.cache`);
-  }
-// Exit now: main() returns once stdout and stderr have taken everything written, and no idle handle may keep a
-// finished run alive.
-process.exit(code);
+void run().then((code) => {
+  if (writeCache)
+    for (const { filename, script } of compiled) {
+      // After the run: the cache then holds the functions the run compiled, not only the chunk's top level.
+      const data = script.createCachedData();
+      writeFileSync(`${filename}.cache.tmp`, Buffer.concat([digest(data), data]));
+      renameSync(`${filename}.cache.tmp`, `${filename}.cache`);
+    }
+  // Exit now: main() returns once stdout and stderr have taken everything written, and no idle handle may keep a
+  // finished run alive.
+  process.exit(code);
+});

@@ -6,7 +6,7 @@
  *   cli.js          bin/poolrun.js's entry (cli/start.ts): a small chunk that starts the first worker
  *                   (pool/prestart.ts), then one chunk with everything cli/main.ts imports statically, commander
  *                   and chalk included, and a job file's reader;
- *   worker-main.js  the worker's entry (threads and processes of a CLI run): pool/worker-main.ts and the halves
+ *   worker-main.cjs the worker's entry (threads and processes of a CLI run): pool/worker-main.ts and the halves
  *                   of the kinds a worker loads before it says it is ready (run, call), in one chunk.
  *
  * What a run loads only when asked for (reporters, the queue, copy, download, --shuf, ...) stays in chunks of its
@@ -113,11 +113,18 @@ try {
   // which the preloaded halves import too.
   const entry = join(dist, 'pool/worker-main.js');
   const worker = closure('pool/worker-main.js', ...PRELOADED);
-  await bundle(rolldown, 'worker-main', 'pool/worker-main.js', [
-    { name: 'ready', test: (id) => id !== entry && worker.has(id) },
-  ]);
+  // CommonJS, as the CLI's: a worker thread or process whose entry is an ES module starts Node's ES module loader
+  // first, ~6 ms of every worker's start (BENCHMARKS.md, "B6: the entries as CommonJS"). pool/handle.ts names
+  // worker-main.cjs when it runs from this folder.
+  await bundle(
+    rolldown,
+    'worker-main',
+    'pool/worker-main.js',
+    [{ name: 'ready', test: (id) => id !== entry && worker.has(id) }],
+    'cjs',
+  );
   await listCacheable(`${out}.tmp`);
-  if (!existsSync(join(`${out}.tmp`, 'cli.cjs')) || !existsSync(join(`${out}.tmp`, 'worker-main.js')))
+  if (!existsSync(join(`${out}.tmp`, 'cli.cjs')) || !existsSync(join(`${out}.tmp`, 'worker-main.cjs')))
     throw new Error('the bundler wrote no entry');
   rmSync(out, { recursive: true, force: true });
   renameSync(`${out}.tmp`, out);

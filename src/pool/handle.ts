@@ -68,7 +68,14 @@ export class Mailbox {
   }
 }
 
-export const WORKER_ENTRY = new URL('./worker-main.js', import.meta.url);
+/**
+ * The worker's entry beside this module: in the CLI's bundle (dist/bundle/, CommonJS: scripts/build-bundle.mjs)
+ * worker-main.cjs, which starts ~6 ms sooner than an ES module entry; elsewhere worker-main.js.
+ */
+export const WORKER_ENTRY = new URL(
+  import.meta.url.endsWith('.cjs') ? './worker-main.cjs' : './worker-main.js',
+  import.meta.url,
+);
 
 /**
  * The young generation of a worker thread's heap, in MB: 4 MB semi-spaces instead of V8's 16. V8 grows the
