@@ -38,4 +38,10 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // bin/ is CommonJS (bin/package.json): the CLI's entry starts without Node's ES module loader.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
