@@ -85,9 +85,11 @@ export async function main(argv: string[]): Promise<number> {
       optionsFirst(args);
     // A bad POOLRUN_SPAWN (or =native without the addon) is a usage error before anything runs.
     spawnPath();
-    if (raw.verbose)
-      process.stderr.write(`poolrun: ${describeSpawnPath()}\npoolrun: ${describeCodeCache()}\n`);
-    return await run(toRunOptions(raw, args));
+    if (raw.verbose) process.stderr.write(`poolrun: ${describeSpawnPath()}\n`);
+    const code = await run(toRunOptions(raw, args));
+    // Once the run is over: it counts the chunks the run loaded too (a shell job's half, say), not only the start.
+    if (raw.verbose) process.stderr.write(`poolrun: ${describeCodeCache()}\n`);
+    return code;
   } catch (e) {
     if (e instanceof PoolrunError) {
       process.stderr.write(`poolrun: ${shown(e.message)}\n`);

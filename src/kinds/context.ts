@@ -8,6 +8,11 @@ export interface JobContext {
   /** Worker slot, 1..n. */
   worker: number;
   capture: CaptureOptions;
+  /**
+   * It runs on the main thread (pool/local.ts), which must never wait: no brief wait inside the spawn for the job
+   * to end (proc/spawn-types.ts `brief`).
+   */
+  mainThread?: boolean;
   /** Aborted when the main thread asks this job to stop (timeout, halt) — for cooperative kinds. */
   signal: AbortSignal;
   /**

@@ -21,6 +21,11 @@ export async function preloadKinds(): Promise<void> {
   await Promise.all(JOB_KINDS.filter((k) => KINDS[k].preload).map(load));
 }
 
+/** Loads a kind's worker half ahead of its first job (pool/hybrid.ts: the main thread's shell jobs). */
+export async function loadKind(kind: JobKind): Promise<void> {
+  await load(kind);
+}
+
 /** Runs one job inside a worker, by its kind's worker half (loaded on first use). */
 export async function execute(ctx: JobContext): Promise<Outcome> {
   const half = loaded.get(ctx.job.kind) ?? (await load(kindOf(ctx.job).name));

@@ -76,8 +76,9 @@ export function settle(
   const result = Object.assign(outcome, {
     status,
     worker: outcome.skipped ? null : (slot?.id ?? null),
-    pid: outcome.skipped ? null : (slot?.handle.pid ?? null),
-    threadId: outcome.skipped ? null : (slot?.handle.threadId ?? null),
+    pid: outcome.skipped ? null : (t.start?.pid ?? slot?.handle.pid ?? null),
+    // Where it started (a slot's first jobs may run from the main thread while its thread starts: hybrid.ts).
+    threadId: outcome.skipped ? null : (t.start?.threadId ?? slot?.handle.threadId ?? null),
   }) as AttemptResult;
   if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
   t.attempt.onDone(result);

@@ -11,6 +11,8 @@ import type { ProcessGroups } from '../proc/groups.js';
 import { ThreadWorker } from './thread.js';
 import { ProcessWorker } from './process.js';
 import { adoptPrestarted } from './prestart.js';
+import { HybridWorker } from './hybrid.js';
+import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { Deque } from '../util/deque.js';
 import { describeExit } from './finish.js';
 
@@ -35,6 +37,8 @@ export function workerStarter(
       // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
       handle = adoptPrestarted(mode);
       handle?.ref();
+      // A thread still starting: this slot's shell jobs start from the main thread meanwhile (hybrid.ts).
+      if (handle && mode === 'thread' && localJobsAllowed(groups.token)) handle = new HybridWorker(handle);
     }
     // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
     const token = groups.token;
@@ -42,6 +46,15 @@ export function workerStarter(
     groups.guard();
     return handle;
   };
+}
+
+/**
+ * Whether a shell job may start from this (the main) thread: its environment must be the one a worker gives its
+ * jobs. The CLI's is (cli/run.ts puts the run's token in it; a worker removes POOLRUN_QUEUE, which a local run has
+ * only when it is empty).
+ */
+function localJobsAllowed(token: string | undefined): boolean {
+  return token !== undefined && process.env[RUN_ID_VAR] === token && process.env.POOLRUN_QUEUE === undefined;
 }
 
 export class WorkerSlots {

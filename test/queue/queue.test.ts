@@ -297,9 +297,14 @@ export async function resolve(specifier, context, next) {
     // The CLI's chunks are CommonJS (scripts/build-bundle.mjs), which the hook does not see: Node's module debug
     // lines name them.
     const env = { NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}`, NODE_DEBUG: 'module' };
-    const file = jobFile(dir, ['echo local']);
+    // A call too: it runs on a worker thread, whose modules are checked as well (a shell job may start from the
+    // main thread while the first thread starts: src/pool/hybrid.ts).
+    const file = jobFile(dir, [
+      'echo local',
+      { call: { module: join(FIXTURES, 'tasks.mjs'), export: 'square', args: [3] } },
+    ]);
     const local = await poolrun(['-w', '2', file], { env });
-    expect(local.stdout).toBe('local\n');
+    expect(local.stdout).toBe('local\n9\n');
     const required = [...local.stderr.matchAll(/^MODULE \d+: load "([^"]+)"/gm)].map(
       (m) => pathToFileURL(m[1]!).href,
     );
@@ -316,14 +321,14 @@ export async function resolve(specifier, context, next) {
           modules.add(mod!);
     }
     expect(modules).toContain('dist/cli/run.js');
-    expect(loaded).toMatch(/\/dist\/(bundle\/)?(pool\/)?worker-main\.js\n/);
+    expect(loaded).toMatch(/\/dist\/(bundle\/)?(pool\/)?worker-main\.c?js\n/);
     expect(loaded).not.toMatch(/bullmq|ioredis/);
     expect([...modules].filter((m) => m.startsWith('dist/queue/'))).toEqual([]);
 
     rmSync(log);
     await worker(['-w', '1']);
     const queued = await poolrun(['--queue', queue.redis.url, file], { env });
-    expect(queued.stdout).toBe('local\n');
+    expect(queued.stdout).toBe('local\n9\n');
     expect(readFileSync(log, 'utf8')).toMatch(
       /node_modules\/bullmq\/.*node_modules\/ioredis\/|node_modules\/ioredis\/.*node_modules\/bullmq\//s,
     );

@@ -59,8 +59,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   // The run's token marks the job's processes as ours (proc/owner.ts): a job's env does not replace it.
   const token = base[RUN_ID_VAR];
   if (token !== undefined) extra[RUN_ID_VAR] = token;
-  // brief: this runs in a worker, one job at a time (proc/spawn-types.ts).
-  const options = { cwd: job.cwd, detached: true, brief: true };
+  // brief: in a worker, which runs one job at a time; never on the main thread (proc/spawn-types.ts).
+  const options = { cwd: job.cwd, detached: true, brief: ctx.mainThread !== true };
 
   return new Promise<Outcome>((resolve) => {
     let child: ReturnType<typeof spawnPiped> | undefined;

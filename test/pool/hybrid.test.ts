@@ -1,0 +1,252 @@
+/**
+ * The CLI's first worker thread while it starts (src/pool/hybrid.ts): shell jobs start from the main thread until
+ * the thread is ready. The pool is real, the jobs are real processes and their groups are really killed; the
+ * thread is a fake the test speaks for, so "not ready yet" lasts as long as the test wants.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkerPool, type Attempt, type AttemptResult, type StartInfo } from '../../src/pool/pool.js';
+import type { WorkerExit, WorkerHandle } from '../../src/pool/handle.js';
+import { HybridWorker } from '../../src/pool/hybrid.js';
+import type { FromWorker, ToWorker } from '../../src/pool/protocol.js';
+import { ProcessGroups } from '../../src/proc/groups.js';
+import type { Job } from '../../src/kinds/types.js';
+import { pidAlive, useTempDirs, waitFor } from '../helpers.js';
+
+const temp = useTempDirs();
+
+class FakeThread implements WorkerHandle {
+  readonly pid = process.pid;
+  readonly threadId = 7;
+  readonly sent: ToWorker[] = [];
+  closed = false;
+  killed = false;
+  private listener: ((m: FromWorker) => void) | undefined;
+  private exitListener: ((e: WorkerExit) => void) | undefined;
+  send(msg: ToWorker): void {
+    this.sent.push(msg);
+  }
+  onMessage(fn: (m: FromWorker) => void): void {
+    this.listener = fn;
+  }
+  onExit(fn: (e: WorkerExit) => void): void {
+    this.exitListener = fn;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  kill(): void {
+    this.killed = true;
+  }
+  ref(): void {}
+  unref(): void {}
+  say(m: FromWorker): void {
+    this.listener!(m);
+  }
+  exit(): void {
+    this.exitListener!({ code: 1, signal: null });
+  }
+  batches(): string[][] {
+    return this.sent.flatMap((m) => (m.type === 'batch' ? [m.jobs.map((j) => j.job.id)] : []));
+  }
+  key(id: string): number {
+    for (const m of this.sent) {
+      const hit = m.type === 'batch' && m.jobs.find((j) => j.job.id === id);
+      if (hit) return hit.key;
+    }
+    throw new Error(`job ${id} was never sent to the thread`);
+  }
+}
+
+interface Probe extends Attempt {
+  started?: StartInfo;
+  result?: AttemptResult;
+  out: Buffer[];
+}
+
+function probe(job: Job, onOutput?: () => PromiseLike<unknown> | undefined): Probe {
+  const p: Probe = {
+    job,
+    out: [],
+    onStart(info) {
+      p.started = info;
+    },
+    onOutput(stream, data) {
+      if (stream === 'stdout') p.out.push(Buffer.from(data));
+      return onOutput?.();
+    },
+    onDone(r) {
+      p.result = r;
+    },
+  };
+  return p;
+}
+
+const shell = (id: string, run: string, timeoutMs?: number): Job => ({
+  id,
+  index: 0,
+  kind: 'run',
+  run,
+  ...(timeoutMs ? { timeoutMs } : {}),
+});
+const call = (id: string): Job => ({
+  id,
+  index: 0,
+  kind: 'call',
+  call: { module: 'file:///nowhere.mjs', export: 'f', args: [] },
+});
+
+function makePool(threads: FakeThread[]) {
+  const groups = new ProcessGroups();
+  const pool = new WorkerPool({
+    mode: 'thread',
+    size: 1,
+    killAfterMs: 500,
+    groups,
+    capture: { stream: true, keep: true, spill: false, limit: 1 << 24, spillDir: temp() },
+    startWorker: () => {
+      const t = new FakeThread();
+      threads.push(t);
+      // The first worker is the hybrid one, as the CLI's pre-started thread is.
+      return threads.length === 1 ? new HybridWorker(t) : t;
+    },
+  });
+  const submit = (job: Job, onOutput?: () => PromiseLike<unknown> | undefined): Probe =>
+    pool.submit([probe(job, onOutput)])[0]!.attempt as Probe;
+  return { pool, groups, submit };
+}
+
+const settled = (...ps: Probe[]) => waitFor(() => ps.every((p) => p.result !== undefined), 20_000, 5);
+
+describe('shell jobs while the first thread starts', () => {
+  it('run from the main thread, one at a time and in order, and say so (threadId 0)', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { pool, submit } = makePool(threads);
+    // Each job checks the one before it has ended, then marks its own start and end.
+    const jobs = ['a', 'b', 'c'].map((id, i) => {
+      const before = i ? `[ -e ${dir}/end-${'abc'[i - 1]} ] || exit 9; ` : '';
+      return submit(shell(id, `${before}touch ${dir}/start-${id}; echo out-${id}; touch ${dir}/end-${id}`));
+    });
+    expect(await settled(...jobs)).toBe(true);
+    for (const [i, p] of jobs.entries()) {
+      expect(p.result).toMatchObject({ status: 'succeeded', exitCode: 0, threadId: 0, pid: process.pid });
+      expect(p.started).toMatchObject({ worker: 1, threadId: 0, pid: process.pid });
+      expect(Buffer.concat(p.out).toString()).toBe(`out-${'abc'[i]}\n`);
+    }
+    // Nothing went to the thread, which never became ready; closing the pool ends it at once.
+    expect(threads[0]!.batches()).toEqual([]);
+    const closed = pool.close();
+    expect(threads[0]!.killed).toBe(true);
+    threads[0]!.exit();
+    await closed;
+  });
+
+  it('a job that is not a shell job waits for the thread; once it is ready, the thread gets everything', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { pool, submit } = makePool(threads);
+    const a = submit(shell('a', `touch ${dir}/a; sleep 0.3`));
+    const b = submit(call('b'));
+    const c = submit(shell('c', 'true'));
+    expect(await waitFor(() => existsSync(join(dir, 'a')), 10_000, 5)).toBe(true);
+    // Ready while the local job runs: nothing is handed over until it is done.
+    const thread = threads[0]!;
+    thread.say({ type: 'ready' });
+    expect(thread.batches()).toEqual([]);
+    expect(await settled(a)).toBe(true);
+    expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    expect(await waitFor(() => thread.batches().length > 0, 10_000, 5)).toBe(true);
+    expect(thread.batches()).toEqual([['b']]);
+    expect(b.started).toMatchObject({ threadId: 7 });
+    thread.say({
+      type: 'done',
+      key: thread.key('b'),
+      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 5 },
+    });
+    expect(await waitFor(() => thread.batches().length > 1, 10_000, 5)).toBe(true);
+    // Now the slot is the thread: the next shell job runs there.
+    expect(thread.batches()).toEqual([['b'], ['c']]);
+    expect(c.started).toMatchObject({ threadId: 7 });
+    expect(b.result).toMatchObject({ status: 'succeeded', value: 5, threadId: 7 });
+    thread.say({
+      type: 'done',
+      key: thread.key('c'),
+      outcome: { exitCode: 0, signal: null, startedAt: Date.now(), durationMs: 1 },
+    });
+    expect(await settled(c)).toBe(true);
+    expect(c.result).toMatchObject({ status: 'succeeded', threadId: 7 });
+    void pool.close();
+    expect(thread.closed).toBe(true);
+    expect(thread.killed).toBe(false);
+  });
+
+  it("a timeout kills a local job's whole process tree, as it would a worker's", async () => {
+    const dir = temp();
+    const pidFile = join(dir, 'pid');
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    const p = submit(shell('slow', `sh -c 'sleep 60' & echo $! > ${pidFile}; wait`, 300));
+    expect(await settled(p)).toBe(true);
+    expect(p.result).toMatchObject({ status: 'timed-out', threadId: 0 });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(await waitFor(() => !pidAlive(pid), 10_000)).toBe(true);
+  });
+
+  it('pool.kill (a halt, a signal) stops a local job by its group', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { pool, submit } = makePool(threads);
+    const ticket = pool.submit([probe(shell('x', `echo $$ > ${dir}/pid; exec sleep 60`))])[0]!;
+    const p = ticket.attempt as Probe;
+    expect(await waitFor(() => existsSync(join(dir, 'pid')), 10_000, 5)).toBe(true);
+    pool.kill(ticket, 'cancel');
+    expect(await settled(p)).toBe(true);
+    expect(p.result).toMatchObject({ signal: 'SIGTERM', killedFor: 'cancel', threadId: 0 });
+    expect(await waitFor(() => !pidAlive(Number(readFileSync(join(dir, 'pid'), 'utf8'))), 10_000)).toBe(true);
+    void submit;
+  });
+
+  it('streamed output is held back while it is not printed, and none is lost', async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    // 2 MiB, far past a worker's output credit: the job is paused until the printer catches up.
+    let pending = 0;
+    const slowPrinter = () => {
+      pending++;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          pending--;
+          resolve();
+        }, 1),
+      );
+    };
+    const p = submit(shell('big', 'head -c 2097152 /dev/zero | tr "\\0" x'), slowPrinter);
+    expect(await settled(p)).toBe(true);
+    expect(p.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    const all = Buffer.concat(p.out);
+    expect(all.length).toBe(2 * 1024 * 1024);
+    expect(all.every((c) => c === 0x78)).toBe(true);
+    expect(pending).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the thread dying under a local job: the job ends as its process did, then the slot is replaced', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    const a = submit(shell('a', `touch ${dir}/a; sleep 0.3; echo done-a`));
+    const b = submit(shell('b', 'echo b'));
+    expect(await waitFor(() => existsSync(join(dir, 'a')), 10_000, 5)).toBe(true);
+    threads[0]!.exit();
+    expect(await settled(a)).toBe(true);
+    expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    expect(Buffer.concat(a.out).toString()).toBe('done-a\n');
+    // b had not started: it goes to the next worker.
+    expect(await waitFor(() => threads.length === 2, 10_000, 5)).toBe(true);
+    threads[1]!.say({ type: 'ready' });
+    expect(await waitFor(() => threads[1]!.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(threads[1]!.batches()).toEqual([['b']]);
+    expect(b.result).toBeUndefined();
+  });
+});
