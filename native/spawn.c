@@ -18,6 +18,7 @@
  *   wait4 on that pid only, WNOHANG, on the JS thread (libuv's children stay libuv's). An earlier version watched
  *   each child from a thread through a threadsafe function: a child exiting while Node exited (or a worker thread
  *   was torn down) made that thread call into a freed function (SIGSEGV). Now nothing runs off the JS thread.
+ * spawnHelper(file, argv, envp) -> [pid, stdinFd] | -errno: the watchdog's start, the same way (see below).
  * No libuv call (node-api-headers has no uv.h): the JS side wraps the fds.
  */
 #define _GNU_SOURCE
@@ -418,11 +419,93 @@ static napi_value js_reap(napi_env env, napi_callback_info info) {
   return exit_array(env, (pid_t)pid, r, status, &ru);
 }
 
+/*
+ * spawnHelper(file, argv, envp) -> [pid, stdinFd] | -errno: a helper process (the watchdog, src/proc/watchdog.ts)
+ * without a fork of poolrun: a session of its own, the read end of a pipe on its stdin (the write end comes back,
+ * O_CLOEXEC, for JS to write), /dev/null on stdout and stderr, every signal at its default and none blocked. `file`
+ * is a path. Reaped with reap(), like a job.
+ */
+static napi_value js_spawn_helper(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3], result;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "spawnHelper(file, argv, envp)");
+    return NULL;
+  }
+  char *file = get_string(env, args[0]);
+  char **argv = get_strv(env, args[1]);
+  char **envp = get_strv(env, args[2]);
+  int e = 0, in[2] = {-1, -1};
+  pid_t pid = 0;
+  if (!file || !argv || !envp) {
+    napi_throw_type_error(env, NULL, "spawnHelper: strings expected");
+    goto done;
+  }
+  if (pipe2(in, O_CLOEXEC)) {
+    e = errno;
+    goto done;
+  }
+  /* An end that is 0, 1 or 2 (poolrun started with them closed) would be the child's stdio as it is: moved up. */
+  for (int i = 0; i < 2; i++) {
+    if (in[i] > 2) continue;
+    int moved = fcntl(in[i], F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) {
+      e = errno;
+      goto done;
+    }
+    close(in[i]);
+    in[i] = moved;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t all, none;
+  if ((e = posix_spawn_file_actions_init(&fa))) goto done;
+  if ((e = posix_spawnattr_init(&at))) {
+    posix_spawn_file_actions_destroy(&fa);
+    goto done;
+  }
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (!(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
+      !(e = posix_spawnattr_setsigdefault(&at, &all)) && !(e = posix_spawnattr_setsigmask(&at, &none)) &&
+      !(e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) &&
+      !(e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) &&
+      !(e = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)))
+    e = posix_spawn(&pid, file, &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+done:
+  if (in[0] >= 0) close(in[0]);
+  if (e && in[1] >= 0) close(in[1]);
+  free(file);
+  free_strv(argv);
+  free_strv(envp);
+  bool pending;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    if (!e && in[1] >= 0) close(in[1]);
+    return NULL;
+  }
+  if (e) {
+    napi_create_int32(env, -e, &result);
+    return result;
+  }
+  napi_value v;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, pid, &v);
+  napi_set_element(env, result, 0, v);
+  napi_create_int32(env, in[1], &v);
+  napi_set_element(env, result, 1, v);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "spawn", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "reap", NAPI_AUTO_LENGTH, js_reap, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "reap", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "spawnHelper", NAPI_AUTO_LENGTH, js_spawn_helper, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "spawnHelper", fn) != napi_ok) return NULL;
   return exports;
 }

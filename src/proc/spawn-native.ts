@@ -16,7 +16,7 @@ import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { nodeSpawn } from './spawn-node.js';
-import type { Exit, Spawned, SpawnOptions, Usage } from './spawn-types.js';
+import type { Exit, Helper, Spawned, SpawnOptions, Usage } from './spawn-types.js';
 
 type Reaped = [
   code: number,
@@ -47,6 +47,7 @@ interface Addon {
       ]
     | number;
   reap(pid: number, waitMs: number): Reaped | undefined;
+  spawnHelper(file: string, argv: string[], envp: string[]): [pid: number, stdinFd: number] | number;
 }
 
 /** Longest wait between two reaps of a child whose pipes are still open (a grandchild holds them, or it runs). */
@@ -234,4 +235,42 @@ function hasNul(file: string, args: string[], options: SpawnOptions): boolean {
 export function nativeSpawn(file: string, args: string[], options: SpawnOptions): Spawned {
   if (!addon || hasNul(file, args, options)) return nodeSpawn(file, args, options);
   return new NativeSpawned(addon, file, args, options);
+}
+
+/**
+ * A helper (the watchdog) by posix_spawn (native/spawn.c spawnHelper): no fork of poolrun, which cost 4-7 ms of the
+ * main thread at every run's start (BENCHMARKS.md, "B6: the watchdog without a fork"), and more in a big process.
+ * Throws as Node's spawn does when it cannot start.
+ */
+export function nativeHelper(a: Addon, file: string, args: string[], env: NodeJS.ProcessEnv): Helper {
+  const envp: string[] = [];
+  for (const k in env) {
+    const v = env[k];
+    if (v !== undefined) envp.push(`${k}=${v}`);
+  }
+  const r = a.spawnHelper(file, [file, ...args], envp);
+  if (typeof r === 'number') throw spawnError(-r, file, [file, ...args]);
+  const [pid, fd] = r;
+  const stdin = new Socket({ fd, readable: false, writable: true });
+  stdin.unref();
+  return {
+    pid,
+    stdin,
+    onError() {},
+    reapWhenGone() {
+      // It exits at once on `q` or end-of-file; polled a little while, never holding the event loop.
+      let ms = 5;
+      const poll = () => {
+        if (a.reap(pid, 0) || ms > 2000) return;
+        ms *= 2;
+        setTimeout(poll, ms).unref();
+      };
+      setTimeout(poll, ms).unref();
+    },
+  };
+}
+
+/** The addon, when it is loaded (proc/spawn.ts: the helper's spawn). */
+export function loadedAddon(): Addon | undefined {
+  return addon;
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { Exit, Spawned, SpawnOptions } from './spawn-types.js';
+import type { Exit, Helper, Spawned, SpawnOptions } from './spawn-types.js';
 
 class NodeSpawned extends EventEmitter implements Spawned {
   readonly pid: number | undefined;
@@ -29,4 +29,19 @@ class NodeSpawned extends EventEmitter implements Spawned {
 
 export function nodeSpawn(file: string, args: string[], options: SpawnOptions): Spawned {
   return new NodeSpawned(file, args, options);
+}
+
+/** A helper (the watchdog) by child_process: libuv forks poolrun for it, and reaps it. */
+export function nodeHelper(file: string, args: string[], env: NodeJS.ProcessEnv): Helper {
+  const child = spawn(file, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return {
+    pid: child.pid,
+    stdin: child.stdin,
+    onError(fn) {
+      child.on('error', fn);
+    },
+    reapWhenGone() {},
+  };
 }

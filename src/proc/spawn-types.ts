@@ -1,6 +1,6 @@
 /** The spawners' shared types (spawn.ts chooses a spawner; spawn-native.ts and spawn-node.ts implement it). */
 import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */
 export interface Usage {
@@ -49,4 +49,17 @@ export interface Spawned extends EventEmitter {
   readonly leaderStart?: string;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
+
+/**
+ * A helper process of poolrun's own (the watchdog: proc/watchdog.ts), in a session of its own, fed on its stdin,
+ * its stdout and stderr on /dev/null. Neither it nor its stdin holds the event loop open.
+ */
+export interface Helper {
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  /** Says when it could not be started (node path: the spawn's 'error' event; the native one throws instead). */
+  onError(fn: () => void): void;
+  /** Once it has been told to exit: reaped when it has (the node path reaps by itself). */
+  reapWhenGone(): void;
 }

@@ -8,11 +8,11 @@
  * tick, then 'close' with exit code -errno. POOLRUN_SPAWN=native|node forces one.
  */
 import { UsageError } from '../errors.js';
-import { loadNative, nativeSpawn } from './spawn-native.js';
-import { nodeSpawn } from './spawn-node.js';
+import { loadNative, loadedAddon, nativeHelper, nativeSpawn } from './spawn-native.js';
+import { nodeHelper, nodeSpawn } from './spawn-node.js';
 
-export type { Exit, SpawnOptions, Spawned, Usage } from './spawn-types.js';
-import type { Spawned, SpawnOptions } from './spawn-types.js';
+export type { Exit, Helper, SpawnOptions, Spawned, Usage } from './spawn-types.js';
+import type { Helper, Spawned, SpawnOptions } from './spawn-types.js';
 
 export type Spawner = (file: string, args: string[], options: SpawnOptions) => Spawned;
 
@@ -41,6 +41,12 @@ function choose(): { path: SpawnPath; spawn: Spawner } {
 /** Starts `file` with `args` as a job's process, on the chosen path. */
 export function spawnJob(file: string, args: string[], options: SpawnOptions): Spawned {
   return choose().spawn(file, args, options);
+}
+
+/** Starts a helper process of poolrun's own (the watchdog) on the chosen path. Throws when it cannot. */
+export function spawnHelper(file: string, args: string[], env: NodeJS.ProcessEnv): Helper {
+  const addon = choose().path === 'native' ? loadedAddon() : undefined;
+  return addon ? nativeHelper(addon, file, args, env) : nodeHelper(file, args, env);
 }
 
 /** A few words for --version / --verbose: which path, and why the node one. */

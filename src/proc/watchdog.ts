@@ -18,7 +18,7 @@
  * descendants) and signals them too. Linux only (/proc); elsewhere the registry alone is used. Then it removes
  * poolrun's temp folder (util/temp-root.ts), which poolrun's own exit would have removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnHelper, type Helper } from './spawn.js';
 import { tempRootName } from '../util/temp-root.js';
 
 export const RUN_ID_VAR = 'POOLRUN_RUN_ID';
@@ -107,7 +107,7 @@ export interface WatchdogOptions {
 const BATCH_MS = 20;
 
 export class Watchdog {
-  private child: ChildProcess | undefined;
+  private child: Helper | undefined;
   private failed = false;
   private closed = false;
   /** Groups not yet written to the helper, with their leader's start time (see owner.ts). */
@@ -157,7 +157,8 @@ export class Watchdog {
     clearTimeout(this.flushTimer);
     this.unwritten.clear();
     this.write('q\n');
-    this.child?.stdin?.end();
+    this.child?.stdin.end();
+    this.child?.reapWhenGone();
     this.closed = true;
   }
 
@@ -173,7 +174,7 @@ export class Watchdog {
     if (this.closed || this.failed || !this.child) return;
     // A small write to a pipe with room in it completes at once (libuv writes before queueing), so lines
     // written just before poolrun dies have reached the helper.
-    this.child.stdin?.write(lines);
+    this.child.stdin.write(lines);
   }
 
   private start(): void {
@@ -181,24 +182,19 @@ export class Watchdog {
     delete env[RUN_ID_VAR]; // the helper must not find itself, nor be found by an enclosing run's watchdog
     const ticks = String(Math.ceil(this.opts.killAfterMs / 100));
     try {
-      const child = spawn(
+      // posix_spawn where the addon is loaded (no fork of poolrun: proc/spawn.ts), else child_process.
+      const child = spawnHelper(
         '/bin/sh',
         ['-c', SCRIPT, 'poolrun-watchdog', ticks, this.opts.token ?? '', tempRootName()],
-        {
-          detached: true,
-          stdio: ['pipe', 'ignore', 'ignore'],
-          env,
-        },
+        env,
       );
-      child.on('error', () => {
+      child.onError(() => {
         this.failed = true;
       });
       // The helper dying (killed by someone) must not take poolrun down with EPIPE.
       child.stdin.on('error', () => {
         this.failed = true;
       });
-      child.unref();
-      (child.stdin as unknown as { unref?: () => void }).unref?.();
       this.child = child;
     } catch {
       this.failed = true;
