@@ -1,6 +1,6 @@
 import { TimeoutError, UsageError } from '../errors.js';
 import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
-import type { Future } from './future.js';
+import { Future } from './future.js';
 import { keepAlive } from './keep-alive.js';
 
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
@@ -14,13 +14,35 @@ function noTimer(ms: number | null | undefined): ms is null | undefined {
   return ms === undefined || ms === null || ms > MAX_TIMER_MS;
 }
 
+/**
+ * The distinct futures of `futures`: an iterable of Futures, or a UsageError naming what is not (Python raises a
+ * TypeError; `null` was taken for an empty list, and `wait([5])` failed inside with a raw TypeError).
+ */
+function futuresOf<T>(where: string, futures: Iterable<Future<T>>): Future<T>[] {
+  const iterable =
+    futures !== null &&
+    futures !== undefined &&
+    typeof (futures as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+  if (!iterable || typeof futures === 'string')
+    throw new UsageError(`${where}: futures must be an iterable of Futures, got ${show(futures)}`);
+  const all = new Set<Future<T>>();
+  let i = 0;
+  for (const f of futures as Iterable<unknown>) {
+    if (!(f instanceof Future))
+      throw new UsageError(`${where}: futures[${i}] is not a Future, got ${show(f)}`);
+    all.add(f as Future<T>);
+    i++;
+  }
+  return [...all];
+}
+
 /** Yields futures as they finish (finished ones first); TimeoutError if `timeout` ms pass with some unfinished. */
 export async function* asCompleted<T>(
   futures: Iterable<Future<T>>,
   opts: { timeout?: number | null } = {},
 ): AsyncGenerator<Future<T>, void, undefined> {
   checkTimeout('asCompleted()', opts.timeout);
-  const all = [...new Set(futures)];
+  const all = futuresOf('asCompleted()', futures);
   const deadline = noTimer(opts.timeout) ? undefined : performance.now() + opts.timeout;
   const ready: Future<T>[] = [];
   let wake: (() => void) | undefined;
@@ -72,7 +94,7 @@ export async function wait<T>(
   const returnWhen = opts.returnWhen ?? ALL_COMPLETED;
   if (!RETURN_WHEN.includes(returnWhen))
     throw new UsageError(`wait(): returnWhen must be ${RETURN_WHEN.join(', ')}, got ${show(returnWhen)}`);
-  const all = [...new Set(futures)];
+  const all = futuresOf('wait()', futures);
   const done = new Set<Future<T>>();
   const failed = async (f: Future<T>) => !f.cancelled() && (await f.exception()) !== undefined;
 

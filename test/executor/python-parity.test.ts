@@ -17,7 +17,10 @@ import {
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   RemoteError,
+  UsageError,
+  asCompleted,
   type ExecutorOptions,
+  type Future,
 } from '../../dist/index.js';
 import { poolrun, readJson, useTempDirs } from '../helpers.js';
 
@@ -107,6 +110,45 @@ describe('wait() on no futures', () => {
         expect(r, returnWhen).not.toBe('pending');
         expect(r).toEqual({ done: new Set(), notDone: new Set() });
       }
+    }
+  });
+});
+
+describe('wait() and asCompleted() on what is not an iterable of futures', () => {
+  it('say so (UsageError naming the argument), as Python raises TypeError, instead of taking it as empty', async () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      const f = ex.submit({ run: 'true' });
+      const bad: Array<[unknown, RegExp]> = [
+        [null, /futures must be an iterable of Futures, got null/],
+        [undefined, /futures must be an iterable of Futures, got undefined/],
+        [5, /futures must be an iterable of Futures, got 5/],
+        ['ab', /futures must be an iterable of Futures, got "ab"/],
+        [{}, /futures must be an iterable of Futures/],
+        [[f, 5], /futures\[1\] is not a Future, got 5/],
+        [[f, f, { done: () => true }], /futures\[2\] is not a Future/],
+      ];
+      for (const [arg, msg] of bad) {
+        const asIs = arg as Future<unknown>[];
+        await expect(wait(asIs), String(arg)).rejects.toThrow(UsageError);
+        await expect(wait(asIs), String(arg)).rejects.toThrow(msg);
+        await expect(asCompleted(asIs).next(), String(arg)).rejects.toThrow(msg);
+      }
+      // A Set, a generator and duplicates are fine.
+      await f.result();
+      expect((await wait(new Set([f]))).done.size).toBe(1);
+      expect(
+        (
+          await wait(
+            (function* () {
+              yield f;
+              yield f;
+            })(),
+          )
+        ).done.size,
+      ).toBe(1);
+    } finally {
+      await ex.shutdown();
     }
   });
 });
