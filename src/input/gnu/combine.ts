@@ -134,15 +134,17 @@ export function* perJobArgs(combos: Iterable<Buffer[]>, perJob: number | undefin
 /**
  * A line's columns for `--colsep`: every field, empty ones too (`,d,,` split at `,` is '', d, '', '' as in GNU
  * parallel), each without the blanks around it (space, TAB, CR, LF, FF, VT), as GNU parallel's --colsep trims
- * them (its `--trim lr`, on by default with --colsep). A line that is not UTF-8 is split byte by byte (each byte
+ * them (its `--trim lr`, on by default with --colsep; not `trim`: the TAB split --header implies). A line that is not UTF-8 is split byte by byte (each byte
  * one character), so its bytes reach the command unchanged.
  */
-export function splitColumns(line: Buffer, re: RegExp): Buffer[] {
+export function splitColumns(line: Buffer, re: RegExp, trim = true): Buffer[] {
   const text = line.toString('utf8');
   const utf8 = Buffer.byteLength(text) === line.length && Buffer.from(text).equals(line);
   const encoding = utf8 ? 'utf8' : 'latin1';
   const fields = perlSplit(utf8 ? text : line.toString('latin1'), re);
-  return fields.map((f) => Buffer.from(f.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, ''), encoding));
+  return fields.map((f) =>
+    Buffer.from(trim ? f.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '') : f, encoding),
+  );
 }
 
 /**

@@ -46,6 +46,8 @@ export interface GnuInput {
   /** -N (missing ones empty in {n}) or -n: the same here, as in GNU parallel's output; kept for messages. */
   perJobFlag?: '-N' | '-n';
   colsep?: RegExp;
+  /** Columns keep the blanks around them: the TAB split --header implies (GNU trims only with --colsep given). */
+  keepBlanks?: boolean;
   header: boolean;
   link: boolean;
 }
@@ -65,12 +67,18 @@ export function gnuInput(
     return undefined;
   }
   const argFiles = raw.argFile ?? [];
+  const header = checkHeader(raw.header);
+  // As GNU parallel: --header without --colsep splits at TAB (its `$opt::colsep = "\t"`), so a TSV file's
+  // header names its columns.
+  const colsep = raw.colsep ?? (header ? '\t' : undefined);
   const common = {
     argFiles,
-    header: checkHeader(raw.header),
+    header,
     link: raw.link ?? false,
     ...perJob(raw),
-    ...(raw.colsep !== undefined ? { colsep: checkColsep(raw.colsep) } : {}),
+    ...(colsep !== undefined ? { colsep: checkColsep(colsep) } : {}),
+    // GNU sets that TAB after its --trim default (lr with --colsep) is decided: those columns keep their blanks.
+    ...(colsep !== undefined && raw.colsep === undefined ? { keepBlanks: true } : {}),
   };
   if (raw.each !== undefined) {
     const sources = args.length > 0 && isSeparator(args[0]!);

@@ -93,7 +93,7 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
     for (const s of sources) if (s.kind === 'values') s.values = s.values.filter((v) => !isBlank(v));
   const read = (s: Spec & { kind: 'file' }) => lines(s, nul, skipBlank);
   const multi = sources.length > 1 || (g.perJob ?? 1) > 1 || g.colsep !== undefined;
-  const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep) : [b]);
+  const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep, !g.keepBlanks) : [b]);
   const compile = (names?: Map<string, number>): Template =>
     compileTemplate(g.command, {
       multi,

@@ -110,9 +110,11 @@ function generate(seed: number): Case {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const colsep = r() < 0.15;
   const header = r() < 0.15;
+  // --header without --colsep splits at TAB, as GNU parallel does: such values and names have TABs.
+  const sep = colsep ? ',' : header ? '\t' : undefined;
   const value = (k: number): string => {
     const v = r() < 0.35 ? pick(HOSTILE) : pick(PLAIN);
-    return colsep && r() < 0.6 ? `${v},${pick(PLAIN)}${r() < 0.3 ? ',' : ''}` : `${v}${k}`;
+    return sep && r() < 0.6 ? `${v}${sep}${pick(PLAIN)}${r() < 0.3 ? sep : ''}` : `${v}${k}`;
   };
   const nSources = 1 + Math.floor(r() * 3);
   const files: Record<string, Buffer> = {};
@@ -127,8 +129,8 @@ function generate(seed: number): Case {
     const n = Math.floor(r() * 4) || (argv.includes('-a') ? 1 : 0);
     const vals = Array.from({ length: n }, (_, k) => value(k));
     if (header) {
-      const name = colsep ? `h${s}a,h${s}b` : `h${s}`;
-      names.push(...name.split(','));
+      const name = sep && r() < 0.7 ? `h${s}a${sep}h${s}b` : `h${s}`;
+      names.push(...name.split(sep ?? ','));
       vals.unshift(name);
     }
     const kind = r();
@@ -204,6 +206,11 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     ['-n2 -N0: -N counts', ['-n2', '-N0', 'echo', 'x', ':::', 'a', 'b']],
     ['--colsep', ['--colsep', '[,;]+', 'echo', '{2}-{1}', '{}', ':::', 'a,;b', 'c', ',d,,']],
     ['--header :', ['--header', ':', 'echo', '{x}-{y}', '{1}', ':::', 'x', 'a', 'b', ':::', 'y', 'c']],
+    // Without --colsep, --header splits at TAB (GNU's default separator with a header): a TSV file's columns.
+    [
+      '--header : splits at TAB',
+      ['--header', ':', 'echo', '{x}-{y}', '{2}', ':::', 'x\ty', 'a\tb', 'c', ':::', 'z', '1\t2'],
+    ],
     ['values that look like options and separators', ['echo', ':::', '-rf', '--help', '-a', '-N2']],
     ['an empty source runs nothing', ['echo', ':::']],
     [
