@@ -143,6 +143,10 @@ export function buildProgram(version: string): Command {
       '--line-buffer',
       '--output stream with lines printed bare (or tagged), as GNU parallel prints them',
     )
+    .option(
+      '-u, --ungroup',
+      "as --line-buffer: output as it comes, in whole lines (GNU parallel's -u may also mix half lines)",
+    )
     .option('--will-cite', 'accepted; poolrun shows no citation notice')
     .option('--bar', 'accepted: the live view on a terminal shows done/total and an ETA')
     .option('--eta', 'accepted: the live view on a terminal shows done/total and an ETA')

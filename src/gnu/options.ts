@@ -13,6 +13,8 @@ export interface GnuRawOptions {
   keepOrder?: boolean;
   group?: boolean;
   lineBuffer?: boolean;
+  /** -u/--ungroup: taken as --line-buffer (whole lines as they come; GNU's may also mix half lines). */
+  ungroup?: boolean;
   willCite?: boolean;
   bar?: boolean;
   eta?: boolean;
@@ -56,6 +58,8 @@ export interface GnuOptions {
   resultsDir?: string;
   /** --line-buffer: stream whole lines, with no `[id] ` prefix (GNU prints them bare, or tagged). */
   lineBuffer?: boolean;
+  /** -u: as --line-buffer, and the jobs' lines are never tagged (GNU ignores --tag there but in --dry-run). */
+  untaggedOutput?: boolean;
   /** -k with --line-buffer: lines in input order, the oldest unfinished job's as they come (GNU's). */
   keepOrder?: boolean;
   pipe?: PipeOptions;
@@ -140,11 +144,11 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       throw new UsageError('-j/--jobs and -w/--workers both set the pool size: give one of them');
     raw.workers = String(parseJobs(raw.jobs));
   }
-  if (raw.lineBuffer) {
+  if (raw.lineBuffer && raw.ungroup) throw new UsageError('-u/--ungroup cannot be combined with --line-buffer');
+  if (raw.lineBuffer || raw.ungroup) {
+    const flag = raw.lineBuffer ? '--line-buffer' : '-u/--ungroup';
     if (raw.output !== undefined && raw.output !== 'group' && raw.output !== 'stream')
-      throw new UsageError(
-        `--line-buffer means --output stream; it cannot be combined with --output ${raw.output}`,
-      );
+      throw new UsageError(`${flag} means --output stream; it cannot be combined with --output ${raw.output}`);
     raw.output = 'stream';
     set('lineBuffer', true);
     if (raw.keepOrder) set('keepOrder', true);
@@ -153,6 +157,8 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
   if (raw.tagstring !== undefined) checkTagstring(raw.tagstring);
   if (raw.tagstring !== undefined && raw.tagstring !== '') set('tag', raw.tagstring);
   else if (raw.tag) set('tag', true);
+  // With -u, GNU parallel 20221122 prints the jobs' lines untagged (--dry-run's are still tagged).
+  if (raw.ungroup) set('untaggedOutput', true);
   if (raw.results !== undefined) {
     if (raw.results === '' || raw.results === '-')
       throw new UsageError(

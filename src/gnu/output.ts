@@ -34,7 +34,7 @@ export class GnuOutput {
   linePrefix = (job: { index: number }): Buffer => this.tags.get(job.index) ?? Buffer.alloc(0);
 
   event(e: ExecutorEvent): void {
-    if (e.event !== 'started' || this.g.tag === undefined) return;
+    if (e.event !== 'started' || this.g.tag === undefined || this.g.untaggedOutput) return;
     this.tags.set(e.job.index, withTab(tagOf(this.g.tag, e.job, e.worker, this.g.context)));
     if (this.tags.size > KEEP_TAGS) this.tags.delete(this.tags.keys().next().value!);
   }
@@ -52,7 +52,7 @@ export class GnuOutput {
       if (output) for (const f of [output.stdoutFile, output.stderrFile]) if (f) rmSync(f, { force: true });
       return undefined;
     }
-    if (this.g.tag === undefined || !output) return output;
+    if (this.g.tag === undefined || this.g.untaggedOutput || !output) return output;
     const prefix = withTab(tagOf(this.g.tag, job, result.worker, this.g.context));
     const out: JobOutput = {
       stdout: new LinePrefixer(prefix).push(output.stdout),

@@ -142,10 +142,6 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     ['--halt-on-error'],
     '--halt soon (start nothing new after a failure) or --halt now (also kill running jobs)',
   ],
-  [
-    ['-u', '--ungroup'],
-    '--output stream prints lines as they come (whole lines, prefixed [id]); --line-buffer prints them bare',
-  ],
   [['--no-keep-order'], '--order completion prints each job as it finishes'],
   [
     ['-t', '-v'],

@@ -203,6 +203,7 @@ export const EARLY_OPTIONS: readonly string[] = [
   '-k, --keep-order',
   '--group',
   '--line-buffer',
+  '-u, --ungroup',
   '--will-cite',
   '--bar',
   '--eta',
