@@ -85,7 +85,21 @@ async function run() {
   return start(process.argv.slice(2));
 }
 
+/**
+ * The event loop ran dry before the run said how it ended: nothing was left to wake it (a bug: a worker not held
+ * open while work waited for it). Exit 70 (EX_SOFTWARE) and say so, never a silent 0.
+ */
+let ended = false;
+process.on('beforeExit', () => {
+  if (ended) return;
+  process.stderr.write(
+    'poolrun: internal error: the run stopped before its jobs were done (please report it)\n',
+  );
+  process.exit(70);
+});
+
 void run().then((code) => {
+  ended = true;
   if (writeCache)
     for (const { filename, script } of compiled) {
       // After the run: the cache then holds the functions the run compiled, not only the chunk's top level.

@@ -144,11 +144,14 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       throw new UsageError('-j/--jobs and -w/--workers both set the pool size: give one of them');
     raw.workers = String(parseJobs(raw.jobs));
   }
-  if (raw.lineBuffer && raw.ungroup) throw new UsageError('-u/--ungroup cannot be combined with --line-buffer');
+  if (raw.lineBuffer && raw.ungroup)
+    throw new UsageError('-u/--ungroup cannot be combined with --line-buffer');
   if (raw.lineBuffer || raw.ungroup) {
     const flag = raw.lineBuffer ? '--line-buffer' : '-u/--ungroup';
     if (raw.output !== undefined && raw.output !== 'group' && raw.output !== 'stream')
-      throw new UsageError(`${flag} means --output stream; it cannot be combined with --output ${raw.output}`);
+      throw new UsageError(
+        `${flag} means --output stream; it cannot be combined with --output ${raw.output}`,
+      );
     raw.output = 'stream';
     set('lineBuffer', true);
     if (raw.keepOrder) set('keepOrder', true);

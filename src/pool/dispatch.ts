@@ -81,10 +81,14 @@ export class Dispatcher {
     for (const slot of slots) {
       if (slot?.state !== 'idle') continue;
       if (narrowed && busy >= this.width) break;
-      let unit = this.nextUnit();
+      let unit = this.nextUnit(false, slot);
       // A unit none of whose jobs could be sent leaves the worker idle: it takes the next one.
-      while (unit && !this.assign(slot, unit)) unit = this.nextUnit();
-      if (!unit) break;
+      while (unit && !this.assign(slot, unit)) unit = this.nextUnit(false, slot);
+      if (!unit) {
+        // This worker does not take the next unit now (hybrid.ts): another may.
+        if (this.queue.length && this.refuses(slot)) continue;
+        break;
+      }
       busy++;
     }
     const starting = this.slots.count('starting');
@@ -130,7 +134,7 @@ export class Dispatcher {
     const room = cap - held;
     const sent: Tracked[] = [];
     while (sent.length < room) {
-      const unit = this.nextUnit(true);
+      const unit = this.nextUnit(true, slot);
       if (!unit) break;
       sent.push(...unit);
     }
@@ -142,14 +146,22 @@ export class Dispatcher {
    * ahead to a busy worker (calls, as Python's process pool queues calls ahead): the others wait for a free
    * worker, so `--halt` never finds one already handed over.
    */
-  private nextUnit(ahead = false): Tracked[] | undefined {
+  private nextUnit(ahead: boolean, slot: Slot): Tracked[] | undefined {
     for (let unit = this.queue.peek(); unit; unit = this.queue.peek()) {
       const live = unit.filter((t) => t.state === 'queued');
       if (ahead && live.some((t) => !kindOf(t.attempt.job).sendAhead)) return undefined;
+      if (live.length && slot.handle.takes?.(live.map((t) => t.attempt.job)) === false) return undefined;
       this.queue.shift();
       if (live.length) return live;
     }
     return undefined;
+  }
+
+  /** The worker does not take the unit at the head of the queue now. */
+  private refuses(slot: Slot): boolean {
+    const unit = this.queue.peek();
+    const live = unit?.filter((t) => t.state === 'queued') ?? [];
+    return live.length > 0 && slot.handle.takes?.(live.map((t) => t.attempt.job)) === false;
   }
 
   /** Gives the worker a unit: false when none of its jobs could be sent (the worker stays idle). */

@@ -1,5 +1,5 @@
 import type { FromWorker, ToWorker } from './protocol.js';
-import type { SerializedError } from '../kinds/types.js';
+import type { Job, SerializedError } from '../kinds/types.js';
 
 export type PoolMode = 'thread' | 'process';
 
@@ -25,6 +25,12 @@ export interface WorkerHandle {
   close(): void;
   /** End it now: terminate the thread, or SIGKILL the process. */
   kill(): void;
+  /**
+   * Whether it takes these jobs now (when it does not, the pool keeps them for another worker, or until this one
+   * says `ready` again). Absent: it takes anything. Only the CLI's first thread, while it starts, refuses some
+   * (hybrid.ts).
+   */
+  takes?(jobs: readonly Job[]): boolean;
   /** Keep (or stop keeping) the event loop alive: idle workers must not hold a library user's process open. */
   ref(): void;
   unref(): void;

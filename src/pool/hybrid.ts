@@ -2,39 +2,35 @@
  * The CLI's first worker thread, while it starts (issue 15 item 4, BENCHMARKS.md "B6: the first shell job from
  * the main thread"). A thread takes ~30 ms to be ready, and for a run of one short shell job that was the longest
  * part of poolrun's own time: the main thread had read the job file and sat idle waiting for it. Until the thread
- * is ready, this slot runs its shell jobs from the main thread (local.ts) — the same spawn, the same process group
- * registered with the pool, the same kill path — and holds any other job for the thread. Once the thread is ready
- * and the job it ran locally is done, it hands everything to the thread and is no more than the thread.
+ * is ready, this slot runs shell jobs from the main thread (local.ts) — the same spawn, the same process group
+ * registered with the pool, the same kill path — one at a time, and takes no other work (takes(): the pool gives
+ * calls, copies and downloads to other workers, or waits). Once the thread is ready and the local job is done, it
+ * says `ready` again and is no more than the thread.
  *
  * A job run so reports `threadId` 0 (Node's main thread) and the CLI's pid, as it should: that is where it was
- * started. Jobs of a slot still run one at a time, in order. Used for the pre-started thread only (slots.ts): a
- * CLI run in thread mode, without an initializer (an initializer runs before a worker's first job).
+ * started. Used for the pre-started thread only (slots.ts): a CLI run in thread mode, without an initializer (an
+ * initializer runs before a worker's first job).
  */
-import type { CaptureOptions, FromWorker, ToWorker, WireJob } from './protocol.js';
+import type { FromWorker, ToWorker } from './protocol.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { Mailbox } from './handle.js';
 import { LocalRunner } from './local.js';
 import { loadKind } from '../kinds/execute.js';
-
-interface Held extends WireJob {
-  worker: number;
-  capture: CaptureOptions;
-}
+import type { Job } from '../kinds/types.js';
 
 export class HybridWorker implements WorkerHandle {
   readonly pid = process.pid;
   private readonly thread: WorkerHandle;
   private readonly mailbox = new Mailbox();
   private readonly local: LocalRunner;
-  /** Jobs given to this slot and not started yet, in order. */
-  private readonly held: Held[] = [];
-  private readonly skipped = new Set<number>();
   private threadReady = false;
-  /** Everything goes to the thread from now on. */
+  /** Everything goes to the thread, and comes from it, from now on. */
   private through = false;
   /** The thread's exit, kept while a local job runs (its `done` comes first). */
   private exit: WorkerExit | undefined;
   private ended = false;
+  /** What the pool last asked: the thread is held open while it starts regardless (unref()). */
+  private wantRef = true;
 
   constructor(thread: WorkerHandle) {
     this.thread = thread;
@@ -47,29 +43,51 @@ export class HybridWorker implements WorkerHandle {
     void loadKind('run').catch(() => {});
   }
 
-  /** Where the slot's current job runs: the main thread (0) while a job runs locally. */
+  /** Where the slot's current job runs: the main thread (0) until the hand-over. */
   get threadId(): number {
-    return this.local.key !== undefined ? 0 : this.thread.threadId;
+    return this.through ? this.thread.threadId : 0;
+  }
+
+  /**
+   * Whether the slot takes these jobs now: anything once it is the thread, else one shell job at a time (the
+   * pool asks before it gives a worker work, and gives this one nothing more while a job runs here).
+   */
+  takes(jobs: readonly Job[]): boolean {
+    if (this.through || this.ended) return true;
+    if (this.local.key !== undefined) return false;
+    return this.threadReady || (jobs.length === 1 && jobs[0]!.kind === 'run');
   }
 
   send(msg: ToWorker): void {
+    if (!this.through && this.threadReady && this.local.key === undefined) this.handOver();
     if (this.through) {
       this.thread.send(msg);
       return;
     }
     switch (msg.type) {
-      case 'batch':
-        for (const j of msg.jobs) this.held.push({ ...j, worker: msg.worker, capture: msg.capture });
-        this.pump();
+      case 'batch': {
+        // One shell job (takes()); any other batch would be a caller's mistake: the thread queues it.
+        const w = msg.jobs[0];
+        if (msg.jobs.length !== 1 || w?.job.kind !== 'run' || this.local.key !== undefined) {
+          this.thread.send(msg);
+          return;
+        }
+        void this.local.run(w, msg.worker, msg.capture).then((outcome) => {
+          this.emit({ type: 'done', key: w.key, outcome });
+          // After the `done` (the pool then fails no job for the thread's death), on the microtask before the
+          // pool, handling that `done`, looks for this slot's next job.
+          queueMicrotask(() => this.afterLocal());
+        });
         return;
-      case 'skip':
-        if (this.held.some((j) => j.key === msg.key)) this.skipped.add(msg.key);
-        return;
+      }
       case 'abort':
         this.local.abort(msg.key);
         return;
       case 'ack':
         this.local.ack(msg.key, msg.bytes);
+        return;
+      case 'skip':
+        // Only a job sent ahead is skipped: none is, here.
         return;
       default:
         this.thread.send(msg);
@@ -90,69 +108,50 @@ export class HybridWorker implements WorkerHandle {
   kill(): void {
     this.thread.kill();
   }
+  /**
+   * The thread holds the program open while it starts, whatever the slot's state: work this slot does not take
+   * yet waits for it (a starting worker holds it open, as the pool keeps every starting worker). Once it is
+   * ready, as the pool asks.
+   */
   ref(): void {
+    this.wantRef = true;
     this.thread.ref();
   }
   unref(): void {
-    this.thread.unref();
+    this.wantRef = false;
+    if (this.threadReady) this.thread.unref();
   }
 
-  /** Starts the next held job: locally while the thread is not ready, else hands the rest to the thread. */
-  private pump(): void {
-    while (this.local.key === undefined && !this.through && !this.ended) {
-      const next = this.held[0];
-      if (!next) return;
-      if (this.skipped.delete(next.key)) {
-        this.held.shift();
-        this.emit({ type: 'done', key: next.key, outcome: skippedOutcome() });
-        continue;
-      }
-      if (this.threadReady) {
-        this.handOver();
-        return;
-      }
-      // Anything but a shell job waits for the thread.
-      if (next.job.kind !== 'run') return;
-      this.held.shift();
-      void this.local.run(next, next.worker, next.capture).then((outcome) => {
-        this.emit({ type: 'done', key: next.key, outcome });
-        // After the `done` (the pool then fails no job for the thread's death) and before the pool, handling it,
-        // gives this slot its next job (it does so on a later microtask): a dead thread's slot takes no more.
-        queueMicrotask(() => {
-          if (this.exit) this.end(this.exit);
-          else this.pump();
-        });
-      });
-      return;
-    }
+  private afterLocal(): void {
+    if (this.exit) this.end(this.exit);
+    else if (this.threadReady) this.handOver();
   }
 
-  /** The thread is ready and nothing runs here: it gets what is held, and every message from now on. */
+  /** The thread is ready and nothing runs here: from now on the slot is the thread. */
   private handOver(): void {
+    if (this.through) return;
     this.through = true;
-    const jobs = this.held.splice(0);
-    const skipped = [...this.skipped];
-    this.skipped.clear();
-    if (jobs.length) {
-      const { worker, capture } = jobs[0]!;
-      this.thread.send({ type: 'batch', worker, capture, jobs: jobs.map(({ key, job }) => ({ key, job })) });
-      for (const key of skipped) this.thread.send({ type: 'skip', key });
-    }
+    // Said again: the pool may now give this slot what it would not take before (calls, copies, downloads). On
+    // a microtask: this may run inside the pool's own call (a `batch`).
+    this.emit({ type: 'ready' });
   }
 
   private fromLocal(m: FromWorker): void {
-    // After the slot's end (the thread died, and this job's `done` came after its exit was said) the pool has
-    // failed the job already.
+    // After the slot's end (the thread died, and this message came after its exit was said) the pool has failed
+    // the job already.
     if (!this.ended) this.emit(m);
   }
 
   private fromThread(m: FromWorker): void {
     if (m.type === 'ready' && !this.through) {
       this.threadReady = true;
-      this.pump();
+      if (!this.wantRef) this.thread.unref();
+      if (this.local.key === undefined) this.handOver();
       return;
     }
-    this.emit(m);
+    // As they come, as a thread's messages reach the pool: its exit may follow a message in the same turn
+    // (Node emits a message left in the port, then 'exit', with no microtask between), and must come after it.
+    this.mailbox.message(m);
   }
 
   private threadExited(e: WorkerExit): void {
@@ -164,16 +163,11 @@ export class HybridWorker implements WorkerHandle {
   private end(e: WorkerExit): void {
     if (this.ended) return;
     this.ended = true;
-    // Jobs held here never started: the pool puts them back in its queue when the slot ends.
     this.mailbox.exit(e);
   }
 
-  /** Messages are handed on a microtask, never from inside the pool's own call (a `batch` it is sending). */
+  /** A local job's messages are handed on a microtask, never from inside the pool's own call (a `batch`). */
   private emit(m: FromWorker): void {
     queueMicrotask(() => this.mailbox.message(m));
   }
-}
-
-function skippedOutcome() {
-  return { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 0, skipped: true };
 }

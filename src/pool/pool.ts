@@ -178,7 +178,8 @@ export class WorkerPool {
   private onMessage(slot: Slot, m: FromWorker): void {
     switch (m.type) {
       case 'ready':
-        if (this.slots.ready(slot)) this.dispatcher.dispatch();
+        // Said again by an idle worker that now takes more (hybrid.ts): it gets work too.
+        if (this.slots.ready(slot) || slot.state === 'idle') this.dispatcher.dispatch();
         return;
       case 'spawned': {
         const t = this.byKey.get(m.key);

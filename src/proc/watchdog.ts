@@ -194,6 +194,8 @@ export class Watchdog {
       // The helper dying (killed by someone) must not take poolrun down with EPIPE.
       child.stdin.on('error', () => {
         this.failed = true;
+        // It is gone (EPIPE): reaped now, not left a zombie for as long as this process lives.
+        child.reapWhenGone();
       });
       this.child = child;
     } catch {

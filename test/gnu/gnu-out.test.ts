@@ -149,6 +149,30 @@ describe('--tag and --tagstring: the bytes GNU parallel prints', () => {
       expect(p.code).toBe(g.code);
     }
   });
+
+  it('-u/--ungroup: the lines as GNU prints them (untagged even with --tag), its --dry-run tagged; not with --line-buffer', async () => {
+    const lines = (b: Buffer) => b.toString('latin1').split('\n').sort();
+    const cmd = "printf 'x%s\\ny%s\\n' {} {}";
+    const forms: string[][] = [
+      ['-u', '-j', '1'],
+      ['--ungroup', '-k', '-j', '2'],
+      ['-u', '--tag', '-j', '1'],
+      ['-u', '--tagstring', 'T{}', '-j', '2'],
+      ['-u', '--tag', '-k', '--dry-run'],
+    ];
+    for (const f of forms) {
+      const [p, g] = await Promise.all([
+        pool([...f, cmd, ':::', 'a', 'b']),
+        gnu([...f, cmd, ':::', 'a', 'b']),
+      ]);
+      expect({ f, out: lines(p.stdout) }).toEqual({ f, out: lines(g.stdout) });
+      expect(p.code, f.join(' ')).toBe(g.code);
+    }
+    const both = await pool(['-u', '--line-buffer', 'echo', ':::', 'a']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.toString()).toMatch(/-u\/--ungroup cannot be combined with --line-buffer/);
+    expect(both.stdout.length).toBe(0);
+  });
 });
 
 /** Every file under `dir`: relative path → contents (latin1, to compare bytes). */

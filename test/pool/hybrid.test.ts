@@ -143,6 +143,62 @@ describe('shell jobs while the first thread starts', () => {
     await closed;
   });
 
+  it('a job that is not a shell job is not given to the slot until its thread is ready: nothing of it starts', async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    // A timeout far shorter than the wait: were the call started (or held) here, it would be timed out.
+    const b = submit({ ...call('b'), timeoutMs: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const thread = threads[0]!;
+    expect(b.started).toBeUndefined();
+    expect(b.result).toBeUndefined();
+    expect(thread.killed).toBe(false);
+    expect(thread.batches()).toEqual([]);
+    thread.say({ type: 'ready' });
+    expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(thread.batches()).toEqual([['b']]);
+    expect(b.started).toMatchObject({ threadId: 7 });
+    thread.say({
+      type: 'done',
+      key: thread.key('b'),
+      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 1 },
+    });
+    expect(await settled(b)).toBe(true);
+    expect(b.result).toMatchObject({ status: 'succeeded', value: 1 });
+  });
+
+  it('the thread dying before it is ready fails nothing that waited for it: the next worker runs it', async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    const b = submit(call('b'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    threads[0]!.exit();
+    expect(await waitFor(() => threads.length === 2, 10_000, 5)).toBe(true);
+    threads[1]!.say({ type: 'ready' });
+    expect(await waitFor(() => threads[1]!.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(b.result).toBeUndefined();
+    expect(threads[0]!.batches()).toEqual([]);
+  });
+
+  it("once the slot is the thread, a job's done and the thread's exit in the same turn keep their order", async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads);
+    const b = submit(call('b'));
+    expect(await waitFor(() => threads.length === 1, 10_000, 5)).toBe(true);
+    const thread = threads[0]!;
+    thread.say({ type: 'ready' });
+    expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
+    // As Node delivers a message left in the port and then 'exit', with no microtask between them.
+    thread.say({
+      type: 'done',
+      key: thread.key('b'),
+      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 5 },
+    });
+    thread.exit();
+    expect(await settled(b)).toBe(true);
+    expect(b.result).toMatchObject({ status: 'succeeded', value: 5 });
+  });
+
   it('a job that is not a shell job waits for the thread; once it is ready, the thread gets everything', async () => {
     const dir = temp();
     const threads: FakeThread[] = [];
