@@ -72,23 +72,30 @@ static char **get_strv(napi_env env, napi_value arr) {
   return v;
 }
 
+/* A session of its own, every signal at its default and none blocked (as libuv gives a detached child). */
+static int session_attrs(posix_spawnattr_t *at) {
+  sigset_t all, none;
+  int e;
+  sigfillset(&all);
+  sigemptyset(&none);
+  if ((e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)))
+    return e;
+  if ((e = posix_spawnattr_setsigdefault(at, &all))) return e;
+  return posix_spawnattr_setsigmask(at, &none);
+}
+
 /* One spawn attempt of `path`; 0 or an errno. */
 static int spawn_one(pid_t *pid, const char *path, char **argv, char **envp, const char *cwd, int out_w,
                      int err_w) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  sigset_t all, none;
   int e;
   if ((e = posix_spawn_file_actions_init(&fa))) return e;
   if ((e = posix_spawnattr_init(&at))) {
     posix_spawn_file_actions_destroy(&fa);
     return e;
   }
-  sigfillset(&all);
-  sigemptyset(&none);
-  if (!(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
-      !(e = posix_spawnattr_setsigdefault(&at, &all)) && !(e = posix_spawnattr_setsigmask(&at, &none)) &&
-      !(e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) &&
+  if (!(e = session_attrs(&at)) && !(e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) &&
       !(e = posix_spawn_file_actions_adddup2(&fa, out_w, 1)) &&
       !(e = posix_spawn_file_actions_adddup2(&fa, err_w, 2)) &&
       !(e = cwd ? posix_spawn_file_actions_addchdir_np(&fa, cwd) : 0))
@@ -459,17 +466,12 @@ static napi_value js_spawn_helper(napi_env env, napi_callback_info info) {
   }
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  sigset_t all, none;
   if ((e = posix_spawn_file_actions_init(&fa))) goto done;
   if ((e = posix_spawnattr_init(&at))) {
     posix_spawn_file_actions_destroy(&fa);
     goto done;
   }
-  sigfillset(&all);
-  sigemptyset(&none);
-  if (!(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) &&
-      !(e = posix_spawnattr_setsigdefault(&at, &all)) && !(e = posix_spawnattr_setsigmask(&at, &none)) &&
-      !(e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) &&
+  if (!(e = session_attrs(&at)) && !(e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) &&
       !(e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) &&
       !(e = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)))
     e = posix_spawn(&pid, file, &fa, &at, argv, envp);

@@ -7,55 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerPool, type Attempt, type AttemptResult, type StartInfo } from '../../src/pool/pool.js';
-import type { WorkerExit, WorkerHandle } from '../../src/pool/handle.js';
 import { HybridWorker } from '../../src/pool/hybrid.js';
-import type { FromWorker, ToWorker } from '../../src/pool/protocol.js';
 import { ProcessGroups } from '../../src/proc/groups.js';
 import type { Job } from '../../src/kinds/types.js';
 import { pidAlive, useTempDirs, waitFor } from '../helpers.js';
+import { FakeWorker } from './fake-worker.js';
 
 const temp = useTempDirs();
 
-class FakeThread implements WorkerHandle {
-  readonly pid = process.pid;
-  readonly threadId = 7;
-  readonly sent: ToWorker[] = [];
-  closed = false;
-  killed = false;
-  private listener: ((m: FromWorker) => void) | undefined;
-  private exitListener: ((e: WorkerExit) => void) | undefined;
-  send(msg: ToWorker): void {
-    this.sent.push(msg);
-  }
-  onMessage(fn: (m: FromWorker) => void): void {
-    this.listener = fn;
-  }
-  onExit(fn: (e: WorkerExit) => void): void {
-    this.exitListener = fn;
-  }
-  close(): void {
-    this.closed = true;
-  }
-  kill(): void {
-    this.killed = true;
-  }
-  ref(): void {}
-  unref(): void {}
-  say(m: FromWorker): void {
-    this.listener!(m);
-  }
-  exit(): void {
-    this.exitListener!({ code: 1, signal: null });
-  }
-  batches(): string[][] {
-    return this.sent.flatMap((m) => (m.type === 'batch' ? [m.jobs.map((j) => j.job.id)] : []));
-  }
-  key(id: string): number {
-    for (const m of this.sent) {
-      const hit = m.type === 'batch' && m.jobs.find((j) => j.job.id === id);
-      if (hit) return hit.key;
-    }
-    throw new Error(`job ${id} was never sent to the thread`);
+/** The thread: a fake worker of this process whose threadId is 7. */
+class FakeThread extends FakeWorker {
+  constructor() {
+    super(7);
   }
 }
 
@@ -158,11 +121,7 @@ describe('shell jobs while the first thread starts', () => {
     expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
     expect(thread.batches()).toEqual([['b']]);
     expect(b.started).toMatchObject({ threadId: 7 });
-    thread.say({
-      type: 'done',
-      key: thread.key('b'),
-      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 1 },
-    });
+    thread.done(thread.key('b'), { exitCode: null, value: 1 });
     expect(await settled(b)).toBe(true);
     expect(b.result).toMatchObject({ status: 'succeeded', value: 1 });
   });
@@ -189,11 +148,7 @@ describe('shell jobs while the first thread starts', () => {
     thread.say({ type: 'ready' });
     expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
     // As Node delivers a message left in the port and then 'exit', with no microtask between them.
-    thread.say({
-      type: 'done',
-      key: thread.key('b'),
-      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 5 },
-    });
+    thread.done(thread.key('b'), { exitCode: null, value: 5 });
     thread.exit();
     expect(await settled(b)).toBe(true);
     expect(b.result).toMatchObject({ status: 'succeeded', value: 5 });
@@ -216,21 +171,13 @@ describe('shell jobs while the first thread starts', () => {
     expect(await waitFor(() => thread.batches().length > 0, 10_000, 5)).toBe(true);
     expect(thread.batches()).toEqual([['b']]);
     expect(b.started).toMatchObject({ threadId: 7 });
-    thread.say({
-      type: 'done',
-      key: thread.key('b'),
-      outcome: { exitCode: null, signal: null, startedAt: Date.now(), durationMs: 1, value: 5 },
-    });
+    thread.done(thread.key('b'), { exitCode: null, value: 5 });
     expect(await waitFor(() => thread.batches().length > 1, 10_000, 5)).toBe(true);
     // Now the slot is the thread: the next shell job runs there.
     expect(thread.batches()).toEqual([['b'], ['c']]);
     expect(c.started).toMatchObject({ threadId: 7 });
     expect(b.result).toMatchObject({ status: 'succeeded', value: 5, threadId: 7 });
-    thread.say({
-      type: 'done',
-      key: thread.key('c'),
-      outcome: { exitCode: 0, signal: null, startedAt: Date.now(), durationMs: 1 },
-    });
+    thread.done(thread.key('c'));
     expect(await settled(c)).toBe(true);
     expect(c.result).toMatchObject({ status: 'succeeded', threadId: 7 });
     void pool.close();

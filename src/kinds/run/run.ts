@@ -26,7 +26,18 @@ let envCopy: Record<string, string | undefined> | undefined;
  * in this worker, so the worker calls envMayHaveChanged() after each call job.
  */
 function baseEnv(): Record<string, string | undefined> {
-  return (envCopy ??= { ...process.env });
+  return (envCopy ??= sortedEnv());
+}
+
+/**
+ * process.env in name order: a job sees its variables in the same order whichever thread started it (a worker
+ * thread's copy of process.env lists them in another order than the main thread's, and a job may start from
+ * either: pool/hybrid.ts).
+ */
+function sortedEnv(): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of Object.keys(process.env).sort()) out[k] = process.env[k];
+  return out;
 }
 
 export function envMayHaveChanged(): void {
