@@ -78,6 +78,8 @@ export class Dispatcher {
     const slots = this.slots.all;
     const narrowed = this.width < this.size;
     let busy = narrowed ? this.slots.count('busy') : 0;
+    /** Idle workers that take the next unit once their thread is ready (hybrid.ts): as good as starting ones. */
+    let waiting = 0;
     for (const slot of slots) {
       if (slot?.state !== 'idle') continue;
       if (narrowed && busy >= this.width) break;
@@ -86,14 +88,17 @@ export class Dispatcher {
       while (unit && !this.assign(slot, unit)) unit = this.nextUnit(false, slot);
       if (!unit) {
         // This worker does not take the next unit now (hybrid.ts): another may.
-        if (this.queue.length && this.refuses(slot)) continue;
+        if (this.queue.length && this.refuses(slot)) {
+          waiting++;
+          continue;
+        }
         break;
       }
       busy++;
     }
     const starting = this.slots.count('starting');
-    let need = this.queue.length - starting;
-    if (narrowed) need = Math.min(need, this.width - busy - starting);
+    let need = this.queue.length - starting - waiting;
+    if (narrowed) need = Math.min(need, this.width - busy - starting - waiting);
     for (let i = 0; i < this.size && need > 0; i++) {
       if (!slots[i]) {
         this.slots.spawn(i + 1);

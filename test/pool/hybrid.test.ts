@@ -60,11 +60,11 @@ const call = (id: string): Job => ({
   call: { module: 'file:///nowhere.mjs', export: 'f', args: [] },
 });
 
-function makePool(threads: FakeThread[]) {
+function makePool(threads: FakeThread[], size = 1) {
   const groups = new ProcessGroups();
   const pool = new WorkerPool({
     mode: 'thread',
-    size: 1,
+    size,
     killAfterMs: 500,
     groups,
     capture: { stream: true, keep: true, spill: false, limit: 1 << 24, spillDir: temp() },
@@ -124,6 +124,18 @@ describe('shell jobs while the first thread starts', () => {
     thread.done(thread.key('b'), { exitCode: null, value: 1 });
     expect(await settled(b)).toBe(true);
     expect(b.result).toMatchObject({ status: 'succeeded', value: 1 });
+  });
+
+  it('a lone call waits for the first thread; no second worker is started for it', async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads, 2);
+    const b = submit(call('b'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(threads).toHaveLength(1);
+    threads[0]!.say({ type: 'ready' });
+    expect(await waitFor(() => threads[0]!.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(b.started).toMatchObject({ worker: 1, threadId: 7 });
+    expect(threads).toHaveLength(1);
   });
 
   it('the thread dying before it is ready fails nothing that waited for it: the next worker runs it', async () => {
