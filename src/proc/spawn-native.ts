@@ -143,11 +143,7 @@ class NativeSpawned extends EventEmitter implements Spawned {
 
   constructor(a: Addon, file: string, args: string[], options: SpawnOptions) {
     super();
-    const env: string[] = [];
-    for (const k in options.env) {
-      const v = options.env[k];
-      if (v !== undefined) env.push(`${k}=${v}`);
-    }
+    const env = envp(options.env);
     let resolveExit!: (e: Exit) => void;
     this.exited = new Promise<Exit>((r) => (resolveExit = r));
     let open = 3; // the exit and both streams
@@ -243,12 +239,7 @@ export function nativeSpawn(file: string, args: string[], options: SpawnOptions)
  * Throws as Node's spawn does when it cannot start.
  */
 export function nativeHelper(a: Addon, file: string, args: string[], env: NodeJS.ProcessEnv): Helper {
-  const envp: string[] = [];
-  for (const k in env) {
-    const v = env[k];
-    if (v !== undefined) envp.push(`${k}=${v}`);
-  }
-  const r = a.spawnHelper(file, [file, ...args], envp);
+  const r = a.spawnHelper(file, [file, ...args], envp(env));
   if (typeof r === 'number') throw spawnError(-r, file, [file, ...args]);
   const [pid, fd] = r;
   const stdin = new Socket({ fd, readable: false, writable: true });
@@ -273,4 +264,14 @@ export function nativeHelper(a: Addon, file: string, args: string[], env: NodeJS
 /** The addon, when it is loaded (proc/spawn.ts: the helper's spawn). */
 export function loadedAddon(): Addon | undefined {
   return addon;
+}
+
+/** An environment as exec takes it: `NAME=value` strings, in the object's order, unset names left out. */
+function envp(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const k in env) {
+    const v = env[k];
+    if (v !== undefined) out.push(`${k}=${v}`);
+  }
+  return out;
 }
