@@ -9,7 +9,7 @@ import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
 import { shown } from './shown.js';
 import { isGnuForm } from '../input/gnu/form.js';
-import { gnuOnlyOption } from '../gnu/unknown.js';
+import { ambiguousOption, gnuOnlyOption } from '../gnu/unknown.js';
 import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
 import { describeCodeCache } from './code-cache.js';
 
@@ -55,7 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     // A GNU parallel option poolrun does not take: say what to write instead (src/gnu/unknown.ts).
     const known = new Set(spec.options.flatMap((o) => [o.long, o.short]));
     for (const p of split.subcommand ? [] : split.parsed) {
-      const hint = known.has(p.name) ? undefined : gnuOnlyOption(p.name);
+      const hint = known.has(p.name)
+        ? undefined
+        : p.ambiguous
+          ? ambiguousOption(p.name, p.ambiguous)
+          : gnuOnlyOption(p.name, p.gnu);
       if (hint) {
         process.stderr.write(`poolrun: ${shown(hint)}\n(run poolrun --help for usage)\n`);
         return EXIT.usage;

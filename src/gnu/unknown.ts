@@ -85,8 +85,6 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     MULTI,
   ],
   [['--arg-sep', '--arg-file-sep', '--csv', '--trim'], SOURCES],
-  [['--xapply'], 'write --link (the sources side by side, the shorter ones wrapping around)'],
-  [['-C'], 'write --colsep REGEX'],
   [
     [
       '-I',
@@ -110,12 +108,7 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
     REPLACE,
   ],
   [['--memsuspend', '--noswap', '--limit'], MACHINE],
-  [['-P', '--max-procs'], 'the pool size is -j N (or -w/--workers N) here'],
-  [['--lb'], 'write --line-buffer'],
-  [['--res'], 'write --results'],
-  [['--jl'], 'write --joblog'],
-  [['--block-size', '--bs'], 'with --pipe, write --block SIZE'],
-  [['--spreadstdin'], 'write --pipe'],
+  [['--bs'], 'with --pipe, write --block SIZE'],
   [
     [
       '--pipe-part',
@@ -137,10 +130,6 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
       '--tee',
     ],
     "poolrun's --pipe cuts stdin at fixed --recstart/--recend strings into --block SIZE or -N records and gives each block to a job's stdin; nothing more",
-  ],
-  [
-    ['--halt-on-error'],
-    '--halt soon (start nothing new after a failure) or --halt now (also kill running jobs)',
   ],
   [['--no-keep-order'], '--order completion prints each job as it finishes'],
   [
@@ -244,12 +233,28 @@ const TABLE: ReadonlyArray<readonly [readonly string[], string]> = [
 const BY_NAME = new Map<string, string>();
 for (const [names, way] of TABLE) for (const n of names) if (!BY_NAME.has(n)) BY_NAME.set(n, way);
 
-/** The message for an option written as `word` (`-P4`, `--sshlogin=x`), when GNU parallel has it; else undefined. */
-export function gnuOnlyOption(word: string): string | undefined {
+const SEE = '(see "Coming from GNU parallel" in the README)';
+
+/**
+ * The message for an option written as `word` (`-X4`, `--sshlogin=x`), when GNU parallel has it; else undefined.
+ * `names` are the long names of the GNU option `word` is an alias or abbreviation of (util/argv-split.ts), when
+ * it is one: `--sema` is `--semaphore`.
+ */
+export function gnuOnlyOption(word: string, names: readonly string[] = []): string | undefined {
   const name = word.startsWith('--') ? word.split('=')[0]! : word.slice(0, 2);
   const way = BY_NAME.get(name);
-  if (way === undefined) return undefined;
-  return `${name} is a GNU parallel option that poolrun does not take: ${way} (see "Coming from GNU parallel" in the README)`;
+  if (way !== undefined) return `${name} is a GNU parallel option that poolrun does not take: ${way} ${SEE}`;
+  if (names.length === 0) return undefined;
+  const known = names.find((n) => BY_NAME.has(n));
+  const what = names.includes(name) ? 'a GNU parallel option' : `GNU parallel's ${names[0]}`;
+  return known !== undefined
+    ? `${name} is ${what}, which poolrun does not take: ${BY_NAME.get(known)!} ${SEE}`
+    : `${name} is ${what}, which poolrun does not take ${SEE}`;
+}
+
+/** The message for an abbreviation of more than one option (util/argv-split.ts). */
+export function ambiguousOption(word: string, names: readonly string[]): string {
+  return `option ${word} is ambiguous: it begins ${names.join(', ')} (GNU parallel's and poolrun's long options may be abbreviated while only one begins so)`;
 }
 
 /** Names in the table (for tests). */

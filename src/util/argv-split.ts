@@ -14,6 +14,7 @@
  * No commander here (only its types): prestart loads this module before anything else.
  */
 import type { Command } from 'commander';
+import { GNU_OPTION_NAMES } from './gnu-option-names.js';
 
 export interface OptionSpec {
   /** `-w` */
@@ -36,6 +37,10 @@ export interface ParsedOption {
   /** The option's long name when it has one, else its short one; an unknown option as written (before `=`). */
   name: string;
   value?: string;
+  /** An unknown option that is GNU parallel's, by one of its names or an abbreviation: all its long names. */
+  gnu?: readonly string[];
+  /** An abbreviation of more than one option: every long name it begins (GNU parallel's and poolrun's). */
+  ambiguous?: readonly string[];
 }
 
 export interface Split {
@@ -51,6 +56,73 @@ export interface Split {
   subcommand?: { name: string; argv: string[] };
 }
 
+/**
+ * GNU parallel's letters that are poolrun options under another letter: `-P 4` is `-j 4` (xargs' habit too), `-C ,`
+ * is `--colsep ,`. No other GNU letter is taken for its long name: `-q` is poolrun's --quiet (GNU's --quote), `-t`
+ * is not poolrun's --verbose.
+ */
+const GNU_LETTERS: ReadonlyMap<string, string> = new Map([
+  ['-P', '--jobs'],
+  ['-C', '--colsep'],
+]);
+
+/** One option's long names, and poolrun's name for it when poolrun takes it. */
+interface LongNames {
+  names: string[];
+  poolrun?: string;
+}
+
+/**
+ * The long names an abbreviation is matched against: GNU parallel's options (each with its aliases) and poolrun's,
+ * one entry per option. A poolrun option that GNU parallel has (by its long name) takes GNU's aliases: `--lb` is
+ * `--line-buffer`, `--res` is `--results`.
+ */
+function longNames(options: readonly OptionSpec[]): { all: LongNames[]; byName: Map<string, LongNames> } {
+  const all: LongNames[] = [];
+  const byName = new Map<string, LongNames>();
+  const add = (names: string[], poolrun?: string) => {
+    const entry: LongNames = poolrun === undefined ? { names } : { names, poolrun };
+    all.push(entry);
+    for (const n of names) byName.set(n, entry);
+    return entry;
+  };
+  // A one-letter name is a long name too (`--k` is `-k`), matched whole: no longer name begins with it.
+  for (const line of GNU_OPTION_NAMES) add(line.split(' ').map((n) => `--${n}`));
+  for (const o of options) {
+    if (!o.long) continue;
+    const gnu = byName.get(o.long);
+    if (gnu && gnu.poolrun === undefined) gnu.poolrun = o.long;
+    else add([o.long], o.long);
+  }
+  return { all, byName };
+}
+
+type LongMatch = { option: OptionSpec } | { gnu: readonly string[] } | { ambiguous: readonly string[] };
+
+/**
+ * A long option word (without `=value`) as Getopt::Long reads it: a name poolrun defines; else, in any case, one of
+ * GNU parallel's aliases or poolrun's names; else the prefix of the names of exactly one option (`--dry` is `--dry-run`; `--linebuf` begins
+ * two aliases of one). More than one option: ambiguous, as GNU says it is (`--ta`: `--tag`, `--tagstring`).
+ */
+function matchLong(
+  name: string,
+  byLong: ReadonlyMap<string, OptionSpec>,
+  table: () => ReturnType<typeof longNames>,
+): LongMatch | undefined {
+  const own = byLong.get(name);
+  if (own) return { option: own };
+  // Getopt::Long's ignore_case, which GNU parallel keeps for long names: `--TAG` is `--tag`.
+  const lower = name.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+  const { all, byName } = table();
+  const exact = byName.get(name) ?? byName.get(lower);
+  const hits = exact ? [exact] : all.filter((e) => e.names.some((n) => n.startsWith(lower)));
+  if (hits.length === 0) return undefined;
+  if (hits.length > 1)
+    return { ambiguous: hits.flatMap((e) => e.names.filter((n) => n.startsWith(lower))).sort() };
+  const hit = hits[0]!;
+  return hit.poolrun !== undefined ? { option: byLong.get(hit.poolrun)! } : { gnu: hit.names };
+}
+
 /** Splits argv (without node and the script) into options and operands. Never throws. */
 export function splitArgv(argv: readonly string[], spec: SplitSpec): Split {
   const byLong = new Map<string, OptionSpec>();
@@ -59,6 +131,8 @@ export function splitArgv(argv: readonly string[], spec: SplitSpec): Split {
     if (o.long) byLong.set(o.long, o);
     if (o.short) byShort.set(o.short, o);
   }
+  let names: ReturnType<typeof longNames> | undefined;
+  const table = () => (names ??= longNames(spec.options));
   const options: string[] = [];
   const parsed: ParsedOption[] = [];
   const nameOf = (o: OptionSpec) => (o.long ?? o.short)!;
@@ -98,8 +172,19 @@ export function splitArgv(argv: readonly string[], spec: SplitSpec): Split {
     if (word.startsWith('--')) {
       const eq = word.indexOf('=');
       const name = eq > 2 ? word.slice(0, eq) : word;
-      const o = byLong.get(name);
-      if (!o) parsed.push({ name });
+      const match = matchLong(name, byLong, table);
+      const o = match && 'option' in match ? match.option : undefined;
+      // An alias or abbreviation reaches commander as poolrun's own name.
+      if (o && o.long !== name)
+        options[options.length - 1] = eq > 2 ? `${o.long}=${word.slice(eq + 1)}` : o.long!;
+      if (!o)
+        parsed.push(
+          match && 'gnu' in match
+            ? { name, gnu: match.gnu }
+            : match && 'ambiguous' in match
+              ? { name, ambiguous: match.ambiguous }
+              : { name },
+        );
       // `--quiet=x`: commander refuses it (a flag takes no value); nothing more to take here.
       else if (eq > 2 && o.value === 'none') parsed.push({ name: nameOf(o), value: word.slice(eq + 1) });
       else take(o, eq > 2 ? word.slice(eq + 1) : undefined);
@@ -107,22 +192,37 @@ export function splitArgv(argv: readonly string[], spec: SplitSpec): Split {
     } else {
       // -q, -w4, -w 4, -qw4, -qm process: flags while they are known flags; an option with a value takes the
       // rest of the word, or the next word. An unknown letter ends the cluster (commander reports it).
+      // GNU's `-P`/`-C` are taken as poolrun's long names: commander then gets the cluster letter by letter.
+      const at = options.length - 1;
+      const words: string[] = [];
+      let renamed = false;
       for (let k = 1; k < word.length; k++) {
-        const o = byShort.get(`-${word[k]}`);
+        const letter = `-${word[k]}`;
+        const gnuLong = byShort.has(letter) ? undefined : GNU_LETTERS.get(letter);
+        const o = byShort.get(letter) ?? (gnuLong ? byLong.get(gnuLong) : undefined);
         if (!o) {
           parsed.push({ name: `-${word.slice(k)}` });
+          words.push(`-${word.slice(k)}`);
           break;
         }
+        if (o !== byShort.get(letter)) renamed = true;
+        const spelled = o === byShort.get(letter) ? letter : o.long!;
         last = o;
         if (o.value === 'none') {
           parsed.push({ name: nameOf(o) });
+          words.push(spelled);
           continue;
         }
         // commander gives a short option with a value the rest of the word, `[v]` ones included
         // (combineFlagAndOptionalValue is on by default).
-        take(o, k + 1 < word.length ? word.slice(k + 1) : undefined);
+        const inline = k + 1 < word.length ? word.slice(k + 1) : undefined;
+        words.push(
+          inline === undefined ? spelled : spelled === letter ? `${letter}${inline}` : `${spelled}=${inline}`,
+        );
+        take(o, inline);
         break;
       }
+      if (renamed) options.splice(at, 1, ...words);
     }
     if (endsOptions(last)) {
       // The value has been taken: every later word is an argument. A `--` right here ends the options as it

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { specOf } from '../../src/util/argv-split.js';
 import { GNU_ONLY, gnuOnlyOption } from '../../src/gnu/unknown.js';
+import { GNU_OPTION_NAMES } from '../../src/util/gnu-option-names.js';
 
 describe('GNU-only options: the table matches what poolrun takes', () => {
   const defined = new Set(specOf(buildProgram('0.0.0-test')).options.flatMap((o) => [o.long, o.short]));
@@ -31,7 +32,38 @@ describe('GNU-only options: the table matches what poolrun takes', () => {
       const m = gnuOnlyOption(n)!;
       expect(m, n).not.toMatch(/does not watch the load|come with issue|no delay between starts|meanwhile/);
     }
-    expect(gnuOnlyOption('--xapply')).toMatch(/--link/);
-    expect(gnuOnlyOption('-C')).toMatch(/--colsep/);
+  });
+
+  it('no alias of an option poolrun takes is refused (--lb, --res, --xapply, --halt-on-error are taken)', () => {
+    const groups = GNU_OPTION_NAMES.map((l) => l.split(' ').map((n) => (n.length > 1 ? `--${n}` : `-${n}`)));
+    const taken = groups.filter((g) => g.some((n) => n.startsWith('--') && defined.has(n)));
+    expect(taken.length).toBeGreaterThan(30);
+    for (const g of taken) for (const n of g) if (n.startsWith('--')) expect(GNU_ONLY, n).not.toContain(n);
+    for (const n of [
+      '--lb',
+      '--res',
+      '--jl',
+      '--xapply',
+      '--halt-on-error',
+      '--spreadstdin',
+      '--block-size',
+      '-P',
+      '-C',
+    ])
+      expect(GNU_ONLY, n).not.toContain(n);
+  });
+
+  it('an alias or abbreviation of a refused option names GNU’s option and the poolrun way', () => {
+    expect(gnuOnlyOption('--semaphore-ti', ['--semaphore-timeout', '--semaphoretimeout'])).toBe(
+      `--semaphore-ti is GNU parallel's --semaphore-timeout, which poolrun does not take: ${gnuOnlyOption('--semaphore')!.replace(/^--semaphore is a GNU parallel option that poolrun does not take: /, '')}`,
+    );
+    expect(gnuOnlyOption('--nokeeporder', ['--no-keep-order', '--nokeeporder', '--nok', '--no-k'])).toMatch(
+      /^--nokeeporder is a GNU parallel option, which poolrun does not take: --order completion/,
+    );
+    // A GNU option missing from the table still gets a message naming it.
+    expect(gnuOnlyOption('--zz', ['--zzz'])).toMatch(
+      /^--zz is GNU parallel's --zzz, which poolrun does not take \(see/,
+    );
+    expect(gnuOnlyOption('--zz')).toBeUndefined();
   });
 });

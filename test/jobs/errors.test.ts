@@ -132,7 +132,12 @@ describe('JSONL: a regular file is checked whole, a pipe is read as it arrives',
 describe('usage errors: exit 2, one line naming the problem, and a pointer to --help', () => {
   it.each([
     [['--bogus', 'jobs.json'], /^poolrun: unknown option '--bogus'$/],
-    [['--worker', '2', 'jobs.json'], /^poolrun: unknown option '--worker'$/],
+    // `--worker 2` is `--workers 2` (an abbreviation, as Getopt::Long takes it): a misspelling is not.
+    [['--workerz', '2', 'jobs.json'], /^poolrun: unknown option '--workerz'/],
+    [
+      ['--wo', '2', 'jobs.json'],
+      /^poolrun: option --wo is ambiguous: it begins --work-dir, --workdir, --workers /,
+    ],
     [['--workers', 'lots', 'jobs.json'], /^poolrun: --workers: expected .*, got "lots"$/],
     // 0 is GNU's "as many as possible" (-w and -j are one setting): a negative count past the sign is not.
     [['--workers', '1-2', 'jobs.json'], /^poolrun: --workers: expected .*, got "1-2"$/],
