@@ -49,21 +49,21 @@ function specs(g: GnuInput): Spec[] {
   // `-a A CMD ::: x :::`, `-a A CMD ::: ::: x`.
   if (words.length === 1 && isSeparator(words[0]!)) return out.length ? out : [file('-', '<stdin>', false)];
   // `:::: a b` is `:::: a :::: b` (and `::::+ a b` links both), as in GNU parallel.
-  let mode: { files: boolean; linked: boolean; sep: string; named: boolean } | undefined;
+  // A source is linked when its separator has the `+` and a source comes before it: `CMD ::::+ a b` links b to a.
+  let mode: { files: boolean; plus: boolean; sep: string; named: boolean } | undefined;
   for (const w of words) {
     if (isSeparator(w)) {
       if (mode?.files && !mode.named) throw noFile(mode.sep);
       const sep = w.toString('latin1');
-      const linked = sep.endsWith('+') && out.length > 0;
-      mode = { files: sep.startsWith('::::'), linked, sep, named: false };
-      if (!mode.files) out.push({ kind: 'values', values: [], linked: mode.linked });
+      mode = { files: sep.startsWith('::::'), plus: sep.endsWith('+'), sep, named: false };
+      if (!mode.files) out.push({ kind: 'values', values: [], linked: mode.plus && out.length > 0 });
       continue;
     }
     const cur = out.at(-1)!;
     if (!mode!.files && cur.kind === 'values') cur.values.push(w);
     else {
       mode!.named = true;
-      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${shownPath(w)}`, mode!.linked));
+      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${shownPath(w)}`, mode!.plus && out.length > 0));
     }
   }
   if (mode?.files && !mode.named) throw noFile(mode.sep);

@@ -123,6 +123,8 @@ function generate(seed: number): Case {
   let stdin: string | undefined;
   const names: string[] = [];
   let fileNo = 0;
+  /** The `+` of the `::::` separator the last source was named after, when it was a file named last. */
+  let lastFiles: string | undefined;
   for (let s = 0; s < nSources; s++) {
     // An empty source beside an -a one: GNU parallel's handling is irregular (ignored, or one empty value, by
     // where it stands); poolrun's rule (one empty value) is tested on its own below.
@@ -136,7 +138,8 @@ function generate(seed: number): Case {
     const kind = r();
     // With -a, GNU parallel 20221122 pairs `:::+`/`::::+` sources irregularly (not always with the source
     // before); poolrun always links to the source before. Not compared.
-    const linked = s > 0 && r() < 0.3 && !argv.includes('-a') ? '+' : '';
+    // A `+` on the first source too: `CMD ::::+ a b` links b to a (GNU), and a lone first `:::+` is a plain one.
+    const linked = (s > 0 || r() < 0.3) && r() < 0.3 && !argv.includes('-a') ? '+' : '';
     if (kind < 0.5) sources.push(`:::${linked}`, ...vals);
     else {
       const name = `in${fileNo++}`;
@@ -147,8 +150,13 @@ function generate(seed: number): Case {
       else if (kind < 0.75 && stdin === undefined) {
         stdin = files[name].toString('latin1');
         sources.push(`::::${linked}`, '-');
+      } else if (lastFiles !== undefined && lastFiles === linked && r() < 0.4) {
+        // `:::: a b` is `:::: a :::: b`; `::::+ a b` links b to a.
+        sources.push(name);
       } else sources.push(`::::${linked}`, name);
+      lastFiles = sources.at(-1) === name && sources.at(-2) !== '-' ? linked : undefined;
     }
+    if (kind < 0.5) lastFiles = undefined;
   }
   if (r() < 0.2) argv.push('--link');
   if (colsep) argv.push('--colsep', ',');
@@ -284,5 +292,19 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     await compare({ argv: ['-a', 'f', '-a', 'h', 'echo'], files });
     await compare({ argv: ['echo', ':::', 'p', 'q', '::::+', 'f', 'h'], files });
     await compare({ argv: ['-0', 'echo', '[{}]', '::::', 'g'], files });
+  });
+
+  it('::::+ or :::+ as the first source: the files named after it are linked to one another (parallel_examples)', async () => {
+    const files = { f: Buffer.from('A\nB\nC\n'), g: Buffer.from('D\nE\nF\n'), h: Buffer.from('1\n2\n') };
+    for (const argv of [
+      ['echo', '::::+', 'f', 'g'],
+      ['echo', '::::+', 'f', 'g', 'h'],
+      ['echo', '::::+', 'f', 'g', ':::', 'x', 'y'],
+      ['echo', '::::+', 'f', '::::+', 'g'],
+      ['echo', '::::+', 'f', ':::+', 'a', 'b', 'c'],
+      ['echo', ':::+', 'a', 'b', '::::+', 'f', 'g'],
+      ['echo', '::::', 'f', 'g', '::::+', 'h'],
+    ])
+      await compare({ argv, files });
   });
 });
