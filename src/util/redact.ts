@@ -20,8 +20,8 @@ const URL_IN_TEXT = /:\/\//g;
  * is too common in ordinary text to mask after. Whether the name is a secret's is isSecretName's to say.
  */
 const ASSIGNMENT_NAME = /(?<![\w.-])([\w.-]*\w)(=|[ \t]+==?[ \t]*)/g;
-/** A value as a shell word: quoted parts and unquoted characters up to white space, `&` or `;`. */
-const ASSIGNED_VALUE = /(?:"[^"]*"|'[^']*'|[^\s'"&;])+/y;
+/** A value as a shell word, to unquoted white space, `&` or `;` (shellWord). */
+const ASSIGNED_VALUE = shellWord(';&');
 /**
  * Words that make a name a secret's wherever they are in it (`MYSQL_PWD`, `dbPassword`, `GITHUB_TOKEN`,
  * `GPG_PASSPHRASE`, `GOOGLE_APPLICATION_CREDENTIALS`, `ssh_private_key`, `api_key`, `AWS_ACCESS_KEY_ID`), looked
@@ -58,6 +58,87 @@ export function isSecretName(name: string): boolean {
   return /^keys?$/.test(last) && words.length > 1 && !DATA_KEY.has(words[words.length - 2]!);
 }
 
+/** What maskNamed reads a value with: a sticky RegExp, or shellWord's scanner. */
+interface Sticky {
+  lastIndex: number;
+  exec(text: string): { 0: string } | null;
+  /** Called before the values of a text are read (shellWord's budget). */
+  start?(text: string): void;
+}
+
+/**
+ * A scanner of one shell word from `lastIndex`, as /bin/sh would take it, so that a secret value is masked whole:
+ * `a\ b`, `'a b'c`, `"a $(printf '%s' "x y")"c`, `$(printf %s x)`, `${X:-a b}` and `` `echo x` `` are each one
+ * word (quotes, `$(…)`, `${…}` and backquotes nest as in sh). It ends at unquoted white space, or at one of `stops`
+ * (`;&` after an assignment). A quote opened in the word and never closed ends it there: it belongs to the text
+ * around (`"API_TOKEN=x")` in a JSON string); an unclosed `$(` or `${` runs to the end of the text (masked whole, as
+ * where the value ends is then unknown).
+ *
+ * Linear over a text however many values it holds: once the scans of one text (from `start`) have looked at 8 times
+ * its length, a value that is not yet ended runs to the end of the text (masked, never shown).
+ */
+function shellWord(stops: string): Sticky {
+  let budget = 0;
+  const scanner = {
+    lastIndex: 0,
+    start(text: string): void {
+      budget = 8 * text.length + 4096;
+    },
+    exec(text: string): { 0: string } | null {
+      const start = scanner.lastIndex;
+      /** What is open: `'"` quotes, `` ` ``, `(` for `$(` and its inner parentheses, `{` for `${`; with where. */
+      const open: Array<{ c: string; at: number }> = [];
+      let i = start;
+      let end = -1;
+      while (end === -1) {
+        if (i >= text.length || --budget < 0) {
+          // Unclosed: a quote opened at the word's own level ends the word there; anything else runs to the end.
+          const first = open[0];
+          end = first && (first.c === '"' || first.c === '`' || first.c === "'") ? first.at : text.length;
+          break;
+        }
+        const c = text[i]!;
+        const top = open.at(-1)?.c;
+        if (top === "'") {
+          if (c === "'") open.pop();
+          i++;
+        } else if (c === '\\') {
+          i += 2;
+        } else if (top === '"' && c === '"') {
+          open.pop();
+          i++;
+        } else if (top === '`' && c === '`') {
+          open.pop();
+          i++;
+        } else if (c === '$' && (text[i + 1] === '(' || text[i + 1] === '{')) {
+          open.push({ c: text[i + 1]!, at: i });
+          i += 2;
+        } else if (top === '"') {
+          if (c === '`') open.push({ c, at: i });
+          i++;
+        } else if (c === "'" || c === '"' || c === '`') {
+          open.push({ c, at: i });
+          i++;
+        } else if (top === '(' && c === '(') {
+          open.push({ c, at: i });
+          i++;
+        } else if ((top === '(' && c === ')') || (top === '{' && c === '}')) {
+          open.pop();
+          i++;
+        } else if (top === undefined && (/\s/.test(c) || stops.includes(c))) {
+          end = i;
+        } else {
+          i++;
+        }
+      }
+      end = Math.min(end, text.length);
+      scanner.lastIndex = end;
+      return end > start ? [text.slice(start, end)] : null;
+    },
+  };
+  return scanner;
+}
+
 /**
  * Every match of `name` (a global expression whose group 1 is a name, its match ending where a value starts)
  * whose name is a secret's: the value `value` (a sticky expression) matches there becomes `***`. A name that is
@@ -66,13 +147,14 @@ export function isSecretName(name: string): boolean {
 function maskNamed(
   text: string,
   name: RegExp,
-  value: RegExp,
+  value: Sticky,
   quote = '',
   secret: (name: string) => boolean = isSecretName,
 ): string {
   let out = '';
   let last = 0;
   name.lastIndex = 0;
+  value.start?.(text);
   for (let m = name.exec(text); m; m = name.exec(text)) {
     if (m[0] === '') {
       name.lastIndex++;
@@ -240,7 +322,7 @@ const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mar
  * with a space before the value (after a JSON `\n` too).
  */
 const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_-]*)(\s+)/gi;
-const OPTION_VALUE = /"[^"]*"|'[^']*'|[^\s'"]+/y;
+const OPTION_VALUE = shellWord('');
 /**
  * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that
  * command (to `;`, `&`, `|` or a line's end). `-p` alone asks for it and is left, as is `-P` (a port).

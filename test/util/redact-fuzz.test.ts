@@ -4,6 +4,7 @@
  * printed "Maximum call stack size exceeded" for every event of the job), and long runs of
  * those characters stay linear (`'@='` x 40,000 took 1.3 s: every start of a bare query scanned to the end).
  */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { maskBareQueries, redactId, redactText, redactUrl } from '../../src/util/redact.js';
 import { poolrun, rng, useTempDirs, writeJobs } from '../helpers.js';
@@ -84,7 +85,24 @@ describe('the redactor on generated hostile text', () => {
   });
 
   it('long runs of what the rules look for stay linear', () => {
-    for (const unit of ['@=', '@(', 'u:p@x=', '=a.b', '(x/', '?', 'a?', 'k=-http://', 'X-Auth:']) {
+    for (const unit of [
+      '@=',
+      '@(',
+      'u:p@x=',
+      '=a.b',
+      '(x/',
+      '?',
+      'a?',
+      'k=-http://',
+      'X-Auth:',
+      // An unclosed quote after each secret name: every value scan must not run to the end again.
+      "TOKEN=' ",
+      'TOKEN=" ',
+      'TOKEN=` ',
+      'TOKEN=$( ',
+      '--password "x ',
+      'A_SECRET=a\\ ',
+    ]) {
       const text = unit.repeat(Math.ceil(80_000 / unit.length));
       const t0 = performance.now();
       redactText(text);
@@ -102,5 +120,72 @@ describe('the redactor on generated hostile text', () => {
     expect(r.stderr).not.toMatch(/stack|internal/i);
     const doc = JSON.parse(r.stdout) as { results: Array<{ id: string; status: string }> };
     expect(doc.results).toEqual([expect.objectContaining({ id: '//a?k=***', status: 'succeeded' })]);
+  });
+});
+
+/**
+ * A secret value is one shell word however it is written: escaped blanks, quoted parts joined to it, `$(…)`,
+ * `${…}`, backquotes. /bin/sh is the oracle that the secret is in the value it assigns; the redactor must mask the
+ * whole word, and nothing after it.
+ */
+describe('a secret value is masked whole, as /bin/sh reads the word', () => {
+  const PARTS: Array<(s: string) => string> = [
+    (s) => s,
+    (s) => `a\\ ${s}`,
+    (s) => `'a b'${s}`,
+    (s) => `"a b"${s}`,
+    (s) => `"a \\" b${s}"`,
+    (s) => `$(printf %s ${s})`,
+    (s) => `$(printf '%s)' ${s})`,
+    (s) => `\${X:-a ${s}}`,
+    (s) => `\`printf %s ${s}\``,
+    (s) => `"$(printf '%s' "a b")"${s}`,
+    (s) => `x'y'"z"\\ ${s}`,
+  ];
+  const LEADS = [
+    'MY_SECRET=',
+    'export DB_PASSWORD=',
+    'env API_TOKEN=',
+    '--password=',
+    '--password ',
+    '--token ',
+  ];
+
+  function cases(n: number, seed: number): Array<{ lead: string; word: string; secret: string }> {
+    const r = rng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    return Array.from({ length: n }, (_, k) => {
+      const secret = `Zq${k}S${Math.floor(r() * 1e6)}`;
+      // The secret in one part, other parts around it.
+      const parts = Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(PARTS)('p'));
+      parts.splice(Math.floor(r() * (parts.length + 1)), 0, pick(PARTS)(secret));
+      return { lead: pick(LEADS), word: parts.join(''), secret };
+    });
+  }
+
+  it('2,000 generated words: the secret never shows, the command after the word does', () => {
+    const leaks: string[] = [];
+    for (const { lead, word, secret } of cases(2000, 31)) {
+      const text = `${lead}${word} printf done; echo next`;
+      const shown = redactText(text);
+      if (shown.includes(secret) || !shown.endsWith(' printf done; echo next'))
+        leaks.push(`${text} -> ${shown}`);
+    }
+    expect(leaks.slice(0, 5)).toEqual([]);
+    // The scan's work budget is per call: the same text shown for every event of a job is masked alike each time.
+    const text = `MY_SECRET="a $(printf '%s' "b c")"Zq p; echo next`;
+    const first = redactText(text);
+    for (let k = 0; k < 20_000; k++) expect(redactText(text) === first).toBe(true);
+    expect(first).toBe('MY_SECRET=*** p; echo next');
+  });
+
+  it('the generated words are one word holding the secret, to /bin/sh (the premise of the test above)', () => {
+    for (const { word, secret } of cases(60, 32)) {
+      const value = execFileSync('/bin/sh', ['-c', `MY_SECRET=${word} printenv MY_SECRET`], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      expect(value, word).toContain(secret);
+    }
   });
 });
