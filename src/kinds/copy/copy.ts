@@ -52,7 +52,10 @@ const CHUNK = 1024 * 1024;
 /** Chunk buffers no copy is using, reused by the next (a tree copies TREE_PARALLEL files at once). */
 const spare: Buffer[] = [];
 
-/** The mode a copy gets: the source's permission and sticky bits, never its set-id bits. */
+/**
+ * The mode a copy gets: the source's permission and sticky bits, never its set-id bits (and, replacing a file or
+ * folder, only the bits that one had too: copy()'s `cap`).
+ */
 function copyMode(st: Stats): number {
   return st.mode & 0o7777 & ~SETID;
 }
@@ -95,6 +98,8 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     if (src.isDirectory() && !dest.isDirectory()) throw destinationNotFolder(NAME, to);
   }
 
+  // A copy that replaces a file or folder gets no permission the one it replaces did not have (umask-like).
+  const cap = dest && !dest.isSymbolicLink() ? dest.mode & 0o7777 : 0o7777;
   if (src.isFile()) {
     const tmp = tempBeside(to);
     let copied: number;
@@ -102,7 +107,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
       copied = await inFolderOf(
         NAME,
         to,
-        () => copyData(treePath(from), treePath(tmp, to), true, false, durable, signal),
+        () => copyData(treePath(from), treePath(tmp, to), true, false, durable, signal, cap),
         durable,
       );
       signal.throwIfAborted();
@@ -113,7 +118,7 @@ async function copy(spec: CopySpec, signal: AbortSignal, moved: Moved): Promise<
     }
     moved.bytes += copied;
   } else {
-    await copyTree(from, to, src, overwrite, signal, moved, durable);
+    await copyTree(from, to, src, overwrite, signal, moved, durable, cap);
   }
   if (durable) await syncDir(dirname(to));
 }
@@ -195,6 +200,7 @@ async function copyData(
   nofollow: boolean,
   durable: boolean,
   signal: AbortSignal,
+  cap = 0o7777,
 ): Promise<number> {
   let src: FileHandle;
   try {
@@ -228,7 +234,7 @@ async function copyData(
         fh = await open(tmp.bytes, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
         bytes = await copyLoop(src, fh, signal);
       }
-      await fh.chmod(copyMode(st));
+      await fh.chmod(copyMode(st) & cap);
       await fh.utimes(st.atime, st.mtime);
       // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
       if (durable) await fh.datasync();
@@ -282,6 +288,7 @@ async function copyTree(
   signal: AbortSignal,
   moved: Moved,
   durable: boolean,
+  cap: number,
 ): Promise<void> {
   const tmp = tempBeside(to);
   try {
@@ -352,7 +359,7 @@ async function copyTree(
       const dir = dirs[i]!;
       try {
         if (durable) await syncDir(dir.dst.bytes);
-        await chmod(dir.dst.bytes, copyMode(dir.st));
+        await chmod(dir.dst.bytes, copyMode(dir.st) & (dir === top ? cap : 0o7777));
         await utimes(dir.dst.bytes, dir.st.atime, dir.st.mtime);
       } catch (e) {
         throw fsError(NAME, e, 'finish the folder', dir.dst.shown);

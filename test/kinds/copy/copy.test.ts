@@ -164,6 +164,50 @@ describe.each(modes)('copy (%s mode)', (mode) => {
     expect(r.stderr).toMatch(/failed keep \(worker \d, [^)]*destination exists: /);
   });
 
+  it('replacing a file or folder never widens its permissions: the mode is what source and destination both allow', async () => {
+    const dir = temp();
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'dst'));
+    // Each pair [source mode, destination mode]: generated over the permission bits, set-id and sticky included.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const pairs = Array.from({ length: 24 }, () => [next() % 0o10000, next() % 0o10000] as const);
+    pairs.push([0o666, 0o600], [0o755, 0o644], [0o644, 0o755], [0o777, 0o700]);
+    const jobs: object[] = [];
+    pairs.forEach(([sm, dm], k) => {
+      // Owner read/write kept on both so the test can read and replace them; folders owner rwx.
+      const fileS = sm | 0o600;
+      const fileD = dm | 0o600;
+      writeFileSync(join(dir, 'src', `f${k}`), `new ${k}`);
+      chmodSync(join(dir, 'src', `f${k}`), fileS & ~0o6000);
+      writeFileSync(join(dir, 'dst', `f${k}`), 'old');
+      chmodSync(join(dir, 'dst', `f${k}`), fileD & ~0o6000);
+      mkdirSync(join(dir, 'src', `d${k}`));
+      writeFileSync(join(dir, 'src', `d${k}`, 'inner'), 'x');
+      chmodSync(join(dir, 'src', `d${k}`), (sm | 0o700) & 0o1777);
+      mkdirSync(join(dir, 'dst', `d${k}`));
+      chmodSync(join(dir, 'dst', `d${k}`), (dm | 0o700) & 0o1777);
+      jobs.push({ id: `f${k}`, copy: { from: `src/f${k}`, to: `dst/f${k}`, overwrite: true } });
+      jobs.push({ id: `d${k}`, copy: { from: `src/d${k}`, to: `dst/d${k}`, overwrite: true } });
+      jobs.push({ id: `n${k}`, copy: { from: `src/f${k}`, to: `dst/new${k}` } });
+    });
+    const r = await poolrun(['-m', mode, jobFile(dir, jobs)], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const bad: string[] = [];
+    const m = (p: string) => statSync(join(dir, p)).mode & 0o7777;
+    pairs.forEach(([sm, dm], k) => {
+      const want = { f: (sm | 0o600) & (dm | 0o600) & 0o1777, d: (sm | 0o700) & (dm | 0o700) & 0o1777 };
+      if (m(`dst/f${k}`) !== want.f)
+        bad.push(`f${k}: ${m(`dst/f${k}`).toString(8)} not ${want.f.toString(8)}`);
+      if (m(`dst/d${k}`) !== want.d)
+        bad.push(`d${k}: ${m(`dst/d${k}`).toString(8)} not ${want.d.toString(8)}`);
+      // A new file keeps its source's mode, as before (cp -p).
+      if (m(`dst/new${k}`) !== m(`src/f${k}`)) bad.push(`new${k}: ${m(`dst/new${k}`).toString(8)}`);
+      expect(readFileSync(join(dir, 'dst', `f${k}`), 'utf8')).toBe(`new ${k}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
   it('permission denied (source unreadable, destination folder read-only): failed, clear message, nothing left', async () => {
     const dir = temp();
     // As root every permission check passes: run poolrun as `nobody` instead, from a copy of the package it
