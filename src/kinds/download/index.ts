@@ -36,6 +36,8 @@ export const download: Kind<'download'> = {
           message: `not a valid URL: ${JSON.stringify(redactUrl(value.url))}`,
         });
     }
+    if (isRecord(value) && isRecord(value.headers))
+      issues.push(...headerIssues(value.headers, [...at, 'headers']));
     return issues;
   },
   // The whole URL as one word (it may hold spaces), redacted before it is quoted.
@@ -52,3 +54,51 @@ export const download: Kind<'download'> = {
     return { execute: (job, ctx) => runDownload(job.download, ctx) };
   },
 };
+
+/** A header name as HTTP has it (a token, RFC 9110). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a header value may not hold (Node refuses it when the request is sent): control characters but TAB. */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/**
+ * Headers a job may not set: the message's framing and the connection's (a `Content-Length: 5` on a GET made the
+ * server read the next job's request, on the same kept-alive connection, as its body), and those poolrun sets to
+ * resume a download.
+ */
+const OWN_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'range',
+  'if-range',
+]);
+
+/** A download's `headers`, checked when the job file is read: a bad one is exit 2 there, not a failure later. */
+function headerIssues(headers: Record<string, unknown>, at: Array<string | number>): KindIssue[] {
+  const issues: KindIssue[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const here = [...at, name];
+    if (!TOKEN.test(name))
+      issues.push({
+        at: here,
+        message: "not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+      });
+    else if (OWN_HEADERS.has(name.toLowerCase()))
+      issues.push({
+        at: here,
+        message: `a job may not set ${name}: poolrun frames the request and its connection itself (and sends Range to resume)`,
+      });
+    // The value is never shown: it may be a secret. A NUL is the schema's to report (noNul).
+    if (typeof value === 'string' && !value.includes('\0') && BAD_VALUE.test(value))
+      issues.push({
+        at: here,
+        message: 'a header value cannot hold a line break or another control character',
+      });
+  }
+  return issues;
+}

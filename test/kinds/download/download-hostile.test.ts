@@ -435,3 +435,91 @@ describe('part files', () => {
     }
   });
 });
+
+describe('a job’s headers are checked when the file is read', () => {
+  let h: Hop;
+  beforeAll(async () => {
+    h = await startHop();
+  });
+  afterAll(() => h.close());
+
+  it('bad names, control characters in values, and framing or resume headers: exit 2 at each, nothing runs, no value shown', async () => {
+    const dir = temp();
+    const SECRET = 'Zq7HEADERSECRET';
+    const bad: Array<[string, string]> = [];
+    // Every control character but TAB in a value (the secret beside it), and characters past Latin-1.
+    for (let c = 0; c < 0x20; c++) if (c !== 9) bad.push([`X-C${c}`, `${SECRET}${String.fromCharCode(c)}x`]);
+    bad.push(['X-Del', `${SECRET}\x7f`], ['X-Wide', `${SECRET}\u20ac`]);
+    // Names that are not tokens.
+    for (const ch of [
+      ' ',
+      '(',
+      ')',
+      ',',
+      '/',
+      ':',
+      ';',
+      '<',
+      '=',
+      '>',
+      '?',
+      '@',
+      '[',
+      '\\',
+      ']',
+      '{',
+      '}',
+      '"',
+      '\u00e9',
+    ])
+      bad.push([`X${ch}Y`, SECRET]);
+    bad.push(['', SECRET]);
+    // Framing, connection and resume headers, in any case.
+    for (const n of [
+      'Content-Length',
+      'transfer-encoding',
+      'CONNECTION',
+      'Keep-Alive',
+      'Upgrade',
+      'TE',
+      'Trailer',
+      'Expect',
+      'Range',
+      'If-Range',
+      'Proxy-Connection',
+    ])
+      bad.push([n, SECRET]);
+    const canary = join(dir, 'ran');
+    const jobs = bad.map(([n, v], k) => ({
+      id: `h${k}`,
+      download: { url: `${h.url}/data/x${k}`, to: `out${k}`, headers: { [n]: v } },
+    }));
+    const file = writeJobs(dir, [...jobs, `touch ${canary}`]);
+    const r = await poolrun([file], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${bad.length} problems; nothing ran`));
+    bad.forEach((_, k) =>
+      expect(r.stderr, `h${k}`).toMatch(new RegExp(`jobs\\[${k}\\]\\.download\\.headers`)),
+    );
+    expect(r.stderr).not.toContain(SECRET);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(canary)).toBe(false);
+    expect(h.seen).toEqual([]);
+  });
+
+  it('good ones reach the server as written: TAB and Latin-1 in a value, Host and Accept-Encoding, the downloads succeed', async () => {
+    const dir = temp();
+    const headers = { 'X-Token': 'a\tb \u00e9', Accept: 'text/plain', "X-!#$%&'*+.^_`|~": 'ok' };
+    const file = writeJobs(dir, [
+      { id: 'a', download: { url: `${h.url}/data/a`, to: 'a', headers } },
+      { id: 'b', download: { url: `${h.url}/data/b`, to: 'b' } },
+    ]);
+    const r = await poolrun(['-w', '1', file], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'a'))).toEqual(payload('a'));
+    expect(readFileSync(join(dir, 'b'))).toEqual(payload('b'));
+    const got = h.seen.find((s) => s.path === '/data/a')!.headers;
+    expect(got['x-token']).toBe(Buffer.from('a\tb \u00e9', 'latin1').toString('latin1'));
+    expect(got["x-!#$%&'*+.^_`|~"]).toBe('ok');
+  });
+});
