@@ -1,5 +1,5 @@
 /**
- * Results as reports show and store them: a job's error message and stack go through the one redactor
+ * Results as reports show and store them: a job's error message, stack and properties go through the one redactor
  * (util/redact.ts), since they can quote a URL or a command line (`command not found: …`, an exception a `call`
  * threw with its arguments in it). What a job printed (stdout, stderr) and a call's return value are the job's
  * own data and stay as they are; the summaries made of them for sharing (a JUnit failure, a --report tooltip,
@@ -11,9 +11,18 @@ import { redactId, redactText } from '../util/redact.js';
 export function redactError(e: SerializedError): SerializedError {
   const message = redactText(e.message);
   const stack = e.stack === undefined ? undefined : redactText(e.stack);
-  if (message === e.message && stack === e.stack) return e;
+  // An error's own properties (a module's `url`, a `path`, a `cmd`) quote the same things.
+  let props = e.props;
+  if (props) {
+    const masked = Object.entries(props).map(
+      ([k, v]) => [k, typeof v === 'string' ? redactText(v) : v] as const,
+    );
+    if (masked.some(([k, v]) => v !== props![k])) props = Object.fromEntries(masked);
+  }
+  if (message === e.message && stack === e.stack && props === e.props) return e;
   const out: SerializedError = { ...e, message };
   if (stack !== undefined) out.stack = stack;
+  if (props !== undefined) out.props = props;
   return out;
 }
 

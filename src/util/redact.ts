@@ -356,6 +356,19 @@ function maskBare(text: string): string {
  * before the first `:`, the password up to the last `@`. Scanned, not matched by one regular expression: a long
  * word of `=` or `,:` made that quadratic.
  */
+/**
+ * A URL whose `//` a path resolution made `/` (`/cwd/https:/u:pw@h/x`, a `copy.from` or `call.module` written as a
+ * URL): its user and password, up to the last `@`.
+ */
+function maskMangledUrl(word: string, at: number): string {
+  const scheme = /[a-z][a-z0-9+.-]*:\/+(?=[^/@:]*:)/i.exec(word);
+  if (!scheme || scheme.index + scheme[0].length > at) return word;
+  const lead = scheme.index + scheme[0].length;
+  const colon = word.indexOf(':', lead);
+  if (colon > at) return word;
+  return `${word.slice(0, lead)}${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@${word.slice(at + 1)}`;
+}
+
 function maskBareUserinfo(word: string): string {
   const at = word.lastIndexOf('@');
   if (at < 1 || !/[a-z0-9[]/i.test(word[at + 1] ?? '')) return word;
@@ -365,7 +378,7 @@ function maskBareUserinfo(word: string): string {
     Math.max(word.lastIndexOf('(', colon), word.lastIndexOf('=', colon), word.lastIndexOf(',', colon)) + 1;
   // A scheme-relative URL (`//u:pw@h/x`), as a URL with its scheme is.
   if (word.startsWith('//', lead)) lead += 2;
-  if (/[@/]/.test(word.slice(lead, colon))) return word;
+  if (/[@/]/.test(word.slice(lead, colon))) return maskMangledUrl(word, at);
   const masked = `${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@`;
   return word.slice(0, lead) + masked + word.slice(at + 1);
 }

@@ -251,6 +251,33 @@ describe('secrets in job ids and labels', () => {
     );
   });
 
+  it('a URL written as a copy source, a module or a cwd, whose // a path resolution made /, is masked in every output', async () => {
+    const dir = temp();
+    const S = ['Zq1MANGLED', 'Zq2MANGLED', 'Zq3MANGLED'];
+    const file = writeJobs(dir, [
+      { id: 'c', copy: { from: `https://u:${S[0]}@h.example/x`, to: 'y' } },
+      { id: 'm', call: { module: `https://u:${S[1]}@h.example/x.mjs` } },
+      { id: 'w', run: 'true', cwd: `http://ann:${S[2]}@h.example/d` },
+    ]);
+    const json = join(dir, 'r.json');
+    const log = join(dir, 'r.log');
+    const r = await poolrun(['--json', json, '--joblog', log, '--junit', join(dir, 'r.xml'), file], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/https:\/\*\*\*:\*\*\*@h\.example\/x/);
+    // The call's error carries the module's URL as a property (ERR_MODULE_NOT_FOUND's `url`): masked too.
+    expect(readFileSync(json, 'utf8')).toMatch(/"props":\{"url":"file:\/\/\/[^"]*https:\/\*\*\*:\*\*\*@h/);
+    const places = [...outputs('run', r), ...writtenFiles(dir, new Set([file]))];
+    expect(leaks(S, places)).toEqual([]);
+    for (const t of ['/w/https:/u:pw@h/x', '/w/git+HTTPS:/u:pw@h/r', 'not found: /a/ftp:/:pw@h/x'])
+      expect(redactText(t), t).not.toMatch(/pw/);
+    // No scheme, no URL: a path's `a:b@c` part stays (as before); mail addresses and scp-like words too.
+    expect(redactText('/srv/u:v@h/x and ann@example.com, git@github.com:o/r')).toBe(
+      '/srv/u:v@h/x and ann@example.com, git@github.com:o/r',
+    );
+  });
+
   it('a scheme after a word character, and a bare user:password@host, are masked', () => {
     expect(redactText('x_http://u:Zq1@h/p and DB=ann:Zq2@db.example:5432')).toBe(
       'x_http://***:***@h/p and DB=***:***@db.example:5432',
