@@ -455,6 +455,18 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
     expect(p.code).toBe(0);
   });
 
+  it('$PARALLEL_SEQ and $PARALLEL_JOBSLOT are set as GNU sets them ({#} and {%})', async () => {
+    for (const args of [
+      ['-j1', '-k', 'echo', '$PARALLEL_SEQ/$PARALLEL_JOBSLOT', '{}', ':::', 'a', 'b', 'c'],
+      ['-j1', '-k', '-N2', 'echo', 'seq:$PARALLEL_SEQ', '{2}', '{1}', ':::', '1', '2', '3', '4', '5'],
+      ['-j3', '-k', 'echo', '$PARALLEL_SEQ', '{#}', ':::', 'a', 'b', 'c', 'd', 'e', 'f'],
+    ]) {
+      const [p, g] = await Promise.all([pool(args), gnu(args)]);
+      expect(p.stdout.toString(), args.join(' ')).toBe(g.stdout.toString());
+      expect(p.code).toBe(0);
+    }
+  });
+
   it('--shuf runs every job once, in some order', async () => {
     const args = Array.from({ length: 30 }, (_, i) => String(i));
     const [p, g] = await Promise.all([

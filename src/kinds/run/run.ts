@@ -66,6 +66,9 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     POOLRUN_WORKER: String(ctx.worker),
     POOLRUN_JOB_ID: job.id,
     POOLRUN_JOB_INDEX: String(job.index + 1),
+    // The same under GNU parallel's names, for its users' scripts ($PARALLEL_SEQ is {#}, $PARALLEL_JOBSLOT {%}).
+    PARALLEL_SEQ: String(job.index + 1),
+    PARALLEL_JOBSLOT: String(ctx.worker),
   };
   // The run's token marks the job's processes as ours (proc/owner.ts): a job's env does not replace it.
   const token = base[RUN_ID_VAR];
