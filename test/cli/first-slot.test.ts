@@ -13,7 +13,7 @@ describe('the first slot, from the main thread and from its thread', () => {
     const dir = temp();
     const jobs: unknown[] = Array.from({ length: 24 }, (_, i) => ({
       id: `e${i}`,
-      run: 'env | grep -v "^POOLRUN_JOB_"',
+      run: 'env | grep -v -e "^POOLRUN_JOB_" -e "^PARALLEL_SEQ="',
     }));
     jobs.splice(12, 0, {
       id: 'c',

@@ -71,7 +71,7 @@ describe.each(['thread', 'process'])('plain commands run directly (%s mode)', (m
       s
         .trim()
         .split('\n')
-        .filter((l) => !l.startsWith('POOLRUN_JOB_'))
+        .filter((l) => !l.startsWith('POOLRUN_JOB_') && !l.startsWith('PARALLEL_SEQ='))
         .sort();
     for (let i = 0; i < jobs.length; i += 2) {
       expect(vars(results[i]!.stdout)).toEqual(vars(results[i + 1]!.stdout));
