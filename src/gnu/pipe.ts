@@ -6,7 +6,8 @@
  * at end of input the rest is the last block. Empty blocks run nothing.
  *
  * Each block is written to a file of its own (mode 0600, in a private temp folder) and the job's command reads it
- * as stdin (`exec <FILE` before the command), so a retried job reads its block again. The file is removed when
+ * on stdin through a pipe (`/bin/cat FILE | { command }`: a pipe, as GNU gives it), so a retried job reads its
+ * block again. The file is removed when
  * its job has finished. Backpressure: a new block is read only while fewer than 2 × workers blocks wait or run,
  * so poolrun holds one block in memory and at most 2 × workers on disk, however long stdin is.
  */
@@ -224,7 +225,8 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
           id: String(index + 1),
           index,
           kind: 'run',
-          run: opts.dryRun ? command(index + 1) : `exec <${quoteText(file)}\n${command(index + 1)}`,
+          // Through a pipe, as GNU gives it: `wc` pads as on a pipe, `head -n1; wc -l` sees what a pipe leaves.
+          run: opts.dryRun ? command(index + 1) : `/bin/cat -- ${quoteText(file)} | {\n${command(index + 1)}\n}`,
         };
         // The joblog and --resume know it as its command, as GNU parallel does, not by its temp file.
         if (!opts.dryRun) job.shown = command(index + 1);

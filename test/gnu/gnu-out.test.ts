@@ -455,6 +455,20 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
     expect(p.code).toBe(0);
   });
 
+  it('--pipe: a block reaches the job through a pipe, as GNU gives it (wc pads for a pipe; head leaves what a pipe leaves)', async () => {
+    const seq = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1}\n`).join(''));
+    for (const [args, input] of [
+      [['--pipe', '-k', 'wc'], seq(200_000)],
+      [['--pipe', '-k', '-N5', 'head -n1; wc -l'], seq(10)],
+      [['--pipe', '-k', '-N5', 'cat /dev/stdin /dev/stdin | wc -l'], seq(10)],
+      [['--pipe', '-k', '-N3', 'test -p /dev/stdin && echo pipe; wc -c'], seq(7)],
+    ] as const) {
+      const [p, g] = await Promise.all([pool([...args], input), gnu([...args], input)]);
+      expect(p.stdout.toString(), args.join(' ')).toBe(g.stdout.toString());
+      expect(p.code, args.join(' ')).toBe(g.code);
+    }
+  });
+
   it('$PARALLEL_SEQ and $PARALLEL_JOBSLOT are set as GNU sets them ({#} and {%})', async () => {
     for (const args of [
       ['-j1', '-k', 'echo', '$PARALLEL_SEQ/$PARALLEL_JOBSLOT', '{}', ':::', 'a', 'b', 'c'],
