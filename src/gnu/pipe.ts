@@ -226,7 +226,9 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
           index,
           kind: 'run',
           // Through a pipe, as GNU gives it: `wc` pads as on a pipe, `head -n1; wc -l` sees what a pipe leaves.
-          run: opts.dryRun ? command(index + 1) : `/bin/cat -- ${quoteText(file)} | {\n${command(index + 1)}\n}`,
+          run: opts.dryRun
+            ? command(index + 1)
+            : `/bin/cat -- ${quoteText(file)} | {\n${command(index + 1)}\n}`,
         };
         // The joblog and --resume know it as its command, as GNU parallel does, not by its temp file.
         if (!opts.dryRun) job.shown = command(index + 1);
