@@ -4,6 +4,7 @@
  * schema's business (schema.ts); here are only the checks a schema cannot express: that a duration is within
  * what a timer can wait, and that a URL parses.
  */
+import { argTooLong } from '../util/limits.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { JobFileProblem } from '../errors.js';
 import type { Job, JobAction } from '../kinds/types.js';
@@ -126,21 +127,40 @@ function halfPairs(raw: unknown, at: Segment[]): Issue[] {
 }
 
 function commonIssues(raw: Raw, at: Segment[]): Issue[] {
+  const issues = execStringIssues(raw, at);
   const t = raw.timeout;
   // Numbers are bounded by the schema; a string's value is only known once its unit is applied.
   // A text of the schema's duration pattern: a duration, maybe out of range (parseDuration says undefined).
   if (typeof t === 'string' && DURATION.test(t)) {
     const ms = parseDuration(t);
     if (!ms) {
-      return [
-        {
-          at: [...at, 'timeout'],
-          message: `expected a duration from 1ms to 24.8 days, got ${JSON.stringify(t)}`,
-        },
-      ];
+      issues.push({
+        at: [...at, 'timeout'],
+        message: `expected a duration from 1ms to 24.8 days, got ${JSON.stringify(t)}`,
+      });
     }
   }
-  return [];
+  return issues;
+}
+
+/**
+ * What a shell job hands exec, each string within Linux's limit for one (a longer one failed the job with E2BIG
+ * at run time, after other jobs had run): its id (POOLRUN_JOB_ID), each `env` entry, its command or argv words.
+ */
+function execStringIssues(raw: Raw, at: Segment[]): Issue[] {
+  const issues: Issue[] = [];
+  const add = (where: Segment[], problem: string | undefined) => {
+    if (problem) issues.push({ at: where, message: problem });
+  };
+  if (typeof raw.id === 'string')
+    add([...at, 'id'], argTooLong(`POOLRUN_JOB_ID=${raw.id}`, 'the id, as POOLRUN_JOB_ID'));
+  if (isPlainObject(raw.env))
+    for (const [k, v] of Object.entries(raw.env))
+      if (typeof v === 'string') add([...at, 'env', k], argTooLong(`${k}=${v}`, 'the entry'));
+  if (typeof raw.run === 'string') add([...at, 'run'], argTooLong(raw.run, 'the command'));
+  else if (Array.isArray(raw.run))
+    raw.run.forEach((w, k) => typeof w === 'string' && add([...at, 'run', k], argTooLong(w, 'the word')));
+  return issues;
 }
 
 /** The id a job sets itself, as a string; undefined when it takes its position. */

@@ -14,6 +14,19 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 
 export const LINE_LIMIT_WORDS = '16 MiB';
+/**
+ * The longest string one argument or environment entry of exec may be on Linux (MAX_ARG_STRLEN, 32 pages, its NUL
+ * included): a longer one fails the spawn with E2BIG. Checked when a job file is read.
+ */
+export const MAX_ARG_BYTES = 32 * 4096 - 1;
+
+/** The problem with `text` as one exec string (`what` says what it is), or undefined when it fits. */
+export function argTooLong(text: string, what: string): string | undefined {
+  const n = Buffer.byteLength(text);
+  return n > MAX_ARG_BYTES
+    ? `${what} is ${n} bytes: a command's argument or environment entry holds at most ${MAX_ARG_BYTES} (Linux's limit for one, MAX_ARG_STRLEN)`
+    : undefined;
+}
 export const DOCUMENT_LIMIT_WORDS = '64 MiB';
 
 /**

@@ -171,3 +171,41 @@ describe('usage errors: exit 2, one line naming the problem, and a pointer to --
     expect(r.stderr).toMatch(/\(Did you mean --timeout\?\)/);
   });
 });
+
+describe('strings exec would refuse (E2BIG): exit 2 where they are, before anything runs', () => {
+  const MAX = 32 * 4096 - 1;
+  /** Each way a job hands exec one string, `n` bytes long (multi-byte characters included). */
+  const jobs = (n: number, mark: string) => {
+    const fill = (len: number) => 'é'.repeat(Math.floor(len / 2)) + (len % 2 ? 'x' : '');
+    return [
+      { id: `${mark}-run`, run: `true #${fill(n - 6)}` },
+      { id: `${mark}-word`, run: ['true', fill(n)] },
+      { id: `${mark}-env`, run: 'true', env: { A: fill(n - 2) } },
+      { id: fill(n - 'POOLRUN_JOB_ID='.length), run: 'true' },
+    ];
+  };
+
+  it('at the limit they run; one byte over, each is named with its place and nothing runs', async () => {
+    const dir = temp();
+    const ok = join(dir, 'ok.json');
+    writeFileSync(ok, JSON.stringify(jobs(MAX, 'a')));
+    const r = await poolrun(['-q', ok]);
+    expect(r.code, r.stderr.slice(0, 500)).toBe(0);
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([`touch ${join(dir, 'ran')}`, ...jobs(MAX + 1, 'b')]));
+    const b = await poolrun(['-q', bad]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/4 problems; nothing ran/);
+    for (const at of [
+      'jobs\\[1\\]\\.run:',
+      'jobs\\[2\\]\\.run\\[1\\]:',
+      'jobs\\[3\\]\\.env\\.A:',
+      'jobs\\[4\\]\\.id:',
+    ])
+      expect(b.stderr).toMatch(
+        new RegExp(`bad\\.json:1:\\d+: ${at} .* is ${MAX + 1} bytes: .* at most ${MAX}`),
+      );
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+});
