@@ -3,6 +3,7 @@
  * first: it turns `-j` into --workers, `--line-buffer` into --output stream, `--results F.json` into --json, reads
  * `--timeout N%` (a percentage of the median runtime: gnu/timeout.ts), and with --pipe takes the command words from the operands.
  */
+import { utf8Command } from '../input/gnu/options.js';
 import { UsageError } from '../errors.js';
 import { hasReplacement } from './expand-text.js';
 import { parseJobs } from './jobs.js';
@@ -206,6 +207,7 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     const words = raw.each !== undefined ? [raw.each, ...args] : args;
     if (words.length === 0 || words.join('').trim() === '')
       throw new UsageError("--pipe: expected a command to pipe each block into, such as --pipe 'wc -l'");
+    utf8Command(words, 'the command');
     if (raw.shuf)
       throw new UsageError(
         '--pipe and --shuf: the blocks are run in input order (GNU parallel also ignores --shuf with --pipe)',

@@ -11,6 +11,7 @@
  *     (one source), never separators, as before, so a file named `:::` in a glob is a name;
  *   - `--call`: none of this.
  */
+import { rawPath, shownPath } from '../argv.js';
 import { UsageError } from '../../errors.js';
 import { isGnuForm, isSeparator } from './form.js';
 import { perlToJs } from './perl-regex.js';
@@ -81,6 +82,7 @@ export function gnuInput(
     ...(colsep !== undefined && raw.colsep === undefined ? { keepBlanks: true } : {}),
   };
   if (raw.each !== undefined) {
+    utf8Command([raw.each], '--each');
     const sources = args.length > 0 && isSeparator(args[0]!);
     if (!sources && !used.length) return undefined;
     perlExpression(raw.each);
@@ -107,6 +109,7 @@ export function gnuInput(
   // `seq 3 | poolrun echo {}`: no separator and no -a, the input lines are stdin's (form.ts isStdinForm).
   if (sep === -1 && !argFiles.length) {
     perlExpression(args.join(' '));
+    utf8Command(args, 'the command');
     return { command: args.join(' '), label: 'the command', operands: [], implicit: 'stdin', ...common };
   }
   const words = sep === -1 ? args : args.slice(0, sep);
@@ -117,7 +120,24 @@ export function gnuInput(
         `poolrun gzip {} ::: a.txt b.txt (poolrun does not run input values as commands, as GNU parallel does)`,
     );
   perlExpression(command);
+  utf8Command(words, 'the command');
   return { command, label: 'the command', operands: sep === -1 ? [] : args.slice(sep), ...common };
+}
+
+/**
+ * A command word the user wrote in bytes that are not UTF-8 (`cat $'caf\xe9' {}`): Node decoded it to U+FFFD, and
+ * the command, which poolrun holds as text, would name another file. Refused, naming it; values keep their bytes.
+ */
+export function utf8Command(words: readonly string[], label: string): void {
+  for (const w of words) {
+    if (!w.includes('\uFFFD')) continue;
+    const raw = rawPath(w);
+    if (typeof raw === 'string' || raw.equals(Buffer.from(w))) continue;
+    throw new UsageError(
+      `${label} holds bytes that are not UTF-8 (${shownPath(raw)}): poolrun passes a command as text, and it would run ` +
+        `with another name; give such a name as an input value (::: or a file), which keeps its bytes`,
+    );
+  }
 }
 
 /** GNU parallel's `{= perl =}`: code run on each value, which poolrun does not do. */

@@ -210,3 +210,42 @@ describe('which form a command line is', () => {
     expect((await child).exitCode).toBe(0);
   });
 });
+
+describe('a command written in bytes that are not UTF-8', () => {
+  // Node decodes argv as UTF-8: such a word would reach the shell as U+FFFD, another name. /bin/sh passes the
+  // bytes (printf), as a user's shell would.
+  const run = (dir: string, script: string) =>
+    track(
+      execa('/bin/sh', ['-c', script], {
+        cwd: dir,
+        reject: false,
+        env: { BIN, NODE: process.execPath, F: join(dir, 'caf\u00e9') },
+        input: 'line\n',
+      }),
+    );
+
+  it('is exit 2 naming its bytes, nothing run, in every form that takes a command; as a value it keeps them', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'caf\xe9'.replace('\xe9', '\u00e9')), 'utf8 name\n');
+    writeFileSync(Buffer.from(`${dir}/caf\xe9`, 'latin1'), 'latin1 name\n');
+    const bad = `"$(printf 'caf\\351')"`;
+    const forms = [
+      `"$NODE" "$BIN" -q cat ${bad} {} ::: /dev/null`,
+      `"$NODE" "$BIN" -q --each "cat ${bad} {}" /dev/null`,
+      `"$NODE" "$BIN" -q cat ${bad} {}`,
+      `"$NODE" "$BIN" -q --pipe cat ${bad}`,
+      `"$NODE" "$BIN" -q -a /dev/null cat ${bad} {}`,
+    ];
+    for (const f of forms) {
+      const r = await run(dir, `${f}; echo "rc=$?"`);
+      expect(r.stdout, f).toBe('rc=2');
+      expect(r.stderr, f).toMatch(/holds bytes that are not UTF-8 \([^)]*caf\\xe9[^)]*\)/);
+    }
+    // The same bytes as a value: the latin1-named file is the one read.
+    const v = await run(dir, `"$NODE" "$BIN" -q cat {} ::: ${bad}; echo "rc=$?"`);
+    expect(v.stdout).toBe('latin1 name\nrc=0');
+    // A U+FFFD the user wrote (valid UTF-8) is text like any other.
+    const ok = await run(dir, `"$NODE" "$BIN" -q echo '\u{fffd}' {} ::: a; echo "rc=$?"`);
+    expect(ok.stdout).toBe('\u{fffd} a\nrc=0');
+  });
+});
