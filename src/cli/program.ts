@@ -21,7 +21,7 @@ a name, not an option); an option after JOBFILE is an error.
 Exit status: 0 all jobs succeeded (or --dry-run) · 1 a job failed, timed out or was cancelled by --halt
              (GNU parallel's form CMD ::: A B: 1-100 the number of failed jobs, 101 more; --halt: the job's)
              2 usage error or invalid job file (nothing ran) · 124 --deadline reached
-             130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed (EPIPE)`;
+             130/143/129 SIGINT/SIGTERM/SIGHUP · 141 stdout closed or unwritable`;
 
 /** `-a F -a G`: every value, in order. */
 const addTo = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

@@ -52,8 +52,8 @@ import { EXIT, applyCliDefaults, exitStatus } from './exit-status.js';
 export { EXIT };
 
 export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
-  let onStdoutClosed = () => {};
-  const out = sink ?? processSink(() => onStdoutClosed());
+  let onStdoutClosed = (_code?: string) => {};
+  const out = sink ?? processSink((code) => onStdoutClosed(code));
   await checkDistinctFiles(opts);
   let source = await openSource(opts);
   // --results NAME with a replacement string: each job's NAME is checked before it runs (gnu/results.ts).

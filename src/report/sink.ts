@@ -12,16 +12,17 @@ export interface Sink {
 }
 
 /**
- * stdout and stderr of this process. A closed stdout (EPIPE: `poolrun … | head`) is reported once through
- * `onStdoutClosed`; from then on what is written there is dropped instead of crashing poolrun.
+ * stdout and stderr of this process. A closed stdout (EPIPE: `poolrun … | head`), or one that cannot be written
+ * (ENOSPC: `> /dev/full`, EIO), is reported once through `onStdoutClosed`, with the error's code; from then on
+ * what is written there is dropped instead of crashing poolrun.
  */
-export function processSink(onStdoutClosed: () => void = () => {}): Sink {
+export function processSink(onStdoutClosed: (code?: string) => void = () => {}): Sink {
   let stdoutOpen = true;
   let stderrOpen = true;
-  const onStdoutError = () => {
+  const onStdoutError = (e: NodeJS.ErrnoException) => {
     if (!stdoutOpen) return;
     stdoutOpen = false;
-    onStdoutClosed();
+    onStdoutClosed(e?.code);
   };
   const onStderrError = () => {
     stderrOpen = false;

@@ -412,4 +412,22 @@ describe('stdout closed (poolrun … | head -1)', () => {
     );
     expect(status.stderr.trim().split('\n').pop()).toBe('141');
   });
+
+  it('a stdout that cannot be written (> /dev/full): the same stop, and the notice names the error', async () => {
+    const dir = temp();
+    const { execa } = await import('execa');
+    const r = await execa(
+      '/bin/sh',
+      ['-c', `node ${BIN} ${writeJobs(dir, ['echo hi', 'echo there'])} > /dev/full`],
+      {
+        reject: false,
+        env: { NO_COLOR: '1' },
+      },
+    );
+    expect(r.exitCode).toBe(141);
+    expect(r.stderr).toContain(
+      'poolrun: stdout cannot be written (ENOSPC: no space left on device): starting no more',
+    );
+    expect(r.stderr).not.toMatch(/stdout was closed|\n\s+at /);
+  });
 });

@@ -9,7 +9,18 @@ import type { Interrupt, RunStop } from './run-stop.js';
 
 export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export function interrupt(stop: RunStop, reason: Interrupt, killAfterMs: number): void {
+/** How the notice names a stdout that failed: closed (EPIPE), or the error that stopped its writes. */
+function stdoutFailure(code: string | undefined): string {
+  if (code === undefined || code === 'EPIPE') return 'stdout was closed';
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EIO: 'an I/O error',
+    EDQUOT: 'over quota',
+  };
+  return `stdout cannot be written (${code}${why[code] ? `: ${why[code]}` : ''})`;
+}
+
+export function interrupt(stop: RunStop, reason: Interrupt, killAfterMs: number, code?: string): void {
   const { actions } = stop;
   if (stop.interrupted) {
     // A second signal: no more grace.
@@ -23,7 +34,7 @@ export function interrupt(stop: RunStop, reason: Interrupt, killAfterMs: number)
   stop.interrupted = reason;
   stop.reason = reason;
   actions.notice(
-    `${reason === 'EPIPE' ? 'stdout was closed' : reason}: starting no more jobs; running jobs get SIGTERM, ` +
+    `${reason === 'EPIPE' ? stdoutFailure(code) : reason}: starting no more jobs; running jobs get SIGTERM, ` +
       `then SIGKILL after ${formatDuration(killAfterMs)}` +
       (reason === 'EPIPE' ? '' : ` (${reason} again to kill them now)`),
   );
@@ -39,7 +50,7 @@ export function watchSignals(proc: EventEmitter, stop: RunStop, killAfterMs: num
   };
 }
 
-/** What the stdout sink calls when the reader has gone (EPIPE): as a signal would. */
-export function stdoutClosedPolicy(stop: RunStop, killAfterMs: number): () => void {
-  return () => interrupt(stop, 'EPIPE', killAfterMs);
+/** What the stdout sink calls when the reader has gone (EPIPE) or stdout cannot be written: as a signal would. */
+export function stdoutClosedPolicy(stop: RunStop, killAfterMs: number): (code?: string) => void {
+  return (code) => interrupt(stop, 'EPIPE', killAfterMs, code);
 }
