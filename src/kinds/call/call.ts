@@ -17,12 +17,30 @@ export function importModule(specifier: string): Promise<Record<string, unknown>
   let p = modules.get(specifier);
   if (!p) {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? specifier : pathToFileURL(specifier).href;
-    p = import(url) as Promise<Record<string, unknown>>;
+    p = (import(url) as Promise<Record<string, unknown>>).catch((e: unknown) => {
+      throw withoutOwnImporter(e);
+    });
     modules.set(specifier, p);
     // A module that failed to load may be fixed on disk later in a long-lived worker: do not cache failures.
     p.catch(() => modules.delete(specifier));
   }
   return p;
+}
+
+/** This file, which Node names as the importer when a call's module is not found. */
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * `Cannot find module '/x.mjs' imported from /…/poolrun/dist/bundle/worker-main-ready-….cjs`: the importer is
+ * poolrun's own file, which says nothing to the user; the message ends at the module's name. A module of theirs
+ * that imports a missing one still names itself.
+ */
+function withoutOwnImporter(e: unknown): unknown {
+  const err = e as { code?: unknown; message?: unknown };
+  const tail = ` imported from ${SELF}`;
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && typeof err.message === 'string' && err.message.endsWith(tail))
+    err.message = err.message.slice(0, -tail.length);
+  return e;
 }
 
 /**

@@ -6,6 +6,27 @@ import { FIXTURES, poolrun, readJson, tempDir } from '../../helpers.js';
 const tasks = join(FIXTURES, 'tasks.mjs');
 
 describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
+  it('a module not found is named alone (not poolrun’s own file as its importer); one that imports a missing one names itself', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'hasdep.mjs'), 'import "./missing-dep.mjs";\nexport const f = () => 1;\n');
+      const json = join(t.dir, 'r.json');
+      const r = await poolrun(['-m', mode, '--json', json, '--call', `${join(t.dir, 'nomod.mjs')}#f`, '1']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Cannot find module '${join(t.dir, 'nomod.mjs')}')`);
+      expect(readJson(json).results[0]!.error!.message).toBe(
+        `Cannot find module '${join(t.dir, 'nomod.mjs')}'`,
+      );
+      expect(r.stderr).not.toMatch(/imported from .*(dist|bundle)/);
+      const d = await poolrun(['-m', mode, '--call', `${join(t.dir, 'hasdep.mjs')}#f`, '1']);
+      expect(d.stderr).toContain(
+        `Cannot find module '${join(t.dir, 'missing-dep.mjs')}' imported from ${join(t.dir, 'hasdep.mjs')}`,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--call MODULE#square 1..10 prints one JSON value per line, in input order', async () => {
     const args = Array.from({ length: 10 }, (_, i) => String(i + 1));
     const r = await poolrun(['-q', '-m', mode, '-w', '4', '--call', `${tasks}#square`, ...args]);
