@@ -3,6 +3,7 @@
  * the text again keeping line and column on every node; it is loaded on demand (a valid file never pays for
  * it) through require(), so that callers stay synchronous.
  */
+import { isSecretName } from '../util/redact.js';
 import { createRequire } from 'node:module';
 import type * as MomoaModule from '@humanwhocodes/momoa';
 import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
@@ -82,8 +83,12 @@ function describeSyntax(text: string, offset: number, momoaMessage: string, afte
   if (ch !== undefined && /["{[\d-]/.test(ch) && /["}\]\del]$/.test(before))
     return `a comma is missing before ${shown}`;
   const token = /^[A-Za-z_$][\w$]*/.exec(text.slice(offset))?.[0];
-  if (token)
-    return `unexpected word "${token}" (strings need double quotes; true, false and null are lower case)`;
+  if (token) {
+    // The value of a secret-named key (`"API_KEY": Zq9…`, quotes forgotten) is not echoed back.
+    const key = /"((?:[^"\\\n]|\\.)*)"\s*:$/.exec(before.slice(-300))?.[1];
+    const word = key !== undefined && isSecretName(key) ? `(the value of "${key}", not shown)` : `"${token}"`;
+    return `unexpected word ${word} (strings need double quotes; true, false and null are lower case)`;
+  }
   return `unexpected ${shown}`;
 }
 
