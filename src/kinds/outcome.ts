@@ -127,7 +127,10 @@ function ownProps(err: Error): Record<string, string | number | boolean | null> 
     } catch {
       continue;
     }
-    if (typeof v === 'string') out[k] = v.length > PROP_CHARS ? v.slice(0, PROP_CHARS) : v;
+    // Cut at a blank: a word cut in two (a URL) would no longer be seen whole by the redactor, and half a
+    // password would show.
+    if (typeof v === 'string')
+      out[k] = v.length > PROP_CHARS ? v.slice(0, PROP_CHARS).replace(/\S*$/, '') : v;
     else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null)
       out[k] = v;
     else continue;

@@ -6,7 +6,7 @@
  * a GitHub annotation) are redacted where they are made.
  */
 import type { JobResult, SerializedError } from '../kinds/types.js';
-import { redactId, redactText } from '../util/redact.js';
+import { isSecretName, MASK, redactId, redactText } from '../util/redact.js';
 
 export function redactError(e: SerializedError): SerializedError {
   const message = redactText(e.message);
@@ -14,8 +14,10 @@ export function redactError(e: SerializedError): SerializedError {
   // An error's own properties (a module's `url`, a `path`, a `cmd`) quote the same things.
   let props = e.props;
   if (props) {
+    // A property named as a secret (`password`, `token`) has its value masked whatever it is.
     const masked = Object.entries(props).map(
-      ([k, v]) => [k, typeof v === 'string' ? redactText(v) : v] as const,
+      ([k, v]) =>
+        [k, isSecretName(k) && v !== null ? MASK : typeof v === 'string' ? redactText(v) : v] as const,
     );
     if (masked.some(([k, v]) => v !== props![k])) props = Object.fromEntries(masked);
   }

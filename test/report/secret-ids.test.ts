@@ -8,7 +8,7 @@
  * them or in any file written. The joblog stores ids masked, and --resume still leaves out the jobs it records.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, poolrun, readJson, rng, useTempDirs, writeJobs } from '../helpers.js';
 import { leaks, outputs, writtenFiles } from './leaks.js';
@@ -276,6 +276,29 @@ describe('secrets in job ids and labels', () => {
     expect(redactText('/srv/u:v@h/x and ann@example.com, git@github.com:o/r')).toBe(
       '/srv/u:v@h/x and ann@example.com, git@github.com:o/r',
     );
+  });
+
+  it('an error’s own properties: one named as a secret is masked, a long one is cut at a blank (never inside a URL)', async () => {
+    const dir = temp();
+    const mod = join(dir, 'e.mjs');
+    writeFileSync(
+      mod,
+      "export function f() { throw Object.assign(new Error('x'), { password: 'Zq1PROP', api_token: 'Zq2PROP', port: 5, " +
+        "note: 'x'.repeat(980) + ' https://alice:Zq3PROPZq3PROP@h.example/x' }); }\n",
+    );
+    const json = join(dir, 'r.json');
+    const r = await poolrun(['--json', json, writeJobs(dir, [{ call: { module: mod, export: 'f' } }])], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(1);
+    const props = readJson(json).results[0]!.error!.props as Record<string, unknown>;
+    expect(props).toEqual({ password: '***', api_token: '***', port: 5, note: `${'x'.repeat(980)} ` });
+    expect(
+      leaks(
+        ['Zq1PROP', 'Zq2PROP', 'Zq3', 'alice:'],
+        [...outputs('run', r), ...writtenFiles(dir, new Set([mod]))],
+      ),
+    ).toEqual([]);
   });
 
   it('a scheme after a word character, and a bare user:password@host, are masked', () => {

@@ -179,6 +179,21 @@ describe('a secret value is masked whole, as /bin/sh reads the word', () => {
     expect(first).toBe('MY_SECRET=*** p; echo next');
   });
 
+  it('text escaped for JSON, an exhausted scan, an unclosed $( and a CR: never a part of the secret', () => {
+    // `\"` in a JSON string is a quote: the quoted value is masked whole (as sh would read it unescaped).
+    expect(redactText('call m.mjs#f("API_TOKEN=\\"s3 cr3t\\"")')).toBe('call m.mjs#f("API_TOKEN=***")');
+    // Past the scan's budget a value is masked to the end of the text, never cut at a quote.
+    const long = `${'X_TOKEN=a"$( '.repeat(9)}${'x'.repeat(4526)} TOKEN="hunter2 s3cr3t"`;
+    expect(redactText(long)).not.toMatch(/hunter2|s3cr3t/);
+    // An unclosed $( or ${ takes its line, not the lines after it.
+    expect(redactText('API_KEY=${API_KEY is unset\nline two stays')).toBe('API_KEY=***\nline two stays');
+    // sh's blanks end a word; a CR or a no-break space does not.
+    expect(redactText('TOKEN=abc\rdef next')).toBe('TOKEN=*** next');
+    expect(redactText('TOKEN=abc\u00a0def next')).toBe('TOKEN=*** next');
+    // sh's own escaped quote inside "…" is not the end of the value.
+    expect(redactText('TOKEN="a \\" b" rest')).toBe('TOKEN=*** rest');
+  });
+
   it('the generated words are one word holding the secret, to /bin/sh (the premise of the test above)', () => {
     for (const { word, secret } of cases(60, 32)) {
       const value = execFileSync('/bin/sh', ['-c', `MY_SECRET=${word} printenv MY_SECRET`], {
