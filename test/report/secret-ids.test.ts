@@ -291,7 +291,7 @@ describe('secrets in job ids and labels', () => {
       cwd: dir,
     });
     expect(r.code).toBe(1);
-    const props = readJson(json).results[0]!.error!.props as Record<string, unknown>;
+    const props = (readJson(json).results[0]!.error as { props?: Record<string, unknown> }).props;
     expect(props).toEqual({ password: '***', api_token: '***', port: 5, note: `${'x'.repeat(980)} ` });
     expect(
       leaks(
