@@ -48,6 +48,11 @@ export function normalizeJob(
 
 /** Checks of one job that the schema cannot express. Safe on any value: what is not as expected is skipped. */
 export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
+  // A command given as a string job (a JSON array's string, a line of a lines file): exec's limit too.
+  if (typeof raw === 'string') {
+    const long = argTooLong(raw, 'the command');
+    return long ? [{ at, message: long }] : [];
+  }
   if (!isPlainObject(raw)) return [];
   const issues = [...halfPairs(raw, at), ...commonIssues(raw, at)];
   for (const k of JOB_KINDS) {

@@ -9,6 +9,9 @@
  *   reader stops buffering at the limit: a 1 GB line costs 16 MiB, not 1 GB.
  * - MAX_DOCUMENT_BYTES: a JSON document, which is read whole (JSONL streams: use it for more jobs).
  */
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+
 export const MAX_DEPTH = 64;
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -20,11 +23,36 @@ export const LINE_LIMIT_WORDS = '16 MiB';
  */
 export const MAX_ARG_BYTES = 32 * 4096 - 1;
 
+let pageSize: number | undefined;
+/** The kernel's page size (AT_PAGESZ in /proc/self/auxv; 4096 where it cannot be read): 64 KiB on some arm64. */
+function systemPageSize(): number {
+  if (pageSize !== undefined) return pageSize;
+  pageSize = 4096;
+  try {
+    const auxv = readFileSync('/proc/self/auxv');
+    const le = endianness() === 'LE';
+    for (let i = 0; i + 16 <= auxv.length; i += 16) {
+      const type = le ? auxv.readBigUInt64LE(i) : auxv.readBigUInt64BE(i);
+      if (type === 0n) break;
+      if (type === 6n) {
+        pageSize = Number(le ? auxv.readBigUInt64LE(i + 8) : auxv.readBigUInt64BE(i + 8));
+        break;
+      }
+    }
+  } catch {
+    // Not Linux, or no /proc: 4096.
+  }
+  return pageSize;
+}
+
 /** The problem with `text` as one exec string (`what` says what it is), or undefined when it fits. */
 export function argTooLong(text: string, what: string): string | undefined {
+  // Checked against the 4 KiB-page limit first: the page size is read only for a string longer than that.
+  if (text.length <= MAX_ARG_BYTES / 3 && Buffer.byteLength(text) <= MAX_ARG_BYTES) return undefined;
   const n = Buffer.byteLength(text);
-  return n > MAX_ARG_BYTES
-    ? `${what} is ${n} bytes: a command's argument or environment entry holds at most ${MAX_ARG_BYTES} (Linux's limit for one, MAX_ARG_STRLEN)`
+  const max = 32 * systemPageSize() - 1;
+  return n > max
+    ? `${what} is ${n} bytes: a command's argument or environment entry holds at most ${max} (Linux's limit for one, MAX_ARG_STRLEN)`
     : undefined;
 }
 export const DOCUMENT_LIMIT_WORDS = '64 MiB';

@@ -208,4 +208,21 @@ describe('strings exec would refuse (E2BIG): exit 2 where they are, before anyth
       );
     expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
+
+  it('a command given as a string (a JSON array’s string, a line of a lines file): the same limit', async () => {
+    const dir = temp();
+    const at = (n: number) => `true #${'x'.repeat(n - 6)}`;
+    writeFileSync(join(dir, 'ok.txt'), `${at(MAX)}\n`);
+    expect((await poolrun(['-q', join(dir, 'ok.txt')])).code).toBe(0);
+    writeFileSync(join(dir, 's.json'), JSON.stringify([`touch ${join(dir, 'ran')}`, at(MAX + 1)]));
+    writeFileSync(join(dir, 's.txt'), `touch ${join(dir, 'ran')}\n${at(MAX + 1)}\n`);
+    for (const f of ['s.json', 's.txt']) {
+      const r = await poolrun(['-q', join(dir, f)]);
+      expect(r.code, f).toBe(2);
+      expect(r.stderr, f).toMatch(
+        new RegExp(`${f.replace('.', '\\.')}:[\\d:]+ jobs\\[1\\]: the command is ${MAX + 1} bytes`),
+      );
+    }
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
 });
