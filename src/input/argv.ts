@@ -65,3 +65,16 @@ export function shownPath(path: string | Buffer): string {
     )
     .join('');
 }
+
+/**
+ * Whether the user wrote `decoded` (a word Node decoded from argv, or part of one: `--each=CMD`'s CMD) in bytes that
+ * are not UTF-8: some argument holds it and is not the UTF-8 of its own text. Any such argument counts, so two
+ * arguments that read the same (one of them not UTF-8) say yes. False without /proc.
+ */
+export function writtenNotUtf8(decoded: string): boolean {
+  if (!decoded.includes('\uFFFD')) return false;
+  return (userArgv() ?? []).some((u) => {
+    const text = u.toString('utf8');
+    return text.includes(decoded) && !u.equals(Buffer.from(text));
+  });
+}

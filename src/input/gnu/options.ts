@@ -11,7 +11,8 @@
  *     (one source), never separators, as before, so a file named `:::` in a glob is a name;
  *   - `--call`: none of this.
  */
-import { rawPath, shownPath } from '../argv.js';
+import { rawPath, shownPath, writtenNotUtf8 } from '../argv.js';
+import { printable } from '../../util/text.js';
 import { UsageError } from '../../errors.js';
 import { isGnuForm, isSeparator } from './form.js';
 import { perlToJs } from './perl-regex.js';
@@ -130,11 +131,11 @@ export function gnuInput(
  */
 export function utf8Command(words: readonly string[], label: string): void {
   for (const w of words) {
-    if (!w.includes('\uFFFD')) continue;
+    if (!writtenNotUtf8(w)) continue;
     const raw = rawPath(w);
-    if (typeof raw === 'string' || raw.equals(Buffer.from(w))) continue;
+    const shown = typeof raw === 'string' ? printable(w) : shownPath(raw);
     throw new UsageError(
-      `${label} holds bytes that are not UTF-8 (${shownPath(raw)}): poolrun passes a command as text, and it would run ` +
+      `${label} holds bytes that are not UTF-8 (${shown}): poolrun passes a command as text, and it would run ` +
         `with another name; give such a name as an input value (::: or a file), which keeps its bytes`,
     );
   }

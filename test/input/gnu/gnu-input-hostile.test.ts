@@ -241,6 +241,15 @@ describe('a command written in bytes that are not UTF-8', () => {
       expect(r.stdout, f).toBe('rc=2');
       expect(r.stderr, f).toMatch(/holds bytes that are not UTF-8 \([^)]*caf\\xe9[^)]*\)/);
     }
+    // The command in one word (--each=CMD), or beside a value that reads the same with other bytes: refused too.
+    for (const f of [
+      `"$NODE" "$BIN" -q --each="cat ${bad} {}" ::: /dev/null`,
+      `"$NODE" "$BIN" -q cat "$(printf '\\351')" ::: "$(printf '\\350')"`,
+    ]) {
+      const r = await run(dir, `${f}; echo "rc=$?"`);
+      expect(r.stdout, f).toBe('rc=2');
+      expect(r.stderr, f).toMatch(/holds bytes that are not UTF-8 \(/);
+    }
     // The same bytes as a value: the latin1-named file is the one read.
     const v = await run(dir, `"$NODE" "$BIN" -q cat {} ::: ${bad}; echo "rc=$?"`);
     expect(v.stdout).toBe('latin1 name\nrc=0');
