@@ -36,7 +36,8 @@ function optionsFirst(args: readonly string[]): void {
 
 export async function main(argv: string[]): Promise<number> {
   // --version names the spawn path too (loading the addon only then: proc/spawn.ts).
-  const wantsVersion = argv.some((a) => a === '-V' || a === '--version');
+  // Its abbreviations too (util/argv-split.ts): `--vers`, `--V`, any case.
+  const wantsVersion = argv.some((a) => a === '-V' || a === '--V' || /^--vers(?:i(?:on?)?)?$/i.test(a));
   const program = buildProgram(wantsVersion ? `${version()} (${describeSpawnPath()})` : version());
   const output = {
     writeOut: (s: string) => process.stdout.write(s),

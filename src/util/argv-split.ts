@@ -91,8 +91,17 @@ function longNames(options: readonly OptionSpec[]): { all: LongNames[]; byName: 
   for (const o of options) {
     if (!o.long) continue;
     const gnu = byName.get(o.long);
-    if (gnu && gnu.poolrun === undefined) gnu.poolrun = o.long;
-    else add([o.long], o.long);
+    if (gnu && gnu.poolrun === undefined) {
+      gnu.poolrun = o.long;
+      // GNU's one-letter name is this option here only where the letter is: `--k` is -k, but GNU's `--t` (its
+      // --verbose's -t) is not poolrun's --verbose, which has no -t.
+      for (const n of gnu.names.filter((x) => x.length === 3)) {
+        const letter = n.slice(1);
+        if (o.short === letter || GNU_LETTERS.get(letter) === o.long) continue;
+        gnu.names = gnu.names.filter((x) => x !== n);
+        add([n]);
+      }
+    } else add([o.long], o.long);
   }
   return { all, byName };
 }

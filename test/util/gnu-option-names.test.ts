@@ -135,6 +135,12 @@ describe('aliases and abbreviations on the split (unit)', () => {
     expect(split(['--semaphore', 'echo']).parsed[0]!.gnu).toEqual(['--semaphore']);
     expect(split(['--nok', 'echo']).parsed[0]!.gnu).toContain('--no-keep-order');
     expect(split(['--no-such-thing', 'echo']).parsed[0]).toEqual({ name: '--no-such-thing' });
+    // GNU's one-letter long names: poolrun's option where the letter is poolrun's too (`--k`, `--j`, `--P`),
+    // GNU's alone where it is not (`--t` is GNU's --verbose, not poolrun's, which has no -t).
+    expect(split(['--k', 'echo']).options).toEqual(['--keep-order']);
+    expect(split(['--P', '2', 'echo']).options).toEqual(['--jobs', '2']);
+    expect(split(['--t', 'echo']).parsed[0]!.gnu).toEqual(['--t']);
+    expect(split(['--q', 'echo']).parsed[0]!.gnu).toContain('--quote');
     for (const argv of [
       ['--mo', 'process', 'x.json'],
       ['-P', '3', '--mod=process', 'echo', ':::', 'a'],
@@ -206,6 +212,12 @@ describe.skipIf(!haveGnu)('GNU parallel’s spellings on the command line, again
       expect(p.out, what).toBe(g.out);
     }
   }, 120_000);
+
+  it('--version abbreviated (--vers, --V, --VERSION) prints what --version prints, the spawn path too', async () => {
+    const full = await poolrun(['--version']);
+    expect(full.stdout).toMatch(/\(spawn: /);
+    for (const w of ['--vers', '--V', '--VERSION']) expect((await poolrun([w])).stdout, w).toBe(full.stdout);
+  });
 
   it('an ambiguous abbreviation: exit 2 naming every option it begins, nothing runs (GNU: exit 255)', async () => {
     const dir = temp();
