@@ -226,9 +226,10 @@ export function pipeSource(opts: PipeSourceOptions): JobSource {
           index,
           kind: 'run',
           // Through a pipe, as GNU gives it: `wc` pads as on a pipe, `head -n1; wc -l` sees what a pipe leaves.
+          // An empty line before `}`: a command ending in a backslash continues onto it, not onto the `}`.
           run: opts.dryRun
             ? command(index + 1)
-            : `/bin/cat -- ${quoteText(file)} | {\n${command(index + 1)}\n}`,
+            : `/bin/cat -- ${quoteText(file)} | {\n${command(index + 1)}\n\n}`,
         };
         // The joblog and --resume know it as its command, as GNU parallel does, not by its temp file.
         if (!opts.dryRun) job.shown = command(index + 1);

@@ -462,6 +462,8 @@ describe('habit flags accepted; GNU-only options refused with the poolrun way', 
       [['--pipe', '-k', '-N5', 'head -n1; wc -l'], seq(10)],
       [['--pipe', '-k', '-N5', 'cat /dev/stdin /dev/stdin | wc -l'], seq(10)],
       [['--pipe', '-k', '-N3', 'test -p /dev/stdin && echo pipe; wc -c'], seq(7)],
+      // A command ending in a backslash (a line continuation for sh).
+      [['--pipe', '-k', '-N4', 'cat - {} \\'], seq(9)],
     ] as const) {
       const [p, g] = await Promise.all([pool([...args], input), gnu([...args], input)]);
       expect(p.stdout.toString(), args.join(' ')).toBe(g.stdout.toString());

@@ -57,7 +57,7 @@ export const download: Kind<'download'> = {
 
 /** A header name as HTTP has it (a token, RFC 9110). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What a header value may not hold (Node refuses it when the request is sent): control characters but TAB. */
+/** What a header value may not hold (Node refuses it when the request is sent): control characters but TAB, and characters past Latin-1. */
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /**
  * Headers a job may not set: the message's framing and the connection's (a `Content-Length: 5` on a GET made the
@@ -97,7 +97,8 @@ function headerIssues(headers: Record<string, unknown>, at: Array<string | numbe
     if (typeof value === 'string' && !value.includes('\0') && BAD_VALUE.test(value))
       issues.push({
         at: here,
-        message: 'a header value cannot hold a line break or another control character',
+        message:
+          'a header value is Latin-1 text without line breaks or other control characters (TAB aside): this one is not',
       });
   }
   return issues;
