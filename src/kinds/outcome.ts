@@ -127,16 +127,24 @@ function ownProps(err: Error): Record<string, string | number | boolean | null> 
     } catch {
       continue;
     }
-    // Cut at a blank: a word cut in two (a URL) would no longer be seen whole by the redactor, and half a
-    // password would show.
-    if (typeof v === 'string')
-      out[k] = v.length > PROP_CHARS ? v.slice(0, PROP_CHARS).replace(/\S*$/, '') : v;
+    if (typeof v === 'string') out[k] = v.length > PROP_CHARS ? cutProp(v) : v;
     else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null)
       out[k] = v;
     else continue;
     n++;
   }
   return n ? out : undefined;
+}
+
+/**
+ * A long property cut to PROP_CHARS. A URL cut in two would no longer be seen whole by the redactor, and part of
+ * its password would show: a word the cut splits that looks like one (`://`, `@`, `?`, `#`) is left out whole.
+ */
+function cutProp(v: string): string {
+  const cut = v.slice(0, PROP_CHARS);
+  if (/\s/.test(v[PROP_CHARS]!)) return cut;
+  const last = /\S*$/.exec(cut)![0];
+  return /:\/\/|[@?#]/.test(last) ? cut.slice(0, cut.length - last.length) : cut;
 }
 
 function safeString(v: unknown): string {
