@@ -104,6 +104,36 @@ export async function poolrunAt(bin: string, args: string[], opts: Options = {})
 }
 
 /**
+ * `file args` (GNU parallel, or node and poolrun) as a GNU-parallel comparison runs it: a clean HOME (no
+ * ~/.parallel/config of the user's), GNU's shell as poolrun's, no colour, C.UTF-8; stdin `input` or none.
+ */
+export async function runClean(
+  file: string,
+  args: string[],
+  opts: { cwd: string; home: string; input?: string },
+): Promise<{ code: number; out: Buffer; err: string }> {
+  const r = await track(
+    execa(file, args, {
+      cwd: opts.cwd,
+      reject: false,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+      timeout: 50_000,
+      env: {
+        HOME: opts.home,
+        PATH: process.env.PATH,
+        NO_COLOR: '1',
+        LC_ALL: 'C.UTF-8',
+        PARALLEL_SHELL: '/bin/sh',
+      },
+      extendEnv: false,
+    }),
+  );
+  return { code: r.exitCode ?? -1, out: Buffer.from(r.stdout), err: Buffer.from(r.stderr).toString('utf8') };
+}
+
+/**
  * A copy of the package in `dir` that every user can read and run — bin/, dist/, package.json and schema/, with
  * node_modules linked to the checkout's (which nobody must be able to read) — for a test that runs poolrun as another user (`nobody`), whom the
  * checkout's own folders (a home folder of mode 0700, say) may shut out. Returns its bin/poolrun.js.

@@ -246,11 +246,11 @@ export function gnuOnlyOption(word: string, names: readonly string[] = []): stri
   if (way !== undefined) return `${name} is a GNU parallel option that poolrun does not take: ${way} ${SEE}`;
   if (names.length === 0) return undefined;
   // A one-letter name (`--v`) is the table's `-v`.
-  const inTable = (n: string) => BY_NAME.has(n) || (n.length === 3 && BY_NAME.has(n.slice(1)));
-  const known = names.find(inTable);
+  const wayOf = (n: string) => BY_NAME.get(n) ?? (n.length === 3 ? BY_NAME.get(n.slice(1)) : undefined);
+  const known = names.map(wayOf).find((w) => w !== undefined);
   const what = names.includes(name) ? 'a GNU parallel option' : `GNU parallel's ${names[0]}`;
   return known !== undefined
-    ? `${name} is ${what}, which poolrun does not take: ${BY_NAME.get(known) ?? BY_NAME.get(known.slice(1))!} ${SEE}`
+    ? `${name} is ${what}, which poolrun does not take: ${known} ${SEE}`
     : `${name} is ${what}, which poolrun does not take ${SEE}`;
 }
 

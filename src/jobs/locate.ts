@@ -3,10 +3,10 @@
  * the text again keeping line and column on every node; it is loaded on demand (a valid file never pays for
  * it) through require(), so that callers stay synchronous.
  */
-import { isSecretName } from '../util/redact.js';
 import { createRequire } from 'node:module';
 import type * as MomoaModule from '@humanwhocodes/momoa';
 import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
+import { isSecretName } from '../util/redact.js';
 import type { JobFileProblem } from '../errors.js';
 import type { Issue, Segment } from './issues.js';
 

@@ -4,8 +4,8 @@
  * schema's business (schema.ts); here are only the checks a schema cannot express: that a duration is within
  * what a timer can wait, and that a URL parses.
  */
-import { argTooLong } from '../util/limits.js';
 import { isAbsolute, resolve } from 'node:path';
+import { argTooLong } from '../util/limits.js';
 import type { JobFileProblem } from '../errors.js';
 import type { Job, JobAction } from '../kinds/types.js';
 import { JOB_KINDS, KINDS } from '../kinds/index.js';
@@ -158,10 +158,10 @@ function execStringIssues(raw: Raw, at: Segment[]): Issue[] {
     if (problem) issues.push({ at: where, message: problem });
   };
   if (typeof raw.id === 'string')
-    add([...at, 'id'], argTooLong(`POOLRUN_JOB_ID=${raw.id}`, 'the id, as POOLRUN_JOB_ID'));
+    add([...at, 'id'], argTooLong(raw.id, 'the id, as POOLRUN_JOB_ID', 'POOLRUN_JOB_ID='));
   if (isPlainObject(raw.env))
     for (const [k, v] of Object.entries(raw.env))
-      if (typeof v === 'string') add([...at, 'env', k], argTooLong(`${k}=${v}`, 'the entry'));
+      if (typeof v === 'string') add([...at, 'env', k], argTooLong(v, 'the entry', `${k}=`));
   if (typeof raw.run === 'string') add([...at, 'run'], argTooLong(raw.run, 'the command'));
   else if (Array.isArray(raw.run))
     raw.run.forEach((w, k) => typeof w === 'string' && add([...at, 'run', k], argTooLong(w, 'the word')));

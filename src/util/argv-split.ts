@@ -110,8 +110,9 @@ type LongMatch = { option: OptionSpec } | { gnu: readonly string[] } | { ambiguo
 
 /**
  * A long option word (without `=value`) as Getopt::Long reads it: a name poolrun defines; else, in any case, one of
- * GNU parallel's aliases or poolrun's names; else the prefix of the names of exactly one option (`--dry` is `--dry-run`; `--linebuf` begins
- * two aliases of one). More than one option: ambiguous, as GNU says it is (`--ta`: `--tag`, `--tagstring`).
+ * GNU parallel's aliases or poolrun's names; else the prefix of the names of exactly one option (`--dry` is
+ * `--dry-run`; `--linebuf` begins two aliases of one). More than one option: ambiguous, as GNU says it is (`--ta`:
+ * `--tag`, `--tagstring`).
  */
 function matchLong(
   name: string,

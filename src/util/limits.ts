@@ -17,6 +17,8 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 
 export const LINE_LIMIT_WORDS = '16 MiB';
+export const DOCUMENT_LIMIT_WORDS = '64 MiB';
+
 /**
  * The longest string one argument or environment entry of exec may be on Linux (MAX_ARG_STRLEN, 32 pages, its NUL
  * included): a longer one fails the spawn with E2BIG. Checked when a job file is read.
@@ -45,17 +47,21 @@ function systemPageSize(): number {
   return pageSize;
 }
 
-/** The problem with `text` as one exec string (`what` says what it is), or undefined when it fits. */
-export function argTooLong(text: string, what: string): string | undefined {
-  // Checked against the 4 KiB-page limit first: the page size is read only for a string longer than that.
-  if (text.length <= MAX_ARG_BYTES / 3 && Buffer.byteLength(text) <= MAX_ARG_BYTES) return undefined;
-  const n = Buffer.byteLength(text);
+/**
+ * The problem with `prefix` + `text` as one exec string (`what` says what it is), or undefined when it fits. The
+ * prefix (`NAME=`) is counted, not joined: a job file's every id and env entry passes here.
+ */
+export function argTooLong(text: string, what: string, prefix = ''): string | undefined {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most strings are known to fit without counting.
+  if (text.length + prefix.length <= MAX_ARG_BYTES / 3) return undefined;
+  const n = Buffer.byteLength(text) + Buffer.byteLength(prefix);
+  if (n <= MAX_ARG_BYTES) return undefined;
+  // The page size is read only for a string past the 4 KiB-page limit.
   const max = 32 * systemPageSize() - 1;
   return n > max
     ? `${what} is ${n} bytes: a command's argument or environment entry holds at most ${max} (Linux's limit for one, MAX_ARG_STRLEN)`
     : undefined;
 }
-export const DOCUMENT_LIMIT_WORDS = '64 MiB';
 
 /**
  * Offset (in `text`'s units) of the bracket that opens level `max + 1`, or -1 when the text never nests deeper

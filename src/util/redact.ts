@@ -352,23 +352,28 @@ function maskBare(text: string): string {
 }
 
 /**
+ * A URL whose `//` a path resolution made `/` (`/cwd/https:/u:pw@h/x`, a `copy.from` or `call.module` written as a
+ * URL): its user and password, up to the last `@`. The first `SCHEME:/` whose user part (to a `:`) holds no `/` or
+ * `@`. Scanned, not matched: each candidate's scan stops at the next `:`, `/` or `@`, so the scans never overlap.
+ */
+function maskMangledUrl(word: string, at: number): string {
+  for (let c = word.indexOf(':/'); c > 0 && c < at; c = word.indexOf(':/', c + 1)) {
+    if (!/[a-z0-9+.-]/i.test(word[c - 1]!)) continue;
+    let lead = c + 1;
+    while (word[lead] === '/') lead++;
+    let colon = lead;
+    while (colon < at && !':/@'.includes(word[colon]!)) colon++;
+    if (colon >= at || word[colon] !== ':') continue;
+    return `${word.slice(0, lead)}${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@${word.slice(at + 1)}`;
+  }
+  return word;
+}
+
+/**
  * `user:password@host` without a scheme (`u:pw@h`, `DB=:pw@h`, `//u:pw@h`): in a word, the user after the last `(`, `=` or `,`
  * before the first `:`, the password up to the last `@`. Scanned, not matched by one regular expression: a long
  * word of `=` or `,:` made that quadratic.
  */
-/**
- * A URL whose `//` a path resolution made `/` (`/cwd/https:/u:pw@h/x`, a `copy.from` or `call.module` written as a
- * URL): its user and password, up to the last `@`.
- */
-function maskMangledUrl(word: string, at: number): string {
-  const scheme = /[a-z][a-z0-9+.-]*:\/+(?=[^/@:]*:)/i.exec(word);
-  if (!scheme || scheme.index + scheme[0].length > at) return word;
-  const lead = scheme.index + scheme[0].length;
-  const colon = word.indexOf(':', lead);
-  if (colon > at) return word;
-  return `${word.slice(0, lead)}${colon > lead ? MASK : ''}:${at > colon + 1 ? MASK : ''}@${word.slice(at + 1)}`;
-}
-
 function maskBareUserinfo(word: string): string {
   const at = word.lastIndexOf('@');
   if (at < 1 || !/[a-z0-9[]/i.test(word[at + 1] ?? '')) return word;

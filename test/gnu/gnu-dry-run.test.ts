@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, rng, track, useTempDirs } from '../helpers.js';
+import { BIN, rng, runClean, track, useTempDirs } from '../helpers.js';
 import { quoteText } from '../../src/input/quote.js';
 
 const GNU = '/usr/bin/parallel';
@@ -145,33 +145,8 @@ function generate(seed: number): Case {
   };
 }
 
-async function dry(
-  file: string,
-  args: string[],
-  cwd: string,
-  home: string,
-): Promise<{ code: number; out: Buffer; err: string }> {
-  const r = await track(
-    execa(file, args, {
-      cwd,
-      reject: false,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-      stdin: 'ignore',
-      timeout: 50_000,
-      // A clean HOME: no ~/.parallel/config of the user's; GNU's shell as poolrun's.
-      env: {
-        HOME: home,
-        PATH: process.env.PATH,
-        NO_COLOR: '1',
-        LC_ALL: 'C.UTF-8',
-        PARALLEL_SHELL: '/bin/sh',
-      },
-      extendEnv: false,
-    }),
-  );
-  return { code: r.exitCode ?? -1, out: Buffer.from(r.stdout), err: Buffer.from(r.stderr).toString('utf8') };
-}
+/** A run with a clean HOME and GNU's shell as poolrun's (helpers.ts runClean). */
+const dry = (file: string, args: string[], cwd: string, home: string) => runClean(file, args, { cwd, home });
 
 describe('GNU parallel quoting, unit', () => {
   it('quoteText writes what shell_quote_scalar_default writes', () => {

@@ -9,12 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { EARLY_SPEC, specOf, splitArgv } from '../../src/util/argv-split.js';
 import { GNU_OPTION_NAMES } from '../../src/util/gnu-option-names.js';
-import { BIN, FIXTURES, ROOT, poolrun, track, useTempDirs } from '../helpers.js';
+import { BIN, FIXTURES, ROOT, poolrun, runClean, useTempDirs } from '../helpers.js';
 
 const GNU = '/usr/bin/parallel';
 const haveGnu = existsSync(GNU);
@@ -155,27 +154,10 @@ describe('aliases and abbreviations on the split (unit)', () => {
 describe.skipIf(!haveGnu)('GNU parallel’s spellings on the command line, against GNU parallel', () => {
   const temp = useTempDirs('all');
 
-  async function run(file: string, args: string[], cwd: string, home: string, input = '') {
-    const r = await track(
-      execa(file, args, {
-        cwd,
-        reject: false,
-        encoding: 'buffer',
-        stripFinalNewline: false,
-        input,
-        timeout: 50_000,
-        env: {
-          HOME: home,
-          PATH: process.env.PATH,
-          NO_COLOR: '1',
-          LC_ALL: 'C.UTF-8',
-          PARALLEL_SHELL: '/bin/sh',
-        },
-        extendEnv: false,
-      }),
-    );
-    return { code: r.exitCode ?? -1, out: Buffer.from(r.stdout).toString('utf8') };
-  }
+  const run = async (file: string, args: string[], cwd: string, home: string, input = '') => {
+    const r = await runClean(file, args, { cwd, home, input });
+    return { code: r.code, out: r.out.toString('utf8') };
+  };
 
   it('aliases and abbreviations: the same stdout and exit status', async () => {
     const home = temp();

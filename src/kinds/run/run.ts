@@ -60,15 +60,17 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
   const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
   const base = baseEnv();
+  const seq = String(job.index + 1);
+  const slot = String(ctx.worker);
   const extra: Record<string, string | undefined> = {
     ...job.env,
     // GNU parallel's {%} and {#} as variables: which worker slot, which job.
-    POOLRUN_WORKER: String(ctx.worker),
+    POOLRUN_WORKER: slot,
     POOLRUN_JOB_ID: job.id,
-    POOLRUN_JOB_INDEX: String(job.index + 1),
+    POOLRUN_JOB_INDEX: seq,
     // The same under GNU parallel's names, for its users' scripts ($PARALLEL_SEQ is {#}, $PARALLEL_JOBSLOT {%}).
-    PARALLEL_SEQ: String(job.index + 1),
-    PARALLEL_JOBSLOT: String(ctx.worker),
+    PARALLEL_SEQ: seq,
+    PARALLEL_JOBSLOT: slot,
   };
   // The run's token marks the job's processes as ours (proc/owner.ts): a job's env does not replace it.
   const token = base[RUN_ID_VAR];
