@@ -345,12 +345,18 @@ export class Executor {
       this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
       removeSpills(r);
       e.failed = result;
+      // A timer counts from the event loop's time, taken when this turn of it began: after a long turn (a spawn
+      // from the main thread waits for the child's exec) it fires that much early. The delay is made good.
+      const due = performance.now() + delayMs;
       const again = () => {
-        delete e.retryTimer;
-        this.#runAttempts([[e]]);
+        const left = due - performance.now();
+        if (left > 0) e.retryTimer = setTimeout(again, Math.ceil(left));
+        else {
+          delete e.retryTimer;
+          this.#runAttempts([[e]]);
+        }
       };
-      if (delayMs > 0) e.retryTimer = setTimeout(again, delayMs);
-      else again();
+      again();
       return;
     }
     // Events are built only for a listener: the library's map() and submit() have none, a million times over.

@@ -179,7 +179,7 @@ export class WorkerPool {
     switch (m.type) {
       case 'ready':
         // Said again by an idle worker that now takes more (hybrid.ts): it gets work too.
-        if (this.slots.ready(slot) || slot.state === 'idle') this.dispatcher.dispatch();
+        if (this.slots.ready(slot, m.provisional) || slot.state === 'idle') this.dispatcher.dispatch();
         return;
       case 'spawned': {
         const t = this.byKey.get(m.key);

@@ -9,6 +9,7 @@
  * environment is copied when it starts: the token is chosen here and handed to the worker, and the run then
  * takes it as its own (cli/run.ts).
  */
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { PoolMode, WorkerHandle } from './handle.js';
 import { ProcessWorker } from './process.js';
 import { ThreadWorker } from './thread.js';
@@ -70,9 +71,42 @@ export function modeWanted(argv: readonly string[]): PoolMode | undefined {
   const split = splitArgv(argv, EARLY_SPEC);
   if (split.subcommand) return undefined;
   let mode: PoolMode = 'thread';
+  let calls = false;
   for (const { name, value } of split.parsed) {
     if (['--dry-run', '--queue', '--help', '--version'].includes(name)) return undefined;
     if (name === '--mode' && (value === 'thread' || value === 'process')) mode = value;
+    if (name === '--call') calls = true;
   }
-  return mode;
+  // In thread mode the first slot starts shell jobs from the main thread, and its thread only once it is given
+  // a second job or anything else (hybrid.ts): a thread started here would be wasted on a run of one shell job
+  // (~8 ms of its wall time here, and ~25 ms of CPU), so one is started ahead only for --call, or a job file
+  // that names a kind a thread runs.
+  if (mode === 'process' || calls) return mode;
+  const file = split.operands.length === 1 && !split.argumentsAfter ? split.operands[0]! : undefined;
+  return file !== undefined && file !== '-' && namesThreadKind(file) ? mode : undefined;
+}
+
+/** How much of a job file is looked at: its first jobs. */
+const PEEK_BYTES = 16384;
+
+/**
+ * Whether the start of a job file (a regular file only: never a FIFO or a terminal, which a read would wait on
+ * or take from) names a call, a copy or a download as a key. A guess: the file is read properly later.
+ */
+function namesThreadKind(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    // Only a regular file is opened: opening a FIFO would let its writer go on (and die on the next write when
+    // this closes it), and opening a device may act.
+    if (!statSync(file).isFile()) return false;
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    if (!fstatSync(fd).isFile()) return false;
+    const buf = Buffer.allocUnsafe(PEEK_BYTES);
+    const text = buf.toString('latin1', 0, readSync(fd, buf, 0, PEEK_BYTES, 0));
+    return /"(?:call|copy|download)"\s*:/.test(text);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -58,7 +58,11 @@ export type WireOutcome = Omit<Outcome, 'stdout' | 'stderr'> & {
 };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /**
+   * `provisional`: said by a slot whose thread is not ready (pool/hybrid.ts), which takes shell jobs already: its
+   * thread dying before it is ready is a worker that could not start.
+   */
+  | { type: 'ready'; provisional?: true }
   /** `leader`: the leader's start time as the worker read it before reaping (proc/owner.ts); null: not readable. */
   | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }

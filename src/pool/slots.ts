@@ -31,18 +31,21 @@ export function workerStarter(
   init: WorkerInit | undefined,
   groups: ProcessGroups,
 ): (id: number) => WorkerHandle {
-  return () => {
+  // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
+  const start = (): WorkerHandle =>
+    mode === 'thread' ? new ThreadWorker(init, groups.token) : new ProcessWorker(init, groups.token);
+  return (id) => {
     let handle: WorkerHandle | undefined;
     if (!init) {
       // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
       handle = adoptPrestarted(mode);
       handle?.ref();
-      // A thread still starting: this slot's shell jobs start from the main thread meanwhile (hybrid.ts).
-      if (handle && mode === 'thread' && localJobsAllowed(groups.token)) handle = new HybridWorker(handle);
+      // The CLI's first slot in thread mode starts shell jobs from the main thread until its thread, started
+      // when it is wanted, is ready (hybrid.ts).
+      if (id === 1 && mode === 'thread' && localJobsAllowed(groups.token))
+        handle = new HybridWorker(handle, start);
     }
-    // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
-    const token = groups.token;
-    handle ??= mode === 'thread' ? new ThreadWorker(init, token) : new ProcessWorker(init, token);
+    handle ??= start();
     groups.guard();
     return handle;
   };
@@ -107,9 +110,11 @@ export class WorkerSlots {
   }
 
   /** The worker said it is ready: true when that makes it idle (it was starting). */
-  ready(slot: Slot): boolean {
-    slot.everReady = true;
-    this.startupFailures = 0;
+  ready(slot: Slot, provisional = false): boolean {
+    if (!provisional) {
+      slot.everReady = true;
+      this.startupFailures = 0;
+    }
     if (slot.state !== 'starting') return false;
     slot.state = 'idle';
     slot.handle.unref();

@@ -65,9 +65,11 @@ describe('the bundled start path', () => {
     expect(loaded(stale.stderr, root)).toContain('dist/cli/main.js');
     expect(loaded(stale.stderr, root).filter((f) => f.startsWith('dist/bundle/'))).toEqual([]);
     rmSync(join(root, 'dist/bundle'), { recursive: true });
-    const none = await poolrunAt(bin, ['-q', file], DEBUG);
+    // Two jobs on two workers: the second slot is a thread (a run of one shell job starts none: pool/hybrid.ts).
+    writeFileSync(file, 'echo one\necho two\n');
+    const none = await poolrunAt(bin, ['-q', '-w', '2', file], DEBUG);
     expect(none.code).toBe(0);
-    expect(none.stdout).toBe('one\n');
+    expect(none.stdout).toBe('one\ntwo\n');
     expect(loaded(none.stderr, root)).toContain('dist/pool/worker-main.js');
   });
 });

@@ -60,7 +60,11 @@ const call = (id: string): Job => ({
   call: { module: 'file:///nowhere.mjs', export: 'f', args: [] },
 });
 
-function makePool(threads: FakeThread[], size = 1) {
+/**
+ * `prestarted`: the hybrid slot is given its thread at once (the CLI's pre-started one); else it starts one when it
+ * wants it. `onThread`: what each new thread does (its start may throw, as `new Worker` can).
+ */
+function makePool(threads: FakeThread[], size = 1, prestarted = true, onThread?: (t: FakeThread) => void) {
   const groups = new ProcessGroups();
   const pool = new WorkerPool({
     mode: 'thread',
@@ -68,11 +72,15 @@ function makePool(threads: FakeThread[], size = 1) {
     killAfterMs: 500,
     groups,
     capture: { stream: true, keep: true, spill: false, limit: 1 << 24, spillDir: temp() },
-    startWorker: () => {
-      const t = new FakeThread();
-      threads.push(t);
-      // The first worker is the hybrid one, as the CLI's pre-started thread is.
-      return threads.length === 1 ? new HybridWorker(t) : t;
+    startWorker: (id) => {
+      const thread = () => {
+        const t = new FakeThread();
+        threads.push(t);
+        onThread?.(t);
+        return t;
+      };
+      // The first slot is the hybrid one, as the CLI's is.
+      return id === 1 ? new HybridWorker(prestarted ? thread() : undefined, thread) : thread();
     },
   });
   const submit = (job: Job, onOutput?: () => PromiseLike<unknown> | undefined): Probe =>
@@ -257,11 +265,106 @@ describe('shell jobs while the first thread starts', () => {
     expect(await settled(a)).toBe(true);
     expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0 });
     expect(Buffer.concat(a.out).toString()).toBe('done-a\n');
-    // b had not started: it goes to the next worker.
-    expect(await waitFor(() => threads.length === 2, 10_000, 5)).toBe(true);
-    threads[1]!.say({ type: 'ready' });
-    expect(await waitFor(() => threads[1]!.batches().length === 1, 10_000, 5)).toBe(true);
-    expect(threads[1]!.batches()).toEqual([['b']]);
-    expect(b.result).toBeUndefined();
+    // b had not started: it goes to the slot's next worker, the first slot again, which starts it from here.
+    expect(await settled(b)).toBe(true);
+    expect(b.result).toMatchObject({ status: 'succeeded', worker: 1, threadId: 0 });
+    expect(Buffer.concat(b.out).toString()).toBe('b\n');
+    expect(threads[0]!.batches()).toEqual([]);
+  });
+
+  it('a run of one shell job starts no thread; a second job starts it, and the slot is the thread once it is ready', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { pool, submit } = makePool(threads, 1, false);
+    const a = submit(shell('a', 'echo a'));
+    expect(await settled(a)).toBe(true);
+    expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0, pid: process.pid });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(threads).toHaveLength(0);
+    // The second job runs here too, and wants the thread meanwhile.
+    const b = submit(shell('b', `touch ${dir}/b; sleep 0.3`));
+    expect(await waitFor(() => existsSync(join(dir, 'b')), 10_000, 5)).toBe(true);
+    expect(threads).toHaveLength(1);
+    const thread = threads[0]!;
+    thread.say({ type: 'ready' });
+    const c = submit(shell('c', 'true'));
+    expect(await settled(b)).toBe(true);
+    expect(b.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    // Handed over once b was done: c runs on the thread.
+    expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(thread.batches()).toEqual([['c']]);
+    thread.done(thread.key('c'));
+    expect(await settled(c)).toBe(true);
+    expect(c.result).toMatchObject({ status: 'succeeded', threadId: 7 });
+    void pool.close();
+    expect(thread.closed).toBe(true);
+  });
+
+  it('a slot that never started its thread ends at once when closed, after the job it runs', async () => {
+    const dir = temp();
+    const threads: FakeThread[] = [];
+    const { pool, submit } = makePool(threads, 1, false);
+    const a = submit(shell('a', `touch ${dir}/a; sleep 0.3; echo a`));
+    expect(await waitFor(() => existsSync(join(dir, 'a')), 10_000, 5)).toBe(true);
+    let closed = false;
+    void pool.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    expect(await settled(a)).toBe(true);
+    expect(Buffer.concat(a.out).toString()).toBe('a\n');
+    expect(await waitFor(() => closed, 10_000, 5)).toBe(true);
+    expect(threads).toHaveLength(0);
+  });
+
+  it('a call offered to a slot without a thread starts it, and runs there once it is ready', async () => {
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads, 1, false);
+    const b = submit(call('b'));
+    expect(await waitFor(() => threads.length === 1, 10_000, 5)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.started).toBeUndefined();
+    const thread = threads[0]!;
+    thread.say({ type: 'ready' });
+    expect(await waitFor(() => thread.batches().length === 1, 10_000, 5)).toBe(true);
+    expect(b.started).toMatchObject({ worker: 1, threadId: 7 });
+    thread.done(thread.key('b'), { exitCode: null, value: 3 });
+    expect(await settled(b)).toBe(true);
+    expect(b.result).toMatchObject({ status: 'succeeded', value: 3, threadId: 7 });
+    expect(threads).toHaveLength(1);
+  });
+
+  it('threads that die before they are ready, started when wanted, break the pool after three in a row', async () => {
+    const threads: FakeThread[] = [];
+    // Each thread dies as it starts (an initialisation that fails), after the slot took shell jobs already.
+    const { submit } = makePool(threads, 2, false, (t) => setTimeout(() => t.exit({ code: 1 }), 5));
+    const a = submit(shell('a', 'echo a'));
+    expect(await settled(a)).toBe(true);
+    expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    const b = submit(call('b'));
+    expect(await settled(b)).toBe(true);
+    expect(b.result?.error).toMatchObject({ name: 'BrokenWorkerError' });
+    expect(b.result?.error?.message).toMatch(/3 in a row/);
+    // Not a loop: a few threads were started, not hundreds.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(threads.length).toBeLessThanOrEqual(4);
+  });
+
+  it('a thread that cannot be started at all (new Worker throws) is a worker that could not start', async () => {
+    let tries = 0;
+    const threads: FakeThread[] = [];
+    const { submit } = makePool(threads, 1, false, () => {
+      tries++;
+      throw new Error('ERR_WORKER_INIT_FAILED');
+    });
+    const a = submit(shell('a', 'echo a'));
+    const b = submit(shell('b', 'echo b'));
+    const c = submit(call('c'));
+    expect(await settled(a, b, c)).toBe(true);
+    // The shell jobs ran, from the main thread, whatever became of the thread.
+    expect(a.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    expect(b.result).toMatchObject({ status: 'succeeded', threadId: 0 });
+    expect(Buffer.concat(b.out).toString()).toBe('b\n');
+    expect(c.result?.error).toMatchObject({ name: 'BrokenWorkerError' });
+    expect(tries).toBe(3);
   });
 });

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   EARLY_SPEC,
@@ -169,11 +173,63 @@ describe('the start-up guess of --mode follows the same split', () => {
       const tail = Array.from({ length: 1 + Math.floor(r() * 5) }, () => pick(r, words));
       expect(modeWanted([...before, ...ender, ...tail])).toBe(modeWanted([...before, ...ender]));
     }
-    expect(modeWanted(['--each', 'echo {}', '--mode=process'])).toBe('thread');
+    // Thread mode starts a thread ahead only for calls (hybrid.ts runs a lone shell job without one).
+    expect(modeWanted(['--each', 'echo {}', '--mode=process'])).toBeUndefined();
+    expect(modeWanted(['--call', 'm#f', '--mode=process'])).toBe('thread');
     expect(modeWanted(['-m', 'process', '--each', 'echo {}', '--dry-run'])).toBe('process');
-    expect(modeWanted(['--json', '--mode=process', 'jobs.json'])).toBe('thread');
+    expect(modeWanted(['--json', '--mode=process', '--call=m#f'])).toBe('thread');
     expect(modeWanted(['-qmprocess', 'jobs.json'])).toBe('process');
     expect(modeWanted(['--dry-run', 'jobs.json'])).toBeUndefined();
     expect(modeWanted(['-q', 'worker'])).toBeUndefined();
+  });
+
+  it('in thread mode, starts a thread ahead for a job file whose first jobs name a call, a copy or a download', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poolrun-peek-'));
+    try {
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const shell = file('shell.json', JSON.stringify([{ run: 'true' }, { run: 'echo call' }]));
+      const calls = file('calls.jsonl', `{"run":"true"}\n{ "call" : {"module":"m","export":"f"}}\n`);
+      const copies = file('copies.json', JSON.stringify({ jobs: [{ copy: { from: 'a', to: 'b' } }] }));
+      const downloads = file('dl.json', JSON.stringify([{ download: { url: 'http://h/', to: 'x' } }]));
+      expect(modeWanted([shell])).toBeUndefined();
+      expect(modeWanted([calls])).toBe('thread');
+      expect(modeWanted([copies])).toBe('thread');
+      expect(modeWanted([downloads])).toBe('thread');
+      expect(modeWanted(['-m', 'process', shell])).toBe('process');
+      expect(modeWanted(['--dry-run', calls])).toBeUndefined();
+      expect(modeWanted([join(dir, 'missing.json')])).toBeUndefined();
+      expect(modeWanted([dir])).toBeUndefined();
+      // Past the first 16 KiB: not looked at.
+      const late = file(
+        'late.json',
+        `[${'{"run":"true"},'.repeat(2000)}{"call":{"module":"m","export":"f"}}]`,
+      );
+      expect(modeWanted([late])).toBeUndefined();
+      // A FIFO is never opened: not waited on when no writer comes, and a writer waiting is not let go (were it
+      // opened and closed here, the writer's write would fail, and the run's own open would wait forever).
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(modeWanted([fifo])).toBeUndefined();
+      const writer = spawn('/bin/sh', ['-c', `printf '[{"call":1}]' > ${fifo} && echo written`], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let said = '';
+      writer.stdout.on('data', (d: Buffer) => (said += d.toString()));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(modeWanted([fifo])).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(said).toBe('');
+      expect([writer.exitCode, writer.signalCode]).toEqual([null, null]);
+      // The writer is still there for the run's own reader (a reader that cannot hang the test).
+      const read = execFileSync('timeout', ['5', 'cat', fifo], { encoding: 'utf8' });
+      expect(read).toBe('[{"call":1}]');
+      await new Promise((resolve) => (writer.exitCode === null ? writer.once('close', resolve) : resolve(0)));
+      expect(said).toBe('written\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
