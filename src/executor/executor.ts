@@ -345,8 +345,7 @@ export class Executor {
       this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
       removeSpills(r);
       e.failed = result;
-      // A timer counts from the event loop's time, taken when this turn of it began: after a long turn (a spawn
-      // from the main thread waits for the child's exec) it fires that much early. The delay is made good.
+      // A timer counts from when this event-loop turn began, so a long turn fires it early: made good here.
       const due = performance.now() + delayMs;
       const again = () => {
         const left = due - performance.now();
