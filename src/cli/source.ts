@@ -1,5 +1,5 @@
 /** Where the jobs come from: a job file, stdin, the arguments of --each or --call. */
-import { isJson } from '../util/json.js';
+import { isJson, NON_FINITE_MESSAGE, nonFiniteAt } from '../util/json.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { depthMessage, tooDeepAt } from '../util/limits.js';
@@ -76,5 +76,10 @@ function parseArg(a: string, index: number): unknown {
   }
   const dup = duplicateKeys(a, value, { name: `argument ${index + 1}`, line: 1, column: 1 })[0];
   if (dup) throw new UsageError(`--call: ${dup.where}: ${duplicateMessage(dup)}`);
+  const where = nonFiniteAt(value);
+  if (where) {
+    const at = where.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+    throw new UsageError(`--call: argument ${index + 1}${at}: ${NON_FINITE_MESSAGE}`);
+  }
   return value;
 }

@@ -17,7 +17,7 @@ import { kindOf } from '../kinds/index.js';
 import { JobFileError, NOT_SENDABLE, type JobFileProblem } from '../errors.js';
 import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
 import { mapTasks } from './map.js';
-import { checkExecutorOptions, checkMapOptions } from './options.js';
+import { checkExecutorOptions, checkMapOptions, checkShutdownOptions } from './options.js';
 import { JobTracker } from './tracker.js';
 import type { ExecutorOptions, JobInput, MapOptions, ShutdownOptions } from './types.js';
 
@@ -130,7 +130,8 @@ export class Executor {
   /**
    * Calls `fn` on every item; yields results in input order. Submission happens at once for arrays and other
    * iterables (as in Python), as the source produces for async iterables, and at most `buffersize` ahead when set.
-   * Leaving the loop early, or a timeout, cancels the futures that have not started.
+   * Leaving the loop early, or a timeout, cancels the futures that have not started. Nothing is submitted after
+   * shutdown(): the loop rejects with its ShutdownError, after the results submitted before it.
    */
   map<A, R>(
     fn: Task<[A], R>,
@@ -139,7 +140,7 @@ export class Executor {
   ): AsyncGenerator<Awaited<R>> {
     checkMapOptions(fn, items, opts);
     this.#jobs.checkOpen();
-    return mapTasks<A, R>((argLists) => this.#submitTasks(fn, argLists), items, opts);
+    return mapTasks<A, R>((args) => (this.#jobs.checkOpen(), this.#submitTasks(fn, args)), items, opts);
   }
 
   /**
@@ -147,13 +148,13 @@ export class Executor {
    * `cancelFutures` cancels what has not started; `kill` also kills what is running.
    */
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    checkShutdownOptions(opts);
     await this.#jobs.shutdown(
       opts,
       this,
       () => this.#close(),
       ({ wait, cancelFutures, kill }) => {
-        // Nothing is left to run that the caller still wants: the pool stops holding the program open, and if the
-        // program ends before its running jobs do, they are killed (at 'exit') instead of making it wait for them.
+        // Nothing left is wanted: the pool stops holding the program open; running jobs are killed at its exit.
         if (!wait && (cancelFutures || kill)) this.pool.release();
       },
     );
@@ -186,8 +187,7 @@ export class Executor {
 
   /** @internal Cancels every job that has not started (halt, deadline, signals). */
   cancelPending(): void {
-    // Attempts still in the queue: a first one (its future pending) or a retry, or a run again after an
-    // eviction (its future running), which must end here too or the run would wait for it forever.
+    // Queued attempts: a first one, a retry, or a run again after an eviction (else the run waits for it forever).
     const queued = new Set(this.pool.drainQueue());
     for (const e of this.#jobs.values()) {
       if (e.future.state === 'pending') this.#finishCancelled(e);

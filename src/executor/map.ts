@@ -59,6 +59,17 @@ export function mapTasks<A, R>(
   const submit = (chunk: A[]) => {
     for (const f of submitChunk(chunk.map((a) => [a]))) futures.push(f as Future<Awaited<R>>);
   };
+  /** submit(), where a throw (the executor was shut down meanwhile) ends the source: the loop rejects with it, in order. */
+  const submitted = (chunk: A[]): boolean => {
+    try {
+      submit(chunk);
+      return true;
+    } catch (e) {
+      failure ??= { error: e };
+      exhausted = true;
+      return false;
+    }
+  };
   const failed = (error: unknown) => {
     exhausted = true;
     failure = { error };
@@ -83,11 +94,11 @@ export function mapTasks<A, R>(
       chunk.push(value);
       n--;
       if (chunk.length >= chunksize) {
-        submit(chunk);
+        if (!submitted(chunk)) return;
         chunk = [];
       }
     }
-    if (chunk.length) submit(chunk);
+    if (chunk.length) submitted(chunk);
   };
 
   // Reads an async source while fewer than `ahead` futures wait to be yielded, submitting in chunks.

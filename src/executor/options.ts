@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { checkInteger, checkMs, checkObject, checkTimeout, fail } from './check.js';
 import type { PoolMode } from '../pool/handle.js';
 import { isTask } from './task.js';
-import type { ExecutorOptions, MapOptions } from './types.js';
+import type { ExecutorOptions, MapOptions, ShutdownOptions } from './types.js';
 
 /** Every option an executor takes (README "The library"); any other key of a plain object is a mistake. */
 const EXECUTOR_KEYS: readonly (keyof ExecutorOptions)[] = [
@@ -91,4 +91,15 @@ export function checkMapOptions(fn: unknown, items: unknown, opts: unknown): voi
   checkTimeout(where, o.timeout);
   checkInteger(where, 'chunksize', o.chunksize, 1);
   checkInteger(where, 'buffersize', o.buffersize, 1);
+}
+
+const SHUTDOWN_KEYS: readonly (keyof ShutdownOptions)[] = ['wait', 'cancelFutures', 'kill'];
+
+/** shutdown()'s options: a typo (`cancel_futures`) or a value of another type would silently change nothing. */
+export function checkShutdownOptions(opts: unknown): void {
+  const where = 'shutdown()';
+  checkObject(where, 'options', opts, SHUTDOWN_KEYS);
+  const o = (opts ?? {}) as Record<string, unknown>;
+  for (const k of SHUTDOWN_KEYS)
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(where, k, 'a boolean', o[k]);
 }

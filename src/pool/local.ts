@@ -79,6 +79,10 @@ export class LocalRunner {
     };
     let outcome: Outcome;
     try {
+      // Started once the pool's `batch` call has returned: the pool stamps the job's start (its `started` event)
+      // after it, and a job spawned inside it would have started before that time (a retry's delay, counted from
+      // its end, seemed a few ms short), and would run inside the pool's own call.
+      await Promise.resolve();
       outcome = await execute(ctx);
     } catch (e) {
       outcome = emptyOutcome(Date.now(), serializeError(e));

@@ -16,6 +16,7 @@ import { Future } from '../executor/future.js';
 import type { JobOutput, ShutdownOptions } from '../executor/executor.js';
 import { JobTracker } from '../executor/tracker.js';
 import { cancelledResult } from '../executor/results.js';
+import { checkShutdownOptions } from '../executor/options.js';
 import { bulkJobs, failedResult, progressEvent, readStored, readWire } from './events.js';
 import type { JobRunner } from '../executor/runner.js';
 import { formatDuration } from '../util/duration.js';
@@ -208,6 +209,7 @@ export class QueueExecutor implements JobRunner {
   }
 
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    checkShutdownOptions(opts);
     await this.#jobs.shutdown(
       opts,
       this,

@@ -50,3 +50,47 @@ export function isJson(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * Where in a value parsed from JSON a number is not finite: JSON.parse makes a number past a double's range
+ * (`1e999`, `-1e400`) Infinity, which no JSON can write back (`null`), so a call would be given another value than
+ * the one written. The path from the value's root, or undefined when every number is finite.
+ */
+export function nonFiniteAt(value: unknown): (string | number)[] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : [];
+  if (value === null || typeof value !== 'object' || !hasNonFinite(value)) return undefined;
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const { v, path } = top;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push({ v: (v as Record<string, unknown>)[keys[i]!], path: [...path, keys[i]!] });
+    }
+  }
+  return undefined;
+}
+
+/** What is said of a number nonFiniteAt found. */
+export const NON_FINITE_MESSAGE =
+  'a number beyond what a double holds (JSON.parse makes it Infinity, which a result cannot show): write it as a string';
+
+/** nonFiniteAt's first pass, which builds no path: nearly every value has none. */
+function hasNonFinite(value: object): boolean {
+  const stack: unknown[] = [value];
+  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && (typeof x === 'object' || typeof x === 'number')) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const x of Object.values(v))
+        if (x !== null && (typeof x === 'object' || typeof x === 'number')) stack.push(x);
+    }
+  }
+  return false;
+}

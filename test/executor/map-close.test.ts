@@ -10,6 +10,8 @@ import {
   ProcessPoolExecutor,
   task,
   TimeoutError,
+  ShutdownError,
+  UsageError,
   type ExecutorOptions,
 } from '../../dist/index.js';
 import { FIXTURES } from '../helpers.js';
@@ -18,6 +20,7 @@ const tasks = join(FIXTURES, 'tasks.mjs');
 import type * as T from '../fixtures/tasks.mjs';
 const square = task<typeof T.square>(tasks, 'square');
 const sleepAsync = task<typeof T.sleepAsync>(tasks, 'sleepAsync');
+const squareWithPid = task<typeof T.squareWithPid>(tasks, 'squareWithPid');
 
 const pools = {
   thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
@@ -112,5 +115,66 @@ describe.each(Object.entries(pools))('%s pool: map() deadline and early exit', (
     await sleep(50);
     await ex.shutdown();
     expect(started).toBeLessThanOrEqual(1);
+  });
+});
+
+describe.each(Object.entries(pools))('%s pool: map() and shutdown()', (_mode, make) => {
+  it('items read after shutdown() are not submitted: the loop yields what came before, then ShutdownError', async () => {
+    for (const cancelFutures of [false, true]) {
+      const ex = make({ maxWorkers: 1 });
+      let shut: Promise<void> | undefined;
+      async function* src() {
+        yield 1;
+        yield 2;
+        // The consumer has the first result by now; shutdown() is called before the source goes on.
+        while (!shut) await sleep(5);
+        yield 3;
+        yield 4;
+      }
+      const got: unknown[] = [];
+      let error: unknown;
+      try {
+        for await (const v of ex.map(squareWithPid, src())) {
+          got.push(v);
+          shut ??= ex.shutdown({ cancelFutures });
+        }
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `cancelFutures ${cancelFutures}`).toBeInstanceOf(ShutdownError);
+      await shut;
+      // 2 was submitted before shutdown(): it ran (cancelFutures cancels it only if it had not started).
+      expect(got.length).toBeLessThanOrEqual(2);
+      expect(got.length).toBeGreaterThanOrEqual(1);
+      expect(ex.pending).toBe(0);
+    }
+  }, 20_000);
+
+  it('the same for a synchronous source read `buffersize` at a time', async () => {
+    const ex = make({ maxWorkers: 1 });
+    const got: number[] = [];
+    let error: unknown;
+    let shut: Promise<void> | undefined;
+    try {
+      for await (const v of ex.map(square, [1, 2, 3, 4, 5, 6], { buffersize: 2 })) {
+        got.push(v);
+        shut ??= ex.shutdown();
+      }
+    } catch (e) {
+      error = e;
+    }
+    await shut;
+    expect(error).toBeInstanceOf(ShutdownError);
+    // 1 and 2 were submitted at the call, 3 as 1 was yielded (one taken, one more read); 4 only after shutdown()
+    // was asked for: not submitted.
+    expect(got).toEqual([1, 4, 9]);
+  });
+
+  it("shutdown()'s options are checked: a typo or a wrong type is a UsageError, not a shutdown that ignores it", async () => {
+    const ex = make({ maxWorkers: 1 });
+    const bad: unknown[] = [{ cancel_futures: true }, { wait: 'no' }, null, 5, { kill: 1 }];
+    for (const o of bad)
+      await expect(ex.shutdown(o as never), JSON.stringify(o)).rejects.toBeInstanceOf(UsageError);
+    await ex.shutdown({ wait: true, cancelFutures: false, kill: false });
   });
 });

@@ -1,5 +1,6 @@
 /** `call`: an exported JS function, called inside a worker; its return value is the result's `value`. */
 import type { Kind } from '../kind.js';
+import { NON_FINITE_MESSAGE, nonFiniteAt } from '../../util/json.js';
 
 export const call: Kind<'call'> = {
   name: 'call',
@@ -14,6 +15,11 @@ export const call: Kind<'call'> = {
         args: Array.isArray(v.args) ? v.args : [],
       },
     };
+  },
+  issues(value, at) {
+    const args = (value as { args?: unknown }).args;
+    const where = Array.isArray(args) ? nonFiniteAt(args) : undefined;
+    return where ? [{ at: [...at, 'args', ...where], message: NON_FINITE_MESSAGE }] : [];
   },
   describe: (job) => `call ${job.call.module}#${job.call.export}(${job.call.args.map(argText).join(', ')})`,
   hashed: (job) => job.call,

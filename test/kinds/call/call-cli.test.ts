@@ -63,6 +63,13 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     expect(r.stdout).toBe('"1,2undefined"\n"xundefined"\n');
   });
 
+  it('an argument with a number past a double (1e999: Infinity) is exit 2 at its place; nothing runs', async () => {
+    const r = await poolrun(['-q', '-m', mode, '--call', `${tasks}#add`, '1', '{"a":[2,-1e999]}']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('--call: argument 2.a[1]: a number beyond what a double holds');
+  });
+
   it('a call that crashes its worker fails alone; the other 20 succeed; exit 1', async () => {
     const dir = tempDir();
     try {
