@@ -34,6 +34,7 @@ export function workerStarter(
   // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
   const start = (): WorkerHandle =>
     mode === 'thread' ? new ThreadWorker(init, groups.token) : new ProcessWorker(init, groups.token);
+  let first: HybridWorker | undefined;
   return (id) => {
     let handle: WorkerHandle | undefined;
     if (!init) {
@@ -41,9 +42,10 @@ export function workerStarter(
       handle = adoptPrestarted(mode);
       handle?.ref();
       // The CLI's first slot in thread mode starts shell jobs from the main thread until its thread, started
-      // when it is wanted, is ready (hybrid.ts).
+      // when it is wanted, is ready (hybrid.ts). A second worker means more than one job: it is wanted now.
       if (id === 1 && mode === 'thread' && localJobsAllowed(groups.token))
-        handle = new HybridWorker(handle, start);
+        handle = first = new HybridWorker(handle, start);
+      else first?.wantThread();
     }
     handle ??= start();
     groups.guard();
