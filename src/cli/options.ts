@@ -295,8 +295,8 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   }
   if (opts.joblog === '-') joblogToStdout(opts);
   const gnuIn = gnuInput(raw, args);
-  if (raw.null && raw.each === undefined && !gnuIn)
-    throw new UsageError('-0/--null goes with --each: it reads NUL-separated arguments from stdin');
+  if (raw.null && raw.each === undefined && raw.call === undefined && !gnuIn)
+    throw new UsageError('-0/--null goes with --each or --call: it reads NUL-separated arguments from stdin');
   if (raw.each !== undefined && raw.format !== undefined)
     throw new UsageError(
       '--format is for job files; --each reads one argument per line (or per NUL with -0)',

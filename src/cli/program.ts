@@ -101,8 +101,14 @@ export function buildProgram(version: string): Command {
     .option('-q, --quiet', 'no status display; job output and results only')
     .option('--no-color', 'plain text (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--each <cmd>', 'run the shell command once per argument, or per stdin line without arguments')
-    .option('-0, --null', 'with --each: stdin items are separated by NUL, not newline (find -print0)')
-    .option('--call <target>', 'MODULE#EXPORT: call the function once per argument')
+    .option(
+      '-0, --null',
+      'with --each or --call: stdin items are separated by NUL, not newline (find -print0)',
+    )
+    .option(
+      '--call <target>',
+      'MODULE#EXPORT: call the function once per argument, or per stdin line without arguments',
+    )
     // GNU parallel's input (issue 16): CMD ::: A B :::: FILE (input/gnu/options.ts).
     .option(
       '-a, --arg-file <file>',

@@ -70,6 +70,35 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     expect(r.stderr).toContain('--call: argument 2.a[1]: a number beyond what a double holds');
   });
 
+  it('without arguments it reads one per stdin line as it arrives (-0: per NUL item); empty lines make no call', async () => {
+    const r = await poolrun(['-q', '-m', mode, '-w', '2', '--call', `${tasks}#square`], {
+      input: '1\n2\n\n3\n',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('1\n4\n9\n');
+    const z = await poolrun(['-q', '-m', mode, '-0', '--call', `${tasks}#add`], {
+      input: Buffer.from('a b\nc\0{"x":1}\0'),
+    });
+    expect(z.code).toBe(0);
+    expect(z.stdout).toBe('"a b\\ncundefined"\n"[object Object]undefined"\n');
+    const none = await poolrun(['-q', '-m', mode, '--call', `${tasks}#square`], { input: '' });
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('a stdin line past a double or not UTF-8 is exit 2 at its line; the calls before it may have run', async () => {
+    const inf = await poolrun(['-q', '-m', mode, '--call', `${tasks}#square`], {
+      input: '1\n2\n[1e999]\n4\n',
+    });
+    expect(inf.code).toBe(2);
+    expect(inf.stderr).toContain('<stdin>:3: value[0]: a number beyond what a double holds');
+    expect(inf.stdout).not.toContain('16');
+    const bytes = await poolrun(['-q', '-m', mode, '--call', `${tasks}#shout`], {
+      input: Buffer.from([0x61, 0x0a, 0x62, 0xff, 0x0a]),
+    });
+    expect(bytes.code).toBe(2);
+    expect(bytes.stderr).toContain('<stdin>:2: not UTF-8');
+  });
+
   it('a call that crashes its worker fails alone; the other 20 succeed; exit 1', async () => {
     const dir = tempDir();
     try {

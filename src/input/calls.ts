@@ -1,0 +1,142 @@
+/**
+ * `--call MODULE#EXPORT [ARG...]`: one call per argument, or per line (NUL-separated item with -0) of stdin when
+ * there is none, read as it arrives (as --each reads it). Each argument is JSON where it parses (`3`, `[1,2]`,
+ * `{"a":1}`), else the string it is.
+ */
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { formatPath, ProblemList, streamStopped } from '../jobs/issues.js';
+import type { JobFileProblem } from '../errors.js';
+import { duplicateKeys, duplicateMessage } from '../jobs/duplicates.js';
+import type { Job } from '../kinds/types.js';
+import { isJson, NON_FINITE_MESSAGE, nonFiniteAt } from '../util/json.js';
+import { depthMessage, LineTooLong, lineTooLongMessage, tooDeepAt } from '../util/limits.js';
+import { streamedSource, type JobSource } from './source.js';
+import { records } from './records.js';
+import { isBlank } from './blank.js';
+
+interface Target {
+  module: string;
+  export: string;
+}
+
+export function callSource(
+  target: string,
+  args: readonly string[],
+  nul: boolean,
+  skipBlank: boolean,
+): JobSource {
+  const t = parseTarget(target);
+  if (args.length > 0) {
+    const jobs = args.map((a, index) => callJob(t, argValue(a, index), index));
+    return { jobs, total: jobs.length, name: '--call' };
+  }
+  if (process.stdin.isTTY) {
+    throw new UsageError(
+      '--call without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in',
+    );
+  }
+  return streamedSource('<stdin>', fromStdin(t, nul, skipBlank));
+}
+
+function parseTarget(target: string): Target {
+  const hash = target.lastIndexOf('#');
+  const modulePart = hash === -1 ? target : target.slice(0, hash);
+  const exportName = hash === -1 ? 'default' : target.slice(hash + 1);
+  if (!modulePart || !exportName) {
+    throw new UsageError(`--call: expected MODULE#EXPORT such as ./tasks.mjs#square, got "${target}"`);
+  }
+  return {
+    module: /^(file|data|node):/.test(modulePart) ? modulePart : resolve(modulePart),
+    export: exportName,
+  };
+}
+
+function callJob(t: Target, arg: unknown, index: number): Job {
+  return {
+    id: String(index + 1),
+    index,
+    kind: 'call',
+    call: { module: t.module, export: t.export, args: [arg] },
+  };
+}
+
+/**
+ * An argument: JSON where it parses, else the string; or the problem with it, placed in `name` (`argument 2`),
+ * or at `line` of it (`<stdin>:7`).
+ */
+function parseArg(a: string, name: string, line?: number): { value: unknown } | { problem: JobFileProblem } {
+  const place = line === undefined ? name : `${name}:${line}`;
+  // A job document's nesting limit. A deep text that is not JSON stays the string it is: nothing nests in it.
+  const deep = tooDeepAt(a);
+  if (deep !== -1 && isJson(a)) {
+    const where = line === undefined ? `${name}, column ${deep + 1}` : `${place}:${deep + 1}`;
+    return { problem: { where, message: depthMessage() } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(a);
+  } catch {
+    return { value: a };
+  }
+  const dup = duplicateKeys(a, value, { name, line: line ?? 1, column: 1 })[0];
+  if (dup) return { problem: { where: dup.where, message: duplicateMessage(dup) } };
+  const at = nonFiniteAt(value);
+  if (!at) return { value };
+  // `argument 2.a[1]`; `<stdin>:3: value.a[1]`
+  if (line === undefined) return { problem: { where: formatPath(at, name), message: NON_FINITE_MESSAGE } };
+  return {
+    problem: { where: place, path: at.length ? formatPath(at, 'value') : '', message: NON_FINITE_MESSAGE },
+  };
+}
+
+function argValue(a: string, index: number): unknown {
+  const r = parseArg(a, `argument ${index + 1}`);
+  if ('value' in r) return r.value;
+  const p = r.problem;
+  throw new UsageError(`--call: ${p.where}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+}
+
+/** Empty items are skipped (with -r, blank ones too), as --each skips them: empty input runs nothing, exit 0. */
+async function* fromStdin(t: Target, nul: boolean, skipBlank: boolean): AsyncGenerator<Job[]> {
+  let index = 0;
+  const stopped = (problem: JobFileProblem) => {
+    const problems = new ProblemList();
+    problems.add(problem);
+    return problems.error('<stdin>', streamStopped(index));
+  };
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const items = records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a);
+  for (;;) {
+    let next: IteratorResult<{ first: number; items: Buffer[] }>;
+    try {
+      next = await items.next();
+    } catch (e) {
+      if (!(e instanceof LineTooLong)) throw e;
+      throw stopped({
+        where: `<stdin>:${e.line}`,
+        message: lineTooLongMessage(e.limit, nul ? 'item' : 'line'),
+      });
+    }
+    if (next.done) return;
+    const batch = next.value;
+    const jobs: Job[] = [];
+    for (const [k, item] of batch.items.entries()) {
+      if (item.length === 0 || (skipBlank && isBlank(item))) continue;
+      const line = batch.first + k;
+      let text: string;
+      try {
+        text = utf8.decode(item);
+      } catch {
+        throw stopped({
+          where: `<stdin>:${line}`,
+          message: 'not UTF-8: a call is given JavaScript values (write bytes as JSON, say base64)',
+        });
+      }
+      const arg = parseArg(text, '<stdin>', line);
+      if ('problem' in arg) throw stopped(arg.problem);
+      jobs.push(callJob(t, arg.value, index++));
+    }
+    if (jobs.length) yield jobs;
+  }
+}
