@@ -4,16 +4,16 @@
  * `{"a":1}`), else the string it is.
  */
 import { resolve } from 'node:path';
+import { TextDecoder } from 'node:util';
 import { UsageError } from '../errors.js';
-import { formatPath, ProblemList, streamStopped } from '../jobs/issues.js';
+import { formatPath } from '../jobs/issues.js';
 import type { JobFileProblem } from '../errors.js';
 import { duplicateKeys, duplicateMessage } from '../jobs/duplicates.js';
 import type { Job } from '../kinds/types.js';
 import { isJson, NON_FINITE_MESSAGE, nonFiniteAt } from '../util/json.js';
-import { depthMessage, LineTooLong, lineTooLongMessage, tooDeepAt } from '../util/limits.js';
+import { depthMessage, tooDeepAt } from '../util/limits.js';
 import { streamedSource, type JobSource } from './source.js';
-import { records } from './records.js';
-import { isBlank } from './blank.js';
+import { stdinItems, stoppedAt } from './stdin-items.js';
 
 interface Target {
   module: string;
@@ -100,43 +100,28 @@ function argValue(a: string, index: number): unknown {
 /** Empty items are skipped (with -r, blank ones too), as --each skips them: empty input runs nothing, exit 0. */
 async function* fromStdin(t: Target, nul: boolean, skipBlank: boolean): AsyncGenerator<Job[]> {
   let index = 0;
-  const stopped = (problem: JobFileProblem) => {
-    const problems = new ProblemList();
-    problems.add(problem);
-    return problems.error('<stdin>', streamStopped(index));
-  };
+  // The calls handed on: a bad line stops the run after them (the good ones read with it are not run).
+  let submitted = 0;
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const items = records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a);
-  for (;;) {
-    let next: IteratorResult<{ first: number; items: Buffer[] }>;
-    try {
-      next = await items.next();
-    } catch (e) {
-      if (!(e instanceof LineTooLong)) throw e;
-      throw stopped({
-        where: `<stdin>:${e.line}`,
-        message: lineTooLongMessage(e.limit, nul ? 'item' : 'line'),
-      });
-    }
-    if (next.done) return;
-    const batch = next.value;
+  for await (const batch of stdinItems(nul, skipBlank, (p) => stoppedAt(p, submitted))) {
     const jobs: Job[] = [];
-    for (const [k, item] of batch.items.entries()) {
-      if (item.length === 0 || (skipBlank && isBlank(item))) continue;
-      const line = batch.first + k;
-      let text: string;
-      try {
-        text = utf8.decode(item);
-      } catch {
-        throw stopped({
-          where: `<stdin>:${line}`,
-          message: 'not UTF-8: a call is given JavaScript values (write bytes as JSON, say base64)',
-        });
-      }
-      const arg = parseArg(text, '<stdin>', line);
-      if ('problem' in arg) throw stopped(arg.problem);
+    for (const { line, item } of batch) {
+      const arg = argOfLine(utf8, item, line);
+      if ('problem' in arg) throw stoppedAt(arg.problem, submitted);
       jobs.push(callJob(t, arg.value, index++));
     }
-    if (jobs.length) yield jobs;
+    submitted += jobs.length;
+    yield jobs;
   }
+}
+
+function argOfLine(utf8: TextDecoder, item: Buffer, line: number): ReturnType<typeof parseArg> {
+  let text: string;
+  try {
+    text = utf8.decode(item);
+  } catch {
+    const message = 'not UTF-8: a call is given JavaScript values (write bytes as JSON, say base64)';
+    return { problem: { where: `<stdin>:${line}`, message } };
+  }
+  return parseArg(text, '<stdin>', line);
 }

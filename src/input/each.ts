@@ -4,12 +4,10 @@
  * exactly (see quote.ts).
  */
 import { UsageError } from '../errors.js';
-import { ProblemList, streamStopped } from '../jobs/issues.js';
 import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from './source.js';
 import { rawArguments } from './argv.js';
-import { records } from './records.js';
-import { LineTooLong, lineTooLongMessage } from '../util/limits.js';
+import { stdinItems, stoppedAt } from './stdin-items.js';
 import { compileTemplate, expandTemplate, type Template } from './template/index.js';
 import { withValues } from './values.js';
 import { isBlank } from './blank.js';
@@ -48,37 +46,26 @@ function eachJob(t: Template, arg: Buffer, index: number): Job {
 /** Empty items are skipped (as xargs does; with -r, blank ones too): empty input runs nothing and the run exits 0. */
 async function* fromStdin(t: Template, nul: boolean, skipBlank: boolean): AsyncGenerator<Job[]> {
   let index = 0;
-  const items = records(process.stdin as AsyncIterable<Buffer>, nul ? 0 : 0x0a);
-  for (;;) {
-    let next: IteratorResult<{ first: number; items: Buffer[] }>;
-    try {
-      next = await items.next();
-    } catch (e) {
-      if (!(e instanceof LineTooLong)) throw e;
-      const problems = new ProblemList();
-      problems.add({
-        where: `<stdin>:${e.line}`,
-        message: lineTooLongMessage(e.limit, nul ? 'item' : 'line'),
-      });
-      throw problems.error('<stdin>', streamStopped(index));
-    }
-    if (next.done) return;
-    const batch = next.value;
+  // The jobs handed on: a bad item stops the run after them (the good ones read with it are not run).
+  let submitted = 0;
+  for await (const batch of stdinItems(nul, skipBlank, (p) => stoppedAt(p, submitted))) {
     const jobs: Job[] = [];
-    batch.items.forEach((item, k) => {
-      if (item.length === 0 || (skipBlank && isBlank(item))) return;
+    for (const { line, item } of batch) {
       const zero = nul ? -1 : item.indexOf(0);
       if (zero !== -1) {
-        const problems = new ProblemList();
-        problems.add({
-          where: `<stdin>:${batch.first + k}:${item.subarray(0, zero).toString('utf8').length + 1}`,
-          message:
-            'a NUL byte in a line: a command argument cannot hold one (for NUL-separated input use -0)',
-        });
-        throw problems.error('<stdin>', streamStopped(index));
+        const column = item.subarray(0, zero).toString('utf8').length + 1;
+        throw stoppedAt(
+          {
+            where: `<stdin>:${line}:${column}`,
+            message:
+              'a NUL byte in a line: a command argument cannot hold one (for NUL-separated input use -0)',
+          },
+          submitted,
+        );
       }
       jobs.push(eachJob(t, item, index++));
-    });
-    if (jobs.length) yield jobs;
+    }
+    submitted += jobs.length;
+    yield jobs;
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, poolrun, readJson, tempDir } from '../../helpers.js';
+import { execa } from 'execa';
+import { BIN, FIXTURES, poolrun, readJson, tempDir, track, waitFor } from '../../helpers.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 
@@ -85,18 +86,37 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     expect(none).toMatchObject({ code: 0, stdout: '' });
   });
 
-  it('a stdin line past a double or not UTF-8 is exit 2 at its line; the calls before it may have run', async () => {
+  it('a stdin line past a double or not UTF-8 is exit 2 at its line: nothing runs if it came with the first lines read', async () => {
     const inf = await poolrun(['-q', '-m', mode, '--call', `${tasks}#square`], {
       input: '1\n2\n[1e999]\n4\n',
     });
-    expect(inf.code).toBe(2);
-    expect(inf.stderr).toContain('<stdin>:3: value[0]: a number beyond what a double holds');
-    expect(inf.stdout).not.toContain('16');
+    expect(inf).toMatchObject({ code: 2, stdout: '' });
+    expect(inf.stderr).toBe(
+      'poolrun: <stdin>:3: value[0]: a number beyond what a double holds (JSON.parse makes it Infinity, which a result cannot show): write it as a string\n',
+    );
     const bytes = await poolrun(['-q', '-m', mode, '--call', `${tasks}#shout`], {
       input: Buffer.from([0x61, 0x0a, 0x62, 0xff, 0x0a]),
     });
-    expect(bytes.code).toBe(2);
-    expect(bytes.stderr).toContain('<stdin>:2: not UTF-8');
+    expect(bytes).toMatchObject({ code: 2, stdout: '' });
+    expect(bytes.stderr).toMatch(/^poolrun: <stdin>:2: not UTF-8[^\n]*\n$/);
+  });
+
+  it('a bad stdin line after calls were submitted stops the run there: what ran is printed, nothing after it', async () => {
+    const child = track(
+      execa(process.execPath, [BIN, '-q', '-m', mode, '--call', `${tasks}#square`], { reject: false }),
+    );
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin!.write('1\n2\n');
+    // Both calls are done (their values printed) before the bad line is written: they were submitted.
+    expect(await waitFor(() => out === '1\n4\n', 30_000), out).toBe(true);
+    child.stdin!.end('{"a":1,"a":2}\n5\n');
+    const r = await child;
+    expect(r.exitCode).toBe(2);
+    expect(out).toBe('1\n4\n');
+    expect(r.stderr).toContain(
+      '<stdin>:3:8: duplicate key "a" (first at <stdin>:3:2; JSON would silently keep only the last) (input is read as it arrives: 2 jobs before it had been submitted; the run was stopped)',
+    );
   });
 
   it('a call that crashes its worker fails alone; the other 20 succeed; exit 1', async () => {
