@@ -106,11 +106,11 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
       execa(process.execPath, [BIN, '-q', '-m', mode, '--call', `${tasks}#square`], { reject: false }),
     );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdin!.write('1\n2\n');
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.write('1\n2\n');
     // Both calls are done (their values printed) before the bad line is written: they were submitted.
     expect(await waitFor(() => out === '1\n4\n', 30_000), out).toBe(true);
-    child.stdin!.end('{"a":1,"a":2}\n5\n');
+    child.stdin.end('{"a":1,"a":2}\n5\n');
     const r = await child;
     expect(r.exitCode).toBe(2);
     expect(out).toBe('1\n4\n');
