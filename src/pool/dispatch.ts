@@ -96,20 +96,31 @@ export class Dispatcher {
       }
       busy++;
     }
-    const starting = this.slots.count('starting');
+    let starting = this.slots.count('starting');
     let need = this.queue.length - starting - waiting;
     if (narrowed) need = Math.min(need, this.width - busy - starting - waiting);
     for (let i = 0; i < this.size && need > 0; i++) {
       if (!slots[i]) {
         this.slots.spawn(i + 1);
+        starting++;
         need--;
       }
     }
-    // Work ahead for busy workers, only while no worker is starting (a starting worker takes the queue first).
-    if (this.queue.length && !starting && this.slots.full()) {
-      for (const slot of slots) if (slot?.state === 'busy') this.prefetch(slot);
-    }
+    // Work ahead for busy workers, only while no worker is starting (a starting worker, counted with those just
+    // started, takes the queue first).
+    if (this.queue.length && !starting && this.slots.full()) this.prefetchAll(slots);
     this.slots.closeIdle();
+  }
+
+  /**
+   * Work ahead for every busy worker, each given at most its share of the queue: a worker whose history says
+   * "quick" may be running a long job, and the queue split evenly is never all behind that one.
+   */
+  private prefetchAll(slots: readonly (Slot | undefined)[]): void {
+    const busy = slots.filter((s): s is Slot => s?.state === 'busy');
+    if (!busy.length) return;
+    const share = Math.ceil(this.queue.length / busy.length);
+    for (const slot of busy) this.prefetch(slot, share);
   }
 
   /** The worker has reported the job it was running: the next one it holds starts, or it is idle. */
@@ -131,14 +142,15 @@ export class Dispatcher {
     return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_MS / Math.max(slot.avgMs, 0.01))));
   }
 
-  private prefetch(slot: Slot): void {
+  /** Sends the worker work ahead, up to its capacity and at most `units` units of the queue. */
+  private prefetch(slot: Slot, units: number): void {
     const cap = this.capacity(slot);
     const held = slot.jobs.length;
     // Topped up once half is used, so one message carries many jobs.
     if (held > cap / 2) return;
     const room = cap - held;
     const sent: Tracked[] = [];
-    while (sent.length < room) {
+    for (let taken = 0; sent.length < room && taken < units; taken++) {
       const unit = this.nextUnit(true, slot);
       if (!unit) break;
       sent.push(...unit);

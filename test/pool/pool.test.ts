@@ -167,6 +167,42 @@ describe('dispatch', () => {
     expect(w.batches().slice(3)).toEqual([['x'], ['y']]);
   });
 
+  it('a quick worker gets no work ahead while a worker is started for the queue, in the same dispatch', async () => {
+    const { workers, submit } = makePool(2);
+    submit([call('quick')]);
+    await tick();
+    const w1 = workers[0]!;
+    w1.ready();
+    w1.done(w1.key('quick'), { durationMs: 1 });
+    await tick();
+    // Two calls: w1 takes one; the other is for the worker started now, not ahead on w1 (its history says 1 ms,
+    // and the call may take a second: the pool would lose its width).
+    submit([call('a')], [call('b')]);
+    await tick();
+    expect(workers).toHaveLength(2);
+    expect(w1.batches()).toEqual([['quick'], ['a']]);
+    workers[1]!.ready();
+    expect(workers[1]!.batches()).toEqual([['b']]);
+  });
+
+  it('work ahead is split between the busy workers, never all behind one', async () => {
+    const { workers, submit } = makePool(2);
+    submit([call('q1')], [call('q2')]);
+    await tick();
+    const [w1, w2] = workers as [FakeWorker, FakeWorker];
+    w1.ready();
+    w2.ready();
+    w1.done(w1.key('q1'), { durationMs: 1 });
+    w2.done(w2.key('q2'), { durationMs: 1 });
+    await tick();
+    const ids = Array.from({ length: 8 }, (_, i) => `c${i}`);
+    submit(...ids.map((id) => [call(id)]));
+    await tick();
+    // Each holds the call it runs and three ahead: 10 ms of 1 ms calls would have let w1 take all six.
+    expect(w1.batches().slice(1)).toEqual([['c0'], ['c2', 'c3', 'c4']]);
+    expect(w2.batches().slice(1)).toEqual([['c1'], ['c5', 'c6', 'c7']]);
+  });
+
   it('cancels a queued attempt or one sent ahead, never a running one', async () => {
     const { pool, workers } = makePool(1);
     pool.submit([probe(call('a'))]);
