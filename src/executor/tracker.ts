@@ -6,6 +6,7 @@
  */
 import type { Job, JobResult } from '../kinds/types.js';
 import { ShutdownError } from '../errors.js';
+import { keepAlive } from './keep-alive.js';
 import type { ExecutorEvent, JobOutput, ShutdownOptions } from './types.js';
 
 /** What the tracker needs of an entry; a runner's entries carry more (attempts, tickets, queue states). */
@@ -139,7 +140,14 @@ export class JobTracker<E extends TrackedJob, K = E> {
     if (kill) stopper.killRunning();
     before?.({ wait, cancelFutures, kill });
     this.#closing ??= close();
-    if (wait) await this.#closing;
+    if (!wait) return;
+    // Someone waits: the program is not done, even if an earlier shutdown({wait: false}) let the pool go.
+    const release = keepAlive();
+    try {
+      await this.#closing;
+    } finally {
+      release();
+    }
   }
 }
 

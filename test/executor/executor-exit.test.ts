@@ -177,6 +177,12 @@ if (how === 'result') {
   const { notDone } = await wait([job]);
   console.log('job', notDone.size === 0 ? (await job.result()).status : 'not done');
   for await (const v of calls) console.log('call', v);
+} else if (how === 'shutdown' || how === 'dispose') {
+  // A second, waiting shutdown (Python's shutdown(wait=True) after shutdown(wait=False)) joins and returns.
+  if (how === 'shutdown') await ex.shutdown();
+  else await ex[Symbol.asyncDispose]();
+  console.log('job', job.done() ? (await job.result()).status : 'not done');
+  for await (const v of calls) console.log('call', v);
 }
 // 'none': the program's code is done here, its job and call still running.
 `;
@@ -207,6 +213,9 @@ describe('shutdown({wait: false, cancelFutures: true}) with work running', () =>
     ['process', 'asCompleted'],
     ['process', 'wait'],
     ['thread', 'result'],
+    ['process', 'shutdown'],
+    ['thread', 'shutdown'],
+    ['thread', 'dispose'],
   ] as const)(
     '%s pool, the program awaits the running futures (%s, then map()): they finish and resolve',
     async (mode, how) => {
