@@ -117,23 +117,34 @@ const PROP_CHARS = 1000;
 function ownProps(err: Error): Record<string, string | number | boolean | null> | undefined {
   const out: Record<string, string | number | boolean | null> = {};
   let n = 0;
-  for (const k of Object.keys(err)) {
-    if (k === 'name' || k === 'message' || k === 'stack' || n >= MAX_PROPS) continue;
-    // A string code travels as `code` (serializeError); any other plain one (an HTTP status, a number) here.
-    if (k === 'code' && typeof (err as { code?: unknown }).code === 'string') continue;
-    let v: unknown;
-    try {
-      v = (err as unknown as Record<string, unknown>)[k];
-    } catch {
-      continue;
-    }
-    if (typeof v === 'string') out[k] = v.length > PROP_CHARS ? cutProp(v) : v;
-    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null)
-      out[k] = v;
-    else continue;
+  // A string code travels as `code` (serializeError); any other plain one (an HTTP status, a number) here, first
+  // and beyond the count, as the README lists it apart from the other properties.
+  const keys = Object.keys(err);
+  if (keys.includes('code')) {
+    const code = plainProp(err, 'code');
+    if (code !== undefined && typeof code !== 'string') out.code = code;
+  }
+  for (const k of keys) {
+    if (k === 'name' || k === 'message' || k === 'stack' || k === 'code' || n >= MAX_PROPS) continue;
+    const v = plainProp(err, k);
+    if (v === undefined) continue;
+    out[k] = v;
     n++;
   }
-  return n ? out : undefined;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** An own property's value when it is plain (a string cut to PROP_CHARS, a finite number, a boolean, null). */
+function plainProp(err: Error, k: string): string | number | boolean | null | undefined {
+  let v: unknown;
+  try {
+    v = (err as unknown as Record<string, unknown>)[k];
+  } catch {
+    return undefined;
+  }
+  if (typeof v === 'string') return v.length > PROP_CHARS ? cutProp(v) : v;
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null) return v;
+  return undefined;
 }
 
 /**

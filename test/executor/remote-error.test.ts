@@ -19,6 +19,10 @@ export function custom() {
   throw e;
 }
 export function unsendable() { return () => 1; }
+/** \`code\` (a number, a boolean) set after more own properties than travel: it travels all the same. */
+export function codeLast(n, code) {
+  const e = new Error('many'); for (let i = 0; i < n; i++) e['p' + i] = i; e.code = code; throw e;
+}
 `;
 
 describe.each([
@@ -42,6 +46,14 @@ describe.each([
       expect(mine.long).toBe('x'.repeat(1000));
       expect('obj' in mine || 'fn' in mine).toBe(false);
       expect(Object.keys(mine).sort()).toEqual(['code', 'extra', 'flag', 'long', 'name', 'none']);
+      for (const n of [0, 19, 20, 25])
+        for (const code of ['S', 42, true, null]) {
+          const e = (await ex.submit(task(mod, 'codeLast'), n, code).exception()) as RemoteError &
+            Record<string, unknown>;
+          expect(e.code, `${n} properties, then code ${String(code)}`).toBe(code);
+          // At most 20 other properties, the first ones.
+          expect(Object.keys(e).filter((k) => /^p\d+$/.test(k))).toHaveLength(Math.min(n, 20));
+        }
       const clone = await ex.submit(task(mod, 'unsendable')).exception();
       expect(clone).toMatchObject({ name: 'DataCloneError' });
       expect((clone as Error).message).toMatch(/cannot be sent to the main thread/);
