@@ -12,7 +12,7 @@ import type { ProcessGroups } from '../proc/groups.js';
 import { Future } from './future.js';
 import { callJob, isTask, type AnyTask, type Task } from './task.js';
 import { normalizeJob } from '../jobs/normalize.js';
-import { cancelledResult, outputOf, removeSpills, settleJob, settleTask, toResult } from './results.js';
+import { cancelledResult, echo, outputOf, removeSpills, settleJob, settleTask, toResult } from './results.js';
 import { kindOf } from '../kinds/index.js';
 import { JobFileError, NOT_SENDABLE, type JobFileProblem } from '../errors.js';
 import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
@@ -70,7 +70,7 @@ export class Executor {
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     this.#capture = {
       keep: opts.capture?.keep ?? true,
-      stream: opts.capture?.stream ?? false,
+      stream: opts.capture?.stream ?? true,
       spill: opts.capture?.spill ?? false,
       limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
       spillDir: opts.spillDir ?? spillFolder(),
@@ -263,20 +263,13 @@ export class Executor {
    * a run that fails mid-way (bad input) by killing every registered group, and a job started a moment ago
    * must be among them.
    */
-  async spawnsKnown(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.pool.spawnsKnown(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-    ]);
-    clearTimeout(timer);
+  spawnsKnown(ms: number): Promise<void> {
+    return this.pool.spawnsKnown(ms);
   }
 
   #submitTasks(t: AnyTask, argLists: unknown[][]): Future<unknown>[] {
-    return this.#submit(
-      argLists.map((args) => callJob(t, args, this.#seq++)),
-      settleTask,
-    );
+    const jobs = argLists.map((args) => callJob(t, args, this.#seq++));
+    return this.#submit(jobs, settleTask);
   }
 
   #runAttempts(units: Entry[][]): void {
@@ -305,8 +298,11 @@ export class Executor {
             time: info.startedAt,
           });
       },
-      onOutput: (stream, data) =>
-        this.#jobs.emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time: Date.now() }),
+      onOutput: (stream, data) => {
+        if (e.settle === settleTask) echo(stream, data);
+        const time = Date.now();
+        return this.#jobs.emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time });
+      },
       onDone: (r) => this.#attemptDone(e, r),
     };
   }

@@ -26,6 +26,14 @@ export function settleJob(future: Future<unknown>, result: JobResult): void {
  * `returned`: what the function returned, as the worker sent it. The JobResult's `value` is null for `undefined`
  * (results are JSON), but a task that returns nothing resolves to `undefined`, as Python's gives `None`.
  */
+/**
+ * What a task (`submit(task, …)`, `map()`) prints reaches the program's own stdout or stderr as it comes, as
+ * Python's print in a pool's worker does; a job's output stays in its JobResult.
+ */
+export function echo(stream: 'stdout' | 'stderr', data: Buffer): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(data);
+}
+
 export function settleTask(future: Future<unknown>, r: JobResult, returned?: { value: unknown }): void {
   if (settledElsewhere(future, r)) return;
   if (r.status === 'succeeded') future.setResult(returned ? returned.value : r.value);

@@ -154,11 +154,17 @@ export class WorkerPool {
   /**
    * Resolves once every running shell job's process group is known here: its worker has said `spawned` (or the
    * job has ended without a process). A job's process exists a moment before its worker's message does; one
-   * that ends the run early (bad input) waits for this, so that killing every known group leaves none behind.
+   * that ends the run early (bad input) waits for this (at most `ms`), so that killing every known group leaves
+   * none behind.
    */
-  spawnsKnown(): Promise<void> {
-    if (!this.awaitingSpawn()) return Promise.resolve();
-    return new Promise((resolve) => this.spawnWaiters.push(resolve));
+  async spawnsKnown(ms = Infinity): Promise<void> {
+    if (!this.awaitingSpawn()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.spawnWaiters.push(resolve);
+      if (ms !== Infinity) timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+/**
+ * What a task prints (submit(task, …), map()) reaches the program's own stdout and stderr, as Python's print in a
+ * pool's worker does (the seed's say_hi); a job's output (submit({run}), submit({call})) stays in its JobResult
+ * and in `output` events. Acceptance probe: a task's console.log was silently dropped.
+ */
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ROOT, track, useTempDirs } from '../helpers.js';
+
+const temp = useTempDirs();
+
+const TASKS = `
+export function hi(who) { console.log('hi ' + who); console.error('warn ' + who); return 7; }
+export async function later(who) { process.stdout.write('part ' + who); await new Promise((r) => setTimeout(r, 50)); console.log(' end'); return 1; }
+`;
+
+const APP = `
+import { ThreadPoolExecutor, ProcessPoolExecutor, task } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+const [mode, tasks] = process.argv.slice(2);
+const seen = [];
+const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+const ex = new Pool({ maxWorkers: 1, onEvent: (e) => e.event === 'output' && seen.push(e.job.id + ':' + e.stream + ':' + e.data.toString().trim()) });
+const hi = task(tasks, 'hi');
+console.log('value', await ex.submit(hi, 'g1').result());
+const values = [];
+for await (const v of ex.map(hi, ['m1', 'm2'])) values.push(v);
+console.log('map', values.join(','));
+console.log('later', await ex.submit(task(tasks, 'later'), 'x').result());
+const shell = await ex.submit({ id: 'sh', run: 'echo shell-out; echo shell-err >&2' }).result();
+console.log('shell', JSON.stringify(shell.stdout), JSON.stringify(shell.stderr));
+const call = await ex.submit({ id: 'cj', call: { module: tasks, export: 'hi', args: ['j1'] } }).result();
+console.log('call job', call.value, JSON.stringify(call.stdout));
+await ex.shutdown();
+console.log('events', seen.filter((s) => s.startsWith('sh:') || s.startsWith('cj:')).sort().join(' | '));
+`;
+
+describe.each(['thread', 'process'] as const)('%s pool: what a task prints', (mode) => {
+  it('reaches the program’s stdout and stderr as it comes; a job’s output stays in its result and events', async () => {
+    const dir = temp();
+    const tasks = join(dir, 'tasks.mjs');
+    writeFileSync(tasks, TASKS);
+    writeFileSync(join(dir, 'app.mjs'), APP);
+    const r = await track(
+      execa(process.execPath, [join(dir, 'app.mjs'), mode, tasks], { reject: false, timeout: 60_000 }),
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'hi g1',
+      'value 7',
+      'hi m1',
+      'hi m2',
+      'map 7,7',
+      'part x end',
+      'later 1',
+      'shell "shell-out\\n" "shell-err\\n"',
+      'call job 7 "hi j1\\n"',
+      'events cj:stderr:warn j1 | cj:stdout:hi j1 | sh:stderr:shell-err | sh:stdout:shell-out',
+    ]);
+    expect(r.stderr.split('\n')).toEqual(['warn g1', 'warn m1', 'warn m2']);
+  });
+});
