@@ -153,9 +153,9 @@ describe.each(Object.entries(pools))('%s pool: an onEvent callback that throws',
       expect(await ex.submit({ run: 'echo hi' }).result()).toMatchObject({ status: 'succeeded' });
       await ex.shutdown();
     });
-    // queued, started, finished for each of the two jobs.
-    expect(calls).toBe(6);
-    expect(warnings.filter((w) => /onEvent callback threw.*listener broke/.test(w))).toHaveLength(6);
+    // queued, started, finished for each of the two jobs, and the shell job's output (`hi`).
+    expect(calls).toBe(7);
+    expect(warnings.filter((w) => /onEvent callback threw.*listener broke/.test(w))).toHaveLength(7);
   });
 
   it('an async one that rejects is a warning too, not an unhandled rejection', async () => {
