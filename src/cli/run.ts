@@ -168,6 +168,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       },
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
       ...(opts.gnu?.keepOrder && opts.order === 'input' ? { ordered: true } : {}),
+      dropKilled: opts.gnuStatus === true,
     },
     reporting.sink,
   );

@@ -42,6 +42,11 @@ export interface PrinterOptions {
    * they come; a later job's are held (in memory) until every job before it has finished.
    */
   ordered?: boolean;
+  /**
+   * GNU parallel's form: a job killed while it ran (`--halt now`, a signal: `cancelled` after it started) prints
+   * nothing, as GNU discards what the jobs it kills printed (it is still in --json).
+   */
+  dropKilled?: boolean;
 }
 
 interface Held {
@@ -185,6 +190,10 @@ export class OutputPrinter {
   /** Prints one finished job; returns a promise only when it has to wait. */
   private print(result: JobResult, output: JobOutput | undefined): Promise<void> | undefined {
     const o = this.opts;
+    if (o.dropKilled && o.output === 'group' && result.status === 'cancelled' && result.startedAt !== null) {
+      for (const f of [output?.stdoutFile, output?.stderrFile]) if (f) rmSync(f, { force: true });
+      return undefined;
+    }
     const group = o.output === 'group' && o.github === true && !o.values && hasOutput(result, output);
     if (group) this.out(groupStart(result.id));
     let body: Promise<void> | undefined;

@@ -127,6 +127,24 @@ describe.skipIf(!existsSync(GNU))('--halt in GNU parallel spellings, against GNU
     }
   });
 
+  it('--halt now: what the jobs it kills had printed is dropped, as GNU drops it; the others print', async () => {
+    // Job 1 fails once job 3 has printed and runs on; job 2 is done by then. Each tool in a folder of its own.
+    const cmd =
+      'case {} in 1) until [ -e m3 ]; do sleep 0.02; done; echo one; exit 1;; 2) echo two;; ' +
+      '3) echo three; echo err3 >&2; touch m3; sleep 20;; esac';
+    for (const form of [
+      ['-j3', '--halt', 'now,fail=1', cmd, ':::', '1', '2', '3'],
+      ['-j3', '--halt', 'now,fail=1', '--tag', cmd, ':::', '1', '2', '3'],
+    ]) {
+      const g = await runTool(GNU, ['--will-cite', '-k', ...form], temp());
+      const p = await runTool(process.execPath, [BIN, '-q', ...form], temp());
+      expect(g.stdout, 'the oracle').not.toContain('three');
+      expect(p.stdout, JSON.stringify(form)).toBe(g.stdout);
+      expect(p.stderr).not.toContain('err3');
+      expect(p.code).toBe(g.code);
+    }
+  });
+
   it('GNU conditions poolrun cannot do: exit 2 naming the nearest poolrun way', async () => {
     const dir = temp();
     for (const v of ['now,fail=2', 'soon,fail=30%', 'now,success=1', 'soon,done=3', '-1', '-2', 'later']) {
