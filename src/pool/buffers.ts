@@ -51,3 +51,37 @@ export function restoreBuffers(value: unknown, paths: ValuePath[]): unknown {
   }
   return root;
 }
+
+/**
+ * How deep a value a worker and the main thread exchange may nest (a call's arguments, its return value). The
+ * clone on each side recurses: a value nested some thousands deep is read on one side and not on the other (a
+ * thread's message then never arrived, and its job never ended), so poolrun refuses it on the sending side.
+ */
+export const MAX_VALUE_DEPTH = 1000;
+
+/** The reason `value` cannot travel, when it nests deeper than MAX_VALUE_DEPTH (a cycle counts once). */
+export function tooDeepToSend(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  // The common case, a call's arguments that are all numbers or strings, costs no walk.
+  if (Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object')) return undefined;
+  const seen = new Set<object>();
+  const stack: Array<[object, number]> = [[value, 1]];
+  const push = (x: unknown, depth: number) => {
+    if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) stack.push([x, depth]);
+  };
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (seen.has(v)) continue;
+    if (depth > MAX_VALUE_DEPTH) return `it is nested deeper than ${MAX_VALUE_DEPTH} levels`;
+    seen.add(v);
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) push(v[i], depth + 1);
+    else if (v instanceof Map)
+      for (const [k, x] of v) {
+        push(k, depth + 1);
+        push(x, depth + 1);
+      }
+    else if (v instanceof Set) for (const x of v) push(x, depth + 1);
+    else for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k], depth + 1);
+  }
+  return undefined;
+}

@@ -12,6 +12,7 @@ import { kindOf } from '../kinds/index.js';
 import { armTimeout } from './finish.js';
 import { NOT_SENDABLE } from '../errors.js';
 import { redactId } from '../util/redact.js';
+import { tooDeepToSend } from './buffers.js';
 
 /**
  * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
@@ -218,6 +219,11 @@ export class Dispatcher {
   /** Sends one message; the error the sending side threw (nothing was sent), else undefined. */
   private post(slot: Slot, jobs: Tracked[]): unknown {
     try {
+      for (const t of jobs) {
+        const job = t.attempt.job;
+        const deep = job.kind === 'call' ? tooDeepToSend(job.call.args) : undefined;
+        if (deep) throw new RangeError(deep);
+      }
       slot.handle.send({
         type: 'batch',
         worker: slot.id,

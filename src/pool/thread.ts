@@ -30,6 +30,12 @@ export class ThreadWorker implements WorkerHandle {
       this.lastError = e;
     });
     this.worker.on('message', (m: FromWorker) => this.mailbox.message(m));
+    // A message that cannot be read here is lost: the worker is ended, so the jobs it held fail instead of
+    // waiting for it for good.
+    this.worker.on('messageerror', (e) => {
+      this.lastError ??= new Error(`a message from the worker could not be read: ${e.message}`);
+      void this.worker.terminate();
+    });
     this.worker.once('exit', (code) => {
       const exit: WorkerExit = { code, signal: null };
       if (this.lastError) exit.error = serializeError(this.lastError);

@@ -17,7 +17,7 @@ import { INIT_FLAG, OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './proto
 import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
 import { emptyOutcome } from '../kinds/outcome.js';
 import { exportedFunction, importModule } from '../kinds/call/call.js';
-import { bufferPaths } from './buffers.js';
+import { bufferPaths, tooDeepToSend } from './buffers.js';
 import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
@@ -203,14 +203,17 @@ async function runOne(w: WireJob): Promise<void> {
   // kills its group (kinds/run/run.ts lets its pipes go), but its status stays its leader's, as before.
   if (aborted && kindOf(w.job).stop === 'abort') outcome.aborted = true;
   const wire = toWire(outcome);
-  // A thread's clone loses a Buffer's class (a process's serialization keeps it): say where they were.
-  if (parentPort && outcome.value !== undefined) {
-    const paths = bufferPaths(outcome.value);
-    if (paths.length) wire.bufferPaths = paths;
-  }
   try {
+    if (outcome.value !== undefined) {
+      const deep = tooDeepToSend(outcome.value);
+      if (deep) throw new RangeError(deep);
+      // A thread's clone loses a Buffer's class (a process's serialization keeps it): say where they were.
+      const paths = parentPort ? bufferPaths(outcome.value) : [];
+      if (paths.length) wire.bufferPaths = paths;
+    }
     post({ type: 'done', key: w.key, outcome: wire });
   } catch (e) {
+    delete wire.bufferPaths;
     // The return value of a call could not be cloned: report that instead of losing the job.
     const error = serializeError(e);
     error.message = `the return value cannot be sent to the main thread: ${error.message}`;
@@ -234,6 +237,10 @@ function skippedOutcome(): WireOutcome {
 
 if (parentPort) {
   parentPort.on('message', onMessage);
+  // A batch that cannot be read here is lost: the thread dies saying why, so its jobs fail instead of waiting.
+  parentPort.on('messageerror', (e) => {
+    throw new Error(`a message from the main thread could not be read: ${e.message}`);
+  });
 } else {
   process.on('message', (m) => onMessage(m as ToWorker));
   // Ctrl-C (and `kill %1`) signal the whole foreground process group, worker processes included. The main

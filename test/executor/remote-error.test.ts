@@ -54,6 +54,14 @@ describe.each([
           // At most 20 other properties, the first ones.
           expect(Object.keys(e).filter((k) => /^p\d+$/.test(k))).toHaveLength(Math.min(n, 20));
         }
+      // An argument nested past 1000 levels is refused on this side (a thread could not have read it).
+      let deep: unknown = 1;
+      for (let i = 0; i < 5000; i++) deep = [deep];
+      const tooDeep = await ex.submit(task(mod, 'custom'), deep).exception();
+      expect(tooDeep).toMatchObject({
+        name: 'UsageError',
+        message: expect.stringContaining('nested deeper than 1000 levels'),
+      });
       const clone = await ex.submit(task(mod, 'unsendable')).exception();
       expect(clone).toMatchObject({ name: 'DataCloneError' });
       expect((clone as Error).message).toMatch(/cannot be sent to the main thread/);

@@ -119,6 +119,62 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     );
   });
 
+  it('a return value nested past 1000 levels, or one whose getter throws, fails its call alike in both modes; the run ends', async () => {
+    // Acceptance probe: in thread mode a value nested 4000 deep was posted but could not be read by the main
+    // thread (its message was lost: the run waited for good), 200000 deep took minutes.
+    const t = tempDir();
+    try {
+      writeFileSync(
+        join(t.dir, 'deep.mjs'),
+        'export function f(n) { let o = 1; for (let i = 0; i < n; i++) o = n % 2 ? { a: o } : [o]; return o; }\n' +
+          "export function g() { return { get boom() { throw new Error('getter boom'); } }; }\n",
+      );
+      const json = join(t.dir, 'r.json');
+      const r = await poolrun([
+        '-q',
+        '-m',
+        mode,
+        '--json',
+        json,
+        '--call',
+        `${join(t.dir, 'deep.mjs')}#f`,
+        '1000',
+        '1001',
+        '5000',
+        '200000',
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      const results = readJson(json).results;
+      expect(results.map((x) => x.status)).toEqual(['succeeded', 'failed', 'failed', 'failed']);
+      for (const x of results.slice(1))
+        expect(x.error).toMatchObject({
+          name: 'DataCloneError',
+          message: 'the return value cannot be sent to the main thread: it is nested deeper than 1000 levels',
+        });
+      expect(r.stdout.split('\n')[0]).toMatch(/^(\[){1000}1(\]){1000}$/);
+      const g = await poolrun([
+        '-q',
+        '-m',
+        mode,
+        '--json',
+        json,
+        '--call',
+        `${join(t.dir, 'deep.mjs')}#g`,
+        '1',
+        '2',
+      ]);
+      expect(g.code).toBe(1);
+      // The worker lives on: both calls fail the same way, neither as a crash.
+      for (const x of readJson(json).results)
+        expect(x.error).toMatchObject({
+          name: 'DataCloneError',
+          message: expect.stringContaining('getter boom'),
+        });
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a call that crashes its worker fails alone; the other 20 succeed; exit 1', async () => {
     const dir = tempDir();
     try {
