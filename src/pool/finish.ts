@@ -65,12 +65,17 @@ export function settle(
   if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs, outcome.groupGone === true);
   const kind = kindOf(t.attempt.job);
   kind.finish?.(outcome, t.killReason !== undefined);
-  const naturalSuccess = !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);
+  // Killed: it ended after poolrun decided to kill it (a job that exits 0 on SIGTERM, or whose process had exited
+  // while a child it left held its output, is not done by itself). One that ended first, while the kill was on
+  // its way, ends as it would have.
+  const killed = t.killReason !== undefined && !(outcome.startedAt + outcome.durationMs < (t.killedAt ?? 0));
+  const naturalSuccess =
+    !killed && !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);
   let status: JobStatus;
   if (outcome.skipped) status = 'cancelled';
   else if (naturalSuccess) status = 'succeeded';
-  else if (t.killReason === 'timeout') status = 'timed-out';
-  else if (t.killReason === 'cancel') status = 'cancelled';
+  else if (killed && t.killReason === 'timeout') status = 'timed-out';
+  else if (killed && t.killReason === 'cancel') status = 'cancelled';
   else status = 'failed';
   // Every outcome reaching here is a fresh object (deserialized, or made by the pool): completed in place.
   const result = Object.assign(outcome, {
@@ -80,7 +85,7 @@ export function settle(
     // Where it started (a slot's first jobs may run from the main thread while its thread starts: hybrid.ts).
     threadId: outcome.skipped ? null : (t.start?.threadId ?? slot?.handle.threadId ?? null),
   }) as AttemptResult;
-  if (t.killReason && !naturalSuccess) result.killedFor = t.killReason;
+  if (killed) result.killedFor = t.killReason;
   t.attempt.onDone(result);
 }
 

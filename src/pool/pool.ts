@@ -106,11 +106,13 @@ export class WorkerPool {
         return this.cancel(t);
       case 'sent':
         t.killReason ??= reason;
+        t.killedAt ??= Date.now();
         if (now) t.killNow = true;
         t.slot?.handle.send({ type: 'skip', key: t.key });
         return false;
       case 'running':
         t.killReason ??= reason;
+        t.killedAt ??= Date.now();
         if (now) t.killNow = true;
         stopRunning(t, this.groups, this.killAfterMs);
         return false;

@@ -67,6 +67,8 @@ export interface Tracked extends Ticket {
   slot?: Slot;
   pgid?: number;
   killReason?: KillReason;
+  /** When the kill was decided (Date.now()): an attempt that ended before it ended as it would have. */
+  killedAt?: number;
   /** Killed with no grace (a second Ctrl-C): SIGKILL, and a worker ended rather than asked. */
   killNow?: boolean;
   timer?: NodeJS.Timeout;

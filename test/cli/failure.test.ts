@@ -62,6 +62,42 @@ describe.each(modes)('--timeout (%s mode)', (mode) => {
     expect(r.ms).toBeLessThan(30_000);
   });
 
+  it('a killed job is never `succeeded`, however its process exits: one that exits 0 on SIGTERM, one whose child holds its output', async () => {
+    // Acceptance probe: both were reported succeeded with exit 0 (the exit status was read before the kill).
+    const dir = temp();
+    const json = join(dir, 'out.json');
+    const jobs = [
+      { id: 'bg', run: `sleep 3 & echo started` },
+      { id: 'trap', run: `trap 'exit 0' TERM; touch ${dir}/trap; sleep 5 & wait` },
+      { id: 'quick', run: 'true' },
+    ];
+    const r = await poolrun(['-m', mode, '-q', '--timeout', '500ms', '--json', json, writeJobs(dir, jobs)]);
+    expect(r.code, r.stderr).toBe(1);
+    const byId = Object.fromEntries(readJson(json).results.map((x) => [x.id, x]));
+    expect(byId.bg).toMatchObject({ status: 'timed-out', exitCode: 0 });
+    expect(byId.trap).toMatchObject({ status: 'timed-out', exitCode: 0 });
+    expect(byId.quick).toMatchObject({ status: 'succeeded' });
+    // --halt now: the jobs it kills are cancelled, not succeeded, with exit 0 as well.
+    const halt = await poolrun([
+      '-m',
+      mode,
+      '-q',
+      '-w',
+      '3',
+      '--halt',
+      'now',
+      '--json',
+      json,
+      writeJobs(dir, [
+        { id: 'bg', run: `sleep 3 & echo started` },
+        { id: 'trap', run: `trap 'exit 0' TERM; touch ${dir}/trap2; sleep 5 & wait` },
+        { id: 'fail', run: `until [ -e ${dir}/trap2 ]; do sleep 0.02; done; exit 3` },
+      ]),
+    ]);
+    expect(halt.code, halt.stderr).toBe(1);
+    expect(readJson(json).results.map((x) => x.status)).toEqual(['cancelled', 'cancelled', 'failed']);
+  });
+
   it('a job that ignores SIGTERM is SIGKILLed --kill-after later', async () => {
     const dir = temp();
     const pids = join(dir, 'pids');

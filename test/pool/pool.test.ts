@@ -241,6 +241,44 @@ describe('dispatch', () => {
   });
 });
 
+describe('a killed attempt', () => {
+  it('ended after the kill was decided: the kill decides its status, even with exit 0 (a job that exits 0 on SIGTERM)', async () => {
+    const { pool, workers } = makePool(2);
+    const [ta, tb] = [...pool.submit([probe(shell('a'))]), ...pool.submit([probe(shell('b'))])];
+    const [a, b] = [ta!.attempt as Probe, tb!.attempt as Probe];
+    await tick();
+    workers[0]!.ready();
+    workers[1]!.ready();
+    const [wa, wb] = workers as [FakeWorker, FakeWorker];
+    const started = Date.now() - 1000;
+    pool.kill(ta!, 'timeout');
+    pool.kill(tb!, 'cancel');
+    // Both report exit 0 after the kill: they ended because of it, or only once it closed their output.
+    wa.done(wa.key('a'), { startedAt: started, durationMs: 2000 });
+    wb.done(wb.key('b'), { startedAt: started, durationMs: 2000 });
+    expect(a!.result).toMatchObject({ status: 'timed-out', exitCode: 0, killedFor: 'timeout' });
+    expect(b!.result).toMatchObject({ status: 'cancelled', exitCode: 0, killedFor: 'cancel' });
+  });
+
+  it('ended before the kill was decided (its report on the way): it ends as it would have', async () => {
+    const { pool, workers } = makePool(2);
+    const [ta, tb] = [...pool.submit([probe(shell('a'))]), ...pool.submit([probe(shell('b'))])];
+    const [a, b] = [ta!.attempt as Probe, tb!.attempt as Probe];
+    await tick();
+    workers[0]!.ready();
+    workers[1]!.ready();
+    const [wa, wb] = workers as [FakeWorker, FakeWorker];
+    const started = Date.now() - 1000;
+    pool.kill(ta!, 'timeout');
+    pool.kill(tb!, 'cancel');
+    wa.done(wa.key('a'), { startedAt: started, durationMs: 10 });
+    wb.done(wb.key('b'), { startedAt: started, durationMs: 10, exitCode: 3 });
+    expect(a!.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(a!.result?.killedFor).toBeUndefined();
+    expect(b!.result).toMatchObject({ status: 'failed', exitCode: 3 });
+  });
+});
+
 describe('a worker that dies', () => {
   it('mid-job: the job fails with BrokenWorkerError and the exit code; a new worker runs the rest', async () => {
     const { workers, submit } = makePool(1);
