@@ -256,8 +256,8 @@ describe('a killed attempt', () => {
     // Both report exit 0 after the kill: they ended because of it, or only once it closed their output.
     wa.done(wa.key('a'), { startedAt: started, durationMs: 2000 });
     wb.done(wb.key('b'), { startedAt: started, durationMs: 2000 });
-    expect(a!.result).toMatchObject({ status: 'timed-out', exitCode: 0, killedFor: 'timeout' });
-    expect(b!.result).toMatchObject({ status: 'cancelled', exitCode: 0, killedFor: 'cancel' });
+    expect(a.result).toMatchObject({ status: 'timed-out', exitCode: 0, killedFor: 'timeout' });
+    expect(b.result).toMatchObject({ status: 'cancelled', exitCode: 0, killedFor: 'cancel' });
   });
 
   it('ended before the kill was decided (its report on the way): it ends as it would have', async () => {
@@ -273,9 +273,9 @@ describe('a killed attempt', () => {
     pool.kill(tb!, 'cancel');
     wa.done(wa.key('a'), { startedAt: started, durationMs: 10 });
     wb.done(wb.key('b'), { startedAt: started, durationMs: 10, exitCode: 3 });
-    expect(a!.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    expect(a!.result?.killedFor).toBeUndefined();
-    expect(b!.result).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(a.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(a.result?.killedFor).toBeUndefined();
+    expect(b.result).toMatchObject({ status: 'failed', exitCode: 3 });
   });
 });
 
