@@ -14,6 +14,7 @@ import type { Job, JobResult } from '../kinds/types.js';
 import { JOB_KINDS, kindOf } from '../kinds/index.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
 import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
+import { MAX_VALUE_DEPTH } from '../pool/buffers.js';
 
 /** Deepest nesting of arrays and objects a message may hold (a 100,000-deep value crashes structured clone). */
 export const MAX_DEPTH = 256;
@@ -110,13 +111,13 @@ function isCount(v: unknown, max: number): v is number {
 }
 
 /** Measured without recursion, so that a 100,000-deep value is refused instead of overflowing the stack. */
-function depthProblem(value: unknown): string | undefined {
+function depthProblem(value: unknown, max = MAX_DEPTH): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 0]];
   let nodes = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
-    if (depth >= MAX_DEPTH) return `the message: nested deeper than ${MAX_DEPTH} levels`;
+    if (depth >= max) return `the message: nested deeper than ${max} levels`;
     const children = Array.isArray(v) ? v : Object.values(v);
     nodes += children.length;
     if (nodes > MAX_NODES) return `the message: more than ${MAX_NODES} values`;
@@ -132,7 +133,8 @@ const STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled'];
  * producer's reports use it: undefined when it is not a JobResult poolrun can show.
  */
 export function checkResult(value: unknown): JobResult | undefined {
-  if (depthProblem(value) || !isPlainObject(value)) return undefined;
+  // A call's value may nest as deep as a local run lets it (pool/buffers.ts), inside the result.
+  if (depthProblem(value, MAX_VALUE_DEPTH + 2) || !isPlainObject(value)) return undefined;
   const r = value;
   const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
   const intOrNull = (v: unknown) => v === null || int(v);

@@ -19,6 +19,7 @@ import { bounded, openLink, type QueueLibs, type RedisLink } from './connect.js'
 import { ProcessGroups } from '../proc/groups.js';
 import { Watchdog } from '../proc/watchdog.js';
 import { redactId, redactText } from '../util/redact.js';
+import { redactError } from '../results/redacted.js';
 import { checkWireJob } from './validate.js';
 import { readableWorker, shownId, unreadableData } from './readable-worker.js';
 import { advanceRun, runStateFor } from './run-state.js';
@@ -259,7 +260,10 @@ class QueueWorker {
   }
 
   /** Small results travel in BullMQ's return value; large ones are stored once, under their own key. */
-  async #wireResult(bullJob: BullJob, data: WireJob, result: WireJobResult): Promise<WireResult> {
+  async #wireResult(bullJob: BullJob, data: WireJob, bounded: WireJobResult): Promise<WireResult> {
+    // Stored as a results file is: an error's message and stack masked (a call's error may quote a URL with its
+    // password). Redis keeps it in places --queue-ttl does not reach (BullMQ's events stream).
+    const result = bounded.error ? { ...bounded, error: redactError(bounded.error) } : bounded;
     const json = JSON.stringify(result);
     if (json.length <= INLINE_RESULT_LIMIT) return { v: WIRE_VERSION, result };
     await this.#client.set(resultKey(bullJob.id!), json, 'PX', data.ttlMs);

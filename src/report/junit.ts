@@ -9,7 +9,7 @@ import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { JobResult } from '../kinds/types.js';
 import { OutputFileError } from './files.js';
 import { OrderedSpool } from './spool.js';
-import { redactResult } from './redacted.js';
+import { redactResult } from '../results/redacted.js';
 import { redactText } from '../util/redact.js';
 import { endReason, errorLine } from './summary.js';
 import { stderrTail } from './tail.js';

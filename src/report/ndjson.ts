@@ -8,7 +8,7 @@ import type { ExecutorEvent } from '../executor/executor.js';
 import { encodeBytes, encodeResult } from './encode.js';
 import { stringify } from '../util/json.js';
 import { LineSplitter } from './lines.js';
-import { redactError, redactResult } from './redacted.js';
+import { redactError, redactResult } from '../results/redacted.js';
 import { redactId } from '../util/redact.js';
 import type { RunEnd, RunObserver } from './types.js';
 

@@ -6,7 +6,7 @@
 import type { ExecutorEvent } from '../executor/executor.js';
 import { encodeResult } from './encode.js';
 import { stringify } from '../util/json.js';
-import { redactResult } from './redacted.js';
+import { redactResult } from '../results/redacted.js';
 import type { Sink } from './sink.js';
 import { OrderedSpool } from './spool.js';
 import { OutputFileError } from './files.js';

@@ -170,6 +170,58 @@ describe('queue output bytes and values as a local run has them', () => {
     ]);
   }, 120_000);
 
+  it('a value nested 1000 deep travels as locally, 1001 fails as locally; a call error is stored masked in Redis', async () => {
+    // Acceptance probe: a value nested 256 deep succeeded locally but was "a result this poolrun cannot read"
+    // through the queue; a call's error quoting a URL's password was stored unmasked (BullMQ's events stream
+    // keeps it past --queue-ttl).
+    const dir = temp();
+    writeFileSync(
+      join(dir, 'tasks.mjs'),
+      [
+        'export function nest(n) { let x = "leaf"; for (let i = 0; i < n; i++) x = [x]; return x; }',
+        "export function boom() { throw new Error('kaboom https://user:pw-s3cret@example.com/x?token=tok-s3cret'); }",
+      ].join('\n'),
+    );
+    const file = writeJobs(dir, [
+      ...[255, 256, 1000, 1001].map((n) => ({
+        id: `n${n}`,
+        call: { module: './tasks.mjs', export: 'nest', args: [n] },
+      })),
+      { id: 'boom', call: { module: './tasks.mjs', export: 'boom' } },
+    ]);
+    await worker(['-w', '2']);
+    const lj = join(dir, 'l.json');
+    const qj = join(dir, 'q.json');
+    const local = await run(['-q', '--json', lj, file]);
+    const queued = await run(['-q', '--queue', queue.redis.url, '--json', qj, file]);
+    expect(local.code).toBe(1);
+    expect(queued.code, queued.stderr).toBe(1);
+    expect(queued.stdout.toString()).toBe(local.stdout.toString());
+    const statuses = (f: string) => readJson(f).results.map((r) => [r.id, r.status, r.error?.name ?? null]);
+    expect(statuses(qj)).toEqual(statuses(lj));
+    expect(
+      statuses(lj)
+        .slice(0, 4)
+        .map((x) => x[1]),
+    ).toEqual(['succeeded', 'succeeded', 'succeeded', 'failed']);
+    const client = new Redis(queue.redis.url);
+    try {
+      const dump: string[] = [];
+      for (const k of await client.keys('*')) {
+        const type = await client.type(k);
+        if (type === 'hash') dump.push(JSON.stringify(await client.hgetall(k)));
+        else if (type === 'string') dump.push((await client.get(k)) ?? '');
+        else if (type === 'stream') dump.push(JSON.stringify(await client.xrange(k, '-', '+')));
+      }
+      const all = dump.join('\n');
+      expect(all).toContain('kaboom');
+      expect(all).not.toContain('pw-s3cret');
+      expect(all).not.toContain('tok-s3cret');
+    } finally {
+      client.disconnect();
+    }
+  }, 120_000);
+
   it('the producer bounds what a worker sends: 30 MB of stdout is cut to its --capture-limit; bad base64 fails the job', async () => {
     const dir = temp();
     const file = writeJobs(
