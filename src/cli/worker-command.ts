@@ -85,7 +85,8 @@ export function toWorkerOptions(raw: RawWorkerOptions): WorkerOptions {
   if (source === undefined)
     throw new UsageError(`worker: --queue URL (or ${QUEUE_ENV}) is required (redis://host:6379/0)`);
   const mode = oneOf('--mode', raw.mode, ['thread', 'process'] as const, 'thread');
-  const lockDurationMs = duration('--lock-duration', raw.lockDuration ?? '30s')!;
+  // A lock shorter than 1s would expire between BullMQ's renewals: 0 and 500ms get the same message.
+  const lockDurationMs = duration('--lock-duration', raw.lockDuration ?? '30s', true)!;
   if (lockDurationMs < 1000)
     throw new UsageError(`--lock-duration: expected at least 1s, got "${raw.lockDuration}"`);
   return {

@@ -97,4 +97,12 @@ describe('-w and -j: one setting, every form', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--workers: expected .*"1x"/);
   });
+
+  it('poolrun worker --lock-duration below 1s is exit 2 with one message, 0 and 1ms alike', async () => {
+    for (const v of ['0', '1ms', '999ms']) {
+      const r = await poolrun(['worker', '--queue', 'redis://127.0.0.1:1/0', '--lock-duration', v]);
+      expect(r.code, v).toBe(2);
+      expect(r.stderr, v).toMatch(new RegExp(`^poolrun: --lock-duration: expected at least 1s, got "${v}"`));
+    }
+  });
 });
