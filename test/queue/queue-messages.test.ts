@@ -300,7 +300,8 @@ describe('poolrun worker: every queue message is validated', () => {
       error: null,
     });
     let nested: unknown = 'x';
-    for (let i = 0; i < 400; i++) nested = [nested];
+    // Deeper than a local run lets a value nest (1000 levels: pool/buffers.ts).
+    for (let i = 0; i < 1100; i++) nested = [nested];
     const fake = new Worker(
       QUEUE,
       async (job) => {
