@@ -297,9 +297,9 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   const gnuIn = gnuInput(raw, args);
   if (raw.null && raw.each === undefined && raw.call === undefined && !gnuIn)
     throw new UsageError('-0/--null goes with --each or --call: it reads NUL-separated arguments from stdin');
-  if (raw.each !== undefined && raw.format !== undefined)
+  if ((raw.each !== undefined || raw.call !== undefined) && raw.format !== undefined)
     throw new UsageError(
-      '--format is for job files; --each reads one argument per line (or per NUL with -0)',
+      `--format is for job files; ${raw.each !== undefined ? '--each' : '--call'} reads one argument per line (or per NUL with -0)`,
     );
   if ((gnuIn || opts.gnu?.pipe) && !eachGiven) opts.gnuStatus = true;
   if (gnuIn) opts.gnuInput = gnuIn;

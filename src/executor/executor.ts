@@ -70,7 +70,9 @@ export class Executor {
     this.maxWorkers = opts.maxWorkers ?? availableParallelism();
     this.#capture = {
       keep: opts.capture?.keep ?? true,
-      stream: opts.capture?.stream ?? true,
+      // Output events as a job prints (README), for whoever listens; a task's prints always (echo).
+      stream: opts.capture?.stream ?? opts.onEvent !== undefined,
+      streamCalls: true,
       spill: opts.capture?.spill ?? false,
       limit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
       spillDir: opts.spillDir ?? spillFolder(),
@@ -299,9 +301,10 @@ export class Executor {
           });
       },
       onOutput: (stream, data) => {
-        if (e.settle === settleTask) echo(stream, data);
+        const echoed = e.settle === settleTask ? echo(stream, data) : undefined;
         const time = Date.now();
-        return this.#jobs.emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time });
+        const held = this.#jobs.emit({ event: 'output', job: e.job, attempt: attemptNo, stream, data, time });
+        return echoed && held ? Promise.all([echoed, held]) : (echoed ?? held);
       },
       onDone: (r) => this.#attemptDone(e, r),
     };

@@ -30,9 +30,37 @@ export function settleJob(future: Future<unknown>, result: JobResult): void {
  * What a task (`submit(task, …)`, `map()`) prints reaches the program's own stdout or stderr as it comes, as
  * Python's print in a pool's worker does; a job's output stays in its JobResult.
  */
-export function echo(stream: 'stdout' | 'stderr', data: Buffer): void {
-  (stream === 'stdout' ? process.stdout : process.stderr).write(data);
+export function echo(stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined {
+  const out = stream === 'stdout' ? process.stdout : process.stderr;
+  if (out.destroyed) return undefined;
+  // A reader gone (`node app.mjs | head`) is no crash, as console.log's own writes are not: the error a failed
+  // write emits next is taken when nobody else listens.
+  const written = out.write(data, (err) => {
+    if (err && out.listenerCount('error') === 0) out.once('error', () => {});
+  });
+  if (written) return undefined;
+  // A full pipe holds the task back (its worker waits for the output to be taken), as a full pipe holds a print.
+  // One wait per stream, however many chunks are on their way.
+  let wait = drained.get(out);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        drained.delete(out);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
+    drained.set(out, wait);
+  }
+  return wait;
 }
+
+const drained = new Map<NodeJS.WriteStream, Promise<void>>();
 
 export function settleTask(future: Future<unknown>, r: JobResult, returned?: { value: unknown }): void {
   if (settledElsewhere(future, r)) return;

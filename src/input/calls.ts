@@ -106,7 +106,7 @@ async function* fromStdin(t: Target, nul: boolean, skipBlank: boolean): AsyncGen
   for await (const batch of stdinItems(nul, skipBlank, (p) => stoppedAt(p, submitted))) {
     const jobs: Job[] = [];
     for (const { line, item } of batch) {
-      const arg = argOfLine(utf8, item, line);
+      const arg = argOfLine(utf8, item, line, nul);
       if ('problem' in arg) throw stoppedAt(arg.problem, submitted);
       jobs.push(callJob(t, arg.value, index++));
     }
@@ -115,10 +115,13 @@ async function* fromStdin(t: Target, nul: boolean, skipBlank: boolean): AsyncGen
   }
 }
 
-function argOfLine(utf8: TextDecoder, item: Buffer, line: number): ReturnType<typeof parseArg> {
+function argOfLine(utf8: TextDecoder, item: Buffer, line: number, nul: boolean): ReturnType<typeof parseArg> {
   let text: string;
   try {
     text = utf8.decode(item);
+    // As a job file's lines: a CRLF ends a line, a byte-order mark starts none of its text.
+    if (!nul && text.endsWith('\r')) text = text.slice(0, -1);
+    if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
   } catch {
     const message = 'not UTF-8: a call is given JavaScript values (write bytes as JSON, say base64)';
     return { problem: { where: `<stdin>:${line}`, message } };

@@ -5,6 +5,8 @@ import type { SerializedError, Usage } from './types.js';
 export interface CaptureOptions {
   /** Send each chunk to the main thread as it arrives (`--output stream`). */
   stream: boolean;
+  /** Send a call's chunks as they arrive even without `stream` (the library prints what a task prints). */
+  streamCalls?: boolean;
   /** Keep the output for the result (`--output group`, `--json`, ...). */
   keep: boolean;
   /** Past `limit` bytes, write everything to a file in `spillDir` so grouped printing can show it all. */

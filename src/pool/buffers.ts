@@ -62,26 +62,23 @@ export const MAX_VALUE_DEPTH = 1000;
 /** The reason `value` cannot travel, when it nests deeper than MAX_VALUE_DEPTH (a cycle counts once). */
 export function tooDeepToSend(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  // The common case, a call's arguments that are all numbers or strings, costs no walk.
+  // The common case, an array of numbers or strings, costs no walk.
   if (Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object')) return undefined;
+  // Visited in the clone's own order (depth first, children in order): an object met again is written as a
+  // reference, so the depth that counts is the one at which the clone first meets it.
   const seen = new Set<object>();
   const stack: Array<[object, number]> = [[value, 1]];
-  const push = (x: unknown, depth: number) => {
-    if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) stack.push([x, depth]);
-  };
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (seen.has(v)) continue;
     if (depth > MAX_VALUE_DEPTH) return `it is nested deeper than ${MAX_VALUE_DEPTH} levels`;
     seen.add(v);
-    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) push(v[i], depth + 1);
-    else if (v instanceof Map)
-      for (const [k, x] of v) {
-        push(k, depth + 1);
-        push(x, depth + 1);
-      }
-    else if (v instanceof Set) for (const x of v) push(x, depth + 1);
-    else for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k], depth + 1);
+    const children: unknown[] =
+      v instanceof Map ? [...v].flat() : v instanceof Set ? [...v] : Array.isArray(v) ? v : Object.values(v);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const x = children[i];
+      if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) stack.push([x, depth + 1]);
+    }
   }
   return undefined;
 }

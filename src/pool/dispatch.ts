@@ -221,7 +221,8 @@ export class Dispatcher {
     try {
       for (const t of jobs) {
         const job = t.attempt.job;
-        const deep = job.kind === 'call' ? tooDeepToSend(job.call.args) : undefined;
+        // Each argument as deep as a return value may be (the list of them is not a level of theirs).
+        const deep = job.kind === 'call' ? job.call.args.map(tooDeepToSend).find(Boolean) : undefined;
         if (deep) throw new RangeError(deep);
       }
       slot.handle.send({

@@ -8,6 +8,7 @@ import type { ExecutorEvent, JobOutput } from '../executor/executor.js';
 import type { Future } from '../executor/future.js';
 import type { JobResult } from '../kinds/types.js';
 import { describeEnd } from '../results/describe.js';
+import { redactError } from '../results/redacted.js';
 import { clock, printable } from '../util/text.js';
 import { redactId } from '../util/redact.js';
 import type { CaptureRequest, Progress } from './protocol.js';
@@ -77,6 +78,8 @@ export function reportEvent(t: Tracked, e: ExecutorEvent, r: Reporter): void {
         stdout: '',
         stderr: '',
       };
+      // Stored by BullMQ (the job's progress, its event stream) as a results file holds it: an error masked.
+      if (result.error) result.error = redactError(result.error);
       sendProgress(t, { t: 'retry', attempt, result, delayMs: e.delayMs, time: e.time, ...totals() });
       r.log(
         `${clock(e.time)} ${e.result.status} ${t.runId}/${printable(redactId(e.job.id))}${describeEnd(result)}; retrying`,

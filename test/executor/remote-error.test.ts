@@ -19,6 +19,13 @@ export function custom() {
   throw e;
 }
 export function unsendable() { return () => 1; }
+export function depthOf(v) { let n = 0; while (Array.isArray(v)) { v = v[0]; n++; } return n; }
+/** Chains of 900 arrays, each ending in the next chain's head: shallow to a walk that meets a head first. */
+export function dag(k) {
+  const heads = []; let next = null;
+  for (let c = k - 1; c >= 0; c--) { let v = next === null ? [] : [next]; for (let i = 1; i < 900; i++) v = [v]; heads.unshift(v); next = v; }
+  return heads;
+}
 /** \`code\` (a number, a boolean) set after more own properties than travel: it travels all the same. */
 export function codeLast(n, code) {
   const e = new Error('many'); for (let i = 0; i < n; i++) e['p' + i] = i; e.code = code; throw e;
@@ -57,6 +64,13 @@ describe.each([
       // An argument nested past 1000 levels is refused on this side (a thread could not have read it).
       let deep: unknown = 1;
       for (let i = 0; i < 5000; i++) deep = [deep];
+      let atLimit: unknown = 1;
+      for (let i = 0; i < 1000; i++) atLimit = [atLimit];
+      expect(await ex.submit(task(mod, 'depthOf'), atLimit).result()).toBe(1000);
+      // A value whose depth only shows in the order the clone walks it is refused too, not a dead worker.
+      const dag = await ex.submit(task(mod, 'dag'), 5).exception();
+      expect(dag).toMatchObject({ name: 'DataCloneError' });
+      expect((dag as Error).message).toContain('nested deeper than 1000 levels');
       const tooDeep = await ex.submit(task(mod, 'custom'), deep).exception();
       expect(tooDeep).toMatchObject({ name: 'UsageError' });
       expect((tooDeep as Error).message).toContain('nested deeper than 1000 levels');

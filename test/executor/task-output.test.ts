@@ -13,6 +13,8 @@ const temp = useTempDirs();
 
 const TASKS = `
 export function hi(who) { console.log('hi ' + who); console.error('warn ' + who); return 7; }
+export function line(i) { console.log('line ' + i); return i; }
+export function spew(mib) { const s = 'x'.repeat(1024 * 1024); for (let i = 0; i < mib; i++) process.stdout.write(s); return mib; }
 export async function later(who) { process.stdout.write('part ' + who); await new Promise((r) => setTimeout(r, 50)); console.log(' end'); return 1; }
 `;
 
@@ -59,5 +61,77 @@ describe.each(['thread', 'process'] as const)('%s pool: what a task prints', (mo
       'events cj:stderr:warn j1 | cj:stdout:hi j1 | sh:stderr:shell-err | sh:stdout:shell-out',
     ]);
     expect(r.stderr.split('\n')).toEqual(['warn g1', 'warn m1', 'warn m2']);
+  });
+});
+
+/** A program whose task prints 40 MiB, reporting how much of it ever waited in its own stdout. */
+const SPEW_APP = `
+import { ThreadPoolExecutor, ProcessPoolExecutor, task } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+const [mode, tasks] = process.argv.slice(2);
+const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+const ex = new Pool({ maxWorkers: 1 });
+let max = 0;
+const iv = setInterval(() => { max = Math.max(max, process.stdout.writableLength); }, 2);
+await ex.submit(task(tasks, 'spew'), 40).result();
+clearInterval(iv);
+process.stderr.write('max ' + max + '\\n');
+await ex.shutdown();
+`;
+
+/** A program printing through a task many times, its stdout read by \`head\`. */
+const EPIPE_APP = `
+import { ThreadPoolExecutor, ProcessPoolExecutor, task } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+const [mode, tasks] = process.argv.slice(2);
+const Pool = mode === 'thread' ? ThreadPoolExecutor : ProcessPoolExecutor;
+const ex = new Pool({ maxWorkers: 2 });
+let sum = 0;
+for (let round = 0; round < 10; round++) {
+  for await (const v of ex.map(task(tasks, 'line'), Array.from({ length: 100 }, (_, i) => i))) sum += v;
+  await new Promise((r) => setTimeout(r, 5));
+}
+await ex.shutdown();
+process.stderr.write('finished ' + sum + '\\n');
+`;
+
+describe.each(['thread', 'process'] as const)('%s pool: a task printing into a pipe', (mode) => {
+  // In process mode a function's synchronous writes cannot be paused (README), as for --output stream.
+  it.skipIf(mode === 'process')(
+    'a full pipe holds the task back: what waits in the program is bounded, not the whole output',
+    async () => {
+      const dir = temp();
+      const tasks = join(dir, 'tasks.mjs');
+      writeFileSync(tasks, TASKS);
+      writeFileSync(join(dir, 'app.mjs'), SPEW_APP);
+      // The reader takes a second before it reads: a task that is not held back fills the program's memory.
+      const r = await track(
+        execa('/bin/sh', ['-c', `"$NODE" app.mjs ${mode} "$T" | { sleep 1; wc -c; }`], {
+          cwd: dir,
+          reject: false,
+          timeout: 60_000,
+          env: { NODE: process.execPath, T: tasks },
+        }),
+      );
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(String(40 * 1024 * 1024));
+      const max = Number(/max (\d+)/.exec(r.stderr)?.[1]);
+      expect(max).toBeLessThan(8 * 1024 * 1024);
+    },
+  );
+
+  it('a reader that goes away (| head) is no crash: the program finishes', async () => {
+    const dir = temp();
+    const tasks = join(dir, 'tasks.mjs');
+    writeFileSync(tasks, TASKS);
+    writeFileSync(join(dir, 'app.mjs'), EPIPE_APP);
+    const r = await track(
+      execa('/bin/sh', ['-c', `"$NODE" app.mjs ${mode} "$T" | head -c 10`], {
+        cwd: dir,
+        reject: false,
+        timeout: 60_000,
+        env: { NODE: process.execPath, T: tasks },
+      }),
+    );
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.stderr).toContain('finished 49500');
   });
 });

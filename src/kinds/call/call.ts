@@ -178,7 +178,7 @@ function capturingWrite(cap: Capture, stream: 'stdout' | 'stderr', ctx: JobConte
         : Buffer.from(chunk);
     cap.push(buf);
     // A function's writes cannot be paused: past the credit, its thread waits for the main thread to print.
-    if (ctx.capture.stream && !ctx.output(stream, buf)) ctx.waitForOutputTaken();
+    if ((ctx.capture.stream || ctx.capture.streamCalls) && !ctx.output(stream, buf)) ctx.waitForOutputTaken();
     const done = typeof encOrCb === 'function' ? encOrCb : cb;
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;

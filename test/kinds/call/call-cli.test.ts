@@ -82,6 +82,16 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     });
     expect(z.code).toBe(0);
     expect(z.stdout).toBe('"a b\\ncundefined"\n"[object Object]undefined"\n');
+    // CRLF lines and a byte-order mark, as a job file takes them (a Windows-made list).
+    const crlf = await poolrun(['-q', '-m', mode, '--call', `${tasks}#shout`], {
+      input: Buffer.from('\ufeffabc\r\n"xy"\r\n', 'utf8'),
+    });
+    expect(crlf).toMatchObject({ code: 0, stdout: '3\n2\n' });
+    const format = await poolrun(['-m', mode, '--format', 'jsonl', '--call', `${tasks}#square`], {
+      input: '1\n',
+    });
+    expect(format.code).toBe(2);
+    expect(format.stderr).toMatch(/^poolrun: --format is for job files; --call reads one argument per line/);
     const none = await poolrun(['-q', '-m', mode, '--call', `${tasks}#square`], { input: '' });
     expect(none).toMatchObject({ code: 0, stdout: '' });
   });
