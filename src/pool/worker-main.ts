@@ -200,7 +200,7 @@ async function runOne(w: WireJob): Promise<void> {
     afterJob(w.job);
   }
   // Only a kind stopped by its abort signal (copy, download) ends `aborted`. A shell job is told too when poolrun
-  // kills its group (kinds/run/run.ts lets its pipes go), but its status stays its leader's, as before.
+  // kills its group (kinds/run/run.ts lets its pipes go); its status is then the kill's (pool/finish.ts).
   if (aborted && kindOf(w.job).stop === 'abort') outcome.aborted = true;
   const wire = toWire(outcome);
   try {

@@ -225,9 +225,11 @@ describe.each(modes)('a job group whose leader is gone (%s mode)', (mode) => {
       ]);
       expect(await waitFor(() => readNumbers(pid).length === 1, 20_000)).toBe(true);
       const grandchild = readNumbers(pid)[0]!;
-      // The leader's own exit status (0) is the job's; what matters is that nothing of it is left.
+      // The job was not done (its output open) when its limit came: timed out, whatever its leader's exit
+      // status (0, kept in the result); and nothing of it is left.
       const done = await r;
-      expect(done.exitCode).toBe(0);
+      expect(done.exitCode).toBe(1);
+      expect(readJson(json).results[0]).toMatchObject({ status: 'timed-out', exitCode: 0 });
       expect(readJson(json).results[0]!.durationMs).toBeLessThan(30_000);
       expect(await waitFor(() => !pidAlive(grandchild), 5000)).toBe(true);
     },

@@ -242,17 +242,21 @@ describe('dispatch', () => {
 });
 
 describe('a killed attempt', () => {
-  it('ended after the kill was decided: the kill decides its status, even with exit 0 (a job that exits 0 on SIGTERM)', async () => {
+  /** Shell jobs a and b running on workers of their own, started a second ago; a's kill a timeout, b's a cancel. */
+  async function twoKilled() {
     const { pool, workers } = makePool(2);
     const [ta, tb] = [...pool.submit([probe(shell('a'))]), ...pool.submit([probe(shell('b'))])];
-    const [a, b] = [ta!.attempt as Probe, tb!.attempt as Probe];
     await tick();
-    workers[0]!.ready();
-    workers[1]!.ready();
-    const [wa, wb] = workers as [FakeWorker, FakeWorker];
+    for (const w of workers) w.ready();
     const started = Date.now() - 1000;
     pool.kill(ta!, 'timeout');
     pool.kill(tb!, 'cancel');
+    const [wa, wb] = workers as [FakeWorker, FakeWorker];
+    return { a: ta!.attempt as Probe, b: tb!.attempt as Probe, wa, wb, started };
+  }
+
+  it('ended after the kill was decided: the kill decides its status, even with exit 0 (a job that exits 0 on SIGTERM)', async () => {
+    const { a, b, wa, wb, started } = await twoKilled();
     // Both report exit 0 after the kill: they ended because of it, or only once it closed their output.
     wa.done(wa.key('a'), { startedAt: started, durationMs: 2000 });
     wb.done(wb.key('b'), { startedAt: started, durationMs: 2000 });
@@ -261,16 +265,7 @@ describe('a killed attempt', () => {
   });
 
   it('ended before the kill was decided (its report on the way): it ends as it would have', async () => {
-    const { pool, workers } = makePool(2);
-    const [ta, tb] = [...pool.submit([probe(shell('a'))]), ...pool.submit([probe(shell('b'))])];
-    const [a, b] = [ta!.attempt as Probe, tb!.attempt as Probe];
-    await tick();
-    workers[0]!.ready();
-    workers[1]!.ready();
-    const [wa, wb] = workers as [FakeWorker, FakeWorker];
-    const started = Date.now() - 1000;
-    pool.kill(ta!, 'timeout');
-    pool.kill(tb!, 'cancel');
+    const { a, b, wa, wb, started } = await twoKilled();
     wa.done(wa.key('a'), { startedAt: started, durationMs: 10 });
     wb.done(wb.key('b'), { startedAt: started, durationMs: 10, exitCode: 3 });
     expect(a.result).toMatchObject({ status: 'succeeded', exitCode: 0 });

@@ -140,19 +140,18 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
           "export function g() { return { get boom() { throw new Error('getter boom'); } }; }\n",
       );
       const json = join(t.dir, 'r.json');
-      const r = await poolrun([
-        '-q',
-        '-m',
-        mode,
-        '--json',
-        json,
-        '--call',
-        `${join(t.dir, 'deep.mjs')}#f`,
-        '1000',
-        '1001',
-        '5000',
-        '200000',
-      ]);
+      const call = (target: string, ...args: string[]) =>
+        poolrun([
+          '-q',
+          '-m',
+          mode,
+          '--json',
+          json,
+          '--call',
+          `${join(t.dir, 'deep.mjs')}#${target}`,
+          ...args,
+        ]);
+      const r = await call('f', '1000', '1001', '5000', '200000');
       expect(r.code, r.stderr).toBe(1);
       const results = readJson(json).results;
       expect(results.map((x) => x.status)).toEqual(['succeeded', 'failed', 'failed', 'failed']);
@@ -162,17 +161,7 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
           message: 'the return value cannot be sent to the main thread: it is nested deeper than 1000 levels',
         });
       expect(r.stdout.split('\n')[0]).toMatch(/^(\[){1000}1(\]){1000}$/);
-      const g = await poolrun([
-        '-q',
-        '-m',
-        mode,
-        '--json',
-        json,
-        '--call',
-        `${join(t.dir, 'deep.mjs')}#g`,
-        '1',
-        '2',
-      ]);
+      const g = await call('g', '1', '2');
       expect(g.code).toBe(1);
       // The worker lives on: both calls fail the same way, neither as a crash.
       for (const x of readJson(json).results) {
