@@ -64,11 +64,11 @@ export function settle(
   clearTimeout(t.abortTimer);
   if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs, outcome.groupGone === true);
   const kind = kindOf(t.attempt.job);
-  kind.finish?.(outcome, t.killReason !== undefined);
   // Killed: it ended after poolrun decided to kill it (a job that exits 0 on SIGTERM, or whose process had exited
   // while a child it left held its output, is not done by itself). One that ended first, while the kill was on
   // its way, ends as it would have.
   const killed = t.killReason !== undefined && !(outcome.startedAt + outcome.durationMs < (t.killedAt ?? 0));
+  kind.finish?.(outcome, killed);
   const naturalSuccess =
     !killed && !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);
   let status: JobStatus;

@@ -272,6 +272,18 @@ describe('a killed attempt', () => {
     expect(a.result?.killedFor).toBeUndefined();
     expect(b.result).toMatchObject({ status: 'failed', exitCode: 3 });
   });
+
+  it('a direct command another process killed before the kill was decided is reported as its shell would (128+n)', async () => {
+    const { a, wa, started } = await twoKilled();
+    wa.done(wa.key('a'), {
+      startedAt: started,
+      durationMs: 10,
+      exitCode: null,
+      signal: 'SIGTERM',
+      direct: true,
+    });
+    expect(a.result).toMatchObject({ status: 'failed', exitCode: 143 });
+  });
 });
 
 describe('a worker that dies', () => {
