@@ -32,6 +32,8 @@ const post: (m: FromWorker) => void = parentPort
     };
 
 const skipped = new Set<number>();
+/** Jobs told to stop before they started (the main thread takes a job as running once it is its worker's turn). */
+const abortedEarly = new Set<number>();
 const queue: WireJob[] = [];
 let busy = false;
 let slot = 0;
@@ -72,6 +74,8 @@ function onMessage(msg: ToWorker): void {
       break;
     case 'abort':
       if (msg.key === flow.key) (flow.ac ??= new AbortController()).abort();
+      // Not started yet (its batch is here, its turn has not come): it starts aborted. Dropped, it ran to its end.
+      else if (queue.some((q) => q.key === msg.key)) abortedEarly.add(msg.key);
       break;
     case 'ack':
       if (msg.key !== flow.key) break;
@@ -152,6 +156,7 @@ async function runOne(w: WireJob): Promise<void> {
   flow.ac = undefined;
   flow.pgid = undefined;
   flow.leader = undefined;
+  if (abortedEarly.delete(w.key)) (flow.ac = new AbortController()).abort();
   const ctx: JobContext = {
     key: w.key,
     job: w.job,
