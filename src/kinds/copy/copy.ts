@@ -23,7 +23,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { eachLimit, isWithin, realDestination, realpathOr } from './paths.js';
+import { eachLimit, isWithin, realDestination, realpathOr, timesOf } from './paths.js';
 import type { CopySpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
@@ -235,7 +235,7 @@ async function copyData(
         bytes = await copyLoop(src, fh, signal);
       }
       await fh.chmod(copyMode(st) & cap);
-      await fh.utimes(st.atime, st.mtime);
+      await fh.utimes(...timesOf(await src.stat({ bigint: true })));
       // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
       if (durable) await fh.datasync();
       return bytes;
@@ -261,6 +261,8 @@ interface DirEntry {
   src: TreePath;
   dst: TreePath;
   st: Stats;
+  /** Its times as they were when it was first read (utimes' seconds). */
+  times: [number, number];
 }
 
 const SLASH = Buffer.from(sep);
@@ -303,6 +305,7 @@ async function copyTree(
       // Shown as where it is going: the temp folder's name means nothing to the user.
       dst: treePath(tmp, to),
       st: root,
+      times: timesOf(await stat(from, { bigint: true })),
     };
     const dirs: DirEntry[] = [top];
     const files: Array<{ src: TreePath; dst: TreePath }> = [];
@@ -330,16 +333,16 @@ async function copyTree(
           } catch (e) {
             throw fsError(NAME, e, 'create the folder', d.shown);
           }
-          dirs.push({ src: s, dst: d, st });
+          dirs.push({ src: s, dst: d, st, times: timesOf(await lstat(s.bytes, { bigint: true })) });
         } else if (ent.isFile()) {
           files.push({ src: s, dst: d });
         } else if (ent.isSymbolicLink()) {
           // Kept as a link, as `cp -a` and rsync -a do: its target may be relative to the tree (and its bytes
           // are kept too).
           try {
-            const st = await lstat(s.bytes);
+            const st = await lstat(s.bytes, { bigint: true });
             await symlink(await readlink(s.bytes, { encoding: 'buffer' }), d.bytes);
-            await lutimes(d.bytes, st.atime, st.mtime);
+            await lutimes(d.bytes, ...timesOf(st));
           } catch (e) {
             throw fsError(NAME, e, 'copy the symbolic link', s.shown);
           }
@@ -360,7 +363,7 @@ async function copyTree(
       try {
         if (durable) await syncDir(dir.dst.bytes);
         await chmod(dir.dst.bytes, copyMode(dir.st) & (dir === top ? cap : 0o7777));
-        await utimes(dir.dst.bytes, dir.st.atime, dir.st.mtime);
+        await utimes(dir.dst.bytes, ...dir.times);
       } catch (e) {
         throw fsError(NAME, e, 'finish the folder', dir.dst.shown);
       }

@@ -43,3 +43,23 @@ export function isWithin(child: string, parent: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
+
+/**
+ * A file's access and modification times as utimes takes them, in seconds, from its nanoseconds: to a fraction of a
+ * microsecond (a Stats' Date is rounded to the millisecond, which put a time of x.9996 s into the next second, newer
+ * than its source for make), and never past the second the source's time is in.
+ */
+export function timesOf(st: { atimeNs: bigint; mtimeNs: bigint }): [number, number] {
+  return [seconds(st.atimeNs), seconds(st.mtimeNs)];
+}
+
+const NS = 1_000_000_000n;
+
+function seconds(ns: bigint): number {
+  let whole = ns / NS;
+  if (ns < 0n && whole * NS !== ns) whole -= 1n;
+  const w = Number(whole);
+  const t = w + Number(ns - whole * NS) / 1e9;
+  // A double near the next second may round up to it: stay below.
+  return t >= w + 1 ? w + 1 - 1e-6 : t;
+}

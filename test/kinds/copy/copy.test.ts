@@ -81,6 +81,34 @@ function expectSameTree(src: string, dst: string): void {
 }
 
 describe.each(modes)('copy (%s mode)', (mode) => {
+  it('times kept to the microsecond, never rounded into a later second (file, folder, symlink in a tree)', async () => {
+    // Acceptance probe: x.9996 s became x+1 s (a Stats Date is rounded to the millisecond): newer than its source.
+    const dir = temp();
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 'g'), 'z\n');
+    writeFileSync(join(dir, 'd', 'f'), 'y\n');
+    symlinkSync('f', join(dir, 'd', 'l'));
+    const touch = (args: string[]) => expect(spawnSync('touch', args, { cwd: dir }).status).toBe(0);
+    touch(['-d', '2005-06-07 08:09:10.999600000', 'g']);
+    touch(['-d', '2005-06-07 08:09:10.123456789', 'd/f']);
+    touch(['-h', '-d', '2001-01-01 00:00:00.999999999', 'd/l']);
+    touch(['-d', '2003-03-03 03:03:03.999999500', 'd']);
+    const file = jobFile(dir, [{ copy: { from: 'g', to: 'og' } }, { copy: { from: 'd', to: 'od' } }]);
+    const r = await poolrun(['-q', '-m', mode, file]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const [a, b] of [
+      ['g', 'og'],
+      ['d/f', 'od/f'],
+      ['d/l', 'od/l'],
+      ['d', 'od'],
+    ] as const) {
+      const s = lstatSync(join(dir, a), { bigint: true }).mtimeNs;
+      const d = lstatSync(join(dir, b), { bigint: true }).mtimeNs;
+      expect(d / 1_000_000_000n, b).toBe(s / 1_000_000_000n);
+      expect(s - d >= 0n && s - d < 2000n, `${b}: ${s} -> ${d}`).toBe(true);
+    }
+  });
+
   it('a file and a tree: contents, modes, mtimes and symlinks kept; bytes reported; nothing else left', async () => {
     const dir = temp();
     makeTree(join(dir, 'src'));
