@@ -177,7 +177,9 @@ export function mapTasks<A, R>(
           throw timedOut();
         }
         const value = await f.result(left === undefined ? {} : { timeout: left }).catch((e: unknown) => {
-          if (e instanceof TimeoutError) {
+          // Its own deadline passed while waiting (the future still unfinished); a task's own timeout is the
+          // task's error, raised as it is, as Python's map raises what a call raised.
+          if (e instanceof TimeoutError && !f.done()) {
             futures.unshift(f);
             throw timedOut();
           }

@@ -82,3 +82,51 @@ export function tooDeepToSend(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A value a worker process sent or was sent, with every typed array and DataView given a buffer of its own. Node's
+ * 'advanced' IPC serialization makes them views into the whole message (a Float64Array's `.buffer` held the
+ * protocol's bytes), where a thread's clone gives each its own buffer: so both modes give code that reads
+ * `.buffer` the same bytes. Arrays, plain objects and Maps' values are walked; the value is changed in place.
+ */
+export function ownBuffers<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value)) return own(value) as T;
+  // The common case, a call's arguments that are all numbers or strings, costs no walk.
+  if (Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object')) return value;
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const visit = (x: unknown, put: (y: unknown) => void) => {
+      if (x === null || typeof x !== 'object') return;
+      if (ArrayBuffer.isView(x)) {
+        const y = own(x);
+        if (y !== x) put(y);
+      } else stack.push(x);
+    };
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) visit(v[i], (y) => (v[i] = y));
+    else if (v instanceof Map) for (const [k, x] of v) visit(x, (y) => v.set(k, y));
+    else if (v instanceof Set) for (const x of v) visit(x, () => {});
+    else {
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) continue;
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) visit(o[k], (y) => (o[k] = y));
+    }
+  }
+  return value;
+}
+
+/** The view with a buffer of its own (the same view when it has one already). */
+function own(view: ArrayBufferView): ArrayBufferView {
+  const buf = view.buffer;
+  if (view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
+  const copy = (buf as ArrayBuffer).slice(view.byteOffset, view.byteOffset + view.byteLength);
+  if (Buffer.isBuffer(view)) return Buffer.from(copy);
+  if (view instanceof DataView) return new DataView(copy);
+  const Ctor = view.constructor as new (b: ArrayBuffer) => ArrayBufferView;
+  return new Ctor(copy);
+}

@@ -5,6 +5,7 @@ import type { SerializedError } from '../kinds/types.js';
 import type { WorkerExit, WorkerHandle } from './handle.js';
 import { Mailbox, WORKER_ENTRY } from './handle.js';
 import { INIT_FLAG } from './protocol.js';
+import { ownBuffers } from './buffers.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 
 const ENTRY = fileURLToPath(WORKER_ENTRY);
@@ -34,6 +35,7 @@ export class ProcessWorker implements WorkerHandle {
     if (init) this.send({ type: 'init', init });
     this.child.on('message', (m: FromWorker) => {
       if (m.type === 'fatal') this.fatal = m.error;
+      if (m.type === 'done' && m.outcome.value !== undefined) m.outcome.value = ownBuffers(m.outcome.value);
       this.mailbox.message(m);
     });
     this.child.once('exit', (code, signal) => {

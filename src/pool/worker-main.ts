@@ -17,7 +17,7 @@ import { INIT_FLAG, OUTPUT_CREDIT, OUTPUT_RESUME, serializeError } from './proto
 import { afterJob, execute, preloadKinds } from '../kinds/execute.js';
 import { emptyOutcome } from '../kinds/outcome.js';
 import { exportedFunction, importModule } from '../kinds/call/call.js';
-import { bufferPaths, tooDeepToSend } from './buffers.js';
+import { bufferPaths, ownBuffers, tooDeepToSend } from './buffers.js';
 import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
@@ -247,7 +247,14 @@ if (parentPort) {
     throw new Error(`a message from the main thread could not be read: ${e.message}`);
   });
 } else {
-  process.on('message', (m) => onMessage(m as ToWorker));
+  process.on('message', (m) => {
+    const msg = m as ToWorker;
+    // Typed arrays as a thread gets them: each with a buffer of its own, not a view into the message.
+    if (msg.type === 'batch')
+      for (const w of msg.jobs) if (w.job.kind === 'call') ownBuffers(w.job.call.args);
+    if (msg.type === 'init') ownBuffers(msg.init.args);
+    onMessage(msg);
+  });
   // Ctrl-C (and `kill %1`) signal the whole foreground process group, worker processes included. The main
   // process decides what happens to the jobs (SIGTERM, grace, SIGKILL, results): a worker dying under it
   // would turn a graceful stop into crashed jobs. The worker leaves when the main process disconnects.
