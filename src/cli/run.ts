@@ -227,6 +227,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     onEvent,
     groups,
     spillDir,
+    workerStdout: 'stderr' as const,
   };
   // --queue: the same run on `poolrun worker`s elsewhere (bullmq is loaded only then).
   const ex: JobRunner = opts.queue

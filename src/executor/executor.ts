@@ -83,6 +83,7 @@ export class Executor {
       size: this.maxWorkers,
       killAfterMs: opts.killAfter ?? 5000,
       groups,
+      workerStdout: opts.workerStdout ?? 'stdout',
       ...(opts.initializer
         ? {
             init: {

@@ -19,6 +19,7 @@ const EXECUTOR_KEYS: readonly (keyof ExecutorOptions)[] = [
   'spillDir',
   'onEvent',
   'groups',
+  'workerStdout',
   'initializer',
   'initargs',
 ];

@@ -30,6 +30,12 @@ export interface ExecutorOptions {
   onEvent?: (e: ExecutorEvent) => unknown;
   /** Shares one process-group registry (the CLI kills everything from it on exit). */
   groups?: ProcessGroups;
+  /**
+   * @internal Where a worker process's own stdout goes (what a task writes past `process.stdout`: a child with
+   * `stdio: 'inherit'`, `fs.writeSync(1)`): the program's stdout, as a thread's (default), or its stderr (the
+   * CLI, whose stdout is ordered job output).
+   */
+  workerStdout?: 'stdout' | 'stderr';
   /** Runs once in every worker before it takes work (Python's initializer); a worker whose initializer throws
    * never takes work, and after three such workers in a row every pending future fails with BrokenWorkerError. */
   initializer?: AnyTask;

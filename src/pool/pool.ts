@@ -46,7 +46,7 @@ export class WorkerPool {
     this.size = Math.max(1, Math.floor(opts.size));
     this.killAfterMs = opts.killAfterMs;
     this.groups = opts.groups ?? new ProcessGroups();
-    const start = opts.startWorker ?? workerStarter(this.mode, opts.init, this.groups);
+    const start = opts.startWorker ?? workerStarter(this.mode, opts.init, this.groups, opts.workerStdout);
     this.slots = new WorkerSlots(this.size, start, {
       message: (slot, m) => this.onMessage(slot, m),
       exit: (slot, e) => this.onExit(slot, e),

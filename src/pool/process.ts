@@ -17,15 +17,18 @@ export class ProcessWorker implements WorkerHandle {
   private fatal: SerializedError | undefined;
   private readonly mailbox = new Mailbox();
 
-  /** `runToken`: for a worker started before the run set it in process.env (prestart.ts). */
-  constructor(init?: WorkerInit, runToken?: string) {
+  /**
+   * `runToken`: for a worker started before the run set it in process.env (prestart.ts). `stdout`: where the
+   * worker's own fd 1 goes (the program's stdout, or stderr).
+   */
+  constructor(init?: WorkerInit, runToken?: string, stdout: 'stdout' | 'stderr' = 'stderr') {
     // The initializer and its arguments come as the first message, cloned as task arguments are (advanced
     // serialization: Map, Date, BigInt, undefined, NaN, cycles), never as JSON in argv.
     this.child = fork(ENTRY, init ? [INIT_FLAG] : [], {
       serialization: 'advanced',
-      // A worker's own stray output (not a job's: jobs' output is captured) goes to stderr, never into the
-      // ordered stdout.
-      stdio: ['ignore', 2, 2, 'ipc'],
+      // A worker's own stray output (not a job's: jobs' output is captured) goes to the CLI's stderr, never into
+      // its ordered stdout; a library program's stdout, as a thread's would.
+      stdio: ['ignore', stdout === 'stdout' ? 1 : 2, 2, 'ipc'],
       // No V8 flags: any flag makes Node reject the code cache of its built-in modules (+13 ms to start a
       // worker process here, measured with --max-semi-space-size).
       execArgv: [],

@@ -30,10 +30,13 @@ export function workerStarter(
   mode: PoolMode,
   init: WorkerInit | undefined,
   groups: ProcessGroups,
+  workerStdout: 'stdout' | 'stderr' = 'stderr',
 ): (id: number) => WorkerHandle {
   // Every job carries the token of the run's process groups: a process with it is one of ours (proc/owner.ts).
   const start = (): WorkerHandle =>
-    mode === 'thread' ? new ThreadWorker(init, groups.token) : new ProcessWorker(init, groups.token);
+    mode === 'thread'
+      ? new ThreadWorker(init, groups.token)
+      : new ProcessWorker(init, groups.token, workerStdout);
   let first: HybridWorker | undefined;
   return (id) => {
     let handle: WorkerHandle | undefined;

@@ -48,6 +48,8 @@ export interface PoolOptions {
   size: number;
   killAfterMs: number;
   groups?: ProcessGroups;
+  /** Where a worker process's own stdout goes (ExecutorOptions.workerStdout); default stderr. */
+  workerStdout?: 'stdout' | 'stderr';
   init?: WorkerInit;
   /** How workers keep the output of the jobs they run: the same for every job, so sent once per batch. */
   capture: CaptureOptions;

@@ -95,6 +95,7 @@ class QueueWorker {
       capture: { keep: true, stream: true, spill: false },
       onEvent: (e) => this.#onEvent(e),
       groups: this.#groups,
+      workerStdout: 'stderr',
     });
   }
 

@@ -14,6 +14,7 @@ const temp = useTempDirs();
 const TASKS = `
 export function hi(who) { console.log('hi ' + who); console.error('warn ' + who); return 7; }
 export function line(i) { console.log('line ' + i); return i; }
+export async function inherit() { const { execSync } = await import('node:child_process'); execSync('echo from-a-child', { stdio: 'inherit' }); return 1; }
 export function spew(mib) { const s = 'x'.repeat(1024 * 1024); for (let i = 0; i < mib; i++) process.stdout.write(s); return mib; }
 export async function later(who) { process.stdout.write('part ' + who); await new Promise((r) => setTimeout(r, 50)); console.log(' end'); return 1; }
 `;
@@ -30,6 +31,8 @@ const values = [];
 for await (const v of ex.map(hi, ['m1', 'm2'])) values.push(v);
 console.log('map', values.join(','));
 console.log('later', await ex.submit(task(tasks, 'later'), 'x').result());
+// A child that inherits the worker's stdout writes to the program's, in a process pool as in a thread.
+await ex.submit(task(tasks, 'inherit')).result();
 const shell = await ex.submit({ id: 'sh', run: 'echo shell-out; echo shell-err >&2' }).result();
 console.log('shell', JSON.stringify(shell.stdout), JSON.stringify(shell.stderr));
 const call = await ex.submit({ id: 'cj', call: { module: tasks, export: 'hi', args: ['j1'] } }).result();
@@ -56,6 +59,7 @@ describe.each(['thread', 'process'] as const)('%s pool: what a task prints', (mo
       'map 7,7',
       'part x end',
       'later 1',
+      'from-a-child',
       'shell "shell-out\\n" "shell-err\\n"',
       'call job 7 "hi j1\\n"',
       'events cj:stderr:warn j1 | cj:stdout:hi j1 | sh:stderr:shell-err | sh:stdout:shell-out',
