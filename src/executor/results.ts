@@ -21,11 +21,19 @@ export function settleJob(future: Future<unknown>, result: JobResult): void {
   future.setResult(result);
 }
 
-/** A task's future carries the function's value, or the error it raised (as Python's does). */
 /**
- * `returned`: what the function returned, as the worker sent it. The JobResult's `value` is null for `undefined`
+ * A task's future carries the function's value, or the error it raised (as Python's does). `returned`: what the function returned, as the worker sent it. The JobResult's `value` is null for `undefined`
  * (results are JSON), but a task that returns nothing resolves to `undefined`, as Python's gives `None`.
  */
+export function settleTask(future: Future<unknown>, r: JobResult, returned?: { value: unknown }): void {
+  if (settledElsewhere(future, r)) return;
+  if (r.status === 'succeeded') future.setResult(returned ? returned.value : r.value);
+  else if (r.status === 'cancelled' && !r.error) {
+    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
+    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
+  } else future.setException(toError(r));
+}
+
 /**
  * What a task (`submit(task, …)`, `map()`) prints reaches the program's own stdout or stderr as it comes, as
  * Python's print in a pool's worker does; a job's output stays in its JobResult.
@@ -61,15 +69,6 @@ export function echo(stream: 'stdout' | 'stderr', data: Buffer): Promise<void> |
 }
 
 const drained = new Map<NodeJS.WriteStream, Promise<void>>();
-
-export function settleTask(future: Future<unknown>, r: JobResult, returned?: { value: unknown }): void {
-  if (settledElsewhere(future, r)) return;
-  if (r.status === 'succeeded') future.setResult(returned ? returned.value : r.value);
-  else if (r.status === 'cancelled' && !r.error) {
-    // A running future is never marked cancelled (cancel() of a running one is false, as in Python).
-    if (!future.forceCancel()) future.setException(new CancelledError('cancelled after it started'));
-  } else future.setException(toError(r));
-}
 
 /**
  * A future finished by someone other than its executor (setResult()/setException() are not public, yet callable

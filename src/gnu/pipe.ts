@@ -7,8 +7,9 @@
  *
  * Each block is written to a file of its own (mode 0600, in a private temp folder) and the job's command reads it
  * on stdin through a pipe (`/bin/cat FILE | { command }`: a pipe, as GNU gives it), so a retried job reads its
- * block again. The file is removed when its job has finished. Backpressure: a new block is read only while fewer than 2 × workers blocks wait or run,
- * so poolrun holds one block in memory and at most 2 × workers on disk, however long stdin is.
+ * block again. The file is removed when its job has finished. Backpressure: a new block is read only while fewer
+ * than 2 × workers blocks wait or run, so poolrun holds one block in memory and at most 2 × workers on disk,
+ * however long stdin is.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

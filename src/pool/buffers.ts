@@ -52,6 +52,11 @@ export function restoreBuffers(value: unknown, paths: ValuePath[]): unknown {
   return root;
 }
 
+/** An array of numbers, strings and the like: the common case (a call's arguments) costs no walk. */
+function isFlat(value: object): boolean {
+  return Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object');
+}
+
 /**
  * How deep a value a worker and the main thread exchange may nest (a call's arguments, its return value). The
  * clone on each side recurses: a value nested some thousands deep is read on one side and not on the other (a
@@ -61,9 +66,7 @@ export const MAX_VALUE_DEPTH = 1000;
 
 /** The reason `value` cannot travel, when it nests deeper than MAX_VALUE_DEPTH (a cycle counts once). */
 export function tooDeepToSend(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  // The common case, an array of numbers or strings, costs no walk.
-  if (Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object')) return undefined;
+  if (value === null || typeof value !== 'object' || isFlat(value)) return undefined;
   // Visited in the clone's own order (depth first, children in order): an object met again is written as a
   // reference, so the depth that counts is the one at which the clone first meets it.
   const seen = new Set<object>();
@@ -92,8 +95,7 @@ export function tooDeepToSend(value: unknown): string | undefined {
 export function ownBuffers<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) return own(value) as T;
-  // The common case, a call's arguments that are all numbers or strings, costs no walk.
-  if (Array.isArray(value) && value.every((x) => x === null || typeof x !== 'object')) return value;
+  if (isFlat(value)) return value;
   const seen = new Set<object>();
   const stack: object[] = [value];
   while (stack.length) {

@@ -221,9 +221,12 @@ export class Dispatcher {
     try {
       for (const t of jobs) {
         const job = t.attempt.job;
+        if (job.kind !== 'call') continue;
         // Each argument as deep as a return value may be (the list of them is not a level of theirs).
-        const deep = job.kind === 'call' ? job.call.args.map(tooDeepToSend).find(Boolean) : undefined;
-        if (deep) throw new RangeError(deep);
+        for (const arg of job.call.args) {
+          const deep = tooDeepToSend(arg);
+          if (deep) throw new RangeError(deep);
+        }
       }
       slot.handle.send({
         type: 'batch',

@@ -56,8 +56,8 @@ const spare: Buffer[] = [];
  * The mode a copy gets: the source's permission and sticky bits, never its set-id bits (and, replacing a file or
  * folder, only the bits that one had too: copy()'s `cap`).
  */
-function copyMode(st: Stats): number {
-  return st.mode & 0o7777 & ~SETID;
+function copyMode(st: { mode: number | bigint }): number {
+  return Number(st.mode) & 0o7777 & ~SETID;
 }
 
 /** Stopped by the pool (timeout, halt), a copy has already removed its temp data. */
@@ -212,7 +212,8 @@ async function copyData(
     throw fsError(NAME, e, 'read', from.shown);
   }
   try {
-    const st = await src.stat();
+    // In nanoseconds, for the times (timesOf).
+    const st = await src.stat({ bigint: true });
     if (!st.isFile())
       throw new JobError(NAME, `cannot copy ${from.shown}: not a regular file (it changed during the copy)`);
     let fh: FileHandle | undefined;
@@ -222,9 +223,9 @@ async function copyData(
       // temp file, for a moment, where others can reach it. Such a file is copied into a private file instead.
       // A file stat calls empty may not be (/proc): copied by reading it, so that what it holds is copied.
       if (
-        !(exposed && st.mode & SETID) &&
-        st.size > 0 &&
-        (await reflink(src.fd, st.dev, from.bytes, tmp.bytes))
+        !(exposed && Number(st.mode) & SETID) &&
+        st.size > 0n &&
+        (await reflink(src.fd, Number(st.dev), from.bytes, tmp.bytes))
       ) {
         // Read-only is enough to chmod, fsync and set times, and works for a copy of a read-only file.
         fh = await open(tmp.bytes, 'r');
@@ -235,7 +236,7 @@ async function copyData(
         bytes = await copyLoop(src, fh, signal);
       }
       await fh.chmod(copyMode(st) & cap);
-      await fh.utimes(...timesOf(await src.stat({ bigint: true })));
+      await fh.utimes(...timesOf(st));
       // The data and the size; the times ride along with the rename, which the folder's fsync makes durable.
       if (durable) await fh.datasync();
       return bytes;
@@ -260,8 +261,8 @@ interface TreePath {
 interface DirEntry {
   src: TreePath;
   dst: TreePath;
-  st: Stats;
-  /** Its times as they were when it was first read (utimes' seconds). */
+  /** Its mode and times as they were when it was first read (times in utimes' seconds). */
+  mode: number;
   times: [number, number];
 }
 
@@ -299,12 +300,12 @@ async function copyTree(
     throw fsError(NAME, e, 'create a folder in', dirname(to));
   }
   try {
-    const made = await lstat(tmp);
+    const made = await lstat(tmp, { bigint: true });
     const top: DirEntry = {
       src: treePath(from),
       // Shown as where it is going: the temp folder's name means nothing to the user.
       dst: treePath(tmp, to),
-      st: root,
+      mode: root.mode,
       times: timesOf(await stat(from, { bigint: true })),
     };
     const dirs: DirEntry[] = [top];
@@ -323,7 +324,7 @@ async function copyTree(
         const s = inside(dir.src, ent.name);
         const d = inside(dir.dst, ent.name);
         if (ent.isDirectory()) {
-          const st = await lstat(s.bytes);
+          const st = await lstat(s.bytes, { bigint: true });
           // The temp tree itself, reached another way (a bind mount of `to`'s folder inside `from`): stop
           // rather than copy the copy into itself until names are too long.
           if (st.dev === made.dev && st.ino === made.ino)
@@ -333,7 +334,7 @@ async function copyTree(
           } catch (e) {
             throw fsError(NAME, e, 'create the folder', d.shown);
           }
-          dirs.push({ src: s, dst: d, st, times: timesOf(await lstat(s.bytes, { bigint: true })) });
+          dirs.push({ src: s, dst: d, mode: Number(st.mode), times: timesOf(st) });
         } else if (ent.isFile()) {
           files.push({ src: s, dst: d });
         } else if (ent.isSymbolicLink()) {
@@ -362,7 +363,7 @@ async function copyTree(
       const dir = dirs[i]!;
       try {
         if (durable) await syncDir(dir.dst.bytes);
-        await chmod(dir.dst.bytes, copyMode(dir.st) & (dir === top ? cap : 0o7777));
+        await chmod(dir.dst.bytes, copyMode(dir) & (dir === top ? cap : 0o7777));
         await utimes(dir.dst.bytes, ...dir.times);
       } catch (e) {
         throw fsError(NAME, e, 'finish the folder', dir.dst.shown);
