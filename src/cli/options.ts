@@ -194,6 +194,10 @@ function joblogToStdout(opts: RunOptions): void {
 }
 
 export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
+  // The queue first, from --queue or POOLRUN_QUEUE alike: the checks below refuse what a queue cannot do
+  // (--pipe, --timeout N%, -w auto) whichever way the URL came.
+  const queue = queueSettings(raw);
+  if (queue && raw.queue === undefined) raw.queue = queue.url;
   // GNU parallel's exit status is for its form (a command given as words), not --each / --call / a job file.
   const eachGiven = raw.each !== undefined || raw.call !== undefined;
   // -j/--jobs is -w/--workers (every form: N, N%, +N, -N, 0, auto), named as the user wrote it in messages.
@@ -271,7 +275,6 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
   if (raw.fsync === true) opts.fsync = true;
   if (raw.color === false) opts.color = false;
   if (gnu.options) opts.gnu = gnu.options;
-  const queue = queueSettings(raw);
   if (queue) opts.queue = queue;
   const gate = schedOptions(raw, queue !== undefined);
   if (gate) opts.gate = gate;
@@ -290,9 +293,12 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     throw new UsageError(
       `--dry-run prints the commands on stdout, where ${onStdout[0]} writes too: a dry run has no results to report`,
     );
-  if ((opts.resume || opts.resumeFailed) && !opts.joblog) {
-    throw new UsageError('--resume and --resume-failed need --joblog FILE (the log of the earlier run)');
-  }
+  // --resume also finds what an earlier run did in --results' files, as GNU parallel's does; --resume-failed
+  // needs the log's exit statuses.
+  if (opts.resumeFailed && !opts.joblog)
+    throw new UsageError('--resume-failed needs --joblog FILE (the log of the earlier run)');
+  if (opts.resume && !opts.joblog && opts.gnu?.resultsDir === undefined)
+    throw new UsageError('--resume needs --joblog FILE (the log of the earlier run) or --results DIR');
   if (opts.joblog === '-') joblogToStdout(opts);
   const gnuIn = gnuInput(raw, args);
   if (raw.null && raw.each === undefined && raw.call === undefined && !gnuIn)

@@ -1,7 +1,8 @@
 /** The command-line settings of the queue mode (`--queue` for a producer, `poolrun worker`), validated. */
 import { UsageError } from '../errors.js';
 import type { QueueSettings } from '../queue/producer.js';
-import { parseDuration } from '../util/duration.js';
+import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
+import { MAX_TTL_MS } from '../queue/settings.js';
 import { redactUrl } from '../util/redact.js';
 
 export interface RawQueueOptions {
@@ -74,11 +75,13 @@ function shownValue(value: string): string {
   return shown.includes('@') || shown.length > 200 ? 'a value that is not one' : JSON.stringify(shown);
 }
 
-export function queueDuration(name: string, value: string): number {
-  const ms = parseDuration(value);
+/** A queue duration of at least 1s and at most `maxMs` (a timer's 24.8 days; --queue-ttl, a Redis expiry: a year). */
+export function queueDuration(name: string, value: string, maxMs = MAX_DURATION_MS): number {
+  const ms = parseDuration(value, maxMs);
   if (ms === undefined || ms < 1000) {
+    const most = maxMs === MAX_TTL_MS ? '365 days' : '24.8 days';
     throw new UsageError(
-      `${name}: expected a duration of at least 1s such as 30s, 10m or 1h, got "${value}"`,
+      `${name}: expected a duration from 1s to ${most} such as 30s, 10m, 1h or 7d, got "${value}"`,
     );
   }
   return ms;
@@ -98,7 +101,7 @@ export function queueSettings(
   }
   return {
     url: queueUrl(source.name, source.value),
-    ttlMs: queueDuration('--queue-ttl', raw.queueTtl ?? DEFAULT_QUEUE_TTL),
+    ttlMs: queueDuration('--queue-ttl', raw.queueTtl ?? DEFAULT_QUEUE_TTL, MAX_TTL_MS),
     timeoutMs: queueDuration('--queue-timeout', raw.queueTimeout ?? DEFAULT_QUEUE_TIMEOUT),
   };
 }

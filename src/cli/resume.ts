@@ -1,5 +1,6 @@
 /**
- * `--resume` / `--resume-failed`: leave out the jobs an earlier run's joblog records as done. A job is matched
+ * `--resume` / `--resume-failed`: leave out the jobs an earlier run's joblog records as done (`--resume` with
+ * `--results` also those that left their output there, as GNU parallel's does). A job is matched
  * by its id and the hash of what it does, so an edited job runs again. The log holds ids as every output shows
  * them, secrets masked (util/redact.ts): a job's id is masked the same way before it is compared. `--resume`
  * skips every job the log records as finished, failed ones included (GNU parallel's meaning); `--resume-failed`
@@ -15,12 +16,15 @@ import { readJoblogLines } from '../report/joblog-file.js';
 import type { Job } from '../kinds/types.js';
 import { jobHash, joblogKey, parseJoblog } from '../report/joblog.js';
 import type { JobSource } from './source.js';
+import type { RunOptions } from './options.js';
 
 export interface ResumeLog {
   /** Keys (id + hash) of the jobs to leave out, each with whether it succeeded (the last line for it). */
   done: Map<string, boolean>;
   /** Lines that could not be read as poolrun joblog lines. */
   malformed: number;
+  /** --resume with --results: whether the job left its output there in an earlier run (then it is left out too). */
+  inResults?: (job: Job) => boolean;
 }
 
 /**
@@ -52,9 +56,33 @@ export function readResumeLog(file: string, rerunFailed: boolean): ResumeLog {
   return { done, malformed };
 }
 
+/**
+ * What --resume / --resume-failed leave out: the joblog's records (a warning through `warn` for lines that are
+ * not poolrun's), and with --resume and --results, the jobs whose output is there.
+ */
+export async function resumeLog(opts: RunOptions, warn: (line: string) => void): Promise<ResumeLog> {
+  const log: ResumeLog =
+    opts.joblog !== undefined
+      ? readResumeLog(opts.joblog, opts.resumeFailed)
+      : { done: new Map(), malformed: 0 };
+  if (log.malformed)
+    warn(
+      `poolrun: warning: --joblog ${opts.joblog}: ${log.malformed} line(s) are not poolrun joblog lines; ignored\n`,
+    );
+  const results = opts.resume ? opts.gnu?.resultsDir : undefined;
+  if (results !== undefined) {
+    const { alreadyInResults } = await import('../gnu/results.js');
+    const spec = { dir: results, context: opts.gnu?.context };
+    log.inResults = (j: Job) => alreadyInResults(spec, j);
+  }
+  return log;
+}
+
 /** undefined: not done; true: done and succeeded; false: done, failed. */
 function doneAs(log: ResumeLog, job: Job): boolean | undefined {
-  return log.done.size > 0 ? log.done.get(joblogKey(redactId(job.id), jobHash(job))) : undefined;
+  const logged = log.done.size > 0 ? log.done.get(joblogKey(redactId(job.id), jobHash(job))) : undefined;
+  // Output there says the job ran, not how it ended: GNU parallel leaves it out all the same.
+  return logged ?? (log.inResults?.(job) ? true : undefined);
 }
 
 /** A job left out, and whether the log records it succeeded. */

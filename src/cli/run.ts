@@ -66,15 +66,10 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
 
   let skipped = 0;
   let onSkip: (job: Job, succeeded: boolean) => void = () => {};
-  if (opts.joblog !== undefined && (opts.resume || opts.resumeFailed)) {
+  if (opts.resume || opts.resumeFailed) {
     // Loaded only here: it brings the joblog reader, which a run without --resume has no use for.
-    const { readResumeLog, skipDone } = await import('./resume.js');
-    const log = readResumeLog(opts.joblog, opts.resumeFailed);
-    if (log.malformed) {
-      out.stderr(
-        `poolrun: warning: --joblog ${opts.joblog}: ${log.malformed} line(s) are not poolrun joblog lines; ignored\n`,
-      );
-    }
+    const { resumeLog, skipDone } = await import('./resume.js');
+    const log = await resumeLog(opts, (line) => out.stderr(line));
     source = skipDone(source, log, (job, succeeded) => {
       skipped++;
       onSkip(job, succeeded);

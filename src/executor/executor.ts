@@ -188,12 +188,12 @@ export class Executor {
     this.pool.setWidth(n);
   }
 
-  /** @internal Cancels every job that has not started (halt, deadline, signals). */
+  /** @internal Cancels every job not started (halt, deadline, signals): queued, sent ahead (withdrawn), retrying. */
   cancelPending(): void {
-    // Queued attempts: a first one, a retry, or a run again after an eviction (else the run waits for it forever).
     const queued = new Set(this.pool.drainQueue());
     for (const e of this.#jobs.values()) {
-      if (e.future.state === 'pending') this.#finishCancelled(e);
+      const withdrawn = !e.ticket || this.pool.withdraw(e.ticket);
+      if (e.future.state === 'pending' && withdrawn) this.#finishCancelled(e);
       else if (e.retryTimer) {
         clearTimeout(e.retryTimer);
         delete e.retryTimer;

@@ -16,7 +16,16 @@
  * A symbolic link inside it that leads out is found only when the job's files are written, after it ran: nothing
  * is written through it (no folder made, no file: the files are opened with O_NOFOLLOW), with a warning.
  */
-import { closeSync, constants, existsSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { mkdirsSync } from '../util/mkdirs.js';
@@ -104,16 +113,24 @@ export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
   return Buffer.concat(out);
 }
 
+/**
+ * Makes a job's folder of the tree. A symbolic link already inside DIR (a folder of the tree replaced by one,
+ * placed by anyone) must not lead the job's files out of DIR: checked before the folders are made (mkdir would
+ * follow it) and after.
+ */
 function makeFolder(dir: string, job: Job): Buffer {
-  let folder = resultsFolder(dir, job);
-  try {
+  const made = (folder: Buffer) => {
+    if (existsSync(resolve(dir))) inside(dir, deepestExisting(folder));
     mkdirsSync(folder);
+    inside(dir, folder);
+    return folder;
+  };
+  try {
+    return made(resultsFolder(dir, job));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw e;
-    folder = resultsFolder(dir, job, true);
-    mkdirsSync(folder);
+    return made(resultsFolder(dir, job, true));
   }
-  return folder;
 }
 
 export interface ResultsSpec {
@@ -276,6 +293,30 @@ export function prepareResultsRoot(dir: string): void {
       `--results ${JSON.stringify(dir)}: cannot make the folder ${JSON.stringify(root)} (${err.code ?? err.message})`,
     );
   }
+}
+
+/**
+ * `--resume` with `--results` (GNU's is_already_in_results): the job left output there in an earlier run — its
+ * folder's `stdout` in DIR's tree or a NAME ending in `/`, else the file NAME itself.
+ */
+export function alreadyInResults(spec: ResultsSpec, job: Job): boolean {
+  const isFile = (p: Buffer) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (hasReplacement(spec.dir, valuesOf(job).names)) {
+    let base: Buffer;
+    try {
+      [base] = namedResults(spec, job);
+    } catch {
+      return false;
+    }
+    return base.at(-1) === SLASH_BYTE ? existsSync(file(base, 'stdout')) : isFile(base);
+  }
+  return [false, true].some((cut) => existsSync(file(resultsFolder(spec.dir, job, cut), 'stdout')));
 }
 
 export function checkResultsNames(source: JobSource, spec: ResultsSpec): JobSource {

@@ -14,9 +14,10 @@ export function pipeSourceFor(opts: { gnu?: GnuOptions; workers: number; dryRun?
 }
 
 /**
- * --shuf: every job read first, then run in a random order (Fisher-Yates). Jobs are numbered again in that
- * order (id, index: the order output is printed in, as GNU's -k --shuf prints it); a command already expanded
- * keeps the {#} of its input position.
+ * --shuf: every job read first, then run in a random order (Fisher-Yates). A job's index is its place in that
+ * order (the order output is printed in, as GNU's -k --shuf prints it, and the joblog's Seq); its id stays its
+ * input position, as the {#} already expanded in its command does: what the joblog matches a job by for --resume
+ * (its id and what it does) must not change with the next shuffle, and `after` names jobs by their ids.
  */
 export async function shuffled(source: JobSource, random: () => number = Math.random): Promise<JobSource> {
   const all: Job[] = [];
@@ -25,11 +26,7 @@ export async function shuffled(source: JobSource, random: () => number = Math.ra
     const k = Math.floor(random() * (i + 1));
     [all[i], all[k]] = [all[k]!, all[i]!];
   }
-  const jobs = all.map((j, index) => ({
-    ...j,
-    index,
-    id: j.id === String(j.index + 1) ? String(index + 1) : j.id,
-  }));
+  const jobs = all.map((j, index) => ({ ...j, index }));
   const out: JobSource = { jobs, total: jobs.length, name: source.name };
   if (source.finished) out.finished = source.finished;
   return out;

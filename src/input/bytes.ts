@@ -1,7 +1,7 @@
 /** Where input bytes come from: a regular file (read again from where it started), or a stream (read once). */
 import { createReadStream, fstatSync, readFileSync, type Stats } from 'node:fs';
 import { InputTooLarge } from '../util/limits.js';
-import { shownPath } from './argv.js';
+import { shownPath } from '../util/argv.js';
 
 export type ByteSource =
   | {

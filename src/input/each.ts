@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from './source.js';
-import { rawArguments } from './argv.js';
+import { rawArguments } from '../util/argv.js';
 import { stdinItems, stoppedAt } from './stdin-items.js';
 import { compileTemplate, expandTemplate, type Template } from './template/index.js';
 import { withValues } from './values.js';

@@ -18,7 +18,7 @@ import type { Job } from '../kinds/types.js';
 import { streamedSource, type JobSource } from './source.js';
 import { fileSource, peek, readAll, stdinSource, type ByteSource } from './bytes.js';
 import { records } from './records.js';
-import { rawPath, shownPath } from './argv.js';
+import { rawPath, shownPath } from '../util/argv.js';
 import {
   documentTooLargeMessage,
   InputTooLarge,

@@ -265,8 +265,13 @@ export class Dispatcher {
   /** The worker runs its jobs in order, so the next job starts when the previous one is done. */
   private begin(slot: Slot): void {
     const t = slot.jobs.peek();
-    // A skipped or dropped job reports 'done' (skipped) by itself.
-    if (!t || t.killReason || t.state === 'cancelled') return;
+    // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began.
+    if (!t || t.killReason || t.withdrawn || t.state === 'cancelled') return;
+    this.started(t, slot);
+  }
+
+  /** `t` runs on `slot` from now: timed, and reported started. */
+  started(t: Tracked, slot: Slot): void {
     t.state = 'running';
     t.start = {
       worker: slot.id,

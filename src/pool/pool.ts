@@ -94,6 +94,21 @@ export class WorkerPool {
   }
 
   /**
+   * Withdraws an attempt that has not started as far as this side knows (halt, deadline, signals): a queued one is
+   * dropped (true); one sent ahead to a worker is skipped there, unless the worker has begun it already (its turn
+   * came while this was on its way), and reports through onDone either way: skipped, or what it did. False then.
+   */
+  withdraw(ticket: Ticket): boolean {
+    const t = ticket as Tracked;
+    if (t.state === 'queued') return this.cancel(t);
+    if (t.state === 'sent' && t.slot && !t.withdrawn && !t.killReason) {
+      t.withdrawn = true;
+      t.slot.handle.send({ type: 'skip', key: t.key });
+    }
+    return t.state === 'cancelled';
+  }
+
+  /**
    * Stops an attempt whatever its state: a queued one is dropped (returns true), one waiting in a worker's
    * batch is skipped, a running one is killed (its process group TERM then KILL; a call's worker is ended).
    * The attempt still reports through onDone, unless it was dropped from the queue. With `now`, there is no
@@ -246,6 +261,8 @@ export class WorkerPool {
 
   /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
   private spawned(t: Tracked, slot: Slot, pid: number, leader: string | null | undefined): void {
+    // Withdrawn, but its worker had begun it: it runs, and is timed and reported as it runs.
+    if (t.withdrawn && t.state === 'sent' && slot.jobs.peek() === t) this.dispatcher.started(t, slot);
     t.pgid = pid;
     this.groups.add(pid, slot.handle.pid, leader);
     if (t.killNow) this.groups.kill(pid);

@@ -73,6 +73,11 @@ export interface Tracked extends Ticket {
   killedAt?: number;
   /** Killed with no grace (a second Ctrl-C): SIGKILL, and a worker ended rather than asked. */
   killNow?: boolean;
+  /**
+   * Withdrawn while sent ahead (halt, deadline, signals): its worker skips it unless it has begun it already; its
+   * start is then known only from its worker (`spawned`, or its outcome), not from its turn coming here.
+   */
+  withdrawn?: boolean;
   timer?: NodeJS.Timeout;
   abortTimer?: NodeJS.Timeout;
   start?: StartInfo;

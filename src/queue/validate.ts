@@ -15,6 +15,7 @@ import { JOB_KINDS, kindOf } from '../kinds/index.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
 import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
 import { MAX_VALUE_DEPTH } from '../pool/buffers.js';
+import { MAX_TTL_MS } from './settings.js';
 
 /** Deepest nesting of arrays and objects a message may hold (a 100,000-deep value crashes structured clone). */
 export const MAX_DEPTH = 256;
@@ -23,7 +24,7 @@ const MAX_NODES = 1_000_000;
 /** Longest setTimeout Node can wait (ms): timeouts and retry delays above it fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A result's time to live in Redis: at most a year. */
-const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
+
 const MAX_CAPTURE = 2 ** 40;
 
 const ENVELOPE_KEYS = ['v', 'runId', 'job', 'capture', 'ttlMs', 'halt', 'deadline'];
@@ -85,8 +86,12 @@ function jobProblems(job: unknown): string[] {
   if ('retryDelayMs' in job && !isCount(job.retryDelayMs, MAX_TIMER_MS))
     say(['retryDelayMs'], `expected a delay from 0 to 24.8 days in ms, got ${typeName(job.retryDelayMs)}`);
   // The rest as a job file would hold it: the same schema, the same messages.
+  // Keys copied as own properties: a `__proto__` key (JSON.parse makes it an own key) stays a key the schema
+  // refuses, as in a job file, instead of setting the copy's prototype.
   const asWritten: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(job)) if (!WIRE_ONLY.includes(k)) asWritten[k] = v;
+  for (const [k, v] of Object.entries(job))
+    if (!WIRE_ONLY.includes(k))
+      Object.defineProperty(asWritten, k, { value: v, enumerable: true, writable: true });
   const issues: Issue[] = [...checkJob(asWritten), ...jobIssues(asWritten, [])];
   for (const i of issues) say(i.at, i.message);
   if (out.length) return out;

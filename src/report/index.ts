@@ -2,6 +2,7 @@
  * What a run reports, and where: the status display on stderr (a live view on a terminal, plain lines
  * elsewhere, NDJSON events on stdout, nothing with --quiet), and the files written at the end.
  */
+import { rawArguments } from '../util/argv.js';
 import type { ReportOptions } from './options.js';
 import { chalkFor } from './color.js';
 import { checkWritable } from './files.js';
@@ -30,7 +31,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
   if (opts.report !== undefined) checkWritable('--report', opts.report);
   const observers: RunObserver[] = [];
   const summary = {
-    argv: process.argv.slice(2),
+    argv: rawArguments(process.argv.slice(2)),
     ...(opts.joblog !== undefined && opts.joblog !== '-' ? { joblog: opts.joblog } : {}),
   };
   let out = sink;
@@ -74,7 +75,7 @@ export async function createObservers(opts: ReportOptions, sink: Sink, run: RunI
   if (opts.report !== undefined) {
     const { TimelineReport } = await import('./timeline.js');
     const mode = opts.queue ? 'queue' : opts.mode;
-    observers.push(new TimelineReport(opts.report, run, { mode, argv: summary.argv }));
+    observers.push(new TimelineReport(opts.report, run, { mode, argv: process.argv.slice(2) }));
   }
   return printed ? { observers, sink: out, printed } : { observers, sink: out };
 }

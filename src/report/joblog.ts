@@ -151,6 +151,8 @@ export class JoblogWriter implements RunObserver {
   private dirty = false;
   private syncing = false;
   private closing = false;
+  /** What begin() has still to do: empty a fresh log, or cut a resumed one's torn tail; undefined once done. */
+  private pending: 'fresh' | 'append' | undefined;
 
   constructor(
     private readonly file: string,
@@ -158,24 +160,43 @@ export class JoblogWriter implements RunObserver {
     private readonly warn: (message: string) => void,
   ) {
     this.fd = openJoblog(file, append);
+    this.pending = append ? 'append' : 'fresh';
+    if (append) this.begin();
+  }
+
+  /**
+   * A fresh log is emptied and given its header only when the run begins (its first event, or its end): a run
+   * refused before any job (exit 2: a `::::` file that is not there, a bad first line on stdin) leaves the
+   * earlier log as it was, so --resume-failed still knows what that run did.
+   */
+  private begin(): void {
+    if (this.fd === undefined || this.pending === undefined) return;
+    const fresh = this.pending === 'fresh';
+    this.pending = undefined;
     try {
-      if (append) cutTornTail(this.fd);
-      else ftruncateSync(this.fd, 0);
+      if (fresh) ftruncateSync(this.fd, 0);
+      else cutTornTail(this.fd);
       if (fstatSync(this.fd).size === 0) writeSync(this.fd, HEADER);
       fdatasyncSync(this.fd);
-      syncDirSync(dirname(file));
+      syncDirSync(dirname(this.file));
     } catch (e) {
-      closeSync(this.fd);
-      throw new UsageError(`--joblog: cannot write ${printable(file)}: ${reason(e)}`);
+      if (!fresh) {
+        closeSync(this.fd);
+        this.fd = undefined;
+        throw new UsageError(`--joblog: cannot write ${printable(this.file)}: ${reason(e)}`);
+      }
+      this.failed(e);
     }
   }
 
   event(e: ExecutorEvent): void {
+    this.begin();
     if (e.event !== 'finished' || e.result.status === 'cancelled') return;
     this.write(formatJoblogLine(e.result, e.job, received(e.result, e.output)));
   }
 
   end(): void {
+    this.begin();
     if (this.fd === undefined || this.closing) return;
     this.closing = true;
     try {

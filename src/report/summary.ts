@@ -6,8 +6,8 @@
 import type { ChalkInstance } from 'chalk';
 import type { JobResult } from '../kinds/types.js';
 import { formatDuration } from '../util/duration.js';
-import { redactId, redactText } from '../util/redact.js';
-import { shellQuote } from '../util/shell.js';
+import { redactBytes, redactId, redactText } from '../util/redact.js';
+import { shellQuote, shellWord } from '../util/shell.js';
 import { statusColor } from './color.js';
 import { printable } from '../util/text.js';
 import type { RunEnd, StopReason, Summary } from './types.js';
@@ -72,8 +72,8 @@ export interface SummaryOptions {
   slowest?: Slowest;
   /** The joblog this run wrote: the rerun hint names it. */
   joblog?: string;
-  /** The command line to repeat (without `poolrun`), for the rerun hint. */
-  argv?: string[];
+  /** The command line to repeat (without `poolrun`), for the rerun hint: the user's bytes where they are not UTF-8. */
+  argv?: readonly (string | Buffer)[];
   color?: ChalkInstance;
   maxFailures?: number;
 }
@@ -95,13 +95,17 @@ export function summaryLines(run: RunEnd, o: SummaryOptions = {}): string[] {
   }
   if (run.failures.length > max) lines.push(`  … and ${run.failures.length - max} more`);
   if (o.joblog !== undefined && run.failures.length) {
-    const args = (o.argv ?? []).filter((a) => a !== '--resume' && a !== '--resume-failed');
+    const args = (o.argv ?? [])
+      .map((a) => Buffer.from(a))
+      .filter((a) => !['--resume', '--resume-failed'].includes(a.toString()));
     // The command line is shown, so it is redacted (a --queue password, a token in a template); *** then marks
-    // what the user types back in (or passes in POOLRUN_QUEUE).
-    const shown = args.map(redactText);
-    const masked = shown.some((a, k) => a !== args[k]);
+    // what the user types back in (or passes in POOLRUN_QUEUE). Each word is quoted so that typing it back passes
+    // the same bytes, and shown on the line (`$'caf\xe9'`, `$'a\nb'`): no control character reaches the terminal.
+    const shown = args.map(redactBytes);
+    const masked = shown.some((a, k) => !a.equals(args[k]!));
+    const words = ['poolrun', '--resume-failed'].map(shellQuote).concat(shown.map(shellWord));
     lines.push(
-      `  to rerun what did not succeed: ${['poolrun', '--resume-failed', ...shown].map(shellQuote).join(' ')}` +
+      `  to rerun what did not succeed: ${words.join(' ')}` +
         (masked ? ' (*** stands for a secret poolrun does not print)' : ''),
     );
   }

@@ -27,11 +27,11 @@ function durationMs(value: string): number | undefined {
 /**
  * Parses `500ms`, `30s`, `2m`, `1h`, `1d`, `1.5s`, compounds such as `1d2h3m4s`, or a bare number of seconds
  * (GNU parallel's convention). Returns milliseconds, or undefined when the text is not a duration or is past
- * MAX_DURATION_MS.
+ * `maxMs` (MAX_DURATION_MS: what a timer can wait; a Redis expiry is not one).
  */
-export function parseDuration(value: string | number): number | undefined {
+export function parseDuration(value: string | number, maxMs = MAX_DURATION_MS): number | undefined {
   const ms = typeof value === 'number' ? value * 1000 : durationMs(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > MAX_DURATION_MS) return undefined;
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > maxMs) return undefined;
   return Math.round(ms);
 }
 

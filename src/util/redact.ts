@@ -307,8 +307,8 @@ function maskHeaders(text: string): string {
 }
 
 /**
- * Each word (after white space, a quote, `(`, `<` or `=`) with a `.` or `/` before its `?` and something after
- * it: its query values and fragment are masked (redactUrl). A word cannot hold a `?`, so every start inside one
+ * Each word (after white space, a quote, `(`, `<` or `=`) with a `.` or `/` before its `?` and a `name=value`
+ * after it: its query values and fragment are masked (redactUrl). A word cannot hold a `?`, so every start inside one
  * run of word characters ends at the same `?`: each run is scanned once, from its start, and the leftmost start
  * in it is taken (at the run's start, else after its first `(` or `=`).
  */
@@ -338,6 +338,9 @@ export function maskBareQueries(text: string): string {
     runs.lastIndex = end;
     const head = text.slice(word, q);
     if (!/[./]/.test(head)) continue;
+    // Without a scheme, a `?` is a URL's only with a value (`h.example/x?token=…`): `Why?.txt`, `*.??`, `/tmp/?x`
+    // are file names and globs, shown and used as written.
+    if (!query.split('#')[0]!.includes('=')) continue;
     const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
     out += text.slice(from, word) + redactUrl(head + query.slice(0, query.length - tail.length)) + tail;
     from = end;

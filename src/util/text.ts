@@ -6,6 +6,8 @@
  */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** One character of CONTROL (not global: for test()). */
+export const UNSHOWABLE = new RegExp(CONTROL.source);
 
 /**
  * Text from a job file, an argument or a message, made safe to show: every character of CONTROL written as an

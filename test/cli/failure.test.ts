@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessPoolExecutor, ThreadPoolExecutor, type ExecutorEvent } from '../../dist/index.js';
 import { BIN, poolrun, readJson, useTempDirs, waitFor } from '../helpers.js';
-import { modes, readNumbers, survivors, treeJob, writeJobs, TREE_SIZE } from './failure-helpers.js';
+import { lines, modes, readNumbers, survivors, treeJob, writeJobs, TREE_SIZE } from './failure-helpers.js';
 
 const temp = useTempDirs();
 
@@ -321,6 +321,53 @@ describe.each(modes)('--halt (%s mode)', (mode) => {
         ['queued', 'cancelled'],
       ]);
       expect(r.stdout).toBe('finished\n');
+    },
+  );
+});
+
+describe('--halt with --chunksize: the report says what ran', () => {
+  it.each([['soon'], ['now']])(
+    '--halt %s, process mode, chunks of 3 on one worker: the job after the failure in its chunk is reported as it ran',
+    async (how) => {
+      for (let round = 0; round < 3; round++) {
+        const dir = temp();
+        const ran = join(dir, 'ran');
+        const json = join(dir, 'out.json');
+        const mark = (id: string) => `echo ${id} >> ${ran}`;
+        const file = writeJobs(dir, [
+          { id: 'a', run: `${mark('a')}; exit 1` },
+          { id: 'b', run: `${mark('b')}; sleep 1; echo b-done` },
+          { id: 'c', run: mark('c') },
+          { id: 'd', run: mark('d') },
+        ]);
+        const r = await poolrun([
+          '-m',
+          'process',
+          '-w',
+          '1',
+          '--chunksize',
+          '3',
+          '--halt',
+          how,
+          '--json',
+          json,
+          file,
+        ]);
+        expect(r.code).toBe(1);
+        const results = readJson(json).results;
+        const marked = new Set(lines(ran));
+        // A job that ran has a start time and an attempt; one reported never started did not run.
+        for (const x of results) expect([x.id, x.startedAt !== null]).toEqual([x.id, marked.has(x.id)]);
+        expect(results[0]).toMatchObject({ id: 'a', status: 'failed' });
+        expect(marked.has('c')).toBe(false);
+        expect(marked.has('d')).toBe(false);
+        const b = results[1]!;
+        if (marked.has('b')) {
+          // Begun before the halt reached its worker: soon lets it finish, now kills it.
+          if (how === 'soon') expect([b.status, r.stdout]).toEqual(['succeeded', 'b-done\n']);
+          else expect([b.status, b.signal]).toEqual(['cancelled', 'SIGTERM']);
+        } else expect(b.status).toBe('cancelled');
+      }
     },
   );
 });

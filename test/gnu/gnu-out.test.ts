@@ -249,6 +249,100 @@ describe("--results DIR: GNU parallel's tree, file by file", () => {
   });
 });
 
+describe('--resume with --results and no --joblog: the jobs that left output there are not run again, as GNU', () => {
+  it.each([
+    ['a tree', ['--results', 'res']],
+    ['a NAME', ['--results', 'out/{}.txt']],
+    ['a NAME folder', ['--results', 'out/{}/']],
+  ])('%s', async (_, results) => {
+    const base = temp();
+    const cmd = 'echo {} >> ran; echo out {}';
+    const dirs = [mkdirAt(base, 'p'), mkdirAt(base, 'g')];
+    const both = (args: string[]) =>
+      Promise.all([pool(args, undefined, dirs[0]), gnu(args, undefined, dirs[1])]);
+    const ran = (d: string) => readFileSync(join(d, 'ran'), 'utf8').split('\n').sort().join(' ').trim();
+    await both(['-k', ...results, cmd, ':::', 'a', 'c']);
+    for (const d of dirs) writeFileSync(join(d, 'ran'), '');
+    // New jobs run; those whose output is there do not.
+    const [p, g] = await both(['-k', ...results, '--resume', cmd, ':::', 'a', 'b', 'c', 'd']);
+    expect(show(p.stdout)).toBe(show(g.stdout));
+    expect(p.code).toBe(g.code);
+    expect(ran(dirs[0]!)).toBe('b d');
+    expect(ran(dirs[1]!)).toBe('b d');
+    const top = results[1]!.split('/')[0]!;
+    expect(tree(join(dirs[0]!, top))).toEqual(tree(join(dirs[1]!, top)));
+  });
+
+  it('--resume-failed still needs --joblog (it needs the exit statuses); --resume needs one or the other', async () => {
+    const r1 = await pool(['--results', 'res', '--resume-failed', 'echo', ':::', 'a'], undefined, temp());
+    expect(r1.code).toBe(2);
+    expect(r1.stderr.toString()).toMatch(/--resume-failed needs --joblog/);
+    const r2 = await pool(['--resume', 'echo', ':::', 'a'], undefined, temp());
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.toString()).toMatch(/--resume needs --joblog FILE .* or --results DIR/);
+  });
+});
+
+describe('a `?` in a file name or glob is text, not a URL query to mask', () => {
+  const values = ['Q&A/Why?.txt', 'Q&A/Why?.md', 'music/Who?.mp3', 'x/?y', 'img.??', 'a/b?', 'c.d?#e'];
+  it('--tag, --tagstring, --dry-run and the --results tree as GNU parallel makes them', async () => {
+    for (const args of [
+      ['-k', '--tag', 'echo', ':::', ...values],
+      ['-k', '--tagstring', 'img.??', 'echo', ':::', ...values],
+      ['--dry-run', 'ls', '*.??', '/tmp/?x', '{}', ':::', ...values],
+    ]) {
+      const [p, g] = await Promise.all([pool(args), gnu(args)]);
+      expect([args, show(p.stdout)]).toEqual([args, show(g.stdout)]);
+    }
+    const base = temp();
+    const dirs = [mkdirAt(base, 'p'), mkdirAt(base, 'g')];
+    await Promise.all([
+      pool(['--results', 'res', 'echo', ':::', ...values], undefined, dirs[0]),
+      gnu(['--results', 'res', 'echo', ':::', ...values], undefined, dirs[1]),
+    ]);
+    const tp = tree(join(dirs[0]!, 'res'));
+    expect(Object.keys(tp).filter((k) => k.endsWith('/stdout'))).toHaveLength(values.length);
+    expect(tp).toEqual(tree(join(dirs[1]!, 'res')));
+  });
+
+  it("a URL's query value is still masked where it is shown, with or without its scheme", async () => {
+    const r = await pool(['-k', '--tag', 'echo', ':::', 'h.example/x?token=s3cr3t', 'https://h/x?abc']);
+    // The tag (before the TAB) is shown masked; what the job printed is its own output.
+    const tags = r.stdout
+      .toString()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => l.split('\t')[0]);
+    expect(tags).toEqual(['h.example/x?token=***', 'https://h/x?***']);
+  });
+});
+
+describe('--header : on a file of CRLF lines', () => {
+  it("the header line's CR is not part of the last name; values keep theirs, as GNU", async () => {
+    const dir = temp();
+    const tsv = join(dir, 'crlf.tsv');
+    writeFileSync(tsv, 'x\ty\r\n1\t2\r\n3\t4\r\n');
+    for (const args of [
+      ['-k', '--header', ':', 'echo', '{y}-{x}', '::::', tsv],
+      ['-k', '--header', ':', '--colsep', '\t', 'echo', '{y}-{x}', '::::', tsv],
+    ]) {
+      const [p, g] = await Promise.all([pool(args), gnu(args)]);
+      expect(show(p.stdout)).toBe(show(g.stdout));
+      expect(p.stdout.toString()).toMatch(/^2\r?-1\n/);
+    }
+    // --results names its levels by the header's names, without the CR; the value keeps it, as GNU's.
+    await pool(['--header', ':', '--results', 'res', 'echo', '{x}', '::::', tsv], undefined, dir);
+    expect(Object.keys(tree(join(dir, 'res'))).sort()).toEqual([
+      '/x/1/y/2\r/seq',
+      '/x/1/y/2\r/stderr',
+      '/x/1/y/2\r/stdout',
+      '/x/3/y/4\r/seq',
+      '/x/3/y/4\r/stderr',
+      '/x/3/y/4\r/stdout',
+    ]);
+  });
+});
+
 function mkdirAt(base: string, name: string): string {
   const d = join(base, name);
   mkdirSync(d);

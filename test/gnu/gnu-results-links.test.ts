@@ -41,4 +41,36 @@ describe('--results and symbolic links', () => {
     expect(readFileSync(join(cwd, 'out/plain/g'), 'utf8')).toBe('y plain/g\n');
     expect(existsSync(join(cwd, 'out/plain/g.seq'))).toBe(true);
   });
+
+  it.each([
+    ["a source's folder (DIR/1)", '1', 'a'],
+    ["a value's folder (DIR/1/a)", '1/a', ''],
+    ["a second source's folder (DIR/1/a/2)", '1/a/2', 'b'],
+  ])(
+    "a GNU tree's %s replaced by a link that leads out: nothing written through it, nor folders made",
+    async (_, at, rest) => {
+      const cwd = temp();
+      const elsewhere = temp();
+      // What the link leads to may already hold the files a job would write.
+      mkdirSync(join(elsewhere, rest), { recursive: true });
+      writeFileSync(join(elsewhere, rest, 'stdout'), 'IMPORTANT\n');
+      mkdirSync(join(cwd, 'res', at, '..'), { recursive: true });
+      symlinkSync(elsewhere, join(cwd, 'res', at));
+      const before = readdirSync(elsewhere, { recursive: true }).sort();
+      const r = await poolrun(['-q', '--results', 'res', 'echo', 'PWNED', ':::', 'a', ':::', 'b'], { cwd });
+      expect(r.stderr).toMatch(/--results .*outside .* not written/);
+      expect(readFileSync(join(elsewhere, rest, 'stdout'), 'utf8')).toBe('IMPORTANT\n');
+      expect(readdirSync(elsewhere, { recursive: true }).sort()).toEqual(before);
+    },
+  );
+
+  it('a link inside a GNU tree that leads to another place in it is followed, as a folder would be', async () => {
+    const cwd = temp();
+    mkdirSync(join(cwd, 'res', 'other'), { recursive: true });
+    symlinkSync(join(cwd, 'res', 'other'), join(cwd, 'res', '1'));
+    const r = await poolrun(['-q', '--results', 'res', 'echo', 'ok', ':::', 'a'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(join(cwd, 'res', 'other', 'a', 'stdout'), 'utf8')).toBe('ok a\n');
+  });
 });

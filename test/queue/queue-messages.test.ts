@@ -77,6 +77,8 @@ function mutate(obj: Record<string, unknown>, path: string[], value: unknown): R
   return copy;
 }
 
+const parsed = (json: string) => JSON.parse(json) as Record<string, unknown>;
+
 /** Fields a job may leave out (the job file's defaults apply). */
 const OPTIONAL = new Set(['overwrite', 'export', 'args']);
 
@@ -157,6 +159,16 @@ function badMessages(dir: string): Array<{ name: string; data: unknown }> {
     ['index a string', good('b', { kind: 'run', run: 'true', index: 'zero' })],
     ['unknown job key', good('b', { kind: 'run', run: 'true', shell: '/bin/bash' })],
     ['unknown envelope key', { ...b, extra: 1 }],
+    // JSON.parse makes `__proto__` an own key (an object literal would set the prototype instead).
+    ['job __proto__ key', good('b', parsed('{"kind":"run","run":"true","__proto__":{"env":{"X":"1"}}}'))],
+    ['envelope __proto__ key', { ...b, ...parsed('{"__proto__":{"halt":"now"}}') }],
+    [
+      'copy __proto__ key',
+      good(
+        'b',
+        parsed(`{"kind":"copy","copy":{"from":"/etc/hostname","to":"${join(dir, 'p')}","__proto__":{}}}`),
+      ),
+    ],
     ['version 2', { ...b, v: 2 }],
     ['runId with a colon', { ...b, runId: 'r:x' }],
     [

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolrun, useTempDirs, waitFor } from '../helpers.js';
+import { execa } from 'execa';
+import { BIN, poolrun, useTempDirs, waitFor } from '../helpers.js';
 import { lines, modes, readNumbers, startPoolrun, survivors, writeJobs } from '../cli/failure-helpers.js';
 
 const temp = useTempDirs();
@@ -233,11 +234,129 @@ describe('--resume and --resume-failed', () => {
     const { dir, ran, file } = setup();
     const r1 = await poolrun(['--resume', file]);
     expect(r1.code).toBe(2);
-    expect(r1.stderr).toMatch(/--resume and --resume-failed need --joblog/);
+    expect(r1.stderr).toMatch(/--resume needs --joblog/);
     const r2 = await poolrun(['--joblog', join(dir, 'no', 'such', 'dir', 'log'), file]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/^poolrun: --joblog: cannot write .*no\/such\/dir\/log/);
     expect(existsSync(ran)).toBe(false);
+  });
+});
+
+describe('the joblog across runs', () => {
+  it('--shuf: --resume runs nothing a shuffled run finished, --resume-failed only what failed, whatever the order', async () => {
+    const dir = temp();
+    const log = join(dir, 'log');
+    const ran = join(dir, 'ran');
+    const values = 'a b c d e f g h i j'.split(' ');
+    // Jobs of the values c, f and i fail; every job notes its value when it runs.
+    const cmd = `echo {} >> ${ran}; case {} in c|f|i) exit 1;; esac`;
+    const first = await poolrun(['-q', '-w', '2', '--shuf', '--joblog', log, cmd, ':::', ...values]);
+    expect(first.code).toBe(3); // GNU's form: the number of jobs that failed
+    expect(lines(ran).sort()).toEqual(values);
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(ran, '');
+      const again = await poolrun([
+        '-q',
+        '-w',
+        '2',
+        '--shuf',
+        '--joblog',
+        log,
+        '--resume',
+        cmd,
+        ':::',
+        ...values,
+      ]);
+      expect(again.code).toBe(0);
+      expect(lines(ran)).toEqual([]);
+    }
+    writeFileSync(ran, '');
+    const failed = await poolrun([
+      '-q',
+      '-w',
+      '2',
+      '--shuf',
+      '--joblog',
+      log,
+      '--resume-failed',
+      cmd,
+      ':::',
+      ...values,
+    ]);
+    expect(failed.code).toBe(3);
+    expect(lines(ran).sort()).toEqual(['c', 'f', 'i']);
+    // A job keeps its input position as its id, and {#}; Seq counts in the order the jobs ran.
+    const r = await poolrun([
+      '-q',
+      '-w',
+      '1',
+      '--shuf',
+      '--joblog',
+      join(dir, 'n.log'),
+      'echo {#} {}',
+      ':::',
+      ...values,
+    ]);
+    const byId = rows(join(dir, 'n.log')).map((x) => [x.id, x.command]);
+    expect(byId.map(([, c]) => c)).toEqual(byId.map(([id]) => `echo ${id} ${values[Number(id) - 1]}`));
+    expect(rows(join(dir, 'n.log')).map((x) => x.seq)).toEqual(values.map((_, k) => String(k + 1)));
+    expect(
+      r.stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(byId.map(([id]) => id));
+  });
+
+  it('a run refused before any job (exit 2: a missing :::: or -a file, a NUL in the first line on stdin) leaves the earlier log as it was', async () => {
+    const dir = temp();
+    const log = join(dir, 'log');
+    expect((await poolrun(['-q', '--joblog', log, 'exit {}', ':::', '0', '1'])).code).toBe(1);
+    const before = readFileSync(log);
+    expect(before.toString().split('\n')).toHaveLength(4);
+    const refused = [
+      await poolrun(['-q', '--joblog', log, 'echo {}', '::::', join(dir, 'no-such-file')]),
+      await poolrun(['-q', '--joblog', log, '-a', join(dir, 'no-such-file'), 'echo {}']),
+      await poolrun(['-q', '--joblog', log, '--each', 'echo {}'], {
+        input: Buffer.from([0x61, 0x00, 0x62, 0x0a]),
+      }),
+    ];
+    for (const r of refused) {
+      expect(r.code).toBe(2);
+      expect(readFileSync(log).equals(before)).toBe(true);
+    }
+    // A run that does begin starts the log afresh, even one of no jobs at all.
+    expect((await poolrun(['-q', '--joblog', log, 'echo {}', ':::', 'x'])).code).toBe(0);
+    expect(rows(log).map((x) => x.command)).toEqual(['echo x']);
+    expect((await poolrun(['-q', '--joblog', log, '--each', 'echo {}'], { input: '' })).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe(`${GNU_COLUMNS.join('\t')}\tJobId\tJobHash\n`);
+  });
+
+  it('the rerun hint is one line and, typed back into bash, runs the very bytes that failed', async () => {
+    const dir = temp();
+    const log = join(dir, 'log');
+    const ran = join(dir, 'ran');
+    // Values bash makes from $'…': not UTF-8, a newline, an escape sequence, a quote.
+    const script = `exec "$0" "$1" --joblog log 'printf "%s|" {} >> ran; exit 1' ::: $'caf\\xe9' $'a\\nb' $'e\\x1b[2Jf' "it's"`;
+    const first = await execa('bash', ['-c', script, process.execPath, BIN], { cwd: dir, reject: false });
+    expect(first.exitCode).toBe(4); // GNU's form: the number of jobs that failed
+    const hint = first.stderr.split('\n').find((l) => l.includes('to rerun what did not succeed'))!;
+    expect(hint).toBeDefined();
+    // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+    expect(hint).not.toMatch(/[\u0000-\u001f\u007f-\u009f\ufffd]/);
+    const once = readFileSync(ran);
+    expect(once.includes(Buffer.from('caf\xe9|', 'latin1'))).toBe(true);
+    writeFileSync(ran, '');
+    const rerun = hint.replace(/^.*to rerun what did not succeed: poolrun /, 'exec "$0" "$1" ');
+    const second = await execa('bash', ['-c', rerun, process.execPath, BIN], { cwd: dir, reject: false });
+    expect(second.exitCode).toBe(4);
+    // The same four jobs ran again, with the same bytes (a changed value would be a new job of its own).
+    expect([...readFileSync(ran).toString('latin1').split('|')].sort()).toEqual(
+      [...once.toString('latin1').split('|')].sort(),
+    );
+    expect(rows(log)).toHaveLength(8);
+    const hashes = rows(log).map((x) => x.hash);
+    expect(new Set(hashes).size).toBe(4);
   });
 });
 

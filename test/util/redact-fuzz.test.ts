@@ -55,7 +55,8 @@ const REFERENCE =
   /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 function reference(text: string): string {
   return text.replace(REFERENCE, (m, lead: string, word: string, query: string) => {
-    if (!/[./]/.test(word)) return m;
+    // A scheme-less word is a URL only with a `name=value` query (`Why?.txt` is a file name).
+    if (!/[./]/.test(word) || !query.split('#')[0]!.includes('=')) return m;
     const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
     return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
   });

@@ -11,7 +11,7 @@
  *     (one source), never separators, as before, so a file named `:::` in a glob is a name;
  *   - `--call`: none of this.
  */
-import { rawPath, shownPath, writtenNotUtf8 } from '../argv.js';
+import { rawPath, shownPath, writtenNotUtf8 } from '../../util/argv.js';
 import { printable } from '../../util/text.js';
 import { UsageError } from '../../errors.js';
 import { isGnuForm, isSeparator } from './form.js';
@@ -36,7 +36,7 @@ export interface GnuInput {
   label: string;
   /**
    * The words from the first separator on (`:::`/`::::`…), as given: the last words of the command line, where
-   * input/argv.ts finds their bytes.
+   * util/argv.ts finds their bytes.
    */
   operands: string[];
   /** --each without a separator: its arguments are one source (`values`), or without any, stdin is (`stdin`). */

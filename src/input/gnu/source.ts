@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { streamedSource, type JobSource } from '../source.js';
 import type { Job } from '../../kinds/types.js';
 import { withValues } from '../values.js';
-import { rawArguments, rawPath, shownPath } from '../argv.js';
+import { rawArguments, rawPath, shownPath } from '../../util/argv.js';
 import { LineTooLong, lineTooLongMessage } from '../../util/limits.js';
 import { records } from '../records.js';
 import { compileTemplate, expandArgs, type Template } from '../template/index.js';
@@ -126,9 +126,9 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   let names: Map<string, number> | undefined;
   let labels: string[] | undefined;
   if (g.header) {
-    const all: Buffer[] = [];
-    for (const vs of values) all.push(...(vs.shift() ?? []));
-    labels = all.map((n) => n.toString('utf8'));
+    const all: string[] = [];
+    for (const vs of values) all.push(...headerNames(vs.shift() ?? []));
+    labels = all;
     names = nameMap(labels);
   }
   const template = compile(names);
@@ -156,6 +156,14 @@ function* noArgJobs(t: Template, combos: Iterable<Buffer[]>): Generator<Job> {
 function* jobsOf(t: Template, args: Iterable<Buffer[]>, none: number, names?: string[]): Generator<Job> {
   let index = 0;
   for (const a of args) yield job(t, a, index++, none, names);
+}
+
+/** A header line's columns as names: without the CR of a CRLF line (GNU parallel's `s/\r$//` of the line). */
+function headerNames(columns: Buffer[]): string[] {
+  return columns.map((n, k) => {
+    const name = n.toString('utf8');
+    return k === columns.length - 1 ? name.replace(/\r$/, '') : name;
+  });
 }
 
 /** `names`: with --header, each argument position's name; the values ride along for --tag and --results. */
@@ -202,7 +210,7 @@ async function* streamJobs(
     for (const b of batch) {
       const v = valueOf(b);
       if (!template) {
-        names = v.map((n) => n.toString('utf8'));
+        names = headerNames(v);
         template = compile(nameMap(names));
         continue;
       }

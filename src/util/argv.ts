@@ -4,8 +4,8 @@
  * /proc/self/cmdline; elsewhere the decoded text is the best there is.
  */
 import { readFileSync } from 'node:fs';
-import { printable } from '../util/text.js';
-import { utf8Runs } from '../util/utf8.js';
+import { printable } from './text.js';
+import { utf8Runs } from './utf8.js';
 
 export function rawArguments(args: readonly string[]): Buffer[] {
   const plain = () => args.map((a) => Buffer.from(a));
