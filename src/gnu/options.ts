@@ -179,6 +179,8 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       raw.json = raw.results;
     } else set('resultsDir', raw.results);
   }
+  // The output goes to --results' files and is not printed: streamed (-u, --line-buffer) neither.
+  if (g.resultsDir !== undefined && raw.output === 'stream') raw.output = 'group';
   if (raw.shuf) set('shuf', true);
   if (raw.runIfEmpty === false && !raw.pipe) set('skipBlank', true);
   if (typeof raw.timeout === 'string' && /%\s*$/.test(raw.timeout)) {

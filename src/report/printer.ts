@@ -44,7 +44,8 @@ export interface PrinterOptions {
   ordered?: boolean;
   /**
    * GNU parallel's form: a job killed while it ran (`--halt now`, a signal: `cancelled` after it started) prints
-   * nothing, as GNU discards what the jobs it kills printed (it is still in --json).
+   * nothing, as GNU discards what the jobs it kills printed (it is still in --json); in input order, neither does
+   * any job after it, as `parallel -k` never prints what it held behind a killed job.
    */
   dropKilled?: boolean;
 }
@@ -59,6 +60,8 @@ const NL = Buffer.from('\n');
 
 export class OutputPrinter {
   private next = 0;
+  /** GNU's form, input order: a killed job was dropped, and so is every job after it (dropKilled). */
+  private droppingRest = false;
   private readonly held = new Map<number, Held>();
   private readonly queue = new Deque<Held>();
   private readonly lines = new LineSplitter();
@@ -190,7 +193,9 @@ export class OutputPrinter {
   /** Prints one finished job; returns a promise only when it has to wait. */
   private print(result: JobResult, output: JobOutput | undefined): Promise<void> | undefined {
     const o = this.opts;
-    if (o.dropKilled && o.output === 'group' && result.status === 'cancelled' && result.startedAt !== null) {
+    const killed = result.status === 'cancelled' && result.startedAt !== null;
+    if (o.dropKilled && o.output === 'group' && (killed || this.droppingRest)) {
+      this.droppingRest ||= o.order === 'input';
       for (const f of [output?.stdoutFile, output?.stderrFile]) if (f) rmSync(f, { force: true });
       return undefined;
     }

@@ -145,6 +145,24 @@ describe.skipIf(!existsSync(GNU))('--halt in GNU parallel spellings, against GNU
     }
   });
 
+  it('--halt now: nothing after a killed job prints, in input order, as parallel -k holds it back and never prints it', async () => {
+    // a and c print and end; k runs until killed; f fails once a, c and k have started (marker files).
+    const cmd =
+      'case {} in a) echo a; touch ma;; c) echo c; touch mc;; k) touch mk; sleep 20;; ' +
+      'f) until [ -e ma ] && [ -e mc ] && [ -e mk ]; do sleep 0.02; done; echo f; exit 1;; esac';
+    for (const values of [
+      ['a', 'k', 'c', 'f'],
+      ['a', 'f', 'k', 'c'],
+      ['k', 'a', 'f', 'c'],
+    ]) {
+      const form = ['-j4', '--halt', 'now,fail=1', cmd, ':::', ...values];
+      const g = await runTool(GNU, ['--will-cite', '-k', ...form], temp());
+      const p = await runTool(process.execPath, [BIN, '-q', ...form], temp());
+      expect([values, p.stdout]).toEqual([values, g.stdout]);
+      expect(p.code).toBe(g.code);
+    }
+  });
+
   it('GNU conditions poolrun cannot do: exit 2 naming the nearest poolrun way', async () => {
     const dir = temp();
     for (const v of ['now,fail=2', 'soon,fail=30%', 'now,success=1', 'soon,done=3', '-1', '-2', 'later']) {

@@ -317,6 +317,19 @@ describe('a `?` in a file name or glob is text, not a URL query to mask', () => 
   });
 });
 
+describe('--results with -u or --line-buffer', () => {
+  it.each([['-u'], ['--line-buffer']])('%s: the output goes to the tree, none is printed', async (flag) => {
+    const base = temp();
+    const dirs = [mkdirAt(base, 'p'), mkdirAt(base, 'g')];
+    const args = ['-k', '--results', 'res', flag, 'echo', ':::', 'a', 'b'];
+    const [p, g] = await Promise.all([pool(args, undefined, dirs[0]), gnu(args, undefined, dirs[1])]);
+    expect(p.stdout.toString()).toBe('');
+    if (flag === '-u') expect(g.stdout.toString()).toBe('');
+    expect(tree(join(dirs[0]!, 'res'))).toEqual(tree(join(dirs[1]!, 'res')));
+    expect(readFileSync(join(dirs[0]!, 'res', '1', 'b', 'stdout'), 'utf8')).toBe('b\n');
+  });
+});
+
 describe('--header : on a file of CRLF lines', () => {
   it("the header line's CR is not part of the last name; values keep theirs, as GNU", async () => {
     const dir = temp();

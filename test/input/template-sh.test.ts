@@ -92,6 +92,29 @@ describe('templates sh would read differently are refused through the CLI before
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('after alias, no value: a later command name may expand to a comment or eval (each form of alias, each value)', async () => {
+    const dir = temp();
+    const aliases = [
+      "alias x='echo #'",
+      'alias x=eval',
+      "\\alias x='echo #'",
+      "command alias x='echo #'",
+      "a''lias x=eval",
+    ];
+    const uses = ['\nx {}', '; x {}', '\necho "$(x {})"', '\nx -- {}'];
+    const values = ['\ntouch pwned #', ';touch pwned', '$(touch pwned)'];
+    for (const a of aliases)
+      for (const u of uses) {
+        const r = await poolrun(['-q', '--each', `touch ran; ${a}${u}`, ...values], { cwd: dir });
+        expect([a, u, r.code]).toEqual([a, u, 2]);
+        expect(r.stderr).toMatch(/comes after alias/);
+      }
+    expect(readdirSync(dir)).toEqual([]);
+    // A value before the alias is read as before.
+    const r = await poolrun(['-q', '--each', 'echo {}; alias x=y', 'a'], { cwd: dir });
+    expect([r.code, r.stdout]).toEqual([0, 'a\n']);
+  });
+
   it('a value cannot become the command: {.} of "eval.;touch P" would be eval', async () => {
     const dir = temp();
     for (const template of ['{.} {}', 'x=1 {.} {}', 'command {.} {}', 'echo hi;']) {

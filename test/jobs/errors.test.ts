@@ -225,4 +225,32 @@ describe('strings exec would refuse (E2BIG): exit 2 where they are, before anyth
     }
     expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
+
+  it('a command made from input (GNU form, --each): at the limit it runs; one byte over, exit 2 naming its job', async () => {
+    const dir = temp();
+    // `printf %s {}` quotes a plain value bare: the command is 10 bytes and the value.
+    const value = (n: number) => 'x'.repeat(n - 'printf %s '.length);
+    writeFileSync(join(dir, 'ok'), `${value(MAX)}\n`);
+    writeFileSync(join(dir, 'long'), `${value(MAX + 1)}\n`);
+    const ok = await poolrun(['-q', 'printf %s {}', '::::', join(dir, 'ok')]);
+    expect([ok.code, ok.stdout.length]).toEqual([0, MAX - 10]);
+    for (const args of [
+      ['printf %s {}', '::::', join(dir, 'long')],
+      ['--dry-run', 'printf %s {}', '::::', join(dir, 'long')],
+      ['--each', 'printf %s {}', value(MAX + 1)],
+    ]) {
+      const r = await poolrun(['-q', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(`^poolrun: job 1: the command is ${MAX + 1} bytes: .* at most ${MAX}`),
+      );
+      expect(r.stderr).not.toMatch(/E2BIG/);
+    }
+    // After jobs have run: the run stops at it, exit 2.
+    const r = await poolrun(['-q', '--each', `echo {} >> ${join(dir, 'ran')}`], {
+      input: `a\n${value(MAX + 1)}\n`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/poolrun: job 2: the command is/);
+  });
 });

@@ -142,6 +142,7 @@ export function list(s: ReadState, open: number | undefined): void {
       // What sh runs: the word after quote removal (`"eval"`, `\eval`, `e''val` are eval too).
       const name = w.plain ? w.text : unquoted(w.raw);
       runsCode = name !== undefined && CODE.has(name);
+      if (name === 'alias') s.context.aliasAt ??= s.base + i;
       namesVars = name !== undefined && NAMES.has(name);
       // `command [-p] NAME …`, `exec NAME …`: NAME is the command; options before it are skipped.
       // `command -v NAME` only looks NAME up.

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { parseReplacement, type SlotSpec } from '../replacements.js';
 import { list } from './commands.js';
 import { Refusal } from './refusals.js';
-import { ReadState } from './state.js';
+import { ReadState, type ReadContext } from './state.js';
 import type { Found } from './syntax.js';
 
 export interface Slot {
@@ -52,9 +52,19 @@ function position(cmd: string, at: number): string {
 }
 
 function read(cmd: string, names: ReadonlyMap<string, number> | undefined): Found[] {
-  const reader = new ReadState({ names, list }, cmd);
+  const context: ReadContext = { names, list };
+  const reader = new ReadState(context, cmd);
   reader.readAll();
-  return reader.found.sort((a, b) => a.at - b.at);
+  const found = reader.found.sort((a, b) => a.at - b.at);
+  // dash expands an alias before it reads the line: after `alias`, any command name may stand for other words
+  // (`echo #`, `eval`), which this reading cannot know, so no value after it is sure to stay one word of data.
+  const after = context.aliasAt === undefined ? undefined : found.find((f) => f.at > context.aliasAt!);
+  if (after)
+    throw new Refusal(
+      after.at,
+      `${after.r} comes after alias, which can make a later command name mean anything (a comment, eval); define a function instead: f() { …; }`,
+    );
+  return found;
 }
 
 export interface CompileOptions {

@@ -2,6 +2,8 @@
  * Expanding a compiled template for a job: each value one shell-quoted word (quote.ts), quoted even when it is a
  * safe word where a bare word would mean more than its text.
  */
+import { JobFileError } from '../../errors.js';
+import { argTooLong } from '../../util/limits.js';
 import { singleQuote } from '../../util/shell.js';
 import { quoteBytes } from '../quote.js';
 import { applyReplacement, argIndex, type SlotSpec } from '../replacements.js';
@@ -66,6 +68,10 @@ export function expandArgs(t: Template, args: readonly Buffer[], seq: number, no
     out += copies.map(copy).join(' ') + t.parts[g.end]!;
     k = g.end;
   }
+  // exec takes the command as one string of at most 128 KiB: a longer one is refused at its job, not run to fail
+  // with E2BIG (a job file's command is checked as it is read, jobs/normalize.ts).
+  const long = argTooLong(out, 'the command');
+  if (long) throw new JobFileError([{ where: `job ${seq}`, message: long }]);
   return out;
 }
 

@@ -18,6 +18,8 @@ export interface ReadContext {
    * `open` is where that `$(` is. (commands.ts's `list`.)
    */
   list: (s: ReadState, open: number | undefined) => void;
+  /** Where the template first runs `alias` (set by commands.ts), if it does. */
+  aliasAt?: number;
 }
 
 /**
