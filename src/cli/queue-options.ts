@@ -1,8 +1,7 @@
 /** The command-line settings of the queue mode (`--queue` for a producer, `poolrun worker`), validated. */
 import { UsageError } from '../errors.js';
 import type { QueueSettings } from '../queue/producer.js';
-import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
-import { MAX_TTL_MS } from '../queue/settings.js';
+import { MAX_DURATION_MS, MAX_TTL_MS, parseDuration } from '../util/duration.js';
 import { redactUrl } from '../util/redact.js';
 
 export interface RawQueueOptions {

@@ -194,6 +194,8 @@ export class Executor {
     for (const e of this.#jobs.values()) {
       const withdrawn = !e.ticket || this.pool.withdraw(e.ticket);
       if (e.future.state === 'pending' && withdrawn) this.#finishCancelled(e);
+      else if (e.future.state === 'pending')
+        e.killed = true; // begun on its worker: its outcome, no retry
       else if (e.retryTimer) {
         clearTimeout(e.retryTimer);
         delete e.retryTimer;
@@ -376,17 +378,13 @@ export class Executor {
     if (!this.#jobs.isLive(e)) return;
     // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
     // cancelled result (a job) or a CancelledError (a task).
-    if (!e.future.forceCancel() && !e.future.done()) e.settle(e.future, this.#cancelled(e));
+    if (!e.future.forceCancel() && !e.future.done())
+      e.settle(e.future, cancelledResult(e.job, e.started, e.failed));
     this.#reportCancelled(e);
   }
 
-  /** A cancelled job's result: the attempts that started, and what the last of them did (a retry was waiting). */
-  #cancelled(e: Entry): JobResult {
-    return cancelledResult(e.job, e.started, e.failed);
-  }
-
   #reportCancelled(e: Entry): void {
-    if (this.#jobs.isLive(e)) this.#jobs.finish(e, this.#cancelled(e));
+    if (this.#jobs.isLive(e)) this.#jobs.finish(e, cancelledResult(e.job, e.started, e.failed));
   }
 
   async #close(): Promise<void> {

@@ -265,7 +265,9 @@ export class Dispatcher {
   /** The worker runs its jobs in order, so the next job starts when the previous one is done. */
   private begin(slot: Slot): void {
     const t = slot.jobs.peek();
-    // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began.
+    // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began (its
+    // --timeout counts from now all the same, as its worker may be running it, unheard, in a blocking call).
+    if (t?.withdrawn && !t.killReason && t.state === 'sent') armTimeout(t, this.onTimeout);
     if (!t || t.killReason || t.withdrawn || t.state === 'cancelled') return;
     this.started(t, slot);
   }

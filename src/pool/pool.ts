@@ -123,7 +123,10 @@ export class WorkerPool {
         t.killReason ??= reason;
         t.killedAt ??= Date.now();
         if (now) t.killNow = true;
-        t.slot?.handle.send({ type: 'skip', key: t.key });
+        // Its turn has come (withdrawn, so not taken as running): its worker may be running it, unheard (a call
+        // blocking its worker). Stopped as a running one is; a worker that had not begun it skips it.
+        if (t.withdrawn && t.slot?.jobs.peek() === t) stopRunning(t, this.groups, this.killAfterMs);
+        else t.slot?.handle.send({ type: 'skip', key: t.key });
         return false;
       case 'running':
         t.killReason ??= reason;
@@ -210,6 +213,11 @@ export class WorkerPool {
         this.spawned(t, slot, m.pid, m.leader);
         return;
       }
+      case 'began': {
+        const t = this.byKey.get(m.key);
+        if (t) this.begun(t, slot);
+        return;
+      }
       case 'output': {
         const t = this.byKey.get(m.key);
         if (!t) return;
@@ -252,6 +260,10 @@ export class WorkerPool {
           if (t.pgid !== undefined) this.groups.release(t.pgid, this.killAfterMs, outcome.groupGone === true);
         } else this.finish(t, outcome, slot);
         this.dispatcher.advance(slot);
+        // The next one's turn: withdrawn and to be killed, it is stopped as running (its worker may be in it).
+        const next = slot.jobs.peek();
+        if (next?.withdrawn && next.killReason && next.state === 'sent')
+          stopRunning(next, this.groups, this.killAfterMs);
         return;
       }
       case 'fatal':
@@ -260,9 +272,15 @@ export class WorkerPool {
   }
 
   /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
+  /** Withdrawn, but its worker had begun it: it runs, timed and reported as running (killed if it is to be). */
+  private begun(t: Tracked, slot: Slot): void {
+    if (!t.withdrawn || t.state !== 'sent' || slot.jobs.peek() !== t) return;
+    this.dispatcher.started(t, slot);
+    if (t.killReason) stopRunning(t, this.groups, this.killAfterMs);
+  }
+
   private spawned(t: Tracked, slot: Slot, pid: number, leader: string | null | undefined): void {
-    // Withdrawn, but its worker had begun it: it runs, and is timed and reported as it runs.
-    if (t.withdrawn && t.state === 'sent' && slot.jobs.peek() === t) this.dispatcher.started(t, slot);
+    this.begun(t, slot);
     t.pgid = pid;
     this.groups.add(pid, slot.handle.pid, leader);
     if (t.killNow) this.groups.kill(pid);
@@ -309,7 +327,8 @@ export class WorkerPool {
     if (rest.length) {
       for (const t of rest) {
         this.byKey.delete(t.key);
-        if (t.killReason) {
+        // Withdrawn (halt, deadline, signals) or killed: not run again on another worker.
+        if (t.killReason || t.withdrawn) {
           this.finish(t, { ...failedOutcome(undefined), skipped: true }, slot);
         } else {
           t.state = 'queued';

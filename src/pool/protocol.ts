@@ -28,7 +28,7 @@ export type ToWorker =
   | { type: 'init'; init: WorkerInit }
   /** `worker` is the slot (1..n) the jobs run on: shell jobs see it as POOLRUN_WORKER (GNU parallel's {%}). */
   | { type: 'batch'; worker: number; capture: CaptureOptions; jobs: WireJob[] }
-  /** Skip a job of a batch that has not started yet. */
+  /** Skip a job of a batch that has not started yet (one that has is said with `began`). */
   | { type: 'skip'; key: number }
   /** Stop a running copy/download/call cooperatively (timeouts, halt). */
   | { type: 'abort'; key: number }
@@ -66,6 +66,8 @@ export type FromWorker =
   /** `leader`: the leader's start time as the worker read it before reaping (proc/owner.ts); null: not readable. */
   | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  /** A `skip` came for the job this worker is running: it had begun it (it runs on, and reports as it ends). */
+  | { type: 'began'; key: number }
   /**
    * `spawned`: the job's process, for a worker that names it only here (none does today: worker-main.ts posts
    * `spawned` at once, so that a worker dying mid-job cannot leave the group unknown); taken as that message first.

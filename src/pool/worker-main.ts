@@ -70,7 +70,8 @@ function onMessage(msg: ToWorker): void {
       }
       break;
     case 'skip':
-      skipped.add(msg.key);
+      if (msg.key === flow.key) post({ type: 'began', key: msg.key });
+      else skipped.add(msg.key);
       break;
     case 'abort':
       if (msg.key === flow.key) (flow.ac ??= new AbortController()).abort();

@@ -19,9 +19,6 @@ export interface QueueRunnerOptions extends ExecutorOptions {
   deadlineMs?: number;
 }
 
-/** The longest --queue-ttl: a Redis expiry, not a timer, so not bound to a timer's 24.8 days. */
-export const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
-
 /** Jobs per addBulk call. */
 export const ADD_BATCH = 500;
 /** An unfinished job that has been quiet this long is looked up in Redis (an event may have been trimmed). */

@@ -15,7 +15,7 @@ import { JOB_KINDS, kindOf } from '../kinds/index.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
 import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
 import { MAX_VALUE_DEPTH } from '../pool/buffers.js';
-import { MAX_TTL_MS } from './settings.js';
+import { MAX_TTL_MS } from '../util/duration.js';
 
 /** Deepest nesting of arrays and objects a message may hold (a 100,000-deep value crashes structured clone). */
 export const MAX_DEPTH = 256;

@@ -13,6 +13,9 @@ const PART = new RegExp(String.raw`(${NUM})\s*(ms|s|m|h|d)?`, 'g');
 /** Largest duration accepted: setTimeout cannot wait longer than 2^31-1 ms (~24.8 days). */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/** The longest --queue-ttl: a Redis expiry, not a timer, so not bound to a timer's 24.8 days. */
+export const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
+
 /** What a duration option or field takes, for messages. */
 export const DURATION_HELP = 'a duration such as 500ms, 30s, 2m, 1h, 1d, 1d2h3m4s or a number of seconds';
 

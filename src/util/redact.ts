@@ -181,11 +181,11 @@ export function redactText(text: string): string {
     const start = m.index + 3;
     // Punctuation that ends a sentence is not part of the URL (`… to http://h/x?…: a download …`).
     const rest = text.slice(start, urlEnd(text, start)).replace(/[.,:;!)\]]+$/, '');
-    out += maskAssignments(text.slice(last, from));
+    out += maskAssignments(text.slice(last, from), last > 0);
     out += redactUrl(text.slice(from, start) + rest);
     last = start + rest.length;
   }
-  return out + maskAssignments(text.slice(last));
+  return out + maskAssignments(text.slice(last), last > 0);
 }
 
 /**
@@ -282,8 +282,8 @@ const QUERY_RUN = /(?<![^\s'"`<>?#])[^\s'"`<>?#]+\?/g;
 /** What follows the `?`: query values and fragment (a quote ends it as it ends a URL). */
 const QUERY_TAIL = /(?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+/y;
 const QUERY_LEAD = /[\s'"`(<=]/;
-function maskAssignments(text: string): string {
-  text = maskBare(text);
+function maskAssignments(text: string, afterUrl = false): string {
+  text = maskBare(text, afterUrl);
   text = maskNamed(text, ASSIGNMENT_NAME, ASSIGNED_VALUE);
   text = maskNamed(text, JSON_KEY, JSON_VALUE, '"');
   text = maskNamed(text, SECRET_OPTION, OPTION_VALUE);
@@ -307,13 +307,14 @@ function maskHeaders(text: string): string {
 }
 
 /**
- * Each word (after white space, a quote, `(`, `<` or `=`) with a `.` or `/` before its `?` and a `name=value`
- * after it: its query values and fragment are masked (redactUrl). A word cannot hold a `?`, so every start inside one
- * run of word characters ends at the same `?`: each run is scanned once, from its start, and the leftmost start
- * in it is taken (at the run's start, else after its first `(` or `=`).
+ * Each word (after white space, a quote, `(`, `<` or `=`) with a `.` or `/` before its `?` and a `name=value` after
+ * it, or in a URL a space cut in two (`afterUrl`: the text follows a URL): its query values and fragment are masked
+ * (redactUrl); not `Why?.txt`, `*.??`. A word cannot hold a `?`, so every start inside one run of word characters
+ * ends at the same `?`: each run is scanned once, from its start, and the leftmost start in it is taken.
  */
-export function maskBareQueries(text: string): string {
+export function maskBareQueries(text: string, afterUrl = false): string {
   // Its own regular expressions: redactUrl below comes back here for the word it masks.
+  const cutTail = afterUrl ? (/^[ \t]+/.exec(text)?.[0].length ?? -1) : -1;
   const runs = new RegExp(QUERY_RUN);
   const tails = new RegExp(QUERY_TAIL);
   let out = '';
@@ -338,9 +339,7 @@ export function maskBareQueries(text: string): string {
     runs.lastIndex = end;
     const head = text.slice(word, q);
     if (!/[./]/.test(head)) continue;
-    // Without a scheme, a `?` is a URL's only with a value (`h.example/x?token=…`): `Why?.txt`, `*.??`, `/tmp/?x`
-    // are file names and globs, shown and used as written.
-    if (!query.split('#')[0]!.includes('=')) continue;
+    if (!query.split('#')[0]!.includes('=') && word !== cutTail && !cutUrlBefore(text, word)) continue;
     const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
     out += text.slice(from, word) + redactUrl(head + query.slice(0, query.length - tail.length)) + tail;
     from = end;
@@ -348,9 +347,18 @@ export function maskBareQueries(text: string): string {
   return from === 0 ? text : out + text.slice(from);
 }
 
-function maskBare(text: string): string {
+/** Whether the word at `at` follows, after blanks, a word holding `://` (the head of a URL a space cut in two). */
+export function cutUrlBefore(text: string, at: number): boolean {
+  let end = at;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  let start = end;
+  while (start > 0 && !/[\s'"`<>]/.test(text[start - 1]!)) start--;
+  return end < at && text.slice(start, end).includes('://');
+}
+
+function maskBare(text: string, afterUrl: boolean): string {
   if (!text.includes('?') && !text.includes('@')) return text;
-  if (text.includes('?')) text = maskBareQueries(text);
+  if (text.includes('?')) text = maskBareQueries(text, afterUrl);
   return text.includes('@') ? text.replace(/[^\s'"`<>]+/g, maskBareUserinfo) : text;
 }
 

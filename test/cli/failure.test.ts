@@ -2,7 +2,7 @@
  * Timeouts, retries, worker crashes, --halt and --deadline, with real processes; survivors checked by pid.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessPoolExecutor, ThreadPoolExecutor, type ExecutorEvent } from '../../dist/index.js';
 import { BIN, poolrun, readJson, useTempDirs, waitFor } from '../helpers.js';
@@ -372,6 +372,87 @@ describe('--halt with --chunksize: the report says what ran', () => {
   );
 });
 
+describe('--halt with --chunksize: a blocking call, a timeout, retries, a worker ended', () => {
+  const TASKS = [
+    'export function work(ms) {',
+    "  if (ms === 'fail') throw new Error('fails on purpose');",
+    '  if (ms < 0) for (;;) {}',
+    '  const end = Date.now() + ms;',
+    '  while (Date.now() < end) {}',
+    '  return ms;',
+    '}',
+  ].join('\n');
+  async function calls(opts: string[], values: string[]) {
+    const dir = temp();
+    writeFileSync(join(dir, 't.mjs'), TASKS);
+    const json = join(dir, 'out.json');
+    const r = await poolrun(
+      ['-q', '-m', 'process', '--json', json, ...opts, '--call', './t.mjs#work', ...values],
+      {
+        cwd: dir,
+      },
+    );
+    return { code: r.code, results: readJson(json).results.map((x) => [x.id, x.status]) };
+  }
+
+  it('--halt now: the call after the failure in its chunk, blocking its worker for good, is killed; the run ends', async () => {
+    const { code, results } = await calls(['-w', '1', '--chunksize', '2', '--halt', 'now'], ['"fail"', '-1']);
+    expect([code, results]).toEqual([
+      1,
+      [
+        ['1', 'failed'],
+        ['2', 'cancelled'],
+      ],
+    ]);
+  });
+
+  it('--halt soon: a job withdrawn from a worker that is then ended (a timeout) is not run again elsewhere', async () => {
+    const { code, results } = await calls(
+      ['-w', '2', '--chunksize', '2', '--timeout', '1s', '--kill-after', '1s', '--halt', 'soon'],
+      ['3000', '-1', '"fail"', '1'],
+    );
+    expect(code).toBe(1);
+    expect(results.slice(0, 3)).toEqual([
+      ['1', 'timed-out'],
+      ['2', 'cancelled'],
+      ['3', 'failed'],
+    ]);
+  });
+
+  it('--halt soon: a job begun before the halt reached its worker is not retried', async () => {
+    for (let round = 0; round < 3; round++) {
+      const dir = temp();
+      const ran = join(dir, 'ran');
+      const json = join(dir, 'out.json');
+      const file = writeJobs(dir, [
+        { id: 'a', run: 'exit 1' },
+        { id: 'b', run: `echo b >> ${ran}; sleep 0.2; exit 1`, retries: 3 },
+        { id: 'c', run: `echo c >> ${ran}` },
+      ]);
+      const r = await poolrun([
+        '-q',
+        '-m',
+        'process',
+        '-w',
+        '1',
+        '--chunksize',
+        '3',
+        '--halt',
+        'soon',
+        '--json',
+        json,
+        file,
+      ]);
+      expect(r.code).toBe(1);
+      const marked = existsSync(ran) ? lines(ran) : [];
+      expect(marked.filter((x) => x === 'b').length).toBeLessThanOrEqual(1);
+      expect(marked).not.toContain('c');
+      const b = readJson(json).results[1]!;
+      expect(b.attempts).toBe(marked.length);
+    }
+  });
+});
+
 describe.each(modes)('--deadline (%s mode)', (mode) => {
   it("the seed's map: job 5 sleeps 120s, deadline 6s → prints 1 4 9 16, exit 124 in ~6s, job 5 dead", async () => {
     const dir = temp();
@@ -416,7 +497,7 @@ describe.each(modes)('--deadline (%s mode)', (mode) => {
     const mod = join(dir, 'tasks.mjs');
     writeFileSync(
       mod,
-      `import { writeFileSync } from 'node:fs';
+      `import { existsSync, writeFileSync } from 'node:fs';
 export async function square(n) {
   if (n === 5) { writeFileSync(${JSON.stringify(join(dir, 'pid5'))}, String(process.pid)); await new Promise((r) => setTimeout(r, 10000)); }
   return n * n;

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { maskBareQueries, redactId, redactText, redactUrl } from '../../src/util/redact.js';
+import { cutUrlBefore, maskBareQueries, redactId, redactText, redactUrl } from '../../src/util/redact.js';
 import { poolrun, rng, useTempDirs, writeJobs } from '../helpers.js';
 
 const temp = useTempDirs();
@@ -54,9 +54,11 @@ function generated(n: number, seed: number): string[] {
 const REFERENCE =
   /(^|[\s'"`(<=])([^\s'"`<>?#]+\?)((?:[^\s'"`<>]|'\\''|(?<=\\)['"]|['"](?![\s.,:;!?)\]}>'"`]|$))+)/g;
 function reference(text: string): string {
-  return text.replace(REFERENCE, (m, lead: string, word: string, query: string) => {
-    // A scheme-less word is a URL only with a `name=value` query (`Why?.txt` is a file name).
-    if (!/[./]/.test(word) || !query.split('#')[0]!.includes('=')) return m;
+  return text.replace(REFERENCE, (m, lead: string, word: string, query: string, at: number) => {
+    // A scheme-less word is a URL only with a `name=value` query (`Why?.txt` is a file name), or as the tail of
+    // a URL a space cut in two.
+    const cut = cutUrlBefore(text, at + lead.length);
+    if (!/[./]/.test(word) || (!query.split('#')[0]!.includes('=') && !cut)) return m;
     const tail = /[.,:;!)\]]+$/.exec(query)?.[0] ?? '';
     return lead + redactUrl(word + query.slice(0, query.length - tail.length)) + tail;
   });
