@@ -325,6 +325,9 @@ describe.each(modes)('--halt (%s mode)', (mode) => {
   );
 });
 
+/** One worker process taking three jobs per message, and --halt (its value follows). */
+const CHUNKED = ['-m', 'process', '-w', '1', '--chunksize', '3', '--halt'];
+
 describe('--halt with --chunksize: the report says what ran', () => {
   it.each([['soon'], ['now']])(
     '--halt %s, process mode, chunks of 3 on one worker: the job after the failure in its chunk is reported as it ran',
@@ -340,19 +343,7 @@ describe('--halt with --chunksize: the report says what ran', () => {
           { id: 'c', run: mark('c') },
           { id: 'd', run: mark('d') },
         ]);
-        const r = await poolrun([
-          '-m',
-          'process',
-          '-w',
-          '1',
-          '--chunksize',
-          '3',
-          '--halt',
-          how,
-          '--json',
-          json,
-          file,
-        ]);
+        const r = await poolrun([...CHUNKED, how, '--json', json, file]);
         expect(r.code).toBe(1);
         const results = readJson(json).results;
         const marked = new Set(lines(ran));
@@ -429,20 +420,7 @@ describe('--halt with --chunksize: a blocking call, a timeout, retries, a worker
         { id: 'b', run: `echo b >> ${ran}; sleep 0.2; exit 1`, retries: 3 },
         { id: 'c', run: `echo c >> ${ran}` },
       ]);
-      const r = await poolrun([
-        '-q',
-        '-m',
-        'process',
-        '-w',
-        '1',
-        '--chunksize',
-        '3',
-        '--halt',
-        'soon',
-        '--json',
-        json,
-        file,
-      ]);
+      const r = await poolrun(['-q', ...CHUNKED, 'soon', '--json', json, file]);
       expect(r.code).toBe(1);
       const marked = existsSync(ran) ? lines(ran) : [];
       expect(marked.filter((x) => x === 'b').length).toBeLessThanOrEqual(1);

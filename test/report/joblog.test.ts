@@ -250,39 +250,19 @@ describe('the joblog across runs', () => {
     const values = 'a b c d e f g h i j'.split(' ');
     // Jobs of the values c, f and i fail; every job notes its value when it runs.
     const cmd = `echo {} >> ${ran}; case {} in c|f|i) exit 1;; esac`;
-    const first = await poolrun(['-q', '-w', '2', '--shuf', '--joblog', log, cmd, ':::', ...values]);
+    const shuffled = (...resume: string[]) =>
+      poolrun(['-q', '-w', '2', '--shuf', '--joblog', log, ...resume, cmd, ':::', ...values]);
+    const first = await shuffled();
     expect(first.code).toBe(3); // GNU's form: the number of jobs that failed
     expect(lines(ran).sort()).toEqual(values);
     for (let round = 0; round < 3; round++) {
       writeFileSync(ran, '');
-      const again = await poolrun([
-        '-q',
-        '-w',
-        '2',
-        '--shuf',
-        '--joblog',
-        log,
-        '--resume',
-        cmd,
-        ':::',
-        ...values,
-      ]);
+      const again = await shuffled('--resume');
       expect(again.code).toBe(0);
       expect(lines(ran)).toEqual([]);
     }
     writeFileSync(ran, '');
-    const failed = await poolrun([
-      '-q',
-      '-w',
-      '2',
-      '--shuf',
-      '--joblog',
-      log,
-      '--resume-failed',
-      cmd,
-      ':::',
-      ...values,
-    ]);
+    const failed = await shuffled('--resume-failed');
     expect(failed.code).toBe(3);
     expect(lines(ran).sort()).toEqual(['c', 'f', 'i']);
     // A job keeps its input position as its id, and {#}; Seq counts in the order the jobs ran.
