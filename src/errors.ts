@@ -30,6 +30,8 @@ export interface JobFileProblem {
 export class JobFileError extends PoolrunError {
   override readonly exitCode = 2;
   readonly problems: JobFileProblem[];
+  /** The message is safe to show as it is (jobs/issues.ts made each line so). */
+  shownSafe = false;
   constructor(problems: JobFileProblem[]) {
     super(problems.map(formatProblem).join('\n'));
     this.problems = problems;

@@ -7,7 +7,7 @@ import { run, EXIT } from './run.js';
 import { PoolrunError, UsageError } from '../errors.js';
 import { toWorkerOptions, workerInvocation } from './worker-command.js';
 import { specOf, splitArgv } from '../util/argv-split.js';
-import { shown } from './shown.js';
+import { shown, shownError } from './shown.js';
 import { isGnuForm } from '../input/gnu/form.js';
 import { ambiguousOption, gnuOnlyOption } from '../gnu/unknown.js';
 import { describeSpawnPath, spawnPath } from '../proc/spawn.js';
@@ -97,14 +97,26 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (e) {
     if (e instanceof PoolrunError) {
-      process.stderr.write(`poolrun: ${shown(e.message)}\n`);
+      process.stderr.write(`poolrun: ${shownError(e)}\n`);
       if (e.exitCode === EXIT.usage && e.name === 'UsageError')
         process.stderr.write('(run poolrun --help for usage)\n');
+      await stderrTaken();
       return e.exitCode;
     }
     const err = e as Error;
     process.stderr.write(`poolrun: internal error: ${shown(err?.message ?? String(e))}\n`);
     if (process.env.POOLRUN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    await stderrTaken();
     return 70;
   }
+}
+
+/** Once stderr has taken what was written (a long message into a slow pipe): the caller exits right after. */
+async function stderrTaken(): Promise<void> {
+  if (process.stderr.writableLength === 0) return;
+  await new Promise<void>((resolve) => {
+    process.stderr.once('drain', resolve);
+    process.stderr.once('error', resolve);
+    process.stderr.once('close', resolve);
+  });
 }

@@ -35,7 +35,7 @@ import { checkDistinctFiles } from './same-file.js';
 import { reader } from './reader.js';
 import { GnuOutput } from '../gnu/output.js';
 import { redactText } from '../util/redact.js';
-import { shown } from './shown.js';
+import { shownError } from './shown.js';
 import { JobFileError } from '../errors.js';
 import { tagDryRun } from '../gnu/tag.js';
 import { checkResultsNames, prepareResultsRoot } from '../gnu/results.js';
@@ -164,6 +164,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       ...(gnuOut?.prefixesLines ? { linePrefix: gnuOut.linePrefix } : {}),
       ...(opts.gnu?.keepOrder && opts.order === 'input' ? { ordered: true } : {}),
       dropKilled: opts.gnuStatus === true,
+      endLines: process.stdout.isTTY === true && output === 'group',
     },
     reporting.sink,
   );
@@ -332,7 +333,7 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
       } catch (e) {
         if (!(e instanceof JobFileError) || read === 0) throw e;
         badInput = e;
-        reporting.sink.stderr(`poolrun: ${shown(e.message)}\n`);
+        reporting.sink.stderr(`poolrun: ${shownError(e)}\n`);
         if (!runStop.reason) {
           runStop.reason = 'input';
           runStop.stopStarting(true);

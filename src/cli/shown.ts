@@ -8,3 +8,8 @@ import { escapeControls } from '../util/text.js';
 export function shown(text: string): string {
   return escapeControls(redactText(text), true);
 }
+
+/** An error's message for stderr: as shown() makes it, unless it was made safe to show line by line already. */
+export function shownError(e: Error): string {
+  return (e as { shownSafe?: boolean }).shownSafe === true ? e.message : shown(e.message);
+}

@@ -139,7 +139,7 @@ export class AfterChecker {
             problems.push({
               index: e.index,
               item: r.item,
-              message: `unknown id "${redactId(r.id)}": no job has it`,
+              message: `unknown id "${redactId(r.id)}" (no job has it)`,
               ...(e.where === undefined ? {} : { where: e.where }),
             });
         } else out.push({ to, item: r.item });
@@ -262,7 +262,7 @@ export function afterIssues(list: unknown[], prefix: Segment[], defaults?: unkno
       if (!checker.has(String(x)))
         issues.push({
           at: afterAt(['defaults'], Array.isArray(v) ? k : undefined),
-          message: `unknown id "${redactId(String(x))}": no job has it`,
+          message: `unknown id "${redactId(String(x))}" (no job has it)`,
         });
     });
   }

@@ -3,6 +3,8 @@
  * JSON value; the reader that holds the text turns that into `file:line:col` (see locate.ts).
  */
 import { JobFileError, type JobFileProblem } from '../errors.js';
+import { isSecretName, redactText } from '../util/redact.js';
+import { escapeControls } from '../util/text.js';
 
 export type Segment = string | number;
 
@@ -46,7 +48,12 @@ export class ProblemList {
     return this.count === 0;
   }
 
-  /** The error to throw: one line per problem, after a header line when there are several. */
+  /**
+   * The error to throw: one line per problem, after a header line when there are several. Each line is made safe
+   * to show on its own (secrets masked, control characters escaped: a newline in an id cannot start a line of its
+   * own), so the message is shown as it is (`shownSafe`): masking it whole would run one problem's quoted words
+   * into the next.
+   */
   error(name: string, tail = 'nothing ran'): JobFileError {
     const err = new JobFileError(this.listed);
     const lines = this.listed.map(formatLine);
@@ -54,13 +61,26 @@ export class ProblemList {
     err.message =
       this.count === 1
         ? `${lines[0]!}${tail === 'nothing ran' ? '' : ` (${tail})`}`
-        : `${name}: ${this.count} problems; ${tail}:\n${lines.join('\n')}`;
+        : `${safeLine(name)}: ${this.count} problems; ${tail}:\n${lines.join('\n')}`;
+    err.shownSafe = true;
     return err;
   }
 }
 
+/** A value of a member whose name is a secret's (`env.DB_PASSWORD`, a header) is not shown in a type problem. */
+const SECRET_MEMBER = /(?:\.([^.[\]]+)|\["((?:[^"\\]|\\.)*)"\])$/;
+
 function formatLine(p: JobFileProblem): string {
-  return `${p.where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+  let message = p.message;
+  const m = p.path ? SECRET_MEMBER.exec(p.path) : null;
+  const name = m?.[1] ?? m?.[2];
+  if (name !== undefined && (isSecretName(name) || /\.headers(?:\.|\[)[^.[]*$/.test(p.path!)))
+    message = message.replace(/\b(got (?:a number|a string|a boolean)) \(.*?\)/g, '$1');
+  return `${safeLine(p.where)}: ${p.path ? `${safeLine(p.path)}: ` : ''}${safeLine(message)}`;
+}
+
+function safeLine(text: string): string {
+  return escapeControls(redactText(text));
 }
 
 /** "1 job", "2 jobs". */

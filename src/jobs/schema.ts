@@ -112,7 +112,8 @@ function toIssue(e: SchemaError, at: Segment[]): Issue {
       return {
         at: [...at, name],
         key: true,
-        message: `invalid key ${JSON.stringify(name)}: expected ${what}`,
+        // The reason first: a key holding `NAME=secret` is masked up to its closing quote, which ends the line.
+        message: `expected ${what}, got the key ${JSON.stringify(name)}`,
       };
     }
     case 'oneOf': {

@@ -95,17 +95,31 @@ export class WorkerPool {
 
   /**
    * Withdraws an attempt that has not started as far as this side knows (halt, deadline, signals): a queued one is
-   * dropped (true); one sent ahead to a worker is skipped there, unless the worker has begun it already (its turn
-   * came while this was on its way), and reports through onDone either way: skipped, or what it did. False then.
+   * dropped (true), and so is one sent ahead that its worker cannot have begun (behind another job not yet known
+   * to be done, or on a worker still starting), which the worker skips. The one whose turn may have come is asked
+   * to be skipped and reports either way: skipped, or what it did (its worker had begun it). False then.
    */
   withdraw(ticket: Ticket): boolean {
     const t = ticket as Tracked;
     if (t.state === 'queued') return this.cancel(t);
-    if (t.state === 'sent' && t.slot && !t.withdrawn && !t.killReason) {
-      t.withdrawn = true;
-      t.slot.handle.send({ type: 'skip', key: t.key });
+    const slot = t.slot;
+    if (t.state !== 'sent' || !slot || t.killReason) return t.state === 'cancelled';
+    let k = 0;
+    for (
+      let j = slot.jobs.at(0);
+      j && (j.state === 'done' || j.state === 'cancelled');
+      j = slot.jobs.at(++k)
+    );
+    if (slot.state === 'starting' || slot.jobs.at(k) !== t) {
+      t.state = 'cancelled';
+      slot.handle.send({ type: 'skip', key: t.key });
+      return true;
     }
-    return t.state === 'cancelled';
+    if (!t.withdrawn) {
+      t.withdrawn = true;
+      slot.handle.send({ type: 'skip', key: t.key });
+    }
+    return false;
   }
 
   /**

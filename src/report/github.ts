@@ -5,6 +5,7 @@
 import type { JobResult } from '../kinds/types.js';
 import { endReason } from './summary.js';
 import { redactId, redactText } from '../util/redact.js';
+import { printable } from '../util/text.js';
 
 export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.GITHUB_ACTIONS === 'true';
@@ -21,7 +22,7 @@ export function escapeProperty(s: string): string {
 }
 
 export function groupStart(id: string): string {
-  return `::group::${escapeData(redactId(id))}\n`;
+  return `::group::${escapeData(printable(redactId(id)))}\n`;
 }
 
 export const GROUP_END = '::endgroup::\n';
@@ -29,11 +30,12 @@ export const GROUP_END = '::endgroup::\n';
 /** The annotation for a job that did not succeed (cancelled jobs get none: they did not fail). */
 export function errorAnnotation(r: JobResult): string | undefined {
   if (r.status !== 'failed' && r.status !== 'timed-out') return undefined;
-  const title = `${r.status === 'timed-out' ? 'timed out' : 'failed'}: ${redactId(r.id)}`;
+  const title = `${r.status === 'timed-out' ? 'timed out' : 'failed'}: ${printable(redactId(r.id))}`;
   const why: string[] = [];
   const reason = endReason(r);
-  if (reason) why.push(reason);
+  if (reason) why.push(printable(reason));
   const lastLine = r.stderr.trimEnd().split('\n').pop()?.trim();
-  if (lastLine && r.status === 'failed') why.push(redactText(lastLine.slice(0, 500)));
+  // Masked before it is cut (a cut through a password would leave its start unmasked), shown escaped.
+  if (lastLine && r.status === 'failed') why.push(printable(redactText(lastLine)).slice(0, 500));
   return `::error title=${escapeProperty(title)}::${escapeData(why.join(' — ') || r.status)}\n`;
 }

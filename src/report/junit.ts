@@ -97,7 +97,7 @@ export class JunitFile implements RunObserver {
     const message = failureMessage(r);
     const body: string[] = [message];
     if (r.error?.stack && KINDS[r.kind].returnsValue) body.push(r.error.stack);
-    const tail = redactText(stderrTail(r, output, TAIL_BYTES, TAIL_LINES));
+    const tail = stderrTail(r, output, TAIL_BYTES, TAIL_LINES, redactText);
     if (tail && r.stderrTruncated && !output?.stderrFile)
       body.push(`--- stderr outgrew the capture limit; these lines end its first part ---\n${tail}`);
     else if (tail) body.push(`--- last lines of stderr ---\n${tail}`);

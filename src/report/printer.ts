@@ -48,6 +48,11 @@ export interface PrinterOptions {
    * any job after it, as `parallel -k` never prints what it held behind a killed job.
    */
   dropKilled?: boolean;
+  /**
+   * stdout is a terminal: each job's output ends its last line (a newline added where it has none), so that the
+   * next job's output, a status line or the live area starts on a line of its own. A pipe or a file gets the bytes.
+   */
+  endLines?: boolean;
 }
 
 interface Held {
@@ -69,6 +74,7 @@ export class OutputPrinter {
   private idleWaiters: Array<() => void> = [];
   private piece: Buffer | undefined;
   private stdoutAtLineStart = true;
+  private stderrAtLineStart = true;
   /** `ordered`: the lines of jobs after the oldest unfinished one, by index, in the order they came. */
   private readonly waiting = new Map<
     number,
@@ -223,6 +229,10 @@ export class OutputPrinter {
 
   /** Closes the job's GitHub group; after a job printed whole, its failure annotation. */
   private endPrint(result: JobResult, group: boolean, printed: boolean): void {
+    if (this.opts.endLines) {
+      if (!this.stdoutAtLineStart) this.out('\n');
+      if (!this.stderrAtLineStart) this.err('\n');
+    }
     if (group) {
       if (!this.stdoutAtLineStart) this.out('\n');
       this.out(GROUP_END);
@@ -287,16 +297,22 @@ export class OutputPrinter {
     return this.sink.stdout(data);
   }
 
+  /** A job's stderr, as `out` is its stdout. */
+  private err(data: Buffer | string): boolean {
+    if (data.length) this.stderrAtLineStart = lastByte(data) === 0x0a;
+    return this.sink.stderr(data);
+  }
+
   /** Prints one stream of a job; returns a promise only when it has to wait (a full pipe, a spill file). */
   private copy(head: Buffer, file: string | undefined, to: 'stdout' | 'stderr'): Promise<void> | undefined {
     if (file) return this.copyFile(file, to);
     if (!head.length) return undefined;
-    const written = to === 'stdout' ? this.out(head) : this.sink.stderr(head);
+    const written = to === 'stdout' ? this.out(head) : this.err(head);
     return written ? undefined : this.sink.drained();
   }
 
   private async copyFile(file: string, to: 'stdout' | 'stderr'): Promise<void> {
-    const write = (b: Buffer) => (to === 'stdout' ? this.out(b) : this.sink.stderr(b));
+    const write = (b: Buffer) => (to === 'stdout' ? this.out(b) : this.err(b));
     const fd = openSync(file, 'r');
     try {
       // One buffer for the whole copy, reused once the previous piece has left the process: fresh pieces

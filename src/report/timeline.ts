@@ -188,7 +188,7 @@ export class TimelineReport implements RunObserver {
   }
 
   private keepTail(r: JobResult, output: JobOutput | undefined, size: typeof OK_TAIL, ok: boolean): void {
-    const tail = redactText(cleanText(stderrTail(r, output, size.bytes, size.lines)));
+    const tail = stderrTail(r, output, size.bytes, size.lines, (t) => redactText(cleanText(t)));
     if (!tail) return;
     const bytes = Buffer.byteLength(tail);
     if (ok ? this.okTailBytes + bytes > OK_TAIL_BUDGET : this.failedTailBytes + bytes > FAILED_TAIL_BUDGET) {

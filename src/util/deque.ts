@@ -31,6 +31,11 @@ export class Deque<T> {
     return this.items[this.head];
   }
 
+  /** The item `i` places from the front. */
+  at(i: number): T | undefined {
+    return this.items[this.head + i];
+  }
+
   *drain(): Generator<T> {
     for (let item = this.shift(); item !== undefined; item = this.shift()) yield item;
   }

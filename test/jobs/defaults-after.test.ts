@@ -105,8 +105,8 @@ describe('defaults.after', () => {
       expect(res.stderr).not.toMatch(/\n\s+at /);
       expect(res.stderr.trim().split('\n')).toEqual([
         `poolrun: ${file}: 2 problems; nothing ran:`,
-        `${at(file, 2, '"nobody"')}: defaults.after[1]: unknown id "nobody": no job has it`,
-        `${at(file, 2, '"none"')}: defaults.after[2]: unknown id "none": no job has it`,
+        `${at(file, 2, '"nobody"')}: defaults.after[1]: unknown id "nobody" (no job has it)`,
+        `${at(file, 2, '"none"')}: defaults.after[2]: unknown id "none" (no job has it)`,
       ]);
       expect(existsSync(join(cwd, 'ran'))).toBe(false);
     }
@@ -116,7 +116,7 @@ describe('defaults.after', () => {
     const res = await poolrun(['-q', file], { cwd });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(
-      `${at(file, 2, '"ghost"')}: defaults.after: unknown id "ghost": no job has it`,
+      `${at(file, 2, '"ghost"')}: defaults.after: unknown id "ghost" (no job has it)`,
     );
     expect(existsSync(join(cwd, 'ran'))).toBe(false);
   });

@@ -254,3 +254,63 @@ describe('strings exec would refuse (E2BIG): exit 2 where they are, before anyth
     expect(r.stderr).toMatch(/poolrun: job 2: the command is/);
   });
 });
+
+describe('every problem of a job file is listed whole, one line each, secrets masked', () => {
+  it('a secret in one problem does not swallow the next; a newline in an id cannot start a line; secret values of other types are not shown', async () => {
+    const dir = temp();
+    const f = join(dir, 'jobs.json');
+    writeFileSync(
+      f,
+      JSON.stringify([
+        { id: 'API_TOKEN=abc', run: 'true' },
+        { id: 'API_TOKEN=abc', run: 'true' },
+        { run: 'true', timout: 1 },
+        { run: 5 },
+        { id: 'a\n::warning::forged', run: 'true' },
+        { id: 'a\n::warning::forged', run: 'true' },
+        { id: 'x', run: 'true', after: 'GITHUB_TOKEN=ghp_x' },
+        { run: 'true', env: { DB_PASSWORD: 84736251, 'PASSWORD=hunter2': 'x' } },
+        { download: { url: 'https://h/x', to: join(dir, 'o'), headers: { 'X-Api-Key': 918273645 } } },
+      ]),
+    );
+    const r = await poolrun([f], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^poolrun: .*jobs\.json: 8 problems; nothing ran:$/);
+    // Each problem on its own line, at its place.
+    for (const want of [
+      /jobs\[1\]\.id: duplicate id "API_TOKEN=\*\*\*" \(first used by jobs\[0\] at .*:1:\d+\)$/,
+      /jobs\[2\]\.timout: unknown key "timout"/,
+      /jobs\[3\]\.run: expected a command string/,
+      /jobs\[5\]\.id: duplicate id "a\\n::warning::forged"/,
+      /jobs\[6\]\.after: unknown id "GITHUB_TOKEN=\*\*\*" \(no job has it\)$/,
+      /jobs\[7\]\.env\.DB_PASSWORD: expected a string, got a number$/,
+      /jobs\[7\]\.env\["PASSWORD=\*\*\*"\]: expected an environment variable name/,
+      /jobs\[8\]\.download\.headers\["X-Api-Key"\]: expected a string, got a number$/,
+    ])
+      expect(
+        lines.filter((l) => want.test(l)),
+        String(want),
+      ).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('::'))).toEqual([]);
+    expect(lines).toHaveLength(9);
+    expect(r.stderr).not.toMatch(/abc|ghp_x|hunter2|84736251|918273645/);
+  });
+
+  it('a message longer than a pipe holds reaches a slow reader whole', async () => {
+    const dir = temp();
+    const f = join(dir, 'dup.json');
+    writeFileSync(
+      f,
+      JSON.stringify([
+        { id: 'y'.repeat(100_000), run: 'true' },
+        { id: 'y'.repeat(100_000), run: 'true' },
+      ]),
+    );
+    const r = await execa('sh', ['-c', `"$0" "$1" "$2" 2>&1 | (sleep 1; wc -c)`, process.execPath, BIN, f], {
+      reject: false,
+    });
+    // The duplicate id is shown once (100,000 bytes); cut, it was 65,536: a pipe's buffer.
+    expect(Number(r.stdout.trim())).toBeGreaterThan(100_000);
+  });
+});

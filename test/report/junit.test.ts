@@ -1,6 +1,7 @@
 /** CI output: --junit validated by xmllint, and GitHub Actions workflow commands. */
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolrun, useTempDirs, writeJobs } from '../helpers.js';
 
@@ -112,6 +113,43 @@ describe('GitHub Actions (GITHUB_ACTIONS=true)', () => {
     expect(errors[0]).toBe('::error title=failed%3A c::exit status 2 — c says no');
     expect(errors[1]).toMatch(/^::error title=timed out%3A d::timed out after 1000ms$/);
     expect(errors[2]).toBe('::error title=failed%3A e%2Cwith%3Acolon::exit status 1');
+  });
+
+  it('a secret where an annotation, --junit or --report cuts a long stderr line is masked whole; control characters escaped', async () => {
+    const dir = temp();
+    const pw = 'Zq7PASSWORD0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    // The cut falls inside the password, at each of the places that keep part of a line: the annotation's 500
+    // characters, --report's 2 KiB and JUnit's 8 KiB tails (a line with no newline after it, and a long one).
+    const cases = [480, 500 - 30, 2048 - 20, 8192 - 20].flatMap((before) => [
+      { before, after: 10 },
+      { before: 100, after: before },
+    ]);
+    const jobs = cases.map((c, k) => {
+      const f = join(dir, `err${k}`);
+      writeFileSync(f, `${'q'.repeat(c.before)} https://user:${pw}@example.com/x ${'r'.repeat(c.after)}`);
+      return { id: `j${k}`, run: `cat ${f} >&2; exit 1` };
+    });
+    jobs.push({ id: 'esc\u001b]0;T\u0007', run: "printf 'bad\\033]0;PWNED\\007\\n' >&2; exit 1" });
+    const r = await poolrun(
+      ['-q', '--report', join(dir, 'r.html'), '--junit', join(dir, 'r.xml'), writeJobs(dir, jobs)],
+      { env: { GITHUB_ACTIONS: 'true' } },
+    );
+    expect(r.code).toBe(1);
+    // The jobs' own output is theirs (printed as it is); what poolrun writes of it is masked.
+    const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(annotations).toHaveLength(jobs.length);
+    const texts = [
+      annotations.join('\n'),
+      readFileSync(join(dir, 'r.html'), 'utf8'),
+      readFileSync(join(dir, 'r.xml'), 'utf8'),
+    ];
+    // No 8 characters of the password in a row, anywhere.
+    for (const t of texts)
+      for (let i = 0; i + 8 <= pw.length; i++) expect(t).not.toContain(pw.slice(i, i + 8));
+    // eslint-disable-next-line no-control-regex -- no control character may reach the log
+    expect(annotations.join('\n')).not.toMatch(/\u001b|\u0007/);
+    expect(annotations.at(-1)).toContain('bad\\x1b]0;PWNED\\x07');
+    expect(r.stdout).toContain('::group::esc\\x1b]0;T\\x07');
   });
 
   it('without GITHUB_ACTIONS there are no workflow commands', async () => {

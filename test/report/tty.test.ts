@@ -283,6 +283,31 @@ describe('the TTY view (tmux)', () => {
 });
 
 describe('the TTY view (raw bytes under script)', () => {
+  it('output without a final newline is ended on the terminal: the next job, status line or summary starts a line', async () => {
+    const dir = temp();
+    for (const [view, env] of [
+      ['live', {}],
+      ['plain (TERM=dumb)', { TERM: 'dumb' }],
+    ] as const) {
+      const raw = await inScript(
+        [
+          '-w',
+          '1',
+          jobFile(dir, [
+            { id: 'a', run: "printf 'no newline'" },
+            { id: 'b', run: 'echo second' },
+            { id: 'c', run: "printf 'err no newline' >&2" },
+            { id: 'd', run: 'echo third >&2' },
+          ]),
+        ],
+        env,
+      );
+      const plain = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+      expect([view, /no newline(?!\n)/.test(plain)]).toEqual([view, false]);
+      expect([view, /err no newline(?!\n)/.test(plain)]).toEqual([view, false]);
+    }
+  });
+
   it('redraws at most ~10 times a second, hides the cursor and gives it back at the end', async () => {
     const dir = temp();
     const t0 = Date.now();
