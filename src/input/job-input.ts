@@ -64,7 +64,8 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
       throw new UsageError(`job file is a directory: ${shown} (expected a .json, .jsonl or .txt file)`);
     // A named pipe, or <(command), is a stream like stdin.
     src = st.isFile() ? fileSource(path, st) : { kind: 'stream', name: shown, chunks: streamOf(path) };
-    baseDir = dirname(resolve(file));
+    // <(command) names a descriptor (/dev/fd/63), not a folder: its paths resolve as stdin's, from the current one.
+    baseDir = /^\/(?:dev\/fd|proc\/[^/]+\/fd)\//.test(resolve(file)) ? process.cwd() : dirname(resolve(file));
     format ??= formatFromExtension(file);
   }
   try {

@@ -190,3 +190,20 @@ describe('the schema', () => {
     expect(validateFile(example)).toBe(true);
   });
 });
+
+describe('a job file given as <(command)', () => {
+  it("its relative paths resolve against the current folder, as stdin's do, not /dev/fd", async () => {
+    const dir = temp();
+    mkdirSync(join(dir, 'rel'));
+    writeFileSync(join(dir, 'rel', 'src.txt'), 'data\n');
+    const jobs =
+      '{"id":"p","cwd":"rel","run":"pwd"}\n{"id":"c","copy":{"from":"rel/src.txt","to":"rel/x"}}\n';
+    const r = await execa('bash', ['-c', `"$0" "$1" -q <(printf %s "$2")`, process.execPath, BIN, jobs], {
+      cwd: dir,
+      reject: false,
+    });
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(join(dir, 'rel')); // execa strips the final newline
+    expect(readFileSync(join(dir, 'rel', 'x'), 'utf8')).toBe('data\n');
+  });
+});
