@@ -54,6 +54,7 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
       st = statSync(path);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
+      if (file === '') throw new UsageError('expected a job file name, got an empty argument ("")');
       throw new UsageError(
         e.code === 'ENOENT'
           ? `job file not found: ${shown}${notFoundHint(file)}`

@@ -115,7 +115,7 @@ export class JobLineParser {
       try {
         raw = JSON.parse(text);
       } catch (e) {
-        return this.fail({ ...syntaxProblem(text, origin, e), path: display([]) });
+        return this.fail({ ...syntaxProblem(text, origin, e, true), path: display([]) });
       }
     }
     // A repeated key is a problem of its own: the job is not built, its other problems are listed too.

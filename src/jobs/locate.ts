@@ -38,11 +38,25 @@ function where(o: Origin, line: number, column: number): string {
 }
 
 /** A text that JSON.parse rejected: say where and what, in words. */
-export function syntaxProblem(text: string, origin: Origin, parseError: unknown): JobFileProblem {
+export function syntaxProblem(
+  text: string,
+  origin: Origin,
+  parseError: unknown,
+  jsonl = false,
+): JobFileProblem {
   if (text.trim() === '')
     return { where: where(origin, 1, 1), message: 'expected a JSON value, got nothing' };
   const parseMessage = (parseError as Error)?.message ?? String(parseError);
   const afterValue = /after JSON/.test(parseMessage);
+  // Stopped at the end of the text (`[{"run":"true"}`: a `]` missing): say so there, not at the last good token.
+  const stop = /at position (\d+)/.exec(parseMessage);
+  if (stop && Number(stop[1]) >= text.trimEnd().length) {
+    const [line, column] = lineColumn(text, text.trimEnd().length);
+    return {
+      where: where(origin, line, column),
+      message: 'not valid JSON: the text ends too early (is it truncated?)',
+    };
+  }
   try {
     if (text.length > MOMOA_LIMIT) throw new Error('too big to parse again');
     loadMomoa().parse(text, { mode: 'json' });
@@ -51,7 +65,7 @@ export function syntaxProblem(text: string, origin: Origin, parseError: unknown)
     if (typeof err.line === 'number' && typeof err.column === 'number') {
       return {
         where: where(origin, err.line, err.column),
-        message: `not valid JSON: ${describeSyntax(text, err.offset ?? -1, err.message, afterValue)}`,
+        message: `not valid JSON: ${describeSyntax(text, err.offset ?? -1, err.message, afterValue, jsonl)}`,
       };
     }
   }
@@ -64,7 +78,13 @@ export function syntaxProblem(text: string, origin: Origin, parseError: unknown)
   };
 }
 
-function describeSyntax(text: string, offset: number, momoaMessage: string, afterValue: boolean): string {
+function describeSyntax(
+  text: string,
+  offset: number,
+  momoaMessage: string,
+  afterValue: boolean,
+  jsonl: boolean,
+): string {
   const ch = text[offset];
   const before = text.slice(0, Math.max(0, offset)).trimEnd();
   const shown =
@@ -73,9 +93,10 @@ function describeSyntax(text: string, offset: number, momoaMessage: string, afte
   if ((ch === ']' || ch === '}') && before.endsWith(',')) return `trailing comma before "${ch}"`;
   if (ch === ',' && text.slice(offset + 1).trim() === '') return 'the text ends too early (is it truncated?)';
   if (afterValue) {
-    return ch === '{' || ch === '['
-      ? `a second JSON value after the first (one job per line is JSONL: name the file .jsonl, or pass --format jsonl)`
-      : `unexpected ${shown} after the end of the JSON value`;
+    if (ch !== '{' && ch !== '[') return `unexpected ${shown} after the end of the JSON value`;
+    return jsonl
+      ? 'a second JSON value after the first on this line (JSONL is one job per line)'
+      : 'a second JSON value after the first (one job per line is JSONL: name the file .jsonl, or pass --format jsonl)';
   }
   if (ch === '\uFEFF') return 'a byte-order mark (U+FEFF) in the middle of the text';
   if (ch === "'") return 'strings need double quotes, not single quotes';

@@ -136,6 +136,9 @@ function commonIssues(raw: Raw, at: Segment[]): Issue[] {
   const t = raw.timeout;
   // Numbers are bounded by the schema; a string's value is only known once its unit is applied.
   // A text of the schema's duration pattern: a duration, maybe out of range (parseDuration says undefined).
+  // A number of seconds below a millisecond is no limit a timer can keep (it fired at once: "timed out after 0ms").
+  if (typeof t === 'number' && t > 0 && t < 0.001)
+    issues.push({ at: [...at, 'timeout'], message: `expected a duration from 1ms to 24.8 days, got ${t}` });
   if (typeof t === 'string' && DURATION.test(t)) {
     const ms = parseDuration(t);
     if (!ms) {

@@ -314,3 +314,38 @@ describe('every problem of a job file is listed whole, one line each, secrets ma
     expect(Number(r.stdout.trim())).toBeGreaterThan(100_000);
   });
 });
+
+describe('small job-file mistakes, each named where it is', () => {
+  it.each([
+    ['tr.json', '[{"run":"true"}', /tr\.json:1:16: not valid JSON: the text ends too early/],
+    ['tr2.json', '["a","b"', /tr2\.json:1:9: not valid JSON: the text ends too early/],
+    ['tr3.json', '[{"run":"true"}\n\n', /tr3\.json:1:16: not valid JSON: the text ends too early/],
+    [
+      'two.jsonl',
+      '{"run":"true"} {"run":"true"}\n',
+      /two\.jsonl:1:16: .*a second JSON value after the first on this line \(JSONL is one job per line\)$/,
+    ],
+    [
+      'sub.json',
+      '[{"run":"true","timeout":0.0004}]',
+      /sub\.json:1:\d+: jobs\[0\]\.timeout: expected a duration from 1ms/,
+    ],
+    [
+      'nul.json',
+      '[{"call":{"module":"./m.mjs","export":"f\\u0000g"}}]',
+      /nul\.json:1:\d+: jobs\[0\]\.call\.export: cannot contain a NUL character/,
+    ],
+  ])('%s: exit 2 and its place', async (name, text, want) => {
+    const dir = temp();
+    writeFileSync(join(dir, name), text);
+    const r = await poolrun(['-q', join(dir, name)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd()).toMatch(want);
+  });
+
+  it('an empty argument as the job file is named as such', async () => {
+    const r = await poolrun(['']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^poolrun: expected a job file name, got an empty argument/);
+  });
+});
