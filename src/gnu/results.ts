@@ -119,18 +119,23 @@ export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
  * follow it) and after.
  */
 function makeFolder(dir: string, job: Job): Buffer {
-  const made = (folder: Buffer) => {
-    if (existsSync(resolve(dir))) inside(dir, deepestExisting(folder));
-    mkdirsSync(folder);
-    inside(dir, folder);
-    return folder;
-  };
   try {
-    return made(resultsFolder(dir, job));
+    return mkdirsInside(dir, resultsFolder(dir, job));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw e;
-    return made(resultsFolder(dir, job, true));
+    return mkdirsInside(dir, resultsFolder(dir, job, true));
   }
+}
+
+/**
+ * Makes `folder` and the folders above it, never through a symbolic link that leads out of `root`: checked before
+ * (mkdir would follow an existing one) and after. Where the root is not there yet, nothing below it is: no link.
+ */
+function mkdirsInside(root: string, folder: Buffer): Buffer {
+  if (existsSync(resolve(root))) inside(root, deepestExisting(folder));
+  mkdirsSync(folder);
+  inside(root, folder);
+  return folder;
 }
 
 export interface ResultsSpec {
@@ -152,12 +157,7 @@ export function writeResults(
   let paths: Record<'seq' | 'stdout' | 'stderr', Buffer>;
   if (named) {
     const [base, folder] = named;
-    // Checked before the folders are made (an existing link must not lead mkdir out) and after. Where the root
-    // is not there yet, nothing below it is either: no link to follow.
-    const root = rootOf(spec.dir, names);
-    if (existsSync(resolve(root))) inside(root, deepestExisting(folder));
-    mkdirsSync(folder);
-    inside(root, folder);
+    mkdirsInside(rootOf(spec.dir, names), folder);
     paths =
       base.at(-1) === SLASH_BYTE
         ? { seq: file(base, 'seq'), stdout: file(base, 'stdout'), stderr: file(base, 'stderr') }

@@ -104,13 +104,7 @@ export class WorkerPool {
     if (t.state === 'queued') return this.cancel(t);
     const slot = t.slot;
     if (t.state !== 'sent' || !slot || t.killReason) return t.state === 'cancelled';
-    let k = 0;
-    for (
-      let j = slot.jobs.at(0);
-      j && (j.state === 'done' || j.state === 'cancelled');
-      j = slot.jobs.at(++k)
-    );
-    if (slot.state === 'starting' || slot.jobs.at(k) !== t) {
+    if (slot.state === 'starting' || nextToRun(slot) !== t) {
       t.state = 'cancelled';
       slot.handle.send({ type: 'skip', key: t.key });
       return true;
@@ -285,7 +279,6 @@ export class WorkerPool {
     }
   }
 
-  /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
   /** Withdrawn, but its worker had begun it: it runs, timed and reported as running (killed if it is to be). */
   private begun(t: Tracked, slot: Slot): void {
     if (!t.withdrawn || t.state !== 'sent' || slot.jobs.peek() !== t) return;
@@ -293,6 +286,7 @@ export class WorkerPool {
     if (t.killReason) stopRunning(t, this.groups, this.killAfterMs);
   }
 
+  /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
   private spawned(t: Tracked, slot: Slot, pid: number, leader: string | null | undefined): void {
     this.begun(t, slot);
     t.pgid = pid;
@@ -368,4 +362,12 @@ export class WorkerPool {
   private checkClosed(): void {
     if (this.slots.closing && this.resolveClosed && this.slots.empty()) this.resolveClosed();
   }
+}
+
+/** The first of a worker's jobs not known to be over: the one it runs now, or starts next. */
+function nextToRun(slot: Slot): Tracked | undefined {
+  let k = 0;
+  let t = slot.jobs.at(0);
+  while (t && (t.state === 'done' || t.state === 'cancelled')) t = slot.jobs.at(++k);
+  return t;
 }
