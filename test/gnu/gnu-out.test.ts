@@ -289,7 +289,7 @@ describe('a `?` in a file name or glob is text, not a URL query to mask', () => 
     for (const args of [
       ['-k', '--tag', 'echo', ':::', ...values],
       ['-k', '--tagstring', 'img.??', 'echo', ':::', ...values],
-      ['--dry-run', 'ls', '*.??', '/tmp/?x', '{}', ':::', ...values],
+      ['-k', '--dry-run', 'ls', '*.??', '/tmp/?x', '{}', ':::', ...values],
     ]) {
       const [p, g] = await Promise.all([pool(args), gnu(args)]);
       expect([args, show(p.stdout)]).toEqual([args, show(g.stdout)]);
