@@ -91,8 +91,10 @@ describe('a bad streamed line after jobs ran still writes the results', () => {
             ),
           );
           child.stdin.write(form.good(done, pid));
-          // Both jobs are under way (one done, one sleeping) before the bad line arrives.
-          expect(await waitFor(() => existsSync(done) && existsSync(pid), 30_000), what).toBe(true);
+          // Both jobs are under way (one finished, one sleeping) before the bad line arrives. The first has
+          // finished when poolrun logged it, not when its file appeared: a stop between the two kills it first.
+          const logged = () => existsSync(joblog) && readFileSync(joblog, 'utf8').split('\n').length > 2;
+          expect(await waitFor(() => existsSync(pid) && logged(), 30_000), what).toBe(true);
           const sleeper = Number(readFileSync(pid, 'utf8'));
           const start = pidStart(sleeper);
           child.stdin.end(bad.line);
@@ -138,8 +140,12 @@ describe('a bad streamed line after jobs ran still writes the results', () => {
         timeout: CLI_TIMEOUT_MS,
       }),
     );
+    let seen = '';
+    child.stdout.on('data', (b: Buffer) => (seen += String(b)));
     child.stdin.write(`${JSON.stringify({ id: 'one', run: `touch ${done}` })}\n`);
-    expect(await waitFor(() => existsSync(done), 30_000)).toBe(true);
+    // The job has finished when poolrun said so, not when its file appeared (a stop in between kills it first).
+    expect(await waitFor(() => seen.includes('"event":"finished"'), 30_000)).toBe(true);
+    expect(existsSync(done)).toBe(true);
     child.stdin.end('{"nope": 1}\n');
     const r = await child;
     expect(r.exitCode, String(r.stderr)).toBe(2);
