@@ -17,8 +17,9 @@ import { tooDeepToSend } from './buffers.js';
 /**
  * A worker whose jobs are short gets the next ones before it has finished the current one, so it never waits
  * for a round trip through the main thread (which, for tiny calls, costs more than the calls). It is given at
- * most PREFETCH_MS of work ahead, judged by the average duration of its jobs so far: a job that turns out long
- * holds back at most that much work that another worker could have run. A worker with no history gets none.
+ * most PREFETCH_MS of work ahead, judged by the average duration of its jobs so far. A worker with no history
+ * gets none. A job that turns out long stops its worker getting more once it has run PREFETCH_MS, and what its
+ * worker holds behind it is then taken back for an idle worker (rebalance): Python's workers share one queue.
  */
 const PREFETCH_MS = 10;
 const MAX_PREFETCH = 256;
@@ -34,6 +35,8 @@ export class Dispatcher {
   private readonly onTimeout: (t: Tracked) => void;
   private readonly onUnsendable: (t: Tracked, error: SerializedError) => void;
   private queued = false;
+  /** Set while a worker holds work behind a job that will soon have run PREFETCH_MS (rebalance). */
+  private rebalanceTimer: NodeJS.Timeout | undefined;
   /** How many workers may be busy at once: `size`, unless -w auto narrows it (setWidth; sched/auto-runner.ts). */
   private width: number;
 
@@ -110,7 +113,71 @@ export class Dispatcher {
     // Work ahead for busy workers, only while no worker is starting (a starting worker, counted with those just
     // started, takes the queue first).
     if (this.queue.length && !starting && this.slots.full()) this.prefetchAll(slots);
+    this.rebalance(slots);
     this.slots.closeIdle();
+  }
+
+  /**
+   * A busy worker whose job has run PREFETCH_MS is asked back (`take`) for the jobs it holds behind it: each it
+   * had not begun goes back to the front of the queue (reclaimed), for whichever worker is free first. Checked
+   * again by a timer when such a job will have run that long.
+   */
+  private rebalance(slots: readonly (Slot | undefined)[]): void {
+    if (this.slots.closing) return;
+    const now = Date.now();
+    let soonest = Infinity;
+    for (const slot of slots) {
+      if (slot?.state !== 'busy' || slot.jobs.length < 2) continue;
+      const head = nextToRun(slot);
+      if (head?.state !== 'running' || !head.start) continue;
+      const wait = head.start.startedAt + PREFETCH_MS - now;
+      if (wait > 0) {
+        soonest = Math.min(soonest, wait);
+        continue;
+      }
+      for (let k = 0, t = slot.jobs.at(0); t; t = slot.jobs.at(++k)) {
+        if (t === head || !t.ahead || t.state !== 'sent' || t.reclaiming || t.withdrawn || t.killReason)
+          continue;
+        t.reclaiming = true;
+        slot.handle.send({ type: 'take', key: t.key });
+      }
+    }
+    if (soonest === Infinity || this.rebalanceTimer) return;
+    this.rebalanceTimer = setTimeout(() => {
+      this.rebalanceTimer = undefined;
+      this.dispatch();
+    }, soonest + 1);
+    this.rebalanceTimer.unref();
+  }
+
+  /**
+   * The worker gave back a job it held (`given`): it goes back to the front of the queue, and its worker goes on
+   * with the next it holds. One withdrawn or killed meanwhile is returned, to be ended skipped by the caller.
+   */
+  reclaimed(slot: Slot, key: number): Tracked | undefined {
+    const t = this.byKey.get(key);
+    if (!t || t.slot !== slot) return undefined;
+    const wasNext = nextToRun(slot) === t;
+    slot.jobs.remove(t);
+    this.byKey.delete(key);
+    delete t.reclaiming;
+    t.ahead = false;
+    let ended: Tracked | undefined;
+    if (t.killReason || t.withdrawn) ended = t;
+    else if (t.state === 'sent') {
+      t.state = 'queued';
+      delete t.slot;
+      // Before the units sent after it (jobs given back one by one keep their order).
+      let i = 0;
+      for (let u = this.queue.at(0); u && u[0]!.key < t.key; u = this.queue.at(++i));
+      this.queue.insertAt(i, [t]);
+    }
+    if (wasNext) {
+      if (slot.jobs.length) this.begin(slot);
+      else this.slots.idle(slot);
+    }
+    this.schedule();
+    return ended;
   }
 
   /**
@@ -137,9 +204,14 @@ export class Dispatcher {
     this.schedule();
   }
 
-  /** How many jobs a worker may hold (running and waiting), from how long its jobs have taken. */
+  /**
+   * How many jobs a worker may hold (running and waiting), from how long its jobs have taken; one only while
+   * the job it runs has gone on PREFETCH_MS (its history said short; this one is not).
+   */
   private capacity(slot: Slot): number {
     if (slot.avgMs === undefined) return 1;
+    const since = nextToRun(slot)?.start?.startedAt;
+    if (since !== undefined && Date.now() - since >= PREFETCH_MS) return 1;
     return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_MS / Math.max(slot.avgMs, 0.01))));
   }
 
@@ -154,6 +226,8 @@ export class Dispatcher {
     for (let taken = 0; sent.length < room && taken < units; taken++) {
       const unit = this.nextUnit(true, slot);
       if (!unit) break;
+      // A lone job may be taken back (rebalance); a chunk stays whole on the worker it went to.
+      if (unit.length === 1) unit[0]!.ahead = true;
       sent.push(...unit);
     }
     if (sent.length) this.send(slot, sent);
@@ -267,8 +341,8 @@ export class Dispatcher {
     const t = slot.jobs.peek();
     // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began (its
     // --timeout counts from now all the same, as its worker may be running it, unheard, in a blocking call).
-    if (t?.withdrawn && !t.killReason && t.state === 'sent') armTimeout(t, this.onTimeout);
-    if (!t || t.killReason || t.withdrawn || t.state === 'cancelled') return;
+    if ((t?.withdrawn || t?.reclaiming) && !t.killReason && t.state === 'sent') armTimeout(t, this.onTimeout);
+    if (!t || t.killReason || t.withdrawn || t.reclaiming || t.state === 'cancelled') return;
     this.started(t, slot);
   }
 
@@ -284,4 +358,12 @@ export class Dispatcher {
     armTimeout(t, this.onTimeout);
     t.attempt.onStart(t.start);
   }
+}
+
+/** The first of a worker's jobs not known to be over: the one it runs now, or starts next. */
+export function nextToRun(slot: Slot): Tracked | undefined {
+  let k = 0;
+  let t = slot.jobs.at(0);
+  while (t && (t.state === 'done' || t.state === 'cancelled')) t = slot.jobs.at(++k);
+  return t;
 }

@@ -13,7 +13,7 @@ import type { PoolMode, WorkerExit } from './handle.js';
 import type { Attempt, KillReason, PoolOptions, Slot, Ticket, Tracked } from './types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
-import { Dispatcher } from './dispatch.js';
+import { Dispatcher, nextToRun } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 import { restoreBuffers } from './buffers.js';
@@ -133,7 +133,8 @@ export class WorkerPool {
         if (now) t.killNow = true;
         // Its turn has come (withdrawn, so not taken as running): its worker may be running it, unheard (a call
         // blocking its worker). Stopped as a running one is; a worker that had not begun it skips it.
-        if (t.withdrawn && t.slot?.jobs.peek() === t) stopRunning(t, this.groups, this.killAfterMs);
+        if ((t.withdrawn || t.reclaiming) && t.slot?.jobs.peek() === t)
+          stopRunning(t, this.groups, this.killAfterMs);
         else t.slot?.handle.send({ type: 'skip', key: t.key });
         return false;
       case 'running':
@@ -226,6 +227,11 @@ export class WorkerPool {
         if (t) this.begun(t, slot);
         return;
       }
+      case 'given': {
+        const t = this.dispatcher.reclaimed(slot, m.key);
+        if (t) this.finish(t, { ...failedOutcome(undefined), skipped: true }, slot);
+        return;
+      }
       case 'output': {
         const t = this.byKey.get(m.key);
         if (!t) return;
@@ -270,7 +276,7 @@ export class WorkerPool {
         this.dispatcher.advance(slot);
         // The next one's turn: withdrawn and to be killed, it is stopped as running (its worker may be in it).
         const next = slot.jobs.peek();
-        if (next?.withdrawn && next.killReason && next.state === 'sent')
+        if ((next?.withdrawn || next?.reclaiming) && next.killReason && next.state === 'sent')
           stopRunning(next, this.groups, this.killAfterMs);
         return;
       }
@@ -281,7 +287,8 @@ export class WorkerPool {
 
   /** Withdrawn, but its worker had begun it: it runs, timed and reported as running (killed if it is to be). */
   private begun(t: Tracked, slot: Slot): void {
-    if (!t.withdrawn || t.state !== 'sent' || slot.jobs.peek() !== t) return;
+    if (!(t.withdrawn || t.reclaiming) || t.state !== 'sent' || slot.jobs.peek() !== t) return;
+    delete t.reclaiming;
     this.dispatcher.started(t, slot);
     if (t.killReason) stopRunning(t, this.groups, this.killAfterMs);
   }
@@ -341,6 +348,8 @@ export class WorkerPool {
         } else {
           t.state = 'queued';
           delete t.slot;
+          delete t.reclaiming;
+          t.ahead = false;
         }
       }
       const requeue = rest.filter((t) => t.state === 'queued');
@@ -362,12 +371,4 @@ export class WorkerPool {
   private checkClosed(): void {
     if (this.slots.closing && this.resolveClosed && this.slots.empty()) this.resolveClosed();
   }
-}
-
-/** The first of a worker's jobs not known to be over: the one it runs now, or starts next. */
-function nextToRun(slot: Slot): Tracked | undefined {
-  let k = 0;
-  let t = slot.jobs.at(0);
-  while (t && (t.state === 'done' || t.state === 'cancelled')) t = slot.jobs.at(++k);
-  return t;
 }

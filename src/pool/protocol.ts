@@ -30,6 +30,11 @@ export type ToWorker =
   | { type: 'batch'; worker: number; capture: CaptureOptions; jobs: WireJob[] }
   /** Skip a job of a batch that has not started yet (one that has is said with `began`). */
   | { type: 'skip'; key: number }
+  /**
+   * Give back a job of a batch that has not started (another worker is idle): `given` if it was, `began` if it
+   * runs now; nothing if it is over (its `done` came first).
+   */
+  | { type: 'take'; key: number }
   /** Stop a running copy/download/call cooperatively (timeouts, halt). */
   | { type: 'abort'; key: number }
   /** `bytes` more of the job's streamed output have been printed (flow control: see OUTPUT_CREDIT). */
@@ -66,8 +71,10 @@ export type FromWorker =
   /** `leader`: the leader's start time as the worker read it before reaping (proc/owner.ts); null: not readable. */
   | { type: 'spawned'; key: number; pid: number; leader?: string | null }
   | { type: 'output'; key: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  /** A `skip` came for the job this worker is running: it had begun it (it runs on, and reports as it ends). */
+  /** A `skip` or `take` came for the job this worker is running: it had begun it (it runs on, and reports as it ends). */
   | { type: 'began'; key: number }
+  /** Said to `take`: the job was taken out of this worker's queue unstarted; it never runs here. */
+  | { type: 'given'; key: number }
   /**
    * `spawned`: the job's process, for a worker that names it only here (none does today: worker-main.ts posts
    * `spawned` at once, so that a worker dying mid-job cannot leave the group unknown); taken as that message first.

@@ -78,6 +78,13 @@ export interface Tracked extends Ticket {
    * start is then known only from its worker (`spawned`, or its outcome), not from its turn coming here.
    */
   withdrawn?: boolean;
+  /**
+   * Asked back from the worker holding it ahead (dispatch.ts rebalance): until that worker says
+   * `given` (it goes back to the queue) or `began`, its start is known only from its worker, as a withdrawn one's.
+   */
+  reclaiming?: boolean;
+  /** Sent ahead alone (not in a chunk) to a busy worker: it may be taken back (reclaiming). */
+  ahead?: boolean;
   timer?: NodeJS.Timeout;
   abortTimer?: NodeJS.Timeout;
   start?: StartInfo;

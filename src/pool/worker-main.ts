@@ -73,6 +73,14 @@ function onMessage(msg: ToWorker): void {
       if (msg.key === flow.key) post({ type: 'began', key: msg.key });
       else skipped.add(msg.key);
       break;
+    case 'take': {
+      const i = queue.findIndex((q) => q.key === msg.key);
+      if (i >= 0) {
+        queue.splice(i, 1);
+        post({ type: 'given', key: msg.key });
+      } else if (msg.key === flow.key) post({ type: 'began', key: msg.key });
+      break;
+    }
     case 'abort':
       if (msg.key === flow.key) (flow.ac ??= new AbortController()).abort();
       // Not started yet (its batch is here, its turn has not come): it starts aborted. Dropped, it ran to its end.

@@ -36,6 +36,20 @@ export class Deque<T> {
     return this.items[this.head + i];
   }
 
+  /** Puts `item` `i` places from the front (0: unshift). O(n) past the front. */
+  insertAt(i: number, item: T): void {
+    if (i <= 0) this.unshift(item);
+    else this.items.splice(this.head + i, 0, item);
+  }
+
+  /** Removes `item` (the first place it is at); false if it is not here. O(n): for short deques. */
+  remove(item: T): boolean {
+    const i = this.items.indexOf(item, this.head);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
+  }
+
   *drain(): Generator<T> {
     for (let item = this.shift(); item !== undefined; item = this.shift()) yield item;
   }

@@ -1,0 +1,45 @@
+/**
+ * Calls are sent ahead to a worker whose calls so far were quick (dispatch.ts PREFETCH_MS). One that turns out
+ * long must not hold the calls queued behind it while another worker is idle: Python's workers share one queue,
+ * so a free worker takes the next call whichever worker it was meant for. Before, a worker with a 2 s call kept
+ * a 3 s call waiting behind it for 2 s while the other sat idle (5 s in all instead of 3).
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ProcessPoolExecutor, ThreadPoolExecutor, task, type ExecutorOptions } from '../../dist/index.js';
+import { FIXTURES } from '../helpers.js';
+import type * as T from '../fixtures/tasks.mjs';
+
+const tasks = join(FIXTURES, 'tasks.mjs');
+const square = task<typeof T.square>(tasks, 'square');
+const sleepSpan = task<typeof T.sleepSpan>(tasks, 'sleepSpan');
+
+const pools = {
+  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
+  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
+};
+
+describe.each(Object.entries(pools))('%s pool: work sent ahead behind a long call', (_mode, make) => {
+  it.each([false, true])(
+    'is taken back by the idle worker, in input order (the long call blocks its worker: %s)',
+    async (sync) => {
+      const ex = make({ maxWorkers: 2 });
+      try {
+        // A history of quick calls on both workers: each is then sent calls ahead.
+        await Promise.all(Array.from({ length: 8 }, (_, i) => ex.submit(square, i).result()));
+        const ms = [50, 100, 800, 800, 800, 10];
+        const spans = await Promise.all(ms.map((m) => ex.submit(sleepSpan, m, sync).result()));
+        const [, , a, b, c] = spans as [T.Span, T.Span, T.Span, T.Span, T.Span, T.Span];
+        // The two 0.8 s calls after the short ones run side by side, on both workers, the first first.
+        expect(b.start, JSON.stringify(spans)).toBeLessThan(a.end);
+        expect(a.worker).not.toBe(b.worker);
+        expect(a.start).toBeLessThanOrEqual(b.start);
+        // The third starts when one of them ends, not behind both on one worker.
+        expect(c.start, JSON.stringify(spans)).toBeLessThan(Math.max(a.end, b.end));
+      } finally {
+        await ex.shutdown();
+      }
+    },
+    30_000,
+  );
+});
