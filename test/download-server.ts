@@ -126,7 +126,15 @@ export async function startServer(opts: { tls?: boolean } = {}): Promise<TestSer
       if (req.headers.authorization !== want)
         return reply(401, { 'www-authenticate': 'Basic realm="t"' }, Buffer.from('no\n'));
     }
-    if ((route === 'drop' || route === 'norange') && !dropped.has(name)) {
+    // A 206 that ends cleanly, short of the whole it names: 1000 bytes of the rest (the first request is `drop`).
+    const shortRange = route === 'shortrange' && /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (shortRange) {
+      const from = Number(shortRange[1]);
+      const part = data.subarray(from, from + 1000);
+      const range = `bytes ${from}-${from + part.length - 1}/${data.length}`;
+      return reply(206, { ...common, 'content-length': part.length, 'content-range': range }, part);
+    }
+    if ((route === 'drop' || route === 'norange' || route === 'shortrange') && !dropped.has(name)) {
       dropped.add(name);
       entry.status = 200;
       res.writeHead(200, { ...common, 'content-length': data.length });

@@ -23,7 +23,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { eachLimit, isWithin, realDestination, realpathOr, timesOf } from './paths.js';
+import { eachLimit, isWithin, realDestination, realpathOr, timesOf, type Seconds } from './paths.js';
 import type { CopySpec } from '../types.js';
 import type { JobContext } from '../context.js';
 import type { Outcome } from '../outcome.js';
@@ -263,7 +263,7 @@ interface DirEntry {
   dst: TreePath;
   /** Its mode and times as they were when it was first read (times in utimes' seconds). */
   mode: number;
-  times: [number, number];
+  times: [Seconds, Seconds];
 }
 
 const SLASH = Buffer.from(sep);

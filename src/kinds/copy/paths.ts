@@ -47,17 +47,26 @@ export function isWithin(child: string, parent: string): boolean {
 /**
  * A file's access and modification times as utimes takes them, in seconds, from its nanoseconds: to a fraction of a
  * microsecond (a Stats' Date is rounded to the millisecond, which put a time of x.9996 s into the next second, newer
- * than its source for make), and never past the second the source's time is in.
+ * than its source for make), and never past the second the source's time is in. A time before 1970 is a numeric
+ * string, to the microsecond and never newer: Node's utimes takes any negative number for "now".
  */
-export function timesOf(st: { atimeNs: bigint; mtimeNs: bigint }): [number, number] {
+export function timesOf(st: { atimeNs: bigint; mtimeNs: bigint }): [Seconds, Seconds] {
   return [seconds(st.atimeNs), seconds(st.mtimeNs)];
 }
 
+/** Seconds since 1970 as utimes takes them: a number, or a numeric string before 1970. */
+export type Seconds = number | string;
+
 const NS = 1_000_000_000n;
 
-function seconds(ns: bigint): number {
-  let whole = ns / NS;
-  if (ns < 0n && whole * NS !== ns) whole -= 1n;
+function seconds(ns: bigint): Seconds {
+  if (ns < 0n) {
+    let us = ns / 1000n;
+    if (us * 1000n !== ns) us -= 1n;
+    // Half a microsecond more: libuv keeps microseconds, cut toward zero (toward now, for a time before 1970).
+    return `-${-us / 1_000_000n}.${String(-us % 1_000_000n).padStart(6, '0')}5`;
+  }
+  const whole = ns / NS;
   const w = Number(whole);
   const t = w + Number(ns - whole * NS) / 1e9;
   // A double near the next second may round up to it: stay below.

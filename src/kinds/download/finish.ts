@@ -42,12 +42,15 @@ export async function finish(b: Finish): Promise<void> {
   let size = -1;
   try {
     if (b.readBody) await writeBody(res, fh, hash, moved, body, paths.part);
-    // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part; a new
-    // file gets what any program's new file gets (the part was 0600 while it was written).
-    const kept = spec.overwrite ? await keptOf(paths.to) : undefined;
-    await keep(fh, kept ?? { mode: 0o666 & ~umask() }, paths.part);
-    if (spec.fsync === true) await fh.datasync();
     size = (await fh.stat()).size;
+    const whole = size === b.start + body.written && (b.expected === undefined || size === b.expected);
+    // Replacing a file: the new one keeps its mode (and, for root, its owner), set on the open part; a new
+    // file gets what any program's new file gets. Only a whole part: one kept to be resumed stays 0600.
+    if (whole) {
+      const kept = spec.overwrite ? await keptOf(paths.to) : undefined;
+      await keep(fh, kept ?? { mode: 0o666 & ~umask() }, paths.part);
+      if (spec.fsync === true) await fh.datasync();
+    }
   } catch (e) {
     if (signal.aborted || e instanceof JobError) throw e;
     throw lostConnection(b.from, b.start + body.written, b.expected, b.resumable, paths.part, e);

@@ -140,3 +140,23 @@ describe.each(['thread', 'process'] as const)('the part is private while it is w
     for (const [to] of cases) expect(readFileSync(join(dir, to)).equals(data), to).toBe(true);
   }, 120_000);
 });
+
+// Fresh-eyes probe: a part kept for the next attempt after a response that ended cleanly but short (a 206 naming
+// more than it sent) had already been given the file's final mode (0644 here), not the 0600 of a part.
+describe.each(['thread', 'process'] as const)('a part kept to be resumed stays private (%s mode)', (mode) => {
+  it('cut off, then a short 206: the run fails, the part is kept, 0600', async () => {
+    const dir = temp();
+    const data = bytes(200_000, 4);
+    server.serve(`short-${mode}.bin`, data);
+    const file = writeJobs(dir, [
+      { download: { url: `${server.url}/shortrange/short-${mode}.bin`, to: 'out' } },
+    ]);
+    const r = await poolrun(['-m', mode, '--retries', '1', file], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the next attempt resumes/);
+    const part = readdirSync(dir).find((f) => f.endsWith('.part'));
+    expect(part, readdirSync(dir).join(' ')).toBeDefined();
+    expect(lstatSync(join(dir, part!)).size).toBe((data.length >> 1) + 1000);
+    expect((lstatSync(join(dir, part!)).mode & 0o777).toString(8)).toBe('600');
+  });
+});
