@@ -1,7 +1,7 @@
 /** The command line, validated into RunOptions. Every bad value is a UsageError naming the option and value. */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { JOBS_ZERO } from '../gnu/jobs.js';
+import { JOBS_ZERO, jobsCount } from '../gnu/jobs.js';
 import { durationProblem, parseDuration } from '../util/duration.js';
 import type { PoolMode } from '../pool/handle.js';
 import type { InputFormat } from '../jobs/parse.js';
@@ -100,7 +100,7 @@ const MAX_WORKERS = 10_000;
 /**
  * `-w/--workers` and `-j/--jobs`, one setting with every form (GNU parallel's -j and poolrun's -w alike):
  *   N     N workers; 0 is GNU's "as many as possible" (JOBS_ZERO: each started only when a job waits for one)
- *   N%    N percent of the cores (at least 1)
+ *   N%    N percent of the cores, rounded up as GNU parallel does (at least 1)
  *   +N    cores + N            -N   cores - N (at least 1)
  * `auto` is read before this, by sched/auto-options.ts. `flag` names the option as the user wrote it.
  */
@@ -111,19 +111,8 @@ export function parseWorkers(
   auto = true,
 ): number {
   if (value === undefined) return cores;
-  const v = value.trim();
-  let m = /^(\d{1,6})$/.exec(v);
-  if (m) {
-    const n = Number(m[1]);
-    if (n === 0) return JOBS_ZERO;
-    if (n <= MAX_WORKERS) return n;
-  } else if ((m = /^(\d{1,6}(?:\.\d{1,6})?)%$/.exec(v))) {
-    const p = Number(m[1]);
-    if (p > 0 && p <= 1_000_000) return Math.min(MAX_WORKERS, Math.max(1, Math.floor((cores * p) / 100)));
-  } else if ((m = /^([+-])(\d{1,6})$/.exec(v))) {
-    const n = Number(m[2]);
-    return Math.min(MAX_WORKERS, Math.max(1, m[1] === '+' ? cores + n : cores - n));
-  }
+  const n = jobsCount(value, cores);
+  if (n !== undefined) return n;
   throw new UsageError(`${flag}: expected ${workersForms(auto)}, got "${value}"`);
 }
 

@@ -206,7 +206,8 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
     if (e.event === 'finished') {
       finished(e.result, gnuOut ? gnuOut.finished(e.job, e.result, e.output) : e.output);
       source.finished?.(e.job);
-    } else if (e.event === 'started' && e.attempt === 1) sched?.started(e.job);
+    } else if (e.event === 'started') sched?.started(e.job, e.attempt);
+    else if (e.event === 'retry') sched?.retrying(e.job);
   };
 
   const runnerOptions = {
@@ -353,11 +354,14 @@ export async function run(opts: RunOptions, sink?: Sink): Promise<number> {
           notRun.push(job);
           continue;
         }
-        if (!sched!.take(job)) continue;
-        chunk.push(job);
-        if (chunk.length >= chunksize) {
-          ex.submitJobs(chunk);
-          chunk = [];
+        // Taken (submitted now) or held by the scheduler (a dependency, --delay/--load/--memfree): either way it
+        // counts in the window below, so that held jobs never make poolrun read a whole pipe.
+        if (sched!.take(job)) {
+          chunk.push(job);
+          if (chunk.length >= chunksize) {
+            ex.submitJobs(chunk);
+            chunk = [];
+          }
         }
         // Finished jobs whose output stdout has not taken yet count too: a slow reader slows the run down.
         if (unfinished() >= window && !runStop.reason && !sched!.needsInput) {

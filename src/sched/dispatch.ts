@@ -34,6 +34,8 @@ export class Dispatcher {
   /** An eviction on its way (its job not yet ended): one at a time. */
   private evicting = false;
   private watch: NodeJS.Timeout | undefined;
+  /** Jobs waiting out a --retry-delay: the runner's pending jobs, on no worker (by index). */
+  private readonly retryWait = new Set<number>();
   /** Submitted by the gate, not started yet: the next start waits for it (so starts are DUR apart). */
   private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -75,8 +77,12 @@ export class Dispatcher {
     this.handle(this.deps.skipped(job, succeeded));
   }
 
-  /** A job started (its first attempt). */
-  started(job: Job): void {
+  /** A job's attempt started: its first one, or one after --retry-delay (a worker is busy with it again). */
+  started(job: Job, attempt = 1): void {
+    if (attempt > 1) {
+      this.retryWait.delete(job.index);
+      return;
+    }
     if (this.gate.watchesMemory) {
       this.running.set(job.index, { job, since: Date.now() });
       this.watchMemory();
@@ -96,8 +102,15 @@ export class Dispatcher {
       if (!o.ready) this.report(o.job, o.error);
   }
 
+  /** A job failed and waits for its retry: its worker is free for the gate meanwhile. */
+  retrying(job: Job): void {
+    this.retryWait.add(job.index);
+    this.pump();
+  }
+
   /** A job finished (whoever reported it): its dependents follow; a worker may be free for the gate. */
   finished(result: JobResult): void {
+    this.retryWait.delete(result.index);
     this.inFlight.delete(result.index);
     this.running.delete(result.index);
     this.handle(this.deps.finished(result.index, result.status, result.id));
@@ -153,8 +166,8 @@ export class Dispatcher {
   private pump(): void {
     if (this.stopped || this.timer) return;
     while (this.ready.length || this.parked.length) {
-      // A parked job is the runner's pending job, not running.
-      const busy = this.opts.runner.pending - this.parked.length;
+      // A parked job, or one waiting for its retry, is the runner's pending job, not running.
+      const busy = this.opts.runner.pending - this.parked.length - this.retryWait.size;
       if (this.inFlight.size > 0 || busy >= this.opts.workers) return;
       const wait = this.gate.wait(Date.now());
       if (wait !== undefined) {

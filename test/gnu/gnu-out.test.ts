@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { BIN, poolrun, rng, track, useTempDirs } from '../helpers.js';
 import { parseJobs, JOBS_ZERO } from '../../src/gnu/jobs.js';
@@ -527,6 +528,42 @@ describe("-j/--jobs: GNU's forms", () => {
     for (const bad of ['', 'x', '1.5', '%', '+', '-', '1e3', '99999999', ' -rf', '3 4', '--x=y'])
       expect(() => parseJobs(bad, 4), bad).toThrow(/-j\/--jobs/);
   });
+
+  it('N% as many workers as GNU parallel runs at once (it rounds up: 75% of 2 cores is 2), and the CLI too', async () => {
+    // Fresh-eyes probe: 75% of 2 cores ran 1 job at a time (rounded down); GNU runs 2.
+    const cpus = Number((await execa('parallel', ['--will-cite', '--number-of-threads'])).stdout);
+    const slots = async (bin: string[], j: string, n: number) => {
+      const jobs = Array.from({ length: 2 * n + 1 }, (_, i) => String(i));
+      const r = await execa(bin[0]!, [...bin.slice(1), '-j', j, 'sleep 0.2; echo {%}', ':::', ...jobs]);
+      return Math.max(...r.stdout.split('\n').map(Number));
+    };
+    const cases = [
+      '0.1%',
+      '10%',
+      '33%',
+      '50%',
+      '50.5%',
+      '51%',
+      '75%',
+      '99.9%',
+      '100%',
+      '101%',
+      '125%',
+      '149%',
+    ];
+    for (const j of cases) {
+      const want = parseJobs(j, cpus);
+      expect(await slots(['parallel', '--will-cite'], j, want), `parallel -j ${j} on ${cpus} cpus`).toBe(
+        want,
+      );
+    }
+    // The CLI: on a machine where poolrun counts the cores as GNU does.
+    if (availableParallelism() !== cpus) return;
+    for (const j of ['75%', '125%'])
+      expect(await slots([process.execPath, BIN], j, parseJobs(j, cpus)), `poolrun -j ${j}`).toBe(
+        parseJobs(j, cpus),
+      );
+  }, 120_000);
 
   it('as many slots as GNU parallel uses for the same -j ({%} of jobs that overlap)', async () => {
     for (const j of ['1', '3', '+1', '-1', '150%', '50%', '0']) {
