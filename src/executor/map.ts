@@ -65,9 +65,17 @@ export function mapTasks<A, R>(
       submit(chunk);
       return true;
     } catch (e) {
-      failure ??= { error: e };
-      exhausted = true;
+      refused(e);
       return false;
+    }
+  };
+  /** submit() threw: nothing more is read, and the source, not used up, is closed (its finally blocks run). */
+  const refused = (e: unknown) => {
+    failure ??= { error: e };
+    exhausted = true;
+    if (!sourceClosed) {
+      sourceClosed = true;
+      closeSource(source);
     }
   };
   const failed = (error: unknown) => {
@@ -131,8 +139,7 @@ export function mapTasks<A, R>(
       if (chunk.length && !closed) submit(chunk);
     } catch (e) {
       // submit() itself threw (the executor was shut down meanwhile): the loop rejects with it, in order.
-      failure ??= { error: e };
-      exhausted = true;
+      refused(e);
     } finally {
       pumping = false;
       notify();

@@ -104,7 +104,15 @@ export function serializeError(err: unknown): SerializedError {
     if (props) out.props = props;
     return out;
   }
-  return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
+  const out: SerializedError = { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
+  // A thrown object that is not an Error (`throw { code: 'E_X', status: 404 }`) carries its plain properties too.
+  if (typeof err === 'object' && err !== null) {
+    const code = plainProp(err, 'code');
+    if (typeof code === 'string') out.code = code;
+    const props = ownProps(err);
+    if (props) out.props = props;
+  }
+  return out;
 }
 
 /** At most this many of an error's own properties travel with it, each a string cut to PROP_CHARS. */
@@ -116,7 +124,7 @@ const PROP_CHARS = 1000;
  * a finite number, a boolean, null): what Python's pickling of an exception would carry of its attributes (an
  * errno, a path, a status), so the caller's error has them too. Objects and functions stay behind.
  */
-function ownProps(err: Error): Record<string, string | number | boolean | null> | undefined {
+function ownProps(err: object): Record<string, string | number | boolean | null> | undefined {
   const out: Record<string, string | number | boolean | null> = {};
   let n = 0;
   // A string code travels as `code` (serializeError); any other plain one (an HTTP status, a number) here, first
@@ -137,10 +145,10 @@ function ownProps(err: Error): Record<string, string | number | boolean | null> 
 }
 
 /** An own property's value when it is plain (a string cut to PROP_CHARS, a finite number, a boolean, null). */
-function plainProp(err: Error, k: string): string | number | boolean | null | undefined {
+function plainProp(err: object, k: string): string | number | boolean | null | undefined {
   let v: unknown;
   try {
-    v = (err as unknown as Record<string, unknown>)[k];
+    v = (err as Record<string, unknown>)[k];
   } catch {
     return undefined;
   }

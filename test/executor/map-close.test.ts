@@ -123,13 +123,18 @@ describe.each(Object.entries(pools))('%s pool: map() and shutdown()', (_mode, ma
     for (const cancelFutures of [false, true]) {
       const ex = make({ maxWorkers: 1 });
       let shut: Promise<void> | undefined;
+      let closed = false;
       async function* src() {
-        yield 1;
-        yield 2;
-        // The consumer has the first result by now; shutdown() is called before the source goes on.
-        while (!shut) await sleep(5);
-        yield 3;
-        yield 4;
+        try {
+          yield 1;
+          yield 2;
+          // The consumer has the first result by now; shutdown() is called before the source goes on.
+          while (!shut) await sleep(5);
+          yield 3;
+          yield 4;
+        } finally {
+          closed = true;
+        }
       }
       const got: unknown[] = [];
       let error: unknown;
@@ -147,6 +152,8 @@ describe.each(Object.entries(pools))('%s pool: map() and shutdown()', (_mode, ma
       expect(got.length).toBeLessThanOrEqual(2);
       expect(got.length).toBeGreaterThanOrEqual(1);
       expect(ex.pending).toBe(0);
+      // The source, not used up, was closed: its finally ran (fresh-eyes probe: it never did on this path).
+      expect(closed, `cancelFutures ${cancelFutures}`).toBe(true);
     }
   }, 20_000);
 
@@ -155,8 +162,16 @@ describe.each(Object.entries(pools))('%s pool: map() and shutdown()', (_mode, ma
     const got: number[] = [];
     let error: unknown;
     let shut: Promise<void> | undefined;
+    let closed = false;
+    function* src() {
+      try {
+        yield* [1, 2, 3, 4, 5, 6];
+      } finally {
+        closed = true;
+      }
+    }
     try {
-      for await (const v of ex.map(square, [1, 2, 3, 4, 5, 6], { buffersize: 2 })) {
+      for await (const v of ex.map(square, src(), { buffersize: 2 })) {
         got.push(v);
         shut ??= ex.shutdown();
       }
@@ -168,6 +183,7 @@ describe.each(Object.entries(pools))('%s pool: map() and shutdown()', (_mode, ma
     // 1 and 2 were submitted at the call, 3 as 1 was yielded (one taken, one more read); 4 only after shutdown()
     // was asked for: not submitted.
     expect(got).toEqual([1, 4, 9]);
+    expect(closed, 'the source was closed').toBe(true);
   });
 
   it("shutdown()'s options are checked: a typo or a wrong type is a UsageError, not a shutdown that ignores it", async () => {

@@ -19,6 +19,7 @@ export function custom() {
   throw e;
 }
 export function unsendable() { return () => 1; }
+export function throwPlain() { throw { code: 'E_PLAIN', status: 404, ok: false, obj: { a: 1 } }; }
 export function depthOf(v) { let n = 0; while (Array.isArray(v)) { v = v[0]; n++; } return n; }
 /** Chains of 900 arrays, each ending in the next chain's head: shallow to a walk that meets a head first. */
 export function dag(k) {
@@ -74,6 +75,13 @@ describe.each([
       const tooDeep = await ex.submit(task(mod, 'custom'), deep).exception();
       expect(tooDeep).toMatchObject({ name: 'UsageError' });
       expect((tooDeep as Error).message).toContain('nested deeper than 1000 levels');
+      // A thrown object that is not an Error: its JSON as the message, its plain properties as an Error's.
+      const plain = (await ex.submit(task(mod, 'throwPlain')).exception()) as RemoteError &
+        Record<string, unknown>;
+      expect(plain).toBeInstanceOf(RemoteError);
+      expect(plain).toMatchObject({ code: 'E_PLAIN', status: 404, ok: false });
+      expect(plain.message).toBe('{"code":"E_PLAIN","status":404,"ok":false,"obj":{"a":1}}');
+      expect('obj' in plain).toBe(false);
       const clone = await ex.submit(task(mod, 'unsendable')).exception();
       expect(clone).toMatchObject({ name: 'DataCloneError' });
       expect((clone as Error).message).toMatch(/cannot be sent to the main thread/);
