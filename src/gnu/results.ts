@@ -267,10 +267,13 @@ function deepestExisting(folder: Buffer): Buffer {
 
 /** Before and after the folder is made: a symbolic link inside NAME's folder must not lead out of it. */
 function inside(rootText: string, folder: Buffer | string): void {
-  const root = realpathSync(resolve(rootText));
-  const real = realpathSync(folder);
-  if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep))
-    throw new Error(`${real} is outside ${root} (a symbolic link leads out): not written`);
+  // In bytes: realpathSync (not .native) decodes a Buffer as UTF-8, so a name that is not (a value's bytes, or a
+  // character cut at 255 bytes) was looked up under another name and never written.
+  const root = realpathSync.native(resolve(rootText), { encoding: 'buffer' });
+  const real = realpathSync.native(folder, { encoding: 'buffer' });
+  const prefix = root.at(-1) === SLASH_BYTE ? root : Buffer.concat([root, Buffer.from(sep)]);
+  if (!real.equals(root) && !real.subarray(0, prefix.length).equals(prefix))
+    throw new Error(`${String(real)} is outside ${String(root)} (a symbolic link leads out): not written`);
 }
 
 /**

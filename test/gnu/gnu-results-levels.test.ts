@@ -12,19 +12,22 @@ import { BIN, GENERATED_TIMEOUT_MS, rng, track, useTempDirs } from '../helpers.j
 const GNU = '/usr/bin/parallel';
 const temp = useTempDirs();
 
-/** Every path under `dir` (relative, sorted) and each file's bytes. */
+/** Every path under `dir` (relative, sorted; its bytes as latin1, names that are not UTF-8 too) and each file's bytes. */
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(join(dir, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      if (statSync(join(dir, r)).isDirectory()) {
-        out[`${r}/`] = '';
+  const walk = (rel: Buffer) => {
+    const at = Buffer.concat([Buffer.from(dir), Buffer.from('/'), rel]);
+    const names = readdirSync(at, { encoding: 'buffer' }).sort(Buffer.compare);
+    for (const name of names) {
+      const r = rel.length ? Buffer.concat([rel, Buffer.from('/'), name]) : name;
+      const full = Buffer.concat([Buffer.from(dir), Buffer.from('/'), r]);
+      if (statSync(full).isDirectory()) {
+        out[`${r.toString('latin1')}/`] = '';
         walk(r);
-      } else out[r] = readFileSync(join(dir, r), 'latin1');
+      } else out[r.toString('latin1')] = readFileSync(full, 'latin1');
     }
   };
-  walk('');
+  walk(Buffer.alloc(0));
   return out;
 }
 
@@ -68,6 +71,15 @@ describe.skipIf(!existsSync(GNU))(
           ['-N2', '--colsep', ',', 'echo', '::::', lines],
           // A name given twice: both levels carry it, and {aa} is the first.
           ['--header', ':', 'echo', '{aa}', ':::', 'aa', '1', ':::', 'aa', '2', ':::', 'B', 'b'],
+        );
+        // Values whose folder name is not UTF-8: bytes that are not, and a character cut at 255 bytes (fresh-eyes
+        // probe: the folder was made and left empty, "ENOENT … caf\ufffd", exit 0).
+        const latin = join(temp(), 'latin1');
+        writeFileSync(latin, Buffer.from('caf\xe9\nx\n\xff\xfe,\xe9\n', 'latin1'));
+        cases.push(
+          ['echo', '::::', latin],
+          ['--colsep', ',', 'echo', '::::', latin],
+          ['echo', ':::', 'é'.repeat(200), 'a'.repeat(254) + 'é'],
         );
         const r = rng(11);
         const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
