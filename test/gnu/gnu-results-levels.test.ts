@@ -17,7 +17,7 @@ function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (rel: Buffer) => {
     const at = Buffer.concat([Buffer.from(dir), Buffer.from('/'), rel]);
-    const names = readdirSync(at, { encoding: 'buffer' }).sort(Buffer.compare);
+    const names = readdirSync(at, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
     for (const name of names) {
       const r = rel.length ? Buffer.concat([rel, Buffer.from('/'), name]) : name;
       const full = Buffer.concat([Buffer.from(dir), Buffer.from('/'), r]);
