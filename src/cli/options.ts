@@ -290,6 +290,10 @@ export function toRunOptions(raw: RawOptions, args: string[]): RunOptions {
     throw new UsageError('--resume needs --joblog FILE (the log of the earlier run) or --results DIR');
   if (opts.joblog === '-') joblogToStdout(opts);
   const gnuIn = gnuInput(raw, args);
+  if (raw.null && opts.gnu?.pipe)
+    throw new UsageError(
+      "-0/--null with --pipe: GNU parallel ignores it there (blocks are still cut at newlines); for records that end with NUL give --recend '\\0'",
+    );
   if (raw.null && raw.each === undefined && raw.call === undefined && !gnuIn)
     throw new UsageError('-0/--null goes with --each or --call: it reads NUL-separated arguments from stdin');
   if ((raw.each !== undefined || raw.call !== undefined) && raw.format !== undefined)

@@ -513,6 +513,23 @@ describe('--pipe: blocks as GNU parallel cuts them', () => {
     expect(r.stdout).toBe('a\nb\nc\n'.repeat(20).trimEnd());
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it("-0 is refused (GNU ignores it with --pipe, still cutting at newlines); --recend '\\0' cuts at NUL as GNU", async () => {
+    const input = 'a\nb\0c\0';
+    const gnu = await execa('parallel', ['--will-cite', '-k', '--pipe', '-0', '-N1', 'od -c'], { input });
+    // GNU's own: two blocks cut at the newline, not three at the NULs.
+    expect(gnu.stdout.match(/^0000000/gm)).toHaveLength(2);
+    const refused = await poolrun(['--pipe', '-0', '-N1', 'od -c'], { input });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/GNU parallel ignores it there.*--recend '\\0'/);
+    const args = ['-k', '--pipe', '--recend', '\\0', '-N1', 'od -c'];
+    const [g, p] = await Promise.all([
+      execa('parallel', ['--will-cite', ...args], { input }),
+      execa(process.execPath, [BIN, '-q', ...args], { input }),
+    ]);
+    expect(p.stdout).toBe(g.stdout);
+    expect(p.stdout.match(/^0000000/gm)).toHaveLength(2);
+  });
 });
 
 describe("-j/--jobs: GNU's forms", () => {
