@@ -262,6 +262,16 @@ export class WorkerPool {
           if (outcome.groupGone) t.pgid = m.spawned.pid;
           else this.spawned(t, slot, m.spawned.pid, m.spawned.leader);
         }
+        // Begun and over before its worker heard `skip`/`take` (so it never said `began`): it ran, and started.
+        if (
+          !outcome.skipped &&
+          (t.withdrawn || t.reclaiming) &&
+          t.state === 'sent' &&
+          slot.jobs.peek() === t
+        ) {
+          delete t.reclaiming;
+          this.dispatcher.started(t, slot);
+        }
         if (!m.outcome.stdout) outcome.stdout = EMPTY;
         if (!m.outcome.stderr) outcome.stderr = EMPTY;
         if (!outcome.skipped) {
