@@ -16,6 +16,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 import { RUN_ID_VAR } from './watchdog.js';
 
 export interface ProcStat {
+  /** Field 3: R, S, D, Z (a zombie, not yet reaped), X (dead)… */
+  state: string;
   ppid: number;
   pgrp: number;
   /** Field 22, as written (clock ticks since boot): compared as a string, never as a rounded number. */
@@ -62,7 +64,7 @@ export function readStat(pid: number): ProcStat | undefined {
   const pgrp = Number(f[2]);
   const start = f[19];
   if (!Number.isInteger(ppid) || !Number.isInteger(pgrp) || !start || !/^\d+$/.test(start)) return undefined;
-  return { ppid, pgrp, start };
+  return { state: f[0]!, ppid, pgrp, start };
 }
 
 /**
@@ -81,6 +83,19 @@ export function leaderStart(pgid: number, parent?: number): string | undefined {
 export function leaderPresent(pgid: number, start: string): boolean {
   const st = readStat(pgid);
   return st !== undefined && st.pgrp === pgid && st.start === start;
+}
+
+/**
+ * Whether group `pgid` has a process that has not exited: zombies are not counted (a process that left the group
+ * and is orphaned is reaped by init, or never when poolrun is PID 1 in a container). Where /proc cannot tell,
+ * any process, zombie or not, counts.
+ */
+export function groupHasLiving(pgid: number): boolean {
+  if (!procAvailable()) return groupExists(pgid);
+  return groupMembers(pgid).some((pid) => {
+    const state = readStat(pid)?.state;
+    return state !== undefined && state !== 'Z' && state !== 'X';
+  });
 }
 
 /** The pids whose process group is `pgid` (a scan of /proc: only for a group whose leader is gone). */

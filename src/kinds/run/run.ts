@@ -8,6 +8,7 @@ import { emptyOutcome } from '../outcome.js';
 import { errnoCode } from '../job-error.js';
 import type { SerializedError } from '../types.js';
 import { RUN_ID_VAR } from '../../proc/watchdog.js';
+import { groupHasLiving } from '../../proc/owner.js';
 
 function spawnPiped(
   file: string,
@@ -191,15 +192,19 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
   });
 }
 
-/** No process of ours is left in group `pgid` (a zombie leader not yet reaped still counts). */
+/**
+ * No process of ours that has not exited is left in group `pgid`. Zombies do not count: an orphan that left the
+ * group holding the job's pipes (setsid) and then died is reaped by init, slowly, or never when poolrun is PID 1
+ * (a container without an init): the job's end waited for it as long as the process that held its pipes lived.
+ */
 function groupEmpty(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return false;
   } catch (e) {
     // EPERM: the number is another user's group by now.
     return errnoCode(e) === 'ESRCH' || errnoCode(e) === 'EPERM';
   }
+  return !groupHasLiving(pgid);
 }
 
 /** The outcome of a job whose process could not be created at all (spawn threw). */

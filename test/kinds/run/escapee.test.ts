@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { pidAlive, poolrun, readJson, type ResultsDoc, useTempDirs, waitFor } from '../../helpers.js';
+import { BIN, pidAlive, poolrun, readJson, type ResultsDoc, useTempDirs, waitFor } from '../../helpers.js';
+import { execa } from 'execa';
 import { modes, readNumbers, startPoolrun, writeJobs } from '../../cli/failure-helpers.js';
 
 const temp = useTempDirs();
@@ -53,5 +55,40 @@ describe.each(modes)('%s mode: a killed job whose escaped process holds its pipe
     expect(readFileSync(join(dir, 'out.json'), 'utf8')).toContain('"cancelled"');
     const [escapee, job] = readNumbers(pids);
     expect(await waitFor(() => !pidAlive(escapee!) && !pidAlive(job!), 10_000)).toBe(true);
+  });
+});
+
+/** A new PID namespace, where poolrun is PID 1 (as in a container run without an init): root and util-linux. */
+const pidNamespace = spawnSync('unshare', ['--fork', '--pid', '--mount-proc', 'true']).status === 0;
+
+describe.skipIf(!pidNamespace).each(modes)('%s mode: poolrun as PID 1 (no init reaps orphans)', (mode) => {
+  it('a timed-out job is over once its group has only zombies left, not when the escapee ends', async () => {
+    // Fresh-eyes probe: the job's `sleep 100`, orphaned and killed, stays a zombie in the job's group (its new
+    // parent, poolrun, reaps only its own children), so the group never looked empty: the job lasted as long as
+    // the escaped `sleep 8` held its stdout.
+    const dir = temp();
+    const out = join(dir, 'out.json');
+    const t0 = Date.now();
+    const r = await execa(
+      'unshare',
+      [
+        '--fork',
+        '--pid',
+        '--mount-proc',
+        process.execPath,
+        BIN,
+        '-q',
+        '-m',
+        mode,
+        '--timeout',
+        '300ms',
+      ].concat(['--kill-after', '300ms', '--json', out, '--each', 'setsid sleep 8 & sleep 100; : {}', 'x']),
+      { cwd: dir, reject: false, timeout: 30_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(1);
+    const [res] = readJson<ResultsDoc>(out).results;
+    expect(res!.status).toBe('timed-out');
+    expect(res!.durationMs, 'the job waited for the escapee').toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(7500);
   });
 });
