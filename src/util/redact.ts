@@ -11,6 +11,9 @@
  */
 
 import { shellWord, type Sticky } from './shell-word.js';
+import { isSecretName } from './secret-name.js';
+
+export { isSecretName };
 
 export const MASK = '***';
 
@@ -24,41 +27,6 @@ const URL_IN_TEXT = /:\/\//g;
 const ASSIGNMENT_NAME = /(?<![\w.-])([\w.-]*\w)(=|[ \t]+==?[ \t]*)/g;
 /** A value as a shell word, to unquoted white space, `&` or `;` (shellWord). */
 const ASSIGNED_VALUE = shellWord(';&');
-/**
- * Words that make a name a secret's wherever they are in it (`MYSQL_PWD`, `dbPassword`, `GITHUB_TOKEN`,
- * `GPG_PASSPHRASE`, `GOOGLE_APPLICATION_CREDENTIALS`, `ssh_private_key`, `api_key`, `AWS_ACCESS_KEY_ID`), looked
- * for in the name lower-cased with its separators taken out.
- */
-const SECRET_WORDS = /password|passwd|passphrase|pwd|secret|token|credential|privatekey|apikey|accesskey/;
-/**
- * Words that make a name a secret's when they end it (a number after them aside): `DB_PASS`, `PASS`, `DB_PW`,
- * `npm_config__auth`, `AWS_CREDS`, openssl's `-passin`. Not `bypass`, `author`, `pass_through`, `auth_type`.
- */
-const SECRET_LAST = /^(?:pass|pw|auth|oauth|creds?|passin|passout)\d*$/;
-/**
- * `…_KEY` (`STRIPE_KEY`, `apiKey`, `SSH_KEY`) is a secret's, but not a bare `key` (`sort --key=2`) and not a key
- * that names a place in data (`sort_key`, `primary_key`, `cacheKey`).
- */
-const DATA_KEY = new Set(
-  'sort primary foreign partition shard hash range cache group index join routing route row column col field lookup dedup idempotency unique composite compound natural surrogate map dict object hot shortcut'.split(
-    ' ',
-  ),
-);
-
-/** Whether a name (a variable, an option without its dashes, a JSON key) says its value is a secret. */
-export function isSecretName(name: string): boolean {
-  const words = name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-  if (SECRET_WORDS.test(words.join(''))) return true;
-  while (words.length > 1 && /^\d+$/.test(words[words.length - 1]!)) words.pop();
-  const last = words[words.length - 1];
-  if (last === undefined) return false;
-  if (SECRET_LAST.test(last)) return true;
-  return /^keys?$/.test(last) && words.length > 1 && !DATA_KEY.has(words[words.length - 2]!);
-}
 
 /**
  * Every match of `name` (a global expression whose group 1 is a name, its match ending where a value starts)
@@ -71,6 +39,8 @@ function maskNamed(
   value: Sticky,
   quote = '',
   secret: (name: string) => boolean = isSecretName,
+  /** A value that is the next name (`-psecret --token X`): that one's value is masked, not the name. */
+  isName?: (value: string) => boolean,
 ): string {
   let out = '';
   let last = 0;
@@ -85,7 +55,7 @@ function maskNamed(
     const at = m.index + m[0].length;
     value.lastIndex = at;
     const v = value.exec(text);
-    if (!v || v[0] === '') continue;
+    if (!v || v[0] === '' || isName?.(v[0])) continue;
     out += text.slice(last, at) + quote + MASK + quote;
     last = at + v[0].length;
     name.lastIndex = last;
@@ -243,7 +213,10 @@ const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mar
  * with a space before the value (after a JSON `\n` too).
  */
 const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_-]*)(\s+)/gi;
-const OPTION_VALUE = shellWord('');
+/** To where sh ends the word: a blank, or `;`, `&`, `|`, a redirection, a `)` (the command around goes on). */
+const OPTION_VALUE = shellWord(';&|<>)');
+const SECRET_OPTION_WORD = /^--?([a-z0-9][a-z0-9_-]*)$/i;
+const secretOption = (word: string) => isSecretName(SECRET_OPTION_WORD.exec(word)?.[1] ?? '');
 /**
  * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that
  * command (to `;`, `&`, `|` or a line's end). `-p` alone asks for it and is left, as is `-P` (a port).
@@ -286,7 +259,7 @@ function maskAssignments(text: string, afterUrl = false): string {
   text = maskBare(text, afterUrl);
   text = maskNamed(text, ASSIGNMENT_NAME, ASSIGNED_VALUE);
   text = maskNamed(text, JSON_KEY, JSON_VALUE, '"');
-  text = maskNamed(text, SECRET_OPTION, OPTION_VALUE);
+  text = maskNamed(text, SECRET_OPTION, OPTION_VALUE, '', isSecretName, secretOption);
   text = text.replace(MYSQL_COMMAND, (cmd) => cmd.replace(MYSQL_P, (_m, lead: string) => `${lead}-p${MASK}`));
   return maskHeaders(text)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)

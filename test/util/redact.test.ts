@@ -100,6 +100,39 @@ describe('redactText', () => {
   });
 });
 
+describe('redactText: secret options one after another, and the command around them', () => {
+  it('generated: every value is masked; the separators after them stay (/bin/sh ends the word there)', () => {
+    // Fresh-eyes probe: `mysql -psecret2 --token tok3` showed tok3 (`-psecret2` read as an option named with a
+    // secret word, whose value was `--token`), and `--token tok3; echo next` lost its `;`.
+    const firsts = [
+      (v: string) => `mysql -p${v}`,
+      (v: string) => `mysql -psecret${v}`,
+      (v: string) => `tool -ptoken${v}`,
+      (v: string) => `tool --password ${v}`,
+      (v: string) => `openssl enc -pass ${v}`,
+      (v: string) => `tool --token=${v}`,
+    ];
+    const seconds = ['--token', '--password', '--pass', '-passin', '--api-key', '--client-secret'];
+    const seps = [';', ' && ', ' | ', ' || ', '&', ')', '>out', ' ', ';;'];
+    let n = 0;
+    for (const [i, first] of firsts.entries())
+      for (const second of seconds)
+        for (const sep of seps) {
+          // In a mysql command `-passin` is `-p` and its password (`assin`), masked as such.
+          if (first('').startsWith('mysql') && second.startsWith('-p')) continue;
+          const a = `AAA${i}x`;
+          const b = `BBB${n++}y`;
+          const line = `(${first(a)} ${second} ${b}${sep} echo next)`;
+          const out = redactText(line);
+          // The value of the second option never shows; the first's neither where it is a secret's value.
+          expect(out, line).not.toContain(b);
+          if (!first('').startsWith('tool -ptoken')) expect(out, line).not.toContain(a);
+          // What follows the value is the command as written.
+          expect(out.endsWith(`${second} ***${sep} echo next)`), `${line} -> ${out}`).toBe(true);
+        }
+  });
+});
+
 describe('redactUrl of a value that is no valid URL', () => {
   it.each([
     ['http://u:PW@exa mple.com/?t=Q1', 'http://***:***@exa mple.com/?t=***'],
