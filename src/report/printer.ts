@@ -117,6 +117,12 @@ export class OutputPrinter {
       this.enqueue({ result, output });
       return;
     }
+    // --output stream prints lines as they come; a last line without its newline when its job ends, not at the
+    // job's turn in input order (which is for what has to wait: -k's held lines, a call's value).
+    if (this.opts.output === 'stream' && !this.opts.ordered) {
+      this.flushPartial(result, 'stdout');
+      this.flushPartial(result, 'stderr');
+    }
     this.held.set(result.index, { result, output });
     for (let h = this.held.get(this.next); h; h = this.held.get(this.next)) {
       this.held.delete(this.next);

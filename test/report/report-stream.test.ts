@@ -35,6 +35,21 @@ describe('--output stream', () => {
     expect(r.stderr).toMatch(/^\[err\] to stderr$/m);
   });
 
+  it("a job's last line without a newline is printed when the job ends, not when the jobs before it have", async () => {
+    // README probe: `[fast] partial` came out after the slow first job's line, 2 s after fast had ended.
+    const dir = temp();
+    const file = jobFile(dir, [
+      { id: 'slow', run: `while [ ! -e ${dir}/fast-done ]; do sleep 0.05; done; sleep 0.5; echo S` },
+      { id: 'fast', run: `echo F; printf partial; printf 'x\\n' > ${dir}/fast-done` },
+    ]);
+    const r = await poolrun(['-q', '--output', 'stream', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(['[fast] F', '[fast] partial', '[slow] S', '']);
+    // GNU's --line-buffer (no prefix, no newline added): the same order, as `parallel --line-buffer` prints it.
+    const g = await poolrun(['--line-buffer', file]);
+    expect(g.stdout).toBe('F\npartialS\n');
+  });
+
   it('a job printing a huge line without newlines is cut into prefixed pieces, not held whole', async () => {
     const dir = temp();
     const file = jobFile(dir, [{ id: 'wide', run: "head -c 300000 /dev/zero | tr '\\0' x" }]);
