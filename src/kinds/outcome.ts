@@ -106,11 +106,15 @@ export function serializeError(err: unknown): SerializedError {
   }
   const out: SerializedError = { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
   // A thrown object that is not an Error (`throw { code: 'E_X', status: 404 }`) carries its plain properties too.
-  if (typeof err === 'object' && err !== null) {
-    const code = plainProp(err, 'code');
-    if (typeof code === 'string') out.code = code;
-    const props = ownProps(err);
-    if (props) out.props = props;
+  if (typeof err === 'object' && err !== null && !Array.isArray(err)) {
+    try {
+      const code = plainProp(err, 'code');
+      if (typeof code === 'string') out.code = code;
+      const props = ownProps(err);
+      if (props) out.props = props;
+    } catch {
+      // A Proxy whose traps throw: its text is all it says.
+    }
   }
   return out;
 }

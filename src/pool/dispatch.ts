@@ -157,7 +157,8 @@ export class Dispatcher {
   reclaimed(slot: Slot, key: number): Tracked | undefined {
     const t = this.byKey.get(key);
     if (!t || t.slot !== slot) return undefined;
-    const wasNext = nextToRun(slot) === t;
+    // Its worker's turn may be waiting on it: it was first (a cancelled one too: nextToRun passes over those).
+    const wasNext = slot.jobs.peek() === t || nextToRun(slot) === t;
     slot.jobs.remove(t);
     this.byKey.delete(key);
     delete t.reclaiming;
@@ -165,8 +166,7 @@ export class Dispatcher {
     let ended: Tracked | undefined;
     if (t.killReason || t.withdrawn) ended = t;
     else if (t.state === 'sent') {
-      t.state = 'queued';
-      delete t.slot;
+      requeued(t);
       // Before the units sent after it (jobs given back one by one keep their order).
       let i = 0;
       for (let u = this.queue.at(0); u && u[0]!.key < t.key; u = this.queue.at(++i));
@@ -210,7 +210,10 @@ export class Dispatcher {
    */
   private capacity(slot: Slot): number {
     if (slot.avgMs === undefined) return 1;
-    const since = nextToRun(slot)?.start?.startedAt;
+    const head = nextToRun(slot);
+    // Its next job is being asked back (or withdrawn): nothing more goes behind it, to run before it.
+    if (head?.reclaiming || head?.withdrawn) return 1;
+    const since = head?.start?.startedAt;
     if (since !== undefined && Date.now() - since >= PREFETCH_MS) return 1;
     return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_MS / Math.max(slot.avgMs, 0.01))));
   }
@@ -366,4 +369,17 @@ export function nextToRun(slot: Slot): Tracked | undefined {
   let t = slot.jobs.at(0);
   while (t && (t.state === 'done' || t.state === 'cancelled')) t = slot.jobs.at(++k);
   return t;
+}
+
+/** An attempt sent to a worker that never began it, back to `queued`: its timers (armed while its turn had come
+ * on that worker, its start unknown) are stopped, or they would fire on it in the queue. */
+export function requeued(t: Tracked): void {
+  t.state = 'queued';
+  delete t.slot;
+  delete t.reclaiming;
+  t.ahead = false;
+  clearTimeout(t.timer);
+  clearTimeout(t.abortTimer);
+  delete t.timer;
+  delete t.abortTimer;
 }

@@ -13,7 +13,7 @@ import type { PoolMode, WorkerExit } from './handle.js';
 import type { Attempt, KillReason, PoolOptions, Slot, Ticket, Tracked } from './types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
-import { Dispatcher, nextToRun } from './dispatch.js';
+import { Dispatcher, nextToRun, requeued } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 import { restoreBuffers } from './buffers.js';
@@ -39,7 +39,10 @@ export class WorkerPool {
   private spawnWaiters: Array<() => void> = [];
   /** The last worker that failed to start once the pool is broken, and how it ended (BrokenWorkerError's fields). */
   private brokenBy: { slot: Slot; exit: WorkerExit } | undefined;
-  private readonly timedOut = (t: Tracked) => this.kill(t, 'timeout');
+  /** A timer left on an attempt no longer sent nor running (requeued, over) does nothing. */
+  private readonly timedOut = (t: Tracked) => {
+    if (t.state === 'sent' || t.state === 'running') this.kill(t, 'timeout');
+  };
 
   constructor(opts: PoolOptions) {
     this.mode = opts.mode;
@@ -356,10 +359,7 @@ export class WorkerPool {
         if (t.killReason || t.withdrawn) {
           this.finish(t, { ...failedOutcome(undefined), skipped: true }, slot);
         } else {
-          t.state = 'queued';
-          delete t.slot;
-          delete t.reclaiming;
-          t.ahead = false;
+          requeued(t);
         }
       }
       const requeue = rest.filter((t) => t.state === 'queued');

@@ -71,12 +71,15 @@ function onMessage(msg: ToWorker): void {
       break;
     case 'skip':
       if (msg.key === flow.key) post({ type: 'began', key: msg.key });
-      else skipped.add(msg.key);
+      // Not one it gave back (`take`) or ran already: those are not here to skip.
+      else if (queue.some((q) => q.key === msg.key)) skipped.add(msg.key);
       break;
     case 'take': {
       const i = queue.findIndex((q) => q.key === msg.key);
       if (i >= 0) {
         queue.splice(i, 1);
+        skipped.delete(msg.key);
+        abortedEarly.delete(msg.key);
         post({ type: 'given', key: msg.key });
       } else if (msg.key === flow.key) post({ type: 'began', key: msg.key });
       break;

@@ -81,3 +81,61 @@ describe.each(Object.entries(pools))('%s pool: calls taken back under churn', (_
     expect(unstarted, 'jobs not reported started exactly once').toEqual([]);
   }, 60_000);
 });
+
+/** Resolves with `p`, or rejects once `ms` have passed: a hang is a failure, not a stuck test. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+describe.each(Object.entries(pools))('%s pool: a call asked back, then given back', (_mode, make) => {
+  // From a review of the change: the timeout armed while a call's turn had come on a worker (its start unknown)
+  // went on after it was given back; it fired in the queue (a future pending for ever) or on its next worker
+  // before it began (cancelled, never run).
+  it.each([40, 15])(
+    'its --timeout counts from when it runs, not from its turn on the worker that gave it back (head %i ms)',
+    async (headMs) => {
+      const ex = make({ maxWorkers: 1 });
+      const limited = task<typeof T.sleepSpan>(tasks, 'sleepSpan', { timeout: 150 });
+      try {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => ex.submit(square, i).result()));
+        const fs = [
+          ex.submit(sleepSpan, headMs, true),
+          ex.submit(sleepSpan, 400, true),
+          ex.submit(limited, 1),
+        ];
+        const settled = await within(
+          Promise.allSettled(fs.map((f) => f.result())),
+          10_000,
+          'the three calls',
+        );
+        expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      } finally {
+        await ex.shutdown({ cancelFutures: true });
+      }
+    },
+    30_000,
+  );
+
+  it.each(['cancel()', 'cancelPending()'])(
+    'cancelled by %s while asked back: the worker is free again and shutdown() ends',
+    async (how) => {
+      // The slot held only the cancelled call, given back: it stayed busy for ever and shutdown() never ended
+      // (the CLI with --halt never exited).
+      const ex = make({ maxWorkers: 1 });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => ex.submit(square, i).result()));
+      const a = ex.submit(sleepSpan, 80, true);
+      const b = ex.submit(sleepSpan, 1);
+      await new Promise((r) => setTimeout(r, 40));
+      if (how === 'cancel()') expect(b.cancel()).toBe(true);
+      else (ex as unknown as { cancelPending(): void }).cancelPending();
+      expect(b.cancelled()).toBe(true);
+      await a.result();
+      await within(ex.shutdown(), 5000, 'shutdown()');
+    },
+    30_000,
+  );
+});

@@ -20,6 +20,8 @@ export function custom() {
 }
 export function unsendable() { return () => 1; }
 export function throwPlain() { throw { code: 'E_PLAIN', status: 404, ok: false, obj: { a: 1 } }; }
+export function throwArray() { throw [1, 2]; }
+export function throwProxy() { throw new Proxy({}, { ownKeys() { throw new Error('no keys'); } }); }
 export function depthOf(v) { let n = 0; while (Array.isArray(v)) { v = v[0]; n++; } return n; }
 /** Chains of 900 arrays, each ending in the next chain's head: shallow to a walk that meets a head first. */
 export function dag(k) {
@@ -82,6 +84,12 @@ describe.each([
       expect(plain).toMatchObject({ code: 'E_PLAIN', status: 404, ok: false });
       expect(plain.message).toBe('{"code":"E_PLAIN","status":404,"ok":false,"obj":{"a":1}}');
       expect('obj' in plain).toBe(false);
+      // An array is a value, not an object with properties; a Proxy that throws says what its text says.
+      const arr = (await ex.submit(task(mod, 'throwArray')).exception()) as RemoteError;
+      expect([arr.message, Object.keys(arr).sort()]).toEqual(['[1,2]', ['name']]);
+      const proxy = (await ex.submit(task(mod, 'throwProxy')).exception()) as RemoteError;
+      expect(proxy).toBeInstanceOf(RemoteError);
+      expect(proxy.message).not.toMatch(/no keys/);
       const clone = await ex.submit(task(mod, 'unsendable')).exception();
       expect(clone).toMatchObject({ name: 'DataCloneError' });
       expect((clone as Error).message).toMatch(/cannot be sent to the main thread/);
