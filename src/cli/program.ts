@@ -103,7 +103,7 @@ export function buildProgram(version: string): Command {
     .option('--each <cmd>', 'run the shell command once per argument, or per stdin line without arguments')
     .option(
       '-0, --null',
-      'with --each or --call: stdin items are separated by NUL, not newline (find -print0)',
+      'items are separated by NUL, not newline (find -print0): stdin with --each or --call, the files of :::: and -a',
     )
     .option(
       '--call <target>',
