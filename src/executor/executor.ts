@@ -192,15 +192,17 @@ export class Executor {
   cancelPending(): void {
     const queued = new Set(this.pool.drainQueue());
     for (const e of this.#jobs.values()) {
-      const withdrawn = !e.ticket || this.pool.withdraw(e.ticket);
-      if (e.future.state === 'pending' && withdrawn) this.#finishCancelled(e);
-      else if (e.future.state === 'pending')
-        e.killed = true; // begun on its worker: its outcome, no retry
-      else if (e.retryTimer) {
+      if (e.retryTimer) {
         clearTimeout(e.retryTimer);
         delete e.retryTimer;
         this.#finishCancelled(e);
-      } else if (e.ticket && queued.has(e.ticket.attempt)) {
+        continue;
+      }
+      // Withdrawn: ends cancelled, a retry's attempt too (its future is running).
+      if ((!e.ticket || this.pool.withdraw(e.ticket)) && !e.future.done()) this.#finishCancelled(e);
+      else if (e.future.state === 'pending')
+        e.killed = true; // begun on its worker: its outcome, no retry
+      else if (e.ticket && queued.has(e.ticket.attempt)) {
         delete e.ticket;
         this.#finishCancelled(e);
       }

@@ -86,7 +86,9 @@ export class WorkerPool {
    */
   cancel(ticket: Ticket): boolean {
     const t = ticket as Tracked;
-    if (t.state === 'sent' && t.slot && t.slot.jobs.peek() !== t && !t.killReason) {
+    // Sent ahead, and not yet its turn (or its turn came while it was being asked back: not begun, as far as
+    // this side knows).
+    if (t.state === 'sent' && t.slot && (t.slot.jobs.peek() !== t || t.reclaiming) && !t.killReason) {
       t.state = 'cancelled';
       t.slot.handle.send({ type: 'skip', key: t.key });
       return true;
@@ -238,6 +240,8 @@ export class WorkerPool {
       case 'output': {
         const t = this.byKey.get(m.key);
         if (!t) return;
+        // Output says it began (one asked back or withdrawn, unheard): running from now, its output acknowledged.
+        this.begun(t, slot);
         const n = m.data.byteLength;
         const printed = t.attempt.onOutput(
           m.stream,
@@ -344,6 +348,11 @@ export class WorkerPool {
     const held = [...slot.jobs.drain()];
     const current = held[0];
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
+      // Its turn had come while it was asked back or withdrawn: it is taken as begun, as its end is.
+      if (current.state === 'sent' && (current.withdrawn || current.reclaiming)) {
+        delete current.reclaiming;
+        this.dispatcher.started(current, slot);
+      }
       if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
       // What the job started outside a group (a call's children), including any started after it was stopped.
       this.groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, this.killAfterMs, current.killNow);

@@ -25,8 +25,9 @@ const KILL_AFTER_MS = 1000;
  * A tree that ignores SIGTERM (treeJob's), beside a witness in the same process group that notes each SIGTERM
  * it gets in `terms` and lives on: the test waits for that note, not for a time, to know SIGTERM was sent.
  */
+/** `terms.ready` appears once the subshell's trap is set: a TERM before it would end it, and no `terms` come. */
 function stubbornJob(pids: string, terms: string): string {
-  return `(trap 'echo term >> ${terms}' TERM; while :; do sleep 0.05; done) & ${treeJob(pids, true)}`;
+  return `(trap 'echo term >> ${terms}' TERM; : > ${terms}.ready; while :; do sleep 0.05; done) & ${treeJob(pids, true)}`;
 }
 
 describe.each(modes)('signals (%s mode)', (mode) => {
@@ -99,6 +100,7 @@ describe.each(modes)('signals (%s mode)', (mode) => {
       writeJobs(dir, [{ id: 'stubborn', run: stubbornJob(pids, terms) }]),
     ]);
     const all = await waitForPids(pids, TREE_SIZE);
+    expect(await waitFor(() => existsSync(`${terms}.ready`), 20_000)).toBe(true);
     const t0 = performance.now();
     child.kill('SIGINT');
     // Still there after the SIGTERM reached the group: they ignore it.
@@ -126,6 +128,7 @@ describe.each(modes)('signals (%s mode)', (mode) => {
       writeJobs(dir, [{ id: 'stubborn', run: stubbornJob(pids, terms) }]),
     ]);
     const all = await waitForPids(pids, TREE_SIZE);
+    expect(await waitFor(() => existsSync(`${terms}.ready`), 20_000)).toBe(true);
     child.kill('SIGINT');
     // The first SIGINT was handled (its SIGTERM reached the job) before the second is sent.
     expect(await waitFor(() => existsSync(terms), 20_000)).toBe(true);
