@@ -136,6 +136,10 @@ async function takeControlMessages(): Promise<void> {
   }
   const now = performance.now();
   if (now - lastYield < 1) return;
+  // Twice: the first immediate may run in this turn's check phase, before the loop has read the channel again
+  // (a job that just ended was seen in this turn's poll); the second comes after a poll, which reads what the
+  // main thread sent meanwhile (a `skip` sent before it killed the job that just ended).
+  await new Promise<void>((resolve) => setImmediate(resolve));
   await new Promise<void>((resolve) => setImmediate(resolve));
   lastYield = performance.now();
 }
