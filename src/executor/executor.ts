@@ -190,7 +190,8 @@ export class Executor {
 
   /** @internal Cancels every job not started (halt, deadline, signals): queued, sent ahead (withdrawn), retrying. */
   cancelPending(): void {
-    const queued = new Set(this.pool.drainQueue());
+    // Queued attempts are cancelled here; each is then withdrawn (true) below, as one sent ahead may be.
+    this.pool.drainQueue();
     for (const e of this.#jobs.values()) {
       if (e.retryTimer) {
         clearTimeout(e.retryTimer);
@@ -200,12 +201,7 @@ export class Executor {
       }
       // Withdrawn: ends cancelled, a retry's attempt too (its future is running).
       if ((!e.ticket || this.pool.withdraw(e.ticket)) && !e.future.done()) this.#finishCancelled(e);
-      else if (e.future.state === 'pending')
-        e.killed = true; // begun on its worker: its outcome, no retry
-      else if (e.ticket && queued.has(e.ticket.attempt)) {
-        delete e.ticket;
-        this.#finishCancelled(e);
-      }
+      else if (e.future.state === 'pending') e.killed = true; // begun on its worker: its outcome, no retry
     }
   }
 

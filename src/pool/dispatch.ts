@@ -161,8 +161,6 @@ export class Dispatcher {
     const wasNext = slot.jobs.peek() === t || nextToRun(slot) === t;
     slot.jobs.remove(t);
     this.byKey.delete(key);
-    delete t.reclaiming;
-    t.ahead = false;
     let ended: Tracked | undefined;
     if (t.killReason || t.withdrawn) ended = t;
     else if (t.state === 'sent') {
@@ -344,7 +342,7 @@ export class Dispatcher {
     const t = slot.jobs.peek();
     // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began (its
     // --timeout counts from now all the same, as its worker may be running it, unheard, in a blocking call).
-    if ((t?.withdrawn || t?.reclaiming) && !t.killReason && t.state === 'sent') armTimeout(t, this.onTimeout);
+    if (unheard(t) && !t.killReason) armTimeout(t, this.onTimeout);
     if (!t || t.killReason || t.withdrawn || t.reclaiming || t.state === 'cancelled') return;
     this.started(t, slot);
   }
@@ -361,6 +359,14 @@ export class Dispatcher {
     armTimeout(t, this.onTimeout);
     t.attempt.onStart(t.start);
   }
+}
+
+/**
+ * Sent, and its start known only from its worker's word (`began`, `spawned`, output, its end): withdrawn (halt,
+ * deadline, signals) or being asked back (rebalance) when its turn came, so not taken as running then.
+ */
+export function unheard(t: Tracked | undefined): t is Tracked {
+  return t !== undefined && (t.withdrawn === true || t.reclaiming === true) && t.state === 'sent';
 }
 
 /** The first of a worker's jobs not known to be over: the one it runs now, or starts next. */

@@ -13,7 +13,7 @@ import type { PoolMode, WorkerExit } from './handle.js';
 import type { Attempt, KillReason, PoolOptions, Slot, Ticket, Tracked } from './types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
-import { Dispatcher, nextToRun, requeued } from './dispatch.js';
+import { Dispatcher, nextToRun, requeued, unheard } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 import { restoreBuffers } from './buffers.js';
@@ -138,8 +138,7 @@ export class WorkerPool {
         if (now) t.killNow = true;
         // Its turn has come (withdrawn, so not taken as running): its worker may be running it, unheard (a call
         // blocking its worker). Stopped as a running one is; a worker that had not begun it skips it.
-        if ((t.withdrawn || t.reclaiming) && t.slot?.jobs.peek() === t)
-          stopRunning(t, this.groups, this.killAfterMs);
+        if (unheard(t) && t.slot?.jobs.peek() === t) stopRunning(t, this.groups, this.killAfterMs);
         else t.slot?.handle.send({ type: 'skip', key: t.key });
         return false;
       case 'running':
@@ -270,15 +269,7 @@ export class WorkerPool {
           else this.spawned(t, slot, m.spawned.pid, m.spawned.leader);
         }
         // Begun and over before its worker heard `skip`/`take` (so it never said `began`): it ran, and started.
-        if (
-          !outcome.skipped &&
-          (t.withdrawn || t.reclaiming) &&
-          t.state === 'sent' &&
-          slot.jobs.peek() === t
-        ) {
-          delete t.reclaiming;
-          this.dispatcher.started(t, slot);
-        }
+        if (!outcome.skipped && slot.jobs.peek() === t) this.startUnheard(t, slot);
         if (!m.outcome.stdout) outcome.stdout = EMPTY;
         if (!m.outcome.stderr) outcome.stderr = EMPTY;
         if (!outcome.skipped) {
@@ -293,8 +284,7 @@ export class WorkerPool {
         this.dispatcher.advance(slot);
         // The next one's turn: withdrawn and to be killed, it is stopped as running (its worker may be in it).
         const next = slot.jobs.peek();
-        if ((next?.withdrawn || next?.reclaiming) && next.killReason && next.state === 'sent')
-          stopRunning(next, this.groups, this.killAfterMs);
+        if (unheard(next) && next.killReason) stopRunning(next, this.groups, this.killAfterMs);
         return;
       }
       case 'fatal':
@@ -304,10 +294,16 @@ export class WorkerPool {
 
   /** Withdrawn, but its worker had begun it: it runs, timed and reported as running (killed if it is to be). */
   private begun(t: Tracked, slot: Slot): void {
-    if (!(t.withdrawn || t.reclaiming) || t.state !== 'sent' || slot.jobs.peek() !== t) return;
+    if (slot.jobs.peek() !== t || !this.startUnheard(t, slot)) return;
+    if (t.killReason) stopRunning(t, this.groups, this.killAfterMs);
+  }
+
+  /** An unheard attempt (dispatch.ts unheard) whose turn has come on `slot` is running from now; false if none. */
+  private startUnheard(t: Tracked, slot: Slot): boolean {
+    if (!unheard(t)) return false;
     delete t.reclaiming;
     this.dispatcher.started(t, slot);
-    if (t.killReason) stopRunning(t, this.groups, this.killAfterMs);
+    return true;
   }
 
   /** A shell job's process group exists: registered, killed at once if the job was to be, or timed from now. */
@@ -349,10 +345,7 @@ export class WorkerPool {
     const current = held[0];
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
       // Its turn had come while it was asked back or withdrawn: it is taken as begun, as its end is.
-      if (current.state === 'sent' && (current.withdrawn || current.reclaiming)) {
-        delete current.reclaiming;
-        this.dispatcher.started(current, slot);
-      }
+      this.startUnheard(current, slot);
       if (current.pgid !== undefined) this.groups.terminate(current.pgid, this.killAfterMs);
       // What the job started outside a group (a call's children), including any started after it was stopped.
       this.groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, this.killAfterMs, current.killNow);

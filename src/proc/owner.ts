@@ -92,10 +92,7 @@ export function leaderPresent(pgid: number, start: string): boolean {
  */
 export function groupHasLiving(pgid: number): boolean {
   if (!procAvailable()) return groupExists(pgid);
-  return groupMembers(pgid).some((pid) => {
-    const state = readStat(pid)?.state;
-    return state !== undefined && state !== 'Z' && state !== 'X';
-  });
+  return scanGroups(pgid, true).has(pgid);
 }
 
 /** The pids whose process group is `pgid` (a scan of /proc: only for a group whose leader is gone). */
@@ -112,8 +109,8 @@ export function groupIndex(): (pgid: number) => number[] {
   return (pgid) => (index ??= scanGroups()).get(pgid) ?? [];
 }
 
-/** pid lists by process group: of group `only`, or of all. */
-function scanGroups(only?: number): Map<number, number[]> {
+/** pid lists by process group: of group `only`, or of all; with `living`, zombies (and the dead) left out. */
+function scanGroups(only?: number, living = false): Map<number, number[]> {
   const out = new Map<number, number[]>();
   let names: string[];
   try {
@@ -125,8 +122,10 @@ function scanGroups(only?: number): Map<number, number[]> {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
     const pid = Number(name);
-    const pgrp = readStat(pid)?.pgrp;
-    if (pgrp === undefined || (only !== undefined && pgrp !== only)) continue;
+    const st = readStat(pid);
+    if (!st || (only !== undefined && st.pgrp !== only)) continue;
+    if (living && (st.state === 'Z' || st.state === 'X')) continue;
+    const pgrp = st.pgrp;
     const list = out.get(pgrp);
     if (list) list.push(pid);
     else out.set(pgrp, [pid]);

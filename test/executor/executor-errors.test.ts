@@ -19,6 +19,7 @@ import {
   type ExecutorOptions,
 } from '../../dist/index.js';
 import { tempDir, waitFor } from '../helpers.js';
+import { pools } from './pools.js';
 
 const TASKS = `
 export const square = (x) => x * x;
@@ -34,11 +35,6 @@ beforeAll(() => {
   writeFileSync(mod, TASKS);
 });
 afterAll(() => dir.cleanup());
-
-const pools = {
-  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
-  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
-};
 
 /** Process warnings emitted while `fn` runs (and a tick after). */
 async function warningsDuring(fn: () => Promise<void>): Promise<string[]> {

@@ -15,13 +15,13 @@ import {
   ShutdownError,
   RemoteError,
   type Executor,
-  type ExecutorOptions,
 } from '../../dist/index.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FIXTURES, pidAlive, tempDir, waitFor } from '../helpers.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 import type * as T from '../fixtures/tasks.mjs';
+import { pools } from './pools.js';
 const square = task<typeof T.square>(tasks, 'square');
 const slowSquare = task<typeof T.slowSquare>(tasks, 'slowSquare');
 const squareWithPid = task<typeof T.squareWithPid>(tasks, 'squareWithPid');
@@ -29,11 +29,6 @@ const sayHi = task<typeof T.sayHi>(tasks, 'sayHi');
 const sleepMs = task<typeof T.sleepMs>(tasks, 'sleepMs');
 const sleepAsync = task<typeof T.sleepAsync>(tasks, 'sleepAsync');
 const untilFile = task<typeof T.untilFile>(tasks, 'untilFile');
-
-const pools = {
-  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
-  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
-};
 
 describe.each(Object.entries(pools))('%s pool: the seed, as library calls', (mode, make) => {
   it('say_hi for 9 guests on max 10 workers: every future resolves, on distinct workers', async () => {

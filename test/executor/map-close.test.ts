@@ -5,27 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import {
-  ThreadPoolExecutor,
-  ProcessPoolExecutor,
-  task,
-  TimeoutError,
-  ShutdownError,
-  UsageError,
-  type ExecutorOptions,
-} from '../../dist/index.js';
+import { task, TimeoutError, ShutdownError, UsageError } from '../../dist/index.js';
 import { FIXTURES } from '../helpers.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 import type * as T from '../fixtures/tasks.mjs';
+import { pools } from './pools.js';
 const square = task<typeof T.square>(tasks, 'square');
 const sleepAsync = task<typeof T.sleepAsync>(tasks, 'sleepAsync');
 const squareWithPid = task<typeof T.squareWithPid>(tasks, 'squareWithPid');
-
-const pools = {
-  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
-  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

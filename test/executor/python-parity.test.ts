@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   ThreadPoolExecutor,
-  ProcessPoolExecutor,
   task,
   wait,
   ALL_COMPLETED,
@@ -19,16 +18,12 @@ import {
   RemoteError,
   UsageError,
   asCompleted,
-  type ExecutorOptions,
   type Future,
 } from '../../dist/index.js';
 import { poolrun, readJson, useTempDirs } from '../helpers.js';
+import { pools } from './pools.js';
 
 const temp = useTempDirs('all');
-const pools = {
-  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
-  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
-};
 
 /** A module of tasks in a temp folder of its own. */
 function tasksModule(): string {

@@ -6,26 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import {
-  ProcessPoolExecutor,
-  ThreadPoolExecutor,
-  task,
-  type Executor,
-  type ExecutorEvent,
-  type ExecutorOptions,
-} from '../../dist/index.js';
+import { task, type Executor, type ExecutorEvent, type Future } from '../../dist/index.js';
 import { FIXTURES, useTempDirs } from '../helpers.js';
 import type * as T from '../fixtures/tasks.mjs';
+import { pools } from './pools.js';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 const temp = useTempDirs();
 const square = task<typeof T.square>(tasks, 'square');
 const sleepSpan = task<typeof T.sleepSpan>(tasks, 'sleepSpan');
-
-const pools = {
-  thread: (o?: ExecutorOptions) => new ThreadPoolExecutor(o),
-  process: (o?: ExecutorOptions) => new ProcessPoolExecutor(o),
-};
 
 describe.each(Object.entries(pools))('%s pool: work sent ahead behind a long call', (_mode, make) => {
   it.each([false, true])(
@@ -146,6 +135,19 @@ describe.each(Object.entries(pools))('%s pool: a call asked back, then given bac
 /** Keeps the main thread busy for `ms`: what the worker does meanwhile reaches it all at once, after. */
 const stall = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/**
+ * A worker with quick calls behind it runs a 15 ms blocking call `a`, with `b` sent ahead behind it; the main
+ * thread is then stalled `ms`, so that `a` ends and `b` begins before the word to give `b` back is sent.
+ */
+async function beganUnheard<R>(ex: Executor, submitB: () => Future<R>, ms: number) {
+  await ex.submit(square, 1).result();
+  const a = ex.submit(sleepSpan, 15, true);
+  const b = submitB();
+  await new Promise((r) => setImmediate(r));
+  stall(ms);
+  return { a, b };
+}
+
 describe.each(Object.entries(pools))(
   '%s pool: a call sent ahead began before the word to give it back',
   (mode, make) => {
@@ -164,11 +166,7 @@ describe.each(Object.entries(pools))(
       const ex = make({ maxWorkers: 1, onEvent });
       const loud = task<typeof T.loud>(tasks, 'loud');
       try {
-        await ex.submit(square, 1).result();
-        const a = ex.submit(sleepSpan, 15, true);
-        const b = ex.submit(loud, 4, 100);
-        await new Promise((r) => setImmediate(r));
-        stall(40);
+        const { a, b } = await beganUnheard(ex, () => ex.submit(loud, 4, 100), 40);
         expect(await within(b.result(), 10_000, `${mode}: the loud call`)).toBe(400);
         await a.result();
       } finally {
@@ -182,11 +180,7 @@ describe.each(Object.entries(pools))(
       const ex = make({ maxWorkers: 1, onEvent });
       const exitWorker = task<typeof T.exitWorker>(tasks, 'exitWorker');
       try {
-        await ex.submit(square, 1).result();
-        const a = ex.submit(sleepSpan, 15, true);
-        const b = ex.submit(exitWorker, 3);
-        await new Promise((r) => setImmediate(r));
-        stall(60);
+        const { a, b } = await beganUnheard(ex, () => ex.submit(exitWorker, 3), 60);
         await Promise.allSettled([a.result(), b.result()]);
         await expect(b.exception()).resolves.toMatchObject({ name: 'BrokenWorkerError' });
       } finally {
