@@ -33,19 +33,29 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
       else groups.terminate(t.pgid, killAfterMs);
       return;
     case 'worker':
-      slot.handle.kill();
+      endWorker(slot, t);
       // What the job started (a call's child processes) is in no group: found by its worker's tag.
       groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, killAfterMs, t.killNow);
       return;
     case 'abort':
       if (t.killNow) {
-        slot.handle.kill();
+        endWorker(slot, t);
         return;
       }
       slot.handle.send({ type: 'abort', key: t.key });
-      t.abortTimer ??= setTimeout(() => slot.handle.kill(), killAfterMs);
+      t.abortTimer ??= setTimeout(() => endWorker(slot, t), killAfterMs);
       return;
   }
+}
+
+/**
+ * Ends `slot`'s worker to stop `t`. It is given nothing more, and what it holds behind `t` is not taken as begun
+ * when its turn comes: `t` may have ended already, its word on its way, and the worker gone on to the next one.
+ */
+function endWorker(slot: Slot, t: Tracked): void {
+  slot.endedFor ??= t;
+  slot.state = 'closing';
+  slot.handle.kill();
 }
 
 /**

@@ -13,7 +13,7 @@ import type { PoolMode, WorkerExit } from './handle.js';
 import type { Attempt, KillReason, PoolOptions, Slot, Ticket, Tracked } from './types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
-import { Dispatcher, nextToRun, requeued, unheard } from './dispatch.js';
+import { bystander, Dispatcher, nextToRun, requeued, unheard } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 import { restoreBuffers } from './buffers.js';
@@ -228,7 +228,8 @@ export class WorkerPool {
       }
       case 'began': {
         const t = this.byKey.get(m.key);
-        if (t) this.begun(t, slot);
+        // Begun by a worker being ended for another job: it will not run to its end there (onExit requeues it).
+        if (t && !bystander(t)) this.begun(t, slot);
         return;
       }
       case 'given': {
@@ -342,7 +343,10 @@ export class WorkerPool {
   private onExit(slot: Slot, exit: WorkerExit): void {
     const expected = this.slots.exited(slot);
     const held = [...slot.jobs.drain()];
-    const current = held[0];
+    // Behind the job its worker was ended for, never heard to begin: it goes back to the queue with the rest.
+    const first = held[0];
+    const innocent = unheard(first) && bystander(first) && !first.killReason && !first.withdrawn;
+    const current = innocent ? undefined : first;
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
       // Its turn had come while it was asked back or withdrawn: it is taken as begun, as its end is.
       this.startUnheard(current, slot);
@@ -353,7 +357,7 @@ export class WorkerPool {
     }
     // Jobs of the batch that had not started never ran: they go back to the front of the queue.
     for (const t of held) if (t.state === 'cancelled') this.byKey.delete(t.key);
-    const rest = held.slice(1).filter((t) => t.state !== 'done' && t.state !== 'cancelled');
+    const rest = held.slice(innocent ? 0 : 1).filter((t) => t.state !== 'done' && t.state !== 'cancelled');
     if (rest.length) {
       for (const t of rest) {
         this.byKey.delete(t.key);
