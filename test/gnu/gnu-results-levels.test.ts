@@ -101,24 +101,33 @@ describe.skipIf(!existsSync(GNU))(
           '_',
           'aa',
         ];
-        for (let i = 0; i < 12; i++) {
+        // A source given as a file (`::::`, -a) is named by the file's name as given, in GNU's odd way: the k-th
+        // such file names the k-th place, whatever source that place is in (fresh-eyes probe: poolrun used the
+        // header line's name). Absolute paths here, so both sides give the same names from their own folders.
+        const files = temp();
+        for (let i = 0; i < 24; i++) {
           const c: string[] = ['--header', ':'];
           const colsep = r() < 0.4;
           if (colsep) c.push('--colsep', ',');
           if (r() < 0.3) c.push('-N2');
-          c.push('echo');
           const n = 1 + Math.floor(r() * 3);
+          const operands: string[] = [];
           for (let k = 0; k < n; k++) {
             const width = colsep ? 1 + Math.floor(r() * 3) : 1;
             const row = (f: () => string) => Array.from({ length: width }, f).join(',');
-            c.push(
-              ':::',
-              row(() => pick(pool)),
-            );
+            const source = [row(() => pick(pool))];
             for (let v = 0; v < 1 + Math.floor(r() * 2); v++)
-              c.push(row(() => pick(['p', 'q', 'r', '1']) + k + v));
+              source.push(row(() => pick(['p', 'q', 'r', '1']) + k + v));
+            const how = i < 12 ? 0 : r();
+            if (how < 0.5) operands.push(':::', ...source);
+            else {
+              const f = join(files, `${pick(['zz', 'aa', 'in'])}${i}-${k}`);
+              writeFileSync(f, source.join('\n') + '\n');
+              if (how < 0.8) operands.push('::::', f);
+              else c.push('-a', f);
+            }
           }
-          cases.push(c);
+          cases.push([...c, 'echo', ...operands]);
         }
         for (const c of cases) {
           const dir = temp();
@@ -134,5 +143,38 @@ describe.skipIf(!existsSync(GNU))(
       },
       GENERATED_TIMEOUT_MS,
     );
+
+    it('{FILE} stands for the place a file given with :::: or -a names, with --header', async () => {
+      const home = temp();
+      mkdirSync(join(home, '.parallel'));
+      writeFileSync(join(home, '.parallel', 'will-cite'), '');
+      const dir = temp();
+      writeFileSync(join(dir, 'h1'), 'n\nx\ny\n');
+      writeFileSync(join(dir, 'f2'), 'n,v\na,b\n');
+      const cases = [
+        ['--header', ':', 'echo', '{h1}', '{n}', '::::', 'h1', ':::', 'A', '1'],
+        ['--header', ':', 'echo', '{h1}', '{A}', ':::', 'A', '1', '::::', 'h1'],
+        ['--header', ':', 'echo', '{f2}', '{h1}', '::::', 'h1', '::::', 'f2'],
+        ['--header', ':', 'echo', '{./f2}', '{h1}', '::::', 'h1', '::::', './f2'],
+        ['--header', ':', '-a', 'h1', 'echo', '{h1}.{n}'],
+        ['--header', ':', '--colsep', ',', 'echo', '{f2}:{v}', '::::', 'f2'],
+        ['--header', ':', 'echo', '{n}', '{h1}', '::::', 'h1'],
+      ];
+      for (const c of cases) {
+        const opts = {
+          cwd: dir,
+          reject: false,
+          stdin: 'ignore' as const,
+          env: { HOME: home, PATH: process.env.PATH, PARALLEL_SHELL: '/bin/sh', LC_ALL: 'C' },
+          extendEnv: false,
+          timeout: 50_000,
+        };
+        const [g, p] = await Promise.all([
+          track(execa(GNU, ['-k', ...c], opts)),
+          track(execa(process.execPath, [BIN, '-q', '-k', ...c], opts)),
+        ]);
+        expect([p.stdout, p.exitCode], JSON.stringify(c)).toEqual([g.stdout, g.exitCode]);
+      }
+    });
   },
 );

@@ -31,14 +31,14 @@ import type { GnuInput } from './options.js';
 
 type Spec =
   | { kind: 'values'; values: Buffer[]; linked: boolean }
-  | { kind: 'file'; path: Buffer | string; shown: string; linked: boolean };
+  | { kind: 'file'; path: Buffer | string; shown: string; linked: boolean; named?: string };
 
 /** The sources in order: `-a FILE`s first (as GNU parallel takes them), then those after the command. */
 function specs(g: GnuInput): Spec[] {
   // A name as messages show it: control characters and bytes that are not UTF-8 escaped (argv shownPath).
   const out: Spec[] = g.argFiles.map((f) => {
     const path = rawPath(f);
-    return file(path, `-a ${shownPath(path)}`, false);
+    return file(path, `-a ${shownPath(path)}`, false, nameOf(path));
   });
   const words = rawArguments(g.operands);
   if (g.implicit === 'values') return [...out, { kind: 'values', values: words, linked: false }];
@@ -63,7 +63,8 @@ function specs(g: GnuInput): Spec[] {
     if (!mode!.files && cur.kind === 'values') cur.values.push(w);
     else {
       mode!.named = true;
-      out.push(file(w.equals(DASH) ? '-' : w, `:::: ${shownPath(w)}`, mode!.plus && out.length > 0));
+      const path = w.equals(DASH) ? '-' : w;
+      out.push(file(path, `:::: ${shownPath(w)}`, mode!.plus && out.length > 0, nameOf(path)));
     }
   }
   if (mode?.files && !mode.named) throw noFile(mode.sep);
@@ -82,8 +83,31 @@ const DASH = Buffer.from('-');
 
 const noFile = (sep: string) => new UsageError(`${sep}: expected a file name after it (- for stdin)`);
 
-function file(path: Buffer | string, shown: string, linked: boolean): Spec {
-  return { kind: 'file', path, shown: path === '-' ? '<stdin>' : shown, linked };
+function file(path: Buffer | string, shown: string, linked: boolean, named?: string): Spec {
+  return { kind: 'file', path, shown: path === '-' ? '<stdin>' : shown, linked, ...(named ? { named } : {}) };
+}
+
+const nameOf = (path: Buffer | string): string => (typeof path === 'string' ? path : path.toString('utf8'));
+
+/**
+ * With --header, GNU parallel 20221122 (set_input_source_header) then names the first k argument places after
+ * the k files given with `::::` or -a, as given (`-` for stdin; not stdin read for want of a source): `{FILE}`
+ * stands for that place unless a header name took the braces first, and --results' levels carry it. The
+ * places are counted from 1 whatever source they are in: `::: A B :::: f` names the first place `f`.
+ */
+function withFileNames(
+  sources: readonly Spec[],
+  labels: string[],
+): { labels: string[]; names: Map<string, number> } {
+  const names = nameMap(labels);
+  const out = [...labels];
+  let place = 0;
+  for (const s of sources) {
+    if (s.kind !== 'file' || s.named === undefined) continue;
+    out[place++] = s.named;
+    if (!names.has(s.named)) names.set(s.named, place);
+  }
+  return { labels: out, names };
 }
 
 export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): Promise<JobSource> {
@@ -111,7 +135,7 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
       );
     // Checked before anything is read: a bad command is exit 2 at once, not once input arrives.
     if (!g.header) compile();
-    return streamedSource(only.shown, streamJobs(g, read(only), valueOf, compile));
+    return streamedSource(only.shown, streamJobs(g, read(only), valueOf, compile, [only]));
   }
 
   const values: Value[][] = [];
@@ -128,8 +152,7 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   if (g.header) {
     const all: string[] = [];
     for (const vs of values) all.push(...headerNames(vs.shift() ?? []));
-    labels = all;
-    names = nameMap(labels);
+    ({ labels, names } = withFileNames(sources, all));
   }
   const template = compile(names);
   const s = { values, linked: sources.map((x) => x.linked), linkAll: g.link };
@@ -197,6 +220,7 @@ async function* streamJobs(
   input: AsyncIterable<Buffer[]>,
   valueOf: (b: Buffer) => Value,
   compile: (names?: Map<string, number>) => Template,
+  sources: readonly Spec[],
 ): AsyncGenerator<Job[]> {
   let template: Template | undefined = g.header ? undefined : compile();
   let names: string[] | undefined;
@@ -210,8 +234,9 @@ async function* streamJobs(
     for (const b of batch) {
       const v = valueOf(b);
       if (!template) {
-        names = headerNames(v);
-        template = compile(nameMap(names));
+        const named = withFileNames(sources, headerNames(v));
+        names = named.labels;
+        template = compile(named.names);
         continue;
       }
       if (per === undefined) jobs.push(job(template, v, index++, 0, names));
