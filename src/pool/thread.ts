@@ -54,6 +54,9 @@ export class ThreadWorker implements WorkerHandle {
   }
   close(): void {
     this.worker.postMessage({ type: 'exit' } satisfies ToWorker);
+    // A thread that does not leave within a second of being asked is held by what a call left behind (a child
+    // process, a timer, a server): ended, as a worker process is (process.ts). Its children are the pool's to end.
+    setTimeout(() => void this.worker.terminate(), 1000).unref();
   }
   kill(): void {
     void this.worker.terminate();

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { ProcessPoolExecutor, ThreadPoolExecutor, BrokenWorkerError, task } from '../../dist/index.js';
-import { FIXTURES, ROOT, pidAlive, pidStart, track, useTempDirs, waitFor } from '../helpers.js';
+import { FIXTURES, ROOT, pidAlive, pidStart, poolrun, track, useTempDirs, waitFor } from '../helpers.js';
+import type * as T from '../fixtures/tasks.mjs';
 
 const tasks = join(FIXTURES, 'tasks.mjs');
 
@@ -282,4 +283,38 @@ console.log('shut down');
       4,
     );
   });
+});
+
+/**
+ * A call that leaves a child process running (its handle kept, as `spawn` without `detached` and `unref` does)
+ * holds its worker's event loop: a thread asked to leave stayed, so `shutdown()` never resolved and a CLI run
+ * never ended after its last job (fresh-eyes probe: idle for 9 minutes). A worker asked to leave is ended after
+ * a second, as a worker process always was, and the child is ended with it.
+ */
+describe.each([
+  ['thread', ThreadPoolExecutor],
+  ['process', ProcessPoolExecutor],
+] as const)('%s pool: a call that leaves a child running', (_mode, Pool) => {
+  const tempDir = useTempDirs();
+  it('shutdown() resolves and the child is gone', async () => {
+    const ex = new Pool({ maxWorkers: 1 });
+    const { pid } = await ex.submit(task<typeof T.leaveChild>(tasks, 'leaveChild')).result();
+    const start = pidStart(pid);
+    expect(start).toBeDefined();
+    let done = false;
+    const shut = ex.shutdown().then(() => (done = true));
+    expect(await waitFor(() => done, 20_000)).toBe(true);
+    await shut;
+    expect(await waitFor(() => !pidAlive(pid, start), 10_000)).toBe(true);
+  }, 40_000);
+
+  it('the CLI run ends by itself, and the child is gone', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.json');
+    const r = await poolrun(['-m', _mode, '--json', out, '--call', `${tasks}#leaveChild`, '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const pid = (JSON.parse(readFileSync(out, 'utf8')) as { results: { value: { pid: number } }[] })
+      .results[0]!.value.pid;
+    expect(await waitFor(() => !pidAlive(pid), 10_000)).toBe(true);
+  }, 40_000);
 });
