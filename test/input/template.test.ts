@@ -95,6 +95,17 @@ const NOT_PLAIN = [
   'echo "$(case x in x) echo \'R\';; esac)"',
   'echo "$(case x in (x|y) echo "R";; esac)"',
   'echo ${x:-$(echo "R")}',
+  // A $(…) that makes the command's name: its output would (fresh-eyes probe: `$(echo {})` ran the value).
+  '$(echo R)',
+  '"$(echo R)" x',
+  './$(echo R)',
+  '/bin/$(echo R) x',
+  'x$(echo R)',
+  'command $(echo R)',
+  '$(echo $(echo R))',
+  '> f $(echo R) x',
+  'if $(echo R); then :; fi',
+  'true | "$(printf %s R)"',
 ];
 
 describe('a replacement string is refused wherever it is not a plain word, with its line and column', () => {
@@ -103,6 +114,14 @@ describe('a replacement string is refused wherever it is not a plain word, with 
   );
   it.each(cases)('%j', (t, at, r) => {
     expect(refusal(t)).toMatch(new RegExp(`^--each: ${esc(r)} at ${where(t, at)} `));
+  });
+
+  it('a $(…) holding a value stays allowed where its output is an argument or a variable', () => {
+    const x = (t: string) => expandTemplate(compileTemplate(t), Buffer.from('a b'), 1);
+    expect(x('echo $(echo {})')).toBe("echo $(echo 'a b')");
+    expect(x('v=$(echo {}) env')).toBe("v=$(echo 'a b') env");
+    expect(x('"$(echo x)" {}')).toBe('"$(echo x)" \'a b\'');
+    expect(x('> "$(echo {})" echo')).toBe('> "$(echo \'a b\')" echo');
   });
 
   it('the examples from the issue', () => {

@@ -22,6 +22,9 @@ export const inArith = (r: string): string =>
   `${r} is inside $((…)); sh would read the value as arithmetic: ` +
   `set a variable first and check it: n=${r}; case $n in *[!0-9]*) exit 2;; esac; echo $((n + 1))`;
 export const IN_ARITH = 'is inside $((…)) (in a $(…) there too); sh would read the value as arithmetic';
+export const IN_COMMAND =
+  'is inside a $(…) whose output makes the name of the command to run, which a value could then choose (a ' +
+  'builtin such as eval runs the rest as code): pass it as an argument instead';
 export const IN_CODE =
   'is in an argument of eval, trap or alias (in a $(…) there too), which run it as code; ' +
   'pass it as data instead: v={}; eval \'gzip "$v"\'';

@@ -3,6 +3,7 @@
  * command would make a value more than one literal word), and the operators between words.
  */
 import { backquote, dollar, doubleQuoted } from './expansions.js';
+import { IN_COMMAND } from './refusals.js';
 import type { ReadState } from './state.js';
 import { WORD_END, type Found, type Place } from './syntax.js';
 
@@ -91,15 +92,18 @@ export function word(
       s.i = e + 1;
       continue;
     }
-    if (c === '"') {
+    if (c === '"' || c === '$') {
       plain = false;
-      doubleQuoted(s);
-      continue;
-    }
-    if (c === '$') {
-      plain = false;
-      const kind = dollar(s, false, i);
-      if (kind === 'name') afterName = s.i;
+      // The output of a `$(…)` here is the command's name (and its first arguments): `$(echo {})` would let a
+      // value name the command, whatever path comes before it (`./$(…)` → `./../../bin/sh -c …`).
+      const saved = s.within;
+      if (s.commandWord && !assignment) s.within ??= IN_COMMAND;
+      try {
+        if (c === '"') doubleQuoted(s);
+        else if (dollar(s, false, i) === 'name') afterName = s.i;
+      } finally {
+        s.within = saved;
+      }
       continue;
     }
     if (c === '`') {
