@@ -210,12 +210,13 @@ export function redactId(id: string): string {
 const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mariadb|-u\b|--user\b/i;
 /**
  * `--password VALUE`, `--pass VALUE`, `-pass VALUE` (openssl): an option whose name is a secret's (isSecretName)
- * with a space before the value (after a JSON `\n` too).
+ * with a space before the value (after a JSON `\n` too). Its words may be joined by any separator an `=` form's
+ * may (`--db.password`, `--db:password`, `--db/password`).
  */
-const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_-]*)(\s+)/gi;
+const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_.:/-]*)(\s+)/gi;
 /** To where sh ends the word: a blank, or `;`, `&`, `|`, a redirection, a `)` (the command around goes on). */
 const OPTION_VALUE = shellWord(';&|<>)');
-const SECRET_OPTION_WORD = /^--?([a-z0-9][a-z0-9_-]*)$/i;
+const SECRET_OPTION_WORD = /^--?([a-z0-9][a-z0-9_.:/-]*)$/i;
 const secretOption = (word: string) => isSecretName(SECRET_OPTION_WORD.exec(word)?.[1] ?? '');
 /**
  * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that

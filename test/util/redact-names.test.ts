@@ -122,6 +122,8 @@ describe('secret-named assignments, options and JSON members', () => {
         `--${opt}=${SECRET}`,
         `tool --${opt} ${SECRET} x`,
         `tool --${opt} '${SECRET}' x`,
+        // Words joined by any separator, as in the `=` form (fresh-eyes probe: `--db.password S` was shown).
+        ...['.', ':', '/'].map((sep) => `tool --${opt.replace(/-/g, sep)} ${SECRET} x`),
         `FOO=bar ${name}=${SECRET}`,
         `X=${name}=${SECRET}`,
         // A header named after it (curl -H, wget --header), as `X-Auth` or `X-Api-Key` is.
