@@ -229,10 +229,11 @@ const MYSQL_P = /(^|[\s'"])-p(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
  * Not the end of a path in a job file's message (`jobs[0].env.TOKEN: cannot contain a NUL character`).
  */
-const HEADER_NAME = /(?<![\w.\]-])([a-z0-9][\w-]*)(:[ \t]*)(?=[^'"\s])/gi;
+const HEADER_NAME = /(?<![\w.\]-])([a-z0-9][\w-]*)(:[ \t]*)(?=\S)/gi;
 /** Header names that carry a secret though isSecretName would not say so of them as a variable's. */
 const SECRET_HEADER_NAME = /authorization|token|api-?key|secret|passw(?:or)?d|cookie|session/i;
-const HEADER_VALUE = /[^'"\n]+/y;
+/** To the end of the quoted word or line; or a value quoted on its own after the colon (`password: 'a b'`). */
+const HEADER_VALUE = /'[^'\n]*'|"[^"\n]*"|[^'"\n]+/y;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** A JSON member whose key says it is a secret (`{"db_pass":"x"}`, a `call`'s argument as --dry-run shows it). */
 const JSON_KEY = /"((?:[^"\\\n]|\\.)*)"\s*:\s*/g;

@@ -130,6 +130,9 @@ describe('secret-named assignments, options and JSON members', () => {
         `curl -H '${opt}: ${SECRET}' https://h/`,
         `curl -H "X-${opt}:${SECRET}" https://h/`,
         `wget --header='${opt}: Basic ${SECRET} x' https://h/`,
+        // A value quoted on its own after the colon (fresh-eyes probe: shown as written).
+        `false ${opt}: '${SECRET} x'`,
+        `false ${opt}: "${SECRET} x" y`,
       ];
       for (const form of forms) {
         expect(redactText(form), form).not.toContain(SECRET);
