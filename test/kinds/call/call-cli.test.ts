@@ -28,6 +28,24 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     }
   });
 
+  it('a job file module may be a node: or data: URL, imported as it is (README)', async () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'jobs.json');
+      writeFileSync(
+        file,
+        JSON.stringify([
+          { call: { module: 'node:path', export: 'basename', args: ['/a/b.txt'] } },
+          { call: { module: 'data:text/javascript,export default (x) => x * 2', args: [21] } },
+        ]),
+      );
+      const r = await poolrun(['-q', '-m', mode, file]);
+      expect([r.code, r.stdout], r.stderr).toEqual([0, '"b.txt"\n42\n']);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--call MODULE#square 1..10 prints one JSON value per line, in input order', async () => {
     const args = Array.from({ length: 10 }, (_, i) => String(i + 1));
     const r = await poolrun(['-q', '-m', mode, '-w', '4', '--call', `${tasks}#square`, ...args]);
