@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { PoolrunError, UsageError } from '../errors.js';
 import { printable } from '../util/text.js';
 
@@ -26,12 +26,13 @@ export function notRegular(st: { isDirectory(): boolean; isFIFO(): boolean; isSo
  * replace the device, and opening a FIFO waits for a reader.
  */
 export function checkWritable(option: string, file: string): void {
-  const path = resolve(file);
-  const dir = dirname(path);
+  // As given, not normalized: `nodir/../out.json` cannot be written when `nodir` does not exist, as the kernel
+  // reads it (path.resolve would make it `./out.json`, and the run's results were lost at its end).
+  const dir = dirname(file);
   checkFolder(option, file, dir);
   let st;
   try {
-    st = statSync(path);
+    st = statSync(file);
   } catch {
     st = undefined; // absent (or a dangling link, which the new file replaces)
   }
@@ -67,7 +68,7 @@ export function checkFolder(option: string, file: string, dir: string): void {
  * every access() test), read-only mounts, /proc and the like alike.
  */
 function probe(option: string, file: string, dir: string): void {
-  const tmp = join(dir, `.poolrun-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = `${dir}/.poolrun-probe-${process.pid}-${randomBytes(6).toString('hex')}`;
   let fd: number;
   try {
     fd = openSync(

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { syncDirSync } from '../util/atomic.js';
 import {
   closeSync,
@@ -246,7 +246,7 @@ export class JoblogWriter implements RunObserver {
  * checked after opening, so nothing is truncated or written that is not a regular file.
  */
 function openJoblog(file: string, append: boolean): number {
-  checkFolder('--joblog', file, dirname(resolve(file)));
+  checkFolder('--joblog', file, dirname(file));
   const refuse = (st: Stats) =>
     new UsageError(`--joblog: cannot write ${printable(file)}: it is ${notRegular(st)}, not a regular file`);
   let st: Stats | undefined;

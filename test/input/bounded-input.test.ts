@@ -157,6 +157,9 @@ describe('results and log files that cannot be written', () => {
     return [
       ['a folder', folder],
       ['a missing folder', join(dir, 'missing', 'out')],
+      // Not normalized away: the kernel cannot pass through `missing` (fresh-eyes probe: the jobs ran, and the
+      // results were lost at the end).
+      ['a missing folder, then ..', `${dir}/missing/../out`],
       ['a path under a regular file', join(file, 'out')],
       ['a FIFO', fifo],
       ['a device', '/dev/null'],
