@@ -82,9 +82,9 @@ export class RemoteError extends PoolrunError {
     name: string,
     message: string,
     stack?: string,
-    extra: { code?: string; props?: Record<string, string | number | boolean | null> } = {},
+    extra: { code?: string; props?: Record<string, string | number | boolean | null>; cause?: Error } = {},
   ) {
-    super(message);
+    super(message, extra.cause ? { cause: extra.cause } : undefined);
     this.name = name;
     if (stack) this.stack = stack;
     // Only the thrown error's own properties are listed, as on the error itself.

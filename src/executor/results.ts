@@ -177,9 +177,15 @@ export function toError(r: JobResult): Error {
   if (e.code === NOT_SENDABLE) return new UsageError(e.message);
   if (e.name === 'TimeoutError') return new TimeoutError(e.message);
   if (e.name === 'CancelledError') return new CancelledError(e.message);
+  return remoteError(e);
+}
+
+/** A worker's error as the caller's, its causes rebuilt too (Python's `__cause__`). */
+function remoteError(e: SerializedError): RemoteError {
   return new RemoteError(e.name, e.message, e.stack, {
     ...(e.code !== undefined ? { code: e.code } : {}),
     ...(e.props ? { props: e.props } : {}),
+    ...(e.cause ? { cause: remoteError(e.cause) } : {}),
   });
 }
 

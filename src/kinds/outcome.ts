@@ -94,7 +94,10 @@ export function bytesOutcome(startedAt: number, bytes: number, error?: Serialize
   return outcome;
 }
 
-export function serializeError(err: unknown): SerializedError {
+/** How many causes of a thrown error travel with it (`new Error(m, { cause })`, each one's own cause…). */
+export const MAX_CAUSES = 8;
+
+export function serializeError(err: unknown, depth = 0): SerializedError {
   if (err instanceof Error) {
     const out: SerializedError = { name: err.name, message: err.message };
     if (err.stack) out.stack = err.stack;
@@ -102,6 +105,15 @@ export function serializeError(err: unknown): SerializedError {
     if (typeof code === 'string') out.code = code;
     const props = ownProps(err);
     if (props) out.props = props;
+    if (depth < MAX_CAUSES && Object.hasOwn(err, 'cause')) {
+      let cause: unknown;
+      try {
+        cause = err.cause;
+      } catch {
+        cause = undefined; // a getter that throws: no cause to tell
+      }
+      if (cause !== undefined) out.cause = serializeError(cause, depth + 1);
+    }
     return out;
   }
   const out: SerializedError = { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };

@@ -49,6 +49,8 @@ export interface SerializedError {
   code?: string;
   /** The error's own plain properties (an errno, a path…), as thrown; the library's RemoteError has them. */
   props?: Record<string, string | number | boolean | null>;
+  /** The thrown error's `cause`, as its own error (Python's `__cause__`): at most MAX_CAUSES deep. */
+  cause?: SerializedError;
 }
 
 /** What a job's process tree cost, from wait4's rusage (proc/spawn.ts); maxRssKiB null when not known. */

@@ -12,6 +12,7 @@ import { jobIssues } from '../jobs/normalize.js';
 import { checkJob } from '../jobs/schema.js';
 import type { Job, JobResult } from '../kinds/types.js';
 import { JOB_KINDS, kindOf } from '../kinds/index.js';
+import { MAX_CAUSES } from '../kinds/outcome.js';
 import { isPlainObject, typeName } from '../jobs/words.js';
 import { WIRE_VERSION, type Progress, type WireJob } from './protocol.js';
 import { MAX_VALUE_DEPTH } from '../pool/buffers.js';
@@ -144,7 +145,6 @@ export function checkResult(value: unknown): JobResult | undefined {
   const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
   const intOrNull = (v: unknown) => v === null || int(v);
   const textOrNull = (v: unknown) => v === null || typeof v === 'string';
-  const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
   const error = r.error;
   const ok =
     typeof r.status === 'string' &&
@@ -167,25 +167,34 @@ export function checkResult(value: unknown): JobResult | undefined {
     optional(r.stderrTruncated, (v) => typeof v === 'boolean') &&
     optional(r.bytes, (v) => typeof v === 'number' && v >= 0) &&
     optional(r.usage, (v) => v === null || usageOk(v)) &&
-    (error === null ||
-      (isPlainObject(error) &&
-        typeof error.name === 'string' &&
-        typeof error.message === 'string' &&
-        optional(error.stack, (v) => typeof v === 'string') &&
-        optional(error.code, (v) => typeof v === 'string') &&
-        optional(
-          error.props,
-          (v) =>
-            isPlainObject(v) &&
-            Object.values(v).every(
-              (p) =>
-                typeof p === 'string' ||
-                typeof p === 'boolean' ||
-                p === null ||
-                (typeof p === 'number' && Number.isFinite(p)),
-            ),
-        )));
+    (error === null || errorOk(error, 0));
   return ok ? (r as unknown as JobResult) : undefined;
+}
+
+const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
+
+/** A result's error (SerializedError), its causes too, at most MAX_CAUSES deep. */
+function errorOk(error: unknown, depth: number): boolean {
+  return (
+    isPlainObject(error) &&
+    typeof error.name === 'string' &&
+    typeof error.message === 'string' &&
+    optional(error.stack, (v) => typeof v === 'string') &&
+    optional(error.code, (v) => typeof v === 'string') &&
+    optional(
+      error.props,
+      (v) =>
+        isPlainObject(v) &&
+        Object.values(v).every(
+          (p) =>
+            typeof p === 'string' ||
+            typeof p === 'boolean' ||
+            p === null ||
+            (typeof p === 'number' && Number.isFinite(p)),
+        ),
+    ) &&
+    optional(error.cause, (v) => depth < MAX_CAUSES && errorOk(v, depth + 1))
+  );
 }
 
 /** A result's `usage` (proc/spawn.ts): CPU milliseconds and a peak in KiB (or null), nothing else. */

@@ -21,10 +21,12 @@ export function redactError(e: SerializedError): SerializedError {
     );
     if (masked.some(([k, v]) => v !== props![k])) props = Object.fromEntries(masked);
   }
-  if (message === e.message && stack === e.stack && props === e.props) return e;
+  const cause = e.cause && redactError(e.cause);
+  if (message === e.message && stack === e.stack && props === e.props && cause === e.cause) return e;
   const out: SerializedError = { ...e, message };
   if (stack !== undefined) out.stack = stack;
   if (props !== undefined) out.props = props;
+  if (cause !== undefined) out.cause = cause;
   return out;
 }
 

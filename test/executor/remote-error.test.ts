@@ -29,6 +29,11 @@ export function dag(k) {
   for (let c = k - 1; c >= 0; c--) { let v = next === null ? [] : [next]; for (let i = 1; i < 900; i++) v = [v]; heads.unshift(v); next = v; }
   return heads;
 }
+export function withCause() {
+  class MyErr extends Error { name = 'MyErr'; }
+  throw new MyErr('boom', { cause: new TypeError('root', { cause: 'a string' }) });
+}
+export function causeLoop() { const e = new Error('self'); e.cause = e; throw e; }
 /** \`code\` (a number, a boolean) set after more own properties than travel: it travels all the same. */
 export function codeLast(n, code) {
   const e = new Error('many'); for (let i = 0; i < n; i++) e['p' + i] = i; e.code = code; throw e;
@@ -39,6 +44,26 @@ describe.each([
   ['ThreadPoolExecutor', ThreadPoolExecutor],
   ['ProcessPoolExecutor', ProcessPoolExecutor],
 ] as const)('%s: what a thrown error carries', (_name, Pool) => {
+  it("its cause, and the cause's cause, as errors (Python's __cause__); a loop of causes is cut", async () => {
+    const mod = join(temp(), 'errs.mjs');
+    writeFileSync(mod, MODULE);
+    const ex = new Pool({ maxWorkers: 1 });
+    try {
+      const e = await ex.submit(task(mod, 'withCause')).exception();
+      expect(e).toMatchObject({ name: 'MyErr', message: 'boom' });
+      const cause = (e as Error).cause as Error;
+      expect(cause).toBeInstanceOf(RemoteError);
+      expect(cause).toMatchObject({ name: 'TypeError', message: 'root' });
+      expect(cause.cause).toMatchObject({ name: 'Error', message: 'a string' });
+      const loop = await ex.submit(task(mod, 'causeLoop')).exception();
+      let depth = 0;
+      for (let c: unknown = loop; c instanceof Error; c = c.cause) depth++;
+      expect(depth).toBe(9);
+    } finally {
+      await ex.shutdown();
+    }
+  });
+
   it('code and plain own properties; not objects, functions or poolrun fields', async () => {
     const mod = join(temp(), 'errs.mjs');
     writeFileSync(mod, MODULE);
