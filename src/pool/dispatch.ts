@@ -342,8 +342,8 @@ export class Dispatcher {
     const t = slot.jobs.peek();
     // A skipped or dropped job reports 'done' (skipped) by itself; a withdrawn one too, or says it began (its
     // --timeout counts from now all the same, as its worker may be running it, unheard, in a blocking call).
-    if (unheard(t) && !t.killReason && !bystander(t)) armTimeout(t, this.onTimeout);
-    if (!t || t.killReason || t.withdrawn || t.reclaiming || bystander(t) || t.state === 'cancelled') return;
+    if (unheard(t) && !t.killReason) armTimeout(t, this.onTimeout);
+    if (!t || t.killReason || t.withdrawn || t.reclaiming || t.state === 'cancelled') return;
     this.started(t, slot);
   }
 
@@ -363,18 +363,10 @@ export class Dispatcher {
 
 /**
  * Sent, and its start known only from its worker's word (`began`, `spawned`, output, its end): withdrawn (halt,
- * deadline, signals), being asked back (rebalance), or behind another on a worker being ended (finish.ts
- * endWorker) when its turn came, so not taken as running then.
+ * deadline, signals) or being asked back (rebalance) when its turn came, so not taken as running then.
  */
 export function unheard(t: Tracked | undefined): t is Tracked {
-  return (
-    t !== undefined && (t.withdrawn === true || t.reclaiming === true || bystander(t)) && t.state === 'sent'
-  );
-}
-
-/** Held by a worker the pool is ending to stop another of its jobs. */
-export function bystander(t: Tracked): boolean {
-  return t.slot?.endedFor !== undefined && t.slot.endedFor !== t;
+  return t !== undefined && (t.withdrawn === true || t.reclaiming === true) && t.state === 'sent';
 }
 
 /** The first of a worker's jobs not known to be over: the one it runs now, or starts next. */

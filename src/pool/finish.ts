@@ -33,27 +33,23 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
       else groups.terminate(t.pgid, killAfterMs);
       return;
     case 'worker':
-      endWorker(slot, t);
+      endWorker(slot);
       // What the job started (a call's child processes) is in no group: found by its worker's tag.
       groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, killAfterMs, t.killNow);
       return;
     case 'abort':
       if (t.killNow) {
-        endWorker(slot, t);
+        endWorker(slot);
         return;
       }
       slot.handle.send({ type: 'abort', key: t.key });
-      t.abortTimer ??= setTimeout(() => endWorker(slot, t), killAfterMs);
+      t.abortTimer ??= setTimeout(() => endWorker(slot), killAfterMs);
       return;
   }
 }
 
-/**
- * Ends `slot`'s worker to stop `t`. It is given nothing more, and what it holds behind `t` is not taken as begun
- * when its turn comes: `t` may have ended already, its word on its way, and the worker gone on to the next one.
- */
-function endWorker(slot: Slot, t: Tracked): void {
-  slot.endedFor ??= t;
+/** Ends a worker to stop its job: it is given nothing more (what it held and had not begun goes back to the queue). */
+function endWorker(slot: Slot): void {
   slot.state = 'closing';
   slot.handle.kill();
 }

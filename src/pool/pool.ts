@@ -13,7 +13,7 @@ import type { PoolMode, WorkerExit } from './handle.js';
 import type { Attempt, KillReason, PoolOptions, Slot, Ticket, Tracked } from './types.js';
 import { ProcessGroups } from '../proc/groups.js';
 import { kindOf } from '../kinds/index.js';
-import { bystander, Dispatcher, nextToRun, requeued, unheard } from './dispatch.js';
+import { Dispatcher, nextToRun, requeued, unheard } from './dispatch.js';
 import { WorkerSlots, workerStarter } from './slots.js';
 import { armTimeout, brokenOutcome, diedOutcome, failedOutcome, settle, stopRunning } from './finish.js';
 import { restoreBuffers } from './buffers.js';
@@ -22,6 +22,8 @@ export type { Attempt, AttemptResult, KillReason, PoolOptions, StartInfo, Ticket
 
 /** A Buffer, so that the executor takes it as it is (a fresh Buffer view per result adds up over a million). */
 const EMPTY = Buffer.alloc(0);
+/** How long past its limit a call may be heard to have ended before its worker is ended (pool.timedOut). */
+const CALL_END_GRACE_MS = 5;
 
 export class WorkerPool {
   readonly mode: PoolMode;
@@ -41,7 +43,18 @@ export class WorkerPool {
   private brokenBy: { slot: Slot; exit: WorkerExit } | undefined;
   /** A timer left on an attempt no longer sent nor running (requeued, over) does nothing. */
   private readonly timedOut = (t: Tracked) => {
-    if (t.state === 'sent' || t.state === 'running') this.kill(t, 'timeout');
+    if (t.state !== 'sent' && t.state !== 'running') return;
+    if (kindOf(t.attempt.job).stop !== 'worker') {
+      this.kill(t, 'timeout');
+      return;
+    }
+    // A call is stopped by ending its worker, which may have gone on to the next call it holds: the call's end
+    // may be on its way, or here unread (the main thread was busy as the limit passed, and timers run before the
+    // poll that reads it). Read first: ended, it is not stopped, and the next call, which did nothing wrong, is
+    // not failed (BrokenWorkerError). A call that goes on is stopped CALL_END_GRACE_MS past its limit.
+    setTimeout(() => {
+      if (t.state === 'sent' || t.state === 'running') this.kill(t, 'timeout');
+    }, CALL_END_GRACE_MS);
   };
 
   constructor(opts: PoolOptions) {
@@ -228,8 +241,7 @@ export class WorkerPool {
       }
       case 'began': {
         const t = this.byKey.get(m.key);
-        // Begun by a worker being ended for another job: it will not run to its end there (onExit requeues it).
-        if (t && !bystander(t)) this.begun(t, slot);
+        if (t) this.begun(t, slot);
         return;
       }
       case 'given': {
@@ -343,10 +355,7 @@ export class WorkerPool {
   private onExit(slot: Slot, exit: WorkerExit): void {
     const expected = this.slots.exited(slot);
     const held = [...slot.jobs.drain()];
-    // Behind the job its worker was ended for, never heard to begin: it goes back to the queue with the rest.
-    const first = held[0];
-    const innocent = unheard(first) && bystander(first) && !first.killReason && !first.withdrawn;
-    const current = innocent ? undefined : first;
+    const current = held[0];
     if (current && current.state !== 'done' && current.state !== 'cancelled') {
       // Its turn had come while it was asked back or withdrawn: it is taken as begun, as its end is.
       this.startUnheard(current, slot);
@@ -357,7 +366,7 @@ export class WorkerPool {
     }
     // Jobs of the batch that had not started never ran: they go back to the front of the queue.
     for (const t of held) if (t.state === 'cancelled') this.byKey.delete(t.key);
-    const rest = held.slice(innocent ? 0 : 1).filter((t) => t.state !== 'done' && t.state !== 'cancelled');
+    const rest = held.slice(1).filter((t) => t.state !== 'done' && t.state !== 'cancelled');
     if (rest.length) {
       for (const t of rest) {
         this.byKey.delete(t.key);

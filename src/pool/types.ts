@@ -102,9 +102,4 @@ export interface Slot {
   everReady: boolean;
   /** Moving average of how long this worker's jobs take (ms, as the worker measured them); unset until one ends. */
   avgMs?: number;
-  /**
-   * The attempt this worker was ended to stop (a call, a copy past its grace): the others it holds are begun
-   * only on its word, and go back to the queue with it if it never gave one (dispatch.ts unheard).
-   */
-  endedFor?: Tracked;
 }
