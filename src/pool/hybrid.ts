@@ -1,5 +1,5 @@
 /**
- * The CLI's first slot in thread mode (issue 15 item 4, BENCHMARKS.md "B6: a one-job run without a thread"). A
+ * A CLI slot in thread mode (issue 15 item 4, BENCHMARKS.md "B6: a one-job run without a thread"). A
  * thread takes ~30 ms to be ready, and for a run of one short shell job it was the longest part of poolrun's own
  * time. A shell job needs nothing of a worker but a thread to spawn it from: so the slot starts its shell jobs
  * from the main thread (local.ts) — the same spawn, the same process group registered with the pool, the same

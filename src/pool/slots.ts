@@ -37,18 +37,18 @@ export function workerStarter(
     mode === 'thread'
       ? new ThreadWorker(init, groups.token)
       : new ProcessWorker(init, groups.token, workerStdout);
-  let first: HybridWorker | undefined;
-  return (id) => {
+  return () => {
     let handle: WorkerHandle | undefined;
     if (!init) {
       // The CLI's first worker may be up already (prestart.ts); it was left unref'd until wanted.
       handle = adoptPrestarted(mode);
       handle?.ref();
-      // The CLI's first slot in thread mode starts shell jobs from the main thread until its thread, started
-      // when it is wanted, is ready (hybrid.ts). A second worker means more than one job: it is wanted now.
-      if (id === 1 && mode === 'thread' && localJobsAllowed(groups.token))
-        handle = first = new HybridWorker(handle, start);
-      else first?.wantThread();
+      // Each of the CLI's slots in thread mode starts shell jobs from the main thread until its thread, started
+      // when the slot is given a second job (or a call, a copy, a download), is ready (hybrid.ts): -j N starts N
+      // jobs at once, as GNU parallel does. A thread is ready 30-100 ms after it is started, and starting N of
+      // them held back the jobs of the slots after the first (`-j2 --halt soon,fail=1` cancelled a second job
+      // GNU runs to its end).
+      if (mode === 'thread' && localJobsAllowed(groups.token)) handle = new HybridWorker(handle, start);
     }
     handle ??= start();
     groups.guard();

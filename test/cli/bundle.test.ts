@@ -65,11 +65,12 @@ describe('the bundled start path', () => {
     expect(loaded(stale.stderr, root)).toContain('dist/cli/main.js');
     expect(loaded(stale.stderr, root).filter((f) => f.startsWith('dist/bundle/'))).toEqual([]);
     rmSync(join(root, 'dist/bundle'), { recursive: true });
-    // Two jobs on two workers: the second slot is a thread (a run of one shell job starts none: pool/hybrid.ts).
-    writeFileSync(file, 'echo one\necho two\n');
-    const none = await poolrunAt(bin, ['-q', '-w', '2', file], DEBUG);
+    // A slot given a second job starts its thread, which is ready while that job sleeps, and runs the third (a
+    // slot's first jobs start from the main thread: pool/hybrid.ts).
+    writeFileSync(file, 'echo one\nsleep 1; echo two\necho three\n');
+    const none = await poolrunAt(bin, ['-q', '-w', '1', file], DEBUG);
     expect(none.code).toBe(0);
-    expect(none.stdout).toBe('one\ntwo\n');
+    expect(none.stdout).toBe('one\ntwo\nthree\n');
     expect(loaded(none.stderr, root)).toContain('dist/pool/worker-main.js');
   });
 });

@@ -174,3 +174,18 @@ describe.skipIf(!existsSync(GNU))('--halt in GNU parallel spellings, against GNU
     }
   });
 });
+
+/**
+ * -j N starts N jobs at once, as GNU parallel does: in thread mode a slot's thread is ready 30-100 ms after it is
+ * started, and the jobs of the slots after the first waited for theirs. With `--halt soon`, a first job failing in
+ * that gap cancelled the second, which GNU starts with the first and lets finish (fresh-eyes probe: 2 of 3 runs).
+ */
+describe.skipIf(!existsSync(GNU))('-j N starts N jobs at once, against GNU parallel', () => {
+  it('-j2 --halt soon,fail=1: the job started beside the failing one runs to its end', async () => {
+    const files = { 'se.sh': 'sleep "$1"; echo "done $1"; exit "$2"\n' };
+    for (let round = 0; round < 4; round++) {
+      const args = ['-j2', '--halt', 'soon,fail=1', 'sh', 'se.sh', ':::', '0', '0.5', ':::+', '3', '0'];
+      expect(await same(args, '', files)).toBe(3);
+    }
+  });
+});
