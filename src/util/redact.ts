@@ -210,14 +210,19 @@ export function redactId(id: string): string {
 const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mariadb|-u\b|--user\b/i;
 /**
  * `--password VALUE`, `--pass VALUE`, `-pass VALUE` (openssl): an option whose name is a secret's (isSecretName)
- * with a space before the value (after a JSON `\n` too). Its words may be joined by any separator an `=` form's
- * may (`--db.password`, `--db:password`, `--db/password`).
+ * with a space before the value (after a JSON `\n` too). A long option's words may be joined by `.` or `:` too
+ * (`--db.password`, `--db:password`); not by `/`, nor a short option's (`-I/opt/tokenizers/include -O2`,
+ * `-Cfoo.token` are a path glued to its option).
  */
-const SECRET_OPTION = /(?<=^|[\s'"`(<[{,=]|\\[ntr])--?([a-z0-9][a-z0-9_.:/-]*)(\s+)/gi;
+const SECRET_OPTION =
+  /(?<=^|[\s'"`(<[{,=]|\\[ntr])(?:--(?=[a-z0-9][a-z0-9_.:-]*\s)|-(?=[a-z0-9][a-z0-9_-]*\s))([a-z0-9][a-z0-9_.:-]*)(\s+)/gi;
 /** To where sh ends the word: a blank, or `;`, `&`, `|`, a redirection, a `)` (the command around goes on). */
 const OPTION_VALUE = shellWord(';&|<>)');
-const SECRET_OPTION_WORD = /^--?([a-z0-9][a-z0-9_.:/-]*)$/i;
-const secretOption = (word: string) => isSecretName(SECRET_OPTION_WORD.exec(word)?.[1] ?? '');
+const SECRET_OPTION_WORD = /^(?:--([a-z0-9][a-z0-9_.:-]*)|-([a-z0-9][a-z0-9_-]*))$/i;
+const secretOption = (word: string) => {
+  const m = SECRET_OPTION_WORD.exec(word);
+  return isSecretName(m?.[1] ?? m?.[2] ?? '');
+};
 /**
  * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that
  * command (to `;`, `&`, `|` or a line's end). `-p` alone asks for it and is left, as is `-P` (a port).
@@ -232,8 +237,12 @@ const MYSQL_P = /(^|[\s'"])-p(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
 const HEADER_NAME = /(?<![\w.\]-])([a-z0-9][\w-]*)(:[ \t]*)(?=\S)/gi;
 /** Header names that carry a secret though isSecretName would not say so of them as a variable's. */
 const SECRET_HEADER_NAME = /authorization|token|api-?key|secret|passw(?:or)?d|cookie|session/i;
-/** To the end of the quoted word or line; or a value quoted on its own after the colon (`password: 'a b'`). */
-const HEADER_VALUE = /'[^'\n]*'|"[^"\n]*"|[^'"\n]+/y;
+/**
+ * To the end of the quoted word or line; or a value quoted on its own after the colon (`password: 'a b'`), whose
+ * closing quote ends a word: in `echo 'session: '$(date) …` the quote after the colon closes one, and what
+ * follows up to the next quote is code, not a value.
+ */
+const HEADER_VALUE = /'[^'\n]*'(?=[\s;&|)]|$)|"[^"\n]*"(?=[\s;&|)]|$)|[^'"\n]+/y;
 const BEARER = /\b(bearer)(\s+)([a-z0-9._~+/=-]{8,})/gi;
 /** A JSON member whose key says it is a secret (`{"db_pass":"x"}`, a `call`'s argument as --dry-run shows it). */
 const JSON_KEY = /"((?:[^"\\\n]|\\.)*)"\s*:\s*/g;
