@@ -122,6 +122,9 @@ describe('a replacement string is refused wherever it is not a plain word, with 
     expect(x('v=$(echo {}) env')).toBe("v=$(echo 'a b') env");
     expect(x('"$(echo x)" {}')).toBe('"$(echo x)" \'a b\'');
     expect(x('> "$(echo {})" echo')).toBe('> "$(echo \'a b\')" echo');
+    // Quoted, a $(…) is one word; with a path before it, the name is a file's (a review found these refused).
+    expect(x('./"$(basename {} .c)"')).toBe('./"$(basename \'a b\' .c)"');
+    expect(x('"./$(basename {}).sh" x')).toBe('"./$(basename \'a b\').sh" x');
   });
 
   it('the examples from the issue', () => {

@@ -7,6 +7,7 @@ import {
   IN_BACKQUOTE,
   IN_BRACE,
   IN_CODE,
+  IN_COMMAND,
   IN_NAME,
   Refusal,
   SLOT_FIX,
@@ -63,7 +64,10 @@ function dollarIn(s: ReadState, inDq: boolean, at: number): 'name' | 'other' {
       return 'other';
     }
     s.deeper(at);
-    const why = s.refuseAll ?? s.within ?? (s.codeArgs ? IN_CODE : s.nameArgs ? IN_NAME : undefined);
+    let why = s.refuseAll ?? s.within ?? (s.codeArgs ? IN_CODE : s.nameArgs ? IN_NAME : undefined);
+    // In a quoted command name with no path before it, the output names the command (words.ts).
+    const from = s.quotedCommandFrom;
+    if (!why && from !== undefined && !s.src.slice(from, at).includes('/')) why = IN_COMMAND;
     const inner = s.sub(s.src, s.base, s.level, why);
     inner.i = j + 1;
     inner.heredocs = [];

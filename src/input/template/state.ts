@@ -38,6 +38,11 @@ export class ReadState {
   commandWord = false;
   /** Set while reading `${…}` or `$((…))`: why a `$(…)` inside refuses its values too. */
   within: string | undefined;
+  /**
+   * Set while reading `"…"` in the name of the command to run: where that word begins. A `$(…)` in it makes one
+   * word, a path if a `/` comes before it (`./"$(basename {})"`), else a name a value could choose.
+   */
+  quotedCommandFrom: number | undefined;
 
   constructor(
     readonly context: ReadContext,

@@ -94,15 +94,21 @@ export function word(
     }
     if (c === '"' || c === '$') {
       plain = false;
-      // The output of a `$(…)` here is the command's name (and its first arguments): `$(echo {})` would let a
-      // value name the command, whatever path comes before it (`./$(…)` → `./../../bin/sh -c …`).
+      // The output of a bare `$(…)` here is the command's name (and its first arguments): `$(echo {})` would let
+      // a value name the command, whatever path comes before it (`./$(…)` → `./../../bin/sh -c …`). Quoted, it
+      // is one word: a path when a `/` comes before it (expansions.ts).
       const saved = s.within;
-      if (s.commandWord && !assignment) s.within ??= IN_COMMAND;
+      const savedFrom = s.quotedCommandFrom;
+      if (s.commandWord && !assignment) {
+        if (c === '$') s.within ??= IN_COMMAND;
+        else s.quotedCommandFrom ??= start;
+      }
       try {
         if (c === '"') doubleQuoted(s);
         else if (dollar(s, false, i) === 'name') afterName = s.i;
       } finally {
         s.within = saved;
+        s.quotedCommandFrom = savedFrom;
       }
       continue;
     }
