@@ -275,10 +275,10 @@ export class Executor {
     return this.#submit(jobs, settleTask);
   }
 
-  #runAttempts(units: Entry[][]): void {
+  #runAttempts(units: Entry[][], front = false): void {
     for (const unit of units) {
       const attempts = unit.map((e) => this.#attemptFor(e));
-      const tickets = this.pool.submit(attempts);
+      const tickets = this.pool.submit(attempts, front);
       unit.forEach((e, i) => (e.ticket = tickets[i]!));
     }
   }
@@ -352,7 +352,8 @@ export class Executor {
         if (left > 0) e.retryTimer = setTimeout(again, Math.ceil(left));
         else {
           delete e.retryTimer;
-          this.#runAttempts([[e]]);
+          // Next, before the jobs queued behind it, as GNU parallel retries a job (its queue's unget).
+          this.#runAttempts([[e]], true);
         }
       };
       again();

@@ -79,8 +79,8 @@ export class WorkerPool {
     this.dispatcher.setWidth(n);
   }
 
-  /** Queues attempts that must run on one worker, in order (a chunk). */
-  submit(unit: Attempt[]): Ticket[] {
+  /** Queues attempts that must run on one worker, in order (a chunk); `front`: before every queued one (a retry). */
+  submit(unit: Attempt[], front = false): Ticket[] {
     const tracked = unit.map((attempt): Tracked => ({ attempt, key: this.nextKey++, state: 'queued' }));
     const broken = this.slots.broken;
     if (broken) {
@@ -88,7 +88,8 @@ export class WorkerPool {
         this.finish(t, brokenOutcome(broken, this.brokenBy?.exit), this.brokenBy?.slot);
       return tracked;
     }
-    this.queue.push(tracked);
+    if (front) this.queue.unshift(tracked);
+    else this.queue.push(tracked);
     this.dispatcher.schedule();
     return tracked;
   }

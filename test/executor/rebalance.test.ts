@@ -215,19 +215,22 @@ describe.each(Object.entries(pools))(
     it('a retry sent ahead and withdrawn by shutdown({cancelFutures}): its future ends cancelled, shutdown ends', async () => {
       const dir = temp();
       let shut: Promise<void> | undefined;
+      // A retry runs next (before the calls queued behind it); here its delay lets the long call take the worker,
+      // so the retry, when due, is sent ahead behind it; then the shutdown.
       const ex: Executor = make({
         maxWorkers: 1,
+        retryDelay: 50,
         onEvent: (e) => {
           if (e.event === 'retry')
-            setImmediate(() => {
+            setTimeout(() => {
               shut = ex.shutdown({ cancelFutures: true });
-            });
+            }, 200);
         },
       });
       const flaky = task<typeof T.failOnce>(tasks, 'failOnce', { retries: 1 });
       await ex.submit(square, 1).result();
       const f = ex.submit(flaky, join(dir, 'flag'));
-      const l = ex.submit(sleepSpan, 200, true);
+      const l = ex.submit(sleepSpan, 600, true);
       await expect(within(f.result(), 10_000, 'the retried call')).rejects.toMatchObject({
         name: 'CancelledError',
       });

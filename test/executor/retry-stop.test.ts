@@ -1,6 +1,7 @@
 /**
  * A stop (--halt, --deadline, SIGINT, the library's shutdown({cancelFutures})) that comes while a job's retry
- * waits in the queue behind a running job ends that job as cancelled: the run ends with its own exit status,
+ * waits in the queue behind a running job ends that job as cancelled (a retry runs next, as GNU parallel's does:
+ * it waits behind another job only when that one took the worker during its --retry-delay, as here): the run ends with its own exit status,
  * summary and --json, and the cancelled job keeps what its failed attempt did. (It waited forever once: the
  * retry was neither pending nor on a timer; Node exited 13 with no summary.)
  */
@@ -52,6 +53,8 @@ describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%
       '1',
       '--retries',
       '1',
+      '--retry-delay',
+      '200ms',
       '--deadline',
       '3s',
       '--json',
@@ -80,6 +83,8 @@ describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%
       '1',
       '--retries',
       '1',
+      '--retry-delay',
+      '200ms',
       '--halt',
       'soon',
       '--json',
@@ -101,7 +106,20 @@ describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%
     const child = track(
       execa(
         process.execPath,
-        [BIN, '-m', mode, '-w', '1', '--retries', '1', '--json', json, writeJobs(dir, jobs)],
+        [
+          BIN,
+          '-m',
+          mode,
+          '-w',
+          '1',
+          '--retries',
+          '1',
+          '--retry-delay',
+          '200ms',
+          '--json',
+          json,
+          writeJobs(dir, jobs),
+        ],
         {
           reject: false,
           timeout: CLI_TIMEOUT_MS,
@@ -127,6 +145,7 @@ describe.each([
     const ex = new Pool({
       maxWorkers: 1,
       retries: 1,
+      retryDelay: 200,
       onEvent: (e: ExecutorEvent) => {
         if (e.event === 'started' && e.job.id === 'b') bStarted();
       },

@@ -4,7 +4,7 @@
  * that halted the run. poolrun's own forms (--each, job files) keep §6: 1 when any job failed.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, GENERATED_TIMEOUT_MS, rng, useTempDirs } from '../helpers.js';
 import { runTool, type Out } from './run-tool.js';
@@ -187,5 +187,33 @@ describe.skipIf(!existsSync(GNU))('-j N starts N jobs at once, against GNU paral
       const args = ['-j2', '--halt', 'soon,fail=1', 'sh', 'se.sh', ':::', '0', '0.5', ':::+', '3', '0'];
       expect(await same(args, '', files)).toBe(3);
     }
+  });
+});
+
+/**
+ * A retry runs next, before the jobs queued behind it, as GNU parallel retries (its queue's `unget`): poolrun put
+ * it at the back, so `--halt` with `--retries` ran every other job first, and `-k` printed what GNU never ran
+ * (fresh-eyes probe: `1 2 3 4 1 1` against GNU's `1 1 1`).
+ */
+describe.skipIf(!existsSync(GNU))('--retries: a retry runs next, against GNU parallel', () => {
+  it.each([
+    [['-j1', '--retries', '3']],
+    [['-j1', '--retries', '3', '--halt', 'soon,fail=1']],
+    [['-j1', '--retries', '2', '--halt', 'now,fail=1']],
+  ])('%j: the order jobs start in, stdout and exit status', async (opts) => {
+    const run = async (file: string, args: string[]) => {
+      const dir = temp();
+      const out = await runTool(
+        file,
+        [...args, ...opts, 'echo {} >> log; echo out{}; test {} != 2', ':::', '1', '2', '3', '4'],
+        dir,
+      );
+      return { ...out, stderr: '', log: readFileSync(join(dir, 'log'), 'utf8') };
+    };
+    const [g, p] = await Promise.all([
+      run(GNU, ['--will-cite', '-k']),
+      run(process.execPath, [BIN, '-q', '-k']),
+    ]);
+    expect(p).toEqual(g);
   });
 });
