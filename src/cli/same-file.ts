@@ -79,7 +79,9 @@ function fileKey(path: Buffer | string): string | undefined {
   const p = typeof path === 'string' ? path : path.toString('utf8');
   const abs = resolve(p);
   try {
-    return `path:${join(realpathSync(dirname(abs)), basename(abs))}`;
+    // The folder as the kernel reaches it (`link/..` is the link's target's parent, not `.`): realpath(3), not
+    // Node's JS realpathSync, which resolves `..` by the text first.
+    return `path:${join(realpathSync.native(dirname(p)), basename(abs))}`;
   } catch {
     return `path:${abs}`;
   }

@@ -10,7 +10,7 @@ import {
   lstatSync,
   writeSync,
 } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** Writes all of `buf` at the file's position (writeSync may write less than asked). */
@@ -47,7 +47,8 @@ export function cutUtf8(s: string, maxBytes: number): string {
  */
 export function nameBeside(to: string, prefix: string, suffix: string, reserve = 0): string {
   const room = NAME_MAX - Buffer.byteLength(prefix) - Buffer.byteLength(suffix) - reserve;
-  return join(dirname(to), `${prefix}${cutUtf8(basename(to), room)}${suffix}`);
+  // Not join(): it would normalize `link/../f` to `f`, a folder the kernel does not reach through the link.
+  return `${dirname(to)}/${prefix}${cutUtf8(basename(to), room)}${suffix}`;
 }
 
 /** Hidden, unique, in the destination's folder: `.<name>.<random>.poolrun-tmp`. */

@@ -1,9 +1,21 @@
 /** An output path that is an input or another output is refused before anything runs (F5). */
 import { describe, expect, it } from 'vitest';
-import { existsSync, linkSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Options } from 'execa';
-import { GENERATED_TIMEOUT_MS, poolrun, useTempDirs } from '../helpers.js';
+import { GENERATED_TIMEOUT_MS, poolrun, readJson, useTempDirs } from '../helpers.js';
 
 const temp = useTempDirs();
 
@@ -111,5 +123,46 @@ describe('an output that is an input or another output', () => {
       expect(r.code, r.stderr).toBe(0);
     }
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+});
+
+/**
+ * `link/../o.json` is read by the kernel through the link (the parent of where it leads), not as `./o.json`
+ * (a review: the results file's temp was made in the current folder, and the rename across file systems failed
+ * with EXDEV after the jobs ran; `--junit o.json` beside it was refused as the same file).
+ */
+describe('an output path through a symbolic link and ..', () => {
+  it('is where the link leads: written there, and not the same file as ./o.json', async () => {
+    const here = temp();
+    const away = temp();
+    const target = join(away, 'b');
+    mkdirSync(target);
+    symlinkSync(target, join(here, 'link'));
+    const r = await poolrun(
+      ['-q', '--json', 'link/../o.json', '--junit', 'o.json', '--each', 'echo {}', '1'],
+      {
+        cwd: here,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(readJson(join(away, 'o.json')).results).toHaveLength(1);
+    expect(readFileSync(join(here, 'o.json'), 'utf8')).toContain('<testsuite');
+  });
+
+  it('across file systems (/dev/shm): the results file is written, not lost at the rename', async () => {
+    if (!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(temp()).dev) return;
+    const here = temp();
+    const away = mkdtempSync('/dev/shm/poolrun-test-');
+    try {
+      mkdirSync(join(away, 'b'));
+      symlinkSync(join(away, 'b'), join(here, 'link'));
+      const r = await poolrun(['-q', '--json', 'link/../out.json', '--each', 'echo {}', '1', '2'], {
+        cwd: here,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readJson(join(away, 'out.json')).results).toHaveLength(2);
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
   });
 });
