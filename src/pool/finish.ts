@@ -27,17 +27,21 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
       // The worker is told too: the job is over once its group is, not when a process that left the group
       // (setsid) closes the job's pipes (kinds/run/run.ts).
       slot.handle.send({ type: 'abort', key: t.key });
-      // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set).
+      // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set). A
+      // job that ends before then was never touched: it ends as it would have (settle).
       if (t.pgid === undefined) return;
+      t.killedAt ??= Date.now();
       if (t.killNow) groups.kill(t.pgid);
       else groups.terminate(t.pgid, killAfterMs);
       return;
     case 'worker':
+      t.killedAt ??= Date.now();
       endWorker(slot);
       // What the job started (a call's child processes) is in no group: found by its worker's tag.
       groups.endWorkerChildren(slot.handle.pid, slot.handle.threadId, killAfterMs, t.killNow);
       return;
     case 'abort':
+      t.killedAt ??= Date.now();
       if (t.killNow) {
         endWorker(slot);
         return;
@@ -70,10 +74,14 @@ export function settle(
   clearTimeout(t.abortTimer);
   if (t.pgid !== undefined) groups.release(t.pgid, killAfterMs, outcome.groupGone === true);
   const kind = kindOf(t.attempt.job);
-  // Killed: it ended after poolrun decided to kill it (a job that exits 0 on SIGTERM, or whose process had exited
-  // while a child it left held its output, is not done by itself). One that ended first, while the kill was on
-  // its way, ends as it would have.
-  const killed = t.killReason !== undefined && !(outcome.startedAt + outcome.durationMs < (t.killedAt ?? 0));
+  // Killed: it ended after poolrun acted to stop it — signalled its group, ended its worker, asked it to stop — (a
+  // job that exits 0 on SIGTERM, or whose process had exited while a child it left held its output, is not done
+  // by itself). One that ended first, or before poolrun could reach it (its group not known yet: a job of a chunk
+  // its worker began before the word to skip it came), ends as it would have.
+  const killed =
+    t.killReason !== undefined &&
+    t.killedAt !== undefined &&
+    !(outcome.startedAt + outcome.durationMs < t.killedAt);
   kind.finish?.(outcome, killed);
   const naturalSuccess =
     !killed && !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);

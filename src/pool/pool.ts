@@ -148,7 +148,6 @@ export class WorkerPool {
         return this.cancel(t);
       case 'sent':
         t.killReason ??= reason;
-        t.killedAt ??= Date.now();
         if (now) t.killNow = true;
         // Its turn has come (withdrawn, so not taken as running): its worker may be running it, unheard (a call
         // blocking its worker). Stopped as a running one is; a worker that had not begun it skips it.
@@ -157,7 +156,6 @@ export class WorkerPool {
         return false;
       case 'running':
         t.killReason ??= reason;
-        t.killedAt ??= Date.now();
         if (now) t.killNow = true;
         stopRunning(t, this.groups, this.killAfterMs);
         return false;
@@ -325,6 +323,7 @@ export class WorkerPool {
     this.begun(t, slot);
     t.pgid = pid;
     this.groups.add(pid, slot.handle.pid, leader);
+    if (t.killReason) t.killedAt ??= Date.now();
     if (t.killNow) this.groups.kill(pid);
     else if (t.killReason) this.groups.terminate(pid, this.killAfterMs);
     // A shell job's limit counts from when its process exists, not from when it was handed to the worker:

@@ -69,7 +69,10 @@ export interface Tracked extends Ticket {
   slot?: Slot;
   pgid?: number;
   killReason?: KillReason;
-  /** When the kill was decided (Date.now()): an attempt that ended before it ended as it would have. */
+  /**
+   * When poolrun first acted to stop it (Date.now()): signalled its group, ended its worker, asked it to stop. An
+   * attempt that ended before it ended as it would have.
+   */
   killedAt?: number;
   /** Killed with no grace (a second Ctrl-C): SIGKILL, and a worker ended rather than asked. */
   killNow?: boolean;

@@ -248,10 +248,13 @@ describe('a killed attempt', () => {
     const [ta, tb] = [...pool.submit([probe(shell('a'))]), ...pool.submit([probe(shell('b'))])];
     await tick();
     for (const w of workers) w.ready();
+    const [wa, wb] = workers as [FakeWorker, FakeWorker];
+    // Their groups are known: the kills reach them (a job not reached yet is the case further down).
+    wa.say({ type: 'spawned', key: wa.key('a'), pid: 7171 });
+    wb.say({ type: 'spawned', key: wb.key('b'), pid: 7272 });
     const started = Date.now() - 1000;
     pool.kill(ta!, 'timeout');
     pool.kill(tb!, 'cancel');
-    const [wa, wb] = workers as [FakeWorker, FakeWorker];
     return { a: ta!.attempt as Probe, b: tb!.attempt as Probe, wa, wb, started };
   }
 
@@ -271,6 +274,19 @@ describe('a killed attempt', () => {
     expect(a.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
     expect(a.result?.killedFor).toBeUndefined();
     expect(b.result).toMatchObject({ status: 'failed', exitCode: 3 });
+  });
+
+  it('ended before poolrun could reach it (its group not known yet): it ends as it would have', async () => {
+    // A job of a chunk its worker began before the word to skip it came (--halt now, --chunksize): poolrun decided
+    // to kill it, but no signal went out before it ended by itself (a review: reported cancelled, exit 0).
+    const { pool, workers } = makePool(1);
+    const [t] = pool.submit([probe(shell('a'))]);
+    await tick();
+    const w = workers[0]!;
+    w.ready();
+    pool.kill(t!, 'cancel');
+    w.done(w.key('a'), { startedAt: Date.now() - 5, durationMs: 10, exitCode: 0 });
+    expect((t!.attempt as Probe).result).toMatchObject({ status: 'succeeded', exitCode: 0 });
   });
 
   it('a direct command another process killed before the kill was decided is reported as its shell would (128+n)', async () => {
