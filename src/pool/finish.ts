@@ -30,7 +30,9 @@ export function stopRunning(t: Tracked, groups: ProcessGroups, killAfterMs: numb
       // The pid may still be on its way from the worker: 'spawned' kills it on arrival (killReason is set). A
       // job that ends before then was never touched: it ends as it would have (settle).
       if (t.pgid === undefined) return;
-      t.killedAt ??= Date.now();
+      // A group whose processes have all exited (its end not yet heard) is not reached by the signal: the job
+      // ended by itself (`echo a` done as the --halt came; it is then printed, as GNU parallel prints it).
+      if (groups.alive(t.pgid)) t.killedAt ??= Date.now();
       if (t.killNow) groups.kill(t.pgid);
       else groups.terminate(t.pgid, killAfterMs);
       return;

@@ -323,7 +323,7 @@ export class WorkerPool {
     this.begun(t, slot);
     t.pgid = pid;
     this.groups.add(pid, slot.handle.pid, leader);
-    if (t.killReason) t.killedAt ??= Date.now();
+    if (t.killReason && this.groups.alive(pid)) t.killedAt ??= Date.now();
     if (t.killNow) this.groups.kill(pid);
     else if (t.killReason) this.groups.terminate(pid, this.killAfterMs);
     // A shell job's limit counts from when its process exists, not from when it was handed to the worker:

@@ -7,6 +7,7 @@ import {
   ownsGroup,
   signalTagged,
   workerTag,
+  groupLiving,
 } from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
@@ -85,6 +86,11 @@ export class ProcessGroups {
       return;
     }
     this.escalate(pgid, killAfterMs);
+  }
+
+  /** Whether the group still has a process that has not exited (a signal would reach it): owner.ts groupLiving. */
+  alive(pgid: number): boolean {
+    return groupLiving(pgid);
   }
 
   /** TERM the whole group now, KILL it after `killAfterMs` if anything is left. */

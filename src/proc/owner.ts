@@ -247,3 +247,13 @@ function envValue(pid: number, name: string): string | undefined {
   const end = env.indexOf(0, start);
   return env.toString('latin1', start, end < 0 ? env.length : end);
 }
+
+/**
+ * Whether group `pgid` still has a process that has not exited: its leader (one read of /proc), else any member
+ * (a scan). A job whose processes have all exited, not yet reaped, is over by itself: a signal reaches nothing.
+ */
+export function groupLiving(pgid: number): boolean {
+  const leader = readStat(pgid);
+  if (leader && leader.pgrp === pgid && leader.state !== 'Z' && leader.state !== 'X') return true;
+  return groupHasLiving(pgid);
+}

@@ -42,25 +42,14 @@ function expectCancelledRetry(a: JobResult | undefined): void {
   expect(a!.stdout).toBe('tried\n');
 }
 
+/** One worker; one retry, 200 ms after the failure: `b` has taken the worker by then, and the retry waits behind it. */
+const retryArgs = (mode: string) => ['-m', mode, '-w', '1', '--retries', '1', '--retry-delay', '200ms'];
+
 describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%s mode)', (mode) => {
   it('--deadline: exit 124, the summary and --json', async () => {
     const dir = temp();
     const json = join(dir, 'r.json');
-    const r = await poolrun([
-      '-m',
-      mode,
-      '-w',
-      '1',
-      '--retries',
-      '1',
-      '--retry-delay',
-      '200ms',
-      '--deadline',
-      '3s',
-      '--json',
-      json,
-      writeJobs(dir, JOBS),
-    ]);
+    const r = await poolrun([...retryArgs(mode), '--deadline', '3s', '--json', json, writeJobs(dir, JOBS)]);
     expect(r.code, r.stderr).toBe(124);
     expect(r.stderr).toMatch(/poolrun: 2 jobs: 0 succeeded, 2 cancelled/);
     const [a, b] = readJson(json).results as JobResult[];
@@ -76,21 +65,7 @@ describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%
       { id: 'a', run: 'exit 1' },
       { id: 'b', run: 'echo tried; exit 3' },
     ];
-    const r = await poolrun([
-      '-m',
-      mode,
-      '-w',
-      '1',
-      '--retries',
-      '1',
-      '--retry-delay',
-      '200ms',
-      '--halt',
-      'soon',
-      '--json',
-      json,
-      writeJobs(dir, jobs),
-    ]);
+    const r = await poolrun([...retryArgs(mode), '--halt', 'soon', '--json', json, writeJobs(dir, jobs)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/poolrun: 2 jobs: 0 succeeded, 1 failed, 1 cancelled/);
     const [a, b] = readJson(json).results as JobResult[];
@@ -104,27 +79,10 @@ describe.each(['thread', 'process'])('a stop while a retry waits in the queue (%
     const started = join(dir, 'b-started');
     const jobs = [JOBS[0], { id: 'b', run: `touch ${started}; sleep 30` }];
     const child = track(
-      execa(
-        process.execPath,
-        [
-          BIN,
-          '-m',
-          mode,
-          '-w',
-          '1',
-          '--retries',
-          '1',
-          '--retry-delay',
-          '200ms',
-          '--json',
-          json,
-          writeJobs(dir, jobs),
-        ],
-        {
-          reject: false,
-          timeout: CLI_TIMEOUT_MS,
-        },
-      ),
+      execa(process.execPath, [BIN, ...retryArgs(mode), '--json', json, writeJobs(dir, jobs)], {
+        reject: false,
+        timeout: CLI_TIMEOUT_MS,
+      }),
     );
     expect(await waitFor(() => existsSync(started), 30_000)).toBe(true);
     child.kill('SIGINT');

@@ -30,6 +30,11 @@ class RecordedGroups extends ProcessGroups {
   override kill(pgid: number): void {
     this.calls.push(`kill ${pgid}`);
   }
+  /** The fake groups have living processes until a test says otherwise. */
+  readonly exited = new Set<number>();
+  override alive(pgid: number): boolean {
+    return !this.exited.has(pgid);
+  }
 }
 
 interface Probe extends Attempt {
@@ -284,6 +289,21 @@ describe('a killed attempt', () => {
     await tick();
     const w = workers[0]!;
     w.ready();
+    pool.kill(t!, 'cancel');
+    w.done(w.key('a'), { startedAt: Date.now() - 5, durationMs: 10, exitCode: 0 });
+    expect((t!.attempt as Probe).result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+  });
+
+  it('its processes all exited when the kill came (its end not heard yet): it ends as it would have', async () => {
+    // `echo a` done as --halt now came: the signal reaches nothing, and GNU parallel prints it (the suite under
+    // load: poolrun reported it cancelled and printed nothing).
+    const { pool, workers, groups } = makePool(1);
+    const [t] = pool.submit([probe(shell('a'))]);
+    await tick();
+    const w = workers[0]!;
+    w.ready();
+    w.say({ type: 'spawned', key: w.key('a'), pid: 7373 });
+    groups.exited.add(7373);
     pool.kill(t!, 'cancel');
     w.done(w.key('a'), { startedAt: Date.now() - 5, durationMs: 10, exitCode: 0 });
     expect((t!.attempt as Probe).result).toMatchObject({ status: 'succeeded', exitCode: 0 });
