@@ -4,7 +4,7 @@
  * time. A shell job needs nothing of a worker but a thread to spawn it from: so the slot starts its shell jobs
  * from the main thread (local.ts) — the same spawn, the same process group registered with the pool, the same
  * timeout and kill path — one at a time, in order. Its thread is started once it is wanted: the slot is given a
- * second job, a second worker starts, or the slot is offered a job that is not a shell job (a call, a copy, a
+ * second job, or it is offered a job that is not a shell job (a call, a copy, a
  * download: those wait for it). Once the
  * thread is ready and no local job runs, the slot says `ready` again and is no more than the thread, for every
  * job from then on. A run of one shell job starts no thread at all.
@@ -152,11 +152,6 @@ export class HybridWorker implements WorkerHandle {
       // pool, handling that `done`, looks for this slot's next job.
       queueMicrotask(() => this.afterLocal());
     });
-  }
-
-  /** The run has more than one job (a second worker is starting): the thread is started now, if it is not. */
-  wantThread(): void {
-    if (!this.through && !this.ended) this.want();
   }
 
   /** The thread is wanted: started, if it is not. */

@@ -7,7 +7,7 @@ import {
   ownsGroup,
   signalTagged,
   workerTag,
-  groupLiving,
+  groupHasLiving,
 } from './owner.js';
 import { newToken, type Watchdog } from './watchdog.js';
 
@@ -88,9 +88,9 @@ export class ProcessGroups {
     this.escalate(pgid, killAfterMs);
   }
 
-  /** Whether the group still has a process that has not exited (a signal would reach it): owner.ts groupLiving. */
+  /** Whether the group still has a process that has not exited (a signal would reach it): owner.ts groupHasLiving. */
   alive(pgid: number): boolean {
-    return groupLiving(pgid);
+    return groupHasLiving(pgid);
   }
 
   /** TERM the whole group now, KILL it after `killAfterMs` if anything is left. */
@@ -209,15 +209,5 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw e;
-  }
-}
-
-/** True while any process of the group exists (zombies included). */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

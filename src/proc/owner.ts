@@ -92,6 +92,9 @@ export function leaderPresent(pgid: number, start: string): boolean {
  */
 export function groupHasLiving(pgid: number): boolean {
   if (!procAvailable()) return groupExists(pgid);
+  // Its leader, living, answers with one read; /proc is scanned only once the leader is gone or a zombie.
+  const leader = readStat(pgid);
+  if (leader && leader.pgrp === pgid && leader.state !== 'Z' && leader.state !== 'X') return true;
   return scanGroups(pgid, true).has(pgid);
 }
 
@@ -246,14 +249,4 @@ function envValue(pid: number, name: string): string | undefined {
   const start = at + key.length;
   const end = env.indexOf(0, start);
   return env.toString('latin1', start, end < 0 ? env.length : end);
-}
-
-/**
- * Whether group `pgid` still has a process that has not exited: its leader (one read of /proc), else any member
- * (a scan). A job whose processes have all exited, not yet reaped, is over by itself: a signal reaches nothing.
- */
-export function groupLiving(pgid: number): boolean {
-  const leader = readStat(pgid);
-  if (leader && leader.pgrp === pgid && leader.state !== 'Z' && leader.state !== 'X') return true;
-  return groupHasLiving(pgid);
 }

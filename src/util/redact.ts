@@ -214,11 +214,16 @@ const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mar
  * (`--db.password`, `--db:password`); not by `/`, nor a short option's (`-I/opt/tokenizers/include -O2`,
  * `-Cfoo.token` are a path glued to its option).
  */
-const SECRET_OPTION =
-  /(?<=^|[\s'"`(<[{,=]|\\[ntr])(?:--(?=[a-z0-9][a-z0-9_.:-]*\s)|-(?=[a-z0-9][a-z0-9_-]*\s))([a-z0-9][a-z0-9_.:-]*)(\s+)/gi;
+const LONG_NAME = '[a-z0-9][a-z0-9_.:-]*';
+const SHORT_NAME = '[a-z0-9][a-z0-9_-]*';
+const SECRET_OPTION = new RegExp(
+  `(?<=^|[\\s'"\`(<[{,=]|\\\\[ntr])(?:--(?=${LONG_NAME}\\s)|-(?=${SHORT_NAME}\\s))(${LONG_NAME})(\\s+)`,
+  'gi',
+);
 /** To where sh ends the word: a blank, or `;`, `&`, `|`, a redirection, a `)` (the command around goes on). */
 const OPTION_VALUE = shellWord(';&|<>)');
-const SECRET_OPTION_WORD = /^(?:--([a-z0-9][a-z0-9_.:-]*)|-([a-z0-9][a-z0-9_-]*))$/i;
+/** The value is itself an option with a secret's name (`--pass --token X`): masked is that one's value. */
+const SECRET_OPTION_WORD = new RegExp(`^(?:--(${LONG_NAME})|-(${SHORT_NAME}))$`, 'i');
 const secretOption = (word: string) => {
   const m = SECRET_OPTION_WORD.exec(word);
   return isSecretName(m?.[1] ?? m?.[2] ?? '');

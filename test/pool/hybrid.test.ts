@@ -367,41 +367,4 @@ describe('shell jobs while the first thread starts', () => {
     expect(c.result?.error).toMatchObject({ name: 'BrokenWorkerError' });
     expect(tries).toBe(3);
   });
-
-  it('wantThread() (a second worker is starting: the run has more jobs) starts the thread during the first job', async () => {
-    const dir = temp();
-    const threads: FakeThread[] = [];
-    let hybrid: HybridWorker | undefined;
-    const groups = new ProcessGroups();
-    const pool = new WorkerPool({
-      mode: 'thread',
-      size: 1,
-      killAfterMs: 500,
-      groups,
-      capture: { stream: true, keep: true, spill: false, limit: 1 << 24, spillDir: temp() },
-      startWorker: () =>
-        (hybrid = new HybridWorker(undefined, () => {
-          const t = new FakeThread();
-          threads.push(t);
-          return t;
-        })),
-    });
-    const [ticket] = pool.submit([probe(shell('a', `touch ${dir}/a; sleep 0.3`))]);
-    const a = ticket!.attempt as Probe;
-    expect(await waitFor(() => existsSync(join(dir, 'a')), 10_000, 5)).toBe(true);
-    expect(threads).toHaveLength(0);
-    hybrid!.wantThread();
-    expect(threads).toHaveLength(1);
-    threads[0]!.say({ type: 'ready' });
-    const [next] = pool.submit([probe(shell('b', 'true'))]);
-    const b = next!.attempt as Probe;
-    expect(await settled(a)).toBe(true);
-    expect(a.result).toMatchObject({ threadId: 0 });
-    // Handed over once a was done: b runs on the thread.
-    expect(await waitFor(() => threads[0]!.batches().length === 1, 10_000, 5)).toBe(true);
-    expect(threads[0]!.batches()).toEqual([['b']]);
-    threads[0]!.done(threads[0]!.key('b'));
-    expect(await settled(b)).toBe(true);
-    expect(b.result).toMatchObject({ status: 'succeeded', threadId: 7 });
-  });
 });

@@ -12,6 +12,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BIN, readJson, rng, track, writeJobs } from '../helpers.js';
 import { useQueue } from '../redis.js';
+import { jobResult } from './result.js';
 
 const queue = useQueue('poolrun-qbytes-');
 const { temp, worker } = queue;
@@ -229,24 +230,7 @@ describe('queue output bytes and values as a local run has them', () => {
       dir,
       ['big', 'bin', 'badb64', 'badenc', 'bigtext'].map((id) => ({ id, run: 'true' })),
     );
-    const base = (id: string, index: number) => ({
-      id,
-      index,
-      kind: 'run',
-      status: 'succeeded',
-      exitCode: 0,
-      signal: null,
-      attempts: 1,
-      worker: 1,
-      pid: 1,
-      threadId: 0,
-      startedAt: new Date().toISOString(),
-      durationMs: 1,
-      stdout: '',
-      stderr: '',
-      value: null,
-      error: null,
-    });
+    const base = (id: string, index: number) => jobResult(id, index);
     const big = Buffer.alloc(30 * 1024 * 1024, 0xff);
     const client = new Redis(queue.redis.url);
     // This test's own BullMQ worker stands in for a hostile (or buggy) `poolrun worker`.

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { FIXTURES, pidAlive, poolrun, readJson, useTempDirs, waitFor, writeJobs } from '../helpers.js';
 import { startRedis, startWorker, type RedisServer, type WorkerProcess } from '../redis.js';
+import { jobResult } from './result.js';
 
 const PREFIX = 'bull';
 const QUEUE = 'poolrun';
@@ -293,24 +294,7 @@ describe('poolrun worker: every queue message is validated', () => {
       { id: 'c', run: 'true' },
       { id: 'd', run: 'true' },
     ]);
-    const okResult = (id: string, index: number) => ({
-      id,
-      index,
-      kind: 'run',
-      status: 'succeeded',
-      exitCode: 0,
-      signal: null,
-      attempts: 1,
-      worker: 1,
-      pid: 1,
-      threadId: 0,
-      startedAt: new Date().toISOString(),
-      durationMs: 1,
-      stdout: `fine ${id}\n`,
-      stderr: '',
-      value: null,
-      error: null,
-    });
+    const okResult = (id: string, index: number) => jobResult(id, index, { stdout: `fine ${id}\n` });
     let nested: unknown = 'x';
     // Deeper than a local run lets a value nest (1000 levels: pool/buffers.ts).
     for (let i = 0; i < 1100; i++) nested = [nested];

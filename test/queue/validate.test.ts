@@ -6,25 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkResult } from '../../dist/queue/validate.js';
 import { MAX_CAUSES } from '../../dist/kinds/outcome.js';
+import { jobResult } from './result.js';
 
 function result(error: unknown): Record<string, unknown> {
-  return {
-    id: '1',
-    index: 0,
-    kind: 'call',
-    status: 'failed',
-    exitCode: null,
-    signal: null,
-    attempts: 1,
-    worker: 1,
-    pid: 1,
-    threadId: 0,
-    startedAt: new Date().toISOString(),
-    durationMs: 1,
-    stdout: '',
-    stderr: '',
-    error,
-  };
+  return jobResult('1', 0, { kind: 'call', status: 'failed', exitCode: null, error });
 }
 
 function chain(n: number): Record<string, unknown> {
