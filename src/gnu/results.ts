@@ -101,8 +101,10 @@ export function resultsFolder(dir: string, job: Job, cut = false): Buffer {
   const parts: Buffer[] = [Buffer.from(dir)];
   const order = names ? levelOrder(names, places) : values.map((_, i) => i);
   for (const i of order) {
-    const e = escapeValue(redactBytes(values[i]!)); // a folder name others may list: no secret (util/redact.ts)
-    parts.push(Buffer.from(names?.[i] ?? String(i + 1)), cut ? e.subarray(0, NAME_MAX) : e);
+    // Folder names others may list: no secret (util/redact.ts), in a value nor in a level's name (a header's
+    // first value, or a file's name as given with :::: or -a).
+    const e = escapeValue(redactBytes(values[i]!));
+    parts.push(redactBytes(Buffer.from(names?.[i] ?? String(i + 1))), cut ? e.subarray(0, NAME_MAX) : e);
   }
   const SLASH = Buffer.from('/');
   const out: Buffer[] = [];

@@ -179,6 +179,12 @@ describe('secrets in job ids and labels', () => {
       cwd: dir,
     });
     expect(named.code, named.stderr).toBe(0);
+    // With --header, the first value names the level: a folder name too.
+    const headed = await poolrun(
+      ['--header', ':', '--results', f('hres'), 'sh', '-c', 'echo hi', ':::', ...values],
+      { cwd: dir },
+    );
+    expect(headed.code, headed.stderr).toBe(0);
     const folders = (readdirSync(dir, { recursive: true }) as string[]).map((name) => ({ name, text: name }));
     // Job files refused for an id: a duplicate, an `after` naming no job.
     const twice = g.text();
@@ -210,6 +216,7 @@ describe('secrets in job ids and labels', () => {
       ...outputs('--tagstring', tagstring),
       ...outputs('--results', results),
       ...outputs('--results NAME', named),
+      ...outputs('--results --header', headed),
       ...folders,
       ...outputs('duplicate id', dup),
       ...outputs('unknown after', unknown),
