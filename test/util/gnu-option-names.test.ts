@@ -171,7 +171,8 @@ describe.skipIf(!haveGnu)('GNU parallel’s spellings on the command line, again
       ['-C', ',', '-k', 'echo', '{2}', '{1}', ':::', 'a,b', 'c,d'],
       ['--col-sep', ',', '-k', 'echo', '{2}', ':::', 'a,b'],
       ['--xapply', '-k', 'echo', ':::', 'a', 'b', ':::', '1', '2'],
-      ['--dry', 'echo', ':::', 'a b', "c'd"],
+      // -k: GNU's --dry-run prints in the order its jobs end (CI once had them reversed).
+      ['--dry', '-k', 'echo', ':::', 'a b', "c'd"],
       ['--DRY-RUN', 'echo', ':::', 'x'],
       ['--tagst', '<{}>', '-k', 'echo', ':::', 'a'],
       ['--keeporder', '--TAG', 'echo', ':::', 'a'],
