@@ -8,12 +8,33 @@ import { fstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { printable } from '../util/text.js';
+import { followLinks } from '../util/atomic.js';
 import type { RunOptions } from './options.js';
+import type { OwnFile } from '../jobs/destinations.js';
 
 interface Named {
   /** `--json out.json`, `the job file jobs.json`: how a message names it. */
   what: string;
   key: string | undefined;
+}
+
+/**
+ * The files a run of a job file reads and writes, which none of its copies or downloads may write (F5 for the
+ * jobs: a copy `"to": "log.txt"` replaced the joblog, and --resume then found no line of it).
+ */
+export function ownFiles(opts: RunOptions): OwnFile[] {
+  const own: OwnFile[] = [];
+  const add = (what: string, path: string | undefined) => {
+    if (path !== undefined && path !== '-' && path !== '')
+      own.push({ what: `${what} ${printable(path)}`, path });
+  };
+  add('--json', opts.json);
+  add('--junit', opts.junit);
+  add('--report', opts.report);
+  add('--joblog', opts.joblog);
+  add('--results', opts.gnu?.resultsDir);
+  if (opts.jobFile !== undefined) add('the job file', opts.jobFile);
+  return own;
 }
 
 export async function checkDistinctFiles(opts: RunOptions): Promise<void> {
@@ -76,7 +97,8 @@ function fileKey(path: Buffer | string): string | undefined {
   } catch {
     /* absent: by path */
   }
-  const p = typeof path === 'string' ? path : path.toString('utf8');
+  // A link to a file not there yet: the file it names is the one written (util/atomic.ts followLinks).
+  const p = followLinks(typeof path === 'string' ? path : path.toString('utf8'));
   const abs = resolve(p);
   try {
     // The folder as the kernel reaches it (`link/..` is the link's target's parent, not `.`): realpath(3), not

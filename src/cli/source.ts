@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { RunOptions } from './options.js';
 import type { JobSource } from '../input/source.js';
+import type { JobInputOptions } from '../input/job-input.js';
 
 export { streamedSource, type JobSource } from '../input/source.js';
 
@@ -33,7 +34,8 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
       'no job file given and stdin is a terminal: pass a job file, - for stdin, or --each/--call',
     );
   }
-  const input: { file?: string; format?: RunOptions['format'] } = {};
+  const { ownFiles } = await import('./same-file.js');
+  const input: JobInputOptions = { own: ownFiles(opts) };
   if (file !== undefined && file !== '-') input.file = file;
   if (opts.format !== undefined) input.format = opts.format;
   const { openJobInput } = await import('../input/job-input.js');

@@ -3,7 +3,10 @@
  * there is none, read as it arrives (as --each reads it). Each argument is JSON where it parses (`3`, `[1,2]`,
  * `{"a":1}`), else the string it is.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printable } from '../util/text.js';
 import { TextDecoder } from 'node:util';
 import { UsageError } from '../errors.js';
 import { formatPath } from '../jobs/issues.js';
@@ -46,10 +49,36 @@ function parseTarget(target: string): Target {
   if (!modulePart || !exportName) {
     throw new UsageError(`--call: expected MODULE#EXPORT such as ./tasks.mjs#square, got "${target}"`);
   }
-  return {
-    module: /^(file|data|node):/.test(modulePart) ? modulePart : resolve(modulePart),
-    export: exportName,
-  };
+  const module = /^(file|data|node):/.test(modulePart) ? modulePart : resolve(modulePart);
+  moduleFileProblem(module, modulePart);
+  return { module, export: exportName };
+}
+
+/**
+ * A module named as a path (or a `file:` URL) that is no file: exit 2 before any call, as a job file not found is,
+ * rather than every call failing with ERR_MODULE_NOT_FOUND. Node imports the path as given (no extension added).
+ */
+function moduleFileProblem(module: string, given: string): void {
+  let path: string;
+  try {
+    path = module.startsWith('file:') ? fileURLToPath(module) : module;
+  } catch {
+    return; // a file: URL Node itself will refuse, and say why
+  }
+  if (/^(data|node):/.test(module)) return;
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new UsageError(`--call: module not found: ${printable(given)} (${printable(path)})`);
+    return;
+  }
+  if (st.isDirectory())
+    throw new UsageError(
+      `--call: the module ${printable(given)} is a directory: name its file (./dir/index.mjs)`,
+    );
 }
 
 function callJob(t: Target, arg: unknown, index: number): Job {

@@ -12,6 +12,7 @@ import { createReadStream, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { JobLineParser, type LineFormat } from '../jobs/lines.js';
+import type { OwnFile } from '../jobs/destinations.js';
 import { jobsWord, streamStopped } from '../jobs/issues.js';
 import { formatFromExtension, parseJobBytes, sniffFormat, type InputFormat } from '../jobs/parse.js';
 import type { Job } from '../kinds/types.js';
@@ -36,6 +37,8 @@ export interface JobInputOptions {
   /** A path, or undefined for stdin. */
   file?: string;
   format?: InputFormat;
+  /** The run's own files (its outputs, the job file): a copy or download writing one is exit 2. */
+  own?: readonly OwnFile[];
 }
 
 export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
@@ -70,9 +73,10 @@ export async function openJobInput(opts: JobInputOptions): Promise<JobSource> {
     format ??= formatFromExtension(file);
   }
   try {
+    const own = opts.own ?? [];
     return src.kind === 'file'
-      ? await fromFile(src, baseDir, format)
-      : await fromStream(src, baseDir, format);
+      ? await fromFile(src, baseDir, format, own)
+      : await fromStream(src, baseDir, format, own);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT')
@@ -89,6 +93,7 @@ async function fromFile(
   src: Extract<ByteSource, { kind: 'file' }>,
   baseDir: string,
   format: InputFormat | undefined,
+  own: readonly OwnFile[],
 ): Promise<JobSource> {
   if (format === undefined) {
     const { head, close } = await peek(src.chunks(), endOfSniff());
@@ -97,11 +102,11 @@ async function fromFile(
   }
   if (format === 'json') {
     if (src.size > MAX_DOCUMENT_BYTES) throw tooLarge(src.name);
-    const jobs = parseJobBytes(await src.readAll(), { name: src.name, baseDir, format }).jobs;
+    const jobs = parseJobBytes(await src.readAll(), { name: src.name, baseDir, format, own }).jobs;
     return { jobs, total: jobs.length, name: src.name };
   }
   // First pass: check every line.
-  const check = new JobLineParser(format, src.name, baseDir);
+  const check = new JobLineParser(format, src.name, baseDir, 'any', own);
   let kept: Job[] | undefined = [];
   try {
     for await (const batch of records(src.chunks(), 0x0a)) {
@@ -121,7 +126,7 @@ async function fromFile(
   check.end();
   if (kept) return { jobs: kept, total: kept.length, name: src.name };
   return {
-    ...streamedSource(src.name, readLines(src.chunks(), format, src.name, baseDir, 'changed')),
+    ...streamedSource(src.name, readLines(src.chunks(), format, src.name, baseDir, 'changed', own)),
     total: check.count,
   };
 }
@@ -130,6 +135,7 @@ async function fromStream(
   src: Extract<ByteSource, { kind: 'stream' }>,
   baseDir: string,
   format: InputFormat | undefined,
+  own: readonly OwnFile[],
 ): Promise<JobSource> {
   let chunks = src.chunks;
   if (format === undefined) {
@@ -145,10 +151,10 @@ async function fromStream(
       if (e instanceof InputTooLarge) throw tooLarge(src.name);
       throw e;
     }
-    const jobs = parseJobBytes(bytes, { name: src.name, baseDir, format }).jobs;
+    const jobs = parseJobBytes(bytes, { name: src.name, baseDir, format, own }).jobs;
     return { jobs, total: jobs.length, name: src.name };
   }
-  return streamedSource(src.name, readLines(chunks, format, src.name, baseDir, 'stream'));
+  return streamedSource(src.name, readLines(chunks, format, src.name, baseDir, 'stream', own));
 }
 
 /**
@@ -162,8 +168,9 @@ async function* readLines(
   name: string,
   baseDir: string,
   why: 'changed' | 'stream',
+  own: readonly OwnFile[],
 ): AsyncGenerator<Job[]> {
-  const parser = new JobLineParser(format, name, baseDir, why === 'stream' ? 'earlier' : 'checked');
+  const parser = new JobLineParser(format, name, baseDir, why === 'stream' ? 'earlier' : 'checked', own);
   let yielded = 0;
   const lines = records(chunks, 0x0a);
   for (;;) {

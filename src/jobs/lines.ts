@@ -9,9 +9,9 @@ import { depthMessage, tooDeepAt } from '../util/limits.js';
 import { checkableAfter, checkableId, IdRegistry } from './ids.js';
 import { formatPath, ProblemList, type Issue } from './issues.js';
 import { locateIssues, syntaxProblem, type Origin } from './locate.js';
-import { buildJob, explicitId, jobIssues } from './normalize.js';
+import { buildJob, builtJobIssues, explicitId, jobIssues } from './normalize.js';
 import { checkJob } from './schema.js';
-import { Destinations } from './destinations.js';
+import { Destinations, type OwnFile } from './destinations.js';
 import type { Job } from '../kinds/types.js';
 import { AfterChecker, afterAt, afterColumn } from './after.js';
 import { duplicateKeys, duplicateMessage } from './duplicates.js';
@@ -33,7 +33,7 @@ export class JobLineParser {
   count = 0;
   private readonly ids = new IdRegistry();
   /** Where copies and downloads write: two jobs writing one place is a problem. */
-  private readonly places = new Destinations();
+  private readonly places: Destinations;
   /** Where each job's id is, for "first used by … at file:line:col". */
   private idLines = new Uint32Array(1024);
   private idColumns = new Uint16Array(1024);
@@ -46,7 +46,9 @@ export class JobLineParser {
     readonly name: string,
     private readonly baseDir: string,
     afterMode: 'any' | 'earlier' | 'checked' = 'any',
+    own: readonly OwnFile[] = [],
   ) {
+    this.places = new Destinations(own);
     if (afterMode !== 'checked') this.after = new AfterChecker(afterMode);
   }
 
@@ -154,13 +156,16 @@ export class JobLineParser {
     if (fieldsOk) {
       // Built when its own fields are valid, so its destination is compared whatever else is wrong with it.
       const job = buildJob(raw, index, this.baseDir);
+      issues.push(...builtJobIssues(job, []));
       const clash = this.places.add(job, n);
       if (!clash && issues.length === 0 && duplicates.length === 0) return job;
       if (clash)
         issues.push({
           at: [job.kind, 'to'],
           message: clash.message,
-          first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
+          ...(clash.first !== undefined && {
+            first: { at: [], path: `jobs[${clash.first}]`, where: `${this.name}:${clash.firstLine ?? 1}` },
+          }),
         });
     }
     if (issues.length) for (const p of locateIssues(text, origin, issues, display)) this.problems.add(p);

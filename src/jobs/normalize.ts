@@ -5,7 +5,7 @@
  * what a timer can wait, and that a URL parses.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { argTooLong } from '../util/limits.js';
+import { argTooLong, execTooLarge } from '../util/limits.js';
 import type { JobFileProblem } from '../errors.js';
 import type { Job, JobAction } from '../kinds/types.js';
 import { JOB_KINDS, KINDS } from '../kinds/index.js';
@@ -43,7 +43,11 @@ export function normalizeJob(
     problems.push({ where: ctx.where, path: formatPath(i.at, ctx.path), message: i.message });
   }
   if (issues.length) return undefined;
-  return buildJob(raw, index, ctx.baseDir, ctx.defaults);
+  const job = buildJob(raw, index, ctx.baseDir, ctx.defaults);
+  const large = builtJobIssues(job, []);
+  for (const i of large)
+    problems.push({ where: ctx.where, path: formatPath(i.at, ctx.path), message: i.message });
+  return large.length ? undefined : job;
 }
 
 /** Checks of one job that the schema cannot express. Safe on any value: what is not as expected is skipped. */
@@ -58,6 +62,12 @@ export function jobIssues(raw: unknown, at: Segment[]): Issue[] {
   for (const k of JOB_KINDS) {
     if (!(k in raw)) continue;
     issues.push(...(KINDS[k].issues?.(raw[k], [...at, k]) ?? []));
+    const noCwd = KINDS[k].noCwd;
+    if (noCwd !== undefined && 'cwd' in raw)
+      issues.push({
+        at: [...at, 'cwd'],
+        message: `${noCwd}, not a cwd: put the folder in the path (no cwd)`,
+      });
     const to = isPlainObject(raw[k]) ? (raw[k] as Raw).to : undefined;
     if (typeof to === 'string' && to !== '' && NAMES_FOLDER.test(to))
       issues.push({ at: [...at, k, 'to'], message: folderTo(to) });
@@ -169,6 +179,18 @@ function execStringIssues(raw: Raw, at: Segment[]): Issue[] {
   else if (Array.isArray(raw.run))
     raw.run.forEach((w, k) => typeof w === 'string' && add([...at, 'run', k], argTooLong(w, 'the word')));
   return issues;
+}
+
+/**
+ * A built shell job whose command and environment (with `defaults.env` and poolrun's own) are more than exec takes
+ * together, each string within its own limit (execStringIssues): reported at its `env`, or its command, before
+ * anything runs, not a job failing with E2BIG later.
+ */
+export function builtJobIssues(job: Job, at: Segment[]): Issue[] {
+  if (job.kind !== 'run') return [];
+  const argv = typeof job.run === 'string' ? ['/bin/sh', '-c', job.run] : job.run;
+  const problem = execTooLarge([...argv, `POOLRUN_JOB_ID=${job.id}`], job.env);
+  return problem ? [{ at: [...at, job.env ? 'env' : 'run'], message: problem }] : [];
 }
 
 /** The id a job sets itself, as a string; undefined when it takes its position. */

@@ -24,8 +24,8 @@ import {
   type Origin,
 } from './locate.js';
 import type { JobFileProblem } from '../errors.js';
-import { buildJob, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
-import { Destinations } from './destinations.js';
+import { buildJob, builtJobIssues, defaultsIssues, explicitId, jobIssues, sharedEnv } from './normalize.js';
+import { Destinations, type OwnFile } from './destinations.js';
 import { afterIssues } from './after.js';
 import { duplicateKeys, duplicateMessage } from './duplicates.js';
 import { checkFile } from './schema.js';
@@ -98,6 +98,8 @@ export interface ParseOptions {
   name: string;
   baseDir: string;
   format?: InputFormat | undefined;
+  /** The run's own files, which no job may write (see Destinations). */
+  own?: readonly OwnFile[];
 }
 
 /** Bytes of a whole job file: UTF-8 is checked (with the place of the first bad byte) before parsing. */
@@ -116,7 +118,7 @@ export function parseJobText(text: string, opts: ParseOptions): ParsedJobs {
 }
 
 function parseLineText(input: Buffer | string, format: 'jsonl' | 'lines', opts: ParseOptions): ParsedJobs {
-  const parser = new JobLineParser(format, opts.name, opts.baseDir);
+  const parser = new JobLineParser(format, opts.name, opts.baseDir, 'any', opts.own);
   const jobs: Job[] = [];
   let start = 0;
   for (let n = 1; start <= input.length; n++) {
@@ -221,7 +223,7 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
   // problems; a problem outside the jobs (`defaults`, the document) leaves nothing to build them with.
   const env = fileLevel ? undefined : sharedEnv(defaults);
   const jobs: Job[] = [];
-  const places = new Destinations();
+  const places = new Destinations(opts.own);
   const built = new Map<number, Job>();
   if (!fileLevel)
     list.forEach((raw, i) => {
@@ -229,13 +231,17 @@ function parseJsonDocument(text: string, opts: ParseOptions): Job[] {
       const job = buildJob(raw, i, opts.baseDir, defaults, env);
       jobs.push(job);
       built.set(i, job);
+      issues.push(...builtJobIssues(job, [...prefix, i]));
       const clash = places.add(job);
       if (!clash) return;
       const toAt = (j: Job): Segment[] => [...prefix, j.index, j.kind, 'to'];
+      const first = clash.first;
       issues.push({
         at: toAt(job),
         message: clash.message,
-        first: { at: toAt(built.get(clash.first)!), path: display([...prefix, clash.first]) },
+        ...(first !== undefined && {
+          first: { at: toAt(built.get(first)!), path: display([...prefix, first]) },
+        }),
       });
     });
   if (issues.length || duplicates.length) throw fail();

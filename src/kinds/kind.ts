@@ -63,6 +63,11 @@ export interface Kind<K extends JobKind = JobKind> {
   succeeded(outcome: Outcome): boolean;
   /** A finishing step in the main thread, before the status is judged; `killed`: the pool stopped it. */
   finish?(outcome: Outcome, killed: boolean): void;
+  /**
+   * What a `cwd` of the job's own would be ignored for (its paths resolve against the job file's folder): such a
+   * job is refused, with this said. `defaults.cwd` is for the kinds that use one.
+   */
+  readonly noCwd?: string;
   /** Its worker half is loaded before a worker says it is ready (kinds most runs use), not on first use. */
   readonly preload?: boolean;
   /** Loads the worker half (inside a worker). */

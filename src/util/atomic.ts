@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   lstatSync,
+  readlinkSync,
   writeSync,
 } from 'node:fs';
 import { dirname, basename } from 'node:path';
@@ -83,6 +84,26 @@ function existing(file: string): Kept | undefined {
   }
 }
 
+/**
+ * Where a run's output file named `file` really goes: a symbolic link is followed to the file it names (which may
+ * not exist yet), as `>`, `curl -o` and `wget -O` write through one, so that the rename replaces the file, not the
+ * link (a link into a private folder was replaced by a new 0644 file beside it). Links within links are followed,
+ * up to Linux's 40; the path as the kernel reads it (`link/..` is the target's parent).
+ */
+export function followLinks(file: string): string {
+  for (let hops = 0; hops < 40; hops++) {
+    let target: string;
+    try {
+      if (!lstatSync(file).isSymbolicLink()) return file;
+      target = readlinkSync(file);
+    } catch {
+      return file;
+    }
+    file = target.startsWith('/') ? target : `${dirname(file)}/${target}`;
+  }
+  return file;
+}
+
 /** Makes a rename or a new entry in `dir` durable, where the file system can (not every one syncs a folder). */
 export function syncDirSync(dir: string): void {
   let fd: number | undefined;
@@ -105,6 +126,7 @@ export async function writeFileAtomicWith(
   file: string,
   fill: (write: (b: Buffer) => void) => Promise<void> | void,
 ): Promise<void> {
+  file = followLinks(file);
   const tmp = tempBeside(file);
   const keep = existing(file);
   // Replacing a file: the temp starts private (0600), so content meant for a 0600 file is never readable by

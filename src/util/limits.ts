@@ -121,3 +121,71 @@ export function lineTooLongMessage(limit = MAX_LINE_BYTES, what: 'line' | 'item'
 export function documentTooLargeMessage(limit = MAX_DOCUMENT_BYTES): string {
   return `a JSON document larger than ${limitWords(limit)} is not read whole: write one job per line (JSONL) instead`;
 }
+
+let execSpace: number | null | undefined;
+/**
+ * What exec lets a command's arguments and environment take together on Linux (fs/exec.c, bprm_stack_limits): a
+ * quarter of the stack's soft limit (`ulimit -s`), at most 6 MiB and at least 128 KiB, for every string with its
+ * NUL and a pointer to each. Null where /proc/self/limits cannot be read (not Linux): nothing is checked.
+ */
+export function execSpaceBytes(): number | null {
+  if (execSpace !== undefined) return execSpace;
+  try {
+    const m = /^Max stack size\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const stack = !m ? NaN : m[1] === 'unlimited' ? Infinity : Number(m[1]);
+    execSpace = Number.isNaN(stack)
+      ? null
+      : Math.max(Math.min(6 * 1024 * 1024, Math.floor(stack / 4)), 128 * 1024);
+  } catch {
+    execSpace = null;
+  }
+  return execSpace;
+}
+
+let baseEnvBytes: { total: number; count: number; sizes: Map<string, number> } | undefined;
+/** What poolrun adds to every shell job's environment (POOLRUN_WORKER, PARALLEL_SEQ, the run's token…), at most. */
+const OWN_ENV_BYTES = 512;
+
+/**
+ * The problem with running `argv` with `env` merged over poolrun's own environment, when exec would refuse it as
+ * too large (E2BIG) for all its strings together, each within its own limit (argTooLong); else undefined.
+ */
+export function execTooLarge(
+  argv: readonly string[],
+  env: Record<string, string> | undefined,
+): string | undefined {
+  const space = execSpaceBytes();
+  if (space === null) return undefined;
+  if (!baseEnvBytes) {
+    const sizes = new Map<string, number>();
+    let total = 0;
+    for (const [k, v] of Object.entries(process.env)) {
+      const n = Buffer.byteLength(k) + Buffer.byteLength(v ?? '') + 2;
+      sizes.set(k, n);
+      total += n;
+    }
+    baseEnvBytes = { total, count: sizes.size, sizes };
+  }
+  let units = 0;
+  let count = baseEnvBytes.count + argv.length + 8;
+  for (const a of argv) units += a.length + 1;
+  const own = env ? Object.entries(env) : [];
+  for (const [k, v] of own) units += k.length + v.length + 2;
+  const fixed = baseEnvBytes.total + OWN_ENV_BYTES;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most jobs are known to fit without counting.
+  if (fixed + 3 * units + 8 * (count + own.length) <= space) return undefined;
+  let bytes = fixed;
+  for (const a of argv) bytes += Buffer.byteLength(a) + 1;
+  let envBytes = 0;
+  for (const [k, v] of own) {
+    envBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 2;
+    const replaced = baseEnvBytes.sizes.get(k);
+    if (replaced !== undefined) {
+      envBytes -= replaced;
+      count--;
+    }
+  }
+  bytes += envBytes + 8 * (count + own.length);
+  if (bytes <= space) return undefined;
+  return `the command and its environment are ${bytes} bytes together (poolrun's environment ${baseEnvBytes.total}, the job's env ${Math.max(envBytes, 0)}): exec takes at most ${space} (Linux's limit for all of them, a quarter of \`ulimit -s\`)`;
+}

@@ -27,6 +27,7 @@ export const copy: Kind<'copy'> = {
   ],
   stop: 'abort',
   sendAhead: false,
+  noCwd: "a copy's from and to resolve against the job file's folder",
   succeeded: () => true,
   // Loaded on first use: shell-only runs skip it.
   async worker() {

@@ -22,20 +22,8 @@ export const download: Kind<'download'> = {
   issues(value, at) {
     const issues: KindIssue[] = [];
     // A URL of the schema's pattern that the URL parser still refuses.
-    if (isRecord(value) && typeof value.url === 'string' && /^https?:\/\/[^\s/?#]+/i.test(value.url)) {
-      let ok = false;
-      try {
-        const u = new URL(value.url);
-        ok = u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        ok = false;
-      }
-      if (!ok)
-        issues.push({
-          at: [...at, 'url'],
-          message: `not a valid URL: ${JSON.stringify(redactUrl(value.url))}`,
-        });
-    }
+    if (isRecord(value) && typeof value.url === 'string' && /^https?:\/\/[^\s/?#]+/i.test(value.url))
+      issues.push(...urlIssues(value.url, [...at, 'url']));
     if (isRecord(value) && isRecord(value.headers))
       issues.push(...headerIssues(value.headers, [...at, 'headers']));
     return issues;
@@ -47,6 +35,7 @@ export const download: Kind<'download'> = {
   paths: (job) => [[['to'], job.download.to]],
   stop: 'abort',
   sendAhead: false,
+  noCwd: "a download's to resolves against the job file's folder",
   succeeded: () => true,
   // Loaded on first use: shell-only runs skip it.
   async worker() {
@@ -54,6 +43,34 @@ export const download: Kind<'download'> = {
     return { execute: (job, ctx) => runDownload(job.download, ctx) };
   },
 };
+
+/**
+ * What the URL parser would refuse, or take other than as written: a control character (it drops a tab or a line
+ * break inside a URL, and `http://a\tb/` went to host `ab`; a NUL is the schema's to report), and a user or
+ * password whose `%` escapes do not decode (Node threw "URI malformed" when the request was made).
+ */
+function urlIssues(url: string, at: Array<string | number>): KindIssue[] {
+  const bad = (detail: string): KindIssue[] => [
+    { at, message: `not a valid URL (${detail}): ${JSON.stringify(redactUrl(url))}` },
+  ];
+  // eslint-disable-next-line no-control-regex
+  if (/[\x01-\x1f\x7f]/.test(url))
+    return bad('a control character in it: write a tab or a line break as %09, %0A');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return bad('it does not parse');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad('not http: or https:');
+  try {
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+  } catch {
+    return bad('a % in its user or password that is not followed by two hex digits: write % as %25');
+  }
+  return [];
+}
 
 /** A header name as HTTP has it (a token, RFC 9110). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -81,8 +98,17 @@ const OWN_HEADERS = new Set([
 /** A download's `headers`, checked when the job file is read: a bad one is exit 2 there, not a failure later. */
 function headerIssues(headers: Record<string, unknown>, at: Array<string | number>): KindIssue[] {
   const issues: KindIssue[] = [];
+  // A name given twice in other case (`Authorization`, `authorization`) is one header: which would be sent?
+  const seen = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     const here = [...at, name];
+    const first = seen.get(name.toLowerCase());
+    if (first === undefined) seen.set(name.toLowerCase(), name);
+    else
+      issues.push({
+        at: here,
+        message: `the header ${first} is given twice (${first}, ${name}): header names ignore case`,
+      });
     if (!TOKEN.test(name))
       issues.push({
         at: here,
