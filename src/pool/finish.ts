@@ -80,10 +80,12 @@ export function settle(
   // job that exits 0 on SIGTERM, or whose process had exited while a child it left held its output, is not done
   // by itself). One that ended first, or before poolrun could reach it (its group not known yet: a job of a chunk
   // its worker began before the word to skip it came), ends as it would have.
+  // A job whose group had emptied but whose output a process that left the group (setsid) still held is ended by
+  // the abort (outcome.aborted): it was not done either.
   const killed =
     t.killReason !== undefined &&
-    t.killedAt !== undefined &&
-    !(outcome.startedAt + outcome.durationMs < t.killedAt);
+    ((t.killedAt !== undefined && !(outcome.startedAt + outcome.durationMs < t.killedAt)) ||
+      outcome.aborted === true);
   kind.finish?.(outcome, killed);
   const naturalSuccess =
     !killed && !outcome.skipped && !outcome.error && !outcome.aborted && kind.succeeded(outcome);

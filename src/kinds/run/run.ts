@@ -109,6 +109,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     if (child.pid !== undefined) ctx.spawned(child.pid, child.leaderStart);
     const spawned = child;
     let closed = false;
+    /** The job's pipes were let go on the abort, held by a process that left its group: it did not end by itself. */
+    let cut = false;
     const signal = ctx.signal;
     const onAbort = () => {
       const pgid = spawned.pid;
@@ -119,6 +121,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         if (!groupEmpty(pgid)) setTimeout(check, 50).unref();
         else
           setTimeout(() => {
+            if (closed) return;
+            cut = true;
             spawned.stdout.destroy();
             spawned.stderr.destroy();
           }, 100).unref();
@@ -173,6 +177,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         usage: spawned.usage,
       };
       if (spawned.groupGone) outcome.groupGone = true;
+      if (cut) outcome.aborted = true;
       if (ranDirect) outcome.direct = true;
       if (o.file) outcome.stdoutFile = o.file;
       if (e.file) outcome.stderrFile = e.file;

@@ -92,3 +92,35 @@ describe.skipIf(!pidNamespace).each(modes)('%s mode: poolrun as PID 1 (no init r
     expect(Date.now() - t0).toBeLessThan(7500);
   });
 });
+
+describe.each(modes)(
+  '%s mode: a job whose own processes have exited, its output held by an escapee',
+  (mode) => {
+    it('is timed-out, not succeeded, when its timeout ends the wait; one whose escapee lets go in time succeeds', async () => {
+      // Fresh-eyes probe: `setsid sleep 30 & echo started` with a 500ms timeout was `succeeded`, exit 0. Its shell had
+      // exited 0, so the group poolrun signalled was empty, and the job counted as one that ended by itself; but its
+      // output was still open: it was not done.
+      const dir = temp();
+      const out = join(dir, 'out.json');
+      const file = writeJobs(dir, [
+        {
+          id: 'held',
+          run: `setsid sleep 30 & echo $! > ${join(dir, 'held.pid')}; echo started`,
+          timeout: '500ms',
+        },
+        { id: 'lets-go', run: 'setsid sleep 0.2 & echo started', timeout: '5s' },
+        { id: 'closes', run: 'setsid sleep 30 >/dev/null 2>&1 </dev/null & echo started', timeout: '500ms' },
+      ]);
+      const r = await poolrun(['-m', mode, '-w', '3', '--kill-after', '1s', '--json', out, file]);
+      expect(r.code, r.stderr).toBe(1);
+      const byId = Object.fromEntries(readJson<ResultsDoc>(out).results.map((x) => [x.id, x]));
+      expect(byId.held!.status).toBe('timed-out');
+      expect(byId.held!.exitCode).toBe(0);
+      expect(byId['lets-go']!.status).toBe('succeeded');
+      expect(byId.closes!.status).toBe('succeeded');
+      expect(r.stderr).toMatch(/timed-out held .*timed out after 500ms/);
+      const [escapee] = readNumbers(join(dir, 'held.pid'));
+      expect(await waitFor(() => !pidAlive(escapee!), 10_000)).toBe(true);
+    });
+  },
+);
