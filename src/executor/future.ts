@@ -3,7 +3,7 @@
  * pending → running → finished, or pending → cancelled. Waiting with a timeout never stops the work itself.
  */
 import { CancelledError, InvalidStateError, TimeoutError, UsageError } from '../errors.js';
-import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
+import { checkObject, checkTimeout, MAX_TIMER_MS, show } from './check.js';
 import { keepAlive } from './keep-alive.js';
 
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
@@ -60,7 +60,7 @@ export class Future<T> {
 
   /** The value; rejects with the work's error, CancelledError, or TimeoutError after `timeout` ms. */
   async result(opts: WaitOptions = {}): Promise<T> {
-    await this.#wait(opts.timeout, 'result()');
+    await this.#wait(opts, 'result()');
     if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
     if (this.#failed) throw this.#error;
     return this.#value as T;
@@ -68,7 +68,7 @@ export class Future<T> {
 
   /** The error the work raised, or undefined when it succeeded. Rejects like result() on cancel and timeout. */
   async exception(opts: WaitOptions = {}): Promise<unknown> {
-    await this.#wait(opts.timeout, 'exception()');
+    await this.#wait(opts, 'exception()');
     if (this.#state === 'cancelled') throw new CancelledError('the future was cancelled');
     return this.#failed ? this.#error : undefined;
   }
@@ -143,7 +143,10 @@ export class Future<T> {
     if (this.done()) throw new InvalidStateError(`cannot ${what} a ${this.#state} future`);
   }
 
-  #wait(timeout: number | null | undefined, where: string): Promise<void> {
+  #wait(opts: WaitOptions, where: string): Promise<void> {
+    // A misspelt `timout` waited for good.
+    checkObject(where, 'options', opts, ['timeout']);
+    const timeout = opts.timeout;
     checkTimeout(where, timeout);
     if (this.done()) return Promise.resolve();
     const settled = this.settled();

@@ -14,6 +14,9 @@ import type { Future } from './future.js';
 import type { MapOptions } from './types.js';
 
 /** Submits one chunk of argument lists as one unit, returning their futures in order. */
+
+/** An async source is read this many items at a time between turns of the event loop. */
+const YIELD_EVERY = 64;
 export type SubmitChunk = (argLists: unknown[][]) => Future<unknown>[];
 
 /** Checks the options and starts submitting (synchronous input at once); the generator yields the results. */
@@ -109,13 +112,19 @@ export function mapTasks<A, R>(
     if (chunk.length) submitted(chunk);
   };
 
-  // Reads an async source while fewer than `ahead` futures wait to be yielded, submitting in chunks.
+  // Reads an async source while fewer than `ahead` futures wait to be yielded, submitting in chunks, letting the
+  // event loop run every YIELD_EVERY items.
   const pump = async (iterator: AsyncIterator<A>) => {
     if (pumping || exhausted || closed) return;
     pumping = true;
     let chunk: A[] = [];
+    let read = 0;
     try {
       while (!exhausted && !closed && futures.length + chunk.length < ahead) {
+        // A source that yields without waiting on anything resolves every next() as a microtask: nothing else
+        // would run (no worker's result, no timer) until it ended, and an endless one never gave a result.
+        if (++read % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+        if (closed) break;
         let value: A;
         try {
           const next = await iterator.next();

@@ -1,5 +1,5 @@
 import { TimeoutError, UsageError } from '../errors.js';
-import { checkTimeout, MAX_TIMER_MS, show } from './check.js';
+import { checkObject, checkTimeout, MAX_TIMER_MS, show } from './check.js';
 import { Future } from './future.js';
 import { keepAlive } from './keep-alive.js';
 
@@ -37,10 +37,20 @@ function futuresOf<T>(where: string, futures: Iterable<Future<T>>): Future<T>[] 
 }
 
 /** Yields futures as they finish (finished ones first); TimeoutError if `timeout` ms pass with some unfinished. */
+export function asCompleted<T>(
+  futures: Iterable<Future<T>>,
+  opts?: { timeout?: number | null },
+): AsyncGenerator<Future<T>, void, undefined>;
+/** Futures of different result types (a job's and a call's): each is yielded as the type it was given as. */
+export function asCompleted<F extends Future<unknown>>(
+  futures: Iterable<F>,
+  opts?: { timeout?: number | null },
+): AsyncGenerator<F, void, undefined>;
 export async function* asCompleted<T>(
   futures: Iterable<Future<T>>,
   opts: { timeout?: number | null } = {},
 ): AsyncGenerator<Future<T>, void, undefined> {
+  checkObject('asCompleted()', 'options', opts, ['timeout']);
   checkTimeout('asCompleted()', opts.timeout);
   const all = futuresOf('asCompleted()', futures);
   const deadline = noTimer(opts.timeout) ? undefined : performance.now() + opts.timeout;
@@ -86,10 +96,20 @@ export interface WaitResult<T> {
 }
 
 /** Waits until `returnWhen` holds or `timeout` ms pass; never throws on timeout (as Python's wait). */
+export function wait<T>(
+  futures: Iterable<Future<T>>,
+  opts?: { timeout?: number | null; returnWhen?: ReturnWhen },
+): Promise<WaitResult<T>>;
+/** Futures of different result types (a job's and a call's): the sets hold them as they were given. */
+export function wait<F extends Future<unknown>>(
+  futures: Iterable<F>,
+  opts?: { timeout?: number | null; returnWhen?: ReturnWhen },
+): Promise<{ done: Set<F>; notDone: Set<F> }>;
 export async function wait<T>(
   futures: Iterable<Future<T>>,
   opts: { timeout?: number | null; returnWhen?: ReturnWhen } = {},
 ): Promise<WaitResult<T>> {
+  checkObject('wait()', 'options', opts, ['timeout', 'returnWhen']);
   checkTimeout('wait()', opts.timeout);
   const returnWhen = opts.returnWhen ?? ALL_COMPLETED;
   if (!RETURN_WHEN.includes(returnWhen))

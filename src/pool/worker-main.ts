@@ -22,6 +22,7 @@ import type { JobContext } from '../kinds/context.js';
 import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
 import { kindOf } from '../kinds/index.js';
+import { redactText } from '../util/redact.js';
 import { startTagging, tagChildren } from './worker-tag.js';
 import type { ThreadWorkerData } from './thread.js';
 
@@ -310,6 +311,21 @@ const data = parentPort ? (workerData as ThreadWorkerData | undefined) : undefin
 if (data?.runToken !== undefined) process.env[RUN_ID_VAR] = data.runToken;
 // What its calls start is marked as this worker's, from here (its initializer's processes too): worker-tag.ts.
 startTagging();
+// A promise a call left rejected with no handler is a warning, and the worker goes on. It is noticed after the call
+// has returned, often while the next call runs: a worker dying of it failed that call, which did nothing wrong,
+// with a BrokenWorkerError naming another's error. An exception thrown outside any call (a timer) still ends it.
+process.on('unhandledRejection', (reason) => {
+  let what: string;
+  try {
+    what = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  } catch {
+    what = Object.prototype.toString.call(reason);
+  }
+  const who = slot > 0 ? `worker ${slot}` : 'a worker';
+  process.stderr.write(
+    `poolrun: warning: a call left a promise rejected with no handler (${who} goes on): ${redactText(what)}\n`,
+  );
+});
 // The queue URL (cli/queue-options.ts QUEUE_ENV), with its password, is poolrun's, never a job's: no shell job,
 // call or copy sees it (a job could read the password, or become a producer into the same queue).
 delete process.env.POOLRUN_QUEUE;
