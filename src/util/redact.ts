@@ -12,6 +12,7 @@
 
 import { shellWord, type Sticky } from './shell-word.js';
 import { isSecretName } from './secret-name.js';
+import { maskProgramPasswords, PROGRAM_HINT } from './redact-programs.js';
 
 export { isSecretName };
 
@@ -142,7 +143,14 @@ function redactQuery(query: string): string {
  * two by a space (`http://u:pw@exa mple.com/?t=x`) loses the query values of its tail too (BARE_QUERY).
  */
 export function redactText(text: string): string {
-  if (!text.includes('://') && !text.includes('?') && !text.includes('@') && !HINT.test(text)) return text;
+  if (
+    !text.includes('://') &&
+    !text.includes('?') &&
+    !text.includes('@') &&
+    !HINT.test(text) &&
+    !PROGRAM_HINT.test(text)
+  )
+    return text;
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
@@ -207,7 +215,7 @@ export function redactId(id: string): string {
 }
 
 /** Words that come before a secret in the forms below; text without any of them is returned at once. */
-const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|mysql|mariadb|-u\b|--user\b/i;
+const HINT = /pass|pw|secret|token|key|auth|cred|bearer|cookie|session|-u\b|--user\b/i;
 /**
  * `--password VALUE`, `--pass VALUE`, `-pass VALUE` (openssl): an option whose name is a secret's (isSecretName)
  * with a space before the value (after a JSON `\n` too). A long option's words may be joined by `.` or `:` too
@@ -228,12 +236,6 @@ const secretOption = (word: string) => {
   const m = SECRET_OPTION_WORD.exec(word);
   return isSecretName(m?.[1] ?? m?.[2] ?? '');
 };
-/**
- * `mysql -pSECRET` (and mysqldump, mysqladmin…, mariadb): the password glued to `-p`, in the words of that
- * command (to `;`, `&`, `|` or a line's end). `-p` alone asks for it and is left, as is `-P` (a port).
- */
-const MYSQL_COMMAND = /(?<![\w.-])(?:mysql\w*|mariadb[\w-]*)(?![\w.-])[^;&|\n]*/g;
-const MYSQL_P = /(^|[\s'"])-p(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
 /**
  * A header written out whose name says it carries a secret (`Authorization: Basic X`, `X-Api-Token: X`,
  * `Cookie: a=b`, `Proxy-Authorization: …`): the value, to the end of the quoted word or line. And `Bearer X`.
@@ -276,7 +278,8 @@ function maskAssignments(text: string, afterUrl = false): string {
   text = maskNamed(text, ASSIGNMENT_NAME, ASSIGNED_VALUE);
   text = maskNamed(text, JSON_KEY, JSON_VALUE, '"');
   text = maskNamed(text, SECRET_OPTION, OPTION_VALUE, '', isSecretName, secretOption);
-  text = text.replace(MYSQL_COMMAND, (cmd) => cmd.replace(MYSQL_P, (_m, lead: string) => `${lead}-p${MASK}`));
+  // `mysql -pSECRET`, `sshpass -p SECRET`, `redis-cli -a SECRET`…: util/redact-programs.ts.
+  text = maskProgramPasswords(text, MASK);
   return maskHeaders(text)
     .replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`)
     .replace(

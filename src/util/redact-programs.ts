@@ -1,0 +1,69 @@
+/**
+ * Programs that take a password as a short option's value, or in a place of their own, which no option name says is
+ * a secret: masked in the words of that command (to `;`, `&`, `|`, a redirection or a line's end). util/redact.ts
+ * applies these after the named forms.
+ */
+
+/** Where a command's words end. */
+const WORDS = '[^;&|<>\\n]*';
+/** A value as a shell word: quoted, or to the next blank or quote. */
+const VALUE = `(?:"[^"]*"|'[^']*'|[^\\s'"])+`;
+
+interface Rule {
+  /** The command's name (as a word of its own), and what may follow it before its options (`docker login`). */
+  command: string;
+  /** The option letter that takes the password. */
+  option: string;
+  /** Also as the next word (`sshpass -p PW`); else only glued (`mysql -pPW`: `-p` alone asks, `-p db` is a database). */
+  separate: boolean;
+}
+
+const RULES: Rule[] = [
+  { command: 'mysql\\w*|mariadb[\\w-]*', option: 'p', separate: false },
+  { command: '7z|7za|7zr', option: 'p', separate: false },
+  { command: 'sshpass', option: 'p', separate: true },
+  { command: 'redis-cli|valkey-cli|keydb-cli', option: 'a', separate: true },
+  {
+    command: 'ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop)',
+    option: 'w',
+    separate: true,
+  },
+  {
+    command: 'mongo|mongosh|mongo(?:dump|restore|export|import|stat|top|files)',
+    option: 'p',
+    separate: true,
+  },
+  { command: 'sqlcmd|bcp', option: 'P', separate: true },
+  { command: 'zip|unzip|zipcloak', option: 'P', separate: true },
+  { command: '(?:docker|podman|nerdctl|buildah)\\s+login', option: 'p', separate: true },
+];
+
+const compiled = RULES.map((r) => ({
+  command: new RegExp(`(?<![\\w.-])(?:${r.command})(?![\\w.-])${WORDS}`, 'g'),
+  option: new RegExp(`(^|[\\s'"])-${r.option}(${r.separate ? `\\s+(?!-)${VALUE}|` : ''}${VALUE})`, 'g'),
+}));
+
+/** `htpasswd -b[c…] [FILE] USER PASSWORD`: the password is the command's last word. */
+const HTPASSWD = new RegExp(`(?<![\\w.-])htpasswd(?![\\w.-])\\s+-\\w*b\\w*\\b${WORDS}`, 'g');
+const LAST_WORD = new RegExp(`(\\s)${VALUE}(\\s*)$`);
+/** `openssl … -passin pass:PW` (and -passout, -pass, -kfile aside): the `pass:` form's value. */
+const OPENSSL_PASS = /(-pass(?:in|out)?\s+['"]?pass:)(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
+
+/** Words that come before any of these: text without one is returned at once. */
+export const PROGRAM_HINT =
+  /mysql|mariadb|7z|sshpass|-cli\b|ldap|mongo|sqlcmd|\bbcp\b|zip|login|htpasswd|-pass/i;
+
+export function maskProgramPasswords(text: string, mask: string): string {
+  if (!PROGRAM_HINT.test(text)) return text;
+  for (const r of compiled)
+    text = text.replace(r.command, (cmd) =>
+      cmd.replace(r.option, (m: string, lead: string, value: string) => {
+        const space = /^\s+/.exec(value)?.[0] ?? '';
+        return `${m.slice(0, lead.length + 2)}${space}${mask}`;
+      }),
+    );
+  text = text.replace(HTPASSWD, (cmd) =>
+    cmd.replace(LAST_WORD, (_m, lead: string, tail: string) => `${lead}${mask}${tail}`),
+  );
+  return text.replace(OPENSSL_PASS, (_m, lead: string) => `${lead}${mask}`);
+}
