@@ -267,15 +267,21 @@ const failing = ex.submit(task(process.argv[3], 'fail'), 'boom');
 failing.setResult('mine');
 const job = ex.submit({ run: 'echo hi' });
 job.setException(new Error('set by me'));
-const running = ex.submit(task(process.argv[3], 'sleepMs'), 300);
+// Runs until the file exists: a sleep of 300 ms could end between two polls on a loaded machine (CI once), and
+// the loop then waited for good.
+const go = process.argv[4];
+const running = ex.submit(task(process.argv[3], 'untilFile'), go, 'late');
 while (!running.running()) await new Promise((r) => setTimeout(r, 10));
 running.setResult(-1);
+(await import('node:fs')).writeFileSync(go, '');
 console.log(await call.result(), await failing.result(), (await job.exception()).message, await running.result());
 await ex.shutdown();
 console.log('shut down');
 `,
     );
-    const r = await track(execa(process.execPath, [app, mode, tasks], { reject: false, timeout: 60_000 }));
+    const r = await track(
+      execa(process.execPath, [app, mode, tasks, join(dir, 'go')], { reject: false, timeout: 50_000 }),
+    );
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('99 mine set by me -1\nshut down');
     expect(r.stderr).not.toContain('InvalidStateError');
