@@ -66,6 +66,10 @@ export function checkTaskOptions(module: unknown, exportName: unknown, opts: unk
   if (typeof module !== 'string' && !(module instanceof URL))
     fail(where, 'module', 'a path or a URL', module);
   if (module === '') fail(where, 'module', 'a path or a URL', module);
+  // Another scheme (`http:`) was taken for a relative path: "Cannot find module '<cwd>/http:/…'" at the first call.
+  const text = module instanceof URL ? module.href : module;
+  if (/^[a-z][a-z0-9+.-]+:/i.test(text) && !/^(?:file|data|node):/i.test(text))
+    fail(where, 'module', 'a path, or a file:, node: or data: URL', module);
   if (typeof exportName !== 'string' || exportName === '') fail(where, 'exportName', 'a name', exportName);
   checkObject(where, 'options', opts, TASK_KEYS);
   if (opts === undefined) return;

@@ -265,6 +265,17 @@ describe('bad arguments are UsageErrors naming the option and the value', () => 
     expect(() => task(mod, 'square', { timeout: 0 })).toThrow(/timeout.*got 0/);
     expect(() => task(mod, 'square', { retries: -1 })).toThrow(/retries.*got -1/);
     expect(() => task(mod, 'square', { retry: 1 } as never)).toThrow(/unknown option "retry"/);
+    // Another scheme was taken for a relative path (probe: "Cannot find module '<cwd>/http:/…'" at the first call).
+    for (const m of ['http://example.com/x.mjs', 'https://e/x.mjs', new URL('ftp://e/x.mjs'), 'npm:poolrun'])
+      expect(() => task(m, 'f'), String(m)).toThrow(/module must be a path, or a file:, node: or data: URL/);
+    for (const m of [
+      'node:os',
+      'data:text/javascript,export const f = 1',
+      'file:///x.mjs',
+      './x.mjs',
+      '/abs/x.mjs',
+    ])
+      expect(() => task(m, 'f'), m).not.toThrow();
   });
 });
 
