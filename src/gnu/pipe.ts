@@ -80,8 +80,9 @@ function nthIndex(buf: Buffer, sep: Buffer, n: number): number {
 }
 
 function dropBlank(buf: Buffer): Buffer {
-  // Perl's \s on bytes: space, \t, \n, \v, \f, \r.
-  const s = buf.toString('latin1').replace(/^[ \t\n\v\f\r]*\n/gm, '');
+  // Perl's \s on bytes: space, \t, \n, \v, \f, \r. Perl's /m `^` is after a \n only; JavaScript's is after a \r
+  // too, which deleted the \n of every CRLF (a\r\nb\r\n became a\rb\r): a lookbehind for \n instead.
+  const s = buf.toString('latin1').replace(/(?:^|(?<=\n))[ \t\n\v\f\r]*\n/g, '');
   return s.length === buf.length ? buf : Buffer.from(s, 'latin1');
 }
 
