@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { hasReplacement } from './expand-text.js';
 import { parseJobs } from './jobs.js';
 import { checkTagstring } from './tag.js';
+import { isSeparator } from '../input/gnu/form.js';
 
 export interface GnuRawOptions {
   jobs?: string;
@@ -209,6 +210,13 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     const words = raw.each !== undefined ? [raw.each, ...args] : args;
     if (words.length === 0 || words.join('').trim() === '')
       throw new UsageError("--pipe: expected a command to pipe each block into, such as --pipe 'wc -l'");
+    // GNU gives `:::`/`::::` values to {} while the blocks come from stdin; poolrun ran them as words of the
+    // command (`cat ::: x y`), silently. Refused until that pairing is built; -a FILE is --pipe's input file.
+    const sep = words.find((w) => isSeparator(w));
+    if (sep !== undefined)
+      throw new UsageError(
+        `--pipe reads its blocks from stdin (or -a FILE): input sources (${String(sep)} …) with --pipe are not supported; GNU parallel would give their values to {} while stdin is cut into blocks`,
+      );
     utf8Command(words, 'the command');
     if (raw.shuf)
       throw new UsageError(

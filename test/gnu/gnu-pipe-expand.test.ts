@@ -4,7 +4,7 @@
  * replacement string; --dry-run prints the expanded command.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { BIN, rng, useTempDirs } from '../helpers.js';
 import { runTool } from './run-tool.js';
 import { pipeCommand, splitHeader } from '../../src/gnu/pipe.js';
@@ -177,5 +177,25 @@ describe.skipIf(!existsSync(GNU))('--pipe jobs in the joblog, against GNU parall
     );
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toBe('c\n');
+  });
+});
+
+describe('--pipe with ::: or :::: sources', () => {
+  it.each([
+    [['-k', '--pipe', '-N1', 'cat; echo {}', ':::', 'x', 'y']],
+    [['--pipe', 'cat', '::::', 'FILE']],
+    [['--pipe', 'cat', ':::+', 'x']],
+    [['--pipe', 'cat', '::::+', 'FILE']],
+  ])('%j: exit 2, no block run (the words were run as the command: cat ::: x y)', async (args) => {
+    // Probe: GNU gives the values to {} while stdin is cut into blocks; poolrun appended them to the command.
+    const dir = temp();
+    const file = `${dir}/in`;
+    writeFileSync(file, 'f1\n');
+    const argv = args.map((a) => (a === 'FILE' ? file : a));
+    const r = await runTool(process.execPath, [BIN, ...argv], dir, 's1\ns2\n');
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('input sources');
+    expect(r.stderr).toContain('with --pipe are not supported');
   });
 });
