@@ -97,7 +97,8 @@ function fileKey(path: Buffer | string): string | undefined {
   } catch {
     /* absent: by path */
   }
-  // A link to a file not there yet: the file it names is the one written (util/atomic.ts followLinks).
+  // A link to a file not there yet: the joblog, opened through it, creates the file it names; refused as the same
+  // file as another output spelt that way (a result file replacing the link instead is not told apart).
   const p = followLinks(typeof path === 'string' ? path : path.toString('utf8'));
   const abs = resolve(p);
   try {

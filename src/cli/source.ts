@@ -9,7 +9,8 @@ export { streamedSource, type JobSource } from '../input/source.js';
 export async function openSource(opts: RunOptions): Promise<JobSource> {
   if (opts.call !== undefined) {
     const { callSource } = await import('../input/calls.js');
-    return callSource(opts.call, opts.args, opts.nullSeparated, opts.gnu?.skipBlank ?? false);
+    // Through a queue the module is the workers' to find (README: paths resolve on the worker host).
+    return callSource(opts.call, opts.args, opts.nullSeparated, opts.gnu?.skipBlank ?? false, !opts.queue);
   }
   // Each way in loads only its own modules: start-up time is part of every short run.
   if (opts.gnu?.pipe) return (await import('../gnu/source.js')).pipeSourceFor(opts);
@@ -28,6 +29,7 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
       skipBlank: opts.gnu?.skipBlank ?? false,
     });
   }
+  if (opts.queue) (await import('../util/limits.js')).jobsRunElsewhere();
   const file = opts.jobFile;
   if (file === undefined && process.stdin.isTTY) {
     throw new UsageError(

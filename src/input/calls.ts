@@ -28,8 +28,10 @@ export function callSource(
   args: readonly string[],
   nul: boolean,
   skipBlank: boolean,
+  /** The module is looked for here (not through a queue, whose workers import it). */
+  local = true,
 ): JobSource {
-  const t = parseTarget(target);
+  const t = parseTarget(target, local);
   if (args.length > 0) {
     const jobs = args.map((a, index) => callJob(t, argValue(a, index), index));
     return { jobs, total: jobs.length, name: '--call' };
@@ -42,7 +44,7 @@ export function callSource(
   return streamedSource('<stdin>', fromStdin(t, nul, skipBlank));
 }
 
-function parseTarget(target: string): Target {
+function parseTarget(target: string, local: boolean): Target {
   const hash = target.lastIndexOf('#');
   const modulePart = hash === -1 ? target : target.slice(0, hash);
   const exportName = hash === -1 ? 'default' : target.slice(hash + 1);
@@ -50,7 +52,7 @@ function parseTarget(target: string): Target {
     throw new UsageError(`--call: expected MODULE#EXPORT such as ./tasks.mjs#square, got "${target}"`);
   }
   const module = /^(file|data|node):/.test(modulePart) ? modulePart : resolve(modulePart);
-  moduleFileProblem(module, modulePart);
+  if (local) moduleFileProblem(module, modulePart);
   return { module, export: exportName };
 }
 
@@ -72,7 +74,9 @@ function moduleFileProblem(module: string, given: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR')
-      throw new UsageError(`--call: module not found: ${printable(given)} (${printable(path)})`);
+      throw new UsageError(
+        `--call: module not found: ${printable(given)}${path === given ? '' : ` (${printable(path)})`}`,
+      );
     return;
   }
   if (st.isDirectory())

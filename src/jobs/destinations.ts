@@ -4,7 +4,8 @@
  * Places are compared after resolving (`a/../b`, `./b`, `b/`, a symlinked folder that exists), and a
  * destination inside another's (a copy of a tree to `out`, a download to `out/x`) counts as the same place.
  */
-import { readlinkSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { followLinks } from '../util/atomic.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Job } from '../kinds/types.js';
 import { kindOf } from '../kinds/index.js';
@@ -49,12 +50,8 @@ export class Destinations {
       try {
         places.add(realpathSync(f.path));
       } catch {
-        // Absent: as named, and where a dangling link would create it.
-        try {
-          places.add(this.canonical(resolve(dirname(named), readlinkSync(f.path))));
-        } catch {
-          /* not a link */
-        }
+        // Absent: as named, and where a dangling link (a chain of them) would create it.
+        places.add(this.canonical(followLinks(f.path)));
       }
       for (const place of places) {
         if (!this.own.has(place)) this.own.set(place, f.what);

@@ -67,7 +67,15 @@ function onMessage(msg: ToWorker): void {
       if (!busy) {
         busy = true;
         // Not at once: a `skip` that came with this batch is handled before the first job starts.
-        setImmediate(() => void drain());
+        // poolrun's own failure ends the worker (the pool replaces it) as an uncaught error: it is no call's
+        // rejection, which would only be a warning (unhandledRejection below), leaving the worker busy for good.
+        setImmediate(() => {
+          drain().catch((e: unknown) =>
+            process.nextTick(() => {
+              throw e;
+            }),
+          );
+        });
       }
       break;
     case 'skip':

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { PoolrunError, UsageError } from '../errors.js';
 import { printable } from '../util/text.js';
-import { followLinks } from '../util/atomic.js';
 
 /** Writing a result file failed at the end of a run (disk full, folder removed meanwhile). */
 export class OutputFileError extends PoolrunError {}
@@ -26,9 +25,7 @@ export function notRegular(st: { isDirectory(): boolean; isFIFO(): boolean; isSo
  * and the path must be absent or a regular file. A FIFO or a device is refused: renaming over /dev/null would
  * replace the device, and opening a FIFO waits for a reader.
  */
-export function checkWritable(option: string, given: string): void {
-  // Through a link, the file it names is the one written (util/atomic.ts followLinks).
-  const file = followLinks(given);
+export function checkWritable(option: string, file: string): void {
   // As given, not normalized: `nodir/../out.json` cannot be written when `nodir` does not exist, as the kernel
   // reads it (path.resolve would make it `./out.json`, and the run's results were lost at its end).
   const dir = dirname(file);

@@ -85,10 +85,10 @@ function existing(file: string): Kept | undefined {
 }
 
 /**
- * Where a run's output file named `file` really goes: a symbolic link is followed to the file it names (which may
- * not exist yet), as `>`, `curl -o` and `wget -O` write through one, so that the rename replaces the file, not the
- * link (a link into a private folder was replaced by a new 0644 file beside it). Links within links are followed,
- * up to Linux's 40; the path as the kernel reads it (`link/..` is the target's parent).
+ * The file a path that is a symbolic link names (which may not exist yet), links within links followed up to
+ * Linux's 40, the path as the kernel reads it (`link/..` is the target's parent): what a write through the path
+ * would reach. A run's own outputs are not written through links (the rename replaces the link: a link planted in a
+ * shared folder cannot redirect the write); this says which file a joblog opened through one, or a check, reaches.
  */
 export function followLinks(file: string): string {
   for (let hops = 0; hops < 40; hops++) {
@@ -126,7 +126,6 @@ export async function writeFileAtomicWith(
   file: string,
   fill: (write: (b: Buffer) => void) => Promise<void> | void,
 ): Promise<void> {
-  file = followLinks(file);
   const tmp = tempBeside(file);
   const keep = existing(file);
   // Replacing a file: the temp starts private (0600), so content meant for a 0600 file is never readable by

@@ -124,6 +124,14 @@ export function documentTooLargeMessage(limit = MAX_DOCUMENT_BYTES): string {
 
 let execSpace: number | null | undefined;
 /**
+ * Jobs are run on this machine: their size is checked against its limit. A queue producer's jobs run on the
+ * workers, with their environment and their stack limit: not checked here (cli/source.ts).
+ */
+let execHere = true;
+export function jobsRunElsewhere(): void {
+  execHere = false;
+}
+/**
  * What exec lets a command's arguments and environment take together on Linux (fs/exec.c, bprm_stack_limits): a
  * quarter of the stack's soft limit (`ulimit -s`), at most 6 MiB and at least 128 KiB, for every string with its
  * NUL and a pointer to each. Null where /proc/self/limits cannot be read (not Linux): nothing is checked.
@@ -154,6 +162,7 @@ export function execTooLarge(
   argv: readonly string[],
   env: Record<string, string> | undefined,
 ): string | undefined {
+  if (!execHere) return undefined;
   const space = execSpaceBytes();
   if (space === null) return undefined;
   if (!baseEnvBytes) {
@@ -187,5 +196,6 @@ export function execTooLarge(
   }
   bytes += envBytes + 8 * (count + own.length);
   if (bytes <= space) return undefined;
-  return `the command and its environment are ${bytes} bytes together (poolrun's environment ${baseEnvBytes.total}, the job's env ${Math.max(envBytes, 0)}): exec takes at most ${space} (Linux's limit for all of them, a quarter of \`ulimit -s\`)`;
+  const envPart = own.length ? `, its env with defaults.env ${Math.max(envBytes, 0)}` : '';
+  return `the command and its environment are ${bytes} bytes together (poolrun's environment ${baseEnvBytes.total}${envPart}): exec takes at most ${space} (Linux's limit for all of them, a quarter of \`ulimit -s\`)`;
 }

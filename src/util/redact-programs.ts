@@ -21,7 +21,6 @@ interface Rule {
 const RULES: Rule[] = [
   { command: 'mysql\\w*|mariadb[\\w-]*', option: 'p', separate: false },
   { command: '7z|7za|7zr', option: 'p', separate: false },
-  { command: 'sshpass', option: 'p', separate: true },
   { command: 'redis-cli|valkey-cli|keydb-cli', option: 'a', separate: true },
   {
     command: 'ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop)',
@@ -43,9 +42,19 @@ const compiled = RULES.map((r) => ({
   option: new RegExp(`(^|[\\s'"])-${r.option}(${r.separate ? `\\s+(?!-)${VALUE}|` : ''}${VALUE})`, 'g'),
 }));
 
-/** `htpasswd -b[c…] [FILE] USER PASSWORD`: the password is the command's last word. */
+/**
+ * `htpasswd -b[c…] [FILE] USER PASSWORD`: the password is the command's last word, before any redirection (a
+ * redirection's descriptor, `2>/dev/null`, is no word of it).
+ */
 const HTPASSWD = new RegExp(`(?<![\\w.-])htpasswd(?![\\w.-])\\s+-\\w*b\\w*\\b${WORDS}`, 'g');
 const LAST_WORD = new RegExp(`(\\s)${VALUE}(\\s*)$`);
+const FD_BEFORE_REDIRECTION = /\s\d+$/;
+/**
+ * `sshpass -p PW COMMAND…`: sshpass's own options come first; the command it runs (`ssh -p 2222`) is not its.
+ * Its options that take a value: -p (the password), -f, -d, -P.
+ */
+const SSHPASS = /(?<![\w.-])sshpass(?![\w.-])/g;
+const SHELL_WORD = /\s+((?:[^\s'";&|<>]|"[^"]*"|'[^']*')+)/y;
 /** `openssl … -passin pass:PW` (and -passout, -pass, -kfile aside): the `pass:` form's value. */
 const OPENSSL_PASS = /(-pass(?:in|out)?\s+['"]?pass:)(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
 
@@ -62,8 +71,46 @@ export function maskProgramPasswords(text: string, mask: string): string {
         return `${m.slice(0, lead.length + 2)}${space}${mask}`;
       }),
     );
-  text = text.replace(HTPASSWD, (cmd) =>
-    cmd.replace(LAST_WORD, (_m, lead: string, tail: string) => `${lead}${mask}${tail}`),
-  );
+  text = text.replace(HTPASSWD, (cmd: string, at: number, whole: string) => {
+    // `… PW 2>/dev/null`: the `2` belongs to the redirection that follows.
+    const words = /[<>]/.test(whole[at + cmd.length] ?? '') ? cmd.replace(FD_BEFORE_REDIRECTION, '') : cmd;
+    const masked = words.replace(LAST_WORD, (_m, lead: string, tail: string) => `${lead}${mask}${tail}`);
+    return masked + cmd.slice(words.length);
+  });
+  if (text.includes('sshpass')) text = maskSshpass(text, mask);
   return text.replace(OPENSSL_PASS, (_m, lead: string) => `${lead}${mask}`);
+}
+
+/** Each `sshpass`'s own options, to the first word that is none (the command it runs). */
+function maskSshpass(text: string, mask: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(SSHPASS)) {
+    let i = m.index + m[0].length;
+    if (i < last) continue;
+    let value: 'mask' | 'skip' | undefined;
+    for (;;) {
+      SHELL_WORD.lastIndex = i;
+      const w = SHELL_WORD.exec(text);
+      if (!w) break;
+      const word = w[1]!;
+      const start = SHELL_WORD.lastIndex - word.length;
+      i = SHELL_WORD.lastIndex;
+      if (value !== undefined) {
+        if (value === 'mask') {
+          out += text.slice(last, start) + mask;
+          last = i;
+        }
+        value = undefined;
+        continue;
+      }
+      if (!word.startsWith('-')) break;
+      if (word === '-p') value = 'mask';
+      else if (word.startsWith('-p')) {
+        out += text.slice(last, start + 2) + mask;
+        last = i;
+      } else if (word === '-f' || word === '-d' || word === '-P') value = 'skip';
+    }
+  }
+  return out + text.slice(last);
 }

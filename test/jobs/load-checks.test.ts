@@ -88,13 +88,36 @@ describe('checked when the job file is read', () => {
     expect(stdin.stderr).toMatch(/<stdin>:2(:\d+)?: jobs\[1\]\.env: the command and its environment are/);
   });
 
+  it("a command made from input (--each, GNU form) too big for exec with poolrun's environment: exit 2 at its job", async () => {
+    // A review: only a job file's jobs were checked; `--each` failed at run time with exit 126, E2BIG.
+    const dir = temp();
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) big[`BIG${i}`] = 'x'.repeat(100_000);
+    const line = `${'y'.repeat(100_000)}\n`;
+    writeFileSync(join(dir, 'arg'), line);
+    for (const args of [
+      ['--each', 'echo {} | wc -c'],
+      ['echo {} | wc -c', '::::', 'arg'],
+    ]) {
+      const res = await poolrun(['-q', ...args], { cwd: dir, input: line, env: big });
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(/job 1: the command and its environment are \d+ bytes together/);
+      const small: Record<string, string> = {};
+      for (let i = 0; i < 15; i++) small[`BIG${i}`] = 'x'.repeat(100_000);
+      const ok = await poolrun(['-q', ...args], { cwd: dir, input: line, env: small });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe('100001\n');
+    }
+  });
+
   it.each([
     ['http://a\tb/', 'a control character'],
     ['http://127.0.0.1:9/ok\n', 'a control character'],
     ['http://127.0.0.1:9/a\rb', 'a control character'],
     ['http://127.0.0.1:9/\u007f', 'a control character'],
-    ['http://u:SEK%zzRET@h.invalid/', 'a % in its user or password'],
-    ['http://u%:pw@h.invalid/', 'a % in its user or password'],
+    ['http://u:SEK%zzRET@h.invalid/', 'a % escape in its user or password that does not decode'],
+    ['http://u%:pw@h.invalid/', 'a % escape in its user or password that does not decode'],
+    ['http://u:SEK%ffRET@h.invalid/', 'a % escape in its user or password that does not decode'],
   ])('a download URL %j: exit 2 at jobs[1].download.url (%s), its secret masked', async (url, why) => {
     const dir = temp();
     writeFileSync(
@@ -188,5 +211,20 @@ describe('checked when the job file is read', () => {
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toContain(message);
     expect(res.stderr).not.toMatch(/started|failed 1/);
+  });
+
+  it("--call through --queue: the module is the workers' to find, not looked for on the producer", async () => {
+    // A review: the check made a producer refuse a module that exists only on the workers (README: paths resolve on
+    // the worker host). Here no Redis answers: the producer gets as far as trying it.
+    const r = await poolrun([
+      '--queue',
+      'redis://127.0.0.1:1/0',
+      '--call',
+      '/nonexistent-poolrun/t.mjs#f',
+      '1',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('cannot reach Redis');
+    expect(r.stderr).not.toContain('module not found');
   });
 });

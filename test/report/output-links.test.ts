@@ -1,15 +1,16 @@
 /**
- * A --json, --junit or --report path that is a symbolic link is written through, as `>`, `curl -o` and `wget -O`
- * write: the file it names is replaced (keeping its mode), not the link (acceptance probe: the link became a new
- * 0644 file beside a 0600 target). A link to a file not there yet creates it, so two outputs that are one file
- * through such a link are refused (exit 2) as when the file exists; one into a folder that does not exist is exit 2
- * before anything runs.
+ * A --json, --junit or --report path that is a symbolic link is replaced by the new file, not written through: a
+ * link planted in a shared folder cannot redirect the write (a review found that following links let another user's
+ * link in a sticky /tmp make root overwrite any file, and a link changed during the run turn a device into a
+ * file). A joblog opened through a link to a file not there yet creates that file, so another output spelt as that
+ * file is refused (exit 2): the report's rename had replaced the joblog (acceptance probe).
  */
 import { describe, expect, it } from 'vitest';
 import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readFileSync,
   statSync,
   symlinkSync,
@@ -22,68 +23,73 @@ const temp = useTempDirs();
 const OPTIONS = ['--json', '--junit', '--report'] as const;
 const looksRight = { '--json': '"summary"', '--junit': '<testsuites', '--report': '<!doctype html' };
 
-describe('outputs through symbolic links', () => {
+describe('outputs and symbolic links', () => {
   it.each(OPTIONS)(
-    '%s through a link replaces the file it names, keeping its 0600 mode; the link stays',
+    '%s at a link: the link is replaced by the file; the file it named is untouched',
     async (opt) => {
       const dir = temp();
-      writeFileSync(join(dir, 'private.out'), 'old\n');
-      chmodSync(join(dir, 'private.out'), 0o600);
-      symlinkSync('private.out', join(dir, 'link.out'));
-      // A link to a link, relative, in another folder.
-      symlinkSync(join(dir, 'link.out'), join(dir, 'link2.out'));
-      const res = await poolrun(['-q', opt, 'link2.out', '--each', 'echo {}', 'a'], { cwd: dir });
-      expect(res.code, res.stderr).toBe(0);
-      expect(lstatSync(join(dir, 'link.out')).isSymbolicLink()).toBe(true);
-      expect(lstatSync(join(dir, 'link2.out')).isSymbolicLink()).toBe(true);
-      expect(statSync(join(dir, 'private.out')).mode & 0o777).toBe(0o600);
-      expect(readFileSync(join(dir, 'private.out'), 'utf8').toLowerCase()).toContain(looksRight[opt]);
+      mkdirSync(join(dir, 'private'));
+      writeFileSync(join(dir, 'private', 'victim'), 'SECRET\n');
+      chmodSync(join(dir, 'private', 'victim'), 0o600);
+      // A relative link, and a link to it in another folder.
+      symlinkSync('private/victim', join(dir, 'out.link'));
+      mkdirSync(join(dir, 'sub'));
+      symlinkSync('../out.link', join(dir, 'sub', 'out2.link'));
+      for (const path of ['sub/out2.link', 'out.link']) {
+        const res = await poolrun(['-q', opt, path, '--each', 'echo {}', 'a'], { cwd: dir });
+        expect(res.code, res.stderr).toBe(0);
+        expect(lstatSync(join(dir, path)).isFile(), path).toBe(true);
+        expect(readFileSync(join(dir, path), 'utf8').toLowerCase()).toContain(looksRight[opt]);
+      }
+      expect(readFileSync(join(dir, 'private', 'victim'), 'utf8')).toBe('SECRET\n');
+      expect(statSync(join(dir, 'private', 'victim')).mode & 0o777).toBe(0o600);
     },
   );
 
-  it.each(OPTIONS)('%s through a link to a file not there yet creates that file', async (opt) => {
+  it('a link to a file not there yet, or into a folder that does not exist, is replaced too', async () => {
     const dir = temp();
     symlinkSync('new.out', join(dir, 'dangling.out'));
-    const res = await poolrun(['-q', opt, 'dangling.out', '--each', 'echo {}', 'a'], { cwd: dir });
-    expect(res.code, res.stderr).toBe(0);
-    expect(lstatSync(join(dir, 'dangling.out')).isSymbolicLink()).toBe(true);
-    expect(readFileSync(join(dir, 'new.out'), 'utf8').toLowerCase()).toContain(looksRight[opt]);
+    symlinkSync('/nonexistent-poolrun/dir/f', join(dir, 'nowhere.out'));
+    for (const path of ['dangling.out', 'nowhere.out']) {
+      const res = await poolrun(['-q', '--json', path, '--each', 'echo {}', 'a'], { cwd: dir });
+      expect(res.code, res.stderr).toBe(0);
+      expect(lstatSync(join(dir, path)).isFile()).toBe(true);
+    }
+    expect(existsSync(join(dir, 'new.out'))).toBe(false);
   });
 
-  it('two outputs that are one file through a link to a file not there yet: exit 2, nothing run', async () => {
+  it('two outputs that are one file through a chain of links to a file not there yet: exit 2, nothing run', async () => {
     const dir = temp();
     symlinkSync('o.log', join(dir, 'o2.log'));
-    for (const [a, b] of [
-      ['--report', '--joblog'],
-      ['--json', '--junit'],
-      ['--joblog', '--json'],
+    symlinkSync('o2.log', join(dir, 'o3.log'));
+    for (const [a, b, link] of [
+      ['--report', '--joblog', 'o2.log'],
+      ['--json', '--joblog', 'o3.log'],
+      ['--joblog', '--junit', 'o2.log'],
     ]) {
       const res = await poolrun(
-        ['-q', a!, 'o.log', b!, 'o2.log', '--each', `touch ${join(dir, 'ran')}; : {}`, 'x'],
-        {
-          cwd: dir,
-        },
+        ['-q', a!, 'o.log', b!, link!, '--each', `touch ${join(dir, 'ran')}; : {}`, 'x'],
+        { cwd: dir },
       );
       expect(res.code, res.stderr).toBe(2);
       // Named in the order the outputs are checked (--json, --junit, --report, --joblog).
-      expect(res.stderr).toMatch(/--\w+ o2?\.log and --\w+ o2?\.log are the same file/);
+      expect(res.stderr).toMatch(/--\w+ o\d?\.log and --\w+ o\d?\.log are the same file/);
       expect(res.stderr).toContain(`${a} o.log`);
-      expect(res.stderr).toContain(`${b} o2.log`);
+      expect(res.stderr).toContain(`${b} ${link}`);
       expect(existsSync(join(dir, 'ran'))).toBe(false);
     }
   });
 
-  it('a link into a folder that does not exist: exit 2 before anything runs', async () => {
+  it('a copy writing the file a chain of dangling links from --json names: exit 2 at its `to`', async () => {
     const dir = temp();
-    symlinkSync('/nonexistent-poolrun/dir/f', join(dir, 'dang.json'));
-    const res = await poolrun(
-      ['-q', '--json', 'dang.json', '--each', `touch ${join(dir, 'ran')}; : {}`, 'x'],
-      {
-        cwd: dir,
-      },
-    );
+    symlinkSync('l2.json', join(dir, 'out.json'));
+    symlinkSync('real.json', join(dir, 'l2.json'));
+    writeFileSync(join(dir, 'src.txt'), 'x\n');
+    writeFileSync(join(dir, 'jobs.json'), JSON.stringify([{ copy: { from: 'src.txt', to: 'real.json' } }]));
+    const res = await poolrun(['-q', '--joblog', 'out.json', 'jobs.json'], { cwd: dir });
     expect(res.code, res.stderr).toBe(2);
-    expect(res.stderr).toContain('folder /nonexistent-poolrun/dir does not exist');
-    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(res.stderr).toMatch(
+      /jobs\.json:1:\d+: jobs\[0\]\.copy\.to: writes .*real\.json, which is --joblog out\.json/,
+    );
   });
 });

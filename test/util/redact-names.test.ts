@@ -183,6 +183,16 @@ describe('secret-named assignments, options and JSON members', () => {
       ['htpasswd -bc .htpasswd user S3', 'htpasswd -bc .htpasswd user ***'],
       ['htpasswd -bn user S3 > f; echo done', 'htpasswd -bn user *** > f; echo done'],
       ['openssl rsa -passin pass:S3 -in k', 'openssl rsa -passin *** -in k'],
+      // A review: the fd of a redirection is no word (it was masked, and the password shown).
+      ['htpasswd -b .htpasswd alice S3 2>/dev/null', 'htpasswd -b .htpasswd alice *** 2>/dev/null'],
+      ['htpasswd -b .htpasswd alice S3 2>&1; echo x', 'htpasswd -b .htpasswd alice *** 2>&1; echo x'],
+      // sshpass's own -p only, not the wrapped command's (a review: ssh -p 2222 lost its port).
+      ['sshpass -p S3 ssh -p 2222 host', 'sshpass -p *** ssh -p 2222 host'],
+      ['sshpass -p S3 rsync -e "ssh -p 2222" a b', 'sshpass -p *** rsync -e "ssh -p 2222" a b'],
+      [
+        "sshpass -p 'a b' ssh h; sshpass -pS3 scp -P 2 a b",
+        'sshpass -p *** ssh h; sshpass -p*** scp -P 2 a b',
+      ],
     ];
     for (const [input, shown] of cases) expect(redactText(input), input).toBe(shown);
   });
@@ -207,6 +217,8 @@ describe('secret-named assignments, options and JSON members', () => {
       'mysql -P 3306 -h h db',
       'mysql -p db',
       'mongosh -p',
+      'sshpass -f pwfile ssh -p 2222 h',
+      'sshpass -e ssh -p 22 h',
       'mongosh -p --quiet',
       'ldapsearch -W -b dc=x',
       'docker run -p 80:80 img',

@@ -50,8 +50,8 @@ export const download: Kind<'download'> = {
  * password whose `%` escapes do not decode (Node threw "URI malformed" when the request was made).
  */
 function urlIssues(url: string, at: Array<string | number>): KindIssue[] {
-  const bad = (detail: string): KindIssue[] => [
-    { at, message: `not a valid URL (${detail}): ${JSON.stringify(redactUrl(url))}` },
+  const bad = (detail?: string): KindIssue[] => [
+    { at, message: `not a valid URL${detail ? ` (${detail})` : ''}: ${JSON.stringify(redactUrl(url))}` },
   ];
   // eslint-disable-next-line no-control-regex
   if (/[\x01-\x1f\x7f]/.test(url))
@@ -60,14 +60,16 @@ function urlIssues(url: string, at: Array<string | number>): KindIssue[] {
   try {
     u = new URL(url);
   } catch {
-    return bad('it does not parse');
+    return bad();
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad('not http: or https:');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad();
   try {
     decodeURIComponent(u.username);
     decodeURIComponent(u.password);
   } catch {
-    return bad('a % in its user or password that is not followed by two hex digits: write % as %25');
+    return bad(
+      'a % escape in its user or password that does not decode: % takes two hex digits of UTF-8; write % as %25',
+    );
   }
   return [];
 }

@@ -122,7 +122,10 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         else
           setTimeout(() => {
             if (closed) return;
-            cut = true;
+            // Unread output poolrun held back (flow control, a slow stdout) keeps the pipes from their end too:
+            // then who holds them is not known, and the job's own status stands (a review: a job done in 200 ms
+            // was timed-out under --output stream into a slow reader).
+            if (!paused) cut = true;
             spawned.stdout.destroy();
             spawned.stderr.destroy();
           }, 100).unref();

@@ -12,7 +12,13 @@ describe.each(['thread', 'process'])('poolrun --call (%s mode)', (mode) => {
     try {
       writeFileSync(join(t.dir, 'hasdep.mjs'), 'import "./missing-dep.mjs";\nexport const f = () => 1;\n');
       const json = join(t.dir, 'r.json');
-      const r = await poolrun(['-m', mode, '--json', json, '--call', `${join(t.dir, 'nomod.mjs')}#f`, '1']);
+      // From a job file: the module is looked for when the call runs (`--call` checks its file first: exit 2).
+      const jobs = join(t.dir, 'jobs.json');
+      writeFileSync(
+        jobs,
+        JSON.stringify([{ call: { module: join(t.dir, 'nomod.mjs'), export: 'f', args: [1] } }]),
+      );
+      const r = await poolrun(['-m', mode, '--json', json, jobs]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Cannot find module '${join(t.dir, 'nomod.mjs')}')`);
       expect(readJson(json).results[0]!.error!.message).toBe(

@@ -124,3 +124,23 @@ describe.each(modes)(
     });
   },
 );
+
+describe('a job done before its timeout whose output poolrun held back (a slow reader)', () => {
+  it('keeps its own status when the timeout comes while its output waits to be read', async () => {
+    // A review: under --output stream into a reader that waits, poolrun stops reading a job's pipes (flow
+    // control); the job ended in ~200 ms, the timeout then found its pipes open and it was reported timed-out.
+    const dir = temp();
+    const out = join(dir, 'out.json');
+    const r = await execa(
+      'sh',
+      [
+        '-c',
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --output stream --timeout 1s --json ${out} --each 'head -c 350000 /dev/zero | tr "\\0" a | fold -w 99; : {}' x | (sleep 3; wc -c)`,
+      ],
+      { cwd: dir, reject: false, timeout: 30_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [res] = readJson<ResultsDoc>(out).results;
+    expect(res!.status).toBe('succeeded');
+  });
+});
