@@ -118,6 +118,8 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   const read = (s: Spec & { kind: 'file' }) => lines(s, nul, skipBlank);
   const multi = sources.length > 1 || (g.perJob ?? 1) > 1 || g.colsep !== undefined;
   const valueOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep, !g.keepBlanks) : [b]);
+  // A --header line's columns are names as written: GNU parallel trims values (--colsep's --trim), not names.
+  const headerOf = (b: Buffer): Value => (g.colsep ? splitColumns(b, g.colsep, false) : [b]);
   const compile = (names?: Map<string, number>): Template =>
     compileTemplate(g.command, {
       multi,
@@ -135,23 +137,26 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
       );
     // Checked before anything is read: a bad command is exit 2 at once, not once input arrives.
     if (!g.header) compile();
-    return streamedSource(only.shown, streamJobs(g, read(only), valueOf, compile, [only]));
+    return streamedSource(only.shown, streamJobs(g, read(only), valueOf, headerOf, compile, [only]));
   }
 
   const values: Value[][] = [];
+  const heads: Value[] = [];
   for (const s of sources) {
-    if (s.kind === 'values') values.push(s.values.map(valueOf));
+    let raw: Buffer[];
+    if (s.kind === 'values') raw = s.values;
     else {
-      const vs: Value[] = [];
-      for await (const batch of read(s)) for (const b of batch) vs.push(valueOf(b));
-      values.push(vs);
+      raw = [];
+      for await (const batch of read(s)) for (const b of batch) raw.push(b);
     }
+    if (g.header) heads.push(raw.length ? headerOf(raw[0]!) : []);
+    values.push((g.header ? raw.slice(1) : raw).map(valueOf));
   }
   let names: Map<string, number> | undefined;
   let labels: string[] | undefined;
   if (g.header) {
     const all: string[] = [];
-    for (const vs of values) all.push(...headerNames(vs.shift() ?? []));
+    for (const h of heads) all.push(...headerNames(h));
     ({ labels, names } = withFileNames(sources, all));
   }
   const template = compile(names);
@@ -219,6 +224,7 @@ async function* streamJobs(
   g: GnuInput,
   input: AsyncIterable<Buffer[]>,
   valueOf: (b: Buffer) => Value,
+  headerOf: (b: Buffer) => Value,
   compile: (names?: Map<string, number>) => Template,
   sources: readonly Spec[],
 ): AsyncGenerator<Job[]> {
@@ -232,13 +238,13 @@ async function* streamJobs(
   for await (const batch of input) {
     const jobs: Job[] = [];
     for (const b of batch) {
-      const v = valueOf(b);
       if (!template) {
-        const named = withFileNames(sources, headerNames(v));
+        const named = withFileNames(sources, headerNames(headerOf(b)));
         names = named.labels;
         template = compile(named.names);
         continue;
       }
+      const v = valueOf(b);
       if (per === undefined) jobs.push(job(template, v, index++, 0, names));
       else if (per === 0) jobs.push(job(template, [], index++, Math.max(1, v.length)));
       else {

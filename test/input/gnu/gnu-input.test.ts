@@ -131,8 +131,10 @@ function generate(seed: number): Case {
     const n = Math.floor(r() * 4) || (argv.includes('-a') ? 1 : 0);
     const vals = Array.from({ length: n }, (_, k) => value(k));
     if (header) {
-      const name = sep && r() < 0.7 ? `h${s}a${sep}h${s}b` : `h${s}`;
-      names.push(...name.split(sep ?? ','));
+      // Names are taken as written, blanks and all, where values are trimmed (--colsep's --trim): probe.
+      const pad = colsep && r() < 0.3 ? ' ' : '';
+      const name = sep && r() < 0.7 ? `${pad}h${s}a${pad}${sep}h${s}b${pad}` : `h${s}${pad}`;
+      names.push(...name.split(sep ?? ',').map((n) => (r() < 0.5 ? n.trim() : n)));
       vals.unshift(name);
     }
     const kind = r();
@@ -218,6 +220,11 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     [
       '--header : splits at TAB',
       ['--header', ':', 'echo', '{x}-{y}', '{2}', ':::', 'x\ty', 'a\tb', 'c', ':::', 'z', '1\t2'],
+    ],
+    // Names as written, blanks and all; values trimmed (probe: poolrun trimmed the names, so {x} matched ` x `).
+    [
+      '--header : --colsep: names keep their blanks',
+      ['--header', ':', '--colsep', ',', 'echo', '{x}={y}', '{ x }', '{2}', ':::', ' x , y ', ' 1 , 2 ', 'a,b'],
     ],
     ['values that look like options and separators', ['echo', ':::', '-rf', '--help', '-a', '-N2']],
     ['an empty source runs nothing', ['echo', ':::']],
