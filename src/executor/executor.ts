@@ -23,6 +23,7 @@ import type { ExecutorOptions, JobInput, MapOptions, ShutdownOptions } from './t
 
 export type * from './types.js';
 export { spillFolder } from './at-exit.js';
+export { cancelledResult, toResult } from './results.js';
 
 interface Entry {
   job: Job;
@@ -32,7 +33,7 @@ interface Entry {
   attempt: number;
   /** Attempts that reached a worker and started (a cancelled job reports these, not the ones queued). */
   started: number;
-  /** The attempt that failed last, while its retry waits: what a cancelled job reports of its runs. */
+  /** The attempt that failed last (its retry waits, or a stop came): what a cancelled job reports of its runs. */
   failed?: JobResult;
   ticket?: Ticket;
   retryTimer?: NodeJS.Timeout;
@@ -43,8 +44,6 @@ interface Entry {
 
 const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
 
-export { cancelledResult, toResult } from './results.js';
-
 export class Executor {
   readonly mode: PoolMode;
   readonly maxWorkers: number;
@@ -54,6 +53,7 @@ export class Executor {
   /** Submitted, not yet finished; their events; the shutdown sequence (shared with the queue producer). */
   readonly #jobs: JobTracker<Entry>;
   #seq = 0;
+  #noMoreStarts = false; // cancelPending() came (halt, deadline, signal, shutdown cancelling futures)
   /** The registry this executor made for itself (none when the caller passed one): it ends with the executor. */
   readonly #ownGroups: ProcessGroups | undefined;
   /** Ends its workers and their jobs' process groups, at once: run when this process exits with it still open. */
@@ -190,7 +190,8 @@ export class Executor {
 
   /** @internal Cancels every job not started (halt, deadline, signals): queued, sent ahead (withdrawn), retrying. */
   cancelPending(): void {
-    // Queued attempts are cancelled here; each is then withdrawn (true) below, as one sent ahead may be.
+    // A failure from here is not retried (--halt soon starts none); queued attempts are cancelled, then withdrawn.
+    this.#noMoreStarts = true;
     this.pool.drainQueue();
     for (const e of this.#jobs.values()) {
       if (e.retryTimer) {
@@ -342,9 +343,12 @@ export class Executor {
       (r.status === 'failed' || r.status === 'timed-out') && !e.killed && r.error?.code !== NOT_SENDABLE;
     if (retryable && e.attempt <= retries) {
       const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
-      this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time: Date.now() });
+      const stop = this.#noMoreStarts;
+      const time = Date.now();
+      if (!stop) this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time });
       removeSpills(r);
       e.failed = result;
+      if (stop) return this.#finishCancelled(e);
       // A timer counts from when this event-loop turn began, so a long turn fires it early: made good here.
       const due = performance.now() + delayMs;
       const again = () => {
@@ -375,8 +379,7 @@ export class Executor {
   #finishCancelled(e: Entry): void {
     if (e.ticket) this.pool.cancel(e.ticket);
     if (!this.#jobs.isLive(e)) return;
-    // A future that has started (one waiting to be retried) is not cancelled, as in Python: it finishes with a
-    // cancelled result (a job) or a CancelledError (a task).
+    // A started future (its retry waiting) is not cancelled, as in Python: it ends cancelled all the same.
     if (!e.future.forceCancel() && !e.future.done())
       e.settle(e.future, cancelledResult(e.job, e.started, e.failed));
     this.#reportCancelled(e);

@@ -235,3 +235,49 @@ describe.skipIf(!existsSync(GNU))('--retries: a retry runs next, against GNU par
     expect(p).toEqual(g);
   });
 });
+
+/**
+ * `--halt soon` with `--retries`: a job still running when the halt comes and then fails is not retried, printed
+ * or logged, as GNU parallel does (a retry is a start, and the halt starts none). poolrun ran it to its last
+ * attempt, printed it and logged it (probe: stdout `0.1 0.5` and a joblog line for job 2, against GNU's `0.1`).
+ */
+describe.skipIf(!existsSync(GNU))(
+  '--halt soon with --retries: a running job that fails is not retried',
+  () => {
+    it.each([
+      [
+        ['-j2', '--halt', 'soon,fail=1', '--retries', '3'],
+        ['0.1', '0.5', '0'],
+      ],
+      [
+        ['-j3', '--halt', 'soon,fail=1', '--retries', '2'],
+        ['0.1', '0.6', '0.4', '0'],
+      ],
+      [
+        ['-j2', '--halt', 'soon,fail=1', '--retries', '1'],
+        ['0.4', '0.1', '0'],
+      ],
+    ])('%j over %j: stdout, exit status, joblog Seq and Exitval as GNU', async (opts, values) => {
+      const run = async (file: string, args: string[]) => {
+        const dir = temp();
+        const out = await runTool(
+          file,
+          [...args, '--joblog', 'jl', ...opts, 'echo {}; sleep {}; exit {#}', ':::', ...values],
+          dir,
+        );
+        const log = readFileSync(join(dir, 'jl'), 'utf8')
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => `${l.split('\t')[0]} ${l.split('\t')[6]}`)
+          .sort();
+        return { code: out.code, stdout: out.stdout, log };
+      };
+      const [g, p] = await Promise.all([
+        run(GNU, ['--will-cite', '-k']),
+        run(process.execPath, [BIN, '-q', '-k']),
+      ]);
+      expect(p).toEqual(g);
+    });
+  },
+);

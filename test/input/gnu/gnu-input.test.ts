@@ -224,7 +224,20 @@ describe.skipIf(!haveGnu)('GNU parallel is the oracle', () => {
     // Names as written, blanks and all; values trimmed (probe: poolrun trimmed the names, so {x} matched ` x `).
     [
       '--header : --colsep: names keep their blanks',
-      ['--header', ':', '--colsep', ',', 'echo', '{x}={y}', '{ x }', '{2}', ':::', ' x , y ', ' 1 , 2 ', 'a,b'],
+      [
+        '--header',
+        ':',
+        '--colsep',
+        ',',
+        'echo',
+        '{x}={y}',
+        '{ x }',
+        '{2}',
+        ':::',
+        ' x , y ',
+        ' 1 , 2 ',
+        'a,b',
+      ],
     ],
     ['values that look like options and separators', ['echo', ':::', '-rf', '--help', '-a', '-N2']],
     ['an empty source runs nothing', ['echo', ':::']],
