@@ -35,7 +35,8 @@ export function checkExecutorOptions(mode: PoolMode, opts: unknown): void {
   checkObject(where, 'options', opts, EXECUTOR_KEYS);
   if (opts === undefined) return;
   const o = opts as Record<string, unknown>;
-  checkInteger(where, 'maxWorkers', o['maxWorkers'], 1);
+  // null is Python's max_workers=None: the default.
+  if (o['maxWorkers'] !== null) checkInteger(where, 'maxWorkers', o['maxWorkers'], 1);
   checkMs(where, 'killAfter', o['killAfter']);
   checkInteger(where, 'retries', o['retries'], 0);
   checkMs(where, 'retryDelay', o['retryDelay']);

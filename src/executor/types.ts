@@ -4,8 +4,8 @@ import type { ProcessGroups } from '../proc/groups.js';
 import type { AnyTask } from './task.js';
 
 export interface ExecutorOptions {
-  /** Pool size; default: available cores. */
-  maxWorkers?: number;
+  /** Pool size; default (or null, Python's None): available cores. */
+  maxWorkers?: number | null;
   /** Grace between SIGTERM and SIGKILL when a job is killed, in ms. Default 5000. */
   killAfter?: number;
   /** Retries for jobs that do not set their own. Default 0. */

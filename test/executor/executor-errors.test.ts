@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import {
   ThreadPoolExecutor,
@@ -211,6 +212,14 @@ describe('bad arguments are UsageErrors naming the option and the value', () => 
       expect((error as Error).message).toContain(name);
     });
   }
+
+  it("maxWorkers: null is the default, as Python's max_workers=None", async () => {
+    for (const Pool of [ThreadPoolExecutor, ProcessPoolExecutor]) {
+      const ex = new Pool({ maxWorkers: null });
+      expect(ex.maxWorkers).toBe(availableParallelism());
+      await ex.shutdown();
+    }
+  });
 
   it('good options, and ones left undefined, are taken', async () => {
     const ex = new ThreadPoolExecutor({
