@@ -7,6 +7,8 @@ import type { JobInputOptions } from '../input/job-input.js';
 export { streamedSource, type JobSource } from '../input/source.js';
 
 export async function openSource(opts: RunOptions): Promise<JobSource> {
+  // Jobs through a queue meet the workers' exec limit, not this machine's: every way in below skips the check.
+  if (opts.queue) (await import('../util/limits.js')).jobsRunElsewhere();
   if (opts.call !== undefined) {
     const { callSource } = await import('../input/calls.js');
     // Through a queue the module is the workers' to find (README: paths resolve on the worker host).
@@ -29,7 +31,6 @@ export async function openSource(opts: RunOptions): Promise<JobSource> {
       skipBlank: opts.gnu?.skipBlank ?? false,
     });
   }
-  if (opts.queue) (await import('../util/limits.js')).jobsRunElsewhere();
   const file = opts.jobFile;
   if (file === undefined && process.stdin.isTTY) {
     throw new UsageError(

@@ -125,6 +125,8 @@ export function unescapeRecord(name: string, value: string): Buffer {
 
 /** The other options gnuOptions reads or sets. */
 interface Others {
+  /** -a FILE (the input form's, src/input/gnu/options.ts): refused with --pipe. */
+  argFile?: string[];
   workers?: string;
   output?: string;
   json?: string;
@@ -210,12 +212,12 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
     const words = raw.each !== undefined ? [raw.each, ...args] : args;
     if (words.length === 0 || words.join('').trim() === '')
       throw new UsageError("--pipe: expected a command to pipe each block into, such as --pipe 'wc -l'");
-    // GNU gives `:::`/`::::` values to {} while the blocks come from stdin; poolrun ran them as words of the
-    // command (`cat ::: x y`), silently. Refused until that pairing is built; -a FILE is --pipe's input file.
-    const sep = words.find((w) => isSeparator(w));
+    // GNU gives `:::`/`::::`/-a values to {} while the blocks come from stdin; poolrun ran them as words of the
+    // command (`cat ::: x y`), or read no -a file at all, silently. Refused until that pairing is built.
+    const sep = raw.argFile?.length ? '-a' : words.find((w) => isSeparator(w));
     if (sep !== undefined)
       throw new UsageError(
-        `--pipe reads its blocks from stdin (or -a FILE): input sources (${String(sep)} …) with --pipe are not supported; GNU parallel would give their values to {} while stdin is cut into blocks`,
+        `--pipe reads its blocks from stdin: input sources (${String(sep)} …) with --pipe are not supported; GNU parallel would give their values to {} while stdin is cut into blocks`,
       );
     utf8Command(words, 'the command');
     if (raw.shuf)

@@ -4,10 +4,10 @@
  * applies these after the named forms.
  */
 
-/** Where a command's words end. */
-const WORDS = '[^;&|<>\\n]*';
-/** A value as a shell word: quoted, or to the next blank or quote. */
-const VALUE = `(?:"[^"]*"|'[^']*'|[^\\s'"])+`;
+/** A command's words: to a `;`, `&`, `|`, redirection or line end outside quotes (`'p;w'` is one word). */
+const WORDS = `(?:[^;&|<>\\n'"\\\\]|\\\\.|"[^"]*"|'[^']*')*`;
+/** A value as a shell word: quoted, escaped (`my\\ pw`), or to the next blank or quote. */
+const VALUE = `(?:"[^"]*"|'[^']*'|\\\\.|[^\\s'"\\\\])+`;
 
 interface Rule {
   /** The command's name (as a word of its own), and what may follow it before its options (`docker login`). */
@@ -43,10 +43,11 @@ const compiled = RULES.map((r) => ({
 }));
 
 /**
- * `htpasswd -b[c…] [FILE] USER PASSWORD`: the password is the command's last word, before any redirection (a
- * redirection's descriptor, `2>/dev/null`, is no word of it).
+ * `htpasswd -b [-c -B …] [FILE] USER PASSWORD` (`-b` in any option word: `-bc`, `-B -b`): the password is the
+ * command's last word, before any redirection (a redirection's descriptor, `2>/dev/null`, is no word of it).
  */
-const HTPASSWD = new RegExp(`(?<![\\w.-])htpasswd(?![\\w.-])\\s+-\\w*b\\w*\\b${WORDS}`, 'g');
+const HTPASSWD = new RegExp(`(?<![\\w.-])htpasswd(?![\\w.-])${WORDS}`, 'g');
+const BATCH_OPTION = /\s-[a-zA-Z0-9]*b/;
 const LAST_WORD = new RegExp(`(\\s)${VALUE}(\\s*)$`);
 const FD_BEFORE_REDIRECTION = /\s\d+$/;
 /**
@@ -54,7 +55,7 @@ const FD_BEFORE_REDIRECTION = /\s\d+$/;
  * Its options that take a value: -p (the password), -f, -d, -P.
  */
 const SSHPASS = /(?<![\w.-])sshpass(?![\w.-])/g;
-const SHELL_WORD = /\s+((?:[^\s'";&|<>]|"[^"]*"|'[^']*')+)/y;
+const SHELL_WORD = /\s+((?:[^\s'";&|<>\\]|\\.|"[^"]*"|'[^']*')+)/y;
 /** `openssl … -passin pass:PW` (and -passout, -pass, -kfile aside): the `pass:` form's value. */
 const OPENSSL_PASS = /(-pass(?:in|out)?\s+['"]?pass:)(?:"[^"]*"|'[^']*'|[^\s'"])+/g;
 
@@ -72,6 +73,7 @@ export function maskProgramPasswords(text: string, mask: string): string {
       }),
     );
   text = text.replace(HTPASSWD, (cmd: string, at: number, whole: string) => {
+    if (!BATCH_OPTION.test(cmd)) return cmd;
     // `… PW 2>/dev/null`: the `2` belongs to the redirection that follows.
     const words = /[<>]/.test(whole[at + cmd.length] ?? '') ? cmd.replace(FD_BEFORE_REDIRECTION, '') : cmd;
     const masked = words.replace(LAST_WORD, (_m, lead: string, tail: string) => `${lead}${mask}${tail}`);
@@ -104,12 +106,17 @@ function maskSshpass(text: string, mask: string): string {
         value = undefined;
         continue;
       }
-      if (!word.startsWith('-')) break;
-      if (word === '-p') value = 'mask';
-      else if (word.startsWith('-p')) {
-        out += text.slice(last, start + 2) + mask;
+      if (!word.startsWith('-') || word.startsWith('--')) break;
+      // Flags may be joined (`-vp PW`, `-vpPW`): the first of p, f, d, P takes the rest or the next word.
+      const k = word.search(/[pfdP]/);
+      if (k === -1) continue;
+      const rest = word.slice(k + 1);
+      if (word[k] !== 'p') value = rest ? undefined : 'skip';
+      else if (!rest) value = 'mask';
+      else {
+        out += text.slice(last, start + k + 1) + mask;
         last = i;
-      } else if (word === '-f' || word === '-d' || word === '-P') value = 'skip';
+      }
     }
   }
   return out + text.slice(last);

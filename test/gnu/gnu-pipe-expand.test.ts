@@ -186,6 +186,9 @@ describe('--pipe with ::: or :::: sources', () => {
     [['--pipe', 'cat', '::::', 'FILE']],
     [['--pipe', 'cat', ':::+', 'x']],
     [['--pipe', 'cat', '::::+', 'FILE']],
+    // -a was not read at all (its file never opened) where GNU gives its values to {}.
+    [['--pipe', '-a', 'FILE', 'cat']],
+    [['--pipe', '-a', '/nonexistent-poolrun', 'cat']],
   ])('%j: exit 2, no block run (the words were run as the command: cat ::: x y)', async (args) => {
     // Probe: GNU gives the values to {} while stdin is cut into blocks; poolrun appended them to the command.
     const dir = temp();
@@ -195,7 +198,7 @@ describe('--pipe with ::: or :::: sources', () => {
     const r = await runTool(process.execPath, [BIN, ...argv], dir, 's1\ns2\n');
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('input sources');
+    expect(r.stderr).toContain('input sources (');
     expect(r.stderr).toContain('with --pipe are not supported');
   });
 });

@@ -186,6 +186,15 @@ describe('secret-named assignments, options and JSON members', () => {
       // A review: the fd of a redirection is no word (it was masked, and the password shown).
       ['htpasswd -b .htpasswd alice S3 2>/dev/null', 'htpasswd -b .htpasswd alice *** 2>/dev/null'],
       ['htpasswd -b .htpasswd alice S3 2>&1; echo x', 'htpasswd -b .htpasswd alice *** 2>&1; echo x'],
+      // A second review: quoted words holding ; & >, -b not first, joined flags, an escaped blank.
+      ["htpasswd -b f user 'p;S3'", 'htpasswd -b f user ***'],
+      ['htpasswd -b f user "pa>S3" && echo ok', 'htpasswd -b f user *** && echo ok'],
+      ['htpasswd -B -b f user S3', 'htpasswd -B -b f user ***'],
+      ['sshpass -vp S3 ssh h', 'sshpass -vp *** ssh h'],
+      ['sshpass -vpS3 ssh h', 'sshpass -vp*** ssh h'],
+      ['sshpass -p my\\ S3 ssh h', 'sshpass -p *** ssh h'],
+      ['redis-cli -a my\\ S3 ping', 'redis-cli -a *** ping'],
+      ["mysql -e 'select 1; -- x' -pS3 db", "mysql -e 'select 1; -- x' -p*** db"],
       // sshpass's own -p only, not the wrapped command's (a review: ssh -p 2222 lost its port).
       ['sshpass -p S3 ssh -p 2222 host', 'sshpass -p *** ssh -p 2222 host'],
       ['sshpass -p S3 rsync -e "ssh -p 2222" a b', 'sshpass -p *** rsync -e "ssh -p 2222" a b'],
@@ -219,6 +228,8 @@ describe('secret-named assignments, options and JSON members', () => {
       'mongosh -p',
       'sshpass -f pwfile ssh -p 2222 h',
       'sshpass -e ssh -p 22 h',
+      'htpasswd -B f user',
+      'sshpass --help',
       'mongosh -p --quiet',
       'ldapsearch -W -b dc=x',
       'docker run -p 80:80 img',
@@ -254,6 +265,13 @@ describe('secret-named assignments, options and JSON members', () => {
       'key-'.repeat(25_000),
       'auth_'.repeat(20_000) + ':',
       'x-token:'.repeat(15_000),
+      // The program rules (util/redact-programs.ts): quotes, escapes and options without end.
+      'sshpass ' + '-a '.repeat(50_000),
+      'htpasswd -b ' + 'a '.repeat(100_000),
+      'htpasswd -b ' + '"'.repeat(50_000),
+      'htpasswd -b ' + '\\'.repeat(100_000),
+      'redis-cli ' + '\\ '.repeat(50_000),
+      'mysql ' + "'".repeat(100_000),
     ]) {
       const t0 = Date.now();
       redactText(text);

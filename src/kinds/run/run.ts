@@ -116,16 +116,17 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       const pgid = spawned.pid;
       if (pgid === undefined) return;
       // What the group's processes wrote before they died is read for a moment more, then the pipes are let go.
+      // Output poolrun holds back (flow control: a slow reader of its stdout) is read first, however long that
+      // takes: until then the pipes' end is not in sight, and letting them go lost it (a review: a job done in
+      // 200 ms lost a tenth of its output to a 1 s timeout, and was reported succeeded).
       const check = () => {
         if (closed) return;
-        if (!groupEmpty(pgid)) setTimeout(check, 50).unref();
+        if (!groupEmpty(pgid) || paused) setTimeout(check, 50).unref();
         else
           setTimeout(() => {
             if (closed) return;
-            // Unread output poolrun held back (flow control, a slow stdout) keeps the pipes from their end too:
-            // then who holds them is not known, and the job's own status stands (a review: a job done in 200 ms
-            // was timed-out under --output stream into a slow reader).
-            if (!paused) cut = true;
+            if (paused) return check();
+            cut = true;
             spawned.stdout.destroy();
             spawned.stderr.destroy();
           }, 100).unref();

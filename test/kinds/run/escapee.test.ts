@@ -142,5 +142,25 @@ describe('a job done before its timeout whose output poolrun held back (a slow r
     expect(r.exitCode, r.stderr).toBe(0);
     const [res] = readJson<ResultsDoc>(out).results;
     expect(res!.status).toBe('succeeded');
+    // All of it (a second review: the pipes were let go unread, and a tenth of the output was lost): 350,000
+    // bytes in 3536 lines of fold's, the last without a newline, each printed after `[1] ` and ended by one.
+    expect(res!.stdout).toHaveLength(353_535);
+    expect(r.stdout.trim()).toBe(String(353_536 + 3536 * 4));
+  });
+
+  it('an escapee holding its output is still timed-out once the held-back output is read', async () => {
+    const dir = temp();
+    const out = join(dir, 'out.json');
+    const r = await execa(
+      'sh',
+      [
+        '-c',
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} -q --output stream --timeout 1s --json ${out} --each 'setsid sleep 4 & head -c 400000 /dev/zero; : {}' x | (sleep 2.5; wc -c)`,
+      ],
+      { cwd: dir, reject: false, timeout: 30_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [res] = readJson<ResultsDoc>(out).results;
+    expect(res!.status).toBe('timed-out');
   });
 });
