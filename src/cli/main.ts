@@ -67,8 +67,11 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     if (split.subcommand) {
-      // `poolrun [options] worker …`: the subcommand's options are its own (enablePositionalOptions).
-      program.parse(argv, { from: 'user' });
+      // `poolrun worker …`: the subcommand's options are its own (enablePositionalOptions). Those written before it
+      // are its too (`poolrun -w 1 worker …`: they were taken by the main command and ignored, a probe: 2 workers,
+      // not 1); one it does not take is exit 2 from its parser.
+      const [name, ...rest] = split.subcommand.argv;
+      program.parse([name!, ...split.options, ...rest], { from: 'user' });
       args = [];
     } else {
       program.parse(split.options, { from: 'user' });

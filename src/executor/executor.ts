@@ -17,7 +17,7 @@ import { kindOf } from '../kinds/index.js';
 import { JobFileError, NOT_SENDABLE, type JobFileProblem } from '../errors.js';
 import { endAtExit, forgetAtExit, killTokenCarriers, spillFolder, watchedGroups } from './at-exit.js';
 import { mapTasks } from './map.js';
-import { checkExecutorOptions, checkMapOptions, checkShutdownOptions } from './options.js';
+import { backoff, checkExecutorOptions, checkMapOptions, checkShutdownOptions } from './options.js';
 import { JobTracker } from './tracker.js';
 import type { ExecutorOptions, JobInput, MapOptions, ShutdownOptions } from './types.js';
 
@@ -342,7 +342,7 @@ export class Executor {
     const retryable =
       (r.status === 'failed' || r.status === 'timed-out') && !e.killed && r.error?.code !== NOT_SENDABLE;
     if (retryable && e.attempt <= retries) {
-      const delayMs = (e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0) * 2 ** (e.attempt - 1);
+      const delayMs = backoff(e.job.retryDelayMs ?? this.#opts.retryDelay ?? 0, e.attempt);
       const stop = this.#noMoreStarts;
       const time = Date.now();
       if (!stop) this.#jobs.emit({ event: 'retry', job: e.job, attempt: e.attempt, result, delayMs, time });

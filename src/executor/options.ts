@@ -3,7 +3,7 @@
  * (where Python raises ValueError or TypeError), thrown by the call that took it, before anything runs.
  */
 import { UsageError } from '../errors.js';
-import { checkInteger, checkMs, checkObject, checkTimeout, fail } from './check.js';
+import { checkInteger, checkMs, checkObject, checkTimeout, fail, MAX_TIMER_MS } from './check.js';
 import type { PoolMode } from '../pool/handle.js';
 import { isTask } from './task.js';
 import type { ExecutorOptions, MapOptions, ShutdownOptions } from './types.js';
@@ -105,3 +105,10 @@ export function checkShutdownOptions(opts: unknown): void {
   for (const k of SHUTDOWN_KEYS)
     if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(where, k, 'a boolean', o[k]);
 }
+
+/**
+ * The wait before retry `attempt` + 1: `base` doubled per attempt, at most a timer's longest (--retry-delay 20d
+ * --retries 3 asked for 40 days, which a timer cannot wait, and many retries reached Infinity).
+ */
+export const backoff = (base: number, attempt: number): number =>
+  Math.min(base * 2 ** (attempt - 1), MAX_TIMER_MS);

@@ -209,7 +209,13 @@ export function gnuOptions(raw: GnuRawOptions & Others, args: string[]): GnuRead
       throw new UsageError(
         '--pipe keeps each block in a file on this machine: it cannot be used with --queue',
       );
-    const words = raw.each !== undefined ? [raw.each, ...args] : args;
+    // After --each CMD every word is an argument, never code: --pipe has no arguments to give it (its input is
+    // stdin), and joining them into the command ran `$(touch X)` as code (a probe).
+    if (raw.each !== undefined && args.length > 0)
+      throw new UsageError(
+        `--pipe --each CMD takes no arguments (--pipe's input is stdin): got ${args.length}; put every word of the command in CMD`,
+      );
+    const words = raw.each !== undefined ? [raw.each] : args;
     if (words.length === 0 || words.join('').trim() === '')
       throw new UsageError("--pipe: expected a command to pipe each block into, such as --pipe 'wc -l'");
     // GNU gives `:::`/`::::`/-a values to {} while the blocks come from stdin; poolrun ran them as words of the

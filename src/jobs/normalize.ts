@@ -188,7 +188,7 @@ function execStringIssues(raw: Raw, at: Segment[]): Issue[] {
  */
 export function builtJobIssues(job: Job, at: Segment[]): Issue[] {
   if (job.kind !== 'run') return [];
-  const argv = typeof job.run === 'string' ? ['/bin/sh', '-c', job.run] : job.run;
+  const argv = typeof job.run === 'string' ? ['/bin/sh', '-c', '--', job.run] : job.run;
   const problem = execTooLarge([...argv, `POOLRUN_JOB_ID=${job.id}`], job.env);
   return problem ? [{ at: [...at, job.env ? 'env' : 'run'], message: problem }] : [];
 }

@@ -1,5 +1,5 @@
 /** The command line's --delay, --memfree and --load, checked: a bad value is a UsageError naming the option. */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { UsageError } from '../errors.js';
 import { durationProblem, parseDuration } from '../util/duration.js';
 import { parseLoad, parseSize, type GateOptions } from './gate.js';
@@ -22,6 +22,11 @@ export function schedOptions(raw: RawSchedOptions, queue: boolean): GateOptions 
     if (n === undefined)
       throw new UsageError(
         `--memfree: expected a size such as 500M or 2G (K M G T P: ×1024, k m g t p: ×1000), got ${JSON.stringify(raw.memfree)}`,
+      );
+    // Available memory never exceeds the machine's: such a run would wait for good, saying nothing (a probe).
+    if (n > totalmem())
+      throw new UsageError(
+        `--memfree ${raw.memfree} is more than this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MiB): no job could ever start`,
       );
     out.memfree = n;
   }

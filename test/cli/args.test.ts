@@ -294,6 +294,18 @@ describe('options come first', () => {
     expect(h.stdout).toMatch(/Usage: poolrun worker/);
   });
 
+  it("options before `worker` are the worker's (they were ignored: a probe); one it does not take is exit 2", async () => {
+    const t = await poolrun(['--queue-timeout', '1s', 'worker', '--queue', 'redis://u:S3CRET@127.0.0.1:1/0']);
+    expect(t.code, t.stderr).toBe(2);
+    expect(t.stderr).toContain('tried for 1.00s');
+    expect(t.stderr).not.toContain('S3CRET');
+    const q = await poolrun(['--queue', 'redis://127.0.0.1:1/0', 'worker', '--queue-timeout', '1s']);
+    expect(q.stderr).toContain('cannot reach Redis');
+    const j = await poolrun(['--json', 'x.json', 'worker', '--queue', 'redis://127.0.0.1:1/0']);
+    expect(j.code).toBe(2);
+    expect(j.stderr).toContain("unknown option '--json'");
+  });
+
   it('a message quoting a word shows no secret and no character a terminal would act on', async () => {
     const r = await poolrun(['--jsn=redis://:hunter2@h:1/0', 'x']);
     expect(r.code).toBe(2);

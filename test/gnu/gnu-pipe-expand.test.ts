@@ -202,3 +202,20 @@ describe('--pipe with ::: or :::: sources', () => {
     expect(r.stderr).toContain('with --pipe are not supported');
   });
 });
+
+describe('--pipe --each CMD with arguments', () => {
+  it('is exit 2, and an argument is never run as code (a probe: $(touch X) ran)', async () => {
+    const dir = temp();
+    const r = await runTool(
+      process.execPath,
+      [BIN, '--pipe', '--each', 'cat', `$(touch ${dir}/PWNED)`, 'a;b'],
+      dir,
+      'l\n',
+    );
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--pipe --each CMD takes no arguments');
+    expect(existsSync(`${dir}/PWNED`)).toBe(false);
+    const ok = await runTool(process.execPath, [BIN, '-q', '--pipe', '--each', 'cat'], dir, 'l\n');
+    expect([ok.code, ok.stdout]).toEqual([0, 'l\n']);
+  });
+});

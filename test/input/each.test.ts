@@ -247,6 +247,19 @@ describe('--each input', () => {
     expect(r.stdout).toMatch(/--each without arguments reads them from stdin, which is a terminal/);
     expect(r.stdout).toMatch(/exit=2/);
   });
+
+  it.each([['echo {}'], ['echo {} :::'], ['echo {} ::::']])(
+    '%s with stdin a terminal: a usage error, as `CMD :::` is `CMD` (a probe: it waited)',
+    async (words) => {
+      const r = await execa(
+        'script',
+        ['-qfec', `"${process.execPath}" "${BIN}" ${words}; echo "exit=$?"`, '/dev/null'],
+        { reject: false, timeout: 30_000, env: { NO_COLOR: '1' } },
+      );
+      expect(r.stdout).toMatch(/reads them from stdin, which is a terminal/);
+      expect(r.stdout).toMatch(/exit=2/);
+    },
+  );
 });
 
 describe('--each templates that would not be safe', () => {

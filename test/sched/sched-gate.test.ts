@@ -3,7 +3,7 @@
  * (POOLRUN_TEST_MACHINE_DIR, test-only), not from mocks.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -272,5 +272,16 @@ describe('bad values: exit 2 naming the option', () => {
     const r = await poolrun(['--queue', 'redis://127.0.0.1:1/0', '--memfree', '1G', file], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--memfree cannot be used with --queue/);
+  });
+
+  it("--memfree past the machine's memory: exit 2, not a wait for good (a probe: no output until killed)", async () => {
+    const cwd = temp();
+    const file = writeJobs(cwd, ['touch ran']);
+    const r = await poolrun(['--memfree', '1P', file], { cwd });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /--memfree 1P is more than this machine's memory \(\d+ MiB\): no job could ever start/,
+    );
+    expect(existsSync(join(cwd, 'ran'))).toBe(false);
   });
 });

@@ -131,7 +131,9 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
 
   const only = sources.length === 1 ? sources[0]! : undefined;
   if (only?.kind === 'file') {
-    if (only.path === '-' && g.implicit === 'stdin' && process.stdin.isTTY)
+    // Stdin no word named (`CMD`, `CMD :::`, `--each CMD`): a terminal there is a mistake, not input to wait for.
+    const unnamed = g.implicit === 'stdin' || (g.operands.length === 1 && isSeparator(g.operands[0]!));
+    if (only.path === '-' && unnamed && process.stdin.isTTY)
       throw new UsageError(
         `${g.label} without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in`,
       );

@@ -71,7 +71,7 @@ export function expandArgs(t: Template, args: readonly Buffer[], seq: number, no
   // exec takes the command as one string of at most 128 KiB: a longer one is refused at its job, not run to fail
   // with E2BIG (a job file's command is checked as it is read, jobs/normalize.ts).
   // All of exec's strings together too (poolrun's environment with them): util/limits.ts execTooLarge.
-  const long = argTooLong(out, 'the command') ?? execTooLarge(['/bin/sh', '-c', out], undefined);
+  const long = argTooLong(out, 'the command') ?? execTooLarge(['/bin/sh', '-c', '--', out], undefined);
   if (long) throw new JobFileError([{ where: `job ${seq}`, message: long }]);
   return out;
 }

@@ -55,8 +55,9 @@ export function envMayHaveChanged(): void {
  */
 export function runShell(command: string | string[], ctx: JobContext): Promise<Outcome> {
   const { job } = ctx;
+  // `--`: a command that begins with `-` or `+` (`-rf a`) is a command to sh, not its options ("Illegal option -r").
   const [file, args] =
-    typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0]!, command.slice(1)];
+    typeof command === 'string' ? ['/bin/sh', ['-c', '--', command]] : [command[0]!, command.slice(1)];
   const startedAt = Date.now();
   const out = new Capture(ctx.capture, `${ctx.key}.stdout`);
   const err = new Capture(ctx.capture, `${ctx.key}.stderr`);
