@@ -53,6 +53,14 @@ export function envMayHaveChanged(): void {
  * when its group is empty: a process that left the group (`setsid`) and holds the pipes is not waited for (it
  * dies at the run's end, by the run's token), or a timeout would last as long as that process does.
  */
+/**
+ * What a job's two pipes can still hold once its processes have all exited (Linux's default pipe is 64 KiB; a
+ * program may grow its own), read after a stop even while streamed output is held back.
+ */
+const HELD_BACK_MAX = 128 * 1024;
+/** How long held-back output may give no byte after a stop before the pipes are let go all the same. */
+const HELD_BACK_STALL_MS = 5000;
+
 export function runShell(command: string | string[], ctx: JobContext): Promise<Outcome> {
   const { job } = ctx;
   // `--`: a command that begins with `-` or `+` (`-rf a`) is a command to sh, not its options ("Illegal option -r").
@@ -112,25 +120,40 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     let closed = false;
     /** The job's pipes were let go on the abort, held by a process that left its group: it did not end by itself. */
     let cut = false;
+    /** Streamed output held back (see forward below); bytes read from the pipes. Declared before onAbort runs. */
+    let paused = false;
+    let read = 0;
     const signal = ctx.signal;
     const onAbort = () => {
       const pgid = spawned.pid;
       if (pgid === undefined) return;
       // What the group's processes wrote before they died is read for a moment more, then the pipes are let go.
-      // Output poolrun holds back (flow control: a slow reader of its stdout) is read first, however long that
-      // takes: until then the pipes' end is not in sight, and letting them go lost it (a review: a job done in
-      // 200 ms lost a tenth of its output to a 1 s timeout, and was reported succeeded).
+      // Output poolrun holds back (flow control: a slow reader of its stdout) is read first: it may be the job's
+      // own, still in the pipes (a review: a job done in 200 ms lost a tenth of its output to a 1 s timeout). But
+      // no more than pipes hold: past that, a process that left the group is writing still (a second review: one
+      // writing as fast as stdout was read kept the run from ending, through two Ctrl-Cs).
+      // Nor for long without a byte: what is held back may never be taken (stdout stalled for good).
+      let emptyAt: number | undefined;
+      let progress = { read: 0, at: 0 };
+      const waiting = () => {
+        if (read !== progress.read) progress = { read, at: Date.now() };
+        return paused && read - emptyAt! <= HELD_BACK_MAX && Date.now() - progress.at < HELD_BACK_STALL_MS;
+      };
       const check = () => {
         if (closed) return;
-        if (!groupEmpty(pgid) || paused) setTimeout(check, 50).unref();
-        else
-          setTimeout(() => {
-            if (closed) return;
-            if (paused) return check();
-            cut = true;
-            spawned.stdout.destroy();
-            spawned.stderr.destroy();
-          }, 100).unref();
+        if (!groupEmpty(pgid)) return void setTimeout(check, 50).unref();
+        if (emptyAt === undefined) {
+          emptyAt = read;
+          progress = { read, at: Date.now() };
+        }
+        if (waiting()) return void setTimeout(check, 50).unref();
+        setTimeout(() => {
+          if (closed) return;
+          if (waiting()) return check();
+          cut = true;
+          spawned.stdout.destroy();
+          spawned.stderr.destroy();
+        }, 100).unref();
       };
       check();
     };
@@ -142,7 +165,6 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     // Streamed output waits for the main thread to print it: past the credit, the pipes are not read, so a
     // job printing faster than stdout is read is slowed down (as it would be writing to a pipe) instead of
     // filling poolrun's memory.
-    let paused = false;
     const forward = (name: 'stdout' | 'stderr', b: Buffer) => {
       if (ctx.output(name, b) || paused) return;
       paused = true;
@@ -155,10 +177,12 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       });
     };
     stdout.on('data', (b: Buffer) => {
+      read += b.length;
       out.push(b);
       if (stream) forward('stdout', b);
     });
     stderr.on('data', (b: Buffer) => {
+      read += b.length;
       err.push(b);
       if (stream) forward('stderr', b);
     });

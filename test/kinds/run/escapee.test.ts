@@ -164,3 +164,44 @@ describe('a job done before its timeout whose output poolrun held back (a slow r
     expect(res!.status).toBe('timed-out');
   });
 });
+
+describe('an escapee that writes as fast as a slow reader takes', () => {
+  it.each(['timeout', 'SIGINT'])(
+    'does not keep the run from ending (%s): held-back output is read only as far as pipes hold',
+    async (how) => {
+      // A third review: `setsid yes` refilled the held-back credit as each piece was read, so the wait for
+      // held-back output never ended, through two Ctrl-Cs. The escapee carries the run's token: gone at the end.
+      const dir = temp();
+      const out = join(dir, 'out.json');
+      const pid = join(dir, 'esc.pid');
+      const opts = how === 'timeout' ? '--timeout 1s' : '';
+      const child = execa(
+        'sh',
+        [
+          '-c',
+          `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} -q --output stream ${opts} --kill-after 1s --json ${out} --each 'setsid timeout 40 yes & echo $! > ${pid}; sleep 100; : {}' x | { while [ "$(head -c 20000 | wc -c)" -gt 0 ]; do sleep 0.2; done; }`,
+        ],
+        { cwd: dir, reject: false, timeout: 35_000 },
+      );
+      if (how === 'SIGINT') {
+        expect(await waitFor(() => existsSync(pid), 10_000)).toBe(true);
+        await new Promise((r) => setTimeout(r, 1000));
+        // poolrun itself (node), not the sh around it; `--` before a pattern that begins with `-`.
+        const pids = spawnSync('pgrep', ['-f', '--', `--json ${out}`])
+          .stdout.toString()
+          .trim()
+          .split('\n');
+        const node = pids.filter((p) => p && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
+        expect(node).toHaveLength(1);
+        process.kill(Number(node[0]), 'SIGINT');
+      }
+      const r = await child;
+      expect(r.timedOut, 'the run did not end').toBe(false);
+      const [res] = readJson<ResultsDoc>(out).results;
+      expect(res!.status).toBe(how === 'timeout' ? 'timed-out' : 'cancelled');
+      const [escapee] = readNumbers(pid);
+      expect(await waitFor(() => !pidAlive(escapee!), 10_000)).toBe(true);
+    },
+    40_000,
+  );
+});
