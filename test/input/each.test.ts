@@ -248,6 +248,18 @@ describe('--each input', () => {
     expect(r.stdout).toMatch(/exit=2/);
   });
 
+  it('-a - CMD ::: names stdin: read from the terminal, not refused', async () => {
+    // script passes its stdin on to the terminal it gives poolrun: a line, then ^D.
+    const r = await execa(
+      'script',
+      ['-qfec', `"${process.execPath}" "${BIN}" -q -a - echo got {} :::; echo "exit=$?"`, '/dev/null'],
+      { reject: false, timeout: 30_000, env: { NO_COLOR: '1' }, input: 'v\n\u0004' },
+    );
+    expect(r.stdout).not.toMatch(/which is a terminal/);
+    expect(r.stdout).toMatch(/got v/);
+    expect(r.stdout).toMatch(/exit=0/);
+  });
+
   it.each([['echo {}'], ['echo {} :::'], ['echo {} ::::']])(
     '%s with stdin a terminal: a usage error, as `CMD :::` is `CMD` (a probe: it waited)',
     async (words) => {

@@ -132,7 +132,9 @@ export async function gnuSource(g: GnuInput, nul: boolean, skipBlank = false): P
   const only = sources.length === 1 ? sources[0]! : undefined;
   if (only?.kind === 'file') {
     // Stdin no word named (`CMD`, `CMD :::`, `--each CMD`): a terminal there is a mistake, not input to wait for.
-    const unnamed = g.implicit === 'stdin' || (g.operands.length === 1 && isSeparator(g.operands[0]!));
+    const unnamed =
+      g.implicit === 'stdin' ||
+      (g.operands.length === 1 && isSeparator(g.operands[0]!) && g.argFiles.length === 0);
     if (only.path === '-' && unnamed && process.stdin.isTTY)
       throw new UsageError(
         `${g.label} without arguments reads them from stdin, which is a terminal: pass arguments, or pipe them in`,
