@@ -123,6 +123,20 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
     /** Streamed output held back (see forward below); bytes read from the pipes. Declared before onAbort runs. */
     let paused = false;
     let read = 0;
+    /** Bytes read when the job's group was found empty after a stop (then a process that left it holds the pipes). */
+    let emptyAt: number | undefined;
+    const letGo = () => {
+      if (closed || cut) return;
+      cut = true;
+      spawned.stdout.destroy();
+      spawned.stderr.destroy();
+    };
+    // Past what pipes hold, read after the group emptied: an escapee writing, let go at once (a resumed stream
+    // delivered megabytes between two looks, which the printer then had to write to a slow reader).
+    const counted = (n: number) => {
+      read += n;
+      if (emptyAt !== undefined && read - emptyAt > HELD_BACK_MAX) letGo();
+    };
     const signal = ctx.signal;
     const onAbort = () => {
       const pgid = spawned.pid;
@@ -133,7 +147,6 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       // no more than pipes hold: past that, a process that left the group is writing still (a second review: one
       // writing as fast as stdout was read kept the run from ending, through two Ctrl-Cs).
       // Nor for long without a byte: what is held back may never be taken (stdout stalled for good).
-      let emptyAt: number | undefined;
       let progress = { read: 0, at: 0 };
       const waiting = () => {
         if (read !== progress.read) progress = { read, at: Date.now() };
@@ -150,9 +163,7 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
         setTimeout(() => {
           if (closed) return;
           if (waiting()) return check();
-          cut = true;
-          spawned.stdout.destroy();
-          spawned.stderr.destroy();
+          letGo();
         }, 100).unref();
       };
       check();
@@ -177,12 +188,12 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       });
     };
     stdout.on('data', (b: Buffer) => {
-      read += b.length;
+      counted(b.length);
       out.push(b);
       if (stream) forward('stdout', b);
     });
     stderr.on('data', (b: Buffer) => {
-      read += b.length;
+      counted(b.length);
       err.push(b);
       if (stream) forward('stderr', b);
     });

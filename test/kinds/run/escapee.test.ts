@@ -179,9 +179,9 @@ describe('an escapee that writes as fast as a slow reader takes', () => {
         'sh',
         [
           '-c',
-          `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} -q --output stream ${opts} --kill-after 1s --json ${out} --each 'setsid timeout 40 yes & echo $! > ${pid}; sleep 100; : {}' x | { while [ "$(head -c 20000 | wc -c)" -gt 0 ]; do sleep 0.2; done; }`,
+          `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} -q --output stream ${opts} --kill-after 1s --json ${out} --each 'setsid timeout 40 yes & echo $! > ${pid}; sleep 100; : {}' x | { while [ "$(head -c 20000 | wc -c)" -gt 0 ]; do sleep 0.05; done; }`,
         ],
-        { cwd: dir, reject: false, timeout: 35_000 },
+        { cwd: dir, reject: false, timeout: 80_000 },
       );
       if (how === 'SIGINT') {
         expect(await waitFor(() => existsSync(pid), 10_000)).toBe(true);
@@ -202,6 +202,6 @@ describe('an escapee that writes as fast as a slow reader takes', () => {
       const [escapee] = readNumbers(pid);
       expect(await waitFor(() => !pidAlive(escapee!), 10_000)).toBe(true);
     },
-    40_000,
+    90_000,
   );
 });
