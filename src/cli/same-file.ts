@@ -23,31 +23,29 @@ interface Named {
  * jobs: a copy `"to": "log.txt"` replaced the joblog, and --resume then found no line of it).
  */
 export function ownFiles(opts: RunOptions): OwnFile[] {
-  const own: OwnFile[] = [];
-  const add = (what: string, path: string | undefined) => {
+  const own = outputFiles(opts);
+  if (opts.jobFile !== undefined && opts.jobFile !== '-' && opts.jobFile !== '')
+    own.push({ what: `the job file ${printable(opts.jobFile)}`, path: opts.jobFile });
+  return own;
+}
+
+/** The files a run writes, as its options name them (`-`: stdout, none). */
+function outputFiles(opts: RunOptions): OwnFile[] {
+  const files: OwnFile[] = [];
+  const add = (option: string, path: string | undefined) => {
     if (path !== undefined && path !== '-' && path !== '')
-      own.push({ what: `${what} ${printable(path)}`, path });
+      files.push({ what: `${option} ${printable(path)}`, path });
   };
   add('--json', opts.json);
   add('--junit', opts.junit);
   add('--report', opts.report);
   add('--joblog', opts.joblog);
   add('--results', opts.gnu?.resultsDir);
-  if (opts.jobFile !== undefined) add('the job file', opts.jobFile);
-  return own;
+  return files;
 }
 
 export async function checkDistinctFiles(opts: RunOptions): Promise<void> {
-  const outputs: Named[] = [];
-  const out = (option: string, path: string | undefined) => {
-    if (path === undefined || path === '-' || path === '') return;
-    outputs.push({ what: `${option} ${printable(path)}`, key: fileKey(path) });
-  };
-  out('--json', opts.json);
-  out('--junit', opts.junit);
-  out('--report', opts.report);
-  out('--joblog', opts.joblog);
-  out('--results', opts.gnu?.resultsDir);
+  const outputs: Named[] = outputFiles(opts).map((f) => ({ what: f.what, key: fileKey(f.path) }));
   if (!outputs.length) return;
 
   const inputs: Named[] = [];

@@ -23,6 +23,7 @@ import { RUN_ID_VAR } from '../proc/watchdog.js';
 import { leaderStart, ownsGroup } from '../proc/owner.js';
 import { kindOf } from '../kinds/index.js';
 import { redactText } from '../util/redact.js';
+import { printable } from '../util/text.js';
 import { startTagging, tagChildren } from './worker-tag.js';
 import type { ThreadWorkerData } from './thread.js';
 
@@ -331,7 +332,7 @@ process.on('unhandledRejection', (reason) => {
   }
   const who = slot > 0 ? `worker ${slot}` : 'a worker';
   process.stderr.write(
-    `poolrun: warning: a call left a promise rejected with no handler (${who} goes on): ${redactText(what)}\n`,
+    `poolrun: warning: a call left a promise rejected with no handler (${who} goes on): ${printable(redactText(what))}\n`,
   );
 });
 // The queue URL (cli/queue-options.ts QUEUE_ENV), with its password, is poolrun's, never a job's: no shell job,

@@ -46,14 +46,6 @@ export function envMayHaveChanged(): void {
 }
 
 /**
- * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
- * tree with `kill(-pgid)`. Settles when the process has exited and its stdout/stderr are closed, as a shell
- * would: grandchildren that keep the pipes open keep the job running (and are killed with it on timeout).
- * Once poolrun kills the job (its timeout, a cancel, a stop: the main thread says `abort`), the job is over
- * when its group is empty: a process that left the group (`setsid`) and holds the pipes is not waited for (it
- * dies at the run's end, by the run's token), or a timeout would last as long as that process does.
- */
-/**
  * What a job's two pipes can still hold once its processes have all exited (Linux's default pipe is 64 KiB; a
  * program may grow its own), read after a stop even while streamed output is held back.
  */
@@ -61,6 +53,14 @@ const HELD_BACK_MAX = 128 * 1024;
 /** How long held-back output may give no byte after a stop before the pipes are let go all the same. */
 const HELD_BACK_STALL_MS = 5000;
 
+/**
+ * Runs a shell job in a process group of its own (`detached: true`), so the main thread can kill the whole
+ * tree with `kill(-pgid)`. Settles when the process has exited and its stdout/stderr are closed, as a shell
+ * would: grandchildren that keep the pipes open keep the job running (and are killed with it on timeout).
+ * Once poolrun kills the job (its timeout, a cancel, a stop: the main thread says `abort`), the job is over
+ * when its group is empty: a process that left the group (`setsid`) and holds the pipes is not waited for (it
+ * dies at the run's end, by the run's token), or a timeout would last as long as that process does.
+ */
 export function runShell(command: string | string[], ctx: JobContext): Promise<Outcome> {
   const { job } = ctx;
   // `--`: a command that begins with `-` or `+` (`-rf a`) is a command to sh, not its options ("Illegal option -r").
@@ -150,7 +150,8 @@ export function runShell(command: string | string[], ctx: JobContext): Promise<O
       let progress = { read: 0, at: 0 };
       const waiting = () => {
         if (read !== progress.read) progress = { read, at: Date.now() };
-        return paused && read - emptyAt! <= HELD_BACK_MAX && Date.now() - progress.at < HELD_BACK_STALL_MS;
+        // (Past HELD_BACK_MAX the pipes were let go as the bytes came: counted above.)
+        return paused && Date.now() - progress.at < HELD_BACK_STALL_MS;
       };
       const check = () => {
         if (closed) return;
